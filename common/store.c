@@ -1,0 +1,783 @@
+/* SPDX-License-Identifier: MIT
+ * store.c -- SQLite persistence of records, merge state and queues.
+ *
+ * One row per record in `rec`: its merge state as a blob (merge.c) plus the
+ * winner of each field in typed columns f0..f12 so that lists and reports are
+ * plain SQL (the views meeting, petition, survey and visit name them). Every
+ * op is one read and one write of that row. */
+#include "common/store.h"
+
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <sodium.h>
+#include <sqlite3.h>
+
+#include "common/alloc.h"
+#include "common/clock.h"
+#include "common/hex.h"
+#include "common/hlc.h"
+#include "common/utf8.h"
+
+enum stmt_id {
+  S_REC_GET,
+  S_REC_INSERT,
+  S_REC_UPDATE,
+  S_CONFLICT_ADD,
+  S_CONFLICT_DEL,
+  S_SEARCH_DEL,
+  S_SEARCH_ADD,
+  S_META_GET,
+  S_META_SET,
+  S_DIGEST,
+  S_RESOLVE,
+  S_OUTBOX_ADD,
+  S_OUTBOX_REJECT,
+  S_NEXT_SEQ,
+  S_COMMUNE_GET,
+  S_COUNT
+};
+
+struct store {
+  sqlite3 *db;
+  sqlite3_stmt *stmt[S_COUNT];
+  struct mstate ms;   /* scratch for store_apply */
+  struct mstate cms;  /* scratch for store_check_op */
+  struct mvals mv;
+  struct buf blob, out, cblob, text;
+};
+
+#define NCOLS SCHEMA_MAX_FIELDS
+
+static int translate(struct store *st, int rc) {
+  (void)st;
+  switch (rc & 0xff) {
+  case SQLITE_OK:
+  case SQLITE_DONE:
+  case SQLITE_ROW:
+    return 0;
+  case SQLITE_BUSY:
+  case SQLITE_LOCKED:
+    return DS_EBUSY;
+  case SQLITE_NOMEM:
+    return DS_ENOMEM;
+  case SQLITE_CONSTRAINT:
+    return DS_EEXIST;
+  case SQLITE_CORRUPT:
+  case SQLITE_NOTADB:
+    return DS_ECORRUPT;
+  default:
+    return DS_EUNAVAIL;
+  }
+}
+
+static const char *const stmt_sql[S_COUNT] = {
+    [S_REC_GET] = "SELECT id, st FROM rec WHERE rid = ?1",
+    [S_REC_INSERT] =
+        "INSERT INTO rec(rid, ent, commune, conflicted, st, f0, f1, f2, f3, "
+        "f4, f5, f6, f7, f8, f9, f10, f11, f12) VALUES (?1, ?2, ?3, ?4, ?5, "
+        "?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18)",
+    [S_REC_UPDATE] =
+        "UPDATE rec SET commune = ?3, conflicted = ?4, st = ?5, f0 = ?6, "
+        "f1 = ?7, f2 = ?8, f3 = ?9, f4 = ?10, f5 = ?11, f6 = ?12, f7 = ?13, "
+        "f8 = ?14, f9 = ?15, f10 = ?16, f11 = ?17, f12 = ?18 WHERE id = ?19",
+    [S_CONFLICT_ADD] =
+        "INSERT OR IGNORE INTO conflict(rid, field) VALUES (?1, ?2)",
+    [S_CONFLICT_DEL] = "DELETE FROM conflict WHERE rid = ?1 AND field = ?2",
+    [S_SEARCH_DEL] = "DELETE FROM search WHERE rowid = ?1",
+    [S_SEARCH_ADD] = "INSERT INTO search(rowid, body) VALUES (?1, ?2)",
+    [S_META_GET] = "SELECT v FROM meta WHERE k = ?1",
+    [S_META_SET] = "INSERT OR REPLACE INTO meta(k, v) VALUES (?1, ?2)",
+    [S_DIGEST] = "SELECT rid, st, commune FROM rec WHERE ent = ?1 ORDER BY rid",
+    [S_RESOLVE] = "SELECT rid FROM rec WHERE rid BETWEEN ?1 AND ?2 AND "
+                  "(?3 < 0 OR ent = ?3) ORDER BY rid LIMIT 6",
+    [S_OUTBOX_ADD] =
+        "INSERT INTO outbox(seq, hlc, rid, op) VALUES (?1, ?2, ?3, ?4)",
+    [S_OUTBOX_REJECT] = "UPDATE outbox SET error = ?2, message = ?3 "
+                        "WHERE seq = ?1",
+    [S_NEXT_SEQ] = "SELECT coalesce(max(seq), 0) + 1 FROM outbox",
+    [S_COMMUNE_GET] = "SELECT 1 FROM commune WHERE slug = ?1",
+};
+
+static const char schema_sql[] =
+    "CREATE TABLE meta(k TEXT PRIMARY KEY, v) WITHOUT ROWID;"
+    "CREATE TABLE rec(id INTEGER PRIMARY KEY, rid BLOB NOT NULL UNIQUE,"
+    " ent INTEGER NOT NULL, commune TEXT, conflicted INTEGER NOT NULL,"
+    " st BLOB NOT NULL, f0, f1, f2, f3, f4, f5, f6, f7, f8, f9, f10, f11,"
+    " f12);"
+    "CREATE TABLE conflict(rid BLOB NOT NULL, field INTEGER NOT NULL,"
+    " PRIMARY KEY(rid, field)) WITHOUT ROWID;"
+    "CREATE VIRTUAL TABLE search USING fts5(body,"
+    " tokenize = 'unicode61 remove_diacritics 2');"
+    /* Client: every local op, kept after it is acked (DESIGN §6). */
+    "CREATE TABLE outbox(seq INTEGER PRIMARY KEY, hlc INTEGER NOT NULL,"
+    " rid BLOB NOT NULL, op BLOB NOT NULL, error TEXT, message TEXT);"
+    /* Daemon: the district, its devices and its sync log. */
+    "CREATE TABLE commune(slug TEXT PRIMARY KEY, name TEXT NOT NULL,"
+    " kind TEXT NOT NULL) WITHOUT ROWID;"
+    "CREATE TABLE token(hash BLOB PRIMARY KEY, commune TEXT NOT NULL,"
+    " label TEXT, created_ms INTEGER NOT NULL, expires_ms INTEGER NOT NULL,"
+    " node BLOB, pubkey BLOB) WITHOUT ROWID;"
+    "CREATE TABLE node(node BLOB PRIMARY KEY, pubkey BLOB NOT NULL,"
+    " commune TEXT NOT NULL, label TEXT, enrolled_ms INTEGER NOT NULL,"
+    " revoked_ms INTEGER, acked INTEGER NOT NULL DEFAULT 0,"
+    " last_sync_ms INTEGER) WITHOUT ROWID;"
+    "CREATE TABLE synclog(seq INTEGER PRIMARY KEY, node BLOB NOT NULL,"
+    " sig BLOB NOT NULL, received_ms INTEGER NOT NULL, body BLOB NOT NULL,"
+    " hash BLOB NOT NULL);"
+    "CREATE TABLE oplog(pos INTEGER PRIMARY KEY, entry INTEGER NOT NULL,"
+    " node BLOB NOT NULL, commune TEXT NOT NULL, rid BLOB NOT NULL,"
+    " op BLOB NOT NULL);"
+    "CREATE INDEX oplog_commune ON oplog(commune, pos);"
+    "CREATE TABLE quarantine(id INTEGER PRIMARY KEY, entry INTEGER NOT NULL,"
+    " node BLOB NOT NULL, seq INTEGER NOT NULL, error TEXT NOT NULL,"
+    " message TEXT NOT NULL, op BLOB);";
+
+/* One view per entity naming the typed winner columns. */
+static int create_views(sqlite3 *db, struct buf *sql) {
+  int rc = 0;
+
+  for (int e = 0; e < SCHEMA_NENT && !rc; e++) {
+    const struct entity_def *ed = schema_entity(e);
+    buf_reset(sql);
+    rc = buf_printf(sql, "CREATE VIEW %s AS SELECT id, rid, commune, "
+                    "conflicted",
+                    ed->name);
+    for (int f = 0; f < ed->nfields && !rc; f++)
+      if (f != ed->commune_field)
+        rc = buf_printf(sql, ", f%d AS %s", f, ed->fields[f].name);
+    if (!rc)
+      rc = buf_printf(sql, " FROM rec WHERE ent = %d;", e);
+    if (!rc)
+      rc = buf_cstr(sql);
+    if (!rc && sqlite3_exec(db, (char *)sql->data, NULL, NULL, NULL))
+      rc = DS_EIO;
+  }
+  return rc;
+}
+
+static int migrate(struct store *st, char *errbuf) {
+  sqlite3_stmt *s;
+  struct buf sql;
+  int version = 0, rc;
+
+  if (sqlite3_prepare_v2(st->db, "PRAGMA user_version", -1, &s, NULL))
+    return ds_fail(errbuf, DS_EIO, "cannot read the store's version: %s",
+                   sqlite3_errmsg(st->db));
+  if (sqlite3_step(s) == SQLITE_ROW)
+    version = sqlite3_column_int(s, 0);
+  sqlite3_finalize(s);
+  if (version == 1)
+    return 0;
+  if (version != 0)
+    return ds_fail(errbuf, DS_EIO,
+                   "the store has format version %d; this program knows 1",
+                   version);
+  buf_init(&sql, 0);
+  rc = sqlite3_exec(st->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) ? DS_EIO : 0;
+  if (!rc && sqlite3_exec(st->db, schema_sql, NULL, NULL, NULL))
+    rc = DS_EIO;
+  if (!rc)
+    rc = create_views(st->db, &sql);
+  if (!rc && sqlite3_exec(st->db, "PRAGMA user_version = 1; COMMIT", NULL,
+                          NULL, NULL))
+    rc = DS_EIO;
+  buf_cleanup(&sql);
+  if (rc) {
+    ds_fail(errbuf, rc, "cannot create the store's tables: %s",
+            sqlite3_errmsg(st->db));
+    sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
+  }
+  return rc;
+}
+
+int store_open(struct store **out, const char *path, unsigned flags,
+               char *errbuf) {
+  struct store *st;
+  int exists, rc;
+
+  if (!out || !path)
+    return DS_EINVAL;
+  exists = strcmp(path, ":memory:") != 0 && access(path, F_OK) == 0;
+  if (exists && (flags & STORE_EXCL))
+    return ds_fail(errbuf, DS_EEXIST, "a store already exists at %s", path);
+  if (!exists && !(flags & STORE_CREATE) && strcmp(path, ":memory:") != 0)
+    return ds_fail(errbuf, DS_ENOENT, "no store at %s", path);
+  st = ds_calloc(1, sizeof(*st));
+  if (!st)
+    return DS_ENOMEM;
+  mstate_init(&st->ms);
+  mstate_init(&st->cms);
+  mvals_init(&st->mv);
+  buf_init(&st->blob, 0);
+  buf_init(&st->out, 0);
+  buf_init(&st->cblob, 0);
+  buf_init(&st->text, 0);
+  if (sqlite3_open_v2(path, &st->db,
+                      SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE |
+                          SQLITE_OPEN_NOMUTEX,
+                      NULL)) {
+    rc = ds_fail(errbuf, DS_EIO, "cannot open the store at %s: %s", path,
+                 st->db ? sqlite3_errmsg(st->db) : "out of memory");
+    goto fail;
+  }
+  sqlite3_busy_timeout(st->db, 10000);
+  sqlite3_extended_result_codes(st->db, 1);
+  if (sqlite3_exec(st->db,
+                   "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL;"
+                   " PRAGMA foreign_keys = OFF; PRAGMA cache_size = -16384;",
+                   NULL, NULL, NULL)) {
+    rc = ds_fail(errbuf, DS_EIO, "%s is not a usable dansync store: %s", path,
+                 sqlite3_errmsg(st->db));
+    goto fail;
+  }
+  rc = migrate(st, errbuf);
+  if (rc)
+    goto fail;
+  for (int i = 0; i < S_COUNT; i++) {
+    if (sqlite3_prepare_v3(st->db, stmt_sql[i], -1, SQLITE_PREPARE_PERSISTENT,
+                           &st->stmt[i], NULL)) {
+      rc = ds_fail(errbuf, DS_EIO, "%s is not a usable dansync store: %s",
+                   path, sqlite3_errmsg(st->db));
+      goto fail;
+    }
+  }
+  *out = st;
+  return 0;
+fail:
+  store_close(st);
+  return rc;
+}
+
+void store_close(struct store *st) {
+  if (!st)
+    return;
+  for (int i = 0; i < S_COUNT; i++)
+    sqlite3_finalize(st->stmt[i]);
+  sqlite3_close(st->db);
+  mstate_cleanup(&st->ms);
+  mstate_cleanup(&st->cms);
+  mvals_cleanup(&st->mv);
+  buf_cleanup(&st->blob);
+  buf_cleanup(&st->out);
+  buf_cleanup(&st->cblob);
+  buf_cleanup(&st->text);
+  ds_free(st);
+}
+
+struct sqlite3 *store_sqlite(struct store *st) { return st->db; }
+
+const char *store_errmsg(struct store *st) { return sqlite3_errmsg(st->db); }
+
+static int exec(struct store *st, const char *sql) {
+  return translate(st, sqlite3_exec(st->db, sql, NULL, NULL, NULL));
+}
+
+int store_begin(struct store *st) { return exec(st, "BEGIN IMMEDIATE"); }
+
+int store_commit(struct store *st) {
+  int rc = exec(st, "COMMIT");
+  if (rc)
+    store_rollback(st);
+  return rc;
+}
+
+void store_rollback(struct store *st) {
+  if (!sqlite3_get_autocommit(st->db))
+    sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
+}
+
+/* Steps a statement that returns no row, and resets it. */
+static int run(struct store *st, sqlite3_stmt *s) {
+  int rc = sqlite3_step(s);
+  sqlite3_reset(s);
+  return rc == SQLITE_DONE || rc == SQLITE_ROW ? 0 : translate(st, rc);
+}
+
+int store_meta_get(struct store *st, const char *key, struct buf *out) {
+  sqlite3_stmt *s = st->stmt[S_META_GET];
+  int rc;
+
+  sqlite3_bind_text(s, 1, key, -1, SQLITE_STATIC);
+  rc = sqlite3_step(s);
+  buf_reset(out);
+  if (rc == SQLITE_ROW) {
+    rc = buf_append(out, sqlite3_column_blob(s, 0),
+                    (size_t)sqlite3_column_bytes(s, 0));
+    if (!rc)
+      rc = buf_cstr(out);
+  } else {
+    rc = rc == SQLITE_DONE ? DS_ENOENT : translate(st, rc);
+  }
+  sqlite3_reset(s);
+  return rc;
+}
+
+int store_meta_set(struct store *st, const char *key, const void *p,
+                   size_t n) {
+  sqlite3_stmt *s = st->stmt[S_META_SET];
+  sqlite3_bind_text(s, 1, key, -1, SQLITE_STATIC);
+  sqlite3_bind_blob(s, 2, p ? p : "", (int)n, SQLITE_STATIC);
+  return run(st, s);
+}
+
+int store_meta_get_int(struct store *st, const char *key, int64_t *out) {
+  sqlite3_stmt *s = st->stmt[S_META_GET];
+  int rc;
+
+  sqlite3_bind_text(s, 1, key, -1, SQLITE_STATIC);
+  rc = sqlite3_step(s);
+  if (rc == SQLITE_ROW) {
+    *out = sqlite3_column_int64(s, 0);
+    rc = 0;
+  } else {
+    rc = rc == SQLITE_DONE ? DS_ENOENT : translate(st, rc);
+  }
+  sqlite3_reset(s);
+  return rc;
+}
+
+int store_meta_set_int(struct store *st, const char *key, int64_t v) {
+  sqlite3_stmt *s = st->stmt[S_META_SET];
+  sqlite3_bind_text(s, 1, key, -1, SQLITE_STATIC);
+  sqlite3_bind_int64(s, 2, v);
+  return run(st, s);
+}
+
+int store_hlc_get(struct store *st, uint64_t *out) {
+  int64_t v = 0;
+  int rc = store_meta_get_int(st, "hlc", &v);
+  if (rc && rc != DS_ENOENT)
+    return rc;
+  *out = (uint64_t)v;
+  return 0;
+}
+
+int store_hlc_tick(struct store *st, uint64_t *out) {
+  uint64_t last, next;
+  int rc = store_hlc_get(st, &last);
+  if (rc)
+    return rc;
+  next = hlc_tick(last, clock_now_ms());
+  rc = store_meta_set_int(st, "hlc", (int64_t)next);
+  if (!rc)
+    *out = next;
+  return rc;
+}
+
+int store_hlc_adopt(struct store *st, uint64_t remote) {
+  uint64_t last;
+  int rc = store_hlc_get(st, &last);
+  if (rc || hlc_adopt(last, remote) == last)
+    return rc;
+  return store_meta_set_int(st, "hlc", (int64_t)remote);
+}
+
+/* Binds the winner of a field as its typed column value. */
+static void bind_winner(sqlite3_stmt *s, int idx, const struct mwrite *w) {
+  struct value v;
+  size_t used;
+
+  if (!w || value_decode(&v, w->val, w->len, &used)) {
+    sqlite3_bind_null(s, idx);
+    return;
+  }
+  switch (v.type) {
+  case VAL_NIL:
+    sqlite3_bind_null(s, idx);
+    break;
+  case VAL_BOOL:
+  case VAL_INT:
+    sqlite3_bind_int64(s, idx, v.i);
+    break;
+  case VAL_STR:
+  case VAL_STATUS:
+    sqlite3_bind_text(s, idx, v.s, (int)v.n, SQLITE_STATIC);
+    break;
+  case VAL_BIN:
+    sqlite3_bind_blob(s, idx, v.s, (int)v.n, SQLITE_STATIC);
+    break;
+  }
+}
+
+/* The winner of field |f| as a string view, if it is one. */
+static int winner_str(const struct mstate *ms, int f, struct value *v) {
+  const struct mwrite *w = mstate_winner(ms, f);
+  size_t used;
+  if (!w || value_decode(v, w->val, w->len, &used) || v->type != VAL_STR)
+    return DS_ENOENT;
+  return 0;
+}
+
+static int update_search(struct store *st, int64_t id,
+                         const struct mstate *ms) {
+  const struct entity_def *e = schema_entity(ENT_PETITION);
+  int fc = schema_field_find(e, "citizen", 7);
+  int ft = schema_field_find(e, "content", 7);
+  struct value v;
+  sqlite3_stmt *s;
+  int rc;
+
+  sqlite3_bind_int64(st->stmt[S_SEARCH_DEL], 1, id);
+  rc = run(st, st->stmt[S_SEARCH_DEL]);
+  if (rc)
+    return rc;
+  buf_reset(&st->text);
+  if (winner_str(ms, fc, &v) == 0) {
+    rc = utf8_fold_dd(&st->text, v.s, v.n);
+    if (!rc)
+      rc = buf_putc(&st->text, '\n');
+  }
+  if (!rc && winner_str(ms, ft, &v) == 0)
+    rc = utf8_fold_dd(&st->text, v.s, v.n);
+  if (rc)
+    return rc;
+  s = st->stmt[S_SEARCH_ADD];
+  sqlite3_bind_int64(s, 1, id);
+  sqlite3_bind_text(s, 2, (const char *)st->text.data, (int)st->text.len,
+                    SQLITE_STATIC);
+  return run(st, s);
+}
+
+int store_load(struct store *st, const uint8_t rid[ID_LEN], struct mstate *ms,
+               struct buf *blob) {
+  sqlite3_stmt *s = st->stmt[S_REC_GET];
+  int rc;
+
+  sqlite3_bind_blob(s, 1, rid, ID_LEN, SQLITE_STATIC);
+  rc = sqlite3_step(s);
+  if (rc == SQLITE_ROW) {
+    buf_reset(blob);
+    rc = buf_append(blob, sqlite3_column_blob(s, 1),
+                    (size_t)sqlite3_column_bytes(s, 1));
+  } else {
+    rc = rc == SQLITE_DONE ? DS_ENOENT : translate(st, rc);
+  }
+  sqlite3_reset(s);
+  if (!rc)
+    rc = mstate_load(ms, blob->data, blob->len);
+  return rc;
+}
+
+int store_apply(struct store *st, const struct op *op, struct mresult *res) {
+  const struct entity_def *e = schema_entity(op->ent);
+  sqlite3_stmt *s = st->stmt[S_REC_GET];
+  uint32_t was_conflicted = 0;
+  int64_t id = 0;
+  int conflicted = 0, rc, f;
+  struct value commune;
+
+  if (!e)
+    return DS_EBADOP;
+  sqlite3_bind_blob(s, 1, op->rid, ID_LEN, SQLITE_STATIC);
+  rc = sqlite3_step(s);
+  if (rc == SQLITE_ROW) {
+    id = sqlite3_column_int64(s, 0);
+    buf_reset(&st->blob);
+    rc = buf_append(&st->blob, sqlite3_column_blob(s, 1),
+                    (size_t)sqlite3_column_bytes(s, 1));
+  } else {
+    rc = rc == SQLITE_DONE ? 0 : translate(st, rc);
+  }
+  sqlite3_reset(s);
+  if (rc)
+    return rc;
+  if (id) {
+    rc = mstate_load(&st->ms, st->blob.data, st->blob.len);
+    if (rc)
+      return rc;
+  } else {
+    mstate_reset(&st->ms);
+  }
+  for (f = 0; f < e->nfields; f++)
+    if (mstate_conflicted(&st->ms, f))
+      was_conflicted |= 1u << f;
+  rc = mvals_encode(&st->mv, op);
+  if (!rc)
+    rc = mstate_apply(&st->ms, op, &st->mv, res);
+  if (rc)
+    return rc;
+  buf_reset(&st->out);
+  rc = mstate_save(&st->ms, &st->out);
+  if (rc)
+    return rc;
+
+  s = st->stmt[id ? S_REC_UPDATE : S_REC_INSERT];
+  sqlite3_bind_blob(s, 1, op->rid, ID_LEN, SQLITE_STATIC);
+  sqlite3_bind_int(s, 2, op->ent);
+  if (winner_str(&st->ms, e->commune_field, &commune) == 0)
+    sqlite3_bind_text(s, 3, commune.s, (int)commune.n, SQLITE_STATIC);
+  else
+    sqlite3_bind_null(s, 3);
+  for (f = 0; f < e->nfields; f++)
+    conflicted += mstate_conflicted(&st->ms, f);
+  sqlite3_bind_int(s, 4, conflicted);
+  sqlite3_bind_blob(s, 5, st->out.data, (int)st->out.len, SQLITE_STATIC);
+  for (f = 0; f < NCOLS; f++) {
+    if (f < e->nfields && f != e->commune_field)
+      bind_winner(s, 6 + f, mstate_winner(&st->ms, f));
+    else
+      sqlite3_bind_null(s, 6 + f);
+  }
+  if (id)
+    sqlite3_bind_int64(s, 19, id);
+  rc = run(st, s);
+  sqlite3_clear_bindings(s);
+  if (rc)
+    return rc;
+  if (!id)
+    id = sqlite3_last_insert_rowid(st->db);
+
+  for (int i = 0; i < op->nset && !rc; i++) {
+    int fi = op->set[i].field;
+    int now = mstate_conflicted(&st->ms, fi);
+    if (now == !!(was_conflicted & (1u << fi)))
+      continue;
+    s = st->stmt[now ? S_CONFLICT_ADD : S_CONFLICT_DEL];
+    sqlite3_bind_blob(s, 1, op->rid, ID_LEN, SQLITE_STATIC);
+    sqlite3_bind_int(s, 2, fi);
+    rc = run(st, s);
+  }
+  if (!rc && op->ent == ENT_PETITION) {
+    int fc = schema_field_find(e, "citizen", 7);
+    int ft = schema_field_find(e, "content", 7);
+    if (res->changed & ((1u << fc) | (1u << ft)))
+      rc = update_search(st, id, &st->ms);
+  }
+  return rc;
+}
+
+static int value_of(const struct mstate *ms, int f, struct value *v) {
+  const struct mwrite *w = mstate_winner(ms, f);
+  size_t used;
+  if (!w)
+    return DS_ENOENT;
+  return value_decode(v, w->val, w->len, &used) ? DS_ECORRUPT : 0;
+}
+
+int store_check_op(struct store *st, const struct op *op, const char *scope,
+                   bool known_communes, char *errbuf) {
+  const struct entity_def *e = schema_entity(op->ent);
+  const struct value *set_commune = NULL;
+  struct value have;
+  char rid[ID_HEX_LEN + 1];
+  int rc;
+
+  if (!e)
+    return ds_fail(errbuf, DS_EBADOP, "unknown entity");
+  hex_encode(rid, op->rid, ID_LEN);
+  for (int i = 0; i < op->nset; i++)
+    if (op->set[i].field == e->commune_field)
+      set_commune = &op->set[i].val;
+  rc = store_load(st, op->rid, &st->cms, &st->cblob);
+  if (rc && rc != DS_ENOENT)
+    return rc;
+  if (rc == 0) {
+    if (st->cms.ent != op->ent)
+      return ds_fail(errbuf, DS_EBADOP, "record %s is a %s, not a %s", rid,
+                     schema_entity(st->cms.ent)->name, e->name);
+    if (value_of(&st->cms, e->commune_field, &have) || have.type != VAL_STR)
+      return ds_fail(errbuf, DS_EBADOP, "record %s has no commune", rid);
+    if (set_commune) {
+      if (!value_equal(set_commune, &have))
+        return ds_fail(errbuf, DS_EFORBIDDEN,
+                       "record %s cannot move to another commune", rid);
+      return ds_fail(errbuf, DS_EBADOP,
+                     "the commune of record %s is fixed at creation", rid);
+    }
+    if (e->immutable)
+      return ds_fail(errbuf, DS_EBADOP,
+                     "%s %s cannot be changed after creation", e->name, rid);
+    if (scope && (strlen(scope) != have.n || memcmp(scope, have.s, have.n)))
+      return ds_fail(errbuf, DS_EFORBIDDEN,
+                     "record %s belongs to commune %.*s, not %s", rid,
+                     (int)have.n, have.s, scope);
+    return 0;
+  }
+  if (!set_commune)
+    return ds_fail(errbuf, DS_EBADOP,
+                   "record %s does not exist (an op creating a record must "
+                   "set its commune)",
+                   rid);
+  for (int f = 0; f < e->nfields; f++) {
+    int found = 0;
+    if (!(e->fields[f].flags & FIELD_REQUIRED))
+      continue;
+    for (int i = 0; i < op->nset; i++)
+      found |= op->set[i].field == f && op->set[i].val.type != VAL_NIL;
+    if (!found)
+      return ds_fail(errbuf, DS_EBADOP,
+                     "field '%s' is required when a %s is created",
+                     e->fields[f].name, e->name);
+  }
+  if (set_commune->type != VAL_STR)
+    return ds_fail(errbuf, DS_EBADOP, "field 'commune' must be text");
+  if (scope && (strlen(scope) != set_commune->n ||
+                memcmp(scope, set_commune->s, set_commune->n)))
+    return ds_fail(errbuf, DS_EFORBIDDEN,
+                   "a device of commune %s cannot create records of commune "
+                   "%.*s",
+                   scope, (int)set_commune->n, set_commune->s);
+  if (known_communes) {
+    sqlite3_stmt *s = st->stmt[S_COMMUNE_GET];
+    sqlite3_bind_text(s, 1, set_commune->s, (int)set_commune->n,
+                      SQLITE_STATIC);
+    rc = sqlite3_step(s);
+    sqlite3_reset(s);
+    if (rc == SQLITE_DONE)
+      return ds_fail(errbuf, DS_EBADOP, "unknown commune '%.*s'",
+                     (int)set_commune->n, set_commune->s);
+    if (rc != SQLITE_ROW)
+      return translate(st, rc);
+  }
+  return 0;
+}
+
+int store_resolve(struct store *st, int ent, const char *prefix,
+                  uint8_t rid[ID_LEN], char *errbuf) {
+  sqlite3_stmt *s = st->stmt[S_RESOLVE];
+  uint8_t lo[ID_LEN], hi[ID_LEN];
+  char list[6 * (ID_HEX_LEN + 2)] = "";
+  size_t len = 0;
+  int n = 0, rc;
+
+  if (id_prefix_range(prefix, lo, hi))
+    return ds_fail(errbuf, DS_EINVAL,
+                   "'%s' is not a record id (give 8 to 32 hex digits)",
+                   prefix);
+  sqlite3_bind_blob(s, 1, lo, ID_LEN, SQLITE_STATIC);
+  sqlite3_bind_blob(s, 2, hi, ID_LEN, SQLITE_STATIC);
+  sqlite3_bind_int(s, 3, ent);
+  while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+    char hex[ID_HEX_LEN + 1];
+    const void *p = sqlite3_column_blob(s, 0);
+    if (sqlite3_column_bytes(s, 0) != ID_LEN)
+      continue;
+    if (n == 0)
+      memcpy(rid, p, ID_LEN);
+    hex_encode(hex, p, ID_LEN);
+    len += (size_t)snprintf(list + len, sizeof(list) - len, "%s%s",
+                            n ? ", " : "", hex);
+    n++;
+  }
+  sqlite3_reset(s);
+  if (rc != SQLITE_DONE)
+    return translate(st, rc);
+  if (n == 0)
+    return ds_fail(errbuf, DS_ENOENT, "no %s has id %s",
+                   ent >= 0 ? schema_entity(ent)->name : "record", prefix);
+  if (n > 1)
+    return ds_fail(errbuf, DS_EAMBIGUOUS,
+                   "id prefix %s is ambiguous; it matches %s%s", prefix, list,
+                   n > 5 ? " and more" : "");
+  return 0;
+}
+
+/* Appends one digest line for field |f|'s winner |w|. */
+static int digest_line(struct buf *line, const struct entity_def *e,
+                       const char *ridhex, int f, const struct mwrite *w) {
+  char node[ID_HEX_LEN + 1];
+  int rc;
+
+  hex_encode(node, w->v.node, ID_LEN);
+  rc = buf_printf(line, "%s\t%s\t%s\t", e->name, ridhex, e->fields[f].name);
+  if (!rc && f == e->status_field) {
+    struct value v;
+    size_t used;
+    if (value_decode(&v, w->val, w->len, &used) || v.type != VAL_STATUS)
+      return DS_ECORRUPT;
+    rc = buf_printf(line, "%lld:%d:", (long long)v.i,
+                    schema_enum_index(schema_status_names, v.s, v.n));
+  }
+  if (!rc)
+    rc = buf_printf(line, "%016llx:%s\t", (unsigned long long)w->v.hlc, node);
+  for (uint32_t i = 0; i < w->len && !rc; i++)
+    rc = buf_printf(line, "%02x", w->val[i]);
+  if (!rc)
+    rc = buf_putc(line, '\n');
+  return rc;
+}
+
+int store_digest(struct store *st, const char *commune, char hex[65]) {
+  sqlite3_stmt *s = st->stmt[S_DIGEST];
+  crypto_hash_sha256_state h;
+  uint8_t out[crypto_hash_sha256_BYTES];
+  struct mstate ms;
+  struct buf line;
+  int rc = 0, step = SQLITE_DONE;
+
+  mstate_init(&ms);
+  buf_init(&line, 0);
+  crypto_hash_sha256_init(&h);
+  /* Entities, rids and field names are each walked in byte order, so the
+   * lines come out sorted without being collected. */
+  for (int e = 0; e < SCHEMA_NENT && !rc; e++) {
+    const struct entity_def *ed = schema_entity(e);
+    sqlite3_bind_int(s, 1, e);
+    while (!rc && (step = sqlite3_step(s)) == SQLITE_ROW) {
+      const char *c = (const char *)sqlite3_column_text(s, 2);
+      char ridhex[ID_HEX_LEN + 1];
+      if (commune && (!c || strcmp(c, commune) != 0))
+        continue;
+      if (sqlite3_column_bytes(s, 0) != ID_LEN) {
+        rc = DS_ECORRUPT;
+        break;
+      }
+      hex_encode(ridhex, sqlite3_column_blob(s, 0), ID_LEN);
+      rc = mstate_load(&ms, sqlite3_column_blob(s, 1),
+                       (size_t)sqlite3_column_bytes(s, 1));
+      for (int f = 0; f < ed->nfields && !rc; f++) {
+        const struct mwrite *w = mstate_winner(&ms, f);
+        if (!w)
+          continue;
+        buf_reset(&line);
+        rc = digest_line(&line, ed, ridhex, f, w);
+        if (!rc)
+          crypto_hash_sha256_update(&h, line.data, line.len);
+      }
+    }
+    if (!rc && step != SQLITE_DONE)
+      rc = translate(st, step);
+    sqlite3_reset(s);
+  }
+  mstate_cleanup(&ms);
+  buf_cleanup(&line);
+  if (rc)
+    return rc;
+  crypto_hash_sha256_final(&h, out);
+  hex_encode(hex, out, sizeof(out));
+  return 0;
+}
+
+int store_outbox_add(struct store *st, uint64_t seq, uint64_t hlc,
+                     const uint8_t rid[ID_LEN], const void *op, size_t len) {
+  sqlite3_stmt *s = st->stmt[S_OUTBOX_ADD];
+  sqlite3_bind_int64(s, 1, (int64_t)seq);
+  sqlite3_bind_int64(s, 2, (int64_t)hlc);
+  sqlite3_bind_blob(s, 3, rid, ID_LEN, SQLITE_STATIC);
+  sqlite3_bind_blob(s, 4, op, (int)len, SQLITE_STATIC);
+  return run(st, s);
+}
+
+int store_outbox_reject(struct store *st, uint64_t seq, const char *code,
+                        const char *message) {
+  sqlite3_stmt *s = st->stmt[S_OUTBOX_REJECT];
+  sqlite3_bind_int64(s, 1, (int64_t)seq);
+  sqlite3_bind_text(s, 2, code, -1, SQLITE_STATIC);
+  sqlite3_bind_text(s, 3, message, -1, SQLITE_STATIC);
+  return run(st, s);
+}
+
+int store_next_seq(struct store *st, uint64_t *out) {
+  sqlite3_stmt *s = st->stmt[S_NEXT_SEQ];
+  int rc = sqlite3_step(s);
+  if (rc == SQLITE_ROW) {
+    *out = (uint64_t)sqlite3_column_int64(s, 0);
+    rc = 0;
+  } else {
+    rc = translate(st, rc);
+  }
+  sqlite3_reset(s);
+  return rc;
+}

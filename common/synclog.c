@@ -1,0 +1,184 @@
+/* SPDX-License-Identifier: MIT
+ * synclog.c -- hash-chained, signed log of request bodies. */
+#include "common/synclog.h"
+
+#include <string.h>
+
+#include <sodium.h>
+#include <sqlite3.h>
+
+#include "common/hex.h"
+#include "common/store.h"
+
+static void put_be64(uint8_t *p, uint64_t v) {
+  for (int i = 0; i < 8; i++)
+    p[i] = (uint8_t)(v >> (56 - 8 * i));
+}
+
+void synclog_link(const uint8_t prev[SYNCLOG_HASH_LEN], int64_t seq,
+                  const uint8_t node[ID_LEN],
+                  const uint8_t sig[SYNCLOG_SIG_LEN], uint64_t received_ms,
+                  const void *body, size_t len,
+                  uint8_t out[SYNCLOG_HASH_LEN]) {
+  crypto_generichash_state h;
+  uint8_t b[8];
+
+  crypto_generichash_init(&h, NULL, 0, SYNCLOG_HASH_LEN);
+  crypto_generichash_update(&h, prev, SYNCLOG_HASH_LEN);
+  put_be64(b, (uint64_t)seq);
+  crypto_generichash_update(&h, b, 8);
+  crypto_generichash_update(&h, node, ID_LEN);
+  crypto_generichash_update(&h, sig, SYNCLOG_SIG_LEN);
+  put_be64(b, received_ms);
+  crypto_generichash_update(&h, b, 8);
+  crypto_generichash_update(&h, body, len);
+  crypto_generichash_final(&h, out, SYNCLOG_HASH_LEN);
+}
+
+static int head(sqlite3 *db, int64_t *seq, uint8_t hash[SYNCLOG_HASH_LEN]) {
+  sqlite3_stmt *s;
+  int rc;
+
+  if (sqlite3_prepare_v2(db,
+                         "SELECT seq, hash FROM synclog ORDER BY seq DESC "
+                         "LIMIT 1",
+                         -1, &s, NULL))
+    return DS_EUNAVAIL;
+  rc = sqlite3_step(s);
+  *seq = 0;
+  memset(hash, 0, SYNCLOG_HASH_LEN);
+  if (rc == SQLITE_ROW && sqlite3_column_bytes(s, 1) == SYNCLOG_HASH_LEN) {
+    *seq = sqlite3_column_int64(s, 0);
+    memcpy(hash, sqlite3_column_blob(s, 1), SYNCLOG_HASH_LEN);
+  }
+  sqlite3_finalize(s);
+  return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : DS_EUNAVAIL;
+}
+
+int synclog_append(struct store *st, const uint8_t node[ID_LEN],
+                   const uint8_t sig[SYNCLOG_SIG_LEN], uint64_t received_ms,
+                   const void *body, size_t len, int64_t *seq,
+                   uint8_t hash[SYNCLOG_HASH_LEN]) {
+  sqlite3 *db = store_sqlite(st);
+  uint8_t prev[SYNCLOG_HASH_LEN];
+  int64_t last;
+  sqlite3_stmt *s;
+  int rc;
+
+  rc = head(db, &last, prev);
+  if (rc)
+    return rc;
+  synclog_link(prev, last + 1, node, sig, received_ms, body, len, hash);
+  if (sqlite3_prepare_v2(db,
+                         "INSERT INTO synclog(seq, node, sig, received_ms, "
+                         "body, hash) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                         -1, &s, NULL))
+    return DS_EUNAVAIL;
+  sqlite3_bind_int64(s, 1, last + 1);
+  sqlite3_bind_blob(s, 2, node, ID_LEN, SQLITE_STATIC);
+  sqlite3_bind_blob(s, 3, sig, SYNCLOG_SIG_LEN, SQLITE_STATIC);
+  sqlite3_bind_int64(s, 4, (int64_t)received_ms);
+  sqlite3_bind_blob(s, 5, body, (int)len, SQLITE_STATIC);
+  sqlite3_bind_blob(s, 6, hash, SYNCLOG_HASH_LEN, SQLITE_STATIC);
+  rc = sqlite3_step(s) == SQLITE_DONE ? 0 : DS_EUNAVAIL;
+  sqlite3_finalize(s);
+  if (!rc)
+    *seq = last + 1;
+  return rc;
+}
+
+int synclog_hash_at(struct store *st, int64_t seq,
+                    uint8_t hash[SYNCLOG_HASH_LEN]) {
+  sqlite3_stmt *s;
+  int rc;
+
+  if (sqlite3_prepare_v2(store_sqlite(st),
+                         "SELECT hash FROM synclog WHERE seq = ?1", -1, &s,
+                         NULL))
+    return DS_EUNAVAIL;
+  sqlite3_bind_int64(s, 1, seq);
+  rc = sqlite3_step(s);
+  if (rc == SQLITE_ROW && sqlite3_column_bytes(s, 0) == SYNCLOG_HASH_LEN) {
+    memcpy(hash, sqlite3_column_blob(s, 0), SYNCLOG_HASH_LEN);
+    rc = 0;
+  } else {
+    rc = rc == SQLITE_ROW || rc == SQLITE_DONE ? DS_ENOENT : DS_EUNAVAIL;
+  }
+  sqlite3_finalize(s);
+  return rc;
+}
+
+int synclog_verify(struct store *st, int64_t *entries, int64_t *bad,
+                   char *errbuf) {
+  sqlite3 *db = store_sqlite(st);
+  uint8_t prev[SYNCLOG_HASH_LEN] = {0}, h[SYNCLOG_HASH_LEN];
+  sqlite3_stmt *s;
+  int64_t expect = 1;
+  int rc, step;
+
+  *entries = 0;
+  *bad = 0;
+  if (sqlite3_prepare_v2(db,
+                         "SELECT l.seq, l.node, l.sig, l.received_ms, l.body,"
+                         " l.hash, n.pubkey FROM synclog l LEFT JOIN node n"
+                         " ON n.node = l.node ORDER BY l.seq",
+                         -1, &s, NULL))
+    return DS_EUNAVAIL;
+  rc = 0;
+  while (!rc && (step = sqlite3_step(s)) == SQLITE_ROW) {
+    int64_t seq = sqlite3_column_int64(s, 0);
+    const uint8_t *node = sqlite3_column_blob(s, 1);
+    const uint8_t *sig = sqlite3_column_blob(s, 2);
+    const uint8_t *body = sqlite3_column_blob(s, 4);
+    const uint8_t *hash = sqlite3_column_blob(s, 5);
+    const uint8_t *pk = sqlite3_column_blob(s, 6);
+    size_t len = (size_t)sqlite3_column_bytes(s, 4);
+
+    *bad = seq;
+    if (seq != expect) {
+      rc = ds_fail(errbuf, DS_ECORRUPT, "entry %lld is missing",
+                   (long long)expect);
+      *bad = expect;
+      break;
+    }
+    if (sqlite3_column_bytes(s, 1) != ID_LEN ||
+        sqlite3_column_bytes(s, 2) != SYNCLOG_SIG_LEN ||
+        sqlite3_column_bytes(s, 5) != SYNCLOG_HASH_LEN) {
+      rc = ds_fail(errbuf, DS_ECORRUPT, "entry %lld is malformed",
+                   (long long)seq);
+      break;
+    }
+    synclog_link(prev, seq, node, sig,
+                 (uint64_t)sqlite3_column_int64(s, 3), body ? body : h, len,
+                 h);
+    if (sodium_memcmp(h, hash, SYNCLOG_HASH_LEN) != 0) {
+      rc = ds_fail(errbuf, DS_ECORRUPT,
+                   "entry %lld does not match its hash (its contents or the "
+                   "chain before it were changed)",
+                   (long long)seq);
+      break;
+    }
+    if (sqlite3_column_bytes(s, 6) != crypto_sign_PUBLICKEYBYTES) {
+      char hex[ID_HEX_LEN + 1];
+      hex_encode(hex, node, ID_LEN);
+      rc = ds_fail(errbuf, DS_ECORRUPT, "entry %lld is from unknown node %s",
+                   (long long)seq, hex);
+      break;
+    }
+    if (crypto_sign_verify_detached(sig, body ? body : h, len, pk) != 0) {
+      rc = ds_fail(errbuf, DS_ECORRUPT,
+                   "entry %lld has a signature that does not verify",
+                   (long long)seq);
+      break;
+    }
+    memcpy(prev, hash, SYNCLOG_HASH_LEN);
+    expect++;
+    (*entries)++;
+  }
+  if (!rc && step != SQLITE_DONE)
+    rc = DS_EUNAVAIL;
+  sqlite3_finalize(s);
+  if (!rc)
+    *bad = 0;
+  return rc;
+}
