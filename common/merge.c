@@ -221,8 +221,10 @@ int mstate_save(struct mstate *st, struct buf *out) {
     struct mfield *fs = &st->f[i];
     if (!fs->nopen && !fs->nnamed)
       continue;
-    qsort(fs->open, fs->nopen, sizeof(*fs->open), cmp_write_p);
-    qsort(fs->named, fs->nnamed, sizeof(*fs->named), cmp_version_p);
+    if (fs->nopen > 1)
+      qsort(fs->open, fs->nopen, sizeof(*fs->open), cmp_write_p);
+    if (fs->nnamed > 1)
+      qsort(fs->named, fs->nnamed, sizeof(*fs->named), cmp_version_p);
     rc = buf_putc(out, (uint8_t)i);
     if (!rc)
       rc = put_u32(out, fs->nopen);

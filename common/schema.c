@@ -49,8 +49,8 @@ static const char *const situations[] = {
 
 /* Each list in byte order of the names (checked by test_schema). */
 static const struct field_def meeting_fields[] = {
-    INT("attendees", 0, 100000, 0), COMMUNE, DATE("held_on", REQ),
-    TEXT("hamlet", 120), ENUM("kind", meeting_kinds, 0), TEXT("note", 2000),
+    INT("attendees", 0, 100000, 0), COMMUNE, TEXT("hamlet", 120),
+    DATE("held_on", REQ), ENUM("kind", meeting_kinds, 0), TEXT("note", 2000),
     VOIDED};
 
 static const struct field_def petition_fields[] = {

@@ -1,0 +1,323 @@
+/* SPDX-License-Identifier: MIT
+ * The wire codec: round trips, and untrusted bytes that must be refused. */
+#include "tests/cm.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/alloc.h"
+#include "common/value.h"
+#include "proto/codec.h"
+#include "proto/mpwalk.h"
+#include "tests/helpers.h"
+
+static const uint8_t RID[ID_LEN] = {1, 2, 3};
+static const uint8_t NA[ID_LEN] = {0xaa};
+
+/* A request carrying |nops| copies of a valid petition creation. */
+static void make_request(struct buf *out, int nops) {
+  struct proto_req hdr = {0};
+  struct buf ops;
+  struct op op;
+
+  buf_init(&ops, 0);
+  for (int i = 0; i < nops; i++) {
+    th_petition(&op, RID, NA, 1000 + (uint64_t)i, "hoa-an");
+    op.seq = 1 + (uint64_t)i;
+    assert_int_equal(proto_op_encode(&ops, &op, false), 0);
+  }
+  memcpy(hdr.node, NA, ID_LEN);
+  hdr.ts = 5, hdr.hlc = 6, hdr.cursor = 7, hdr.limit = 100;
+  assert_int_equal(proto_req_encode(out, &hdr, ops.data, ops.len,
+                                    (uint32_t)nops),
+                   0);
+  buf_cleanup(&ops);
+}
+
+static void test_codec_request_roundtrip(void **state) {
+  struct proto_req req;
+  struct buf body;
+  char err[DS_ERRBUF_LEN];
+  struct op op;
+  (void)state;
+
+  buf_init(&body, 0);
+  make_request(&body, 3);
+  assert_int_equal(proto_req_decode(&req, body.data, body.len, err), 0);
+  assert_int_equal(req.nops, 3);
+  assert_int_equal(req.first_seq, 1);
+  assert_int_equal(req.cursor, 7);
+  assert_false(req.has_cursor_hash);
+  assert_int_equal(proto_req_op(&req, 2, &op, NULL, err), 0);
+  assert_int_equal(op.seq, 3);
+  assert_int_equal(op.hlc, 1002);
+  assert_int_equal(op.ent, ENT_PETITION);
+  assert_int_equal(op.nset, 5);
+  assert_memory_equal(op.node, NA, ID_LEN);
+  proto_req_cleanup(&req);
+  buf_cleanup(&body);
+}
+
+static void test_codec_op_with_base_roundtrip(void **state) {
+  struct proto_resp hdr = {0}, resp;
+  struct buf body;
+  char err[DS_ERRBUF_LEN];
+  struct proto_rejected rej = {9, "bad_op", 6, "op 9: no", 8}, r;
+  struct op op, back;
+  (void)state;
+
+  th_op_init(&op, ENT_PETITION, RID, NA, 500, 4);
+  th_set_status(&op, 1, "escalated");
+  th_base(&op, 400, NA);
+  th_base(&op, 300, RID);
+  th_set_str(&op, "escalated_to", "Phòng Tài nguyên");
+  buf_init(&body, 0);
+  hdr.acked = 4, hdr.hlc = 600, hdr.cursor = 12, hdr.more = true;
+  hdr.has_cursor_hash = true;
+  memset(hdr.cursor_hash, 0x5a, PROTO_HASH_LEN);
+  hdr.nops = 1;
+  assert_int_equal(proto_resp_begin(&body, &hdr), 0);
+  assert_int_equal(proto_op_encode(&body, &op, true), 0);
+  assert_int_equal(proto_resp_end(&body, &rej, 1), 0);
+  assert_int_equal(proto_resp_decode(&resp, body.data, body.len, err), 0);
+  assert_true(resp.more);
+  assert_true(resp.has_cursor_hash);
+  assert_int_equal(resp.cursor_hash[31], 0x5a);
+  assert_int_equal(proto_resp_op(&resp, 0, &back, err), 0);
+  assert_int_equal(back.nbase, 2);
+  assert_int_equal(back.set[0].nbase, 2);
+  assert_int_equal(back.base[1].hlc, 300);
+  assert_int_equal(back.set[0].val.type, VAL_STATUS);
+  assert_int_equal(back.set[0].val.i, 1);
+  assert_int_equal(proto_resp_rejected(&resp, 0, &r), 0);
+  assert_int_equal(r.seq, 9);
+  assert_memory_equal(r.error, "bad_op", 6);
+  proto_resp_cleanup(&resp);
+  buf_cleanup(&body);
+}
+
+static void test_codec_truncations_are_refused(void **state) {
+  struct proto_req req;
+  struct buf body;
+  char err[DS_ERRBUF_LEN];
+  (void)state;
+
+  buf_init(&body, 0);
+  make_request(&body, 2);
+  for (size_t n = 0; n < body.len; n++)
+    assert_int_equal(proto_req_decode(&req, body.data, n, err), DS_EPROTO);
+  buf_cleanup(&body);
+}
+
+static void test_codec_every_byte_flip_is_safe(void **state) {
+  struct proto_req req;
+  struct buf body;
+  char err[DS_ERRBUF_LEN];
+  struct op op;
+  (void)state;
+
+  buf_init(&body, 0);
+  make_request(&body, 2);
+  for (size_t i = 0; i < body.len; i++) {
+    for (int bit = 0; bit < 8; bit++) {
+      body.data[i] ^= (uint8_t)(1 << bit);
+      if (proto_req_decode(&req, body.data, body.len, err) == 0) {
+        for (uint32_t k = 0; k < req.nops; k++) {
+          int rc = proto_req_op(&req, k, &op, NULL, err);
+          assert_true(rc == 0 || rc == DS_EBADOP);
+        }
+        proto_req_cleanup(&req);
+      }
+      body.data[i] ^= (uint8_t)(1 << bit);
+    }
+  }
+  buf_cleanup(&body);
+}
+
+static void test_codec_huge_lengths_and_depth(void **state) {
+  /* A map claiming 2^32-1 pairs, an array claiming 2^32-1 items, a str
+   * claiming 4 GiB: all longer than the bytes present. */
+  const uint8_t map[] = {0xdf, 0xff, 0xff, 0xff, 0xff, 0xa1, 'v', 1};
+  const uint8_t arr[] = {0x81, 0xa3, 'o', 'p', 's', 0xdd, 0xff, 0xff, 0xff,
+                         0xff};
+  const uint8_t str[] = {0x81, 0xdb, 0xff, 0xff, 0xff, 0xff, 'x'};
+  uint8_t deep[64];
+  struct proto_req req;
+  char err[DS_ERRBUF_LEN];
+  size_t used;
+  (void)state;
+
+  assert_int_equal(proto_req_decode(&req, map, sizeof(map), err), DS_EPROTO);
+  assert_int_equal(proto_req_decode(&req, arr, sizeof(arr), err), DS_EPROTO);
+  assert_int_equal(proto_req_decode(&req, str, sizeof(str), err), DS_EPROTO);
+  for (size_t i = 0; i < sizeof(deep) - 1; i++)
+    deep[i] = 0x91; /* [[[[...]]]] */
+  deep[sizeof(deep) - 1] = 0xc0;
+  assert_int_equal(mpwalk(deep, sizeof(deep), PROTO_MAX_DEPTH, &used),
+                   DS_EPROTO);
+  deep[0] = 0x81; /* {x: [[[...]]]} with a nil key */
+  deep[1] = 0xc0;
+  assert_int_equal(proto_req_decode(&req, deep, sizeof(deep), err),
+                   DS_EPROTO);
+}
+
+static void test_codec_not_a_request(void **state) {
+  const uint8_t garbage[] = "GET / HTTP/1.1\r\n";
+  const uint8_t not_map[] = {0x93, 1, 2, 3};
+  const uint8_t v2[] = {0x81, 0xa1, 'v', 0x02};
+  const uint8_t trailing[] = {0x80, 0x80};
+  struct proto_req req;
+  char err[DS_ERRBUF_LEN];
+  (void)state;
+
+  assert_int_equal(proto_req_decode(&req, garbage, sizeof(garbage) - 1, err),
+                   DS_EPROTO);
+  assert_int_equal(proto_req_decode(&req, not_map, sizeof(not_map), err),
+                   DS_EPROTO);
+  assert_int_equal(proto_req_decode(&req, v2, sizeof(v2), err), DS_EVERSION);
+  assert_int_equal(proto_req_decode(&req, trailing, sizeof(trailing), err),
+                   DS_EPROTO);
+  assert_int_equal(proto_req_decode(&req, not_map, 0, err), DS_EPROTO);
+}
+
+/* Builds a request with one op whose "set" is {field: <raw value bytes>}. */
+static void one_field_request(struct buf *out, const char *ent,
+                              const char *field, const uint8_t *raw,
+                              size_t rawlen) {
+  struct buf op;
+  struct proto_req hdr = {0};
+  buf_init(&op, 0);
+  assert_int_equal(buf_putc(&op, 0x85), 0);
+  assert_int_equal(mp_put_str(&op, "seq", 3) || mp_put_uint(&op, 3), 0);
+  assert_int_equal(mp_put_str(&op, "hlc", 3) || mp_put_uint(&op, 77), 0);
+  assert_int_equal(mp_put_str(&op, "ent", 3) ||
+                       mp_put_str(&op, ent, strlen(ent)),
+                   0);
+  assert_int_equal(mp_put_str(&op, "rid", 3) || mp_put_bin(&op, RID, ID_LEN),
+                   0);
+  assert_int_equal(mp_put_str(&op, "set", 3) || buf_putc(&op, 0x81) ||
+                       mp_put_str(&op, field, strlen(field)) ||
+                       buf_append(&op, raw, rawlen),
+                   0);
+  hdr.limit = 10;
+  assert_int_equal(proto_req_encode(out, &hdr, op.data, op.len, 1), 0);
+  buf_cleanup(&op);
+}
+
+static void expect_bad_op(const char *ent, const char *field,
+                          const uint8_t *raw, size_t rawlen,
+                          const char *want) {
+  struct proto_req req;
+  struct buf body;
+  char err[DS_ERRBUF_LEN];
+  struct op op;
+
+  buf_init(&body, 0);
+  one_field_request(&body, ent, field, raw, rawlen);
+  assert_int_equal(proto_req_decode(&req, body.data, body.len, err), 0);
+  assert_int_equal(proto_req_op(&req, 0, &op, NULL, err), DS_EBADOP);
+  assert_int_equal(op.seq, 3);
+  if (!strstr(err, want))
+    fail_msg("'%s' does not contain '%s'", err, want);
+  proto_req_cleanup(&req);
+  buf_cleanup(&body);
+}
+
+static void test_codec_bad_values_name_op_and_field(void **state) {
+  const uint8_t big[] = {0xce, 0x00, 0x01, 0x86, 0xa1}; /* 100001 */
+  const uint8_t str5[] = {0xa1, '5'};
+  const uint8_t flt[] = {0xcb, 0x40, 0x45, 0, 0, 0, 0, 0, 0};
+  const uint8_t badutf[] = {0xa2, 0xc3, 0x28};
+  const uint8_t nul[] = {0xa3, 'a', 0, 'b'};
+  const uint8_t date[] = {0xaa, '2', '0', '2', '4', '-', '0', '2', '-', '3',
+                          '0'};
+  const uint8_t status[] = {0x92, 0x00, 0xa4, 'd', 'o', 'n', 'e'};
+  const uint8_t neg[] = {0xff};
+  (void)state;
+
+  expect_bad_op("meeting", "attendees", big, sizeof(big),
+                "op 3: field 'attendees' must be an integer 0..100000");
+  expect_bad_op("meeting", "attendees", str5, sizeof(str5),
+                "must be an integer");
+  expect_bad_op("meeting", "attendees", flt, sizeof(flt),
+                "must be an integer");
+  expect_bad_op("petition", "citizen", badutf, sizeof(badutf), "UTF-8");
+  expect_bad_op("petition", "citizen", nul, sizeof(nul), "NUL");
+  expect_bad_op("petition", "due_on", date, sizeof(date), "YYYY-MM-DD");
+  expect_bad_op("petition", "status", status, sizeof(status), "one of");
+  expect_bad_op("visit", "gift_vnd", neg, sizeof(neg), "at least 0");
+  expect_bad_op("petition", "colour", neg, sizeof(neg),
+                "a petition has no field 'colour'");
+  expect_bad_op("vote", "x", neg, sizeof(neg), "unknown entity 'vote'");
+}
+
+static void test_codec_error_body_roundtrip(void **state) {
+  struct buf b;
+  char code[32], msg[128];
+  bool has;
+  uint64_t exp = 0;
+  (void)state;
+
+  buf_init(&b, 0);
+  assert_int_equal(proto_error_encode(&b, PROTO_E_GAP, "send from 5", true, 5),
+                   0);
+  assert_int_equal(proto_error_decode(b.data, b.len, code, sizeof(code), msg,
+                                      sizeof(msg), &has, &exp),
+                   0);
+  assert_string_equal(code, "gap");
+  assert_string_equal(msg, "send from 5");
+  assert_true(has);
+  assert_int_equal(exp, 5);
+  buf_cleanup(&b);
+}
+
+static void test_codec_too_many_ops(void **state) {
+  struct proto_req req;
+  struct buf body;
+  char err[DS_ERRBUF_LEN];
+  (void)state;
+  buf_init(&body, 0);
+  make_request(&body, PROTO_MAX_OPS + 1);
+  assert_int_equal(proto_req_decode(&req, body.data, body.len, err),
+                   DS_ETOOBIG);
+  buf_cleanup(&body);
+}
+
+static void test_codec_alloc_failures_leak_nothing(void **state) {
+  struct proto_req req;
+  struct buf body;
+  char err[DS_ERRBUF_LEN];
+  unsigned long n;
+  (void)state;
+
+  buf_init(&body, 0);
+  make_request(&body, 2);
+  ds_alloc_fail_after(0);
+  assert_int_equal(proto_req_decode(&req, body.data, body.len, err), 0);
+  proto_req_cleanup(&req);
+  n = ds_alloc_fail_after(0);
+  assert_true(n >= 1);
+  for (unsigned long i = 1; i <= n; i++) {
+    ds_alloc_fail_after(i);
+    assert_int_equal(proto_req_decode(&req, body.data, body.len, err),
+                     DS_ENOMEM);
+  }
+  ds_alloc_fail_after(0);
+  buf_cleanup(&body);
+}
+
+int main(void) {
+  const struct CMUnitTest tests[] = {
+      cmocka_unit_test(test_codec_request_roundtrip),
+      cmocka_unit_test(test_codec_op_with_base_roundtrip),
+      cmocka_unit_test(test_codec_truncations_are_refused),
+      cmocka_unit_test(test_codec_every_byte_flip_is_safe),
+      cmocka_unit_test(test_codec_huge_lengths_and_depth),
+      cmocka_unit_test(test_codec_not_a_request),
+      cmocka_unit_test(test_codec_bad_values_name_op_and_field),
+      cmocka_unit_test(test_codec_error_body_roundtrip),
+      cmocka_unit_test(test_codec_too_many_ops),
+      cmocka_unit_test(test_codec_alloc_failures_leak_nothing),
+  };
+  return cmocka_run_group_tests_name("codec", tests, NULL, NULL);
+}
