@@ -11,6 +11,10 @@
 const char *const schema_status_names[] = {
     "received", "in_progress", "escalated", "answered", "resolved", NULL};
 
+static const char *const status_labels[] = {
+    "đã tiếp nhận", "đang xử lý", "đã chuyển cấp huyện", "đã trả lời",
+    "đã giải quyết"};
+
 const char *const schema_category_names[] = {
     "economy", "culture", "environment", "rural_transport", "irrigation",
     "electricity", "water", "agriculture", "merit_policy",
@@ -132,6 +136,10 @@ static const char *label_of(const char *const *names,
 
 const char *schema_category_label(const char *name) {
   return label_of(schema_category_names, category_labels, name);
+}
+
+const char *schema_status_label(const char *name) {
+  return label_of(schema_status_names, status_labels, name);
 }
 
 const char *schema_service_label(const char *name) {

@@ -66,6 +66,8 @@ bool schema_date_ok(const char *s, size_t n);
 bool schema_slug_ok(const char *s, size_t n);
 
 extern const char *const schema_status_names[];  /* by rank */
+/* The Vietnamese label of a petition status, or the name itself. */
+const char *schema_status_label(const char *name);
 extern const char *const schema_category_names[];
 /* The Vietnamese report label of a petition category, or the name itself. */
 const char *schema_category_label(const char *name);

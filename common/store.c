@@ -113,6 +113,12 @@ static const char schema_sql[] =
     /* Client: every local op, kept after it is acked (DESIGN §6). */
     "CREATE TABLE outbox(seq INTEGER PRIMARY KEY, hlc INTEGER NOT NULL,"
     " rid BLOB NOT NULL, op BLOB NOT NULL, error TEXT, message TEXT);"
+    "CREATE INDEX outbox_rid ON outbox(rid);"
+    /* Client: every op pulled from the daemon, for a record's history. */
+    "CREATE TABLE inbox(id INTEGER PRIMARY KEY, rid BLOB NOT NULL,"
+    " hlc INTEGER NOT NULL, node BLOB NOT NULL, seq INTEGER NOT NULL,"
+    " op BLOB NOT NULL, UNIQUE(node, seq));"
+    "CREATE INDEX inbox_rid ON inbox(rid);"
     /* Daemon: the district, its devices and its sync log. */
     "CREATE TABLE commune(slug TEXT PRIMARY KEY, name TEXT NOT NULL,"
     " kind TEXT NOT NULL) WITHOUT ROWID;"
@@ -556,8 +562,16 @@ static int value_of(const struct mstate *ms, int f, struct value *v) {
   return value_decode(v, w->val, w->len, &used) ? DS_ECORRUPT : 0;
 }
 
+static void copy_slug(char *out, const struct value *v) {
+  size_t n = v->n > SCHEMA_SLUG_MAX ? SCHEMA_SLUG_MAX : v->n;
+  if (!out)
+    return;
+  memcpy(out, v->s, n);
+  out[n] = '\0';
+}
+
 int store_check_op(struct store *st, const struct op *op, const char *scope,
-                   bool known_communes, char *errbuf) {
+                   bool known_communes, char *commune, char *errbuf) {
   const struct entity_def *e = schema_entity(op->ent);
   const struct value *set_commune = NULL;
   struct value have;
@@ -593,6 +607,7 @@ int store_check_op(struct store *st, const struct op *op, const char *scope,
       return ds_fail(errbuf, DS_EFORBIDDEN,
                      "record %s belongs to commune %.*s, not %s", rid,
                      (int)have.n, have.s, scope);
+    copy_slug(commune, &have);
     return 0;
   }
   if (!set_commune)
@@ -631,6 +646,7 @@ int store_check_op(struct store *st, const struct op *op, const char *scope,
     if (rc != SQLITE_ROW)
       return translate(st, rc);
   }
+  copy_slug(commune, set_commune);
   return 0;
 }
 
@@ -748,6 +764,22 @@ int store_digest(struct store *st, const char *commune, char hex[65]) {
   crypto_hash_sha256_final(&h, out);
   hex_encode(hex, out, sizeof(out));
   return 0;
+}
+
+int store_forget(struct store *st, const uint8_t rid[ID_LEN]) {
+  static const char *const sql[] = {
+      "DELETE FROM search WHERE rowid = (SELECT id FROM rec WHERE rid = ?1)",
+      "DELETE FROM conflict WHERE rid = ?1", "DELETE FROM rec WHERE rid = ?1"};
+  int rc = 0;
+  for (size_t i = 0; i < sizeof(sql) / sizeof(sql[0]) && !rc; i++) {
+    sqlite3_stmt *s;
+    if (sqlite3_prepare_v2(st->db, sql[i], -1, &s, NULL))
+      return DS_EUNAVAIL;
+    sqlite3_bind_blob(s, 1, rid, ID_LEN, SQLITE_STATIC);
+    rc = sqlite3_step(s) == SQLITE_DONE ? 0 : DS_EUNAVAIL;
+    sqlite3_finalize(s);
+  }
+  return rc;
 }
 
 int store_outbox_add(struct store *st, uint64_t seq, uint64_t hlc,

@@ -74,10 +74,12 @@ DS_NODISCARD int store_load(struct store *st, const uint8_t rid[ID_LEN],
  * creation, required fields on creation, and scope: with |scope| non-NULL
  * only records of that commune may be created or changed; with
  * |known_communes| the created record's commune must be in the commune
- * table. Returns 0, DS_EBADOP or DS_EFORBIDDEN with |errbuf| saying why. */
+ * table. On success |commune| (SCHEMA_SLUG_MAX + 1 bytes, may be NULL)
+ * holds the record's commune. Returns 0, DS_EBADOP or DS_EFORBIDDEN with
+ * |errbuf| saying why. */
 DS_NODISCARD int store_check_op(struct store *st, const struct op *op,
                                 const char *scope, bool known_communes,
-                                char *errbuf);
+                                char *commune, char *errbuf);
 
 /* Resolves an id or an id prefix of 8+ hex digits to the one record it
  * names, of entity |ent| (or any, with -1). DS_EINVAL (not an id), DS_ENOENT,
@@ -89,6 +91,10 @@ DS_NODISCARD int store_resolve(struct store *st, int ent, const char *prefix,
  * those of |commune| (may be NULL). */
 DS_NODISCARD int store_digest(struct store *st, const char *commune,
                               char hex[65]);
+
+/* Removes record |rid|'s merged state (row, conflicts, search entry) so it
+ * can be rebuilt by applying its ops again. Inside a transaction. */
+DS_NODISCARD int store_forget(struct store *st, const uint8_t rid[ID_LEN]);
 
 /* Client outbox. */
 DS_NODISCARD int store_outbox_add(struct store *st, uint64_t seq,

@@ -345,6 +345,25 @@ int proto_op_encode(struct buf *out, const struct op *op, bool with_node) {
   return bad ? DS_ENOMEM : 0;
 }
 
+int proto_op_decode(const void *bytes, size_t len, struct op *op,
+                    bool with_node, void **priv, char *errbuf) {
+  msgpack_unpacked *u;
+  int rc = unpack(&u, bytes, len, errbuf);
+  *priv = NULL;
+  if (rc)
+    return rc;
+  op->seq = 0;
+  rc = decode_op(&u->data, op, with_node, errbuf);
+  if (rc) {
+    unpacked_free(u);
+    return rc;
+  }
+  *priv = u;
+  return 0;
+}
+
+void proto_op_release(void *priv) { unpacked_free(priv); }
+
 /* ---- requests ---- */
 
 static const msgpack_object *req_ops(const struct proto_req *req) {

@@ -71,6 +71,12 @@ DS_NODISCARD int proto_req_encode(struct buf *out,
 DS_NODISCARD int proto_op_encode(struct buf *out, const struct op *op,
                                  bool with_node);
 
+/* Decodes one op map (as stored in an outbox, inbox or oplog). */
+DS_NODISCARD int proto_op_decode(const void *bytes, size_t len, struct op *op,
+                                 bool with_node, void **priv, char *errbuf);
+/* Frees what proto_op_decode kept for the op's values (*priv). */
+void proto_op_release(void *priv);
+
 struct proto_rejected {
   uint64_t seq;
   const char *error;

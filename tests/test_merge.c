@@ -235,28 +235,28 @@ static void test_check_op_rules(void **state) {
                                 NULL, NULL, NULL),
                    0);
   th_petition(&op, RID, NA, 100, "tan-long");
-  assert_int_equal(store_check_op(st, &op, NULL, true, err), DS_EBADOP);
+  assert_int_equal(store_check_op(st, &op, NULL, true, NULL, err), DS_EBADOP);
   assert_non_null(strstr(err, "unknown commune"));
   th_petition(&op, RID, NA, 100, "hoa-an");
-  assert_int_equal(store_check_op(st, &op, "hoa-my", true, err),
+  assert_int_equal(store_check_op(st, &op, "hoa-my", true, NULL, err),
                    DS_EFORBIDDEN);
-  assert_int_equal(store_check_op(st, &op, "hoa-an", true, err), 0);
+  assert_int_equal(store_check_op(st, &op, "hoa-an", true, NULL, err), 0);
   op.nset = 2; /* commune and received_on only */
-  assert_int_equal(store_check_op(st, &op, "hoa-an", true, err), DS_EBADOP);
+  assert_int_equal(store_check_op(st, &op, "hoa-an", true, NULL, err), DS_EBADOP);
   assert_non_null(strstr(err, "field 'category' is required"));
   th_petition(&op, RID, NA, 100, "hoa-an");
   assert_int_equal(th_apply(st, &op), 0);
   th_op_init(&op, ENT_PETITION, RID, NB, 200, 1);
   th_set_str(&op, "commune", "hoa-my");
-  assert_int_equal(store_check_op(st, &op, NULL, true, err), DS_EFORBIDDEN);
+  assert_int_equal(store_check_op(st, &op, NULL, true, NULL, err), DS_EFORBIDDEN);
   th_op_init(&op, ENT_PETITION, RID, NB, 200, 1);
   th_set_str(&op, "response", "ok");
-  assert_int_equal(store_check_op(st, &op, "hoa-my", true, err),
+  assert_int_equal(store_check_op(st, &op, "hoa-my", true, NULL, err),
                    DS_EFORBIDDEN);
-  assert_int_equal(store_check_op(st, &op, "hoa-an", true, err), 0);
+  assert_int_equal(store_check_op(st, &op, "hoa-an", true, NULL, err), 0);
   th_op_init(&op, ENT_MEETING, RID, NB, 200, 1);
   th_set_str(&op, "note", "x");
-  assert_int_equal(store_check_op(st, &op, NULL, true, err), DS_EBADOP);
+  assert_int_equal(store_check_op(st, &op, NULL, true, NULL, err), DS_EBADOP);
   /* A survey cannot change after creation. */
   {
     uint8_t sid[ID_LEN] = {9};
@@ -265,11 +265,11 @@ static void test_check_op_rules(void **state) {
     th_set_int(&op, "overall", 4);
     th_set_str(&op, "service", "land");
     th_set_str(&op, "taken_on", "2024-03-01");
-    assert_int_equal(store_check_op(st, &op, "hoa-an", true, err), 0);
+    assert_int_equal(store_check_op(st, &op, "hoa-an", true, NULL, err), 0);
     assert_int_equal(th_apply(st, &op), 0);
     th_op_init(&op, ENT_SURVEY, sid, NA, 200, 2);
     th_set_int(&op, "overall", 1);
-    assert_int_equal(store_check_op(st, &op, "hoa-an", true, err),
+    assert_int_equal(store_check_op(st, &op, "hoa-an", true, NULL, err),
                      DS_EBADOP);
     assert_non_null(strstr(err, "cannot be changed"));
   }

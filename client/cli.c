@@ -1,0 +1,513 @@
+/* SPDX-License-Identifier: MIT
+ * cli.c -- dansync commands: init, status, digest, the record commands, and
+ * sync. Every error is one sentence on stderr and an exit code of §8. */
+#include "client/cli.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <sodium.h>
+#include <sqlite3.h>
+
+#include "client/csync.h"
+#include "client/local.h"
+#include "common/args.h"
+#include "common/hex.h"
+#include "common/json.h"
+#include "common/query.h"
+#include "common/schema.h"
+
+struct help {
+  const char *cmd, *usage, *what, *example;
+};
+
+static const struct help helps[] = {
+    {"init", "init --commune SLUG --server URL --token TOKEN",
+     "Creates this device's store and its Ed25519 key pair. The token comes "
+     "from 'dansyncd enroll'; the first sync uses it.",
+     "dansync init --commune hoa-an --server http://10.0.0.2:8080 --token "
+     "3f9a..."},
+    {"status", "status [--json]",
+     "Shows the commune, node id, server, queued and rejected ops and the "
+     "last successful sync.",
+     "dansync status"},
+    {"digest", "digest [--commune C]",
+     "Prints the SHA-256 digest of the stored records (DESIGN §4); after a "
+     "complete sync it equals the daemon's for the same commune.",
+     "dansync digest --commune hoa-an"},
+    {"meeting add",
+     "meeting add --held-on DATE [--hamlet T] [--kind K] [--attendees N] "
+     "[--note T]",
+     "Records a meeting. --kind is monthly_listening (default), dialogue or "
+     "citizen_reception.",
+     "dansync meeting add --held-on 2024-03-15 --hamlet 'Ấp 3' --attendees "
+     "42"},
+    {"meeting update", "meeting update ID [field flags] [--voided]",
+     "Changes a meeting; --voided marks it a mistake.",
+     "dansync meeting update 0193a2b4c5d6e7f8 --attendees 45"},
+    {"petition add",
+     "petition add --received-on DATE --category C --content T [--citizen T] "
+     "[--hamlet T] [--meeting ID] [--due-on DATE] [--status S] [--response T] "
+     "[--escalated-to T] [--resolved-on DATE]",
+     "Records a citizen's petition or opinion.",
+     "dansync petition add --received-on 2024-03-15 --category electricity "
+     "--citizen 'Nguyễn Văn A' --content 'Đường điện ấp 3 chập chờn'"},
+    {"petition update", "petition update ID [field flags] [--voided]",
+     "Changes a petition. A status only moves up: received, in_progress, "
+     "escalated, answered, resolved.",
+     "dansync petition update 0193a2b4c5d6e7f8 --status answered --response "
+     "'Điện lực đã sửa'"},
+    {"petition reopen", "petition reopen ID",
+     "Starts the petition over as received, in a new generation that beats "
+     "every earlier status.",
+     "dansync petition reopen 0193a2b4c5d6e7f8"},
+    {"petition list",
+     "petition list [--status S] [--category C] [--overdue] [--search TEXT] "
+     "[--json]",
+     "Lists petitions; --search ignores Vietnamese diacritics.",
+     "dansync petition list --search 'nguyen van a'"},
+    {"petition show", "petition show ID [--json]",
+     "Shows one petition, its history and any conflicts.",
+     "dansync petition show 0193a2b4c5d6e7f8"},
+    {"survey add",
+     "survey add --taken-on DATE --service S --overall N [--attitude N] "
+     "[--timeliness N] [--procedure N] [--comment T]",
+     "Records a satisfaction survey (ratings 1..5). Surveys cannot change "
+     "afterwards.",
+     "dansync survey add --taken-on 2024-03-15 --service land --overall 4"},
+    {"visit add",
+     "visit add --visited-on DATE --household T --situation S [--gift-vnd N] "
+     "[--support T] [--volunteers N]",
+     "Records a visit to a household in hardship.",
+     "dansync visit add --visited-on 2024-03-15 --household 'Bà Trần Thị B' "
+     "--situation elderly_alone --gift-vnd 500000"},
+    {"visit update", "visit update ID [field flags] [--voided]",
+     "Changes a visit.", "dansync visit update 0193a2b4c5d6e7f8 --voided"},
+    {"sync",
+     "sync [--restamp] [--wait] [--retries N] [--timeout S] [--limit N]",
+     "Sends queued changes to the district and fetches the others'. Offline "
+     "it keeps the queue and exits 3.",
+     "dansync sync --wait"},
+};
+
+static void usage_all(FILE *out) {
+  fputs("usage: dansync [--db PATH] COMMAND ...\n\nCommands:\n", out);
+  for (size_t i = 0; i < sizeof(helps) / sizeof(helps[0]); i++)
+    fprintf(out, "  %s\n", helps[i].usage);
+  fputs("\nThe store is --db PATH, else $DANSYNC_DB, else "
+        "$XDG_DATA_HOME/dansync/dansync.db.\nRun 'dansync COMMAND --help' "
+        "for one command, with an example.\n",
+        out);
+}
+
+static int help_for(const char *cmd, FILE *out) {
+  for (size_t i = 0; i < sizeof(helps) / sizeof(helps[0]); i++) {
+    if (strcmp(helps[i].cmd, cmd) == 0) {
+      fprintf(out, "usage: dansync %s\n\n%s\n\nExample:\n  %s\n",
+              helps[i].usage, helps[i].what, helps[i].example);
+      return 0;
+    }
+  }
+  return -1;
+}
+
+static int fail(int code, const char *msg) {
+  fprintf(stderr, "dansync: %s\n", msg);
+  return code;
+}
+
+static int usage(const char *cmd, const char *msg) {
+  fprintf(stderr, "dansync: %s\n", msg);
+  if (!cmd || help_for(cmd, stderr))
+    usage_all(stderr);
+  return EXIT_USAGE;
+}
+
+static const char *const bare_flags[] = {"voided", "json", "overdue",
+                                         "restamp", "wait", NULL};
+
+static int open_device(struct device *dev, const struct args *a) {
+  char path[4096], err[DS_ERRBUF_LEN];
+  int rc = local_db_path(path, sizeof(path), a->db, false);
+  if (rc)
+    return fail(EXIT_ERROR, "the store path is too long");
+  rc = local_open(dev, path, err);
+  if (rc)
+    return fail(EXIT_ERROR, err);
+  return 0;
+}
+
+static int cmd_init(const struct args *a) {
+  static const char *const allowed[] = {"commune", "server", "token", NULL};
+  const char *commune = args_get(a, "commune"), *server = args_get(a, "server");
+  const char *token = args_get(a, "token");
+  uint8_t pk[crypto_sign_PUBLICKEYBYTES], sk[crypto_sign_SECRETKEYBYTES];
+  uint8_t node[ID_LEN];
+  char path[4096], err[DS_ERRBUF_LEN], hex[ID_HEX_LEN + 1];
+  struct store *st;
+  int rc;
+
+  if (args_only(a, allowed, err))
+    return usage("init", err);
+  if (!commune || !server || !token)
+    return usage("init", "init needs --commune, --server and --token");
+  if (!schema_slug_ok(commune, strlen(commune)))
+    return fail(EXIT_ERROR, "--commune must be a commune slug such as "
+                            "hoa-an, or district");
+  if (strncmp(server, "http://", 7) && strncmp(server, "https://", 8))
+    return fail(EXIT_ERROR,
+                "--server must be an http:// or https:// address");
+  if (!*token)
+    return fail(EXIT_ERROR, "--token is empty");
+  if (local_db_path(path, sizeof(path), a->db, true))
+    return fail(EXIT_ERROR, "cannot create the directory for the store");
+  rc = store_open(&st, path, STORE_CREATE | STORE_EXCL, err);
+  if (rc == DS_EEXIST)
+    return fail(EXIT_ERROR, "a store already exists there; refusing to "
+                            "overwrite it (use --db for another one)");
+  if (rc)
+    return fail(EXIT_ERROR, err);
+  crypto_sign_keypair(pk, sk);
+  id_random(node);
+  rc = store_begin(st);
+  if (!rc)
+    rc = store_meta_set(st, "commune", commune, strlen(commune));
+  if (!rc)
+    rc = store_meta_set(st, "server", server, strlen(server));
+  if (!rc)
+    rc = store_meta_set(st, "token", token, strlen(token));
+  if (!rc)
+    rc = store_meta_set(st, "node", node, ID_LEN);
+  if (!rc)
+    rc = store_meta_set(st, "pk", pk, sizeof(pk));
+  if (!rc)
+    rc = store_meta_set(st, "sk", sk, sizeof(sk));
+  if (!rc)
+    rc = store_commit(st);
+  else
+    store_rollback(st);
+  sodium_memzero(sk, sizeof(sk));
+  store_close(st);
+  if (rc) {
+    remove(path);
+    return fail(EXIT_ERROR, "could not write the new store");
+  }
+  hex_encode(hex, node, ID_LEN);
+  printf("Initialised %s for commune %s, node %s.\n", path, commune, hex);
+  return EXIT_OK;
+}
+
+static void meta_text(struct store *st, const char *key, char *out,
+                      size_t cap) {
+  struct buf b;
+  buf_init(&b, 0);
+  out[0] = '\0';
+  if (store_meta_get(st, key, &b) == 0)
+    snprintf(out, cap, "%s", (char *)b.data);
+  buf_cleanup(&b);
+}
+
+static void when_text(int64_t ms, char *out, size_t cap) {
+  time_t t = (time_t)(ms / 1000);
+  struct tm tm;
+  if (ms <= 0) {
+    snprintf(out, cap, "never");
+    return;
+  }
+  localtime_r(&t, &tm);
+  strftime(out, cap, "%Y-%m-%d %H:%M:%S", &tm);
+}
+
+static int cmd_status(const struct args *a) {
+  static const char *const allowed[] = {"json", NULL};
+  struct device dev;
+  char err[DS_ERRBUF_LEN], server[512], node[ID_HEX_LEN + 1], when[32];
+  int64_t acked = 0, last = 0, queued = 0, rejected = 0, total = 0;
+  bool json = args_has(a, "json");
+  sqlite3_stmt *s;
+  struct buf out;
+  int rc;
+
+  if (args_only(a, allowed, err))
+    return usage("status", err);
+  rc = open_device(&dev, a);
+  if (rc)
+    return rc;
+  meta_text(dev.st, "server", server, sizeof(server));
+  if (store_meta_get_int(dev.st, "acked", &acked))
+    acked = 0;
+  if (store_meta_get_int(dev.st, "last_sync_ms", &last))
+    last = 0;
+  hex_encode(node, dev.node, ID_LEN);
+  sqlite3_prepare_v2(store_sqlite(dev.st),
+                     "SELECT count(*), count(*) FILTER (WHERE error IS NULL"
+                     " AND seq > ?1), count(*) FILTER (WHERE error IS NOT "
+                     "NULL) FROM outbox",
+                     -1, &s, NULL);
+  sqlite3_bind_int64(s, 1, acked);
+  if (sqlite3_step(s) == SQLITE_ROW) {
+    total = sqlite3_column_int64(s, 0);
+    queued = sqlite3_column_int64(s, 1);
+    rejected = sqlite3_column_int64(s, 2);
+  }
+  sqlite3_finalize(s);
+  when_text(last, when, sizeof(when));
+  buf_init(&out, 0);
+  if (json) {
+    rc = buf_printf(&out, "{\"commune\": ");
+    rc = rc || json_str(&out, dev.commune, strlen(dev.commune));
+    rc = rc || buf_printf(&out, ", \"node\": \"%s\", \"server\": ", node);
+    rc = rc || json_str(&out, server, strlen(server));
+    rc = rc || buf_printf(&out,
+                          ", \"ops\": %lld, \"acked\": %lld, \"queued\": "
+                          "%lld, \"rejected\": [",
+                          (long long)total, (long long)acked,
+                          (long long)queued);
+  } else {
+    rc = buf_printf(&out,
+                    "Commune:     %s\nNode:        %s\nServer:      %s\n"
+                    "Queued ops:  %lld (of %lld recorded; %lld acked)\n"
+                    "Rejected:    %lld\n",
+                    dev.commune, node, server, (long long)queued,
+                    (long long)total, (long long)acked, (long long)rejected);
+  }
+  sqlite3_prepare_v2(store_sqlite(dev.st),
+                     "SELECT seq, lower(hex(rid)), error, message FROM outbox "
+                     "WHERE error IS NOT NULL ORDER BY seq",
+                     -1, &s, NULL);
+  for (int k = 0; !rc && sqlite3_step(s) == SQLITE_ROW; k++) {
+    const char *msg = (const char *)sqlite3_column_text(s, 3);
+    if (json) {
+      rc = buf_printf(&out, "%s{\"seq\": %lld, \"record\": \"%s\", \"error\": ",
+                      k ? ", " : "", (long long)sqlite3_column_int64(s, 0),
+                      sqlite3_column_text(s, 1));
+      rc = rc || json_str(&out, (const char *)sqlite3_column_text(s, 2),
+                          (size_t)sqlite3_column_bytes(s, 2));
+      rc = rc || buf_printf(&out, ", \"message\": ");
+      rc = rc || json_str(&out, msg ? msg : "", msg ? strlen(msg) : 0);
+      rc = rc || buf_putc(&out, '}');
+    } else {
+      rc = buf_printf(&out, "  op %lld (record %s): %s: %s\n",
+                      (long long)sqlite3_column_int64(s, 0),
+                      sqlite3_column_text(s, 1), sqlite3_column_text(s, 2),
+                      msg ? msg : "");
+    }
+  }
+  sqlite3_finalize(s);
+  if (json)
+    rc = rc || buf_printf(&out, "], \"last_sync\": %s%s%s}\n",
+                          last ? "\"" : "", last ? when : "null",
+                          last ? "\"" : "");
+  else
+    rc = rc || buf_printf(&out, "Last sync:   %s\n", when);
+  if (!rc)
+    fwrite(out.data, 1, out.len, stdout);
+  buf_cleanup(&out);
+  local_close(&dev);
+  return rc ? EXIT_ERROR : EXIT_OK;
+}
+
+static int cmd_digest(const struct args *a) {
+  static const char *const allowed[] = {"commune", NULL};
+  struct device dev;
+  char err[DS_ERRBUF_LEN], hex[65];
+  int rc;
+
+  if (args_only(a, allowed, err))
+    return usage("digest", err);
+  rc = open_device(&dev, a);
+  if (rc)
+    return rc;
+  rc = store_digest(dev.st, args_get(a, "commune"), hex);
+  local_close(&dev);
+  if (rc)
+    return fail(EXIT_ERROR, "could not read the store");
+  printf("%s\n", hex);
+  return EXIT_OK;
+}
+
+/* Collects the field flags of a record command; usage error for any flag
+ * that is not a field of |ent| (or --commune where allowed). */
+static int field_flags(const struct args *a, int ent, bool allow_commune,
+                       struct edit_flag *out, int *n, const char **commune,
+                       char *err) {
+  const struct entity_def *e = schema_entity(ent);
+  *n = 0;
+  *commune = NULL;
+  for (int i = 0; i < a->nflags; i++) {
+    const char *name = a->flags[i].name;
+    char norm[48];
+    size_t len = strlen(name);
+    if (allow_commune && strcmp(name, "commune") == 0) {
+      *commune = a->flags[i].value;
+      continue;
+    }
+    if (len >= sizeof(norm))
+      return ds_fail(err, DS_EINVAL, "unknown flag --%s", name);
+    for (size_t k = 0; k <= len; k++)
+      norm[k] = name[k] == '-' ? '_' : name[k];
+    if (schema_field_find(e, norm, len) < 0 || strcmp(norm, "commune") == 0)
+      return ds_fail(err, DS_EINVAL, "unknown flag --%s for a %s", name,
+                     e->name);
+    out[*n].name = name;
+    out[(*n)++].value = a->flags[i].value;
+  }
+  return 0;
+}
+
+static int change_exit(int rc, const char *err) {
+  if (rc == DS_EBADOP || rc == DS_ENOENT || rc == DS_EFORBIDDEN ||
+      rc == DS_EINVAL)
+    return fail(EXIT_ERROR, err);
+  if (rc == DS_EBUSY)
+    return fail(EXIT_ERROR, "the store is busy (another dansync is writing); "
+                            "nothing was changed, try again");
+  return fail(EXIT_ERROR, "could not write the store; nothing was changed");
+}
+
+static int cmd_record(const struct args *a, int ent, const char *verb,
+                      const char *cmd) {
+  struct edit_flag flags[ARGS_MAX];
+  const char *commune;
+  char err[DS_ERRBUF_LEN] = "", hex[ID_HEX_LEN + 1];
+  uint8_t rid[ID_LEN];
+  struct device dev;
+  int n, rc;
+  enum local_kind kind = !strcmp(verb, "add")      ? LOCAL_CREATE
+                         : !strcmp(verb, "reopen") ? LOCAL_REOPEN
+                                                   : LOCAL_UPDATE;
+
+  if (kind == LOCAL_REOPEN && a->nflags)
+    return usage(cmd, "petition reopen takes only the petition's id");
+  if (field_flags(a, ent, kind == LOCAL_CREATE, flags, &n, &commune, err))
+    return usage(cmd, err);
+  if (kind == LOCAL_CREATE && a->npos != 2)
+    return usage(cmd, "unexpected argument");
+  if (kind != LOCAL_CREATE && a->npos != 3)
+    return usage(cmd, "give the record's id (8 or more hex digits)");
+  if (kind == LOCAL_UPDATE && n == 0)
+    return usage(cmd, "nothing to change: give at least one field flag");
+  rc = open_device(&dev, a);
+  if (rc)
+    return rc;
+  if (kind != LOCAL_CREATE) {
+    rc = store_resolve(dev.st, ent, a->pos[2], rid, err);
+    if (rc) {
+      local_close(&dev);
+      return fail(EXIT_ERROR, err);
+    }
+  }
+  rc = local_change(&dev, kind, ent, rid, commune, flags, n, err);
+  local_close(&dev);
+  if (rc)
+    return change_exit(rc, err);
+  hex_encode(hex, rid, ID_LEN);
+  if (kind == LOCAL_CREATE)
+    printf("%s\n", hex);
+  return EXIT_OK;
+}
+
+static int cmd_petition_list(const struct args *a) {
+  static const char *const allowed[] = {"status", "category", "overdue",
+                                        "search", "json", "commune", NULL};
+  struct query_filter flt = {0};
+  char err[DS_ERRBUF_LEN], today[11];
+  struct device dev;
+  int rc;
+
+  if (args_only(a, allowed, err))
+    return usage("petition list", err);
+  if (a->npos != 2)
+    return usage("petition list", "unexpected argument");
+  rc = open_device(&dev, a);
+  if (rc)
+    return rc;
+  query_today(today);
+  flt.status = args_get(a, "status");
+  flt.category = args_get(a, "category");
+  flt.commune = args_get(a, "commune");
+  flt.search = args_get(a, "search");
+  flt.overdue = args_has(a, "overdue");
+  flt.today = today;
+  rc = query_petitions(dev.st, &flt, args_has(a, "json"), stdout, err);
+  local_close(&dev);
+  if (rc == DS_EBADOP)
+    return fail(EXIT_ERROR, err);
+  return rc ? fail(EXIT_ERROR, "could not read the store") : EXIT_OK;
+}
+
+static int cmd_petition_show(const struct args *a) {
+  static const char *const allowed[] = {"json", NULL};
+  char err[DS_ERRBUF_LEN];
+  struct device dev;
+  uint8_t rid[ID_LEN];
+  bool json = args_has(a, "json");
+  int rc;
+
+  if (args_only(a, allowed, err))
+    return usage("petition show", err);
+  if (a->npos != 3)
+    return usage("petition show", "give the petition's id");
+  rc = open_device(&dev, a);
+  if (rc)
+    return rc;
+  rc = store_resolve(dev.st, ENT_PETITION, a->pos[2], rid, err);
+  if (rc) {
+    local_close(&dev);
+    return fail(EXIT_ERROR, err);
+  }
+  rc = query_record(dev.st, rid, json, stdout);
+  if (!rc && !json)
+    rc = csync_history(dev.st, rid, stdout);
+  local_close(&dev);
+  return rc ? fail(EXIT_ERROR, "could not read the store") : EXIT_OK;
+}
+
+int cli_main(int argc, char **argv) {
+  char err[DS_ERRBUF_LEN], cmd[64] = "";
+  const char *w0, *w1;
+  struct args a;
+  int ent;
+
+  if (sodium_init() < 0)
+    return fail(EXIT_ERROR, "libsodium could not start");
+  if (args_parse(&a, argc, argv, bare_flags, err))
+    return usage(NULL, err);
+  w0 = a.npos > 0 ? a.pos[0] : NULL;
+  w1 = a.npos > 1 ? a.pos[1] : NULL;
+  if (!w0) {
+    usage_all(a.help ? stdout : stderr);
+    return a.help ? EXIT_OK : EXIT_USAGE;
+  }
+  ent = schema_entity_find(w0, strlen(w0));
+  snprintf(cmd, sizeof(cmd), "%s%s%s", w0, ent >= 0 && w1 ? " " : "",
+           ent >= 0 && w1 ? w1 : "");
+  if (a.help) {
+    if (help_for(cmd, stdout) == 0)
+      return EXIT_OK;
+    usage_all(stdout);
+    return EXIT_OK;
+  }
+  if (!strcmp(w0, "init"))
+    return a.npos == 1 ? cmd_init(&a) : usage("init", "unexpected argument");
+  if (!strcmp(w0, "status"))
+    return cmd_status(&a);
+  if (!strcmp(w0, "digest"))
+    return cmd_digest(&a);
+  if (!strcmp(w0, "sync"))
+    return csync_main(&a);
+  if (ent >= 0 && w1) {
+    bool ok = !strcmp(w1, "add") ||
+              (ent != ENT_SURVEY && !strcmp(w1, "update")) ||
+              (ent == ENT_PETITION && !strcmp(w1, "reopen"));
+    if (ent == ENT_PETITION && !strcmp(w1, "list"))
+      return cmd_petition_list(&a);
+    if (ent == ENT_PETITION && !strcmp(w1, "show"))
+      return cmd_petition_show(&a);
+    if (ok)
+      return cmd_record(&a, ent, w1, cmd);
+  }
+  return usage(NULL, "unknown command");
+}

@@ -1,0 +1,644 @@
+/* SPDX-License-Identifier: MIT
+ * csync.c -- the device side of DESIGN §6. Every response is applied in one
+ * transaction (acks, rejections, pulled ops, cursor, clock), so a sync cut
+ * off at any point resumes without loss or duplication. */
+#include "client/csync.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <sodium.h>
+#include <sqlite3.h>
+
+#include "client/local.h"
+#include "client/xport.h"
+#include "common/clock.h"
+#include "common/hex.h"
+#include "common/hlc.h"
+#include "common/store.h"
+#include "proto/codec.h"
+
+#define DEFAULT_BATCH 500 /* ~250 KB: a few seconds on a weak 3G link */
+#define PULL_LIMIT 1000
+
+struct sync {
+  struct device dev;
+  struct xport *x;
+  char server[512], token[200];
+  uint8_t pk[crypto_sign_PUBLICKEYBYTES], sk[crypto_sign_SECRETKEYBYTES];
+  bool tty;
+  int64_t batch;
+  /* Totals for the summary. */
+  uint64_t pushed, pulled, conflicts, rejected, bytes_up, bytes_down;
+  uint64_t queued_at_start;
+};
+
+static int fail(int code, const char *msg) {
+  fprintf(stderr, "dansync: %s\n", msg);
+  return code;
+}
+
+static void progress(void *arg, size_t up, size_t down) {
+  struct sync *s = arg;
+  fprintf(stderr,
+          "\rsync: pushed %llu/%llu ops, pulled %llu ops, %.1f kB up, %.1f kB "
+          "down   ",
+          (unsigned long long)s->pushed,
+          (unsigned long long)s->queued_at_start,
+          (unsigned long long)s->pulled,
+          (double)(s->bytes_up + up) / 1000.0,
+          (double)(s->bytes_down + down) / 1000.0);
+}
+
+static int64_t meta_int(struct store *st, const char *key) {
+  int64_t v = 0;
+  if (store_meta_get_int(st, key, &v))
+    v = 0;
+  return v;
+}
+
+static int meta_blob(struct store *st, const char *key, void *out,
+                     size_t len) {
+  struct buf b;
+  int rc;
+  buf_init(&b, 0);
+  rc = store_meta_get(st, key, &b);
+  if (!rc && b.len == len)
+    memcpy(out, b.data, len);
+  else if (!rc)
+    rc = DS_ECORRUPT;
+  buf_cleanup(&b);
+  return rc;
+}
+
+static int meta_str(struct store *st, const char *key, char *out, size_t cap) {
+  struct buf b;
+  int rc;
+  buf_init(&b, 0);
+  rc = store_meta_get(st, key, &b);
+  if (!rc)
+    snprintf(out, cap, "%s", (char *)b.data);
+  buf_cleanup(&b);
+  return rc;
+}
+
+/* Builds a request with the queued ops after |acked| (at most s->batch). */
+static int build_request(struct sync *s, uint64_t acked, struct buf *body,
+                         uint32_t *nops, uint64_t *last_seq) {
+  struct store *st = s->dev.st;
+  struct proto_req hdr = {0};
+  sqlite3_stmt *q;
+  struct buf ops;
+  int rc = 0;
+
+  buf_init(&ops, 0);
+  *nops = 0;
+  *last_seq = acked;
+  sqlite3_prepare_v2(store_sqlite(st),
+                     "SELECT seq, op FROM outbox WHERE seq > ?1 ORDER BY seq "
+                     "LIMIT ?2",
+                     -1, &q, NULL);
+  sqlite3_bind_int64(q, 1, (int64_t)acked);
+  sqlite3_bind_int64(q, 2, s->batch);
+  while (!rc && sqlite3_step(q) == SQLITE_ROW) {
+    uint64_t seq = (uint64_t)sqlite3_column_int64(q, 0);
+    if (seq != *last_seq + 1)
+      break; /* the outbox has no gaps; stop rather than send one */
+    rc = buf_append(&ops, sqlite3_column_blob(q, 1),
+                    (size_t)sqlite3_column_bytes(q, 1));
+    *last_seq = seq;
+    (*nops)++;
+  }
+  sqlite3_finalize(q);
+  memcpy(hdr.node, s->dev.node, ID_LEN);
+  hdr.ts = clock_now_ms();
+  if (!rc)
+    rc = store_hlc_get(st, &hdr.hlc);
+  hdr.cursor = (uint64_t)meta_int(st, "cursor");
+  hdr.has_cursor_hash = hdr.cursor > 0 &&
+                        meta_blob(st, "cursor_hash", hdr.cursor_hash,
+                                  PROTO_HASH_LEN) == 0;
+  hdr.limit = PULL_LIMIT;
+  buf_reset(body);
+  if (!rc)
+    rc = proto_req_encode(body, &hdr, ops.data, ops.len, *nops);
+  buf_cleanup(&ops);
+  return rc;
+}
+
+/* Applies one 200 response in one transaction. */
+static int apply_response(struct sync *s, const struct proto_resp *resp,
+                          uint64_t acked_before, uint64_t *acked_after,
+                          char *err) {
+  struct store *st = s->dev.st;
+  uint64_t seen = 0;
+  sqlite3_stmt *ins = NULL;
+  struct buf enc;
+  int rc;
+
+  buf_init(&enc, 0);
+  rc = store_begin(st);
+  if (rc)
+    return ds_fail(err, rc, "the local store is busy");
+  for (uint32_t i = 0; i < resp->nrejected && !rc; i++) {
+    struct proto_rejected r;
+    char code[32], msg[512];
+    if (proto_resp_rejected(resp, i, &r))
+      continue;
+    snprintf(code, sizeof(code), "%.*s", (int)r.error_len,
+             r.error ? r.error : "");
+    snprintf(msg, sizeof(msg), "%.*s", (int)r.message_len,
+             r.message ? r.message : "");
+    rc = store_outbox_reject(st, r.seq, code, msg);
+    s->rejected++;
+  }
+  if (!rc)
+    rc = sqlite3_prepare_v2(store_sqlite(st),
+                            "INSERT OR IGNORE INTO inbox(rid, hlc, node, seq,"
+                            " op) VALUES (?1, ?2, ?3, ?4, ?5)",
+                            -1, &ins, NULL)
+             ? DS_EUNAVAIL
+             : 0;
+  for (uint32_t i = 0; i < resp->nops && !rc; i++) {
+    struct mresult res;
+    struct op op;
+    rc = proto_resp_op(resp, i, &op, err);
+    if (rc) {
+      rc = DS_EPROTO;
+      break;
+    }
+    rc = store_apply(st, &op, &res);
+    if (rc)
+      break;
+    buf_reset(&enc);
+    rc = proto_op_encode(&enc, &op, true);
+    if (rc)
+      break;
+    sqlite3_bind_blob(ins, 1, op.rid, ID_LEN, SQLITE_STATIC);
+    sqlite3_bind_int64(ins, 2, (int64_t)op.hlc);
+    sqlite3_bind_blob(ins, 3, op.node, ID_LEN, SQLITE_STATIC);
+    sqlite3_bind_int64(ins, 4, (int64_t)op.seq);
+    sqlite3_bind_blob(ins, 5, enc.data, (int)enc.len, SQLITE_STATIC);
+    rc = sqlite3_step(ins) == SQLITE_DONE ? 0 : DS_EUNAVAIL;
+    sqlite3_reset(ins);
+    if (op.hlc > seen)
+      seen = op.hlc;
+    s->conflicts += res.conflicts;
+  }
+  sqlite3_finalize(ins);
+  /* The daemon's acked may be below ours after a restore from backup: then
+   * we send again from its acked + 1 and the district loses nothing. */
+  *acked_after = resp->acked;
+  if (!rc)
+    rc = store_meta_set_int(st, "acked", (int64_t)resp->acked);
+  if (!rc && resp->acked > acked_before)
+    s->pushed += resp->acked - acked_before;
+  if (!rc)
+    rc = store_meta_set_int(st, "cursor", (int64_t)resp->cursor);
+  if (!rc)
+    rc = resp->has_cursor_hash
+             ? store_meta_set(st, "cursor_hash", resp->cursor_hash,
+                              PROTO_HASH_LEN)
+             : store_meta_set(st, "cursor_hash", NULL, 0);
+  if (resp->hlc > seen)
+    seen = resp->hlc;
+  if (!rc)
+    rc = store_hlc_adopt(st, seen);
+  if (!rc && seen > (uint64_t)meta_int(st, "hlc_seen"))
+    rc = store_meta_set_int(st, "hlc_seen", (int64_t)seen);
+  if (!rc)
+    rc = store_meta_set_int(st, "enrolled", 1);
+  if (!rc)
+    rc = store_commit(st);
+  else
+    store_rollback(st);
+  buf_cleanup(&enc);
+  if (!rc)
+    s->pulled += resp->nops;
+  return rc;
+}
+
+enum outcome { OUT_DONE, OUT_AGAIN, OUT_OFFLINE, OUT_REFUSED, OUT_ERROR };
+
+/* One request/response round. */
+static enum outcome round_trip(struct sync *s, bool *more, char *msg,
+                               size_t msgcap) {
+  struct store *st = s->dev.st;
+  char err[DS_ERRBUF_LEN], node_hdr[64], sig_hdr[128], tok_hdr[256],
+      key_hdr[128], nodehex[ID_HEX_LEN + 1], keyhex[65], sigb64[100];
+  const char *headers[8];
+  uint8_t sig[crypto_sign_BYTES];
+  uint64_t acked = (uint64_t)meta_int(st, "acked"), last_seq, after;
+  int64_t sent_before = meta_int(st, "sent_max");
+  struct proto_resp resp;
+  struct buf body, rbody;
+  uint32_t nops;
+  long status = 0;
+  int rc, h = 0;
+  enum outcome out = OUT_ERROR;
+
+  buf_init(&body, 0);
+  buf_init(&rbody, 4 * PROTO_MAX_BODY);
+  rc = build_request(s, acked, &body, &nops, &last_seq);
+  if (rc) {
+    snprintf(msg, msgcap, "could not read the outbox");
+    goto done;
+  }
+  /* From here the ops may reach the district: they count as sent, which
+   * --restamp must not touch, until a definite refusal says otherwise. */
+  if ((int64_t)last_seq > sent_before &&
+      store_meta_set_int(st, "sent_max", (int64_t)last_seq)) {
+    snprintf(msg, msgcap, "could not write the local store");
+    goto done;
+  }
+  crypto_sign_detached(sig, NULL, body.data, body.len, s->sk);
+  hex_encode(nodehex, s->dev.node, ID_LEN);
+  sodium_bin2base64(sigb64, sizeof(sigb64), sig, sizeof(sig),
+                    sodium_base64_VARIANT_ORIGINAL);
+  snprintf(node_hdr, sizeof(node_hdr), "Dansync-Node: %s", nodehex);
+  snprintf(sig_hdr, sizeof(sig_hdr), "Dansync-Signature: %s", sigb64);
+  headers[h++] = "Content-Type: application/msgpack";
+  headers[h++] = node_hdr;
+  headers[h++] = sig_hdr;
+  headers[h++] = "Expect:";
+  if (!meta_int(st, "enrolled")) {
+    hex_encode(keyhex, s->pk, sizeof(s->pk));
+    snprintf(tok_hdr, sizeof(tok_hdr), "Dansync-Token: %s", s->token);
+    snprintf(key_hdr, sizeof(key_hdr), "Dansync-Key: %s", keyhex);
+    headers[h++] = tok_hdr;
+    headers[h++] = key_hdr;
+  }
+  headers[h] = NULL;
+  rc = xport_post(s->x, "/v1/sync", body.data, body.len, headers, &status,
+                  &rbody, err);
+  if (rc == DS_EIO) {
+    snprintf(msg, msgcap, "%s", err);
+    out = OUT_OFFLINE;
+    goto done;
+  }
+  if (rc) {
+    snprintf(msg, msgcap, "out of memory");
+    goto done;
+  }
+  s->bytes_up += body.len;
+  s->bytes_down += rbody.len;
+  if (status != 200) {
+    char code[32] = "", text[512] = "";
+    bool has_exp = false;
+    uint64_t exp = 0;
+    /* A refused request changes nothing at the district. */
+    if (store_meta_set_int(st, "sent_max", sent_before))
+      goto done;
+    if (proto_error_decode(rbody.data, rbody.len, code, sizeof(code), text,
+                           sizeof(text), &has_exp, &exp))
+      snprintf(text, sizeof(text), "the server answered HTTP %ld", status);
+    if (status == 409 && !strcmp(code, PROTO_E_GAP) && has_exp && exp >= 1 &&
+        exp - 1 < acked) {
+      /* The district holds less than we thought (a restore): resend. */
+      if (store_meta_set_int(st, "acked", (int64_t)(exp - 1)) == 0)
+        out = OUT_AGAIN;
+      goto done;
+    }
+    snprintf(msg, msgcap, "%s%s%s", text, *code ? " " : "", "");
+    if (status >= 500) {
+      out = OUT_OFFLINE; /* transient: storage failing at the district */
+      snprintf(msg, msgcap, "the district server is unavailable: %s", text);
+    } else {
+      out = OUT_REFUSED;
+      snprintf(msg, msgcap, "the district server refused the sync (%s): %s",
+               *code ? code : "error", text);
+    }
+    goto done;
+  }
+  rc = proto_resp_decode(&resp, rbody.data, rbody.len, err);
+  if (rc) {
+    snprintf(msg, msgcap, "%s", err);
+    goto done;
+  }
+  rc = apply_response(s, &resp, acked, &after, err);
+  *more = resp.more || after < last_seq;
+  {
+    /* Anything still queued after this ack? */
+    uint64_t next = 0;
+    if (store_next_seq(st, &next) == 0 && next - 1 > after)
+      *more = true;
+  }
+  proto_resp_cleanup(&resp);
+  if (rc) {
+    snprintf(msg, msgcap, "could not apply the server's answer: %s",
+             rc == DS_EPROTO ? err : "local store error");
+    goto done;
+  }
+  out = *more ? OUT_AGAIN : OUT_DONE;
+  if (!s->tty && (nops || out == OUT_AGAIN))
+    fprintf(stderr, "sync: sent %u ops, acked through %llu, pulled %llu\n",
+            nops, (unsigned long long)after, (unsigned long long)s->pulled);
+done:
+  buf_cleanup(&body);
+  buf_cleanup(&rbody);
+  return out;
+}
+
+static void backoff(int attempt) {
+  /* Exponential backoff with full jitter: 0.5 s doubling, capped at 30 s. */
+  uint64_t cap = 500ull << (attempt < 6 ? attempt : 6);
+  struct timespec ts;
+  if (cap > 30000)
+    cap = 30000;
+  cap = randombytes_uniform((uint32_t)cap + 1);
+  ts.tv_sec = (time_t)(cap / 1000);
+  ts.tv_nsec = (long)(cap % 1000) * 1000000L;
+  nanosleep(&ts, NULL);
+}
+
+/* --restamp: ops never sent get fresh clock values (DESIGN §5), and the
+ * records they touch are rebuilt from every op this device holds. */
+static int restamp(struct sync *s, uint64_t *count, char *err) {
+  struct store *st = s->dev.st;
+  int64_t sent = meta_int(st, "sent_max");
+  struct version map_old[OP_MAX_BASE * 4], map_new[OP_MAX_BASE * 4];
+  size_t nmap = 0;
+  uint64_t clock;
+  sqlite3_stmt *q, *up;
+  struct buf enc;
+  int rc;
+
+  *count = 0;
+  buf_init(&enc, 0);
+  rc = store_begin(st);
+  if (rc)
+    return ds_fail(err, rc, "the local store is busy");
+  /* The clock restarts from what others have shown us and what we sent. */
+  clock = (uint64_t)meta_int(st, "hlc_seen");
+  sqlite3_prepare_v2(store_sqlite(st),
+                     "SELECT coalesce(max(hlc), 0) FROM outbox WHERE seq <= "
+                     "?1",
+                     -1, &q, NULL);
+  sqlite3_bind_int64(q, 1, sent);
+  if (sqlite3_step(q) == SQLITE_ROW &&
+      (uint64_t)sqlite3_column_int64(q, 0) > clock)
+    clock = (uint64_t)sqlite3_column_int64(q, 0);
+  sqlite3_finalize(q);
+  sqlite3_prepare_v2(store_sqlite(st),
+                     "SELECT seq, op FROM outbox WHERE seq > ?1 ORDER BY seq",
+                     -1, &q, NULL);
+  sqlite3_prepare_v2(store_sqlite(st),
+                     "UPDATE outbox SET hlc = ?2, op = ?3 WHERE seq = ?1", -1,
+                     &up, NULL);
+  sqlite3_bind_int64(q, 1, sent);
+  while (!rc && sqlite3_step(q) == SQLITE_ROW) {
+    void *priv;
+    struct op op;
+    rc = proto_op_decode(sqlite3_column_blob(q, 1),
+                         (size_t)sqlite3_column_bytes(q, 1), &op, false, &priv,
+                         err);
+    if (rc)
+      break;
+    memcpy(op.node, s->dev.node, ID_LEN);
+    clock = hlc_tick(clock, clock_now_ms());
+    if (nmap < sizeof(map_old) / sizeof(map_old[0])) {
+      map_old[nmap].hlc = op.hlc;
+      memcpy(map_old[nmap].node, s->dev.node, ID_LEN);
+      map_new[nmap] = map_old[nmap];
+      map_new[nmap++].hlc = clock;
+    }
+    op.hlc = clock;
+    for (uint32_t b = 0; b < op.nbase; b++)
+      for (size_t m = 0; m < nmap; m++)
+        if (version_cmp(&op.base[b], &map_old[m]) == 0)
+          op.base[b] = map_new[m];
+    buf_reset(&enc);
+    rc = proto_op_encode(&enc, &op, false);
+    proto_op_release(priv);
+    if (rc)
+      break;
+    sqlite3_bind_int64(up, 1, sqlite3_column_int64(q, 0));
+    sqlite3_bind_int64(up, 2, (int64_t)clock);
+    sqlite3_bind_blob(up, 3, enc.data, (int)enc.len, SQLITE_STATIC);
+    rc = sqlite3_step(up) == SQLITE_DONE ? 0 : DS_EUNAVAIL;
+    sqlite3_reset(up);
+    (*count)++;
+  }
+  sqlite3_finalize(q);
+  sqlite3_finalize(up);
+  if (!rc && nmap == sizeof(map_old) / sizeof(map_old[0]))
+    rc = ds_fail(err, DS_ETOOBIG,
+                 "too many unsent ops to restamp at once (the limit is %zu)",
+                 nmap);
+  if (!rc && *count) {
+    /* Rebuild every record a restamped op touched, from all held ops. */
+    static const char *const sql =
+        "SELECT op, NULL FROM outbox WHERE rid IN (SELECT rid FROM outbox "
+        "WHERE seq > ?1) UNION ALL SELECT op, 1 FROM inbox WHERE rid IN "
+        "(SELECT rid FROM outbox WHERE seq > ?1)";
+    sqlite3_prepare_v2(store_sqlite(st),
+                       "SELECT DISTINCT rid FROM outbox WHERE seq > ?1", -1,
+                       &q, NULL);
+    sqlite3_bind_int64(q, 1, sent);
+    while (!rc && sqlite3_step(q) == SQLITE_ROW)
+      rc = store_forget(st, sqlite3_column_blob(q, 0));
+    sqlite3_finalize(q);
+    sqlite3_prepare_v2(store_sqlite(st), sql, -1, &q, NULL);
+    sqlite3_bind_int64(q, 1, sent);
+    while (!rc && sqlite3_step(q) == SQLITE_ROW) {
+      bool pulled = sqlite3_column_type(q, 1) != SQLITE_NULL;
+      struct mresult res;
+      void *priv;
+      struct op op;
+      rc = proto_op_decode(sqlite3_column_blob(q, 0),
+                           (size_t)sqlite3_column_bytes(q, 0), &op, pulled,
+                           &priv, err);
+      if (rc)
+        break;
+      if (!pulled)
+        memcpy(op.node, s->dev.node, ID_LEN);
+      rc = store_apply(st, &op, &res);
+      proto_op_release(priv);
+    }
+    sqlite3_finalize(q);
+  }
+  if (!rc)
+    rc = store_meta_set_int(st, "hlc", (int64_t)clock);
+  if (!rc)
+    rc = store_commit(st);
+  else
+    store_rollback(st);
+  buf_cleanup(&enc);
+  return rc;
+}
+
+int csync_main(const struct args *a) {
+  static const char *const allowed[] = {"restamp", "wait", "retries",
+                                        "timeout", "batch", NULL};
+  char err[DS_ERRBUF_LEN], msg[768] = "", path[4096];
+  long retries = 3, timeout = 60;
+  bool wait = args_has(a, "wait"), more = true;
+  struct sync s;
+  const char *v;
+  uint64_t next = 1, started = clock_now_ms();
+  int attempt = 0, code = EXIT_OK;
+
+  memset(&s, 0, sizeof(s));
+  if (args_only(a, allowed, err)) {
+    fprintf(stderr, "dansync: %s\nusage: dansync sync [--restamp] [--wait] "
+                    "[--retries N] [--timeout S] [--batch N]\n",
+            err);
+    return EXIT_USAGE;
+  }
+  if ((v = args_get(a, "retries")) &&
+      ((retries = strtol(v, NULL, 10)) < 0 || retries > 1000))
+    return fail(EXIT_ERROR, "--retries must be 0..1000");
+  if ((v = args_get(a, "timeout")) &&
+      ((timeout = strtol(v, NULL, 10)) < 1 || timeout > 3600))
+    return fail(EXIT_ERROR, "--timeout must be 1..3600 seconds");
+  s.batch = DEFAULT_BATCH;
+  if ((v = args_get(a, "batch")) &&
+      ((s.batch = strtol(v, NULL, 10)) < 1 || s.batch > PROTO_MAX_OPS))
+    return fail(EXIT_ERROR, "--batch must be 1..5000 ops");
+  if (local_db_path(path, sizeof(path), a->db, false))
+    return fail(EXIT_ERROR, "the store path is too long");
+  if (local_open(&s.dev, path, err))
+    return fail(EXIT_ERROR, err);
+  if (meta_str(s.dev.st, "server", s.server, sizeof(s.server)) ||
+      meta_str(s.dev.st, "token", s.token, sizeof(s.token)) ||
+      meta_blob(s.dev.st, "pk", s.pk, sizeof(s.pk)) ||
+      meta_blob(s.dev.st, "sk", s.sk, sizeof(s.sk))) {
+    local_close(&s.dev);
+    return fail(EXIT_ERROR, "the store has no server or keys; was it made "
+                            "with 'dansync init'?");
+  }
+  if (args_has(a, "restamp")) {
+    uint64_t n;
+    if (restamp(&s, &n, err)) {
+      local_close(&s.dev);
+      return fail(EXIT_ERROR, err);
+    }
+    fprintf(stderr, "sync: restamped %llu unsent ops with the current clock\n",
+            (unsigned long long)n);
+  }
+  if (store_next_seq(s.dev.st, &next) == 0)
+    s.queued_at_start = next - 1 - (uint64_t)meta_int(s.dev.st, "acked");
+  s.tty = isatty(2);
+  if (xport_open(&s.x, s.server, timeout, s.tty ? progress : NULL, &s)) {
+    local_close(&s.dev);
+    return fail(EXIT_ERROR, "could not start the HTTP client");
+  }
+  while (more) {
+    enum outcome o = round_trip(&s, &more, msg, sizeof(msg));
+    if (o == OUT_DONE)
+      break;
+    if (o == OUT_AGAIN) {
+      attempt = 0;
+      more = true;
+      continue;
+    }
+    if (o == OUT_OFFLINE && (wait || attempt < retries)) {
+      if (s.tty)
+        fputc('\n', stderr);
+      fprintf(stderr, "sync: %s; retrying%s\n", msg,
+              wait ? " until the server is reached" : "");
+      backoff(attempt++);
+      more = true;
+      continue;
+    }
+    code = o == OUT_OFFLINE   ? EXIT_OFFLINE
+           : o == OUT_REFUSED ? EXIT_REFUSED
+                              : EXIT_ERROR;
+    break;
+  }
+  if (s.tty)
+    fputc('\n', stderr);
+  if (code == EXIT_OK) {
+    if (store_meta_set_int(s.dev.st, "last_sync_ms",
+                           (int64_t)clock_now_ms()))
+      code = EXIT_ERROR;
+    printf("Synced: pushed %llu ops, pulled %llu, conflicts %llu, rejected "
+           "%llu, in %.1f s.\n",
+           (unsigned long long)s.pushed, (unsigned long long)s.pulled,
+           (unsigned long long)s.conflicts, (unsigned long long)s.rejected,
+           (double)(clock_now_ms() - started) / 1000.0);
+  } else {
+    uint64_t queued = 0;
+    if (store_next_seq(s.dev.st, &next) == 0)
+      queued = next - 1 - (uint64_t)meta_int(s.dev.st, "acked");
+    if (code == EXIT_OFFLINE)
+      fprintf(stderr,
+              "dansync: offline: the district server at %s cannot be reached "
+              "(%s); %llu ops stay queued and nothing is lost\n",
+              s.server, msg, (unsigned long long)queued);
+    else
+      fprintf(stderr, "dansync: %s; %llu ops stay queued\n", msg,
+              (unsigned long long)queued);
+  }
+  sodium_memzero(s.sk, sizeof(s.sk));
+  xport_close(s.x);
+  local_close(&s.dev);
+  return code;
+}
+
+int csync_history(struct store *st, const uint8_t rid[ID_LEN], FILE *out) {
+  sqlite3_stmt *q;
+  uint8_t me[ID_LEN];
+  struct buf b;
+  int rc = 0, n = 0;
+
+  if (meta_blob(st, "node", me, ID_LEN))
+    memset(me, 0, ID_LEN);
+  if (sqlite3_prepare_v2(store_sqlite(st),
+                         "SELECT hlc, op, 0 FROM outbox WHERE rid = ?1 UNION "
+                         "ALL SELECT hlc, op, 1 FROM inbox WHERE rid = ?1 "
+                         "ORDER BY 1",
+                         -1, &q, NULL))
+    return DS_EUNAVAIL;
+  sqlite3_bind_blob(q, 1, rid, ID_LEN, SQLITE_STATIC);
+  buf_init(&b, 0);
+  while (!rc && sqlite3_step(q) == SQLITE_ROW) {
+    bool pulled = sqlite3_column_int(q, 2);
+    char when[32], node[ID_HEX_LEN + 1];
+    const struct entity_def *e;
+    void *priv;
+    struct op op;
+    time_t t;
+    struct tm tm;
+    char e2[DS_ERRBUF_LEN];
+
+    if (proto_op_decode(sqlite3_column_blob(q, 1),
+                        (size_t)sqlite3_column_bytes(q, 1), &op, pulled,
+                        &priv, e2))
+      continue;
+    if (!pulled)
+      memcpy(op.node, me, ID_LEN);
+    e = schema_entity(op.ent);
+    t = (time_t)(HLC_MS(op.hlc) / 1000);
+    gmtime_r(&t, &tm);
+    strftime(when, sizeof(when), "%Y-%m-%d %H:%M:%S", &tm);
+    hex_encode(node, op.node, ID_LEN);
+    if (n++ == 0)
+      rc = buf_printf(&b, "History:\n");
+    rc = rc || buf_printf(&b, "  %s UTC  %.16s%s:", when, node,
+                          pulled ? "" : " (this device)");
+    for (int i = 0; i < op.nset && !rc; i++) {
+      const struct value *v = &op.set[i].val;
+      rc = buf_printf(&b, " %s=", e->fields[op.set[i].field].name);
+      if (rc)
+        break;
+      if (v->type == VAL_STR)
+        rc = buf_printf(&b, "%.*s", v->n > 40 ? 40 : (int)v->n, v->s);
+      else if (v->type == VAL_INT || v->type == VAL_BOOL)
+        rc = buf_printf(&b, "%lld", (long long)v->i);
+      else if (v->type == VAL_STATUS)
+        rc = buf_printf(&b, "%.*s", (int)v->n, v->s);
+      else
+        rc = buf_printf(&b, "…");
+    }
+    rc = rc || buf_putc(&b, '\n');
+    proto_op_release(priv);
+  }
+  sqlite3_finalize(q);
+  if (!rc)
+    fwrite(b.data, 1, b.len, out);
+  buf_cleanup(&b);
+  return rc;
+}

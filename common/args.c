@@ -1,0 +1,86 @@
+/* SPDX-License-Identifier: MIT
+ * args.c -- command-line parsing. */
+#include "common/args.h"
+
+#include <string.h>
+
+static bool listed(const char *const *list, const char *name, size_t n) {
+  for (int i = 0; list && list[i]; i++)
+    if (strlen(list[i]) == n && memcmp(list[i], name, n) == 0)
+      return true;
+  return false;
+}
+
+int args_parse(struct args *a, int argc, char **argv,
+               const char *const *bare, char *errbuf) {
+  memset(a, 0, sizeof(*a));
+  for (int i = 1; i < argc; i++) {
+    const char *w = argv[i], *eq;
+    size_t n;
+    struct args_flag *f;
+
+    if (strcmp(w, "--help") == 0 || strcmp(w, "-h") == 0) {
+      a->help = true;
+      continue;
+    }
+    if (strncmp(w, "--", 2) != 0 || w[2] == '\0') {
+      if (a->npos == ARGS_MAX)
+        return ds_fail(errbuf, DS_EINVAL, "too many arguments");
+      a->pos[a->npos++] = w;
+      continue;
+    }
+    w += 2;
+    eq = strchr(w, '=');
+    n = eq ? (size_t)(eq - w) : strlen(w);
+    if (a->nflags == ARGS_MAX)
+      return ds_fail(errbuf, DS_EINVAL, "too many flags");
+    f = &a->flags[a->nflags];
+    f->name = w;
+    if (eq) {
+      f->value = eq + 1;
+    } else if (listed(bare, w, n)) {
+      f->value = NULL;
+    } else if (i + 1 < argc) {
+      f->value = argv[++i];
+    } else {
+      return ds_fail(errbuf, DS_EINVAL, "--%s needs a value", w);
+    }
+    if (n == 2 && memcmp(w, "db", 2) == 0) {
+      a->db = f->value;
+      continue;
+    }
+    /* Keep the name NUL-terminated without its =VALUE. */
+    if (eq) {
+      if (n >= sizeof(a->names[0]))
+        return ds_fail(errbuf, DS_EINVAL, "unknown flag --%.*s", (int)n, w);
+      memcpy(a->names[a->nflags], w, n);
+      a->names[a->nflags][n] = '\0';
+      f->name = a->names[a->nflags];
+    }
+    a->nflags++;
+  }
+  return 0;
+}
+
+const char *args_get(const struct args *a, const char *name) {
+  for (int i = 0; i < a->nflags; i++)
+    if (strcmp(a->flags[i].name, name) == 0)
+      return a->flags[i].value;
+  return NULL;
+}
+
+bool args_has(const struct args *a, const char *name) {
+  for (int i = 0; i < a->nflags; i++)
+    if (strcmp(a->flags[i].name, name) == 0)
+      return true;
+  return false;
+}
+
+int args_only(const struct args *a, const char *const *allowed,
+              char *errbuf) {
+  for (int i = 0; i < a->nflags; i++)
+    if (!listed(allowed, a->flags[i].name, strlen(a->flags[i].name)))
+      return ds_fail(errbuf, DS_EINVAL, "unknown flag --%s",
+                     a->flags[i].name);
+  return 0;
+}

@@ -1,0 +1,311 @@
+/* SPDX-License-Identifier: MIT
+ * query.c -- lists and detail views over the store. */
+#include "common/query.h"
+
+#include <string.h>
+#include <time.h>
+
+#include <sqlite3.h>
+
+#include "common/buf.h"
+#include "common/clock.h"
+#include "common/hex.h"
+#include "common/json.h"
+#include "common/merge.h"
+#include "common/utf8.h"
+
+void query_today(char out[11]) {
+  time_t t = (time_t)(clock_now_ms() / 1000);
+  struct tm tm;
+  localtime_r(&t, &tm);
+  strftime(out, 11, "%Y-%m-%d", &tm);
+}
+
+/* Builds an FTS5 query: each word quoted (so punctuation is literal), đ
+ * folded like the indexed text, all words required. */
+static int fts_query(struct buf *q, const char *text) {
+  struct buf folded;
+  const char *p, *end;
+  int rc;
+
+  buf_init(&folded, 0);
+  rc = utf8_fold_dd(&folded, text, strlen(text));
+  p = (const char *)folded.data;
+  end = p + folded.len;
+  while (!rc && p < end) {
+    const char *w;
+    while (p < end && (*p == ' ' || *p == '\t'))
+      p++;
+    w = p;
+    while (p < end && *p != ' ' && *p != '\t')
+      p++;
+    if (p == w)
+      break;
+    rc = buf_append(q, q->len ? " \"" : "\"", q->len ? 2 : 1);
+    for (const char *c = w; c < p && !rc; c++)
+      rc = *c == '"' ? buf_append(q, "\"\"", 2) : buf_putc(q, (uint8_t)*c);
+    if (!rc)
+      rc = buf_putc(q, '"');
+  }
+  if (!rc)
+    rc = buf_cstr(q);
+  buf_cleanup(&folded);
+  return rc;
+}
+
+static const char *col(sqlite3_stmt *s, int i) {
+  const char *t = (const char *)sqlite3_column_text(s, i);
+  return t ? t : "";
+}
+
+static void json_col(struct buf *b, sqlite3_stmt *s, int i) {
+  const char *t = (const char *)sqlite3_column_text(s, i);
+  int rc = t ? json_str(b, t, (size_t)sqlite3_column_bytes(s, i))
+             : buf_append(b, "null", 4);
+  (void)rc; /* a short buffer only truncates output */
+}
+
+int query_petitions(struct store *st, const struct query_filter *flt,
+                    bool json, FILE *out, char *errbuf) {
+  struct buf sql, q, line;
+  sqlite3_stmt *s = NULL;
+  int rc = 0, n = 0, step;
+
+  if (flt->status &&
+      schema_enum_index(schema_status_names, flt->status,
+                        strlen(flt->status)) < 0)
+    return ds_fail(errbuf, DS_EBADOP,
+                   "--status must be one of: received, in_progress, "
+                   "escalated, answered, resolved");
+  if (flt->category && schema_enum_index(schema_category_names, flt->category,
+                                         strlen(flt->category)) < 0)
+    return ds_fail(errbuf, DS_EBADOP,
+                   "--category '%s' is not a petition category",
+                   flt->category);
+  buf_init(&sql, 0);
+  buf_init(&q, 0);
+  buf_init(&line, 0);
+  rc = buf_printf(&sql,
+                  "SELECT lower(hex(p.rid)), p.commune, p.received_on,"
+                  " p.status, p.category, p.citizen, p.content, p.due_on,"
+                  " p.escalated_to, p.response, p.conflicted"
+                  " FROM petition p WHERE coalesce(p.voided, 0) = 0"
+                  " AND (?1 IS NULL OR p.status = ?1)"
+                  " AND (?2 IS NULL OR p.category = ?2)"
+                  " AND (?3 IS NULL OR p.commune = ?3)"
+                  " AND (?4 = 0 OR (p.due_on < ?5 AND coalesce(p.status,"
+                  " 'received') NOT IN ('answered', 'resolved')))");
+  if (!rc && flt->search && *flt->search)
+    rc = buf_printf(&sql, " AND p.id IN (SELECT rowid FROM search WHERE "
+                          "search MATCH ?6)");
+  if (!rc)
+    rc = buf_printf(&sql, " ORDER BY p.received_on, p.rid");
+  if (!rc)
+    rc = buf_cstr(&sql);
+  if (!rc && flt->search && *flt->search)
+    rc = fts_query(&q, flt->search);
+  if (rc)
+    goto done;
+  if (sqlite3_prepare_v2(store_sqlite(st), (char *)sql.data, -1, &s, NULL)) {
+    rc = DS_EUNAVAIL;
+    goto done;
+  }
+  sqlite3_bind_text(s, 1, flt->status, -1, SQLITE_STATIC);
+  sqlite3_bind_text(s, 2, flt->category, -1, SQLITE_STATIC);
+  sqlite3_bind_text(s, 3, flt->commune, -1, SQLITE_STATIC);
+  sqlite3_bind_int(s, 4, flt->overdue);
+  sqlite3_bind_text(s, 5, flt->today, -1, SQLITE_STATIC);
+  if (flt->search && *flt->search)
+    sqlite3_bind_text(s, 6, (char *)q.data, -1, SQLITE_STATIC);
+  if (json)
+    fputs("[", out);
+  while ((step = sqlite3_step(s)) == SQLITE_ROW) {
+    buf_reset(&line);
+    if (json) {
+      static const char *const keys[] = {
+          "id", "commune", "received_on", "status", "category", "citizen",
+          "content", "due_on", "escalated_to", "response"};
+      rc = buf_printf(&line, "%s\n  {", n ? "," : "");
+      for (int i = 0; i < 10 && !rc; i++) {
+        rc = buf_printf(&line, "%s\"%s\": ", i ? ", " : "", keys[i]);
+        json_col(&line, s, i);
+      }
+      if (!rc)
+        rc = buf_printf(&line, ", \"conflicts\": %d}",
+                        sqlite3_column_int(s, 10));
+    } else {
+      const char *content = col(s, 6);
+      long chars = utf8_count(content, strlen(content));
+      size_t cut = strlen(content);
+      /* Cut long content at a code point boundary near 60 characters. */
+      if (chars > 60) {
+        long k = 0;
+        for (cut = 0; content[cut] && k < 57; cut++)
+          if (((unsigned char)content[cut] & 0xc0) != 0x80)
+            k++;
+        while (((unsigned char)content[cut] & 0xc0) == 0x80)
+          cut++;
+      }
+      rc = buf_printf(&line, "%s  %s  %-20s  %-14s  %s%s%.*s%s%s\n", col(s, 0),
+                      col(s, 2), schema_status_label(col(s, 3)),
+                      schema_category_label(col(s, 4)), col(s, 5),
+                      *col(s, 5) ? ": " : "", (int)cut, content,
+                      chars > 60 ? "..." : "",
+                      sqlite3_column_int(s, 10) ? "  [xung đột]" : "");
+    }
+    if (!rc)
+      fwrite(line.data, 1, line.len, out);
+    n++;
+  }
+  if (step != SQLITE_DONE)
+    rc = DS_EUNAVAIL;
+  if (json)
+    fputs(n ? "\n]\n" : "]\n", out);
+  else if (n == 0)
+    fputs("Không có kiến nghị nào. (no petitions match)\n", out);
+done:
+  sqlite3_finalize(s);
+  buf_cleanup(&sql);
+  buf_cleanup(&q);
+  buf_cleanup(&line);
+  return rc;
+}
+
+/* A value as text for people: labels for enums, hex for ids. */
+static int human_value(struct buf *b, int ent, int f, const struct value *v) {
+  const struct field_def *fd = &schema_entity(ent)->fields[f];
+  char hex[2 * ID_LEN + 1], name[64];
+  switch (v->type) {
+  case VAL_NIL:
+    return buf_printf(b, "-");
+  case VAL_BOOL:
+    return buf_printf(b, "%s", v->i ? "có" : "không");
+  case VAL_INT:
+    return buf_printf(b, "%lld", (long long)v->i);
+  case VAL_BIN:
+    hex_encode(hex, (const uint8_t *)v->s, v->n == ID_LEN ? ID_LEN : 0);
+    return buf_printf(b, "%s", hex);
+  case VAL_STATUS:
+    snprintf(name, sizeof(name), "%.*s", (int)v->n, v->s);
+    return buf_printf(b, "%s (%s%s)", schema_status_label(name), name,
+                      v->i ? (v->i == 1 ? ", reopened" : ", reopened again")
+                           : "");
+  case VAL_STR:
+    if (fd->enums == schema_category_names) {
+      snprintf(name, sizeof(name), "%.*s", (int)v->n, v->s);
+      return buf_printf(b, "%s (%s)", schema_category_label(name), name);
+    }
+    return buf_printf(b, "%.*s", (int)v->n, v->s);
+  }
+  return 0;
+}
+
+static int version_text(struct buf *b, const struct version *v, bool json) {
+  char node[2 * ID_LEN + 1], when[32];
+  time_t t = (time_t)(v->hlc >> 16) / 1000;
+  struct tm tm;
+  hex_encode(node, v->node, ID_LEN);
+  gmtime_r(&t, &tm);
+  strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", &tm);
+  if (json)
+    return buf_printf(b, "\"hlc\": %llu, \"node\": \"%s\", \"at\": \"%s\"",
+                      (unsigned long long)v->hlc, node, when);
+  return buf_printf(b, "%s by %.16s, version %016llx:%s", when, node,
+                    (unsigned long long)v->hlc, node);
+}
+
+int query_record(struct store *st, const uint8_t rid[ID_LEN], bool json,
+                 FILE *out) {
+  const struct entity_def *e;
+  struct mstate ms;
+  struct buf blob, b;
+  char hex[2 * ID_LEN + 1];
+  int rc, nconf = 0;
+
+  mstate_init(&ms);
+  buf_init(&blob, 0);
+  buf_init(&b, 0);
+  rc = store_load(st, rid, &ms, &blob);
+  if (rc)
+    goto done;
+  e = schema_entity(ms.ent);
+  hex_encode(hex, rid, ID_LEN);
+  if (json)
+    rc = buf_printf(&b, "{\"id\": \"%s\", \"entity\": \"%s\", \"fields\": {",
+                    hex, e->name);
+  else
+    rc = buf_printf(&b, "%s %s\n", e->name, hex);
+  for (int f = 0, k = 0; f < e->nfields && !rc; f++) {
+    const struct mwrite *w = mstate_winner(&ms, f);
+    struct value v;
+    size_t used;
+    if (!w || value_decode(&v, w->val, w->len, &used))
+      continue;
+    nconf += ms.f[f].nopen > 1;
+    if (json) {
+      rc = buf_printf(&b, "%s\"%s\": ", k++ ? ", " : "", e->fields[f].name);
+      if (!rc)
+        rc = json_value(&b, &v);
+    } else {
+      rc = buf_printf(&b, "  %-13s ", e->fields[f].name);
+      if (!rc)
+        rc = human_value(&b, ms.ent, f, &v);
+      if (!rc)
+        rc = buf_printf(&b, "%s\n", ms.f[f].nopen > 1 ? "  [xung đột]" : "");
+    }
+  }
+  if (!rc && json)
+    rc = buf_printf(&b, "}, \"conflicts\": [");
+  else if (!rc && nconf)
+    rc = buf_printf(&b, "Xung đột (conflicts): %d\n", nconf);
+  for (int f = 0, k = 0; f < e->nfields && !rc; f++) {
+    const struct mwrite *win = mstate_winner(&ms, f);
+    if (ms.f[f].nopen < 2)
+      continue;
+    if (json)
+      rc = buf_printf(&b, "%s{\"field\": \"%s\", \"writes\": [",
+                      k++ ? ", " : "", e->fields[f].name);
+    else
+      rc = buf_printf(&b, "  %s:\n", e->fields[f].name);
+    for (uint32_t i = 0; i < ms.f[f].nopen && !rc; i++) {
+      const struct mwrite *w = &ms.f[f].open[i];
+      struct value v;
+      size_t used;
+      if (value_decode(&v, w->val, w->len, &used))
+        continue;
+      if (json) {
+        rc = buf_printf(&b, "%s{\"value\": ", i ? ", " : "");
+        if (!rc)
+          rc = json_value(&b, &v);
+        if (!rc)
+          rc = buf_printf(&b, ", ");
+        if (!rc)
+          rc = version_text(&b, &w->v, true);
+        if (!rc)
+          rc = buf_printf(&b, ", \"winner\": %s}",
+                          w == win ? "true" : "false");
+      } else {
+        rc = buf_printf(&b, "    %s ", w == win ? "*" : " ");
+        if (!rc)
+          rc = human_value(&b, ms.ent, f, &v);
+        if (!rc)
+          rc = buf_printf(&b, "\n      ");
+        if (!rc)
+          rc = version_text(&b, &w->v, false);
+        if (!rc)
+          rc = buf_putc(&b, '\n');
+      }
+    }
+    if (!rc && json)
+      rc = buf_printf(&b, "]}");
+  }
+  if (!rc && json)
+    rc = buf_printf(&b, "]}\n");
+  if (!rc)
+    fwrite(b.data, 1, b.len, out);
+done:
+  mstate_cleanup(&ms);
+  buf_cleanup(&blob);
+  buf_cleanup(&b);
+  return rc;
+}

@@ -1,0 +1,33 @@
+/* SPDX-License-Identifier: MIT
+ * query.h -- reading records for people: petition lists with filters and
+ * diacritic-insensitive search, and one record in full with its conflicts,
+ * as text (Vietnamese labels) or stable JSON. Shared by both programs. */
+#ifndef DS_COMMON_QUERY_H
+#define DS_COMMON_QUERY_H
+#include <stdbool.h>
+#include <stdio.h>
+
+#include "common/store.h"
+
+struct query_filter {
+  const char *status;   /* a status name, or NULL */
+  const char *category; /* a category name, or NULL */
+  const char *commune;  /* or NULL */
+  const char *search;   /* words matched in citizen and content, or NULL */
+  bool overdue;         /* due_on before |today| and not answered/resolved */
+  const char *today;    /* YYYY-MM-DD */
+};
+
+/* Today's date as YYYY-MM-DD in local time (DANSYNC_FAKE_NOW_MS honoured). */
+void query_today(char out[11]);
+
+/* Writes the matching petitions to |out|. DS_EBADOP for a bad filter value
+ * (|errbuf| says which). */
+DS_NODISCARD int query_petitions(struct store *st,
+                                 const struct query_filter *flt, bool json,
+                                 FILE *out, char *errbuf);
+/* Writes record |rid| in full: every field, and each conflicted field's
+ * competing writes with their versions and devices. */
+DS_NODISCARD int query_record(struct store *st, const uint8_t rid[ID_LEN],
+                              bool json, FILE *out);
+#endif

@@ -1,0 +1,373 @@
+/* SPDX-License-Identifier: MIT
+ * admin.c -- dansyncd commands. Each opens the district store (WAL, so they
+ * work while `serve` runs on it) and exits with a code of DESIGN §8. */
+#include "daemon/admin.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <sodium.h>
+
+#include "common/args.h"
+#include "common/edit.h"
+#include "common/hex.h"
+#include "common/query.h"
+#include "common/store.h"
+#include "common/synclog.h"
+#include "daemon/district.h"
+#include "daemon/log.h"
+#include "daemon/server.h"
+
+enum { EXIT_OK = 0, EXIT_ERROR = 1, EXIT_USAGE = 2 };
+
+struct help {
+  const char *cmd, *usage, *what, *example;
+};
+
+static const struct help helps[] = {
+    {"serve",
+     "serve [--listen ADDR:PORT] [--max-skew DURATION] [--communes FILE] "
+     "[--max-conns N] [--port-file FILE]",
+     "Runs the district daemon until SIGTERM or SIGINT. Default listen "
+     "address 127.0.0.1:8080 (give 0.0.0.0:8080 for the district LAN); "
+     "default max skew 1h.",
+     "dansyncd --db /var/lib/dansync/district.db serve --listen "
+     "0.0.0.0:8080"},
+    {"enroll", "enroll --commune SLUG|district [--label TEXT]",
+     "Prints a one-time enrolment token for a device, valid for 7 days.",
+     "dansyncd enroll --commune hoa-an --label 'Hòa An laptop 1'"},
+    {"node list", "node list [--json]", "Lists enrolled devices.",
+     "dansyncd node list"},
+    {"node revoke", "node revoke NODE",
+     "Revokes a device: its requests get 401 from now on.",
+     "dansyncd node revoke 4f2a9c01"},
+    {"quarantine list", "quarantine list [--json]",
+     "Lists ops the daemon refused (bad_op, forbidden), with their reasons.",
+     "dansyncd quarantine list"},
+    {"digest", "digest [--commune C]",
+     "Prints the digest of the district's records (DESIGN §4).",
+     "dansyncd digest --commune hoa-an"},
+    {"petition list",
+     "petition list [--status S] [--category C] [--overdue] [--search TEXT] "
+     "[--commune C] [--json]",
+     "Lists petitions of the whole district.",
+     "dansyncd petition list --status escalated"},
+    {"petition show", "petition show ID [--json]",
+     "Shows one petition and any conflicts.",
+     "dansyncd petition show 0193a2b4c5d6e7f8"},
+    {"petition update", "petition update ID [field flags]",
+     "Changes a petition as the district node (e.g. answering an escalated "
+     "one); devices receive it on their next sync.",
+     "dansyncd petition update 0193a2b4c5d6e7f8 --status answered "
+     "--response 'Phòng TN-MT đã trả lời'"},
+    {"log verify", "log verify",
+     "Checks the sync log's hash chain and every signature; names the first "
+     "bad entry and exits 1.",
+     "dansyncd log verify"},
+};
+
+static void usage_all(FILE *out) {
+  fputs("usage: dansyncd [--db PATH] COMMAND ...\n\nCommands:\n", out);
+  for (size_t i = 0; i < sizeof(helps) / sizeof(helps[0]); i++)
+    fprintf(out, "  %s\n", helps[i].usage);
+  fputs("\nThe store is --db PATH, else $DANSYNCD_DB, else ./district.db.\n"
+        "Run 'dansyncd COMMAND --help' for one command, with an example.\n",
+        out);
+}
+
+static int help_for(const char *cmd, FILE *out) {
+  for (size_t i = 0; i < sizeof(helps) / sizeof(helps[0]); i++) {
+    if (strcmp(helps[i].cmd, cmd) == 0) {
+      fprintf(out, "usage: dansyncd %s\n\n%s\n\nExample:\n  %s\n",
+              helps[i].usage, helps[i].what, helps[i].example);
+      return 0;
+    }
+  }
+  return -1;
+}
+
+static int fail(int code, const char *msg) {
+  fprintf(stderr, "dansyncd: %s\n", msg);
+  return code;
+}
+
+static int usage(const char *cmd, const char *msg) {
+  fprintf(stderr, "dansyncd: %s\n", msg);
+  if (!cmd || help_for(cmd, stderr))
+    usage_all(stderr);
+  return EXIT_USAGE;
+}
+
+static const char *db_path(const struct args *a) {
+  const char *env = getenv("DANSYNCD_DB");
+  if (a->db && *a->db)
+    return a->db;
+  return env && *env ? env : "district.db";
+}
+
+static int open_store(const struct args *a, struct store **st) {
+  char err[DS_ERRBUF_LEN];
+  int rc = district_open(st, db_path(a), args_get(a, "communes"), err);
+  return rc ? fail(EXIT_ERROR, err) : 0;
+}
+
+/* "90s", "30m", "1h", "2d", or plain seconds. */
+static int parse_duration(const char *s, uint64_t *ms) {
+  char *end;
+  unsigned long long v = strtoull(s, &end, 10);
+  uint64_t mul = 1000;
+  if (end == s || *s == '-')
+    return -1;
+  if (*end == 's')
+    end++;
+  else if (*end == 'm')
+    mul = 60000, end++;
+  else if (*end == 'h')
+    mul = 3600000, end++;
+  else if (*end == 'd')
+    mul = 86400000, end++;
+  if (*end || v > UINT64_MAX / mul)
+    return -1;
+  *ms = v * mul;
+  return 0;
+}
+
+static int cmd_serve(const struct args *a) {
+  static const char *const allowed[] = {"listen",    "max-skew",
+                                        "communes",  "max-conns",
+                                        "port-file", "read-timeout", NULL};
+  struct srv_config cfg = {"127.0.0.1", 8080, 3600000, 256, 30000, 120000,
+                           NULL};
+  const char *listen = args_get(a, "listen"), *v;
+  char err[DS_ERRBUF_LEN], host[256];
+  struct store *st;
+  int rc;
+
+  if (args_only(a, allowed, err))
+    return usage("serve", err);
+  if (listen) {
+    const char *colon = strrchr(listen, ':');
+    char *end;
+    long port;
+    if (!colon || colon == listen || (size_t)(colon - listen) >= sizeof(host))
+      return fail(EXIT_ERROR, "--listen must be ADDR:PORT, e.g. 0.0.0.0:8080");
+    port = strtol(colon + 1, &end, 10);
+    if (*end || end == colon + 1 || port < 0 || port > 65535)
+      return fail(EXIT_ERROR, "--listen must end in a port 0..65535");
+    memcpy(host, listen, (size_t)(colon - listen));
+    host[colon - listen] = '\0';
+    if (host[0] == '[' && host[strlen(host) - 1] == ']') {
+      memmove(host, host + 1, strlen(host));
+      host[strlen(host) - 1] = '\0';
+    }
+    cfg.host = host;
+    cfg.port = (int)port;
+  }
+  if ((v = args_get(a, "max-skew")) && parse_duration(v, &cfg.max_skew_ms))
+    return fail(EXIT_ERROR,
+                "--max-skew must be a duration such as 90s, 30m or 1h");
+  if ((v = args_get(a, "read-timeout")) &&
+      (parse_duration(v, &cfg.read_timeout_ms) || !cfg.read_timeout_ms))
+    return fail(EXIT_ERROR, "--read-timeout must be a duration such as 30s");
+  if ((v = args_get(a, "max-conns"))) {
+    char *end;
+    long n = strtol(v, &end, 10);
+    if (*end || n < 1 || n > 100000)
+      return fail(EXIT_ERROR, "--max-conns must be 1..100000");
+    cfg.max_conns = (int)n;
+  }
+  cfg.port_file = args_get(a, "port-file");
+  rc = open_store(a, &st);
+  if (rc)
+    return rc;
+  rc = srv_run(st, &cfg, err);
+  store_close(st);
+  return rc ? fail(EXIT_ERROR, err) : EXIT_OK;
+}
+
+static int cmd_enroll(const struct args *a) {
+  static const char *const allowed[] = {"commune", "label", "communes", NULL};
+  const char *commune = args_get(a, "commune"), *label = args_get(a, "label");
+  char err[DS_ERRBUF_LEN], token[65];
+  struct store *st;
+  int rc;
+
+  if (args_only(a, allowed, err))
+    return usage("enroll", err);
+  if (!commune)
+    return usage("enroll", "enroll needs --commune");
+  rc = open_store(a, &st);
+  if (rc)
+    return rc;
+  rc = district_enroll(st, commune, label ? label : "", token, err);
+  store_close(st);
+  if (rc)
+    return fail(EXIT_ERROR, err);
+  printf("%s\n", token);
+  return EXIT_OK;
+}
+
+static int cmd_simple(const struct args *a, const char *cmd) {
+  static const char *const json_only[] = {"json", NULL};
+  static const char *const digest_flags[] = {"commune", NULL};
+  static const char *const none[] = {NULL};
+  char err[DS_ERRBUF_LEN];
+  struct store *st;
+  int rc, want = !strcmp(cmd, "node revoke") ? 3 : !strcmp(cmd, "digest") ? 1
+                                                                          : 2;
+
+  if (args_only(a,
+                !strcmp(cmd, "digest")        ? digest_flags
+                : !strcmp(cmd, "node revoke") ? none
+                : !strcmp(cmd, "log verify")  ? none
+                                              : json_only,
+                err))
+    return usage(cmd, err);
+  if (a->npos != want)
+    return usage(cmd, want == 3 ? "give the node id" : "unexpected argument");
+  rc = open_store(a, &st);
+  if (rc)
+    return rc;
+  if (!strcmp(cmd, "digest")) {
+    char hex[65];
+    rc = store_digest(st, args_get(a, "commune"), hex);
+    if (!rc)
+      printf("%s\n", hex);
+    else
+      snprintf(err, sizeof(err), "could not read the store");
+  } else if (!strcmp(cmd, "node list")) {
+    rc = district_node_list(st, args_has(a, "json"), stdout);
+    snprintf(err, sizeof(err), "could not read the store");
+  } else if (!strcmp(cmd, "node revoke")) {
+    rc = district_node_revoke(st, a->pos[2], err);
+    if (!rc)
+      printf("Revoked %s.\n", a->pos[2]);
+  } else if (!strcmp(cmd, "quarantine list")) {
+    rc = district_quarantine_list(st, args_has(a, "json"), stdout);
+    snprintf(err, sizeof(err), "could not read the store");
+  } else { /* log verify */
+    int64_t n, bad;
+    rc = synclog_verify(st, &n, &bad, err);
+    if (!rc)
+      printf("The sync log is intact: %lld entries, chain and signatures "
+             "verified.\n",
+             (long long)n);
+    else if (rc != DS_ECORRUPT)
+      snprintf(err, sizeof(err), "could not read the sync log");
+  }
+  store_close(st);
+  return rc ? fail(EXIT_ERROR, err) : EXIT_OK;
+}
+
+struct petition_edit {
+  const uint8_t *rid;
+  struct edit_flag flags[ARGS_MAX];
+  int n;
+  struct edit_arena arena;
+};
+
+static int build_petition(struct store *st, struct op *op, void *arg,
+                          char *errbuf) {
+  struct petition_edit *pe = arg;
+  return edit_build(st, op, ENT_PETITION, pe->rid, false, NULL, pe->flags,
+                    pe->n, &pe->arena, errbuf);
+}
+
+static int cmd_petition(const struct args *a, const char *verb) {
+  static const char *const list_flags[] = {"status", "category", "overdue",
+                                           "search", "json", "commune", NULL};
+  static const char *const show_flags[] = {"json", NULL};
+  char err[DS_ERRBUF_LEN], cmd[32];
+  uint8_t rid[ID_LEN];
+  struct store *st;
+  int rc;
+
+  snprintf(cmd, sizeof(cmd), "petition %s", verb);
+  if (!strcmp(verb, "list")) {
+    struct query_filter flt = {0};
+    char today[11];
+    if (args_only(a, list_flags, err))
+      return usage(cmd, err);
+    rc = open_store(a, &st);
+    if (rc)
+      return rc;
+    query_today(today);
+    flt.status = args_get(a, "status");
+    flt.category = args_get(a, "category");
+    flt.commune = args_get(a, "commune");
+    flt.search = args_get(a, "search");
+    flt.overdue = args_has(a, "overdue");
+    flt.today = today;
+    rc = query_petitions(st, &flt, args_has(a, "json"), stdout, err);
+    store_close(st);
+    return rc ? fail(EXIT_ERROR, err) : EXIT_OK;
+  }
+  if (a->npos != 3)
+    return usage(cmd, "give the petition's id");
+  if (!strcmp(verb, "show") && args_only(a, show_flags, err))
+    return usage(cmd, err);
+  rc = open_store(a, &st);
+  if (rc)
+    return rc;
+  rc = store_resolve(st, ENT_PETITION, a->pos[2], rid, err);
+  if (!rc && !strcmp(verb, "show")) {
+    rc = query_record(st, rid, args_has(a, "json"), stdout);
+    if (rc)
+      snprintf(err, sizeof(err), "could not read the store");
+  } else if (!rc) {
+    struct petition_edit pe;
+    pe.rid = rid;
+    pe.n = 0;
+    for (int i = 0; i < a->nflags; i++) {
+      pe.flags[pe.n].name = a->flags[i].name;
+      pe.flags[pe.n++].value = a->flags[i].value;
+    }
+    if (pe.n == 0)
+      rc = ds_fail(err, DS_EINVAL, "nothing to change: give a field flag");
+    else
+      rc = district_submit(st, build_petition, &pe, err);
+  }
+  store_close(st);
+  return rc ? fail(EXIT_ERROR, err) : EXIT_OK;
+}
+
+int admin_main(int argc, char **argv) {
+  static const char *const bare[] = {"json", "overdue", "voided", NULL};
+  char err[DS_ERRBUF_LEN], cmd[64];
+  const char *w0, *w1;
+  struct args a;
+
+  if (sodium_init() < 0)
+    return fail(EXIT_ERROR, "libsodium could not start");
+  if (getenv("DANSYNCD_LOG") && !strcmp(getenv("DANSYNCD_LOG"), "debug"))
+    log_set_level(LOG_LVL_DEBUG);
+  if (args_parse(&a, argc, argv, bare, err))
+    return usage(NULL, err);
+  w0 = a.npos > 0 ? a.pos[0] : NULL;
+  w1 = a.npos > 1 ? a.pos[1] : NULL;
+  if (!w0) {
+    usage_all(a.help ? stdout : stderr);
+    return a.help ? EXIT_OK : EXIT_USAGE;
+  }
+  snprintf(cmd, sizeof(cmd), "%s%s%s", w0, w1 ? " " : "", w1 ? w1 : "");
+  if (a.help) {
+    if (help_for(cmd, stdout) && help_for(w0, stdout))
+      usage_all(stdout);
+    return EXIT_OK;
+  }
+  if (!strcmp(w0, "serve"))
+    return a.npos == 1 ? cmd_serve(&a) : usage("serve", "unexpected argument");
+  if (!strcmp(w0, "enroll"))
+    return a.npos == 1 ? cmd_enroll(&a)
+                       : usage("enroll", "unexpected argument");
+  if (!strcmp(w0, "digest"))
+    return cmd_simple(&a, "digest");
+  if (w1 && (!strcmp(cmd, "node list") || !strcmp(cmd, "node revoke") ||
+             !strcmp(cmd, "quarantine list") || !strcmp(cmd, "log verify")))
+    return cmd_simple(&a, cmd);
+  if (w1 && !strcmp(w0, "petition") &&
+      (!strcmp(w1, "list") || !strcmp(w1, "show") || !strcmp(w1, "update")))
+    return cmd_petition(&a, w1);
+  return usage(NULL, "unknown command");
+}

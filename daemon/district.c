@@ -1,0 +1,445 @@
+/* SPDX-License-Identifier: MIT
+ * district.c -- district store setup, devices and admin changes. */
+#include "daemon/district.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <sodium.h>
+#include <sqlite3.h>
+
+#include "common/buf.h"
+#include "common/clock.h"
+#include "common/hex.h"
+#include "common/json.h"
+#include "common/store.h"
+#include "daemon/communes_tsv.h"
+#include "daemon/ingest.h"
+#include "proto/codec.h"
+
+#define TOKEN_TTL_MS (7ull * 24 * 3600 * 1000)
+
+/* Loads communes from TSV text (a header line, then slug, name, kind). */
+static int load_communes(sqlite3 *db, const char *tsv, char *errbuf) {
+  sqlite3_stmt *s;
+  const char *p = strchr(tsv, '\n');
+  int line = 1, n = 0, rc = 0;
+
+  if (!p)
+    return ds_fail(errbuf, DS_EINVAL, "the communes file is empty");
+  if (sqlite3_prepare_v2(db,
+                         "INSERT INTO commune(slug, name, kind) VALUES "
+                         "(?1, ?2, ?3)",
+                         -1, &s, NULL))
+    return DS_EIO;
+  while (*++p && !rc) {
+    const char *end = strchr(p, '\n'), *t1, *t2;
+    size_t len = end ? (size_t)(end - p) : strlen(p);
+    line++;
+    if (len && p[len - 1] == '\r')
+      len--;
+    if (len == 0) {
+      if (!end)
+        break;
+      p = end;
+      continue;
+    }
+    t1 = memchr(p, '\t', len);
+    t2 = t1 ? memchr(t1 + 1, '\t', len - (size_t)(t1 + 1 - p)) : NULL;
+    if (!t1 || !t2 || !schema_slug_ok(p, (size_t)(t1 - p)) ||
+        !strcmp("district", p) || t2 == t1 + 1) {
+      rc = ds_fail(errbuf, DS_EINVAL,
+                   "communes file line %d is not 'slug<TAB>name<TAB>kind'",
+                   line);
+      break;
+    }
+    sqlite3_bind_text(s, 1, p, (int)(t1 - p), SQLITE_TRANSIENT);
+    sqlite3_bind_text(s, 2, t1 + 1, (int)(t2 - t1 - 1), SQLITE_TRANSIENT);
+    sqlite3_bind_text(s, 3, t2 + 1, (int)(len - (size_t)(t2 + 1 - p)),
+                      SQLITE_TRANSIENT);
+    if (sqlite3_step(s) != SQLITE_DONE)
+      rc = ds_fail(errbuf, DS_EINVAL,
+                   "communes file line %d repeats a commune", line);
+    sqlite3_reset(s);
+    n++;
+    if (!end)
+      break;
+    p = end;
+  }
+  sqlite3_finalize(s);
+  if (!rc && n == 0)
+    rc = ds_fail(errbuf, DS_EINVAL, "the communes file lists no commune");
+  return rc;
+}
+
+static int read_file(const char *path, struct buf *out, char *errbuf) {
+  FILE *f = fopen(path, "rb");
+  char chunk[4096];
+  size_t n;
+  int rc = 0;
+  if (!f)
+    return ds_fail(errbuf, DS_ENOENT, "cannot read %s", path);
+  while (!rc && (n = fread(chunk, 1, sizeof(chunk), f)) > 0)
+    rc = buf_append(out, chunk, n);
+  fclose(f);
+  return rc ? rc : buf_cstr(out);
+}
+
+int district_open(struct store **out, const char *path,
+                  const char *communes_file, char *errbuf) {
+  uint8_t pk[crypto_sign_PUBLICKEYBYTES], sk[crypto_sign_SECRETKEYBYTES];
+  uint8_t node[ID_LEN];
+  struct store *st;
+  struct buf b;
+  int rc, fresh = access(path, F_OK) != 0;
+
+  buf_init(&b, 0);
+  if (fresh && communes_file) {
+    rc = read_file(communes_file, &b, errbuf);
+    if (rc)
+      goto done;
+  }
+  rc = store_open(&st, path, STORE_CREATE, errbuf);
+  if (rc)
+    goto done;
+  if (store_meta_get(st, "district_node", &b) == 0) {
+    *out = st;
+    goto done;
+  }
+  crypto_sign_keypair(pk, sk);
+  id_random(node);
+  rc = store_begin(st);
+  if (!rc)
+    rc = load_communes(store_sqlite(st),
+                       communes_file ? (char *)b.data : communes_tsv, errbuf);
+  if (!rc)
+    rc = store_meta_set(st, "district_node", node, ID_LEN);
+  if (!rc)
+    rc = store_meta_set(st, "district_sk", sk, sizeof(sk));
+  if (!rc) {
+    sqlite3_stmt *s;
+    sqlite3_prepare_v2(store_sqlite(st),
+                       "INSERT INTO node(node, pubkey, commune, label, "
+                       "enrolled_ms) VALUES (?1, ?2, 'district', "
+                       "'district (admin commands)', ?3)",
+                       -1, &s, NULL);
+    sqlite3_bind_blob(s, 1, node, ID_LEN, SQLITE_STATIC);
+    sqlite3_bind_blob(s, 2, pk, sizeof(pk), SQLITE_STATIC);
+    sqlite3_bind_int64(s, 3, (int64_t)clock_now_ms());
+    rc = sqlite3_step(s) == SQLITE_DONE ? 0 : DS_EIO;
+    sqlite3_finalize(s);
+  }
+  sodium_memzero(sk, sizeof(sk));
+  if (!rc)
+    rc = store_commit(st);
+  else
+    store_rollback(st);
+  if (rc) {
+    store_close(st);
+    if (fresh)
+      unlink(path);
+    if (rc != DS_EINVAL)
+      ds_fail(errbuf, rc, "cannot set up the district store at %s", path);
+    goto done;
+  }
+  *out = st;
+done:
+  buf_cleanup(&b);
+  return rc;
+}
+
+static int commune_known(struct store *st, const char *slug) {
+  sqlite3_stmt *s;
+  int found;
+  sqlite3_prepare_v2(store_sqlite(st), "SELECT 1 FROM commune WHERE slug = ?1",
+                     -1, &s, NULL);
+  sqlite3_bind_text(s, 1, slug, -1, SQLITE_STATIC);
+  found = sqlite3_step(s) == SQLITE_ROW;
+  sqlite3_finalize(s);
+  return found;
+}
+
+int district_enroll(struct store *st, const char *commune, const char *label,
+                    char token[65], char *errbuf) {
+  uint8_t raw[32], hash[32];
+  uint64_t now = clock_now_ms();
+  sqlite3_stmt *s;
+  int rc;
+
+  if (strcmp(commune, "district") && !commune_known(st, commune))
+    return ds_fail(errbuf, DS_ENOENT,
+                   "'%s' is not a commune of this district (see 'dansyncd "
+                   "report' for the list)",
+                   commune);
+  randombytes_buf(raw, sizeof(raw));
+  hex_encode(token, raw, sizeof(raw));
+  crypto_generichash(hash, sizeof(hash), (const uint8_t *)token, 64, NULL, 0);
+  if (sqlite3_prepare_v2(store_sqlite(st),
+                         "INSERT INTO token(hash, commune, label, created_ms,"
+                         " expires_ms) VALUES (?1, ?2, ?3, ?4, ?5)",
+                         -1, &s, NULL))
+    return DS_EIO;
+  sqlite3_bind_blob(s, 1, hash, sizeof(hash), SQLITE_STATIC);
+  sqlite3_bind_text(s, 2, commune, -1, SQLITE_STATIC);
+  sqlite3_bind_text(s, 3, label, -1, SQLITE_STATIC);
+  sqlite3_bind_int64(s, 4, (int64_t)now);
+  sqlite3_bind_int64(s, 5, (int64_t)(now + TOKEN_TTL_MS));
+  rc = sqlite3_step(s) == SQLITE_DONE ? 0 : DS_EIO;
+  sqlite3_finalize(s);
+  return rc ? ds_fail(errbuf, rc, "could not store the token") : 0;
+}
+
+static void fmt_time(int64_t ms, char *out, size_t cap) {
+  time_t t = (time_t)(ms / 1000);
+  struct tm tm;
+  if (ms <= 0) {
+    snprintf(out, cap, "never");
+    return;
+  }
+  gmtime_r(&t, &tm);
+  strftime(out, cap, "%Y-%m-%dT%H:%M:%SZ", &tm);
+}
+
+int district_node_list(struct store *st, bool json, FILE *out) {
+  sqlite3_stmt *s;
+  struct buf b;
+  int rc = 0, n = 0;
+
+  if (sqlite3_prepare_v2(store_sqlite(st),
+                         "SELECT lower(hex(node)), commune, coalesce(label,"
+                         " ''), enrolled_ms, coalesce(last_sync_ms, 0), "
+                         "acked, coalesce(revoked_ms, 0) FROM node ORDER BY "
+                         "commune, enrolled_ms",
+                         -1, &s, NULL))
+    return DS_EIO;
+  buf_init(&b, 0);
+  rc = json ? buf_putc(&b, '[')
+            : buf_printf(&b, "%-32s  %-16s %-20s %-20s %6s  %s\n", "node",
+                         "commune", "enrolled", "last sync", "acked",
+                         "label");
+  while (!rc && sqlite3_step(s) == SQLITE_ROW) {
+    char enrolled[32], last[32];
+    const char *label = (const char *)sqlite3_column_text(s, 2);
+    fmt_time(sqlite3_column_int64(s, 3), enrolled, sizeof(enrolled));
+    fmt_time(sqlite3_column_int64(s, 4), last, sizeof(last));
+    if (json) {
+      rc = buf_printf(&b,
+                      "%s\n  {\"node\": \"%s\", \"commune\": \"%s\", "
+                      "\"label\": ",
+                      n ? "," : "", sqlite3_column_text(s, 0),
+                      sqlite3_column_text(s, 1));
+      rc = rc || json_str(&b, label, strlen(label));
+      rc = rc || buf_printf(&b,
+                            ", \"enrolled\": \"%s\", \"last_sync\": %s%s%s, "
+                            "\"acked\": %lld, \"revoked\": %s}",
+                            enrolled, sqlite3_column_int64(s, 4) ? "\"" : "",
+                            sqlite3_column_int64(s, 4) ? last : "null",
+                            sqlite3_column_int64(s, 4) ? "\"" : "",
+                            (long long)sqlite3_column_int64(s, 5),
+                            sqlite3_column_int64(s, 6) ? "true" : "false");
+    } else {
+      rc = buf_printf(&b, "%-32s  %-16s %-20s %-20s %6lld  %s%s\n",
+                      sqlite3_column_text(s, 0), sqlite3_column_text(s, 1),
+                      enrolled, last, (long long)sqlite3_column_int64(s, 5),
+                      label,
+                      sqlite3_column_int64(s, 6) ? " [revoked]" : "");
+    }
+    n++;
+  }
+  if (!rc && json)
+    rc = buf_printf(&b, n ? "\n]\n" : "]\n");
+  sqlite3_finalize(s);
+  if (!rc)
+    fwrite(b.data, 1, b.len, out);
+  buf_cleanup(&b);
+  return rc;
+}
+
+int district_node_revoke(struct store *st, const char *node_hex,
+                         char *errbuf) {
+  uint8_t lo[ID_LEN], hi[ID_LEN];
+  sqlite3_stmt *s;
+  int n;
+
+  if (id_prefix_range(node_hex, lo, hi))
+    return ds_fail(errbuf, DS_EINVAL,
+                   "'%s' is not a node id (give 8 to 32 hex digits)",
+                   node_hex);
+  /* The district's own node signs admin changes and cannot be revoked. */
+  sqlite3_prepare_v2(store_sqlite(st),
+                     "SELECT count(*) FROM node WHERE node BETWEEN ?1 AND ?2 "
+                     "AND node IS NOT (SELECT v FROM meta WHERE k = "
+                     "'district_node')",
+                     -1, &s, NULL);
+  sqlite3_bind_blob(s, 1, lo, ID_LEN, SQLITE_STATIC);
+  sqlite3_bind_blob(s, 2, hi, ID_LEN, SQLITE_STATIC);
+  n = sqlite3_step(s) == SQLITE_ROW ? sqlite3_column_int(s, 0) : -1;
+  sqlite3_finalize(s);
+  if (n == 0)
+    return ds_fail(errbuf, DS_ENOENT, "no device has node id %s", node_hex);
+  if (n > 1)
+    return ds_fail(errbuf, DS_EAMBIGUOUS,
+                   "node id %s matches %d devices; give more digits",
+                   node_hex, n);
+  sqlite3_prepare_v2(store_sqlite(st),
+                     "UPDATE node SET revoked_ms = coalesce(revoked_ms, ?3) "
+                     "WHERE node BETWEEN ?1 AND ?2 AND node IS NOT (SELECT v "
+                     "FROM meta WHERE k = 'district_node')",
+                     -1, &s, NULL);
+  sqlite3_bind_blob(s, 1, lo, ID_LEN, SQLITE_STATIC);
+  sqlite3_bind_blob(s, 2, hi, ID_LEN, SQLITE_STATIC);
+  sqlite3_bind_int64(s, 3, (int64_t)clock_now_ms());
+  n = sqlite3_step(s) == SQLITE_DONE;
+  sqlite3_finalize(s);
+  return n ? 0 : ds_fail(errbuf, DS_EIO, "could not revoke the device");
+}
+
+int district_quarantine_list(struct store *st, bool json, FILE *out) {
+  sqlite3_stmt *s;
+  struct buf b;
+  int rc = 0, n = 0;
+
+  if (sqlite3_prepare_v2(store_sqlite(st),
+                         "SELECT q.id, lower(hex(q.node)), coalesce(n.commune,"
+                         " '?'), q.seq, q.error, q.message, l.received_ms "
+                         "FROM quarantine q LEFT JOIN node n ON n.node = "
+                         "q.node LEFT JOIN synclog l ON l.seq = q.entry "
+                         "ORDER BY q.id",
+                         -1, &s, NULL))
+    return DS_EIO;
+  buf_init(&b, 0);
+  if (json)
+    rc = buf_putc(&b, '[');
+  while (!rc && sqlite3_step(s) == SQLITE_ROW) {
+    char when[32];
+    const char *msg = (const char *)sqlite3_column_text(s, 5);
+    fmt_time(sqlite3_column_int64(s, 6), when, sizeof(when));
+    if (json) {
+      rc = buf_printf(&b,
+                      "%s\n  {\"id\": %lld, \"node\": \"%s\", \"commune\": "
+                      "\"%s\", \"seq\": %lld, \"error\": \"%s\", "
+                      "\"message\": ",
+                      n ? "," : "", (long long)sqlite3_column_int64(s, 0),
+                      sqlite3_column_text(s, 1), sqlite3_column_text(s, 2),
+                      (long long)sqlite3_column_int64(s, 3),
+                      sqlite3_column_text(s, 4));
+      rc = rc || json_str(&b, msg, strlen(msg));
+      rc = rc || buf_printf(&b, ", \"received\": \"%s\"}", when);
+    } else {
+      rc = buf_printf(&b, "%lld  %s  %s  node %.16s  op %lld  %s: %s\n",
+                      (long long)sqlite3_column_int64(s, 0), when,
+                      sqlite3_column_text(s, 2), sqlite3_column_text(s, 1),
+                      (long long)sqlite3_column_int64(s, 3),
+                      sqlite3_column_text(s, 4), msg);
+    }
+    n++;
+  }
+  if (!rc && json)
+    rc = buf_printf(&b, n ? "\n]\n" : "]\n");
+  else if (!rc && n == 0)
+    rc = buf_printf(&b, "No quarantined ops.\n");
+  sqlite3_finalize(s);
+  if (!rc)
+    fwrite(b.data, 1, b.len, out);
+  buf_cleanup(&b);
+  return rc;
+}
+
+int district_submit(struct store *st, district_build_cb build, void *arg,
+                    char *errbuf) {
+  uint8_t sk[crypto_sign_SECRETKEYBYTES];
+  struct ingest_req rq = {0};
+  struct proto_req hdr = {0};
+  struct ingest_res rs;
+  struct ingest *ing = NULL;
+  struct buf b, ops;
+  struct op op;
+  int64_t acked = 0;
+  int rc;
+
+  buf_init(&b, 0);
+  buf_init(&ops, 0);
+  ingest_res_init(&rs);
+  memset(&op, 0, sizeof(op));
+  rc = store_meta_get(st, "district_node", &b);
+  if (!rc && b.len == ID_LEN)
+    memcpy(op.node, b.data, ID_LEN);
+  if (!rc)
+    rc = store_meta_get(st, "district_sk", &b);
+  if (!rc && b.len == sizeof(sk))
+    memcpy(sk, b.data, sizeof(sk));
+  else if (!rc)
+    rc = DS_ECORRUPT;
+  if (rc) {
+    rc = ds_fail(errbuf, rc, "the district store has no district key");
+    goto done;
+  }
+  {
+    sqlite3_stmt *s;
+    sqlite3_prepare_v2(store_sqlite(st),
+                       "SELECT acked FROM node WHERE node = ?1", -1, &s, NULL);
+    sqlite3_bind_blob(s, 1, op.node, ID_LEN, SQLITE_STATIC);
+    if (sqlite3_step(s) == SQLITE_ROW)
+      acked = sqlite3_column_int64(s, 0);
+    sqlite3_finalize(s);
+  }
+  op.seq = (uint64_t)acked + 1;
+  rc = store_hlc_tick(st, &op.hlc);
+  if (!rc)
+    rc = build(st, &op, arg, errbuf);
+  if (rc)
+    goto done;
+  rc = proto_op_encode(&ops, &op, false);
+  memcpy(hdr.node, op.node, ID_LEN);
+  hdr.ts = clock_now_ms();
+  hdr.hlc = op.hlc;
+  hdr.limit = 1;
+  buf_reset(&b);
+  if (!rc)
+    rc = proto_req_encode(&b, &hdr, ops.data, ops.len, 1);
+  if (rc)
+    goto done;
+  rq.body = b.data;
+  rq.len = b.len;
+  rq.has_node = rq.has_sig = true;
+  memcpy(rq.node, op.node, ID_LEN);
+  crypto_sign_detached(rq.sig, NULL, b.data, b.len, sk);
+  rq.received_ms = clock_now_ms();
+  rq.max_skew_ms = 3600 * 1000;
+  rc = ingest_open(&ing, st);
+  if (!rc)
+    rc = ingest_sync(ing, &rq, &rs);
+  if (!rc && rs.status != 200) {
+    char code[32], msg[256];
+    bool has;
+    uint64_t exp;
+    if (proto_error_decode(rs.body.data, rs.body.len, code, sizeof(code), msg,
+                           sizeof(msg), &has, &exp))
+      snprintf(msg, sizeof(msg), "status %d", rs.status);
+    rc = ds_fail(errbuf, DS_EUNAVAIL, "the change was not stored: %s", msg);
+  } else if (!rc && rs.merged + rs.quarantined == 0) {
+    rc = ds_fail(errbuf, DS_EBUSY,
+                 "another admin command changed the store at the same "
+                 "moment; nothing was stored, run the command again");
+  } else if (!rc && rs.quarantined) {
+    struct proto_resp resp;
+    struct proto_rejected r;
+    char e2[DS_ERRBUF_LEN];
+    rc = DS_EBADOP;
+    if (proto_resp_decode(&resp, rs.body.data, rs.body.len, e2) == 0) {
+      if (proto_resp_rejected(&resp, 0, &r) == 0)
+        ds_fail(errbuf, rc, "the change was refused: %.*s",
+                (int)r.message_len, r.message);
+      proto_resp_cleanup(&resp);
+    }
+  }
+done:
+  sodium_memzero(sk, sizeof(sk));
+  ingest_close(ing);
+  ingest_res_cleanup(&rs);
+  buf_cleanup(&b);
+  buf_cleanup(&ops);
+  return rc;
+}

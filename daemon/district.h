@@ -1,0 +1,40 @@
+/* SPDX-License-Identifier: MIT
+ * district.h -- the district's store: its communes, its own node (whose key
+ * signs admin changes), enrolment tokens and devices, and admin changes
+ * submitted through the same ingestion path as any device's sync. */
+#ifndef DS_DAEMON_DISTRICT_H
+#define DS_DAEMON_DISTRICT_H
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "common/op.h"
+
+struct store;
+
+/* Opens the district store at |path|, creating it when missing with the
+ * communes of |communes_file| (slug, name, kind TSV with a header line) or
+ * the built-in 15 of Phụng Hiệp, and a fresh district node and key. */
+DS_NODISCARD int district_open(struct store **out, const char *path,
+                               const char *communes_file, char *errbuf);
+/* Makes a one-time enrolment token for |commune| (or "district"), valid for
+ * 7 days, and writes it (64 hex digits) into |token|. */
+DS_NODISCARD int district_enroll(struct store *st, const char *commune,
+                                 const char *label, char token[65],
+                                 char *errbuf);
+DS_NODISCARD int district_node_list(struct store *st, bool json, FILE *out);
+DS_NODISCARD int district_node_revoke(struct store *st, const char *node_hex,
+                                      char *errbuf);
+DS_NODISCARD int district_quarantine_list(struct store *st, bool json,
+                                          FILE *out);
+
+/* Submits one change as the district node: |build| fills the op (its seq,
+ * hlc and node already set) against the current state, and the op goes as a
+ * signed request through ingest_sync, so it enters the merge and the sync
+ * log like any device's change. DS_EBUSY when another admin command took the
+ * same seq at the same moment (nothing stored; run it again). */
+typedef int (*district_build_cb)(struct store *st, struct op *op, void *arg,
+                                 char *errbuf);
+DS_NODISCARD int district_submit(struct store *st, district_build_cb build,
+                                 void *arg, char *errbuf);
+#endif

@@ -1,0 +1,543 @@
+/* SPDX-License-Identifier: MIT
+ * ingest.c -- the daemon's request path, one transaction per request. */
+#include "daemon/ingest.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include <sodium.h>
+#include <sqlite3.h>
+
+#include "common/alloc.h"
+#include "common/clock.h"
+#include "common/hex.h"
+#include "common/hlc.h"
+#include "common/merge.h"
+#include "common/store.h"
+#include "proto/codec.h"
+
+/* Most ops one response carries, whatever the device asks for. */
+#define PULL_CAP 2000
+
+enum {
+  Q_NODE_GET,
+  Q_NODE_ADD,
+  Q_NODE_SET,
+  Q_TOKEN_GET,
+  Q_TOKEN_BIND,
+  Q_OPLOG_ADD,
+  Q_QUAR_ADD,
+  Q_OPLOG_AT,
+  Q_PULL_ALL,
+  Q_PULL_COMMUNE,
+  Q_OPLOG_MAX,
+  Q_COUNT
+};
+
+static const char *const qsql[Q_COUNT] = {
+    [Q_NODE_GET] = "SELECT pubkey, commune, revoked_ms, acked FROM node "
+                   "WHERE node = ?1",
+    [Q_NODE_ADD] = "INSERT INTO node(node, pubkey, commune, label, "
+                   "enrolled_ms) VALUES (?1, ?2, ?3, ?4, ?5)",
+    [Q_NODE_SET] = "UPDATE node SET acked = ?2, last_sync_ms = ?3 WHERE "
+                   "node = ?1",
+    [Q_TOKEN_GET] = "SELECT commune, label, expires_ms, node, pubkey FROM "
+                    "token WHERE hash = ?1",
+    [Q_TOKEN_BIND] = "UPDATE token SET node = ?2, pubkey = ?3 WHERE hash = ?1",
+    [Q_OPLOG_ADD] = "INSERT INTO oplog(entry, node, commune, rid, op) VALUES "
+                    "(?1, ?2, ?3, ?4, ?5)",
+    [Q_QUAR_ADD] = "INSERT INTO quarantine(entry, node, seq, error, message,"
+                   " op) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+    [Q_OPLOG_AT] = "SELECT l.hash FROM oplog o JOIN synclog l ON l.seq = "
+                   "o.entry WHERE o.pos = ?1",
+    [Q_PULL_ALL] = "SELECT pos, op FROM oplog WHERE pos > ?1 AND node != ?2 "
+                   "ORDER BY pos LIMIT ?3",
+    [Q_PULL_COMMUNE] = "SELECT pos, op FROM oplog WHERE commune = ?4 AND "
+                       "pos > ?1 AND node != ?2 ORDER BY pos LIMIT ?3",
+    [Q_OPLOG_MAX] = "SELECT max(pos) FROM oplog",
+};
+
+struct ingest {
+  struct store *st;
+  sqlite3 *db;
+  sqlite3_stmt *q[Q_COUNT];
+  struct buf raw, enc, msgs;
+};
+
+int ingest_open(struct ingest **out, struct store *st) {
+  struct ingest *ing = ds_calloc(1, sizeof(*ing));
+  if (!ing)
+    return DS_ENOMEM;
+  ing->st = st;
+  ing->db = store_sqlite(st);
+  buf_init(&ing->raw, 0);
+  buf_init(&ing->enc, 0);
+  buf_init(&ing->msgs, 0);
+  for (int i = 0; i < Q_COUNT; i++) {
+    if (sqlite3_prepare_v3(ing->db, qsql[i], -1, SQLITE_PREPARE_PERSISTENT,
+                           &ing->q[i], NULL)) {
+      ingest_close(ing);
+      return DS_EIO;
+    }
+  }
+  *out = ing;
+  return 0;
+}
+
+void ingest_close(struct ingest *ing) {
+  if (!ing)
+    return;
+  for (int i = 0; i < Q_COUNT; i++)
+    sqlite3_finalize(ing->q[i]);
+  buf_cleanup(&ing->raw);
+  buf_cleanup(&ing->enc);
+  buf_cleanup(&ing->msgs);
+  ds_free(ing);
+}
+
+void ingest_res_init(struct ingest_res *rs) {
+  memset(rs, 0, sizeof(*rs));
+  buf_init(&rs->body, 0);
+}
+
+void ingest_res_cleanup(struct ingest_res *rs) { buf_cleanup(&rs->body); }
+
+/* Fills |rs| with a whole-request error. */
+static int refuse(struct ingest_res *rs, int status, const char *code,
+                  const char *msg, bool has_expected, uint64_t expected) {
+  rs->status = status;
+  snprintf(rs->error, sizeof(rs->error), "%s", code);
+  buf_reset(&rs->body);
+  return proto_error_encode(&rs->body, code, msg, has_expected, expected);
+}
+
+static int step_done(sqlite3_stmt *s) {
+  int rc = sqlite3_step(s);
+  sqlite3_reset(s);
+  return rc == SQLITE_DONE ? 0 : DS_EUNAVAIL;
+}
+
+struct who {
+  uint8_t pk[crypto_sign_PUBLICKEYBYTES];
+  char commune[SCHEMA_SLUG_MAX + 1];
+  uint64_t acked;
+  bool known, revoked;
+};
+
+static int load_node(struct ingest *ing, const uint8_t node[ID_LEN],
+                     struct who *w) {
+  sqlite3_stmt *s = ing->q[Q_NODE_GET];
+  int rc;
+  memset(w, 0, sizeof(*w));
+  sqlite3_bind_blob(s, 1, node, ID_LEN, SQLITE_STATIC);
+  rc = sqlite3_step(s);
+  if (rc == SQLITE_ROW && sqlite3_column_bytes(s, 0) == sizeof(w->pk)) {
+    w->known = true;
+    memcpy(w->pk, sqlite3_column_blob(s, 0), sizeof(w->pk));
+    snprintf(w->commune, sizeof(w->commune), "%s",
+             (const char *)sqlite3_column_text(s, 1));
+    w->revoked = sqlite3_column_type(s, 2) != SQLITE_NULL;
+    w->acked = (uint64_t)sqlite3_column_int64(s, 3);
+    rc = 0;
+  } else {
+    rc = rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : DS_EUNAVAIL;
+  }
+  sqlite3_reset(s);
+  return rc;
+}
+
+/* First sync: binds node, key and commune through a one-time token, and
+ * burns the token. The same token with the same node and key is accepted
+ * again (the device may have missed the first answer). Returns 0 when |w|
+ * is now the enrolled node, DS_EAUTH when the token does not allow it. */
+static int enroll(struct ingest *ing, const struct ingest_req *rq,
+                  struct who *w, const char **why) {
+  uint8_t hash[32], pk[crypto_sign_PUBLICKEYBYTES];
+  sqlite3_stmt *s = ing->q[Q_TOKEN_GET];
+  char commune[SCHEMA_SLUG_MAX + 1] = "", label[121] = "";
+  int64_t expires = 0;
+  bool bound = false, same = false;
+  int rc;
+
+  *why = "unknown device: present a valid enrolment token";
+  if (!rq->token || !rq->key_hex || rq->replay)
+    return DS_EAUTH;
+  if (hex_decode(pk, sizeof(pk), rq->key_hex))
+    return *why = "Dansync-Key must be a 32-byte Ed25519 key in hex",
+           DS_EAUTH;
+  crypto_generichash(hash, sizeof(hash), (const uint8_t *)rq->token,
+                     strlen(rq->token), NULL, 0);
+  sqlite3_bind_blob(s, 1, hash, sizeof(hash), SQLITE_STATIC);
+  rc = sqlite3_step(s);
+  if (rc == SQLITE_ROW) {
+    snprintf(commune, sizeof(commune), "%s", sqlite3_column_text(s, 0));
+    if (sqlite3_column_text(s, 1))
+      snprintf(label, sizeof(label), "%s", sqlite3_column_text(s, 1));
+    expires = sqlite3_column_int64(s, 2);
+    bound = sqlite3_column_type(s, 3) != SQLITE_NULL;
+    same = bound && sqlite3_column_bytes(s, 3) == ID_LEN &&
+           memcmp(sqlite3_column_blob(s, 3), rq->node, ID_LEN) == 0 &&
+           sqlite3_column_bytes(s, 4) == (int)sizeof(pk) &&
+           memcmp(sqlite3_column_blob(s, 4), pk, sizeof(pk)) == 0;
+  }
+  sqlite3_reset(s);
+  if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+    return DS_EUNAVAIL;
+  if (rc == SQLITE_DONE)
+    return *why = "the enrolment token is not valid", DS_EAUTH;
+  if (bound && !same)
+    return *why = "the enrolment token has already been used", DS_EAUTH;
+  if (!bound && (int64_t)rq->received_ms > expires)
+    return *why = "the enrolment token has expired", DS_EAUTH;
+  if (bound) /* same node and key, but the node row is gone: refuse */
+    return *why = "the enrolment token has already been used", DS_EAUTH;
+  s = ing->q[Q_TOKEN_BIND];
+  sqlite3_bind_blob(s, 1, hash, sizeof(hash), SQLITE_STATIC);
+  sqlite3_bind_blob(s, 2, rq->node, ID_LEN, SQLITE_STATIC);
+  sqlite3_bind_blob(s, 3, pk, sizeof(pk), SQLITE_STATIC);
+  rc = step_done(s);
+  if (rc)
+    return rc;
+  s = ing->q[Q_NODE_ADD];
+  sqlite3_bind_blob(s, 1, rq->node, ID_LEN, SQLITE_STATIC);
+  sqlite3_bind_blob(s, 2, pk, sizeof(pk), SQLITE_STATIC);
+  sqlite3_bind_text(s, 3, commune, -1, SQLITE_STATIC);
+  sqlite3_bind_text(s, 4, label, -1, SQLITE_STATIC);
+  sqlite3_bind_int64(s, 5, (int64_t)rq->received_ms);
+  rc = step_done(s);
+  if (rc)
+    return rc;
+  memset(w, 0, sizeof(*w));
+  w->known = true;
+  memcpy(w->pk, pk, sizeof(pk));
+  snprintf(w->commune, sizeof(w->commune), "%s", commune);
+  return 0;
+}
+
+static const char *reject_code(int rc) {
+  return rc == DS_EFORBIDDEN ? PROTO_E_FORBIDDEN : PROTO_E_BAD_OP;
+}
+
+/* The chain hash of the log entry holding oplog position |pos|. */
+static int hash_at_pos(struct ingest *ing, int64_t pos,
+                       uint8_t hash[PROTO_HASH_LEN]) {
+  sqlite3_stmt *s = ing->q[Q_OPLOG_AT];
+  int rc;
+  sqlite3_bind_int64(s, 1, pos);
+  rc = sqlite3_step(s);
+  if (rc == SQLITE_ROW && sqlite3_column_bytes(s, 0) == PROTO_HASH_LEN) {
+    memcpy(hash, sqlite3_column_blob(s, 0), PROTO_HASH_LEN);
+    rc = 0;
+  } else {
+    rc = rc == SQLITE_ROW || rc == SQLITE_DONE ? DS_ENOENT : DS_EUNAVAIL;
+  }
+  sqlite3_reset(s);
+  return rc;
+}
+
+/* Appends the pull page to |rs| after the response header. */
+static int pull(struct ingest *ing, const struct proto_req *req,
+                const struct who *w, struct proto_resp *hdr,
+                struct ingest_res *rs, const struct proto_rejected *rej,
+                uint32_t nrej) {
+  bool district = strcmp(w->commune, "district") == 0;
+  sqlite3_stmt *s = ing->q[district ? Q_PULL_ALL : Q_PULL_COMMUNE];
+  uint64_t limit = req->limit, cursor = req->cursor;
+  uint8_t have[PROTO_HASH_LEN];
+  int64_t last = 0, maxpos = 0;
+  uint32_t n = 0;
+  int rc, step;
+
+  if (limit == 0 || limit > PULL_CAP)
+    limit = PULL_CAP;
+  /* A cursor this log no longer holds with that hash (a restore from
+   * backup) starts the pull over from 0: pulls are idempotent. */
+  if (cursor > 0) {
+    rc = hash_at_pos(ing, (int64_t)cursor, have);
+    if (rc == DS_EUNAVAIL)
+      return rc;
+    if (rc || !req->has_cursor_hash ||
+        memcmp(have, req->cursor_hash, PROTO_HASH_LEN) != 0)
+      cursor = 0;
+  }
+  sqlite3_bind_int64(s, 1, (int64_t)cursor);
+  sqlite3_bind_blob(s, 2, req->node, ID_LEN, SQLITE_STATIC);
+  sqlite3_bind_int64(s, 3, (int64_t)limit + 1);
+  if (!district)
+    sqlite3_bind_text(s, 4, w->commune, -1, SQLITE_STATIC);
+  buf_reset(&ing->enc);
+  while ((step = sqlite3_step(s)) == SQLITE_ROW) {
+    if (n == limit) {
+      hdr->more = true;
+      break;
+    }
+    last = sqlite3_column_int64(s, 0);
+    rc = buf_append(&ing->enc, sqlite3_column_blob(s, 1),
+                    (size_t)sqlite3_column_bytes(s, 1));
+    if (rc) {
+      sqlite3_reset(s);
+      return rc;
+    }
+    n++;
+  }
+  sqlite3_reset(s);
+  if (step != SQLITE_ROW && step != SQLITE_DONE)
+    return DS_EUNAVAIL;
+  if (!hdr->more) {
+    /* Nothing more is visible to this device: its cursor can move to the
+     * end of the log, so the next pull starts there. */
+    s = ing->q[Q_OPLOG_MAX];
+    if (sqlite3_step(s) == SQLITE_ROW)
+      maxpos = sqlite3_column_int64(s, 0);
+    sqlite3_reset(s);
+    if (maxpos > last)
+      last = maxpos;
+  }
+  if (last < (int64_t)cursor)
+    last = (int64_t)cursor;
+  hdr->cursor = (uint64_t)last;
+  hdr->has_cursor_hash = false;
+  if (last > 0) {
+    rc = hash_at_pos(ing, last, hdr->cursor_hash);
+    if (rc == DS_EUNAVAIL)
+      return rc;
+    hdr->has_cursor_hash = rc == 0;
+  }
+  hdr->nops = n;
+  rs->pulled = n;
+  buf_reset(&rs->body);
+  rc = proto_resp_begin(&rs->body, hdr);
+  if (!rc)
+    rc = buf_append(&rs->body, ing->enc.data, ing->enc.len);
+  if (!rc)
+    rc = proto_resp_end(&rs->body, rej, nrej);
+  return rc;
+}
+
+int ingest_sync(struct ingest *ing, const struct ingest_req *rq,
+                struct ingest_res *rs) {
+  char err[DS_ERRBUF_LEN], msg[DS_ERRBUF_LEN + 64];
+  struct proto_rejected *rej = NULL;
+  struct proto_resp hdr = {0};
+  struct proto_req req;
+  const char *why;
+  struct who w;
+  uint64_t now_hlc, limit_hlc, acked;
+  uint8_t hash[SYNCLOG_HASH_LEN];
+  int64_t entry = 0;
+  uint32_t nrej = 0;
+  int rc;
+
+  rs->status = 500;
+  buf_reset(&rs->body);
+  if (!rq->has_node || !rq->has_sig)
+    return refuse(rs, 401, PROTO_E_UNAUTHORIZED,
+                  "requests must carry Dansync-Node and Dansync-Signature",
+                  false, 0);
+  rc = store_begin(ing->st);
+  if (rc)
+    return refuse(rs, 503, PROTO_E_UNAVAILABLE,
+                  "the district store is busy or failing; nothing was "
+                  "stored, try again",
+                  false, 0);
+  rc = load_node(ing, rq->node, &w);
+  if (!rc && !w.known)
+    rc = enroll(ing, rq, &w, &why);
+  else if (!rc && w.revoked)
+    rc = DS_EAUTH, why = "this device has been revoked";
+  if (!rc && crypto_sign_verify_detached(rq->sig, rq->body, rq->len, w.pk))
+    rc = DS_EAUTH, why = "the request's signature does not verify";
+  if (rc) {
+    store_rollback(ing->st);
+    if (rc == DS_EAUTH)
+      return refuse(rs, 401, PROTO_E_UNAUTHORIZED, why, false, 0);
+    return refuse(rs, 503, PROTO_E_UNAVAILABLE,
+                  "the district store is failing; nothing was stored", false,
+                  0);
+  }
+  snprintf(rs->commune, sizeof(rs->commune), "%s", w.commune);
+  rc = proto_req_decode(&req, rq->body, rq->len, err);
+  if (rc) {
+    store_rollback(ing->st);
+    if (rc == DS_EVERSION)
+      return refuse(rs, 400, PROTO_E_VERSION, err, false, 0);
+    if (rc == DS_ETOOBIG)
+      return refuse(rs, 413, PROTO_E_TOO_LARGE, err, false, 0);
+    if (rc == DS_ENOMEM)
+      return refuse(rs, 503, PROTO_E_UNAVAILABLE, "out of memory", false, 0);
+    return refuse(rs, 400, PROTO_E_BAD_REQUEST, err, false, 0);
+  }
+  if (memcmp(req.node, rq->node, ID_LEN) != 0) {
+    rc = refuse(rs, 400, PROTO_E_BAD_REQUEST,
+                "the body's node is not the Dansync-Node that signed it",
+                false, 0);
+    goto out_rollback;
+  }
+  acked = w.acked;
+  if (req.nops && req.first_seq > acked + 1) {
+    snprintf(msg, sizeof(msg),
+             "the batch starts at op %llu but the district has ops only "
+             "through %llu; send from %llu",
+             (unsigned long long)req.first_seq, (unsigned long long)acked,
+             (unsigned long long)acked + 1);
+    rc = refuse(rs, 409, PROTO_E_GAP, msg, true, acked + 1);
+    goto out_rollback;
+  }
+  rc = store_hlc_get(ing->st, &now_hlc);
+  if (rc)
+    goto out_unavail;
+  {
+    uint64_t tick = hlc_tick(now_hlc, rq->received_ms);
+    limit_hlc = HLC_FROM_MS(HLC_MS(tick) + rq->max_skew_ms) | 0xffff;
+    now_hlc = tick;
+  }
+  /* Clock skew: the request's clock and every new op's. */
+  if (!rq->replay) {
+    uint64_t worst = req.hlc > limit_hlc ? req.hlc : 0;
+    for (uint32_t i = 0; i < req.nops; i++) {
+      struct op op;
+      if (req.first_seq + i <= acked)
+        continue;
+      if (proto_req_op(&req, i, &op, NULL, err) == 0 && op.hlc > limit_hlc &&
+          op.hlc > worst)
+        worst = op.hlc;
+    }
+    if (worst) {
+      snprintf(msg, sizeof(msg),
+               "the device's clock is %llu s ahead of the district's (the "
+               "limit is %llu s); set the device's date and time, then run "
+               "'dansync sync --restamp'",
+               (unsigned long long)((HLC_MS(worst) - HLC_MS(now_hlc)) / 1000),
+               (unsigned long long)(rq->max_skew_ms / 1000));
+      rc = refuse(rs, 409, PROTO_E_SKEW, msg, false, 0);
+      goto out_rollback;
+    }
+  }
+  if (req.nops && req.first_seq + req.nops - 1 > acked) {
+    rc = synclog_append(ing->st, rq->node, rq->sig, rq->received_ms, rq->body,
+                        rq->len, &entry, hash);
+    if (rc)
+      goto out_unavail;
+    rs->logged = true;
+    rej = ds_calloc(req.nops, sizeof(*rej));
+    if (!rej) {
+      rc = DS_ENOMEM;
+      goto out_unavail;
+    }
+    buf_reset(&ing->msgs);
+  }
+  for (uint32_t i = 0; i < req.nops; i++) {
+    char commune[SCHEMA_SLUG_MAX + 1];
+    struct mresult res;
+    struct op op;
+    int orc;
+
+    if (req.first_seq + i <= acked)
+      continue; /* already stored: re-sending is harmless */
+    buf_reset(&ing->raw);
+    orc = proto_req_op(&req, i, &op, &ing->raw, err);
+    if (!orc)
+      orc = store_check_op(ing->st, &op,
+                           strcmp(w.commune, "district") ? w.commune : NULL,
+                           true, commune, err);
+    if (orc == DS_EBADOP || orc == DS_EFORBIDDEN) {
+      /* One bad op never blocks a device: kept, named, and acked. */
+      sqlite3_stmt *s = ing->q[Q_QUAR_ADD];
+      size_t off = ing->msgs.len, mlen = strlen(err);
+      sqlite3_bind_int64(s, 1, entry);
+      sqlite3_bind_blob(s, 2, rq->node, ID_LEN, SQLITE_STATIC);
+      sqlite3_bind_int64(s, 3, (int64_t)op.seq);
+      sqlite3_bind_text(s, 4, reject_code(orc), -1, SQLITE_STATIC);
+      sqlite3_bind_text(s, 5, err, -1, SQLITE_STATIC);
+      sqlite3_bind_blob(s, 6, ing->raw.data, (int)ing->raw.len,
+                        SQLITE_STATIC);
+      rc = step_done(s);
+      if (!rc)
+        rc = buf_append(&ing->msgs, err, mlen);
+      if (rc)
+        goto out_unavail;
+      rej[nrej].seq = op.seq;
+      rej[nrej].error = reject_code(orc);
+      rej[nrej].error_len = strlen(rej[nrej].error);
+      rej[nrej].message = (const char *)(uintptr_t)off; /* fixed up below */
+      rej[nrej].message_len = mlen;
+      nrej++;
+      rs->quarantined++;
+      continue;
+    }
+    if (orc) {
+      rc = orc;
+      goto out_unavail;
+    }
+    rc = store_apply(ing->st, &op, &res);
+    if (rc)
+      goto out_unavail;
+    rs->merged++;
+    rs->conflicts += res.conflicts;
+    if (op.hlc > now_hlc)
+      now_hlc = op.hlc;
+    buf_reset(&ing->enc);
+    rc = proto_op_encode(&ing->enc, &op, true);
+    if (!rc) {
+      sqlite3_stmt *s = ing->q[Q_OPLOG_ADD];
+      sqlite3_bind_int64(s, 1, entry);
+      sqlite3_bind_blob(s, 2, rq->node, ID_LEN, SQLITE_STATIC);
+      sqlite3_bind_text(s, 3, commune, -1, SQLITE_STATIC);
+      sqlite3_bind_blob(s, 4, op.rid, ID_LEN, SQLITE_STATIC);
+      sqlite3_bind_blob(s, 5, ing->enc.data, (int)ing->enc.len,
+                        SQLITE_STATIC);
+      rc = step_done(s);
+    }
+    if (rc)
+      goto out_unavail;
+  }
+  for (uint32_t i = 0; i < nrej; i++)
+    rej[i].message = (const char *)ing->msgs.data + (uintptr_t)rej[i].message;
+  if (req.nops && req.first_seq + req.nops - 1 > acked)
+    acked = req.first_seq + req.nops - 1;
+  if (!rq->replay && req.hlc > now_hlc)
+    now_hlc = req.hlc;
+  rc = store_meta_set_int(ing->st, "hlc", (int64_t)now_hlc);
+  if (!rc) {
+    sqlite3_stmt *s = ing->q[Q_NODE_SET];
+    sqlite3_bind_blob(s, 1, rq->node, ID_LEN, SQLITE_STATIC);
+    sqlite3_bind_int64(s, 2, (int64_t)acked);
+    sqlite3_bind_int64(s, 3, (int64_t)rq->received_ms);
+    rc = step_done(s);
+  }
+  if (rc)
+    goto out_unavail;
+  hdr.acked = acked;
+  hdr.hlc = now_hlc;
+  hdr.conflicts = rs->conflicts;
+  rc = pull(ing, &req, &w, &hdr, rs, rej, nrej);
+  if (rc)
+    goto out_unavail;
+  rc = store_commit(ing->st);
+  if (rc)
+    goto out_unavail_committed;
+  rs->status = 200;
+  proto_req_cleanup(&req);
+  ds_free(rej);
+  return 0;
+
+out_unavail:
+  store_rollback(ing->st);
+out_unavail_committed:
+  rs->merged = rs->conflicts = rs->quarantined = rs->pulled = 0;
+  rs->logged = false;
+  proto_req_cleanup(&req);
+  ds_free(rej);
+  return refuse(rs, 503, PROTO_E_UNAVAILABLE,
+                rc == DS_EBUSY
+                    ? "the district store is busy; nothing was stored, try "
+                      "again"
+                    : "the district store is failing; nothing was stored, "
+                      "try again",
+                false, 0);
+out_rollback:
+  store_rollback(ing->st);
+  proto_req_cleanup(&req);
+  ds_free(rej);
+  return rc;
+}

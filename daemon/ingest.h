@@ -1,0 +1,53 @@
+/* SPDX-License-Identifier: MIT
+ * ingest.h -- one sync request, from authenticated bytes to response bytes
+ * (DESIGN §5-§7): trust (enrolment, signature, revocation), exactly-once
+ * acks, clock skew, validation and scope with quarantine, the merge, the
+ * oplog for pulls, the sync log, and the pull page -- all in one SQLite
+ * transaction on the caller's (the single writer's) store. `serve` runs it on
+ * a worker thread; admin commands and `log replay` run it directly. */
+#ifndef DS_DAEMON_INGEST_H
+#define DS_DAEMON_INGEST_H
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "common/buf.h"
+#include "common/id.h"
+#include "common/schema.h"
+#include "common/synclog.h"
+
+struct store;
+struct ingest;
+
+struct ingest_req {
+  const uint8_t *body;
+  size_t len;
+  bool has_node, has_sig;
+  uint8_t node[ID_LEN];
+  uint8_t sig[SYNCLOG_SIG_LEN];
+  const char *token;   /* Dansync-Token, or NULL */
+  const char *key_hex; /* Dansync-Key, or NULL */
+  uint64_t received_ms;
+  uint64_t max_skew_ms;
+  bool replay; /* re-ingesting the log: no skew check, no enrolment */
+};
+
+struct ingest_res {
+  int status;      /* HTTP status */
+  struct buf body; /* msgpack response or error body */
+  /* For metrics and logs. */
+  uint32_t merged, conflicts, quarantined, pulled;
+  bool logged;
+  char commune[SCHEMA_SLUG_MAX + 1];
+  char error[32];
+};
+
+DS_NODISCARD int ingest_open(struct ingest **out, struct store *st);
+void ingest_close(struct ingest *ing);
+void ingest_res_init(struct ingest_res *rs);
+void ingest_res_cleanup(struct ingest_res *rs);
+
+/* Handles one request; always fills |rs| with a status and body. Returns 0,
+ * or DS_ENOMEM when even the error body could not be made. */
+DS_NODISCARD int ingest_sync(struct ingest *ing, const struct ingest_req *rq,
+                             struct ingest_res *rs);
+#endif

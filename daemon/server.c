@@ -1,0 +1,749 @@
+/* SPDX-License-Identifier: MIT
+ * server.c -- the libuv HTTP server. Everything here runs on the loop thread
+ * except ingest_sync, which runs in the threadpool one request at a time:
+ * the loop never waits on disk. */
+#include "daemon/server.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include <http_parser.h>
+#include <sodium.h>
+#include <sqlite3.h>
+#include <uv.h>
+
+#include "common/alloc.h"
+#include "common/buf.h"
+#include "common/clock.h"
+#include "common/hex.h"
+#include "common/store.h"
+#include "daemon/ingest.h"
+#include "daemon/log.h"
+#include "proto/codec.h"
+
+#define MAX_HEADER_BYTES (16 * 1024)
+#define MAX_HEADERS 64
+#define MAX_URL 256
+#define MAX_COMMUNES 128
+
+#define container_of(ptr, type, member) \
+  ((type *)((char *)(ptr)-offsetof(type, member)))
+
+struct conn;
+
+struct commune_stat {
+  char slug[SCHEMA_SLUG_MAX + 1];
+  uint64_t last_sync_ms;
+};
+
+struct daemon {
+  uv_loop_t loop;
+  uv_tcp_t listener;
+  uv_signal_t sigterm, sigint;
+  uv_work_t work;
+  const struct srv_config *cfg;
+  struct store *st;
+  struct ingest *ing;
+  struct conn *conns;              /* every open connection */
+  struct conn *queue, *queue_tail; /* waiting for the writer */
+  struct conn *current;            /* in the writer now */
+  int nconns;
+  bool stopping;
+  /* Metrics, touched only on the loop thread. */
+  uint64_t requests[6]; /* by status class: 2xx 4xx(401,409,413,other) 5xx */
+  uint64_t merged, quarantined, conflicts, shed;
+  int ncommunes;
+  struct commune_stat communes[MAX_COMMUNES];
+};
+
+enum req_state { RS_READING, RS_QUEUED, RS_WRITING };
+
+struct conn {
+  uv_tcp_t tcp;
+  uv_timer_t timer;
+  uv_write_t wreq;
+  struct daemon *d;
+  struct conn *next, *qnext;
+  http_parser parser;
+  enum req_state state;
+  bool closing, keep_alive, header_value, too_large, started, is_sync;
+  size_t header_bytes;
+  char url[MAX_URL + 1];
+  size_t url_len;
+  struct buf field, value, body, pending, out;
+  /* The headers dansync reads. */
+  char node[64], sig[128], token[160], key[128];
+  struct ingest_req rq;
+  struct ingest_res rs;
+};
+
+static void on_close(uv_handle_t *h);
+static void on_timeout(uv_timer_t *t);
+static void conn_close(struct conn *c);
+static void start_next(struct daemon *d);
+static void resume(struct conn *c);
+
+/* ---- responses ---- */
+
+static const char *reason(int status) {
+  switch (status) {
+  case 200: return "OK";
+  case 400: return "Bad Request";
+  case 401: return "Unauthorized";
+  case 404: return "Not Found";
+  case 405: return "Method Not Allowed";
+  case 408: return "Request Timeout";
+  case 409: return "Conflict";
+  case 413: return "Payload Too Large";
+  case 431: return "Request Header Fields Too Large";
+  case 503: return "Service Unavailable";
+  default: return "Error";
+  }
+}
+
+static void count_status(struct daemon *d, int status) {
+  int k = status < 300   ? 0
+          : status == 401 ? 1
+          : status == 409 ? 2
+          : status == 413 ? 3
+          : status < 500  ? 4
+                          : 5;
+  d->requests[k]++;
+}
+
+static void on_write(uv_write_t *w, int status) {
+  struct conn *c = container_of(w, struct conn, wreq);
+  buf_reset(&c->out);
+  if (status < 0 || !c->keep_alive || c->d->stopping) {
+    conn_close(c);
+    return;
+  }
+  resume(c);
+}
+
+/* Sends a response; the connection closes after it unless kept alive. */
+static void respond(struct conn *c, int status, const char *type,
+                    const void *body, size_t len) {
+  uv_buf_t b;
+  int rc;
+
+  if (c->is_sync)
+    count_status(c->d, status);
+  if (c->d->stopping)
+    c->keep_alive = false;
+  buf_reset(&c->out);
+  rc = buf_printf(&c->out,
+                  "HTTP/1.1 %d %s\r\nContent-Type: %s\r\nContent-Length: "
+                  "%zu\r\nConnection: %s\r\n\r\n",
+                  status, reason(status), type, len,
+                  c->keep_alive ? "keep-alive" : "close");
+  if (!rc)
+    rc = buf_append(&c->out, body, len);
+  if (rc) {
+    conn_close(c);
+    return;
+  }
+  c->state = RS_WRITING;
+  uv_timer_stop(&c->timer);
+  b = uv_buf_init((char *)c->out.data, (unsigned)c->out.len);
+  if (uv_write(&c->wreq, (uv_stream_t *)&c->tcp, &b, 1, on_write))
+    conn_close(c);
+}
+
+static void respond_error(struct conn *c, int status, const char *code,
+                          const char *msg) {
+  struct buf b;
+  buf_init(&b, 0);
+  if (proto_error_encode(&b, code, msg, false, 0)) {
+    buf_cleanup(&b);
+    conn_close(c);
+    return;
+  }
+  respond(c, status, "application/msgpack", b.data, b.len);
+  buf_cleanup(&b);
+}
+
+/* ---- /metrics ---- */
+
+static void metrics(struct conn *c) {
+  static const char *const cls[] = {"2xx", "401", "409", "413", "4xx", "5xx"};
+  struct daemon *d = c->d;
+  struct buf b;
+  int rc;
+
+  buf_init(&b, 0);
+  rc = buf_printf(&b, "# HELP dansync_requests_total Sync requests answered."
+                      "\n# TYPE dansync_requests_total counter\n");
+  for (int i = 0; i < 6 && !rc; i++)
+    rc = buf_printf(&b, "dansync_requests_total{status=\"%s\"} %llu\n",
+                    cls[i], (unsigned long long)d->requests[i]);
+  if (!rc)
+    rc = buf_printf(
+        &b,
+        "# TYPE dansync_ops_merged_total counter\n"
+        "dansync_ops_merged_total %llu\n"
+        "# TYPE dansync_ops_quarantined_total counter\n"
+        "dansync_ops_quarantined_total %llu\n"
+        "# TYPE dansync_conflicts_total counter\n"
+        "dansync_conflicts_total %llu\n"
+        "# TYPE dansync_connections gauge\ndansync_connections %d\n"
+        "# TYPE dansync_connections_shed_total counter\n"
+        "dansync_connections_shed_total %llu\n"
+        "# HELP dansync_last_sync_timestamp_seconds Last successful sync "
+        "of any device of the commune.\n"
+        "# TYPE dansync_last_sync_timestamp_seconds gauge\n",
+        (unsigned long long)d->merged, (unsigned long long)d->quarantined,
+        (unsigned long long)d->conflicts, d->nconns,
+        (unsigned long long)d->shed);
+  for (int i = 0; i < d->ncommunes && !rc; i++)
+    rc = buf_printf(&b,
+                    "dansync_last_sync_timestamp_seconds{commune=\"%s\"} "
+                    "%.3f\n",
+                    d->communes[i].slug,
+                    (double)d->communes[i].last_sync_ms / 1000.0);
+  if (rc)
+    respond_error(c, 503, PROTO_E_UNAVAILABLE, "out of memory");
+  else
+    respond(c, 200, "text/plain; version=0.0.4", b.data, b.len);
+  buf_cleanup(&b);
+}
+
+static void note_sync(struct daemon *d, const char *commune, uint64_t ms) {
+  for (int i = 0; i < d->ncommunes; i++) {
+    if (strcmp(d->communes[i].slug, commune) == 0) {
+      d->communes[i].last_sync_ms = ms;
+      return;
+    }
+  }
+  if (d->ncommunes < MAX_COMMUNES) {
+    snprintf(d->communes[d->ncommunes].slug, SCHEMA_SLUG_MAX + 1, "%s",
+             commune);
+    d->communes[d->ncommunes++].last_sync_ms = ms;
+  }
+}
+
+/* ---- the writer ---- */
+
+static void work_cb(uv_work_t *w) {
+  struct daemon *d = container_of(w, struct daemon, work);
+  struct conn *c = d->current;
+  if (ingest_sync(d->ing, &c->rq, &c->rs))
+    c->rs.status = 503; /* no body could be made: an empty error */
+}
+
+static void after_work(uv_work_t *w, int status) {
+  struct daemon *d = container_of(w, struct daemon, work);
+  struct conn *c = d->current;
+  char node[ID_HEX_LEN + 1];
+
+  (void)status;
+  d->current = NULL;
+  hex_encode(node, c->rq.node, ID_LEN);
+  if (c->rs.status == 200) {
+    d->merged += c->rs.merged;
+    d->quarantined += c->rs.quarantined;
+    d->conflicts += c->rs.conflicts;
+    note_sync(d, c->rs.commune, c->rq.received_ms);
+    LOG_INFO("sync", "accepted node=%.16s commune=%s merged=%u "
+                     "quarantined=%u conflicts=%u pulled=%u",
+             node, c->rs.commune, c->rs.merged, c->rs.quarantined,
+             c->rs.conflicts, c->rs.pulled);
+  } else {
+    LOG_WARN("sync", "refused node=%.16s status=%d error=%s", node,
+             c->rs.status, c->rs.error);
+  }
+  if (c->closing) {
+    /* The peer went away while its request was merged: the merge stands
+     * (it was acked durably); only the answer is lost. */
+    uv_close((uv_handle_t *)&c->tcp, on_close);
+  } else {
+    respond(c, c->rs.status, "application/msgpack", c->rs.body.data,
+            c->rs.body.len);
+  }
+  start_next(d);
+}
+
+static void start_next(struct daemon *d) {
+  struct conn *c = d->queue;
+  if (d->current || !c)
+    return;
+  d->queue = c->qnext;
+  if (!d->queue)
+    d->queue_tail = NULL;
+  c->qnext = NULL;
+  d->current = c;
+  if (uv_queue_work(&d->loop, &d->work, work_cb, after_work)) {
+    d->current = NULL;
+    respond_error(c, 503, PROTO_E_UNAVAILABLE, "cannot schedule the merge");
+  }
+}
+
+static void enqueue(struct conn *c) {
+  struct daemon *d = c->d;
+  c->state = RS_QUEUED;
+  uv_timer_stop(&c->timer);
+  if (d->queue_tail)
+    d->queue_tail->qnext = c;
+  else
+    d->queue = c;
+  d->queue_tail = c;
+  start_next(d);
+}
+
+/* ---- http-parser callbacks ---- */
+
+static struct conn *of(http_parser *p) { return p->data; }
+
+static void keep_header(struct conn *c) {
+  static const struct {
+    const char *name;
+    size_t off, cap;
+  } wanted[] = {
+      {"dansync-node", offsetof(struct conn, node), sizeof(((struct conn *)0)->node)},
+      {"dansync-signature", offsetof(struct conn, sig), sizeof(((struct conn *)0)->sig)},
+      {"dansync-token", offsetof(struct conn, token), sizeof(((struct conn *)0)->token)},
+      {"dansync-key", offsetof(struct conn, key), sizeof(((struct conn *)0)->key)},
+  };
+  if (buf_cstr(&c->field) || buf_cstr(&c->value))
+    return;
+  for (size_t i = 0; i < sizeof(wanted) / sizeof(wanted[0]); i++) {
+    if (strcasecmp((char *)c->field.data, wanted[i].name) == 0) {
+      char *dst = (char *)c + wanted[i].off;
+      if (c->value.len < wanted[i].cap)
+        memcpy(dst, c->value.data, c->value.len + 1);
+      else
+        dst[0] = '\0'; /* too long to be valid: as if absent */
+    }
+  }
+  buf_reset(&c->field);
+  buf_reset(&c->value);
+}
+
+static int on_message_begin(http_parser *p) {
+  struct conn *c = of(p);
+  c->started = true;
+  c->is_sync = false;
+  c->url_len = 0;
+  c->header_bytes = 0;
+  c->header_value = false;
+  c->too_large = false;
+  c->node[0] = c->sig[0] = c->token[0] = c->key[0] = '\0';
+  buf_reset(&c->field);
+  buf_reset(&c->value);
+  buf_reset(&c->body);
+  uv_timer_again(&c->timer);
+  return 0;
+}
+
+static int on_url(http_parser *p, const char *at, size_t n) {
+  struct conn *c = of(p);
+  if (c->url_len + n > MAX_URL)
+    return 1;
+  memcpy(c->url + c->url_len, at, n);
+  c->url_len += n;
+  c->url[c->url_len] = '\0';
+  return 0;
+}
+
+static int on_header_field(http_parser *p, const char *at, size_t n) {
+  struct conn *c = of(p);
+  c->header_bytes += n;
+  if (c->header_bytes > MAX_HEADER_BYTES)
+    return 1;
+  if (c->header_value) {
+    keep_header(c);
+    c->header_value = false;
+  }
+  return buf_append(&c->field, at, n) ? 1 : 0;
+}
+
+static int on_header_value(http_parser *p, const char *at, size_t n) {
+  struct conn *c = of(p);
+  c->header_bytes += n;
+  if (c->header_bytes > MAX_HEADER_BYTES)
+    return 1;
+  c->header_value = true;
+  return buf_append(&c->value, at, n) ? 1 : 0;
+}
+
+static int on_headers_complete(http_parser *p) {
+  struct conn *c = of(p);
+  if (c->header_value)
+    keep_header(c);
+  /* Refuse an oversized body before reading it. */
+  if ((p->flags & F_CONTENTLENGTH) && p->content_length > PROTO_MAX_BODY) {
+    c->too_large = true;
+    return 1;
+  }
+  return 0;
+}
+
+static int on_body(http_parser *p, const char *at, size_t n) {
+  struct conn *c = of(p);
+  if (buf_append(&c->body, at, n)) {
+    c->too_large = true;
+    return 1;
+  }
+  return 0;
+}
+
+static void dispatch(struct conn *c);
+
+static int on_message_complete(http_parser *p) {
+  struct conn *c = of(p);
+  c->keep_alive = http_should_keep_alive(p) != 0;
+  c->started = false;
+  http_parser_pause(p, 1);
+  dispatch(c);
+  return 0;
+}
+
+static const http_parser_settings settings = {
+    .on_message_begin = on_message_begin,
+    .on_url = on_url,
+    .on_header_field = on_header_field,
+    .on_header_value = on_header_value,
+    .on_headers_complete = on_headers_complete,
+    .on_body = on_body,
+    .on_message_complete = on_message_complete,
+};
+
+static bool path_is(const struct conn *c, const char *path) {
+  size_t n = strlen(path);
+  return strncmp(c->url, path, n) == 0 &&
+         (c->url[n] == '\0' || c->url[n] == '?');
+}
+
+static void dispatch(struct conn *c) {
+  int method = c->parser.method;
+
+  uv_read_stop((uv_stream_t *)&c->tcp);
+  if (path_is(c, "/v1/health")) {
+    if (method != HTTP_GET)
+      respond_error(c, 405, PROTO_E_BAD_REQUEST, "use GET");
+    else
+      respond(c, 200, "text/plain", "ok\n", 3);
+    return;
+  }
+  if (path_is(c, "/metrics")) {
+    if (method != HTTP_GET)
+      respond_error(c, 405, PROTO_E_BAD_REQUEST, "use GET");
+    else
+      metrics(c);
+    return;
+  }
+  if (!path_is(c, "/v1/sync")) {
+    respond_error(c, 404, PROTO_E_NOT_FOUND, "no such endpoint");
+    return;
+  }
+  c->is_sync = true;
+  if (method != HTTP_POST) {
+    respond_error(c, 405, PROTO_E_BAD_REQUEST, "use POST");
+    return;
+  }
+  memset(&c->rq, 0, sizeof(c->rq));
+  c->rq.body = c->body.data;
+  c->rq.len = c->body.len;
+  c->rq.has_node = hex_decode(c->rq.node, ID_LEN, c->node) == 0;
+  {
+    size_t n = 0;
+    c->rq.has_sig =
+        sodium_base642bin(c->rq.sig, sizeof(c->rq.sig), c->sig,
+                          strlen(c->sig), NULL, &n, NULL,
+                          sodium_base64_VARIANT_ORIGINAL) == 0 &&
+        n == sizeof(c->rq.sig);
+  }
+  c->rq.token = c->token[0] ? c->token : NULL;
+  c->rq.key_hex = c->key[0] ? c->key : NULL;
+  c->rq.received_ms = clock_now_ms();
+  c->rq.max_skew_ms = c->d->cfg->max_skew_ms;
+  if (c->body.len == 0) {
+    respond_error(c, 400, PROTO_E_BAD_REQUEST, "the request has no body");
+    return;
+  }
+  ingest_res_cleanup(&c->rs);
+  ingest_res_init(&c->rs);
+  enqueue(c);
+}
+
+/* ---- connections ---- */
+
+static void alloc_cb(uv_handle_t *h, size_t hint, uv_buf_t *b) {
+  struct conn *c = h->data;
+  (void)hint;
+  if (buf_reserve(&c->pending, 64 * 1024)) {
+    b->base = NULL;
+    b->len = 0;
+    return;
+  }
+  b->base = (char *)c->pending.data + c->pending.len;
+  b->len = 64 * 1024;
+}
+
+/* Feeds c->pending to the parser; what the parser leaves (a pipelined next
+ * request behind a paused one) stays in pending. */
+static void feed(struct conn *c) {
+  size_t n = c->pending.len, used;
+  enum http_errno e;
+
+  if (n == 0)
+    return;
+  used = http_parser_execute(&c->parser, &settings,
+                             (const char *)c->pending.data, n);
+  e = HTTP_PARSER_ERRNO(&c->parser);
+  if (e == HPE_PAUSED) {
+    memmove(c->pending.data, c->pending.data + used, n - used);
+    c->pending.len = n - used;
+    return;
+  }
+  c->pending.len = 0;
+  if (e != HPE_OK || used != n) {
+    c->keep_alive = false;
+    uv_read_stop((uv_stream_t *)&c->tcp);
+    c->is_sync = strncmp(c->url, "/v1/sync", 8) == 0;
+    if (c->too_large)
+      respond_error(c, 413, PROTO_E_TOO_LARGE,
+                    "the body is larger than 8 MiB");
+    else if (c->header_bytes > MAX_HEADER_BYTES)
+      respond_error(c, 431, PROTO_E_BAD_REQUEST, "the headers are too large");
+    else
+      respond_error(c, 400, PROTO_E_BAD_REQUEST, "malformed HTTP request");
+  }
+}
+
+static void read_cb(uv_stream_t *s, ssize_t nread, const uv_buf_t *b) {
+  struct conn *c = s->data;
+  (void)b;
+  if (nread < 0) {
+    /* EOF or error: a half request is dropped; nothing was stored. */
+    conn_close(c);
+    return;
+  }
+  if (nread == 0)
+    return;
+  c->pending.len += (size_t)nread;
+  feed(c);
+}
+
+static void resume(struct conn *c) {
+  c->state = RS_READING;
+  http_parser_pause(&c->parser, 0);
+  /* Idle until the next request starts; then the read deadline (the timer's
+   * repeat, restarted by on_message_begin) applies to the whole request,
+   * however slowly its bytes trickle in. */
+  uv_timer_start(&c->timer, on_timeout, c->d->cfg->idle_timeout_ms,
+                 c->d->cfg->read_timeout_ms);
+  if (uv_read_start((uv_stream_t *)&c->tcp, alloc_cb, read_cb)) {
+    conn_close(c);
+    return;
+  }
+  feed(c);
+}
+
+static void on_timer_close(uv_handle_t *h) {
+  struct conn *c = h->data;
+  buf_cleanup(&c->field);
+  buf_cleanup(&c->value);
+  buf_cleanup(&c->body);
+  buf_cleanup(&c->pending);
+  buf_cleanup(&c->out);
+  ingest_res_cleanup(&c->rs);
+  ds_free(c);
+}
+
+static void on_close(uv_handle_t *h) {
+  struct conn *c = h->data, **pp;
+  struct daemon *d = c->d;
+  for (pp = &d->conns; *pp; pp = &(*pp)->next) {
+    if (*pp == c) {
+      *pp = c->next;
+      break;
+    }
+  }
+  d->nconns--;
+  uv_close((uv_handle_t *)&c->timer, on_timer_close);
+}
+
+static void conn_close(struct conn *c) {
+  if (c->closing)
+    return;
+  c->closing = true;
+  uv_timer_stop(&c->timer);
+  if (c->state == RS_QUEUED) {
+    struct daemon *d = c->d;
+    if (d->current == c)
+      return; /* closed when its merge finishes (after_work) */
+    /* Not started: drop it from the queue; nothing was stored. */
+    struct conn **pp, *prev = NULL;
+    for (pp = &d->queue; *pp; prev = *pp, pp = &(*pp)->qnext) {
+      if (*pp == c) {
+        *pp = c->qnext;
+        if (d->queue_tail == c)
+          d->queue_tail = prev;
+        break;
+      }
+    }
+  }
+  uv_close((uv_handle_t *)&c->tcp, on_close);
+}
+
+static void on_timeout(uv_timer_t *t) {
+  struct conn *c = t->data;
+  if (c->state != RS_READING)
+    return;
+  LOG_DEBUG("http", "closing a connection idle or stalled for %llu ms",
+            (unsigned long long)(c->started ? c->d->cfg->read_timeout_ms
+                                            : c->d->cfg->idle_timeout_ms));
+  conn_close(c);
+}
+
+static void on_connection(uv_stream_t *server, int status) {
+  struct daemon *d = container_of(server, struct daemon, listener);
+  struct conn *c;
+
+  if (status < 0)
+    return;
+  c = ds_calloc(1, sizeof(*c));
+  if (!c)
+    return;
+  c->d = d;
+  uv_tcp_init(&d->loop, &c->tcp);
+  uv_timer_init(&d->loop, &c->timer);
+  c->tcp.data = c->timer.data = c;
+  buf_init(&c->field, 1024);
+  buf_init(&c->value, 8192);
+  buf_init(&c->body, PROTO_MAX_BODY);
+  buf_init(&c->pending, 0);
+  buf_init(&c->out, 0);
+  ingest_res_init(&c->rs);
+  http_parser_init(&c->parser, HTTP_REQUEST);
+  c->parser.data = c;
+  c->next = d->conns;
+  d->conns = c;
+  d->nconns++;
+  if (uv_accept(server, (uv_stream_t *)&c->tcp)) {
+    conn_close(c);
+    return;
+  }
+  if (d->nconns > d->cfg->max_conns || d->stopping) {
+    /* Shed the excess so the daemon keeps serving the others. */
+    d->shed++;
+    conn_close(c);
+    return;
+  }
+  uv_tcp_nodelay(&c->tcp, 1);
+  uv_timer_start(&c->timer, on_timeout, d->cfg->read_timeout_ms,
+                 d->cfg->read_timeout_ms);
+  c->state = RS_READING;
+  if (uv_read_start((uv_stream_t *)&c->tcp, alloc_cb, read_cb))
+    conn_close(c);
+}
+
+/* ---- lifecycle ---- */
+
+static void on_signal(uv_signal_t *s, int signum) {
+  struct daemon *d = s->data;
+  struct conn *c, *next;
+
+  if (d->stopping)
+    return;
+  LOG_INFO("server", "signal %d: finishing accepted requests, then exiting",
+           signum);
+  d->stopping = true;
+  uv_close((uv_handle_t *)&d->listener, NULL);
+  uv_close((uv_handle_t *)&d->sigterm, NULL);
+  uv_close((uv_handle_t *)&d->sigint, NULL);
+  /* Idle or half-read connections close now; queued and in-flight requests
+   * are merged and answered, then their connections close. */
+  for (c = d->conns; c; c = next) {
+    next = c->next;
+    if (c->state == RS_READING)
+      conn_close(c);
+  }
+}
+
+static void load_last_syncs(struct daemon *d) {
+  sqlite3_stmt *s;
+  if (sqlite3_prepare_v2(store_sqlite(d->st),
+                         "SELECT c.slug, coalesce(max(n.last_sync_ms), 0) "
+                         "FROM commune c LEFT JOIN node n ON n.commune = "
+                         "c.slug GROUP BY c.slug ORDER BY c.slug",
+                         -1, &s, NULL))
+    return;
+  while (sqlite3_step(s) == SQLITE_ROW)
+    note_sync(d, (const char *)sqlite3_column_text(s, 0),
+              (uint64_t)sqlite3_column_int64(s, 1));
+  sqlite3_finalize(s);
+}
+
+int srv_run(struct store *st, const struct srv_config *cfg, char *errbuf) {
+  struct daemon *d = ds_calloc(1, sizeof(*d));
+  struct sockaddr_storage addr;
+  struct sockaddr_storage bound;
+  int len = sizeof(bound), rc, port;
+
+  if (!d)
+    return DS_ENOMEM;
+  d->cfg = cfg;
+  d->st = st;
+  rc = ingest_open(&d->ing, st);
+  if (rc) {
+    ds_free(d);
+    return ds_fail(errbuf, rc, "cannot prepare the store for syncing");
+  }
+  load_last_syncs(d);
+  uv_loop_init(&d->loop);
+  uv_tcp_init(&d->loop, &d->listener);
+  if (uv_ip4_addr(cfg->host, cfg->port, (struct sockaddr_in *)&addr) &&
+      uv_ip6_addr(cfg->host, cfg->port, (struct sockaddr_in6 *)&addr)) {
+    rc = ds_fail(errbuf, DS_EINVAL, "'%s' is not an IP address", cfg->host);
+    goto fail;
+  }
+  rc = uv_tcp_bind(&d->listener, (struct sockaddr *)&addr, 0);
+  if (!rc)
+    rc = uv_listen((uv_stream_t *)&d->listener, 511, on_connection);
+  if (rc) {
+    rc = ds_fail(errbuf, DS_EIO, "cannot listen on %s:%d: %s", cfg->host,
+                 cfg->port, uv_strerror(rc));
+    goto fail;
+  }
+  uv_tcp_getsockname(&d->listener, (struct sockaddr *)&bound, &len);
+  port = ntohs(bound.ss_family == AF_INET6
+                   ? ((struct sockaddr_in6 *)&bound)->sin6_port
+                   : ((struct sockaddr_in *)&bound)->sin_port);
+  uv_signal_init(&d->loop, &d->sigterm);
+  uv_signal_init(&d->loop, &d->sigint);
+  d->sigterm.data = d->sigint.data = d;
+  uv_signal_start(&d->sigterm, on_signal, SIGTERM);
+  uv_signal_start(&d->sigint, on_signal, SIGINT);
+  if (cfg->port_file) {
+    /* Written after listening, renamed into place so a reader sees either
+     * nothing or the whole port number. */
+    char tmp[4096];
+    FILE *f;
+    snprintf(tmp, sizeof(tmp), "%s.tmp", cfg->port_file);
+    f = fopen(tmp, "w");
+    if (f) {
+      fprintf(f, "%d\n", port);
+      fclose(f);
+      rename(tmp, cfg->port_file);
+    }
+  }
+  LOG_INFO("server", "listening on %s:%d max_skew=%llus", cfg->host, port,
+           (unsigned long long)(cfg->max_skew_ms / 1000));
+  uv_run(&d->loop, UV_RUN_DEFAULT);
+  rc = 0;
+  LOG_INFO("server", "stopped cleanly");
+  goto done;
+fail:
+  uv_close((uv_handle_t *)&d->listener, NULL);
+  uv_run(&d->loop, UV_RUN_DEFAULT);
+done:
+  if (uv_loop_close(&d->loop))
+    LOG_WARN("server", "the loop still had handles at exit");
+  ingest_close(d->ing);
+  ds_free(d);
+  return rc;
+}

@@ -1,0 +1,27 @@
+/* SPDX-License-Identifier: MIT
+ * server.h -- dansyncd serve: HTTP/1.1 with keep-alive on a libuv loop
+ * (DESIGN §6). POST /v1/sync, GET /v1/health, GET /metrics. Requests are
+ * merged one at a time off the loop on the single writer connection. */
+#ifndef DS_DAEMON_SERVER_H
+#define DS_DAEMON_SERVER_H
+#include <stdint.h>
+
+#include "common/err.h"
+
+struct store;
+
+struct srv_config {
+  const char *host; /* "127.0.0.1" */
+  int port;         /* 0 picks a free port */
+  uint64_t max_skew_ms;
+  int max_conns;            /* connections beyond this are shed */
+  uint64_t read_timeout_ms; /* a request must arrive within this */
+  uint64_t idle_timeout_ms; /* keep-alive connections idle past this close */
+  const char *port_file;    /* if set, the bound port is written here */
+};
+
+/* Serves on |st| until SIGTERM or SIGINT, then finishes and answers what it
+ * accepted, and returns 0. DS_EIO (with |errbuf|) when it cannot listen. */
+DS_NODISCARD int srv_run(struct store *st, const struct srv_config *cfg,
+                         char *errbuf);
+#endif
