@@ -118,10 +118,10 @@ static int fail(int code, const char *msg) {
   return code;
 }
 
+/* One sentence on stderr, pointing at the help (DESIGN §8). */
 static int usage(const char *cmd, const char *msg) {
-  fprintf(stderr, "dansync: %s\n", msg);
-  if (!cmd || help_for(cmd, stderr))
-    usage_all(stderr);
+  fprintf(stderr, "dansync: %s (see 'dansync%s%s --help')\n", msg, cmd ? " " : "",
+          cmd ? cmd : "");
   return EXIT_USAGE;
 }
 
@@ -389,6 +389,26 @@ static int cmd_record(const struct args *a, int ent, const char *verb,
     return usage(cmd, "give the record's id (8 or more hex digits)");
   if (kind == LOCAL_UPDATE && n == 0)
     return usage(cmd, "nothing to change: give at least one field flag");
+  if (kind == LOCAL_CREATE) {
+    /* A missing required flag is a usage error (DESIGN §8: exit 2). */
+    const struct entity_def *e = schema_entity(ent);
+    for (int f = 0; f < e->nfields; f++) {
+      bool given = f == e->commune_field;
+      char want[48];
+      if (!(e->fields[f].flags & FIELD_REQUIRED))
+        continue;
+      snprintf(want, sizeof(want), "%s", e->fields[f].name);
+      for (char *p = want; *p; p++)
+        *p = *p == '_' ? '-' : *p;
+      for (int i = 0; i < n && !given; i++)
+        given = !strcmp(flags[i].name, want) ||
+                !strcmp(flags[i].name, e->fields[f].name);
+      if (!given) {
+        snprintf(err, sizeof(err), "a new %s needs --%s", e->name, want);
+        return usage(cmd, err);
+      }
+    }
+  }
   rc = open_device(&dev, a);
   if (rc)
     return rc;

@@ -92,10 +92,10 @@ static int fail(int code, const char *msg) {
   return code;
 }
 
+/* One sentence on stderr, pointing at the help (DESIGN §8). */
 static int usage(const char *cmd, const char *msg) {
-  fprintf(stderr, "dansyncd: %s\n", msg);
-  if (!cmd || help_for(cmd, stderr))
-    usage_all(stderr);
+  fprintf(stderr, "dansyncd: %s (see 'dansyncd%s%s --help')\n", msg, cmd ? " " : "",
+          cmd ? cmd : "");
   return EXIT_USAGE;
 }
 

@@ -375,7 +375,7 @@ static int on_headers_complete(http_parser *p) {
   /* Refuse an oversized body before reading it. */
   if ((p->flags & F_CONTENTLENGTH) && p->content_length > PROTO_MAX_BODY) {
     c->too_large = true;
-    return 1;
+    return -1; /* an error: 1 would mean "skip the body" to http-parser */
   }
   return 0;
 }

@@ -1,0 +1,72 @@
+# SPDX-License-Identifier: MIT
+# Shared helpers for the shell integration tests: assertions that count, a
+# real daemon on a loopback port, and waits on conditions (never bare sleeps).
+set -u
+PASS=0
+FAIL=0
+TMP=$(mktemp -d /tmp/dansync-it.XXXXXX)
+DPID=""
+cleanup() {
+  [ -n "$DPID" ] && kill -9 "$DPID" 2>/dev/null
+  rm -rf "$TMP"
+}
+trap cleanup EXIT
+
+ok() { PASS=$((PASS + 1)); }
+bad() { FAIL=$((FAIL + 1)); echo "FAIL: $*" >&2; }
+# check NAME EXPECTED ACTUAL
+check() { if [ "$2" = "$3" ]; then ok; else bad "$1: expected [$2], got [$3]"; fi; }
+# check_rc NAME EXPECTED_RC command...
+check_rc() {
+  local name=$1 want=$2 rc
+  shift 2
+  "$@" >"$TMP/out" 2>"$TMP/err"
+  rc=$?
+  if [ "$rc" = "$want" ]; then ok; else
+    bad "$name: exit $rc, expected $want; stderr: $(head -c 300 "$TMP/err")"
+  fi
+}
+# check_grep NAME PATTERN FILE
+check_grep() { if grep -q -- "$2" "$3"; then ok; else bad "$1: no [$2] in $(head -c 300 "$3")"; fi; }
+finish() {
+  echo "$PASS passed, $FAIL failed"
+  [ "$FAIL" -eq 0 ]
+}
+
+# wait_for DESCRIPTION SECONDS command...: polls the command every 50 ms.
+wait_for() {
+  local what=$1 secs=$2 i
+  shift 2
+  for ((i = 0; i < secs * 20; i++)); do
+    "$@" >/dev/null 2>&1 && return 0
+    sleep 0.05
+  done
+  bad "timed out waiting for $what"
+  return 1
+}
+
+# start_daemon DB [args...]: sets DPID and URL.
+start_daemon() {
+  local db=$1
+  shift
+  rm -f "$db.port"
+  "$DANSYNCD" --db "$db" serve --listen 127.0.0.1:${DPORT:-0} --port-file "$db.port" "$@" \
+    2>>"$TMP/daemon.log" &
+  DPID=$!
+  wait_for "the daemon to listen" 10 test -s "$db.port"
+  DPORT=$(cat "$db.port")
+  URL="http://127.0.0.1:$DPORT"
+}
+stop_daemon() {
+  local rc
+  kill -TERM "$DPID"
+  wait "$DPID"
+  rc=$?
+  DPID=""
+  return $rc
+}
+kill9_daemon() {
+  kill -9 "$DPID"
+  wait "$DPID" 2>/dev/null
+  DPID=""
+}

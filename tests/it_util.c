@@ -1,0 +1,285 @@
+/* SPDX-License-Identifier: MIT
+ * it_util.c -- integration-test harness. Waits are on conditions (a file
+ * appearing, a process exiting), polled at 10 ms, each bounded. */
+#include "tests/it_util.h"
+
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+#include <netinet/in.h>
+#include <arpa/inet.h>
+
+#include <curl/curl.h>
+#include <sodium.h>
+
+#include "common/clock.h"
+#include "common/hex.h"
+#include "common/hlc.h"
+#include "proto/codec.h"
+
+static char tmpdir[256];
+
+static void die(const char *what) {
+  fprintf(stderr, "it_util: %s\n", what);
+  abort();
+}
+
+const char *it_tmpdir(void) {
+  if (!tmpdir[0]) {
+    snprintf(tmpdir, sizeof(tmpdir), "/tmp/dansync-it-XXXXXX");
+    if (!mkdtemp(tmpdir))
+      die("mkdtemp failed");
+  }
+  return tmpdir;
+}
+
+void it_tmp_cleanup(void) {
+  if (tmpdir[0]) {
+    const char *argv[] = {"rm", "-rf", tmpdir, NULL};
+    it_run(argv, NULL);
+    tmpdir[0] = '\0';
+  }
+}
+
+int it_run(const char *const *argv, struct buf *out) {
+  int fds[2], status;
+  pid_t pid;
+
+  if (pipe(fds))
+    return -1;
+  pid = fork();
+  if (pid < 0)
+    return -1;
+  if (pid == 0) {
+    dup2(fds[1], 1);
+    close(fds[0]);
+    close(fds[1]);
+    execvp(argv[0], (char *const *)argv);
+    _exit(127);
+  }
+  close(fds[1]);
+  for (;;) {
+    char chunk[4096];
+    ssize_t n = read(fds[0], chunk, sizeof(chunk));
+    if (n <= 0)
+      break;
+    if (out && buf_append(out, chunk, (size_t)n))
+      die("out of memory");
+  }
+  close(fds[0]);
+  if (out && buf_cstr(out))
+    die("out of memory");
+  if (waitpid(pid, &status, 0) != pid)
+    return -1;
+  return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+static void wait_ms(int ms) {
+  struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
+  nanosleep(&ts, NULL);
+}
+
+void it_daemon_start(struct it_daemon *d, const char *db,
+                     const char *const *extra) {
+  char portfile[600];
+  const char *argv[32];
+  int n = 0;
+
+  snprintf(d->db, sizeof(d->db), "%s", db);
+  snprintf(portfile, sizeof(portfile), "%s.port", db);
+  unlink(portfile);
+  argv[n++] = DANSYNCD_BIN;
+  argv[n++] = "--db";
+  argv[n++] = d->db;
+  argv[n++] = "serve";
+  argv[n++] = "--listen";
+  argv[n++] = "127.0.0.1:0";
+  argv[n++] = "--port-file";
+  argv[n++] = portfile;
+  for (int i = 0; extra && extra[i] && n < 30; i++)
+    argv[n++] = extra[i];
+  argv[n] = NULL;
+  d->pid = fork();
+  if (d->pid == 0) {
+    int null = open("/dev/null", O_WRONLY);
+    if (!getenv("IT_VERBOSE"))
+      dup2(null, 2);
+    execv(argv[0], (char *const *)argv);
+    _exit(127);
+  }
+  /* Wait for the port file: the daemon writes it once it listens. */
+  for (int i = 0; i < 1000; i++) {
+    FILE *f = fopen(portfile, "r");
+    int status;
+    if (f) {
+      int ok = fscanf(f, "%d", &d->port) == 1;
+      fclose(f);
+      if (ok) {
+        snprintf(d->url, sizeof(d->url), "http://127.0.0.1:%d", d->port);
+        return;
+      }
+    }
+    if (waitpid(d->pid, &status, WNOHANG) == d->pid)
+      die("dansyncd exited at start");
+    wait_ms(10);
+  }
+  die("dansyncd did not start listening within 10 s");
+}
+
+int it_daemon_stop(struct it_daemon *d, bool kill9) {
+  int status = 0;
+  kill(d->pid, kill9 ? SIGKILL : SIGTERM);
+  if (waitpid(d->pid, &status, 0) != d->pid)
+    return -1;
+  d->pid = 0;
+  if (WIFSIGNALED(status))
+    return 128 + WTERMSIG(status);
+  return WEXITSTATUS(status);
+}
+
+void it_device_new(struct it_device *dev, const char *db,
+                   const char *commune) {
+  const char *argv[] = {DANSYNCD_BIN, "--db", db, "enroll", "--commune",
+                        commune, NULL};
+  struct buf out;
+  memset(dev, 0, sizeof(*dev));
+  buf_init(&out, 0);
+  if (it_run(argv, &out) != 0 || out.len < 64)
+    die("dansyncd enroll failed");
+  memcpy(dev->token, out.data, 64);
+  dev->token[64] = '\0';
+  buf_cleanup(&out);
+  crypto_sign_keypair(dev->pk, dev->sk);
+  randombytes_buf(dev->node, ID_LEN);
+  dev->send_token = true;
+}
+
+void it_request(struct buf *out, const struct it_device *dev,
+                struct op *ops, int nops, uint64_t cursor) {
+  struct proto_req hdr = {0};
+  struct buf enc;
+  buf_init(&enc, 0);
+  for (int i = 0; i < nops; i++) {
+    memcpy(ops[i].node, dev->node, ID_LEN);
+    if (proto_op_encode(&enc, &ops[i], false))
+      die("encode failed");
+  }
+  memcpy(hdr.node, dev->node, ID_LEN);
+  hdr.ts = clock_now_ms();
+  hdr.hlc = HLC_FROM_MS(clock_now_ms());
+  hdr.cursor = cursor;
+  hdr.limit = 1000;
+  buf_reset(out);
+  if (proto_req_encode(out, &hdr, enc.data, enc.len, (uint32_t)nops))
+    die("encode failed");
+  buf_cleanup(&enc);
+}
+
+static size_t on_data(char *p, size_t size, size_t n, void *userdata) {
+  return buf_append(userdata, p, size * n) ? 0 : size * n;
+}
+
+long it_post(const struct it_daemon *d, const struct it_device *dev,
+             const void *body, size_t len, struct buf *resp) {
+  char url[128], node[80], sig[160], tok[120], key[120], hex[65], b64[100];
+  uint8_t s[64];
+  struct curl_slist *h = NULL;
+  CURL *c = curl_easy_init();
+  long status = 0;
+
+  snprintf(url, sizeof(url), "%s/v1/sync", d->url);
+  crypto_sign_detached(s, NULL, body, len, dev->sk);
+  sodium_bin2base64(b64, sizeof(b64), s, 64, sodium_base64_VARIANT_ORIGINAL);
+  hex_encode(hex, dev->node, ID_LEN);
+  snprintf(node, sizeof(node), "Dansync-Node: %s", hex);
+  snprintf(sig, sizeof(sig), "Dansync-Signature: %s", b64);
+  h = curl_slist_append(h, "Content-Type: application/msgpack");
+  h = curl_slist_append(h, "Expect:");
+  h = curl_slist_append(h, node);
+  h = curl_slist_append(h, sig);
+  if (dev->send_token) {
+    hex_encode(hex, dev->pk, 32);
+    snprintf(tok, sizeof(tok), "Dansync-Token: %s", dev->token);
+    snprintf(key, sizeof(key), "Dansync-Key: %s", hex);
+    h = curl_slist_append(h, tok);
+    h = curl_slist_append(h, key);
+  }
+  buf_reset(resp);
+  curl_easy_setopt(c, CURLOPT_URL, url);
+  curl_easy_setopt(c, CURLOPT_NOPROXY, "*");
+  curl_easy_setopt(c, CURLOPT_POSTFIELDS, body);
+  curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)len);
+  curl_easy_setopt(c, CURLOPT_HTTPHEADER, h);
+  curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_data);
+  curl_easy_setopt(c, CURLOPT_WRITEDATA, resp);
+  curl_easy_setopt(c, CURLOPT_TIMEOUT, 30L);
+  if (curl_easy_perform(c) == CURLE_OK)
+    curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
+  curl_slist_free_all(h);
+  curl_easy_cleanup(c);
+  return status;
+}
+
+void it_raw(const struct it_daemon *d, const void *bytes, size_t len,
+            bool half_close, int timeout_ms, struct buf *resp) {
+  struct sockaddr_in a = {0};
+  int fd = socket(AF_INET, SOCK_STREAM, 0);
+  size_t off = 0;
+
+  a.sin_family = AF_INET;
+  a.sin_port = htons((uint16_t)d->port);
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  buf_reset(resp);
+  if (fd < 0 || connect(fd, (struct sockaddr *)&a, sizeof(a)))
+    die("connect failed");
+  while (off < len) {
+    ssize_t n = send(fd, (const char *)bytes + off, len - off, MSG_NOSIGNAL);
+    if (n <= 0)
+      break;
+    off += (size_t)n;
+  }
+  if (half_close)
+    shutdown(fd, SHUT_WR);
+  for (;;) {
+    struct pollfd p = {fd, POLLIN, 0};
+    char chunk[4096];
+    ssize_t n;
+    if (poll(&p, 1, timeout_ms) <= 0)
+      break;
+    n = recv(fd, chunk, sizeof(chunk), 0);
+    if (n <= 0)
+      break;
+    if (buf_append(resp, chunk, (size_t)n))
+      die("out of memory");
+  }
+  close(fd);
+  if (buf_cstr(resp))
+    die("out of memory");
+}
+
+void it_digest(const char *db, const char *commune, char hex[65]) {
+  const char *argv[] = {DANSYNCD_BIN, "--db", db, "digest", commune ? "--commune" : NULL, commune, NULL};
+  struct buf out;
+  buf_init(&out, 0);
+  if (it_run(argv, &out) != 0 || out.len < 64)
+    die("dansyncd digest failed");
+  memcpy(hex, out.data, 64);
+  hex[64] = '\0';
+  buf_cleanup(&out);
+}
+
+void it_error_code(const struct buf *body, char *code, size_t cap) {
+  char msg[256];
+  bool has;
+  uint64_t exp;
+  if (proto_error_decode(body->data, body->len, code, cap, msg, sizeof(msg),
+                         &has, &exp))
+    code[0] = '\0';
+}

@@ -1,0 +1,64 @@
+/* SPDX-License-Identifier: MIT
+ * it_util.h -- integration-test harness: run the real binaries, start and
+ * stop the real daemon on a loopback port, and talk HTTP to it. */
+#ifndef DS_TESTS_IT_UTIL_H
+#define DS_TESTS_IT_UTIL_H
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "common/buf.h"
+#include "common/op.h"
+
+/* Paths of the binaries under test (set by CMake). */
+#ifndef DANSYNCD_BIN
+#define DANSYNCD_BIN "dansyncd"
+#endif
+
+/* A fresh temporary directory for one test; removed by it_tmp_cleanup. */
+const char *it_tmpdir(void);
+void it_tmp_cleanup(void);
+/* Runs argv (NULL-terminated) with stdout captured into |out| (may be
+ * NULL); returns the exit code, or -1. */
+int it_run(const char *const *argv, struct buf *out);
+
+struct it_daemon {
+  pid_t pid;
+  int port;
+  char db[512];
+  char url[64];
+};
+/* Starts `dansyncd --db DB serve --listen 127.0.0.1:0` with |extra| args and
+ * waits until it has written its port. */
+void it_daemon_start(struct it_daemon *d, const char *db,
+                     const char *const *extra);
+/* SIGTERM (or SIGKILL with |kill9|) and wait; returns the exit status. */
+int it_daemon_stop(struct it_daemon *d, bool kill9);
+
+/* A device identity made by the test: key pair and node id, enrolled. */
+struct it_device {
+  uint8_t node[ID_LEN];
+  uint8_t pk[32], sk[64];
+  char token[65];
+  bool send_token;
+  uint64_t seq;
+};
+void it_device_new(struct it_device *dev, const char *db,
+                   const char *commune);
+
+/* Signs |body| as |dev| and POSTs it; returns the HTTP status (0 if the
+ * connection failed) with the response body in |resp|. */
+long it_post(const struct it_daemon *d, const struct it_device *dev,
+             const void *body, size_t len, struct buf *resp);
+/* Encodes a request from |dev| carrying |ops| (their node set to dev's). */
+void it_request(struct buf *out, const struct it_device *dev,
+                struct op *ops, int nops, uint64_t cursor);
+/* Sends raw bytes on a new TCP connection and reads until the peer closes
+ * or |timeout_ms| passes; returns the bytes read in |resp|. */
+void it_raw(const struct it_daemon *d, const void *bytes, size_t len,
+            bool half_close, int timeout_ms, struct buf *resp);
+/* The daemon store's digest (read through dansyncd digest). */
+void it_digest(const char *db, const char *commune, char hex[65]);
+/* Decodes an error body's code; "" if it is not one. */
+void it_error_code(const struct buf *body, char *code, size_t cap);
+#endif
