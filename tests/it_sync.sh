@@ -1,0 +1,158 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
+# The whole system under the conditions officers meet: 15 commune devices
+# push hundreds of ops each, concurrently, through a proxy that drops,
+# truncates and delays; the daemon is SIGKILLed and restarted mid-run; its
+# store is swapped for an older backup; two devices edit one petition
+# offline. Each phase ends with every device's commune digest equal to the
+# daemon's and exact record counts.
+# usage: it_sync.sh DANSYNC DANSYNCD FAULTPROXY [OPS_PER_DEVICE]
+DANSYNC=$1
+DANSYNCD=$2
+FAULTPROXY=$3
+N=${4:-${IT_SYNC_OPS:-200}}
+. "$(dirname "$0")/it_lib.sh"
+DB="$TMP/district.db"
+COMMUNES=$(tail -n +2 "$(dirname "$0")/../data/phung-hiep-communes.tsv" | cut -f1)
+PPID_=""
+trap '{ kill -9 $PPID_ $DPID; wait; } 2>/dev/null; rm -rf "$TMP"' EXIT
+
+start_proxy() {
+  rm -f "$TMP/proxy.port"
+  "$FAULTPROXY" --target "127.0.0.1:$DPORT" --port-file "$TMP/proxy.port" "$@" &
+  PPID_=$!
+  wait_for "the proxy" 10 test -s "$TMP/proxy.port"
+  PURL="http://127.0.0.1:$(cat "$TMP/proxy.port")"
+}
+
+start_daemon "$DB"
+start_proxy --seed 7 --drop 30 --truncate 20 --delay-ms 5
+
+# --- 15 devices record their work offline ---
+for c in $COMMUNES; do
+  tok=$("$DANSYNCD" --db "$DB" enroll --commune "$c")
+  "$DANSYNC" --db "$TMP/$c.db" init --commune "$c" --server "$PURL" --token "$tok" >/dev/null ||
+    bad "init $c"
+done
+work() { # work COMMUNE COUNT: COUNT ops, a mix of creations and updates
+  local db="$TMP/$1.db" i id="" n=0
+  while [ $n -lt "$2" ]; do
+    i=$n
+    if [ $((i % 10)) -eq 3 ] && [ -n "$id" ]; then
+      "$DANSYNC" --db "$db" petition update "$id" --status in_progress >/dev/null
+    elif [ $((i % 10)) -eq 7 ]; then
+      "$DANSYNC" --db "$db" survey add --taken-on 2024-05-02 --service land --overall $((i % 5 + 1)) >/dev/null
+    elif [ $((i % 10)) -eq 9 ]; then
+      "$DANSYNC" --db "$db" visit add --visited-on 2024-05-03 --household "Hộ $i" --situation poor_household --gift-vnd 300000 >/dev/null
+    else
+      id=$("$DANSYNC" --db "$db" petition add --received-on 2024-05-01 --category water \
+             --citizen "Người dân $i" --content "Kiến nghị $i của xã $1")
+    fi || bad "work $1 op $i"
+    n=$((n + 1))
+  done
+}
+waitall() { local p; for p in "$@"; do wait "$p"; done; }
+pids=()
+for c in $COMMUNES; do work "$c" "$N" & pids+=($!); done
+waitall "${pids[@]}"
+for c in $COMMUNES; do
+  check "$c queued" "\"queued\": $N" "$("$DANSYNC" --db "$TMP/$c.db" status --json | grep -o '"queued": [0-9]*')"
+done
+
+sync_all() { # every device syncs concurrently, retrying through the faults
+  local pids=() c
+  for c in $COMMUNES; do
+    "$DANSYNC" --db "$TMP/$c.db" sync --batch 40 --retries 200 --timeout 10 >/dev/null 2>>"$TMP/sync.log" &
+    pids+=($!)
+  done
+  local failed=0
+  for p in "${pids[@]}"; do wait "$p" || failed=$((failed + 1)); done
+  check "every device synced" 0 $failed
+}
+converged() { # every device's commune digest equals the daemon's
+  local c d
+  for c in $COMMUNES; do
+    d=$("$DANSYNCD" --db "$DB" digest --commune "$c")
+    check "$1: $c digest" "$d" "$("$DANSYNC" --db "$TMP/$c.db" digest --commune "$c")"
+  done
+}
+counts() { # exact record counts: nothing lost, nothing doubled
+  local per
+  per=$(sqlite3 "$TMP/cay-duong.db" "SELECT count(*) FROM rec")
+  check "$1: records at the district" $((per * 15)) "$(sqlite3 "$DB" 'SELECT count(*) FROM rec')"
+  check "$1: ops at the district" $((N * 15)) "$(sqlite3 "$DB" "SELECT count(*) FROM oplog")"
+  check "$1: no op stored twice" 0 "$(sqlite3 "$DB" 'SELECT count(*) FROM (SELECT node, op FROM oplog GROUP BY node, op HAVING count(*) > 1)')"
+}
+
+# --- phase 1: sync through the faults, with the daemon SIGKILLed midway ---
+pids=()
+for c in $COMMUNES; do
+  "$DANSYNC" --db "$TMP/$c.db" sync --batch 40 --retries 200 --timeout 10 >/dev/null 2>>"$TMP/sync.log" &
+  pids+=($!)
+done
+oplog_at_least() { test "$(sqlite3 "$DB" 'SELECT count(*) FROM oplog' 2>/dev/null || echo 0)" -ge "$1"; }
+wait_for "a third of the ops at the district" 120 oplog_at_least $((N * 5))
+kill9_daemon
+check "daemon was killed mid-run" 1 "$(test "$(sqlite3 "$DB" 'SELECT count(*) FROM oplog')" -lt $((N * 15)) && echo 1)"
+start_daemon "$DB"
+waitall "${pids[@]}"
+sync_all # a second round pulls what others pushed after each first finished
+converged "after kill -9"
+counts "after kill -9"
+check "log intact after kill -9" 0 "$("$DANSYNCD" --db "$DB" log verify >/dev/null; echo $?)"
+
+# --- phase 2: the network is cut, devices keep working, it comes back ---
+kill -USR1 "$PPID_"
+pids=()
+for c in $COMMUNES; do work "$c" 10 & pids+=($!); done
+waitall "${pids[@]}"
+check_rc "offline sync exits 3" 3 "$DANSYNC" --db "$TMP/hoa-an.db" sync --retries 1 --timeout 2
+check_grep "offline keeps the queue" "10 ops stay queued" "$TMP/err"
+# A backup taken now, while the daemon runs, holds everything before the cut.
+sqlite3 "$DB" ".backup '$TMP/backup.db'"
+kill -USR2 "$PPID_"
+N=$((N + 10))
+sync_all
+sync_all
+converged "after the network came back"
+counts "after the network came back"
+FULL=$("$DANSYNCD" --db "$DB" digest)
+
+# --- phase 3: the district store is restored from the older backup ---
+stop_daemon || bad "clean stop before restore"
+cp "$TMP/backup.db" "$DB"
+rm -f "$DB-wal" "$DB-shm"
+check "the restored store is older" 1 "$(test "$("$DANSYNCD" --db "$DB" digest)" != "$FULL" && echo 1)"
+start_daemon "$DB"
+sync_all
+sync_all
+check "after restore: the district digest is back" "$FULL" "$("$DANSYNCD" --db "$DB" digest)"
+converged "after restore"
+counts "after restore"
+
+# --- phase 4: two devices of one commune edit the same petition offline ---
+tok=$("$DANSYNCD" --db "$DB" enroll --commune hoa-an)
+A="$TMP/hoa-an.db"
+B="$TMP/hoa-an-2.db"
+"$DANSYNC" --db "$B" init --commune hoa-an --server "$URL" --token "$tok" >/dev/null
+sqlite3 "$A" "UPDATE meta SET v = '$URL' WHERE k = 'server'"
+P=$("$DANSYNC" --db "$A" petition add --received-on 2024-05-05 --category land --content "Tranh chấp ranh đất")
+check_rc "A syncs" 0 "$DANSYNC" --db "$A" sync
+check_rc "B syncs" 0 "$DANSYNC" --db "$B" sync
+check_rc "A edits offline" 0 "$DANSYNC" --db "$A" petition update "$P" --response "Xã sẽ đo đạc lại"
+check_rc "B edits offline" 0 "$DANSYNC" --db "$B" petition update "$P" --response "Đã hòa giải xong"
+for round in 1 2; do
+  check_rc "A syncs ($round)" 0 "$DANSYNC" --db "$A" sync
+  check_rc "B syncs ($round)" 0 "$DANSYNC" --db "$B" sync
+done
+D=$("$DANSYNCD" --db "$DB" digest --commune hoa-an)
+check "conflict: A = district" "$D" "$("$DANSYNC" --db "$A" digest --commune hoa-an)"
+check "conflict: B = district" "$D" "$("$DANSYNC" --db "$B" digest --commune hoa-an)"
+check "the daemon lists the conflict" 1 "$(sqlite3 "$DB" 'SELECT count(*) FROM conflict')"
+"$DANSYNC" --db "$A" petition show "$P" --json >"$TMP/a.json"
+"$DANSYNC" --db "$B" petition show "$P" --json >"$TMP/b.json"
+check "both devices show the same record and conflict" "$(cat "$TMP/a.json")" "$(cat "$TMP/b.json")"
+check_grep "both values are kept" "Đã hòa giải xong" "$TMP/a.json"
+check_grep "both values are kept" "Xã sẽ đo đạc lại" "$TMP/a.json"
+stop_daemon || bad "clean stop at the end"
+finish
