@@ -60,23 +60,31 @@ int buf_append(struct buf *b, const void *p, size_t n) {
 
 int buf_putc(struct buf *b, uint8_t c) { return buf_append(b, &c, 1); }
 
-int buf_printf(struct buf *b, const char *fmt, ...) {
-  va_list ap;
+int buf_vprintf(struct buf *b, const char *fmt, va_list ap) {
+  va_list ap2;
   int n, rc;
 
-  va_start(ap, fmt);
-  n = vsnprintf(NULL, 0, fmt, ap);
-  va_end(ap);
+  va_copy(ap2, ap);
+  n = vsnprintf(NULL, 0, fmt, ap2);
+  va_end(ap2);
   if (n < 0)
     return DS_EINVAL;
   rc = buf_reserve(b, (size_t)n);
   if (rc)
     return rc;
-  va_start(ap, fmt);
   vsnprintf((char *)b->data + b->len, (size_t)n + 1, fmt, ap);
-  va_end(ap);
   b->len += (size_t)n;
   return 0;
+}
+
+int buf_printf(struct buf *b, const char *fmt, ...) {
+  va_list ap;
+  int rc;
+
+  va_start(ap, fmt);
+  rc = buf_vprintf(b, fmt, ap);
+  va_end(ap);
+  return rc;
 }
 
 int buf_cstr(struct buf *b) {

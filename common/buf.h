@@ -3,6 +3,7 @@
  * outside input (bodies, headers, batches) and for encoders. */
 #ifndef DS_COMMON_BUF_H
 #define DS_COMMON_BUF_H
+#include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -28,6 +29,8 @@ DS_NODISCARD int buf_append(struct buf *b, const void *p, size_t n);
 DS_NODISCARD int buf_putc(struct buf *b, uint8_t c);
 DS_NODISCARD int buf_printf(struct buf *b, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
+DS_NODISCARD int buf_vprintf(struct buf *b, const char *fmt, va_list ap)
+    __attribute__((format(printf, 2, 0)));
 /* Appends a NUL without counting it, so data can be used as a C string. */
 DS_NODISCARD int buf_cstr(struct buf *b);
 /* Hands the storage to the caller (free with ds_free); |b| is left empty. */

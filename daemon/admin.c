@@ -3,6 +3,7 @@
  * work while `serve` runs on it) and exits with a code of DESIGN §8. */
 #include "daemon/admin.h"
 
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,8 +16,10 @@
 #include "common/query.h"
 #include "common/store.h"
 #include "common/synclog.h"
+#include "daemon/audit.h"
 #include "daemon/district.h"
 #include "daemon/log.h"
+#include "daemon/report.h"
 #include "daemon/server.h"
 
 enum { EXIT_OK = 0, EXIT_ERROR = 1, EXIT_USAGE = 2 };
@@ -61,6 +64,37 @@ static const struct help helps[] = {
      "one); devices receive it on their next sync.",
      "dansyncd petition update 0193a2b4c5d6e7f8 --status answered "
      "--response 'Phòng TN-MT đã trả lời'"},
+    {"report",
+     "report [--from DATE] [--to DATE] [--commune C] [--format "
+     "text|json|csv]",
+     "The district report: meetings, petitions and what became of them, "
+     "escalations, categories, satisfaction, visits, and each commune's last "
+     "sync. Voided records are left out.",
+     "dansyncd report --from 2024-01-01 --to 2024-05-31"},
+    {"conflicts list", "conflicts list [--commune C] [--json]",
+     "Lists fields that devices changed without seeing each other's change.",
+     "dansyncd conflicts list --commune hoa-an"},
+    {"conflicts show", "conflicts show RECORD:FIELD [--json]",
+     "Shows each conflicting value with its version, device and time.",
+     "dansyncd conflicts show 01a2087e81d0:response"},
+    {"conflicts resolve",
+     "conflicts resolve RECORD:FIELD --keep winner|other|VERSION",
+     "Keeps one value: a change from the district node that names every "
+     "conflicting write, synced to devices like any other.",
+     "dansyncd conflicts resolve 01a2087e81d0:response --keep other"},
+    {"log show",
+     "log show [--node N] [--commune C] [--rid R] [--since T] [--until T] "
+     "[--json]",
+     "Who changed what and when, from the sync log. T is a date, a UTC "
+     "date-time (2024-05-01T10:30Z) or Unix milliseconds.",
+     "dansyncd log show --rid 01a2087e81d0"},
+    {"log export", "log export --out FILE",
+     "Writes the sync log, devices and communes to a new SQLite file.",
+     "dansyncd log export --out log-2024-05.db"},
+    {"log replay", "log replay --from DB|FILE --into NEW.db [--until T]",
+     "Rebuilds a store by ingesting the logged requests in order, through "
+     "the same code as serve, and prints its digest.",
+     "dansyncd log replay --from district.db --into check.db"},
     {"log verify", "log verify",
      "Checks the sync log's hash chain and every signature; names the first "
      "bad entry and exits 1.",
@@ -332,6 +366,192 @@ static int cmd_petition(const struct args *a, const char *verb) {
   return rc ? fail(EXIT_ERROR, err) : EXIT_OK;
 }
 
+static int cmd_report(const struct args *a) {
+  static const char *const allowed[] = {"from", "to", "commune", "format",
+                                        NULL};
+  struct report_opts o = {0};
+  const char *fmt = args_get(a, "format");
+  char err[DS_ERRBUF_LEN], today[11];
+  struct store *st;
+  int rc;
+
+  if (args_only(a, allowed, err))
+    return usage("report", err);
+  o.from = args_get(a, "from");
+  o.to = args_get(a, "to");
+  o.commune = args_get(a, "commune");
+  if ((o.from && !schema_date_ok(o.from, strlen(o.from))) ||
+      (o.to && !schema_date_ok(o.to, strlen(o.to))))
+    return fail(EXIT_ERROR, "--from and --to are dates written YYYY-MM-DD");
+  if (!fmt || !strcmp(fmt, "text"))
+    o.format = REPORT_TEXT;
+  else if (!strcmp(fmt, "json"))
+    o.format = REPORT_JSON;
+  else if (!strcmp(fmt, "csv"))
+    o.format = REPORT_CSV;
+  else
+    return fail(EXIT_ERROR, "--format is text, json or csv");
+  query_today(today);
+  o.today = today;
+  rc = open_store(a, &st);
+  if (rc)
+    return rc;
+  rc = report_write(st, &o, stdout, err);
+  store_close(st);
+  return rc ? fail(EXIT_ERROR, err) : EXIT_OK;
+}
+
+struct resolve_arg {
+  const uint8_t *rid;
+  int field;
+  struct version keep;
+  struct buf val;
+};
+
+static int build_resolve(struct store *st, struct op *op, void *arg,
+                         char *errbuf) {
+  struct resolve_arg *r = arg;
+  return edit_resolve(st, op, r->rid, r->field, &r->keep, &r->val, errbuf);
+}
+
+static int cmd_conflicts(const struct args *a, const char *verb) {
+  static const char *const list_flags[] = {"commune", "json", NULL};
+  static const char *const show_flags[] = {"json", NULL};
+  static const char *const resolve_flags[] = {"keep", NULL};
+  char err[DS_ERRBUF_LEN], cmd[40];
+  uint8_t rid[ID_LEN];
+  struct store *st;
+  int rc, field;
+
+  snprintf(cmd, sizeof(cmd), "conflicts %s", verb);
+  if (args_only(a,
+                !strcmp(verb, "list")   ? list_flags
+                : !strcmp(verb, "show") ? show_flags
+                                        : resolve_flags,
+                err))
+    return usage(cmd, err);
+  if (a->npos != (!strcmp(verb, "list") ? 2 : 3))
+    return usage(cmd, !strcmp(verb, "list") ? "unexpected argument"
+                                            : "give the conflict's id");
+  if (!strcmp(verb, "resolve") && !args_get(a, "keep"))
+    return usage(cmd, "conflicts resolve needs --keep");
+  rc = open_store(a, &st);
+  if (rc)
+    return rc;
+  if (!strcmp(verb, "list")) {
+    rc = audit_conflicts_list(st, args_get(a, "commune"), args_has(a, "json"),
+                              stdout);
+    snprintf(err, sizeof(err), "could not read the store");
+  } else {
+    rc = audit_conflict_parse(st, a->pos[2], rid, &field, err);
+    if (!rc && !strcmp(verb, "show")) {
+      rc = audit_conflict_show(st, rid, field, args_has(a, "json"), stdout);
+      snprintf(err, sizeof(err), "could not read the store");
+    } else if (!rc) {
+      struct resolve_arg r;
+      r.rid = rid;
+      r.field = field;
+      buf_init(&r.val, 0);
+      rc = audit_conflict_pick(st, rid, field, args_get(a, "keep"), &r.keep,
+                               err);
+      if (!rc)
+        rc = district_submit(st, build_resolve, &r, err);
+      if (!rc)
+        printf("Resolved %s: devices receive the kept value on their next "
+               "sync.\n",
+               a->pos[2]);
+      buf_cleanup(&r.val);
+    }
+  }
+  store_close(st);
+  return rc ? fail(EXIT_ERROR, err) : EXIT_OK;
+}
+
+static int cmd_log(const struct args *a, const char *verb) {
+  static const char *const show_flags[] = {"node",  "commune", "rid", "since",
+                                           "until", "json",    NULL};
+  static const char *const export_flags[] = {"out", NULL};
+  static const char *const replay_flags[] = {"from", "into", "until", NULL};
+  char err[DS_ERRBUF_LEN], cmd[32];
+  struct store *st;
+  int rc;
+
+  snprintf(cmd, sizeof(cmd), "log %s", verb);
+  if (args_only(a,
+                !strcmp(verb, "show")     ? show_flags
+                : !strcmp(verb, "export") ? export_flags
+                                          : replay_flags,
+                err))
+    return usage(cmd, err);
+  if (a->npos != 2)
+    return usage(cmd, "unexpected argument");
+  if (!strcmp(verb, "replay")) {
+    const char *from = args_get(a, "from"), *into = args_get(a, "into");
+    const char *until = args_get(a, "until");
+    int64_t until_ms = -1, ops;
+    char digest[65];
+    if (!from || !into)
+      return usage(cmd, "log replay needs --from and --into");
+    if (until && audit_parse_time(until, &until_ms))
+      return fail(EXIT_ERROR, "--until must be a date, a UTC date-time such "
+                              "as 2024-05-01T10:30Z, or Unix milliseconds");
+    rc = audit_log_replay(from, into, until_ms, stderr, digest, &ops, err);
+    if (rc)
+      return fail(EXIT_ERROR, err);
+    printf("Replayed %lld ops into %s; digest %s\n", (long long)ops, into,
+           digest);
+    return EXIT_OK;
+  }
+  if (!strcmp(verb, "export") && !args_get(a, "out"))
+    return usage(cmd, "log export needs --out FILE");
+  rc = open_store(a, &st);
+  if (rc)
+    return rc;
+  if (!strcmp(verb, "export")) {
+    int64_t n;
+    rc = audit_log_export(st, args_get(a, "out"), &n, err);
+    if (!rc)
+      printf("Exported %lld log entries to %s.\n", (long long)n,
+             args_get(a, "out"));
+  } else {
+    struct log_filter f = {0};
+    uint8_t nlo[ID_LEN], nhi[ID_LEN], rlo[ID_LEN], rhi[ID_LEN];
+    const char *v;
+    f.since_ms = f.until_ms = -1;
+    f.commune = args_get(a, "commune");
+    rc = 0;
+    if ((v = args_get(a, "node"))) {
+      rc = id_prefix_range(v, nlo, nhi);
+      f.node_lo = nlo, f.node_hi = nhi;
+    }
+    if (!rc && (v = args_get(a, "rid"))) {
+      rc = id_prefix_range(v, rlo, rhi);
+      f.rid_lo = rlo, f.rid_hi = rhi;
+    }
+    if (rc)
+      snprintf(err, sizeof(err), "--node and --rid take 8 to 32 hex digits");
+    if (!rc && (v = args_get(a, "since")) && audit_parse_time(v, &f.since_ms))
+      rc = ds_fail(err, DS_EINVAL, "--since is a date, a UTC date-time or "
+                                   "Unix milliseconds");
+    if (!rc && (v = args_get(a, "until"))) {
+      rc = audit_parse_time(v, &f.until_ms)
+               ? ds_fail(err, DS_EINVAL, "--until is a date, a UTC date-time "
+                                         "or Unix milliseconds")
+               : 0;
+      /* A bare date means the whole of that day. */
+      if (!rc && strlen(v) == 10 && v[4] == '-')
+        f.until_ms += 86400000 - 1;
+    }
+    if (!rc) {
+      rc = audit_log_show(st, &f, args_has(a, "json"), stdout);
+      if (rc)
+        snprintf(err, sizeof(err), "could not read the sync log");
+    }
+  }
+  store_close(st);
+  return rc ? fail(EXIT_ERROR, err) : EXIT_OK;
+}
+
 int admin_main(int argc, char **argv) {
   static const char *const bare[] = {"json", "overdue", "voided", NULL};
   char err[DS_ERRBUF_LEN], cmd[64];
@@ -366,6 +586,15 @@ int admin_main(int argc, char **argv) {
   if (w1 && (!strcmp(cmd, "node list") || !strcmp(cmd, "node revoke") ||
              !strcmp(cmd, "quarantine list") || !strcmp(cmd, "log verify")))
     return cmd_simple(&a, cmd);
+  if (!strcmp(w0, "report"))
+    return a.npos == 1 ? cmd_report(&a)
+                       : usage("report", "unexpected argument");
+  if (w1 && !strcmp(w0, "conflicts") &&
+      (!strcmp(w1, "list") || !strcmp(w1, "show") || !strcmp(w1, "resolve")))
+    return cmd_conflicts(&a, w1);
+  if (w1 && !strcmp(w0, "log") &&
+      (!strcmp(w1, "show") || !strcmp(w1, "export") || !strcmp(w1, "replay")))
+    return cmd_log(&a, w1);
   if (w1 && !strcmp(w0, "petition") &&
       (!strcmp(w1, "list") || !strcmp(w1, "show") || !strcmp(w1, "update")))
     return cmd_petition(&a, w1);

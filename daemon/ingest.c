@@ -329,6 +329,9 @@ int ingest_sync(struct ingest *ing, const struct ingest_req *rq,
   int rc;
 
   rs->status = 500;
+  rs->merged = rs->conflicts = rs->quarantined = rs->pulled = 0;
+  rs->logged = false;
+  rs->commune[0] = rs->error[0] = '\0';
   buf_reset(&rs->body);
   if (!rq->has_node || !rq->has_sig)
     return refuse(rs, 401, PROTO_E_UNAUTHORIZED,

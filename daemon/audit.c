@@ -1,0 +1,578 @@
+/* SPDX-License-Identifier: MIT
+ * audit.c -- sync log and conflict review. */
+#include "daemon/audit.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <sqlite3.h>
+
+#include "common/buf.h"
+#include "common/hex.h"
+#include "common/hlc.h"
+#include "common/json.h"
+#include "common/merge.h"
+#include "common/store.h"
+#include "common/synclog.h"
+#include "daemon/district.h"
+#include "daemon/ingest.h"
+#include "proto/codec.h"
+
+/* Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant). */
+static int64_t days_from_civil(int y, int m, int d) {
+  int64_t era, yoe, doy, doe;
+  y -= m <= 2;
+  era = (y >= 0 ? y : y - 399) / 400;
+  yoe = y - era * 400;
+  doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+  doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+  return era * 146097 + doe - 719468;
+}
+
+int audit_parse_time(const char *s, int64_t *ms) {
+  struct tm tm;
+  int n = 0;
+  char *end;
+  long long v;
+
+  memset(&tm, 0, sizeof(tm));
+  if (strlen(s) >= 10 && s[4] == '-' && s[7] == '-') {
+    if (sscanf(s, "%4d-%2d-%2d%n", &tm.tm_year, &tm.tm_mon, &tm.tm_mday,
+               &n) != 3 ||
+        !schema_date_ok(s, 10))
+      return DS_EINVAL;
+    if (s[n] == 'T' || s[n] == ' ') {
+      int m = 0;
+      if (sscanf(s + n + 1, "%2d:%2d%n", &tm.tm_hour, &tm.tm_min, &m) != 2)
+        return DS_EINVAL;
+      n += 1 + m;
+      if (s[n] == ':') {
+        if (sscanf(s + n + 1, "%2d%n", &tm.tm_sec, &m) != 1)
+          return DS_EINVAL;
+        n += 1 + m;
+      }
+      if (s[n] == 'Z')
+        n++;
+    }
+    if (s[n] || tm.tm_hour > 23 || tm.tm_min > 59 || tm.tm_sec > 60)
+      return DS_EINVAL;
+    *ms = ((days_from_civil(tm.tm_year, tm.tm_mon, tm.tm_mday) * 24 +
+            tm.tm_hour) * 60 + tm.tm_min) * 60000 + (int64_t)tm.tm_sec * 1000;
+    return 0;
+  }
+  v = strtoll(s, &end, 10);
+  if (*s == '\0' || *end || v < 0)
+    return DS_EINVAL;
+  *ms = v;
+  return 0;
+}
+
+/* ---- log show ---- */
+
+static void value_text(struct buf *b, const struct value *v) {
+  char hex[2 * ID_LEN + 1];
+  int rc = 0;
+  switch (v->type) {
+  case VAL_NIL: rc = buf_printf(b, "-"); break;
+  case VAL_BOOL:
+  case VAL_INT: rc = buf_printf(b, "%lld", (long long)v->i); break;
+  case VAL_STR: rc = buf_printf(b, "%.*s", (int)v->n, v->s); break;
+  case VAL_BIN:
+    hex_encode(hex, (const uint8_t *)v->s, v->n == ID_LEN ? ID_LEN : 0);
+    rc = buf_printf(b, "%s", hex);
+    break;
+  case VAL_STATUS:
+    rc = buf_printf(b, "%.*s(gen %lld)", (int)v->n, v->s, (long long)v->i);
+    break;
+  }
+  (void)rc;
+}
+
+int audit_log_show(struct store *st, const struct log_filter *f, bool json,
+                   FILE *out) {
+  sqlite3_stmt *s;
+  struct buf b;
+  int n = 0, rc = 0;
+
+  if (sqlite3_prepare_v2(
+          store_sqlite(st),
+          "SELECT o.entry, l.received_ms, lower(hex(o.node)), o.commune, "
+          "o.op, coalesce(nd.label, '') FROM oplog o JOIN synclog l ON l.seq "
+          "= o.entry LEFT JOIN node nd ON nd.node = o.node WHERE (?1 IS NULL "
+          "OR o.node BETWEEN ?1 AND ?2) AND (?3 IS NULL OR o.commune = ?3) "
+          "AND (?4 IS NULL OR o.rid BETWEEN ?4 AND ?5) AND (?6 < 0 OR "
+          "l.received_ms >= ?6) AND (?7 < 0 OR l.received_ms <= ?7) ORDER BY "
+          "o.pos",
+          -1, &s, NULL))
+    return DS_EUNAVAIL;
+  if (f->node_lo) {
+    sqlite3_bind_blob(s, 1, f->node_lo, ID_LEN, SQLITE_STATIC);
+    sqlite3_bind_blob(s, 2, f->node_hi, ID_LEN, SQLITE_STATIC);
+  }
+  sqlite3_bind_text(s, 3, f->commune, -1, SQLITE_STATIC);
+  if (f->rid_lo) {
+    sqlite3_bind_blob(s, 4, f->rid_lo, ID_LEN, SQLITE_STATIC);
+    sqlite3_bind_blob(s, 5, f->rid_hi, ID_LEN, SQLITE_STATIC);
+  }
+  sqlite3_bind_int64(s, 6, f->since_ms);
+  sqlite3_bind_int64(s, 7, f->until_ms);
+  buf_init(&b, 0);
+  if (json)
+    rc = buf_putc(&b, '[');
+  while (!rc && sqlite3_step(s) == SQLITE_ROW) {
+    const struct entity_def *e;
+    char when[32], ridhex[ID_HEX_LEN + 1], e2[DS_ERRBUF_LEN];
+    time_t t = (time_t)(sqlite3_column_int64(s, 1) / 1000);
+    const char *label = (const char *)sqlite3_column_text(s, 5);
+    struct tm tm;
+    void *priv;
+    struct op op;
+
+    if (proto_op_decode(sqlite3_column_blob(s, 4),
+                        (size_t)sqlite3_column_bytes(s, 4), &op, true, &priv,
+                        e2))
+      continue;
+    e = schema_entity(op.ent);
+    gmtime_r(&t, &tm);
+    strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", &tm);
+    hex_encode(ridhex, op.rid, ID_LEN);
+    if (json) {
+      rc = buf_printf(&b,
+                      "%s\n  {\"entry\": %lld, \"received\": \"%s\", "
+                      "\"node\": \"%s\", \"label\": ",
+                      n ? "," : "", (long long)sqlite3_column_int64(s, 0),
+                      when, sqlite3_column_text(s, 2));
+      rc = rc || json_str(&b, label, strlen(label));
+      rc = rc || buf_printf(&b,
+                            ", \"commune\": \"%s\", \"seq\": %llu, \"hlc\": "
+                            "%llu, \"entity\": \"%s\", \"id\": \"%s\", "
+                            "\"set\": {",
+                            sqlite3_column_text(s, 3),
+                            (unsigned long long)op.seq,
+                            (unsigned long long)op.hlc, e->name, ridhex);
+      for (int i = 0; i < op.nset && !rc; i++) {
+        rc = buf_printf(&b, "%s\"%s\": ", i ? ", " : "",
+                        e->fields[op.set[i].field].name);
+        rc = rc || json_value(&b, &op.set[i].val);
+      }
+      rc = rc || buf_printf(&b, "}}");
+    } else {
+      rc = buf_printf(&b, "%s  #%lld  %.16s%s%s (%s)  %s %s:", when,
+                      (long long)sqlite3_column_int64(s, 0),
+                      sqlite3_column_text(s, 2), *label ? " " : "", label,
+                      sqlite3_column_text(s, 3), e->name, ridhex);
+      for (int i = 0; i < op.nset && !rc; i++) {
+        rc = buf_printf(&b, " %s=", e->fields[op.set[i].field].name);
+        value_text(&b, &op.set[i].val);
+      }
+      rc = rc || buf_putc(&b, '\n');
+    }
+    proto_op_release(priv);
+    n++;
+  }
+  sqlite3_finalize(s);
+  if (!rc && json)
+    rc = buf_printf(&b, n ? "\n]\n" : "]\n");
+  if (!rc)
+    fwrite(b.data, 1, b.len, out);
+  buf_cleanup(&b);
+  return rc;
+}
+
+/* ---- export and replay ---- */
+
+static int exec(sqlite3 *db, const char *sql, char *errbuf) {
+  char *msg = NULL;
+  if (sqlite3_exec(db, sql, NULL, NULL, &msg) == SQLITE_OK)
+    return 0;
+  ds_fail(errbuf, DS_EIO, "%s", msg ? msg : "SQLite error");
+  sqlite3_free(msg);
+  return DS_EIO;
+}
+
+int audit_log_export(struct store *st, const char *path, int64_t *entries,
+                     char *errbuf) {
+  sqlite3 *db = store_sqlite(st);
+  sqlite3_stmt *s;
+  char *sql;
+  int rc;
+
+  if (access(path, F_OK) == 0)
+    return ds_fail(errbuf, DS_EEXIST, "%s already exists; refusing to "
+                                      "overwrite it", path);
+  sql = sqlite3_mprintf("ATTACH %Q AS x", path);
+  rc = exec(db, sql, errbuf);
+  sqlite3_free(sql);
+  if (rc)
+    return rc;
+  /* One read transaction: the export is a consistent cut of the log. */
+  rc = exec(db,
+            "BEGIN;"
+            "CREATE TABLE x.info(k TEXT PRIMARY KEY, v);"
+            "INSERT INTO x.info VALUES ('format', 'dansync-log-export 1');"
+            "INSERT INTO x.info SELECT k, v FROM main.meta WHERE k = "
+            "'district_node';"
+            "CREATE TABLE x.commune AS SELECT * FROM main.commune;"
+            "CREATE TABLE x.node AS SELECT node, pubkey, commune, label, "
+            "enrolled_ms, revoked_ms FROM main.node;"
+            "CREATE TABLE x.synclog AS SELECT * FROM main.synclog ORDER BY "
+            "seq;"
+            "COMMIT;",
+            errbuf);
+  if (rc)
+    sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+  sqlite3_prepare_v2(db, "SELECT count(*) FROM x.synclog", -1, &s, NULL);
+  *entries = sqlite3_step(s) == SQLITE_ROW ? sqlite3_column_int64(s, 0) : 0;
+  sqlite3_finalize(s);
+  sqlite3_exec(db, "DETACH x", NULL, NULL, NULL);
+  if (rc)
+    unlink(path);
+  return rc;
+}
+
+int audit_log_replay(const char *from, const char *into, int64_t until_ms,
+                     FILE *progress, char digest[65], int64_t *ops,
+                     char *errbuf) {
+  struct ingest *ing = NULL;
+  struct ingest_res rs;
+  struct store *st = NULL;
+  sqlite3 *db;
+  sqlite3_stmt *s = NULL;
+  char *sql;
+  int64_t n = 0, total = 0;
+  int rc;
+
+  *ops = 0;
+  if (access(from, R_OK) != 0)
+    return ds_fail(errbuf, DS_ENOENT, "cannot read %s", from);
+  if (access(into, F_OK) == 0)
+    return ds_fail(errbuf, DS_EEXIST, "%s already exists; replay builds a "
+                                      "new store", into);
+  rc = store_open(&st, into, STORE_CREATE | STORE_EXCL, errbuf);
+  if (rc)
+    return rc;
+  db = store_sqlite(st);
+  sql = sqlite3_mprintf("ATTACH %Q AS src", from);
+  rc = exec(db, sql, errbuf);
+  sqlite3_free(sql);
+  /* The source is a district store (meta) or an export (info). */
+  if (!rc)
+    rc = exec(db,
+              "BEGIN;"
+              "INSERT INTO commune SELECT slug, name, kind FROM src.commune;"
+              "INSERT INTO node(node, pubkey, commune, label, enrolled_ms) "
+              "SELECT node, pubkey, commune, label, enrolled_ms FROM "
+              "src.node;"
+              "COMMIT;",
+              errbuf);
+  if (!rc) {
+    sqlite3_stmt *m;
+    const char *q = "SELECT v FROM src.meta WHERE k = 'district_node'";
+    if (sqlite3_prepare_v2(db, q, -1, &m, NULL))
+      q = "SELECT v FROM src.info WHERE k = 'district_node'";
+    else
+      sqlite3_finalize(m);
+    if (sqlite3_prepare_v2(db, q, -1, &m, NULL) == SQLITE_OK) {
+      if (sqlite3_step(m) == SQLITE_ROW &&
+          sqlite3_column_bytes(m, 0) == ID_LEN)
+        rc = store_meta_set(st, "district_node", sqlite3_column_blob(m, 0),
+                            ID_LEN);
+      sqlite3_finalize(m);
+    }
+  }
+  if (!rc)
+    rc = ingest_open(&ing, st);
+  if (!rc && sqlite3_prepare_v2(db,
+                                "SELECT count(*) FROM src.synclog WHERE ?1 < "
+                                "0 OR received_ms <= ?1",
+                                -1, &s, NULL) == SQLITE_OK) {
+    sqlite3_bind_int64(s, 1, until_ms);
+    if (sqlite3_step(s) == SQLITE_ROW)
+      total = sqlite3_column_int64(s, 0);
+    sqlite3_finalize(s);
+    s = NULL;
+  }
+  if (!rc && sqlite3_prepare_v2(db,
+                                "SELECT node, sig, received_ms, body FROM "
+                                "src.synclog WHERE ?1 < 0 OR received_ms <= "
+                                "?1 ORDER BY seq",
+                                -1, &s, NULL))
+    rc = ds_fail(errbuf, DS_EIO, "%s has no sync log", from);
+  if (!rc)
+    sqlite3_bind_int64(s, 1, until_ms);
+  ingest_res_init(&rs);
+  while (!rc && sqlite3_step(s) == SQLITE_ROW) {
+    struct ingest_req rq = {0};
+    if (sqlite3_column_bytes(s, 0) != ID_LEN ||
+        sqlite3_column_bytes(s, 1) != SYNCLOG_SIG_LEN) {
+      rc = ds_fail(errbuf, DS_ECORRUPT, "log entry %lld is malformed",
+                   (long long)n + 1);
+      break;
+    }
+    memcpy(rq.node, sqlite3_column_blob(s, 0), ID_LEN);
+    memcpy(rq.sig, sqlite3_column_blob(s, 1), SYNCLOG_SIG_LEN);
+    rq.has_node = rq.has_sig = true;
+    rq.received_ms = (uint64_t)sqlite3_column_int64(s, 2);
+    rq.body = sqlite3_column_blob(s, 3);
+    rq.len = (size_t)sqlite3_column_bytes(s, 3);
+    rq.replay = true;
+    rc = ingest_sync(ing, &rq, &rs);
+    if (!rc && rs.status != 200)
+      rc = ds_fail(errbuf, DS_ECORRUPT,
+                   "log entry %lld was refused on replay (%s)",
+                   (long long)n + 1, rs.error);
+    *ops += rs.merged + rs.quarantined;
+    n++;
+    if (progress && (n % 1000 == 0 || n == total))
+      fprintf(progress, "\rreplay: %lld/%lld entries, %lld ops", (long long)n,
+              (long long)total, (long long)*ops);
+  }
+  if (progress && n)
+    fputc('\n', progress);
+  ingest_res_cleanup(&rs);
+  sqlite3_finalize(s);
+  ingest_close(ing);
+  if (!rc)
+    rc = exec(db,
+              "UPDATE node SET revoked_ms = (SELECT revoked_ms FROM src.node "
+              "s WHERE s.node = node.node)",
+              errbuf);
+  sqlite3_exec(db, "DETACH src", NULL, NULL, NULL);
+  if (!rc)
+    rc = store_digest(st, NULL, digest);
+  store_close(st);
+  if (rc)
+    unlink(into);
+  return rc;
+}
+
+/* ---- conflicts ---- */
+
+int audit_conflict_parse(struct store *st, const char *id,
+                         uint8_t rid[ID_LEN], int *field, char *errbuf) {
+  const char *colon = strchr(id, ':');
+  char prefix[ID_HEX_LEN + 1];
+  struct mstate ms;
+  struct buf blob;
+  int rc;
+
+  if (!colon || (size_t)(colon - id) > ID_HEX_LEN)
+    return ds_fail(errbuf, DS_EINVAL,
+                   "a conflict is named RECORD:FIELD, as 'conflicts list' "
+                   "prints it");
+  memcpy(prefix, id, (size_t)(colon - id));
+  prefix[colon - id] = '\0';
+  rc = store_resolve(st, -1, prefix, rid, errbuf);
+  if (rc)
+    return rc;
+  mstate_init(&ms);
+  buf_init(&blob, 0);
+  rc = store_load(st, rid, &ms, &blob);
+  if (!rc) {
+    const struct entity_def *e = schema_entity(ms.ent);
+    *field = schema_field_find(e, colon + 1, strlen(colon + 1));
+    if (*field < 0)
+      rc = ds_fail(errbuf, DS_ENOENT, "a %s has no field '%s'", e->name,
+                   colon + 1);
+    else if (ms.f[*field].nopen < 2)
+      rc = ds_fail(errbuf, DS_ENOENT, "field '%s' of that %s is not in "
+                                      "conflict", colon + 1, e->name);
+  }
+  mstate_cleanup(&ms);
+  buf_cleanup(&blob);
+  return rc;
+}
+
+int audit_conflicts_list(struct store *st, const char *commune, bool json,
+                         FILE *out) {
+  sqlite3_stmt *s;
+  struct mstate ms;
+  struct buf b, blob;
+  int rc = 0, n = 0;
+
+  if (sqlite3_prepare_v2(store_sqlite(st),
+                         "SELECT c.rid, c.field, r.commune FROM conflict c "
+                         "JOIN rec r ON r.rid = c.rid WHERE ?1 IS NULL OR "
+                         "r.commune = ?1 ORDER BY r.commune, c.rid, c.field",
+                         -1, &s, NULL))
+    return DS_EUNAVAIL;
+  sqlite3_bind_text(s, 1, commune, -1, SQLITE_STATIC);
+  mstate_init(&ms);
+  buf_init(&b, 0);
+  buf_init(&blob, 0);
+  if (json)
+    rc = buf_putc(&b, '[');
+  while (!rc && sqlite3_step(s) == SQLITE_ROW) {
+    char ridhex[ID_HEX_LEN + 1];
+    const struct entity_def *e;
+    const struct mwrite *w;
+    struct value v;
+    size_t used;
+    int f = sqlite3_column_int(s, 1);
+    hex_encode(ridhex, sqlite3_column_blob(s, 0), ID_LEN);
+    if (store_load(st, sqlite3_column_blob(s, 0), &ms, &blob))
+      continue;
+    e = schema_entity(ms.ent);
+    w = mstate_winner(&ms, f);
+    if (!w || value_decode(&v, w->val, w->len, &used))
+      continue;
+    if (json) {
+      rc = buf_printf(&b,
+                      "%s\n  {\"id\": \"%s:%s\", \"entity\": \"%s\", "
+                      "\"commune\": \"%s\", \"field\": \"%s\", \"writes\": "
+                      "%u, \"winner\": ",
+                      n ? "," : "", ridhex, e->fields[f].name, e->name,
+                      sqlite3_column_text(s, 2), e->fields[f].name,
+                      ms.f[f].nopen);
+      rc = rc || json_value(&b, &v);
+      rc = rc || buf_putc(&b, '}');
+    } else {
+      rc = buf_printf(&b, "%s:%s  %s  %s  %u writes, showing: ", ridhex,
+                      e->fields[f].name, sqlite3_column_text(s, 2), e->name,
+                      ms.f[f].nopen);
+      value_text(&b, &v);
+      rc = rc || buf_putc(&b, '\n');
+    }
+    n++;
+  }
+  sqlite3_finalize(s);
+  if (!rc && json)
+    rc = buf_printf(&b, n ? "\n]\n" : "]\n");
+  else if (!rc && n == 0)
+    rc = buf_printf(&b, "No conflicts.\n");
+  if (!rc)
+    fwrite(b.data, 1, b.len, out);
+  mstate_cleanup(&ms);
+  buf_cleanup(&b);
+  buf_cleanup(&blob);
+  return rc;
+}
+
+int audit_conflict_show(struct store *st, const uint8_t rid[ID_LEN],
+                        int field, bool json, FILE *out) {
+  sqlite3_stmt *q;
+  struct mstate ms;
+  struct buf b, blob;
+  const struct mwrite *win;
+  const struct entity_def *e;
+  char ridhex[ID_HEX_LEN + 1];
+  int rc;
+
+  mstate_init(&ms);
+  buf_init(&b, 0);
+  buf_init(&blob, 0);
+  rc = store_load(st, rid, &ms, &blob);
+  if (rc)
+    goto done;
+  e = schema_entity(ms.ent);
+  win = mstate_winner(&ms, field);
+  hex_encode(ridhex, rid, ID_LEN);
+  sqlite3_prepare_v2(store_sqlite(st),
+                     "SELECT commune, coalesce(label, '') FROM node WHERE "
+                     "node = ?1",
+                     -1, &q, NULL);
+  rc = json ? buf_printf(&b,
+                         "{\"id\": \"%s:%s\", \"entity\": \"%s\", \"record\":"
+                         " \"%s\", \"field\": \"%s\", \"writes\": [",
+                         ridhex, e->fields[field].name, e->name, ridhex,
+                         e->fields[field].name)
+            : buf_printf(&b, "%s %s, field '%s': %u conflicting writes\n",
+                         e->name, ridhex, e->fields[field].name,
+                         ms.f[field].nopen);
+  for (uint32_t i = 0; !rc && i < ms.f[field].nopen; i++) {
+    const struct mwrite *w = &ms.f[field].open[i];
+    char node[ID_HEX_LEN + 1], at[32], dev[200] = "unknown device";
+    time_t t = (time_t)(HLC_MS(w->v.hlc) / 1000);
+    struct value v;
+    struct tm tm;
+    size_t used;
+    if (value_decode(&v, w->val, w->len, &used))
+      continue;
+    hex_encode(node, w->v.node, ID_LEN);
+    gmtime_r(&t, &tm);
+    strftime(at, sizeof(at), "%Y-%m-%dT%H:%M:%SZ", &tm);
+    sqlite3_bind_blob(q, 1, w->v.node, ID_LEN, SQLITE_STATIC);
+    if (sqlite3_step(q) == SQLITE_ROW)
+      snprintf(dev, sizeof(dev), "%s%s%s", sqlite3_column_text(q, 1),
+               *sqlite3_column_text(q, 1) ? ", commune " : "commune ",
+               sqlite3_column_text(q, 0));
+    sqlite3_reset(q);
+    if (json) {
+      rc = buf_printf(&b, "%s\n  {\"version\": \"%016llx:%s\", \"value\": ",
+                      i ? "," : "", (unsigned long long)w->v.hlc, node);
+      rc = rc || json_value(&b, &v);
+      rc = rc || buf_printf(&b, ", \"node\": \"%s\", \"device\": ", node);
+      rc = rc || json_str(&b, dev, strlen(dev));
+      rc = rc || buf_printf(&b, ", \"at\": \"%s\", \"winner\": %s}", at,
+                            w == win ? "true" : "false");
+    } else {
+      rc = buf_printf(&b, "  %s %016llx:%s\n      value:  ",
+                      w == win ? "winner" : "other ",
+                      (unsigned long long)w->v.hlc, node);
+      value_text(&b, &v);
+      rc = rc || buf_printf(&b, "\n      device: %s\n      when:   %s\n", dev,
+                            at);
+    }
+  }
+  sqlite3_finalize(q);
+  if (!rc && json)
+    rc = buf_printf(&b, "\n]}\n");
+  if (!rc)
+    fwrite(b.data, 1, b.len, out);
+done:
+  mstate_cleanup(&ms);
+  buf_cleanup(&b);
+  buf_cleanup(&blob);
+  return rc;
+}
+
+int audit_conflict_pick(struct store *st, const uint8_t rid[ID_LEN],
+                        int field, const char *keep, struct version *out,
+                        char *errbuf) {
+  struct mstate ms;
+  struct buf blob;
+  const struct mwrite *win;
+  int rc;
+
+  mstate_init(&ms);
+  buf_init(&blob, 0);
+  rc = store_load(st, rid, &ms, &blob);
+  if (rc)
+    goto done;
+  win = mstate_winner(&ms, field);
+  if (!strcmp(keep, "winner")) {
+    *out = win->v;
+  } else if (!strcmp(keep, "other")) {
+    if (ms.f[field].nopen != 2) {
+      rc = ds_fail(errbuf, DS_EINVAL,
+                   "there are %u writes; name the one to keep by its "
+                   "version (see 'conflicts show')",
+                   ms.f[field].nopen);
+      goto done;
+    }
+    *out = ms.f[field].open[0].v;
+    if (version_cmp(out, &win->v) == 0)
+      *out = ms.f[field].open[1].v;
+  } else {
+    const char *colon = strchr(keep, ':');
+    char *end;
+    if (!colon || colon - keep != 16 ||
+        hex_decode(out->node, ID_LEN, colon + 1)) {
+      rc = ds_fail(errbuf, DS_EINVAL,
+                   "--keep is winner, other, or a version HLC:NODE as "
+                   "'conflicts show' prints it");
+      goto done;
+    }
+    out->hlc = strtoull(keep, &end, 16);
+    if (end != colon) {
+      rc = ds_fail(errbuf, DS_EINVAL, "--keep has a malformed version");
+      goto done;
+    }
+  }
+done:
+  mstate_cleanup(&ms);
+  buf_cleanup(&blob);
+  return rc;
+}
