@@ -203,7 +203,7 @@ static void jstr(struct out *b, const char *s) {
 int report_write(struct store *st, const struct report_opts *o, FILE *out,
                  char *errbuf) {
   const char *scope = o->commune ? o->commune : NULL;
-  char name[200] = "huyện Phụng Hiệp", n1[32], n2[32], n3[32];
+  char name[200] = "huyện Phụng Hiệp", n1[32], n2[32], n3[32], n4[32];
   struct totals t;
   sqlite3_stmt *s;
   struct out b_, *b = &b_;
@@ -236,7 +236,7 @@ int report_write(struct store *st, const struct report_opts *o, FILE *out,
     P("2. Tiếp nhận %s ý kiến, kiến nghị; đã trả lời, giải quyết tại cấp xã "
       "%s; chuyển cấp huyện %s; còn đang xử lý %s",
       vn(t.petitions, n1, sizeof(n1)), vn(t.done_commune, n2, sizeof(n2)),
-      vn(t.escalated, n3, sizeof(n3)), vn(t.open, n1, sizeof(n1)));
+      vn(t.escalated, n3, sizeof(n3)), vn(t.open, n4, sizeof(n4)));
     P(" (quá hạn %s).\n", vn(t.overdue, n1, sizeof(n1)));
   } else if (o->format == REPORT_JSON) {
     P("{\"scope\": ");
@@ -431,7 +431,7 @@ int report_write(struct store *st, const struct report_opts *o, FILE *out,
     const char *slug = (const char *)sqlite3_column_text(s, 0);
     const char *cname = (const char *)sqlite3_column_text(s, 1);
     long long v[5];
-    char last[40], n4[32];
+    char last[40];
     bool stale;
     for (int i = 0; i < 5; i++)
       v[i] = sqlite3_column_int64(s, 2 + i);

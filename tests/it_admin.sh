@@ -1,0 +1,147 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
+# The district's admin commands on a district built through real syncs with
+# known counts: the report in all three formats, log verify against a
+# tampered byte, replay (whole and --until), and a conflict resolved with
+# --keep other reaching both devices.
+# usage: it_admin.sh DANSYNC DANSYNCD
+DANSYNC=$1
+DANSYNCD=$2
+. "$(dirname "$0")/it_lib.sh"
+DB="$TMP/district.db"
+D() { "$DANSYNCD" --db "$DB" "$@"; }
+start_daemon "$DB"
+dev() { # dev NAME COMMUNE
+  "$DANSYNC" --db "$TMP/$1.db" init --commune "$2" --server "$URL" --token "$(D enroll --commune "$2")" >/dev/null
+}
+on() { local n=$1; shift; "$DANSYNC" --db "$TMP/$n.db" "$@"; }
+dev A hoa-an
+dev A2 hoa-an
+dev T tan-long
+dev X district
+
+# --- hoa-an: 2 meetings (+1 voided), 5 petitions (+1 voided), 3 surveys, 2 visits (+1 voided)
+on A meeting add --held-on 2024-03-01 --attendees 40 >/dev/null
+on A meeting add --held-on 2024-04-01 --attendees 35 >/dev/null
+VM=$(on A meeting add --held-on 2024-04-02 --attendees 100)
+on A meeting update "$VM" --voided
+P1=$(on A petition add --received-on 2024-03-01 --category electricity --content "Điện chập chờn ấp 1")
+P2=$(on A petition add --received-on 2024-03-01 --category rural_transport --content "Đường ấp 2 ngập")
+P3=$(on A petition add --received-on 2024-03-02 --category land --content "Tranh chấp ranh đất ông Năm")
+P4=$(on A petition add --received-on 2024-03-02 --category water --content "Thiếu nước sạch" --due-on 2024-02-01)
+P5=$(on A petition add --received-on 2024-03-03 --category water --content "Giếng khoan hư" --due-on 2099-01-01)
+PV=$(on A petition add --received-on 2024-03-03 --category other --content "Nhập nhầm")
+on A petition update "$P1" --status answered --response "Điện lực đã xử lý"
+on A petition update "$P2" --status resolved --resolved-on 2024-03-10
+on A petition update "$P3" --status escalated --escalated-to "Phòng Tài nguyên và Môi trường"
+on A petition update "$PV" --voided
+for r in 5 4 2; do on A survey add --taken-on 2024-03-05 --service land --overall $r >/dev/null; done
+on A visit add --visited-on 2024-03-06 --household "Bà Sáu" --situation elderly_alone --gift-vnd 500000 >/dev/null
+on A visit add --visited-on 2024-03-07 --household "Ông Bảy" --situation poor_household --gift-vnd 300000 --volunteers 4 >/dev/null
+VV=$(on A visit add --visited-on 2024-03-07 --household "Nhầm" --situation other --gift-vnd 999)
+on A visit update "$VV" --voided
+# --- tan-long: 1 meeting, 2 petitions (+1 before the period), 1 survey
+on T meeting add --held-on 2024-05-01 --attendees 20 >/dev/null
+T1=$(on T petition add --received-on 2024-05-02 --category land --content "Cấp sổ đỏ chậm" --status escalated --escalated-to "Văn phòng đăng ký đất đai")
+T2=$(on T petition add --received-on 2024-05-03 --category housing --content "Nhà dột" )
+on T petition update "$T2" --status resolved
+on T petition add --received-on 2023-12-31 --category other --content "Kỳ trước" >/dev/null
+on T survey add --taken-on 2024-05-04 --service civil_registration --overall 3 >/dev/null
+for n in A T; do check_rc "sync $n" 0 on $n sync; done
+
+# The state as of now, for replay --until.
+UNTIL_DIGEST=$(D digest)
+UNTIL_MS=$(($(date +%s%3N) + 1))
+wait_for "the clock to pass the cut" 2 test "$(date +%s%3N)" -gt "$UNTIL_MS"
+
+# The district answers the escalated tan-long petition (as the district node).
+check_rc "district answers" 0 D petition update "${T1:0:20}" --status answered --response "Đã cấp sổ"
+check_rc "T pulls the answer" 0 on T sync
+check "T sees the district's answer" answered \
+  "$(on T petition show "$T1" --json | grep -o '"status": \[0, "[a-z_]*"' | cut -d'"' -f4)"
+
+# --- the report, text ---
+D report --from 2024-01-01 --to 2024-05-31 >"$TMP/r.txt"
+check_grep "meetings and attendees" "Tổ chức 3 cuộc họp, 95 lượt người dân tham dự." "$TMP/r.txt"
+check_grep "petitions" "Tiếp nhận 7 ý kiến, kiến nghị; đã trả lời, giải quyết tại cấp xã 3; chuyển cấp huyện 2; còn đang xử lý 2 (quá hạn 1)." "$TMP/r.txt"
+check_grep "escalation listed" "hoa-an, 2024-03-02: Tranh chấp ranh đất ông Năm → Phòng Tài nguyên và Môi trường" "$TMP/r.txt"
+check_grep "escalation listed" "tan-long, 2024-05-02: Cấp sổ đỏ chậm → Văn phòng đăng ký đất đai" "$TMP/r.txt"
+check_grep "category land" "đất đai: 2" "$TMP/r.txt"
+check_grep "category water" "nước sinh hoạt: 2" "$TMP/r.txt"
+check_grep "satisfaction land" "đất đai: 3 phiếu; rất hài lòng (5) 33.3%, hài lòng (4) 33.3%, bình thường (3) 0.0%, chưa hài lòng (≤2) 33.3%; điểm trung bình 3.67" "$TMP/r.txt"
+check_grep "satisfaction civil registration" "hộ tịch: 1 phiếu; rất hài lòng (5) 0.0%, hài lòng (4) 0.0%, bình thường (3) 100.0%" "$TMP/r.txt"
+check_grep "visits" "Thăm hỏi 2 hộ gia đình khó khăn, tổng giá trị hỗ trợ 800.000 đồng, 4 lượt" "$TMP/r.txt"
+check_grep "hoa-an row" "^    xã Hòa An  *2  *75  *5  *2  *20" "$TMP/r.txt"
+check_grep "tan-long row" "^    xã Tân Long  *1  *20  *2  *0  *20" "$TMP/r.txt"
+check_grep "a commune that never synced is flagged" "^   \*xã Thạnh Hòa .*chưa đồng bộ" "$TMP/r.txt"
+check "15 communes listed" 15 "$(grep -c '^   [ *]\(xã\|thị trấn\) ' "$TMP/r.txt")"
+D report --from 2024-01-01 --to 2024-05-31 --commune tan-long >"$TMP/r1.txt"
+check_grep "one commune" "Tổ chức 1 cuộc họp, 20 lượt" "$TMP/r1.txt"
+check_grep "one commune's petitions" "Tiếp nhận 2 ý kiến, kiến nghị; đã trả lời, giải quyết tại cấp xã 1; chuyển cấp huyện 1; còn đang xử lý 0" "$TMP/r1.txt"
+check_rc "unknown commune" 1 D report --commune atlantis
+check_rc "bad date" 1 D report --from 2024-13-01
+
+# --- json: the same figures ---
+D report --from 2024-01-01 --to 2024-05-31 --format json >"$TMP/r.json"
+check_grep "json meetings" '"meetings": 3, "attendees": 95' "$TMP/r.json"
+check_grep "json petitions" '"received": 7, "answered_at_commune": 3, "escalated": 2, "open": 2, "overdue": 1' "$TMP/r.json"
+check_grep "json satisfaction" '"service": "land", "label": "đất đai", "count": 3, "share_5": 0.3333, "share_4": 0.3333, "share_3": 0.0000, "share_le2": 0.3333, "mean": 3.6667' "$TMP/r.json"
+check_grep "json visits" '"visits": {"count": 2, "gift_vnd": 800000, "volunteers": 4, "surveys": 4}' "$TMP/r.json"
+check_grep "json commune" '"commune": "hoa-an", "name": "xã Hòa An", "meetings": 2, "attendees": 75, "petitions": 5, "visits": 2' "$TMP/r.json"
+check_grep "json stale" '"commune": "thanh-hoa", .*"last_sync": null, "stale": true' "$TMP/r.json"
+check "json escalations" 2 "$(grep -c '"agency"' "$TMP/r.json")"
+# --- csv: the same figures ---
+D report --from 2024-01-01 --to 2024-05-31 --format csv >"$TMP/r.csv"
+for row in "meetings,,held,3" "meetings,,attendees,95" "petitions,,received,7" \
+           "petitions,,answered_at_commune,3" "petitions,,escalated,2" "petitions,,open,2" \
+           "petitions,,overdue,1" "category,,land,2" "satisfaction_count,,land,3" \
+           "satisfaction_mean,,land,3.6667" "visits,,gift_vnd,800000" \
+           "commune_meetings,hoa-an,attendees,75" "commune_stale,thanh-hoa,stale,1" \
+           "commune_stale,hoa-an,stale,0"; do
+  check_grep "csv $row" "^$row\$" "$TMP/r.csv"
+done
+
+# --- a conflict, resolved with --keep other ---
+check_rc "A2 pulls" 0 on A2 sync
+on A petition update "$P5" --response "Xã khoan giếng mới" >/dev/null
+on A2 petition update "$P5" --response "Chờ kinh phí huyện" >/dev/null
+for r in 1 2; do on A sync >/dev/null; on A2 sync >/dev/null; done
+D conflicts list --json >"$TMP/c.json"
+check "one conflict listed" 1 "$(grep -c '"id"' "$TMP/c.json")"
+CID=$(grep -o '"id": "[^"]*"' "$TMP/c.json" | cut -d'"' -f4)
+WIN=$(D conflicts show "$CID" --json | grep '"winner": true' | grep -o '"value": "[^"]*"' | cut -d'"' -f4)
+case "$WIN" in "Xã khoan giếng mới") OTHER="Chờ kinh phí huyện" ;; *) OTHER="Xã khoan giếng mới" ;; esac
+check_rc "resolve --keep other" 0 D conflicts resolve "$CID" --keep other
+check "no conflict left" "No conflicts." "$(D conflicts list)"
+for n in A A2; do on $n sync >/dev/null; done
+for n in A A2; do
+  check "$n holds the other value" "$OTHER" \
+    "$(on $n petition show "$P5" --json | grep -o '"response": "[^"]*"' | cut -d'"' -f4)"
+  check "$n digest = district" "$(D digest --commune hoa-an)" "$(on $n digest --commune hoa-an)"
+done
+
+# --- log show: the history of one petition ---
+D log show --rid "$P5" >"$TMP/h.txt"
+check "history of P5: create, two edits, the resolution" 4 "$(wc -l <"$TMP/h.txt")"
+check_grep "history names the district" "district (admin commands)" "$TMP/h.txt"
+check "log show --commune" 0 "$(D log show --commune tan-long --json | grep -c '"commune": "hoa-an"')"
+
+# --- verify, replay ---
+check_rc "log verify" 0 D log verify
+LIVE=$(D digest)
+check_rc "replay from the live store" 0 D log replay --from "$DB" --into "$TMP/r1.db"
+check_grep "replay prints the digest" "digest $LIVE" "$TMP/out"
+check "replayed digest = live" "$LIVE" "$("$DANSYNCD" --db "$TMP/r1.db" digest)"
+check_rc "export" 0 D log export --out "$TMP/export.db"
+check_rc "replay from the export" 0 D log replay --from "$TMP/export.db" --into "$TMP/r2.db"
+check "replayed from export = live" "$LIVE" "$("$DANSYNCD" --db "$TMP/r2.db" digest)"
+check_rc "replay --until" 0 D log replay --from "$DB" --into "$TMP/r3.db" --until "$UNTIL_MS"
+check "replay --until = the digest at that time" "$UNTIL_DIGEST" "$("$DANSYNCD" --db "$TMP/r3.db" digest)"
+check_rc "replay refuses to overwrite" 1 D log replay --from "$DB" --into "$TMP/r1.db"
+# One byte of entry 2 changes, in a copy of the store.
+check_rc "clean stop" 0 stop_daemon
+cp "$DB" "$TMP/tampered.db"
+sqlite3 "$TMP/tampered.db" "UPDATE synclog SET body = CAST(substr(body, 1, 20) || X'00' || substr(body, 22) AS BLOB) WHERE seq = 2"
+check_rc "verify finds the tampered entry" 1 "$DANSYNCD" --db "$TMP/tampered.db" log verify
+check_grep "verify names entry 2" "entry 2 " "$TMP/err"
+finish
