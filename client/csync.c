@@ -139,6 +139,7 @@ static int apply_response(struct sync *s, const struct proto_resp *resp,
   int rc;
 
   buf_init(&enc, 0);
+  *acked_after = acked_before;
   rc = store_begin(st);
   if (rc)
     return ds_fail(err, rc, "the local store is busy");
@@ -230,7 +231,7 @@ static enum outcome round_trip(struct sync *s, bool *more, char *msg,
       key_hdr[128], nodehex[ID_HEX_LEN + 1], keyhex[65], sigb64[100];
   const char *headers[8];
   uint8_t sig[crypto_sign_BYTES];
-  uint64_t acked = (uint64_t)meta_int(st, "acked"), last_seq, after;
+  uint64_t acked = (uint64_t)meta_int(st, "acked"), last_seq, after = 0;
   int64_t sent_before = meta_int(st, "sent_max");
   struct proto_resp resp;
   struct buf body, rbody;
