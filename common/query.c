@@ -82,6 +82,11 @@ int query_petitions(struct store *st, const struct query_filter *flt,
     return ds_fail(errbuf, DS_EBADOP,
                    "--category '%s' is not a petition category",
                    flt->category);
+  if (flt->search && *flt->search) {
+    rc = store_search_refresh(st);
+    if (rc)
+      return ds_fail(errbuf, rc, "could not update the search index");
+  }
   buf_init(&sql, 0);
   buf_init(&q, 0);
   buf_init(&line, 0);

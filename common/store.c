@@ -26,8 +26,7 @@ enum stmt_id {
   S_REC_UPDATE,
   S_CONFLICT_ADD,
   S_CONFLICT_DEL,
-  S_SEARCH_DEL,
-  S_SEARCH_ADD,
+  S_SEARCH_DIRTY,
   S_META_GET,
   S_META_SET,
   S_DIGEST,
@@ -46,9 +45,16 @@ struct store {
   struct mstate cms;  /* scratch for store_check_op */
   struct mvals mv;
   struct buf blob, out, cblob, text;
+  /* What store_check_op last loaded, so the store_apply that follows it
+   * for the same record needs no second read. */
+  bool cvalid;
+  uint8_t crid[ID_LEN];
+  int64_t cid; /* 0: the record does not exist */
 };
 
 #define NCOLS SCHEMA_MAX_FIELDS
+
+static void fold_fn(sqlite3_context *ctx, int argc, sqlite3_value **argv);
 
 static int translate(struct store *st, int rc) {
   (void)st;
@@ -85,8 +91,7 @@ static const char *const stmt_sql[S_COUNT] = {
     [S_CONFLICT_ADD] =
         "INSERT OR IGNORE INTO conflict(rid, field) VALUES (?1, ?2)",
     [S_CONFLICT_DEL] = "DELETE FROM conflict WHERE rid = ?1 AND field = ?2",
-    [S_SEARCH_DEL] = "DELETE FROM search WHERE rowid = ?1",
-    [S_SEARCH_ADD] = "INSERT INTO search(rowid, body) VALUES (?1, ?2)",
+    [S_SEARCH_DIRTY] = "INSERT OR IGNORE INTO search_dirty(id) VALUES (?1)",
     [S_META_GET] = "SELECT v FROM meta WHERE k = ?1",
     [S_META_SET] = "INSERT OR REPLACE INTO meta(k, v) VALUES (?1, ?2)",
     [S_DIGEST] = "SELECT rid, st, commune FROM rec WHERE ent = ?1 ORDER BY rid",
@@ -110,6 +115,9 @@ static const char schema_sql[] =
     " PRIMARY KEY(rid, field)) WITHOUT ROWID;"
     "CREATE VIRTUAL TABLE search USING fts5(body,"
     " tokenize = 'unicode61 remove_diacritics 2');"
+    /* Petitions whose search text changed since the index was refreshed:
+     * indexing is deferred to the first search (store_search_refresh). */
+    "CREATE TABLE search_dirty(id INTEGER PRIMARY KEY);"
     /* Client: every local op, kept after it is acked (DESIGN §6). */
     "CREATE TABLE outbox(seq INTEGER PRIMARY KEY, hlc INTEGER NOT NULL,"
     " rid BLOB NOT NULL, op BLOB NOT NULL, error TEXT, message TEXT);"
@@ -229,10 +237,14 @@ int store_open(struct store **out, const char *path, unsigned flags,
     goto fail;
   }
   sqlite3_busy_timeout(st->db, 10000);
+  sqlite3_create_function(st->db, "ds_fold", 1,
+                          SQLITE_UTF8 | SQLITE_DETERMINISTIC, NULL, fold_fn,
+                          NULL, NULL);
   sqlite3_extended_result_codes(st->db, 1);
   if (sqlite3_exec(st->db,
                    "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL;"
-                   " PRAGMA foreign_keys = OFF; PRAGMA cache_size = -16384;",
+                   " PRAGMA foreign_keys = OFF; PRAGMA cache_size = -16384;"
+                   " PRAGMA wal_autocheckpoint = 4096;",
                    NULL, NULL, NULL)) {
     rc = ds_fail(errbuf, DS_EIO, "%s is not a usable dansync store: %s", path,
                  sqlite3_errmsg(st->db));
@@ -416,51 +428,33 @@ static int winner_str(const struct mstate *ms, int f, struct value *v) {
   return 0;
 }
 
-static int update_search(struct store *st, int64_t id,
-                         const struct mstate *ms) {
-  const struct entity_def *e = schema_entity(ENT_PETITION);
-  int fc = schema_field_find(e, "citizen", 7);
-  int ft = schema_field_find(e, "content", 7);
-  struct value v;
-  sqlite3_stmt *s;
+/* Reads record |rid|'s row id and state blob; *id = 0 when absent. */
+static int load_row(struct store *st, const uint8_t rid[ID_LEN], int64_t *id,
+                    struct buf *blob) {
+  sqlite3_stmt *s = st->stmt[S_REC_GET];
   int rc;
 
-  sqlite3_bind_int64(st->stmt[S_SEARCH_DEL], 1, id);
-  rc = run(st, st->stmt[S_SEARCH_DEL]);
-  if (rc)
-    return rc;
-  buf_reset(&st->text);
-  if (winner_str(ms, fc, &v) == 0) {
-    rc = utf8_fold_dd(&st->text, v.s, v.n);
-    if (!rc)
-      rc = buf_putc(&st->text, '\n');
+  *id = 0;
+  sqlite3_bind_blob(s, 1, rid, ID_LEN, SQLITE_STATIC);
+  rc = sqlite3_step(s);
+  buf_reset(blob);
+  if (rc == SQLITE_ROW) {
+    *id = sqlite3_column_int64(s, 0);
+    rc = buf_append(blob, sqlite3_column_blob(s, 1),
+                    (size_t)sqlite3_column_bytes(s, 1));
+  } else {
+    rc = rc == SQLITE_DONE ? 0 : translate(st, rc);
   }
-  if (!rc && winner_str(ms, ft, &v) == 0)
-    rc = utf8_fold_dd(&st->text, v.s, v.n);
-  if (rc)
-    return rc;
-  s = st->stmt[S_SEARCH_ADD];
-  sqlite3_bind_int64(s, 1, id);
-  sqlite3_bind_text(s, 2, (const char *)st->text.data, (int)st->text.len,
-                    SQLITE_STATIC);
-  return run(st, s);
+  sqlite3_reset(s);
+  return rc;
 }
 
 int store_load(struct store *st, const uint8_t rid[ID_LEN], struct mstate *ms,
                struct buf *blob) {
-  sqlite3_stmt *s = st->stmt[S_REC_GET];
-  int rc;
-
-  sqlite3_bind_blob(s, 1, rid, ID_LEN, SQLITE_STATIC);
-  rc = sqlite3_step(s);
-  if (rc == SQLITE_ROW) {
-    buf_reset(blob);
-    rc = buf_append(blob, sqlite3_column_blob(s, 1),
-                    (size_t)sqlite3_column_bytes(s, 1));
-  } else {
-    rc = rc == SQLITE_DONE ? DS_ENOENT : translate(st, rc);
-  }
-  sqlite3_reset(s);
+  int64_t id;
+  int rc = load_row(st, rid, &id, blob);
+  if (!rc && !id)
+    rc = DS_ENOENT;
   if (!rc)
     rc = mstate_load(ms, blob->data, blob->len);
   return rc;
@@ -468,7 +462,7 @@ int store_load(struct store *st, const uint8_t rid[ID_LEN], struct mstate *ms,
 
 int store_apply(struct store *st, const struct op *op, struct mresult *res) {
   const struct entity_def *e = schema_entity(op->ent);
-  sqlite3_stmt *s = st->stmt[S_REC_GET];
+  sqlite3_stmt *s;
   uint32_t was_conflicted = 0;
   int64_t id = 0;
   int conflicted = 0, rc, f;
@@ -476,17 +470,17 @@ int store_apply(struct store *st, const struct op *op, struct mresult *res) {
 
   if (!e)
     return DS_EBADOP;
-  sqlite3_bind_blob(s, 1, op->rid, ID_LEN, SQLITE_STATIC);
-  rc = sqlite3_step(s);
-  if (rc == SQLITE_ROW) {
-    id = sqlite3_column_int64(s, 0);
-    buf_reset(&st->blob);
-    rc = buf_append(&st->blob, sqlite3_column_blob(s, 1),
-                    (size_t)sqlite3_column_bytes(s, 1));
+  if (st->cvalid && memcmp(st->crid, op->rid, ID_LEN) == 0) {
+    /* store_check_op just read this record: take its bytes. */
+    struct buf t = st->blob;
+    st->blob = st->cblob;
+    st->cblob = t;
+    id = st->cid;
+    rc = 0;
   } else {
-    rc = rc == SQLITE_DONE ? 0 : translate(st, rc);
+    rc = load_row(st, op->rid, &id, &st->blob);
   }
-  sqlite3_reset(s);
+  st->cvalid = false;
   if (rc)
     return rc;
   if (id) {
@@ -548,8 +542,10 @@ int store_apply(struct store *st, const struct op *op, struct mresult *res) {
   if (!rc && op->ent == ENT_PETITION) {
     int fc = schema_field_find(e, "citizen", 7);
     int ft = schema_field_find(e, "content", 7);
-    if (res->changed & ((1u << fc) | (1u << ft)))
-      rc = update_search(st, id, &st->ms);
+    if (res->changed & ((1u << fc) | (1u << ft))) {
+      sqlite3_bind_int64(st->stmt[S_SEARCH_DIRTY], 1, id);
+      rc = run(st, st->stmt[S_SEARCH_DIRTY]);
+    }
   }
   return rc;
 }
@@ -584,10 +580,17 @@ int store_check_op(struct store *st, const struct op *op, const char *scope,
   for (int i = 0; i < op->nset; i++)
     if (op->set[i].field == e->commune_field)
       set_commune = &op->set[i].val;
-  rc = store_load(st, op->rid, &st->cms, &st->cblob);
-  if (rc && rc != DS_ENOENT)
+  st->cvalid = false;
+  rc = load_row(st, op->rid, &st->cid, &st->cblob);
+  if (!rc && st->cid)
+    rc = mstate_load(&st->cms, st->cblob.data, st->cblob.len);
+  if (rc)
     return rc;
-  if (rc == 0) {
+  /* mstate_load keeps pointers into cblob; store_apply swaps the buffer in
+   * whole, so those bytes stay where the state will look for them. */
+  memcpy(st->crid, op->rid, ID_LEN);
+  st->cvalid = true;
+  if (st->cid) {
     if (st->cms.ent != op->ent)
       return ds_fail(errbuf, DS_EBADOP, "record %s is a %s, not a %s", rid,
                      schema_entity(st->cms.ent)->name, e->name);
@@ -690,29 +693,44 @@ int store_resolve(struct store *st, int ent, const char *prefix,
   return 0;
 }
 
-/* Appends one digest line for field |f|'s winner |w|. */
+/* Appends one digest line for field |f|'s winner |w|:
+ * ent \t rid \t field \t version \t value-hex \n, built with plain copies
+ * (this runs for every field of every record). */
 static int digest_line(struct buf *line, const struct entity_def *e,
                        const char *ridhex, int f, const struct mwrite *w) {
-  char node[ID_HEX_LEN + 1];
+  const char *ent = e->name, *field = e->fields[f].name;
+  size_t ne = strlen(ent), nf = strlen(field), need;
+  char ver[64];
+  size_t nv = 0;
+  uint8_t hb[8];
+  char *p;
   int rc;
 
-  hex_encode(node, w->v.node, ID_LEN);
-  rc = buf_printf(line, "%s\t%s\t%s\t", e->name, ridhex, e->fields[f].name);
-  if (!rc && f == e->status_field) {
+  if (f == e->status_field) {
     struct value v;
     size_t used;
     if (value_decode(&v, w->val, w->len, &used) || v.type != VAL_STATUS)
       return DS_ECORRUPT;
-    rc = buf_printf(line, "%lld:%d:", (long long)v.i,
-                    schema_enum_index(schema_status_names, v.s, v.n));
+    nv = (size_t)snprintf(ver, sizeof(ver), "%lld:%d:", (long long)v.i,
+                          schema_enum_index(schema_status_names, v.s, v.n));
   }
-  if (!rc)
-    rc = buf_printf(line, "%016llx:%s\t", (unsigned long long)w->v.hlc, node);
-  for (uint32_t i = 0; i < w->len && !rc; i++)
-    rc = buf_printf(line, "%02x", w->val[i]);
-  if (!rc)
-    rc = buf_putc(line, '\n');
-  return rc;
+  for (int i = 0; i < 8; i++)
+    hb[i] = (uint8_t)(w->v.hlc >> (56 - 8 * i));
+  need = ne + 1 + ID_HEX_LEN + 1 + nf + 1 + nv + 16 + 1 + ID_HEX_LEN + 1 +
+         2 * (size_t)w->len + 1;
+  rc = buf_reserve(line, need + 1);
+  if (rc)
+    return rc;
+  p = (char *)line->data + line->len;
+  memcpy(p, ent, ne), p += ne, *p++ = '\t';
+  memcpy(p, ridhex, ID_HEX_LEN), p += ID_HEX_LEN, *p++ = '\t';
+  memcpy(p, field, nf), p += nf, *p++ = '\t';
+  memcpy(p, ver, nv), p += nv;
+  hex_encode(p, hb, 8), p += 16, *p++ = ':';
+  hex_encode(p, w->v.node, ID_LEN), p += ID_HEX_LEN, *p++ = '\t';
+  hex_encode(p, w->val, w->len), p += 2 * (size_t)w->len, *p++ = '\n';
+  line->len += need;
+  return 0;
 }
 
 int store_digest(struct store *st, const char *commune, char hex[65]) {
@@ -766,11 +784,57 @@ int store_digest(struct store *st, const char *commune, char hex[65]) {
   return 0;
 }
 
+/* ds_fold(text): the text with đ/Đ folded, as the search index holds it. */
+static void fold_fn(sqlite3_context *ctx, int argc, sqlite3_value **argv) {
+  struct buf b;
+  const char *t = (const char *)sqlite3_value_text(argv[0]);
+  (void)argc;
+  if (!t) {
+    sqlite3_result_null(ctx);
+    return;
+  }
+  buf_init(&b, 0);
+  if (utf8_fold_dd(&b, t, (size_t)sqlite3_value_bytes(argv[0]))) {
+    buf_cleanup(&b);
+    sqlite3_result_error_nomem(ctx);
+    return;
+  }
+  sqlite3_result_text(ctx, b.data ? (char *)b.data : "", (int)b.len,
+                      SQLITE_TRANSIENT);
+  buf_cleanup(&b);
+}
+
+int store_search_refresh(struct store *st) {
+  const struct entity_def *e = schema_entity(ENT_PETITION);
+  char sql[512];
+  int rc;
+
+  snprintf(sql, sizeof(sql),
+           "DELETE FROM search WHERE rowid IN (SELECT id FROM search_dirty);"
+           "INSERT INTO search(rowid, body) SELECT r.id, ds_fold("
+           "coalesce(r.f%d, '') || char(10) || coalesce(r.f%d, '')) FROM rec "
+           "r JOIN search_dirty d ON d.id = r.id;"
+           "DELETE FROM search_dirty;",
+           schema_field_find(e, "citizen", 7),
+           schema_field_find(e, "content", 7));
+  rc = store_begin(st);
+  if (!rc)
+    rc = exec(st, sql);
+  if (!rc)
+    rc = store_commit(st);
+  else
+    store_rollback(st);
+  return rc;
+}
+
 int store_forget(struct store *st, const uint8_t rid[ID_LEN]) {
   static const char *const sql[] = {
       "DELETE FROM search WHERE rowid = (SELECT id FROM rec WHERE rid = ?1)",
+      "DELETE FROM search_dirty WHERE id = (SELECT id FROM rec WHERE rid = "
+      "?1)",
       "DELETE FROM conflict WHERE rid = ?1", "DELETE FROM rec WHERE rid = ?1"};
   int rc = 0;
+  st->cvalid = false;
   for (size_t i = 0; i < sizeof(sql) / sizeof(sql[0]) && !rc; i++) {
     sqlite3_stmt *s;
     if (sqlite3_prepare_v2(st->db, sql[i], -1, &s, NULL))

@@ -92,6 +92,11 @@ DS_NODISCARD int store_resolve(struct store *st, int ent, const char *prefix,
 DS_NODISCARD int store_digest(struct store *st, const char *commune,
                               char hex[65]);
 
+/* Brings the search index up to date with the petitions changed since the
+ * last refresh (indexing is deferred off the merge path). Runs its own
+ * transaction. */
+DS_NODISCARD int store_search_refresh(struct store *st);
+
 /* Removes record |rid|'s merged state (row, conflicts, search entry) so it
  * can be rebuilt by applying its ops again. Inside a transaction. */
 DS_NODISCARD int store_forget(struct store *st, const uint8_t rid[ID_LEN]);

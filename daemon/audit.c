@@ -254,8 +254,13 @@ int audit_log_replay(const char *from, const char *into, int64_t until_ms,
   if (rc)
     return rc;
   db = store_sqlite(st);
+  /* The new file is deleted if replay fails, so it is built without a
+   * journal, and made durable once, at the end (back in WAL mode). */
+  rc = exec(db, "PRAGMA journal_mode = OFF; PRAGMA synchronous = OFF",
+            errbuf);
   sql = sqlite3_mprintf("ATTACH %Q AS src", from);
-  rc = exec(db, sql, errbuf);
+  if (!rc)
+    rc = exec(db, sql, errbuf);
   sqlite3_free(sql);
   /* The source is a district store (meta) or an export (info). */
   if (!rc)
@@ -341,6 +346,9 @@ int audit_log_replay(const char *from, const char *into, int64_t until_ms,
               errbuf);
   sqlite3_exec(db, "DETACH src", NULL, NULL, NULL);
   if (!rc)
+    rc = exec(db, "PRAGMA synchronous = FULL; PRAGMA journal_mode = WAL",
+              errbuf);
+  if (!rc && digest)
     rc = store_digest(st, NULL, digest);
   store_close(st);
   if (rc)

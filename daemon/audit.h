@@ -32,7 +32,7 @@ DS_NODISCARD int audit_log_export(struct store *st, const char *path,
 /* Rebuilds a new store |into| by ingesting the bodies of log |from| (a
  * district store or an export) in log order, through the same path as
  * serve, up to |until_ms| (-1: all). Prints progress to |progress| and the
- * resulting digest into |digest|. */
+ * resulting digest into |digest| (NULL: not computed). */
 DS_NODISCARD int audit_log_replay(const char *from, const char *into,
                                   int64_t until_ms, FILE *progress,
                                   char digest[65], int64_t *ops,

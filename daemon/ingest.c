@@ -214,6 +214,18 @@ static int enroll(struct ingest *ing, const struct ingest_req *rq,
   return 0;
 }
 
+static int skew_refusal(struct ingest_res *rs, uint64_t worst,
+                        uint64_t now_hlc, uint64_t max_skew_ms) {
+  char msg[DS_ERRBUF_LEN];
+  snprintf(msg, sizeof(msg),
+           "the device's clock is %llu s ahead of the district's (the limit "
+           "is %llu s); set the device's date and time, then run 'dansync "
+           "sync --restamp'",
+           (unsigned long long)((HLC_MS(worst) - HLC_MS(now_hlc)) / 1000),
+           (unsigned long long)(max_skew_ms / 1000));
+  return refuse(rs, 409, PROTO_E_SKEW, msg, false, 0);
+}
+
 static const char *reject_code(int rc) {
   return rc == DS_EFORBIDDEN ? PROTO_E_FORBIDDEN : PROTO_E_BAD_OP;
 }
@@ -394,27 +406,11 @@ int ingest_sync(struct ingest *ing, const struct ingest_req *rq,
     limit_hlc = HLC_FROM_MS(HLC_MS(tick) + rq->max_skew_ms) | 0xffff;
     now_hlc = tick;
   }
-  /* Clock skew: the request's clock and every new op's. */
-  if (!rq->replay) {
-    uint64_t worst = req.hlc > limit_hlc ? req.hlc : 0;
-    for (uint32_t i = 0; i < req.nops; i++) {
-      struct op op;
-      if (req.first_seq + i <= acked)
-        continue;
-      if (proto_req_op(&req, i, &op, NULL, err) == 0 && op.hlc > limit_hlc &&
-          op.hlc > worst)
-        worst = op.hlc;
-    }
-    if (worst) {
-      snprintf(msg, sizeof(msg),
-               "the device's clock is %llu s ahead of the district's (the "
-               "limit is %llu s); set the device's date and time, then run "
-               "'dansync sync --restamp'",
-               (unsigned long long)((HLC_MS(worst) - HLC_MS(now_hlc)) / 1000),
-               (unsigned long long)(rq->max_skew_ms / 1000));
-      rc = refuse(rs, 409, PROTO_E_SKEW, msg, false, 0);
-      goto out_rollback;
-    }
+  /* Clock skew: the request's own clock here, each new op's in the loop
+   * below (the transaction is rolled back if one is too far ahead). */
+  if (!rq->replay && req.hlc > limit_hlc) {
+    rc = skew_refusal(rs, req.hlc, now_hlc, rq->max_skew_ms);
+    goto out_rollback;
   }
   if (req.nops && req.first_seq + req.nops - 1 > acked) {
     rc = synclog_append(ing->st, rq->node, rq->sig, rq->received_ms, rq->body,
@@ -437,8 +433,13 @@ int ingest_sync(struct ingest *ing, const struct ingest_req *rq,
 
     if (req.first_seq + i <= acked)
       continue; /* already stored: re-sending is harmless */
-    buf_reset(&ing->raw);
-    orc = proto_req_op(&req, i, &op, &ing->raw, err);
+    orc = proto_req_op(&req, i, &op, NULL, err);
+    if (!orc && !rq->replay && op.hlc > limit_hlc) {
+      proto_req_cleanup(&req);
+      ds_free(rej);
+      store_rollback(ing->st);
+      return skew_refusal(rs, op.hlc, now_hlc, rq->max_skew_ms);
+    }
     if (!orc)
       orc = store_check_op(ing->st, &op,
                            strcmp(w.commune, "district") ? w.commune : NULL,
@@ -447,6 +448,11 @@ int ingest_sync(struct ingest *ing, const struct ingest_req *rq,
       /* One bad op never blocks a device: kept, named, and acked. */
       sqlite3_stmt *s = ing->q[Q_QUAR_ADD];
       size_t off = ing->msgs.len, mlen = strlen(err);
+      struct op scratch;
+      char e2[DS_ERRBUF_LEN];
+      /* The op as received, for the quarantine list. */
+      buf_reset(&ing->raw);
+      (void)!proto_req_op(&req, i, &scratch, &ing->raw, e2);
       sqlite3_bind_int64(s, 1, entry);
       sqlite3_bind_blob(s, 2, rq->node, ID_LEN, SQLITE_STATIC);
       sqlite3_bind_int64(s, 3, (int64_t)op.seq);

@@ -35,7 +35,7 @@ static int get_bin(const msgpack_object *o, uint8_t *out, size_t n) {
 /* Unpacks one msgpack object filling exactly |len| bytes of |body|. */
 static int unpack(msgpack_unpacked **out, const void *body, size_t len,
                   char *errbuf) {
-  msgpack_unpacked *u;
+  msgpack_unpacked *u = NULL;
   size_t used, off = 0;
   msgpack_unpack_return r;
 
@@ -347,7 +347,7 @@ int proto_op_encode(struct buf *out, const struct op *op, bool with_node) {
 
 int proto_op_decode(const void *bytes, size_t len, struct op *op,
                     bool with_node, void **priv, char *errbuf) {
-  msgpack_unpacked *u;
+  msgpack_unpacked *u = NULL;
   int rc = unpack(&u, bytes, len, errbuf);
   *priv = NULL;
   if (rc)
@@ -391,7 +391,7 @@ int proto_req_decode(struct proto_req *req, const void *body, size_t len,
          R_CHASH = 32, R_LIMIT = 64, R_OPS = 128 };
   const unsigned need = R_V | R_NODE | R_TS | R_HLC | R_CURSOR | R_LIMIT |
                         R_OPS;
-  msgpack_unpacked *u;
+  msgpack_unpacked *u = NULL;
   const msgpack_object *m, *ops = NULL;
   unsigned seen = 0;
   uint64_t v = 0;
@@ -571,7 +571,7 @@ static const msgpack_object *map_get(const msgpack_object *m,
 int proto_resp_decode(struct proto_resp *resp, const void *body, size_t len,
                       char *errbuf) {
   const msgpack_object *m, *o, *ops, *rej;
-  msgpack_unpacked *u;
+  msgpack_unpacked *u = NULL;
   uint64_t v;
   int rc;
 
@@ -688,7 +688,7 @@ static void copy_str(const msgpack_object *o, char *out, size_t cap) {
 int proto_error_decode(const void *body, size_t len, char *code,
                        size_t code_cap, char *message, size_t message_cap,
                        bool *has_expected, uint64_t *expected) {
-  msgpack_unpacked *u;
+  msgpack_unpacked *u = NULL;
   const msgpack_object *o;
   int rc = unpack(&u, body, len, NULL);
 

@@ -306,6 +306,7 @@ static void test_search_ignores_diacritics(void **state) {
   th_petition(&op, RID, NA, 100, "hoa-an");
   th_set_str(&op, "citizen", "Nguyễn Văn Ấn");
   assert_int_equal(th_apply(st, &op), 0);
+  assert_int_equal(store_search_refresh(st), 0);
   assert_int_equal(
       count(st, "SELECT count(*) FROM search WHERE search MATCH "
                 "'\"nguyen\" \"van\" \"an\"'"),

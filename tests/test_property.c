@@ -52,7 +52,8 @@ static uint32_t rnd(struct sim *s, uint32_t n) {
 static void clear(struct store *st) {
   assert_int_equal(sqlite3_exec(store_sqlite(st),
                                 "DELETE FROM rec; DELETE FROM conflict;"
-                                " DELETE FROM search; DELETE FROM meta",
+                                " DELETE FROM search; DELETE FROM search_dirty;"
+                                " DELETE FROM meta",
                                 NULL, NULL, NULL),
                    0);
 }
