@@ -326,7 +326,7 @@ int main(int argc, char **argv) {
     t0 = now_s();
     for (int k = 0; k < ndev; k++) {
       char p[512];
-      const char *sa[] = {DANSYNC_BIN, "--db", p, "sync", "--batch", "5000",
+      const char *sa[] = {DANSYNC_BIN, "--db", p, "sync", "--batch", "1000",
                           NULL};
       snprintf(p, sizeof(p), "%s/dev%d.db", dir, k);
       pids[k] = spawn(sa, NULL);

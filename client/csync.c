@@ -128,10 +128,13 @@ static int build_request(struct sync *s, uint64_t acked, struct buf *body,
   return rc;
 }
 
-/* Applies one 200 response in one transaction. */
+/* Applies one 200 response in one transaction, and says in |*more| whether
+ * another round is needed; when none is, the sync's time is recorded in the
+ * same transaction. */
 static int apply_response(struct sync *s, const struct proto_resp *resp,
                           uint64_t acked_before, uint64_t *acked_after,
-                          char *err) {
+                          bool *more, char *err) {
+  uint64_t next = 1;
   struct store *st = s->dev.st;
   uint64_t seen = 0;
   sqlite3_stmt *ins = NULL;
@@ -211,6 +214,11 @@ static int apply_response(struct sync *s, const struct proto_resp *resp,
     rc = store_meta_set_int(st, "hlc_seen", (int64_t)seen);
   if (!rc)
     rc = store_meta_set_int(st, "enrolled", 1);
+  if (!rc)
+    rc = store_next_seq(st, &next);
+  *more = resp->more || next - 1 > resp->acked;
+  if (!rc && !*more)
+    rc = store_meta_set_int(st, "last_sync_ms", (int64_t)clock_now_ms());
   if (!rc)
     rc = store_commit(st);
   else
@@ -318,14 +326,7 @@ static enum outcome round_trip(struct sync *s, bool *more, char *msg,
     snprintf(msg, msgcap, "%s", err);
     goto done;
   }
-  rc = apply_response(s, &resp, acked, &after, err);
-  *more = resp.more || after < last_seq;
-  {
-    /* Anything still queued after this ack? */
-    uint64_t next = 0;
-    if (store_next_seq(st, &next) == 0 && next - 1 > after)
-      *more = true;
-  }
+  rc = apply_response(s, &resp, acked, &after, more, err);
   proto_resp_cleanup(&resp);
   if (rc) {
     snprintf(msg, msgcap, "could not apply the server's answer: %s",
@@ -552,9 +553,6 @@ int csync_main(const struct args *a) {
   if (s.tty)
     fputc('\n', stderr);
   if (code == EXIT_OK) {
-    if (store_meta_set_int(s.dev.st, "last_sync_ms",
-                           (int64_t)clock_now_ms()))
-      code = EXIT_ERROR;
     printf("Synced: pushed %llu ops, pulled %llu, conflicts %llu, rejected "
            "%llu, in %.1f s.\n",
            (unsigned long long)s.pushed, (unsigned long long)s.pulled,

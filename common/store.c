@@ -243,7 +243,7 @@ int store_open(struct store **out, const char *path, unsigned flags,
   sqlite3_extended_result_codes(st->db, 1);
   if (sqlite3_exec(st->db,
                    "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL;"
-                   " PRAGMA foreign_keys = OFF; PRAGMA cache_size = -16384;"
+                   " PRAGMA foreign_keys = OFF; PRAGMA cache_size = -2048;"
                    " PRAGMA wal_autocheckpoint = 4096;",
                    NULL, NULL, NULL)) {
     rc = ds_fail(errbuf, DS_EIO, "%s is not a usable dansync store: %s", path,
@@ -287,6 +287,16 @@ void store_close(struct store *st) {
 struct sqlite3 *store_sqlite(struct store *st) { return st->db; }
 
 const char *store_errmsg(struct store *st) { return sqlite3_errmsg(st->db); }
+
+void store_set_busy_timeout(struct store *st, int ms) {
+  sqlite3_busy_timeout(st->db, ms);
+}
+
+void store_set_cache_kib(struct store *st, int kib) {
+  char sql[64];
+  snprintf(sql, sizeof(sql), "PRAGMA cache_size = -%d", kib);
+  sqlite3_exec(st->db, sql, NULL, NULL, NULL);
+}
 
 static int exec(struct store *st, const char *sql) {
   return translate(st, sqlite3_exec(st->db, sql, NULL, NULL, NULL));
@@ -830,8 +840,8 @@ int store_search_refresh(struct store *st) {
 int store_forget(struct store *st, const uint8_t rid[ID_LEN]) {
   static const char *const sql[] = {
       "DELETE FROM search WHERE rowid = (SELECT id FROM rec WHERE rid = ?1)",
-      "DELETE FROM search_dirty WHERE id = (SELECT id FROM rec WHERE rid = "
-      "?1)",
+      ("DELETE FROM search_dirty WHERE id = (SELECT id FROM rec WHERE "
+       "rid = ?1)"),
       "DELETE FROM conflict WHERE rid = ?1", "DELETE FROM rec WHERE rid = ?1"};
   int rc = 0;
   st->cvalid = false;

@@ -35,6 +35,14 @@ struct sqlite3 *store_sqlite(struct store *st);
 /* The last SQLite error message of |st|. */
 const char *store_errmsg(struct store *st);
 
+/* How long a write waits for another connection's lock before giving up
+ * with DS_EBUSY (default 10 s). */
+void store_set_busy_timeout(struct store *st, int ms);
+
+/* SQLite's page cache for this connection (default 2 MiB, which keeps a
+ * device small; the daemon's writer takes more). */
+void store_set_cache_kib(struct store *st, int kib);
+
 /* BEGIN IMMEDIATE / COMMIT / ROLLBACK. DS_EBUSY when locked past the busy
  * timeout, DS_EUNAVAIL when storage fails (disk full, I/O). */
 DS_NODISCARD int store_begin(struct store *st);

@@ -31,7 +31,8 @@ struct help {
 static const struct help helps[] = {
     {"serve",
      "serve [--listen ADDR:PORT] [--max-skew DURATION] [--communes FILE] "
-     "[--max-conns N] [--port-file FILE]",
+     "[--max-conns N] [--read-timeout DURATION] [--busy-timeout DURATION] "
+     "[--port-file FILE]",
      "Runs the district daemon until SIGTERM or SIGINT. Default listen "
      "address 127.0.0.1:8080 (give 0.0.0.0:8080 for the district LAN); "
      "default max skew 1h.",
@@ -146,14 +147,16 @@ static int open_store(const struct args *a, struct store **st) {
   return rc ? fail(EXIT_ERROR, err) : 0;
 }
 
-/* "90s", "30m", "1h", "2d", or plain seconds. */
+/* "250ms", "90s", "30m", "1h", "2d", or plain seconds. */
 static int parse_duration(const char *s, uint64_t *ms) {
   char *end;
   unsigned long long v = strtoull(s, &end, 10);
   uint64_t mul = 1000;
   if (end == s || *s == '-')
     return -1;
-  if (*end == 's')
+  if (end[0] == 'm' && end[1] == 's')
+    mul = 1, end += 2;
+  else if (*end == 's')
     end++;
   else if (*end == 'm')
     mul = 60000, end++;
@@ -168,9 +171,10 @@ static int parse_duration(const char *s, uint64_t *ms) {
 }
 
 static int cmd_serve(const struct args *a) {
-  static const char *const allowed[] = {"listen",    "max-skew",
-                                        "communes",  "max-conns",
-                                        "port-file", "read-timeout", NULL};
+  static const char *const allowed[] = {
+      "listen",    "max-skew",     "communes",     "max-conns",
+      "port-file", "read-timeout", "busy-timeout", NULL};
+  uint64_t busy_ms = 10000;
   struct srv_config cfg = {"127.0.0.1", 8080, 3600000, 256, 30000, 120000,
                            NULL};
   const char *listen = args_get(a, "listen"), *v;
@@ -211,10 +215,15 @@ static int cmd_serve(const struct args *a) {
       return fail(EXIT_ERROR, "--max-conns must be 1..100000");
     cfg.max_conns = (int)n;
   }
+  if ((v = args_get(a, "busy-timeout")) &&
+      (parse_duration(v, &busy_ms) || busy_ms > 600000))
+    return fail(EXIT_ERROR, "--busy-timeout must be a duration up to 10m");
   cfg.port_file = args_get(a, "port-file");
   rc = open_store(a, &st);
   if (rc)
     return rc;
+  store_set_busy_timeout(st, (int)busy_ms);
+  store_set_cache_kib(st, 16 * 1024);
   rc = srv_run(st, &cfg, err);
   store_close(st);
   return rc ? fail(EXIT_ERROR, err) : EXIT_OK;

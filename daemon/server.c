@@ -29,7 +29,7 @@
 #define MAX_COMMUNES 128
 
 #define container_of(ptr, type, member) \
-  ((type *)((char *)(ptr)-offsetof(type, member)))
+  ((type *)(void *)((char *)(ptr)-offsetof(type, member)))
 
 struct conn;
 
@@ -113,9 +113,22 @@ static void count_status(struct daemon *d, int status) {
   d->requests[k]++;
 }
 
+/* Buffers that grew past this are given back after each request, so idle
+ * keep-alive connections hold no megabytes. */
+#define KEEP_BUF_BYTES (1024 * 1024)
+
+static void trim(struct buf *b) {
+  if (b->cap > KEEP_BUF_BYTES)
+    buf_cleanup(b);
+  else
+    buf_reset(b);
+}
+
 static void on_write(uv_write_t *w, int status) {
   struct conn *c = container_of(w, struct conn, wreq);
-  buf_reset(&c->out);
+  trim(&c->out);
+  trim(&c->body);
+  trim(&c->rs.body);
   if (status < 0 || !c->keep_alive || c->d->stopping) {
     conn_close(c);
     return;

@@ -15,7 +15,7 @@
 #include <uv.h>
 
 #define container_of(ptr, type, member) \
-  ((type *)((char *)(ptr)-offsetof(type, member)))
+  ((type *)(void *)((char *)(ptr)-offsetof(type, member)))
 
 struct proxy {
   uv_loop_t loop;
