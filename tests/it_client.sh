@@ -142,6 +142,28 @@ D=$("$DANSYNCD" --db "$TMP/district.db" digest --commune hoa-an)
 check "device digest = district digest" "$D" "$(C digest --commune hoa-an)"
 check "device 2 digest = district digest" "$D" "$(C --db "$TMP/dev2.db" digest --commune hoa-an)"
 check "nothing queued" '"queued": 0' "$(C status --json | grep -o '"queued": [0-9]*')"
+# --- the device's clock two hours ahead: refused, kept, restamped ---
+AHEAD=$(DANSYNC_FAKE_NOW_MS=+7200000 C petition add --received-on 2024-03-16 --category water --content "Ghi khi đồng hồ sai")
+check_rc "sync with a clock 2 h ahead is refused" 4 C sync --retries 0
+check_grep "the refusal says how to fix it" "restamp" "$TMP/err"
+check "the op stays queued" '"queued": 1' "$(C status --json | grep -o '"queued": [0-9]*')"
+check_rc "sync --restamp once the clock is right" 0 C sync --restamp
+check "restamped and stored" "$("$DANSYNCD" --db "$TMP/district.db" digest --commune hoa-an)" "$(C digest --commune hoa-an)"
+check_rc "the district has it" 0 "$DANSYNCD" --db "$TMP/district.db" petition show "${AHEAD:0:24}"
+
+# --- an op the district refuses is marked, and the queue behind it flows ---
+# (an older client could have written it; here the outbox is edited by hand)
+BAD=$(C meeting add --held-on 2024-03-20 --attendees 10)
+GOOD=$(C petition add --received-on 2024-03-20 --category other --content "sau op hỏng")
+sqlite3 "$DANSYNC_DB" "UPDATE outbox SET op = CAST(replace(CAST(op AS TEXT), 'meeting', 'meetinx') AS BLOB) WHERE rid = X'$BAD'"
+check_rc "sync with one bad op" 0 C sync
+check "the bad op is rejected locally" 1 "$(C status --json | grep -o '"error": "bad_op"' | wc -l)"
+check_grep "status names it" "meetinx" <(C status)
+check_rc "the op behind it reached the district" 0 "$DANSYNCD" --db "$TMP/district.db" petition show "${GOOD:0:24}"
+check "nothing left queued" '"queued": 0' "$(C status --json | grep -o '"queued": [0-9]*')"
+check_rc "the district lists it in quarantine" 0 "$DANSYNCD" --db "$TMP/district.db" quarantine list
+check_grep "quarantine names the entity" "unknown entity 'meetinx'" "$TMP/out"
+
 check_rc "daemon stops cleanly" 0 stop_daemon
 check_rc "sync offline exits 3" 3 C sync --retries 0
 check_grep "offline says so" "offline" "$TMP/err"
