@@ -19,11 +19,7 @@
 #include "common/query.h"
 #include "common/schema.h"
 
-struct help {
-  const char *cmd, *usage, *what, *example;
-};
-
-static const struct help helps[] = {
+static const struct args_help helps[] = {
     {"init", "init --commune SLUG --server URL --token TOKEN",
      "Creates this device's store and its Ed25519 key pair. The token comes "
      "from 'dansyncd enroll'; the first sync uses it.",
@@ -92,38 +88,10 @@ static const struct help helps[] = {
      "dansync sync --wait"},
 };
 
-static void usage_all(FILE *out) {
-  fputs("usage: dansync [--db PATH] COMMAND ...\n\nCommands:\n", out);
-  for (size_t i = 0; i < sizeof(helps) / sizeof(helps[0]); i++)
-    fprintf(out, "  %s\n", helps[i].usage);
-  fputs("\nThe store is --db PATH, else $DANSYNC_DB, else "
-        "$XDG_DATA_HOME/dansync/dansync.db.\nRun 'dansync COMMAND --help' "
-        "for one command, with an example.\n",
-        out);
-}
-
-static int help_for(const char *cmd, FILE *out) {
-  for (size_t i = 0; i < sizeof(helps) / sizeof(helps[0]); i++) {
-    if (strcmp(helps[i].cmd, cmd) == 0) {
-      fprintf(out, "usage: dansync %s\n\n%s\n\nExample:\n  %s\n",
-              helps[i].usage, helps[i].what, helps[i].example);
-      return 0;
-    }
-  }
-  return -1;
-}
-
-static int fail(int code, const char *msg) {
-  fprintf(stderr, "dansync: %s\n", msg);
-  return code;
-}
-
-/* One sentence on stderr, pointing at the help (DESIGN §8). */
-static int usage(const char *cmd, const char *msg) {
-  fprintf(stderr, "dansync: %s (see 'dansync%s%s --help')\n", msg, cmd ? " " : "",
-          cmd ? cmd : "");
-  return EXIT_USAGE;
-}
+static const struct args_prog prog = {
+    "dansync", helps, sizeof(helps) / sizeof(helps[0]),
+    "The store is --db PATH, else $DANSYNC_DB, else "
+    "$XDG_DATA_HOME/dansync/dansync.db."};
 
 static const char *const bare_flags[] = {"voided", "json", "overdue",
                                          "restamp", "wait", NULL};
@@ -132,10 +100,10 @@ static int open_device(struct device *dev, const struct args *a) {
   char path[4096], err[DS_ERRBUF_LEN];
   int rc = local_db_path(path, sizeof(path), a->db, false);
   if (rc)
-    return fail(EXIT_ERROR, "the store path is too long");
+    return args_fail(&prog, EXIT_ERROR, "the store path is too long");
   rc = local_open(dev, path, err);
   if (rc)
-    return fail(EXIT_ERROR, err);
+    return args_fail(&prog, EXIT_ERROR, err);
   return 0;
 }
 
@@ -150,25 +118,25 @@ static int cmd_init(const struct args *a) {
   int rc;
 
   if (args_only(a, allowed, err))
-    return usage("init", err);
+    return args_usage(&prog, "init", err);
   if (!commune || !server || !token)
-    return usage("init", "init needs --commune, --server and --token");
+    return args_usage(&prog, "init", "init needs --commune, --server and --token");
   if (!schema_slug_ok(commune, strlen(commune)))
-    return fail(EXIT_ERROR, "--commune must be a commune slug such as "
+    return args_fail(&prog, EXIT_ERROR, "--commune must be a commune slug such as "
                             "hoa-an, or district");
   if (strncmp(server, "http://", 7) && strncmp(server, "https://", 8))
-    return fail(EXIT_ERROR,
+    return args_fail(&prog, EXIT_ERROR,
                 "--server must be an http:// or https:// address");
   if (!*token)
-    return fail(EXIT_ERROR, "--token is empty");
+    return args_fail(&prog, EXIT_ERROR, "--token is empty");
   if (local_db_path(path, sizeof(path), a->db, true))
-    return fail(EXIT_ERROR, "cannot create the directory for the store");
+    return args_fail(&prog, EXIT_ERROR, "cannot create the directory for the store");
   rc = store_open(&st, path, STORE_CREATE | STORE_EXCL, err);
   if (rc == DS_EEXIST)
-    return fail(EXIT_ERROR, "a store already exists there; refusing to "
+    return args_fail(&prog, EXIT_ERROR, "a store already exists there; refusing to "
                             "overwrite it (use --db for another one)");
   if (rc)
-    return fail(EXIT_ERROR, err);
+    return args_fail(&prog, EXIT_ERROR, err);
   crypto_sign_keypair(pk, sk);
   id_random(node);
   rc = store_begin(st);
@@ -192,7 +160,7 @@ static int cmd_init(const struct args *a) {
   store_close(st);
   if (rc) {
     remove(path);
-    return fail(EXIT_ERROR, "could not write the new store");
+    return args_fail(&prog, EXIT_ERROR, "could not write the new store");
   }
   hex_encode(hex, node, ID_LEN);
   printf("Initialised %s for commune %s, node %s.\n", path, commune, hex);
@@ -231,7 +199,7 @@ static int cmd_status(const struct args *a) {
   int rc;
 
   if (args_only(a, allowed, err))
-    return usage("status", err);
+    return args_usage(&prog, "status", err);
   rc = open_device(&dev, a);
   if (rc)
     return rc;
@@ -316,14 +284,14 @@ static int cmd_digest(const struct args *a) {
   int rc;
 
   if (args_only(a, allowed, err))
-    return usage("digest", err);
+    return args_usage(&prog, "digest", err);
   rc = open_device(&dev, a);
   if (rc)
     return rc;
   rc = store_digest(dev.st, args_get(a, "commune"), hex);
   local_close(&dev);
   if (rc)
-    return fail(EXIT_ERROR, "could not read the store");
+    return args_fail(&prog, EXIT_ERROR, "could not read the store");
   printf("%s\n", hex);
   return EXIT_OK;
 }
@@ -360,11 +328,11 @@ static int field_flags(const struct args *a, int ent, bool allow_commune,
 static int change_exit(int rc, const char *err) {
   if (rc == DS_EBADOP || rc == DS_ENOENT || rc == DS_EFORBIDDEN ||
       rc == DS_EINVAL)
-    return fail(EXIT_ERROR, err);
+    return args_fail(&prog, EXIT_ERROR, err);
   if (rc == DS_EBUSY)
-    return fail(EXIT_ERROR, "the store is busy (another dansync is writing); "
+    return args_fail(&prog, EXIT_ERROR, "the store is busy (another dansync is writing); "
                             "nothing was changed, try again");
-  return fail(EXIT_ERROR, "could not write the store; nothing was changed");
+  return args_fail(&prog, EXIT_ERROR, "could not write the store; nothing was changed");
 }
 
 static int cmd_record(const struct args *a, int ent, const char *verb,
@@ -380,15 +348,15 @@ static int cmd_record(const struct args *a, int ent, const char *verb,
                                                    : LOCAL_UPDATE;
 
   if (kind == LOCAL_REOPEN && a->nflags)
-    return usage(cmd, "petition reopen takes only the petition's id");
+    return args_usage(&prog, cmd, "petition reopen takes only the petition's id");
   if (field_flags(a, ent, kind == LOCAL_CREATE, flags, &n, &commune, err))
-    return usage(cmd, err);
+    return args_usage(&prog, cmd, err);
   if (kind == LOCAL_CREATE && a->npos != 2)
-    return usage(cmd, "unexpected argument");
+    return args_usage(&prog, cmd, "unexpected argument");
   if (kind != LOCAL_CREATE && a->npos != 3)
-    return usage(cmd, "give the record's id (8 or more hex digits)");
+    return args_usage(&prog, cmd, "give the record's id (8 or more hex digits)");
   if (kind == LOCAL_UPDATE && n == 0)
-    return usage(cmd, "nothing to change: give at least one field flag");
+    return args_usage(&prog, cmd, "nothing to change: give at least one field flag");
   if (kind == LOCAL_CREATE) {
     /* A missing required flag is a usage error (DESIGN §8: exit 2). */
     const struct entity_def *e = schema_entity(ent);
@@ -405,7 +373,7 @@ static int cmd_record(const struct args *a, int ent, const char *verb,
                 !strcmp(flags[i].name, e->fields[f].name);
       if (!given) {
         snprintf(err, sizeof(err), "a new %s needs --%s", e->name, want);
-        return usage(cmd, err);
+        return args_usage(&prog, cmd, err);
       }
     }
   }
@@ -416,7 +384,7 @@ static int cmd_record(const struct args *a, int ent, const char *verb,
     rc = store_resolve(dev.st, ent, a->pos[2], rid, err);
     if (rc) {
       local_close(&dev);
-      return fail(EXIT_ERROR, err);
+      return args_fail(&prog, EXIT_ERROR, err);
     }
   }
   rc = local_change(&dev, kind, ent, rid, commune, flags, n, err);
@@ -438,9 +406,9 @@ static int cmd_petition_list(const struct args *a) {
   int rc;
 
   if (args_only(a, allowed, err))
-    return usage("petition list", err);
+    return args_usage(&prog, "petition list", err);
   if (a->npos != 2)
-    return usage("petition list", "unexpected argument");
+    return args_usage(&prog, "petition list", "unexpected argument");
   rc = open_device(&dev, a);
   if (rc)
     return rc;
@@ -454,8 +422,8 @@ static int cmd_petition_list(const struct args *a) {
   rc = query_petitions(dev.st, &flt, args_has(a, "json"), stdout, err);
   local_close(&dev);
   if (rc == DS_EBADOP)
-    return fail(EXIT_ERROR, err);
-  return rc ? fail(EXIT_ERROR, "could not read the store") : EXIT_OK;
+    return args_fail(&prog, EXIT_ERROR, err);
+  return rc ? args_fail(&prog, EXIT_ERROR, "could not read the store") : EXIT_OK;
 }
 
 static int cmd_petition_show(const struct args *a) {
@@ -467,22 +435,22 @@ static int cmd_petition_show(const struct args *a) {
   int rc;
 
   if (args_only(a, allowed, err))
-    return usage("petition show", err);
+    return args_usage(&prog, "petition show", err);
   if (a->npos != 3)
-    return usage("petition show", "give the petition's id");
+    return args_usage(&prog, "petition show", "give the petition's id");
   rc = open_device(&dev, a);
   if (rc)
     return rc;
   rc = store_resolve(dev.st, ENT_PETITION, a->pos[2], rid, err);
   if (rc) {
     local_close(&dev);
-    return fail(EXIT_ERROR, err);
+    return args_fail(&prog, EXIT_ERROR, err);
   }
   rc = query_record(dev.st, rid, json, stdout);
   if (!rc && !json)
     rc = csync_history(dev.st, rid, stdout);
   local_close(&dev);
-  return rc ? fail(EXIT_ERROR, "could not read the store") : EXIT_OK;
+  return rc ? args_fail(&prog, EXIT_ERROR, "could not read the store") : EXIT_OK;
 }
 
 int cli_main(int argc, char **argv) {
@@ -492,26 +460,26 @@ int cli_main(int argc, char **argv) {
   int ent;
 
   if (sodium_init() < 0)
-    return fail(EXIT_ERROR, "libsodium could not start");
+    return args_fail(&prog, EXIT_ERROR, "libsodium could not start");
   if (args_parse(&a, argc, argv, bare_flags, err))
-    return usage(NULL, err);
+    return args_usage(&prog, NULL, err);
   w0 = a.npos > 0 ? a.pos[0] : NULL;
   w1 = a.npos > 1 ? a.pos[1] : NULL;
   if (!w0) {
-    usage_all(a.help ? stdout : stderr);
+    args_usage_all(&prog, a.help ? stdout : stderr);
     return a.help ? EXIT_OK : EXIT_USAGE;
   }
   ent = schema_entity_find(w0, strlen(w0));
   snprintf(cmd, sizeof(cmd), "%s%s%s", w0, ent >= 0 && w1 ? " " : "",
            ent >= 0 && w1 ? w1 : "");
   if (a.help) {
-    if (help_for(cmd, stdout) == 0)
+    if (args_help_for(&prog, cmd, stdout) == 0)
       return EXIT_OK;
-    usage_all(stdout);
+    args_usage_all(&prog, stdout);
     return EXIT_OK;
   }
   if (!strcmp(w0, "init"))
-    return a.npos == 1 ? cmd_init(&a) : usage("init", "unexpected argument");
+    return a.npos == 1 ? cmd_init(&a) : args_usage(&prog, "init", "unexpected argument");
   if (!strcmp(w0, "status"))
     return cmd_status(&a);
   if (!strcmp(w0, "digest"))
@@ -529,5 +497,5 @@ int cli_main(int argc, char **argv) {
     if (ok)
       return cmd_record(&a, ent, w1, cmd);
   }
-  return usage(NULL, "unknown command");
+  return args_usage(&prog, NULL, "unknown command");
 }

@@ -14,6 +14,7 @@
 
 #include "client/local.h"
 #include "client/xport.h"
+#include "common/alloc.h"
 #include "common/clock.h"
 #include "common/hex.h"
 #include "common/hlc.h"
@@ -360,8 +361,10 @@ static void backoff(int attempt) {
 static int restamp(struct sync *s, uint64_t *count, char *err) {
   struct store *st = s->dev.st;
   int64_t sent = meta_int(st, "sent_max");
-  struct version map_old[OP_MAX_BASE * 4], map_new[OP_MAX_BASE * 4];
-  size_t nmap = 0;
+  /* Old version -> new version of every restamped op, for the bases of
+   * later ops that name them. */
+  struct version *map = NULL; /* pairs: map[2k] old, map[2k+1] new */
+  size_t nmap = 0, capmap = 0;
   uint64_t clock;
   sqlite3_stmt *q, *up;
   struct buf enc;
@@ -400,17 +403,27 @@ static int restamp(struct sync *s, uint64_t *count, char *err) {
       break;
     memcpy(op.node, s->dev.node, ID_LEN);
     clock = hlc_tick(clock, clock_now_ms());
-    if (nmap < sizeof(map_old) / sizeof(map_old[0])) {
-      map_old[nmap].hlc = op.hlc;
-      memcpy(map_old[nmap].node, s->dev.node, ID_LEN);
-      map_new[nmap] = map_old[nmap];
-      map_new[nmap++].hlc = clock;
+    if (nmap == capmap) {
+      size_t ncap = capmap ? 2 * capmap : 64;
+      struct version *nm = ds_realloc(map, 2 * ncap * sizeof(*map));
+      if (!nm) {
+        proto_op_release(priv);
+        rc = DS_ENOMEM;
+        break;
+      }
+      map = nm;
+      capmap = ncap;
     }
+    map[2 * nmap].hlc = op.hlc;
+    memcpy(map[2 * nmap].node, s->dev.node, ID_LEN);
+    map[2 * nmap + 1] = map[2 * nmap];
+    map[2 * nmap + 1].hlc = clock;
+    nmap++;
     op.hlc = clock;
     for (uint32_t b = 0; b < op.nbase; b++)
       for (size_t m = 0; m < nmap; m++)
-        if (version_cmp(&op.base[b], &map_old[m]) == 0)
-          op.base[b] = map_new[m];
+        if (version_cmp(&op.base[b], &map[2 * m]) == 0)
+          op.base[b] = map[2 * m + 1];
     buf_reset(&enc);
     rc = proto_op_encode(&enc, &op, false);
     proto_op_release(priv);
@@ -425,10 +438,7 @@ static int restamp(struct sync *s, uint64_t *count, char *err) {
   }
   sqlite3_finalize(q);
   sqlite3_finalize(up);
-  if (!rc && nmap == sizeof(map_old) / sizeof(map_old[0]))
-    rc = ds_fail(err, DS_ETOOBIG,
-                 "too many unsent ops to restamp at once (the limit is %zu)",
-                 nmap);
+  ds_free(map);
   if (!rc && *count) {
     /* Rebuild every record a restamped op touched, from all held ops. */
     static const char *const sql =

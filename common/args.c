@@ -84,3 +84,34 @@ int args_only(const struct args *a, const char *const *allowed,
                      a->flags[i].name);
   return 0;
 }
+
+void args_usage_all(const struct args_prog *p, FILE *out) {
+  fprintf(out, "usage: %s [--db PATH] COMMAND ...\n\nCommands:\n", p->name);
+  for (size_t i = 0; i < p->nhelps; i++)
+    fprintf(out, "  %s\n", p->helps[i].usage);
+  fprintf(out, "\n%s\nRun '%s COMMAND --help' for one command, with an "
+               "example.\n",
+          p->footer, p->name);
+}
+
+int args_help_for(const struct args_prog *p, const char *cmd, FILE *out) {
+  for (size_t i = 0; i < p->nhelps; i++) {
+    if (strcmp(p->helps[i].cmd, cmd) == 0) {
+      fprintf(out, "usage: %s %s\n\n%s\n\nExample:\n  %s\n", p->name,
+              p->helps[i].usage, p->helps[i].what, p->helps[i].example);
+      return 0;
+    }
+  }
+  return -1;
+}
+
+int args_fail(const struct args_prog *p, int code, const char *msg) {
+  fprintf(stderr, "%s: %s\n", p->name, msg);
+  return code;
+}
+
+int args_usage(const struct args_prog *p, const char *cmd, const char *msg) {
+  fprintf(stderr, "%s: %s (see '%s%s%s --help')\n", p->name, msg, p->name,
+          cmd ? " " : "", cmd ? cmd : "");
+  return 2;
+}

@@ -4,6 +4,8 @@
 #ifndef DS_COMMON_ARGS_H
 #define DS_COMMON_ARGS_H
 #include <stdbool.h>
+#include <stddef.h>
+#include <stdio.h>
 
 #include "common/err.h"
 
@@ -35,4 +37,26 @@ bool args_has(const struct args *a, const char *name);
 /* DS_EINVAL naming the first flag not in |allowed| (NULL-terminated). */
 DS_NODISCARD int args_only(const struct args *a, const char *const *allowed,
                            char *errbuf);
+
+/* A program's command help, shared by dansync and dansyncd. */
+struct args_help {
+  const char *cmd, *usage, *what, *example;
+};
+
+struct args_prog {
+  const char *name; /* "dansync" */
+  const struct args_help *helps;
+  size_t nhelps;
+  const char *footer; /* printed after the list of commands */
+};
+
+/* The list of commands, then the footer. */
+void args_usage_all(const struct args_prog *p, FILE *out);
+/* One command's usage, description and example; -1 when |cmd| has none. */
+int args_help_for(const struct args_prog *p, const char *cmd, FILE *out);
+/* "name: msg" on stderr; returns |code|. */
+int args_fail(const struct args_prog *p, int code, const char *msg);
+/* "name: msg (see 'name cmd --help')" on stderr; returns 2, the usage exit
+ * code of DESIGN §8. |cmd| may be NULL. */
+int args_usage(const struct args_prog *p, const char *cmd, const char *msg);
 #endif

@@ -13,7 +13,7 @@ void hex_encode(char *out, const uint8_t *p, size_t n) {
   out[2 * n] = '\0';
 }
 
-static int nibble(char c) {
+int hex_digit(char c) {
   if (c >= '0' && c <= '9')
     return c - '0';
   if (c >= 'a' && c <= 'f')
@@ -27,7 +27,7 @@ int hex_decode(uint8_t *out, size_t n, const char *s) {
   if (strlen(s) != 2 * n)
     return DS_EINVAL;
   for (size_t i = 0; i < n; i++) {
-    int hi = nibble(s[2 * i]), lo = nibble(s[2 * i + 1]);
+    int hi = hex_digit(s[2 * i]), lo = hex_digit(s[2 * i + 1]);
     if (hi < 0 || lo < 0)
       return DS_EINVAL;
     out[i] = (uint8_t)(hi << 4 | lo);

@@ -6,6 +6,8 @@
 
 #include <sodium.h>
 
+#include "common/hex.h"
+
 void id_random(uint8_t out[ID_LEN]) { randombytes_buf(out, ID_LEN); }
 
 void id_uuidv7(uint8_t out[ID_LEN], uint64_t now_ms) {
@@ -16,16 +18,6 @@ void id_uuidv7(uint8_t out[ID_LEN], uint64_t now_ms) {
   out[8] = (uint8_t)(0x80 | (out[8] & 0x3f));
 }
 
-static int nibble(char c) {
-  if (c >= '0' && c <= '9')
-    return c - '0';
-  if (c >= 'a' && c <= 'f')
-    return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F')
-    return c - 'A' + 10;
-  return -1;
-}
-
 int id_prefix_range(const char *s, uint8_t lo[ID_LEN], uint8_t hi[ID_LEN]) {
   size_t n = strlen(s);
 
@@ -34,7 +26,7 @@ int id_prefix_range(const char *s, uint8_t lo[ID_LEN], uint8_t hi[ID_LEN]) {
   memset(lo, 0x00, ID_LEN);
   memset(hi, 0xff, ID_LEN);
   for (size_t i = 0; i < n; i++) {
-    int v = nibble(s[i]);
+    int v = hex_digit(s[i]);
     if (v < 0)
       return DS_EINVAL;
     if (i % 2 == 0) {

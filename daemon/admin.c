@@ -24,11 +24,7 @@
 
 enum { EXIT_OK = 0, EXIT_ERROR = 1, EXIT_USAGE = 2 };
 
-struct help {
-  const char *cmd, *usage, *what, *example;
-};
-
-static const struct help helps[] = {
+static const struct args_help helps[] = {
     {"serve",
      "serve [--listen ADDR:PORT] [--max-skew DURATION] [--communes FILE] "
      "[--max-conns N] [--read-timeout DURATION] [--busy-timeout DURATION] "
@@ -102,37 +98,9 @@ static const struct help helps[] = {
      "dansyncd log verify"},
 };
 
-static void usage_all(FILE *out) {
-  fputs("usage: dansyncd [--db PATH] COMMAND ...\n\nCommands:\n", out);
-  for (size_t i = 0; i < sizeof(helps) / sizeof(helps[0]); i++)
-    fprintf(out, "  %s\n", helps[i].usage);
-  fputs("\nThe store is --db PATH, else $DANSYNCD_DB, else ./district.db.\n"
-        "Run 'dansyncd COMMAND --help' for one command, with an example.\n",
-        out);
-}
-
-static int help_for(const char *cmd, FILE *out) {
-  for (size_t i = 0; i < sizeof(helps) / sizeof(helps[0]); i++) {
-    if (strcmp(helps[i].cmd, cmd) == 0) {
-      fprintf(out, "usage: dansyncd %s\n\n%s\n\nExample:\n  %s\n",
-              helps[i].usage, helps[i].what, helps[i].example);
-      return 0;
-    }
-  }
-  return -1;
-}
-
-static int fail(int code, const char *msg) {
-  fprintf(stderr, "dansyncd: %s\n", msg);
-  return code;
-}
-
-/* One sentence on stderr, pointing at the help (DESIGN §8). */
-static int usage(const char *cmd, const char *msg) {
-  fprintf(stderr, "dansyncd: %s (see 'dansyncd%s%s --help')\n", msg, cmd ? " " : "",
-          cmd ? cmd : "");
-  return EXIT_USAGE;
-}
+static const struct args_prog prog = {
+    "dansyncd", helps, sizeof(helps) / sizeof(helps[0]),
+    "The store is --db PATH, else $DANSYNCD_DB, else ./district.db."};
 
 static const char *db_path(const struct args *a) {
   const char *env = getenv("DANSYNCD_DB");
@@ -144,7 +112,7 @@ static const char *db_path(const struct args *a) {
 static int open_store(const struct args *a, struct store **st) {
   char err[DS_ERRBUF_LEN];
   int rc = district_open(st, db_path(a), args_get(a, "communes"), err);
-  return rc ? fail(EXIT_ERROR, err) : 0;
+  return rc ? args_fail(&prog, EXIT_ERROR, err) : 0;
 }
 
 /* "250ms", "90s", "30m", "1h", "2d", or plain seconds. */
@@ -183,16 +151,16 @@ static int cmd_serve(const struct args *a) {
   int rc;
 
   if (args_only(a, allowed, err))
-    return usage("serve", err);
+    return args_usage(&prog, "serve", err);
   if (listen) {
     const char *colon = strrchr(listen, ':');
     char *end;
     long port;
     if (!colon || colon == listen || (size_t)(colon - listen) >= sizeof(host))
-      return fail(EXIT_ERROR, "--listen must be ADDR:PORT, e.g. 0.0.0.0:8080");
+      return args_fail(&prog, EXIT_ERROR, "--listen must be ADDR:PORT, e.g. 0.0.0.0:8080");
     port = strtol(colon + 1, &end, 10);
     if (*end || end == colon + 1 || port < 0 || port > 65535)
-      return fail(EXIT_ERROR, "--listen must end in a port 0..65535");
+      return args_fail(&prog, EXIT_ERROR, "--listen must end in a port 0..65535");
     memcpy(host, listen, (size_t)(colon - listen));
     host[colon - listen] = '\0';
     if (host[0] == '[' && host[strlen(host) - 1] == ']') {
@@ -203,21 +171,21 @@ static int cmd_serve(const struct args *a) {
     cfg.port = (int)port;
   }
   if ((v = args_get(a, "max-skew")) && parse_duration(v, &cfg.max_skew_ms))
-    return fail(EXIT_ERROR,
+    return args_fail(&prog, EXIT_ERROR,
                 "--max-skew must be a duration such as 90s, 30m or 1h");
   if ((v = args_get(a, "read-timeout")) &&
       (parse_duration(v, &cfg.read_timeout_ms) || !cfg.read_timeout_ms))
-    return fail(EXIT_ERROR, "--read-timeout must be a duration such as 30s");
+    return args_fail(&prog, EXIT_ERROR, "--read-timeout must be a duration such as 30s");
   if ((v = args_get(a, "max-conns"))) {
     char *end;
     long n = strtol(v, &end, 10);
     if (*end || n < 1 || n > 100000)
-      return fail(EXIT_ERROR, "--max-conns must be 1..100000");
+      return args_fail(&prog, EXIT_ERROR, "--max-conns must be 1..100000");
     cfg.max_conns = (int)n;
   }
   if ((v = args_get(a, "busy-timeout")) &&
       (parse_duration(v, &busy_ms) || busy_ms > 600000))
-    return fail(EXIT_ERROR, "--busy-timeout must be a duration up to 10m");
+    return args_fail(&prog, EXIT_ERROR, "--busy-timeout must be a duration up to 10m");
   cfg.port_file = args_get(a, "port-file");
   rc = open_store(a, &st);
   if (rc)
@@ -226,7 +194,7 @@ static int cmd_serve(const struct args *a) {
   store_set_cache_kib(st, 16 * 1024);
   rc = srv_run(st, &cfg, err);
   store_close(st);
-  return rc ? fail(EXIT_ERROR, err) : EXIT_OK;
+  return rc ? args_fail(&prog, EXIT_ERROR, err) : EXIT_OK;
 }
 
 static int cmd_enroll(const struct args *a) {
@@ -237,16 +205,16 @@ static int cmd_enroll(const struct args *a) {
   int rc;
 
   if (args_only(a, allowed, err))
-    return usage("enroll", err);
+    return args_usage(&prog, "enroll", err);
   if (!commune)
-    return usage("enroll", "enroll needs --commune");
+    return args_usage(&prog, "enroll", "enroll needs --commune");
   rc = open_store(a, &st);
   if (rc)
     return rc;
   rc = district_enroll(st, commune, label ? label : "", token, err);
   store_close(st);
   if (rc)
-    return fail(EXIT_ERROR, err);
+    return args_fail(&prog, EXIT_ERROR, err);
   printf("%s\n", token);
   return EXIT_OK;
 }
@@ -266,9 +234,9 @@ static int cmd_simple(const struct args *a, const char *cmd) {
                 : !strcmp(cmd, "log verify")  ? none
                                               : json_only,
                 err))
-    return usage(cmd, err);
+    return args_usage(&prog, cmd, err);
   if (a->npos != want)
-    return usage(cmd, want == 3 ? "give the node id" : "unexpected argument");
+    return args_usage(&prog, cmd, want == 3 ? "give the node id" : "unexpected argument");
   rc = open_store(a, &st);
   if (rc)
     return rc;
@@ -300,7 +268,7 @@ static int cmd_simple(const struct args *a, const char *cmd) {
       snprintf(err, sizeof(err), "could not read the sync log");
   }
   store_close(st);
-  return rc ? fail(EXIT_ERROR, err) : EXIT_OK;
+  return rc ? args_fail(&prog, EXIT_ERROR, err) : EXIT_OK;
 }
 
 struct petition_edit {
@@ -331,7 +299,7 @@ static int cmd_petition(const struct args *a, const char *verb) {
     struct query_filter flt = {0};
     char today[11];
     if (args_only(a, list_flags, err))
-      return usage(cmd, err);
+      return args_usage(&prog, cmd, err);
     rc = open_store(a, &st);
     if (rc)
       return rc;
@@ -344,12 +312,12 @@ static int cmd_petition(const struct args *a, const char *verb) {
     flt.today = today;
     rc = query_petitions(st, &flt, args_has(a, "json"), stdout, err);
     store_close(st);
-    return rc ? fail(EXIT_ERROR, err) : EXIT_OK;
+    return rc ? args_fail(&prog, EXIT_ERROR, err) : EXIT_OK;
   }
   if (a->npos != 3)
-    return usage(cmd, "give the petition's id");
+    return args_usage(&prog, cmd, "give the petition's id");
   if (!strcmp(verb, "show") && args_only(a, show_flags, err))
-    return usage(cmd, err);
+    return args_usage(&prog, cmd, err);
   rc = open_store(a, &st);
   if (rc)
     return rc;
@@ -372,7 +340,7 @@ static int cmd_petition(const struct args *a, const char *verb) {
       rc = district_submit(st, build_petition, &pe, err);
   }
   store_close(st);
-  return rc ? fail(EXIT_ERROR, err) : EXIT_OK;
+  return rc ? args_fail(&prog, EXIT_ERROR, err) : EXIT_OK;
 }
 
 static int cmd_report(const struct args *a) {
@@ -385,13 +353,13 @@ static int cmd_report(const struct args *a) {
   int rc;
 
   if (args_only(a, allowed, err))
-    return usage("report", err);
+    return args_usage(&prog, "report", err);
   o.from = args_get(a, "from");
   o.to = args_get(a, "to");
   o.commune = args_get(a, "commune");
   if ((o.from && !schema_date_ok(o.from, strlen(o.from))) ||
       (o.to && !schema_date_ok(o.to, strlen(o.to))))
-    return fail(EXIT_ERROR, "--from and --to are dates written YYYY-MM-DD");
+    return args_fail(&prog, EXIT_ERROR, "--from and --to are dates written YYYY-MM-DD");
   if (!fmt || !strcmp(fmt, "text"))
     o.format = REPORT_TEXT;
   else if (!strcmp(fmt, "json"))
@@ -399,7 +367,7 @@ static int cmd_report(const struct args *a) {
   else if (!strcmp(fmt, "csv"))
     o.format = REPORT_CSV;
   else
-    return fail(EXIT_ERROR, "--format is text, json or csv");
+    return args_fail(&prog, EXIT_ERROR, "--format is text, json or csv");
   query_today(today);
   o.today = today;
   rc = open_store(a, &st);
@@ -407,7 +375,7 @@ static int cmd_report(const struct args *a) {
     return rc;
   rc = report_write(st, &o, stdout, err);
   store_close(st);
-  return rc ? fail(EXIT_ERROR, err) : EXIT_OK;
+  return rc ? args_fail(&prog, EXIT_ERROR, err) : EXIT_OK;
 }
 
 struct resolve_arg {
@@ -438,12 +406,12 @@ static int cmd_conflicts(const struct args *a, const char *verb) {
                 : !strcmp(verb, "show") ? show_flags
                                         : resolve_flags,
                 err))
-    return usage(cmd, err);
+    return args_usage(&prog, cmd, err);
   if (a->npos != (!strcmp(verb, "list") ? 2 : 3))
-    return usage(cmd, !strcmp(verb, "list") ? "unexpected argument"
+    return args_usage(&prog, cmd, !strcmp(verb, "list") ? "unexpected argument"
                                             : "give the conflict's id");
   if (!strcmp(verb, "resolve") && !args_get(a, "keep"))
-    return usage(cmd, "conflicts resolve needs --keep");
+    return args_usage(&prog, cmd, "conflicts resolve needs --keep");
   rc = open_store(a, &st);
   if (rc)
     return rc;
@@ -473,7 +441,7 @@ static int cmd_conflicts(const struct args *a, const char *verb) {
     }
   }
   store_close(st);
-  return rc ? fail(EXIT_ERROR, err) : EXIT_OK;
+  return rc ? args_fail(&prog, EXIT_ERROR, err) : EXIT_OK;
 }
 
 static int cmd_log(const struct args *a, const char *verb) {
@@ -491,28 +459,28 @@ static int cmd_log(const struct args *a, const char *verb) {
                 : !strcmp(verb, "export") ? export_flags
                                           : replay_flags,
                 err))
-    return usage(cmd, err);
+    return args_usage(&prog, cmd, err);
   if (a->npos != 2)
-    return usage(cmd, "unexpected argument");
+    return args_usage(&prog, cmd, "unexpected argument");
   if (!strcmp(verb, "replay")) {
     const char *from = args_get(a, "from"), *into = args_get(a, "into");
     const char *until = args_get(a, "until");
     int64_t until_ms = -1, ops;
     char digest[65];
     if (!from || !into)
-      return usage(cmd, "log replay needs --from and --into");
+      return args_usage(&prog, cmd, "log replay needs --from and --into");
     if (until && audit_parse_time(until, &until_ms))
-      return fail(EXIT_ERROR, "--until must be a date, a UTC date-time such "
+      return args_fail(&prog, EXIT_ERROR, "--until must be a date, a UTC date-time such "
                               "as 2024-05-01T10:30Z, or Unix milliseconds");
     rc = audit_log_replay(from, into, until_ms, stderr, digest, &ops, err);
     if (rc)
-      return fail(EXIT_ERROR, err);
+      return args_fail(&prog, EXIT_ERROR, err);
     printf("Replayed %lld ops into %s; digest %s\n", (long long)ops, into,
            digest);
     return EXIT_OK;
   }
   if (!strcmp(verb, "export") && !args_get(a, "out"))
-    return usage(cmd, "log export needs --out FILE");
+    return args_usage(&prog, cmd, "log export needs --out FILE");
   rc = open_store(a, &st);
   if (rc)
     return rc;
@@ -558,7 +526,7 @@ static int cmd_log(const struct args *a, const char *verb) {
     }
   }
   store_close(st);
-  return rc ? fail(EXIT_ERROR, err) : EXIT_OK;
+  return rc ? args_fail(&prog, EXIT_ERROR, err) : EXIT_OK;
 }
 
 int admin_main(int argc, char **argv) {
@@ -568,28 +536,28 @@ int admin_main(int argc, char **argv) {
   struct args a;
 
   if (sodium_init() < 0)
-    return fail(EXIT_ERROR, "libsodium could not start");
+    return args_fail(&prog, EXIT_ERROR, "libsodium could not start");
   if (getenv("DANSYNCD_LOG") && !strcmp(getenv("DANSYNCD_LOG"), "debug"))
     log_set_level(LOG_LVL_DEBUG);
   if (args_parse(&a, argc, argv, bare, err))
-    return usage(NULL, err);
+    return args_usage(&prog, NULL, err);
   w0 = a.npos > 0 ? a.pos[0] : NULL;
   w1 = a.npos > 1 ? a.pos[1] : NULL;
   if (!w0) {
-    usage_all(a.help ? stdout : stderr);
+    args_usage_all(&prog, a.help ? stdout : stderr);
     return a.help ? EXIT_OK : EXIT_USAGE;
   }
   snprintf(cmd, sizeof(cmd), "%s%s%s", w0, w1 ? " " : "", w1 ? w1 : "");
   if (a.help) {
-    if (help_for(cmd, stdout) && help_for(w0, stdout))
-      usage_all(stdout);
+    if (args_help_for(&prog, cmd, stdout) && args_help_for(&prog, w0, stdout))
+      args_usage_all(&prog, stdout);
     return EXIT_OK;
   }
   if (!strcmp(w0, "serve"))
-    return a.npos == 1 ? cmd_serve(&a) : usage("serve", "unexpected argument");
+    return a.npos == 1 ? cmd_serve(&a) : args_usage(&prog, "serve", "unexpected argument");
   if (!strcmp(w0, "enroll"))
     return a.npos == 1 ? cmd_enroll(&a)
-                       : usage("enroll", "unexpected argument");
+                       : args_usage(&prog, "enroll", "unexpected argument");
   if (!strcmp(w0, "digest"))
     return cmd_simple(&a, "digest");
   if (w1 && (!strcmp(cmd, "node list") || !strcmp(cmd, "node revoke") ||
@@ -597,7 +565,7 @@ int admin_main(int argc, char **argv) {
     return cmd_simple(&a, cmd);
   if (!strcmp(w0, "report"))
     return a.npos == 1 ? cmd_report(&a)
-                       : usage("report", "unexpected argument");
+                       : args_usage(&prog, "report", "unexpected argument");
   if (w1 && !strcmp(w0, "conflicts") &&
       (!strcmp(w1, "list") || !strcmp(w1, "show") || !strcmp(w1, "resolve")))
     return cmd_conflicts(&a, w1);
@@ -607,5 +575,5 @@ int admin_main(int argc, char **argv) {
   if (w1 && !strcmp(w0, "petition") &&
       (!strcmp(w1, "list") || !strcmp(w1, "show") || !strcmp(w1, "update")))
     return cmd_petition(&a, w1);
-  return usage(NULL, "unknown command");
+  return args_usage(&prog, NULL, "unknown command");
 }
