@@ -9,7 +9,6 @@
 #include <string.h>
 #include <strings.h>
 
-#include <http_parser.h>
 #include <sodium.h>
 #include <sqlite3.h>
 #include <uv.h>
@@ -20,12 +19,10 @@
 #include "common/hex.h"
 #include "common/store.h"
 #include "daemon/ingest.h"
+#include "daemon/http.h"
 #include "daemon/log.h"
 #include "proto/codec.h"
 
-#define MAX_HEADER_BYTES (16 * 1024)
-#define MAX_HEADERS 64
-#define MAX_URL 256
 #define MAX_COMMUNES 128
 
 #define container_of(ptr, type, member) \
@@ -66,15 +63,10 @@ struct conn {
   uv_write_t wreq;
   struct daemon *d;
   struct conn *next, *qnext;
-  http_parser parser;
+  struct http_rp rp;
   enum req_state state;
-  bool closing, keep_alive, header_value, too_large, started, is_sync;
-  size_t header_bytes;
-  char url[MAX_URL + 1];
-  size_t url_len;
-  struct buf field, value, body, pending, out;
-  /* The headers dansync reads. */
-  char node[64], sig[128], token[160], key[128];
+  bool closing, keep_alive, is_sync;
+  struct buf pending, out;
   struct ingest_req rq;
   struct ingest_res rs;
 };
@@ -127,7 +119,7 @@ static void trim(struct buf *b) {
 static void on_write(uv_write_t *w, int status) {
   struct conn *c = container_of(w, struct conn, wreq);
   trim(&c->out);
-  trim(&c->body);
+  trim(&c->rp.body);
   trim(&c->rs.body);
   if (status < 0 || !c->keep_alive || c->d->stopping) {
     conn_close(c);
@@ -305,132 +297,12 @@ static void enqueue(struct conn *c) {
   start_next(d);
 }
 
-/* ---- http-parser callbacks ---- */
-
-static struct conn *of(http_parser *p) { return p->data; }
-
-static void keep_header(struct conn *c) {
-  static const struct {
-    const char *name;
-    size_t off, cap;
-  } wanted[] = {
-      {"dansync-node", offsetof(struct conn, node), sizeof(((struct conn *)0)->node)},
-      {"dansync-signature", offsetof(struct conn, sig), sizeof(((struct conn *)0)->sig)},
-      {"dansync-token", offsetof(struct conn, token), sizeof(((struct conn *)0)->token)},
-      {"dansync-key", offsetof(struct conn, key), sizeof(((struct conn *)0)->key)},
-  };
-  if (buf_cstr(&c->field) || buf_cstr(&c->value))
-    return;
-  for (size_t i = 0; i < sizeof(wanted) / sizeof(wanted[0]); i++) {
-    if (strcasecmp((char *)c->field.data, wanted[i].name) == 0) {
-      char *dst = (char *)c + wanted[i].off;
-      if (c->value.len < wanted[i].cap)
-        memcpy(dst, c->value.data, c->value.len + 1);
-      else
-        dst[0] = '\0'; /* too long to be valid: as if absent */
-    }
-  }
-  buf_reset(&c->field);
-  buf_reset(&c->value);
-}
-
-static int on_message_begin(http_parser *p) {
-  struct conn *c = of(p);
-  c->started = true;
-  c->is_sync = false;
-  c->url_len = 0;
-  c->header_bytes = 0;
-  c->header_value = false;
-  c->too_large = false;
-  c->node[0] = c->sig[0] = c->token[0] = c->key[0] = '\0';
-  buf_reset(&c->field);
-  buf_reset(&c->value);
-  buf_reset(&c->body);
-  uv_timer_again(&c->timer);
-  return 0;
-}
-
-static int on_url(http_parser *p, const char *at, size_t n) {
-  struct conn *c = of(p);
-  if (c->url_len + n > MAX_URL)
-    return 1;
-  memcpy(c->url + c->url_len, at, n);
-  c->url_len += n;
-  c->url[c->url_len] = '\0';
-  return 0;
-}
-
-static int on_header_field(http_parser *p, const char *at, size_t n) {
-  struct conn *c = of(p);
-  c->header_bytes += n;
-  if (c->header_bytes > MAX_HEADER_BYTES)
-    return 1;
-  if (c->header_value) {
-    keep_header(c);
-    c->header_value = false;
-  }
-  return buf_append(&c->field, at, n) ? 1 : 0;
-}
-
-static int on_header_value(http_parser *p, const char *at, size_t n) {
-  struct conn *c = of(p);
-  c->header_bytes += n;
-  if (c->header_bytes > MAX_HEADER_BYTES)
-    return 1;
-  c->header_value = true;
-  return buf_append(&c->value, at, n) ? 1 : 0;
-}
-
-static int on_headers_complete(http_parser *p) {
-  struct conn *c = of(p);
-  if (c->header_value)
-    keep_header(c);
-  /* Refuse an oversized body before reading it. */
-  if ((p->flags & F_CONTENTLENGTH) && p->content_length > PROTO_MAX_BODY) {
-    c->too_large = true;
-    return -1; /* an error: 1 would mean "skip the body" to http-parser */
-  }
-  return 0;
-}
-
-static int on_body(http_parser *p, const char *at, size_t n) {
-  struct conn *c = of(p);
-  if (buf_append(&c->body, at, n)) {
-    c->too_large = true;
-    return 1;
-  }
-  return 0;
-}
-
-static void dispatch(struct conn *c);
-
-static int on_message_complete(http_parser *p) {
-  struct conn *c = of(p);
-  c->keep_alive = http_should_keep_alive(p) != 0;
-  c->started = false;
-  http_parser_pause(p, 1);
-  dispatch(c);
-  return 0;
-}
-
-static const http_parser_settings settings = {
-    .on_message_begin = on_message_begin,
-    .on_url = on_url,
-    .on_header_field = on_header_field,
-    .on_header_value = on_header_value,
-    .on_headers_complete = on_headers_complete,
-    .on_body = on_body,
-    .on_message_complete = on_message_complete,
-};
-
 static bool path_is(const struct conn *c, const char *path) {
-  size_t n = strlen(path);
-  return strncmp(c->url, path, n) == 0 &&
-         (c->url[n] == '\0' || c->url[n] == '?');
+  return http_rp_path_is(&c->rp, path);
 }
 
 static void dispatch(struct conn *c) {
-  int method = c->parser.method;
+  int method = c->rp.method;
 
   uv_read_stop((uv_stream_t *)&c->tcp);
   if (path_is(c, "/v1/health")) {
@@ -457,22 +329,22 @@ static void dispatch(struct conn *c) {
     return;
   }
   memset(&c->rq, 0, sizeof(c->rq));
-  c->rq.body = c->body.data;
-  c->rq.len = c->body.len;
-  c->rq.has_node = hex_decode(c->rq.node, ID_LEN, c->node) == 0;
+  c->rq.body = c->rp.body.data;
+  c->rq.len = c->rp.body.len;
+  c->rq.has_node = hex_decode(c->rq.node, ID_LEN, c->rp.node) == 0;
   {
     size_t n = 0;
     c->rq.has_sig =
-        sodium_base642bin(c->rq.sig, sizeof(c->rq.sig), c->sig,
-                          strlen(c->sig), NULL, &n, NULL,
+        sodium_base642bin(c->rq.sig, sizeof(c->rq.sig), c->rp.sig,
+                          strlen(c->rp.sig), NULL, &n, NULL,
                           sodium_base64_VARIANT_ORIGINAL) == 0 &&
         n == sizeof(c->rq.sig);
   }
-  c->rq.token = c->token[0] ? c->token : NULL;
-  c->rq.key_hex = c->key[0] ? c->key : NULL;
+  c->rq.token = c->rp.token[0] ? c->rp.token : NULL;
+  c->rq.key_hex = c->rp.key[0] ? c->rp.key : NULL;
   c->rq.received_ms = clock_now_ms();
   c->rq.max_skew_ms = c->d->cfg->max_skew_ms;
-  if (c->body.len == 0) {
+  if (c->rp.body.len == 0) {
     respond_error(c, 400, PROTO_E_BAD_REQUEST, "the request has no body");
     return;
   }
@@ -495,35 +367,35 @@ static void alloc_cb(uv_handle_t *h, size_t hint, uv_buf_t *b) {
   b->len = 64 * 1024;
 }
 
-/* Feeds c->pending to the parser; what the parser leaves (a pipelined next
- * request behind a paused one) stays in pending. */
+/* Feeds c->pending to the parser; what follows a whole request (a
+ * pipelined next one) stays in pending until the answer is written. */
 static void feed(struct conn *c) {
-  size_t n = c->pending.len, used;
-  enum http_errno e;
+  size_t used;
+  int status = 400;
+  enum http_rp_status st;
 
-  if (n == 0)
+  if (c->pending.len == 0)
     return;
-  used = http_parser_execute(&c->parser, &settings,
-                             (const char *)c->pending.data, n);
-  e = HTTP_PARSER_ERRNO(&c->parser);
-  if (e == HPE_PAUSED) {
-    memmove(c->pending.data, c->pending.data + used, n - used);
-    c->pending.len = n - used;
+  st = http_rp_feed(&c->rp, (const char *)c->pending.data, c->pending.len,
+                    &used, &status);
+  memmove(c->pending.data, c->pending.data + used, c->pending.len - used);
+  c->pending.len -= used;
+  if (st == HTTP_RP_MORE)
+    return;
+  if (st == HTTP_RP_REQUEST) {
+    c->keep_alive = c->rp.keep_alive;
+    dispatch(c);
     return;
   }
   c->pending.len = 0;
-  if (e != HPE_OK || used != n) {
-    c->keep_alive = false;
-    uv_read_stop((uv_stream_t *)&c->tcp);
-    c->is_sync = strncmp(c->url, "/v1/sync", 8) == 0;
-    if (c->too_large)
-      respond_error(c, 413, PROTO_E_TOO_LARGE,
-                    "the body is larger than 8 MiB");
-    else if (c->header_bytes > MAX_HEADER_BYTES)
-      respond_error(c, 431, PROTO_E_BAD_REQUEST, "the headers are too large");
-    else
-      respond_error(c, 400, PROTO_E_BAD_REQUEST, "malformed HTTP request");
-  }
+  c->keep_alive = false;
+  uv_read_stop((uv_stream_t *)&c->tcp);
+  c->is_sync = strncmp(c->rp.url, "/v1/sync", 8) == 0;
+  respond_error(c, status,
+                status == 413 ? PROTO_E_TOO_LARGE : PROTO_E_BAD_REQUEST,
+                status == 413   ? "the body is larger than 8 MiB"
+                : status == 431 ? "the headers are too large"
+                                : "malformed HTTP request");
 }
 
 static void read_cb(uv_stream_t *s, ssize_t nread, const uv_buf_t *b) {
@@ -542,7 +414,7 @@ static void read_cb(uv_stream_t *s, ssize_t nread, const uv_buf_t *b) {
 
 static void resume(struct conn *c) {
   c->state = RS_READING;
-  http_parser_pause(&c->parser, 0);
+  http_rp_resume(&c->rp);
   /* Idle until the next request starts; then the read deadline (the timer's
    * repeat, restarted by on_message_begin) applies to the whole request,
    * however slowly its bytes trickle in. */
@@ -557,9 +429,7 @@ static void resume(struct conn *c) {
 
 static void on_timer_close(uv_handle_t *h) {
   struct conn *c = h->data;
-  buf_cleanup(&c->field);
-  buf_cleanup(&c->value);
-  buf_cleanup(&c->body);
+  http_rp_cleanup(&c->rp);
   buf_cleanup(&c->pending);
   buf_cleanup(&c->out);
   ingest_res_cleanup(&c->rs);
@@ -607,9 +477,15 @@ static void on_timeout(uv_timer_t *t) {
   if (c->state != RS_READING)
     return;
   LOG_DEBUG("http", "closing a connection idle or stalled for %llu ms",
-            (unsigned long long)(c->started ? c->d->cfg->read_timeout_ms
+            (unsigned long long)(c->rp.started ? c->d->cfg->read_timeout_ms
                                             : c->d->cfg->idle_timeout_ms));
   conn_close(c);
+}
+
+/* A request's first byte: its read deadline starts now. */
+static void on_begin(void *arg) {
+  struct conn *c = arg;
+  uv_timer_again(&c->timer);
 }
 
 static void on_connection(uv_stream_t *server, int status) {
@@ -625,14 +501,10 @@ static void on_connection(uv_stream_t *server, int status) {
   uv_tcp_init(&d->loop, &c->tcp);
   uv_timer_init(&d->loop, &c->timer);
   c->tcp.data = c->timer.data = c;
-  buf_init(&c->field, 1024);
-  buf_init(&c->value, 8192);
-  buf_init(&c->body, PROTO_MAX_BODY);
+  http_rp_init(&c->rp, on_begin, c);
   buf_init(&c->pending, 0);
   buf_init(&c->out, 0);
   ingest_res_init(&c->rs);
-  http_parser_init(&c->parser, HTTP_REQUEST);
-  c->parser.data = c;
   c->next = d->conns;
   d->conns = c;
   d->nconns++;

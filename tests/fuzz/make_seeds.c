@@ -66,6 +66,29 @@ int main(int argc, char **argv) {
     snprintf(dir, sizeof(dir), "%s/merge", root);
     save(dir, name, &b);
   }
+  /* HTTP: the first byte picks the chunk size the bytes arrive in. */
+  snprintf(dir, sizeof(dir), "%s/http", root);
+  {
+    struct buf req;
+    buf_init(&req, 0);
+    if (buf_printf(&req, "%cPOST /v1/sync HTTP/1.1\r\nHost: d\r\n"
+                         "Content-Type: application/msgpack\r\n"
+                         "Content-Length: %zu\r\n\r\n",
+                   7, b.len) ||
+        buf_append(&req, b.data, b.len) ||
+        buf_printf(&req, "GET /v1/health HTTP/1.1\r\n\r\n"))
+      return 1;
+    save(dir, "sync-then-health", &req);
+    buf_reset(&req);
+    if (buf_printf(&req, "%cPOST /v1/sync HTTP/1.1\r\nTransfer-Encoding: "
+                         "chunked\r\n\r\n%zx\r\n",
+                   30, b.len) ||
+        buf_append(&req, b.data, b.len) ||
+        buf_printf(&req, "\r\n0\r\n\r\n"))
+      return 1;
+    save(dir, "sync-chunked", &req);
+    buf_cleanup(&req);
+  }
   snprintf(dir, sizeof(dir), "%s/response", root);
   rh.acked = 4, rh.hlc = 6000, rh.cursor = 9, rh.more = true, rh.nops = 2;
   rh.has_cursor_hash = true;
