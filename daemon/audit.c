@@ -258,6 +258,7 @@ int audit_log_replay(const char *from, const char *into, int64_t until_ms,
    * journal, and made durable once, at the end (back in WAL mode). */
   rc = exec(db, "PRAGMA journal_mode = OFF; PRAGMA synchronous = OFF",
             errbuf);
+  store_set_cache_kib(st, 256 * 1024); /* a batch job: keep the b-trees hot */
   sql = sqlite3_mprintf("ATTACH %Q AS src", from);
   if (!rc)
     rc = exec(db, sql, errbuf);
