@@ -446,9 +446,17 @@ static int cmd_petition_show(const struct args *a) {
     local_close(&dev);
     return args_fail(&prog, EXIT_ERROR, err);
   }
-  rc = query_record(dev.st, rid, json, stdout);
-  if (!rc && !json)
-    rc = csync_history(dev.st, rid, stdout);
+  {
+    struct buf hist;
+    buf_init(&hist, 0);
+    rc = csync_history(dev.st, rid, json, &hist);
+    if (!rc)
+      rc = query_record(dev.st, rid, json, json ? (char *)hist.data : NULL,
+                        stdout);
+    if (!rc && !json)
+      fputs((char *)hist.data, stdout);
+    buf_cleanup(&hist);
+  }
   local_close(&dev);
   return rc ? args_fail(&prog, EXIT_ERROR, "could not read the store") : EXIT_OK;
 }

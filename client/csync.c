@@ -18,6 +18,7 @@
 #include "common/clock.h"
 #include "common/hex.h"
 #include "common/hlc.h"
+#include "common/json.h"
 #include "common/store.h"
 #include "proto/codec.h"
 
@@ -587,10 +588,10 @@ int csync_main(const struct args *a) {
   return code;
 }
 
-int csync_history(struct store *st, const uint8_t rid[ID_LEN], FILE *out) {
+int csync_history(struct store *st, const uint8_t rid[ID_LEN], bool json,
+                  struct buf *b) {
   sqlite3_stmt *q;
   uint8_t me[ID_LEN];
-  struct buf b;
   int rc = 0, n = 0;
 
   if (meta_blob(st, "node", me, ID_LEN))
@@ -602,7 +603,8 @@ int csync_history(struct store *st, const uint8_t rid[ID_LEN], FILE *out) {
                          -1, &q, NULL))
     return DS_EUNAVAIL;
   sqlite3_bind_blob(q, 1, rid, ID_LEN, SQLITE_STATIC);
-  buf_init(&b, 0);
+  if (json)
+    rc = buf_printf(b, "\"history\": [");
   while (!rc && sqlite3_step(q) == SQLITE_ROW) {
     bool pulled = sqlite3_column_int(q, 2);
     char when[32], node[ID_HEX_LEN + 1];
@@ -622,32 +624,48 @@ int csync_history(struct store *st, const uint8_t rid[ID_LEN], FILE *out) {
     e = schema_entity(op.ent);
     t = (time_t)(HLC_MS(op.hlc) / 1000);
     gmtime_r(&t, &tm);
-    strftime(when, sizeof(when), "%Y-%m-%d %H:%M:%S", &tm);
     hex_encode(node, op.node, ID_LEN);
-    if (n++ == 0)
-      rc = buf_printf(&b, "History:\n");
-    rc = rc || buf_printf(&b, "  %s UTC  %.16s%s:", when, node,
-                          pulled ? "" : " (this device)");
-    for (int i = 0; i < op.nset && !rc; i++) {
-      const struct value *v = &op.set[i].val;
-      rc = buf_printf(&b, " %s=", e->fields[op.set[i].field].name);
-      if (rc)
-        break;
-      if (v->type == VAL_STR)
-        rc = buf_printf(&b, "%.*s", v->n > 40 ? 40 : (int)v->n, v->s);
-      else if (v->type == VAL_INT || v->type == VAL_BOOL)
-        rc = buf_printf(&b, "%lld", (long long)v->i);
-      else if (v->type == VAL_STATUS)
-        rc = buf_printf(&b, "%.*s", (int)v->n, v->s);
-      else
-        rc = buf_printf(&b, "…");
+    if (json) {
+      strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", &tm);
+      rc = buf_printf(b,
+                      "%s{\"at\": \"%s\", \"node\": \"%s\", \"mine\": %s, "
+                      "\"set\": {",
+                      n ? ", " : "", when, node, pulled ? "false" : "true");
+      for (int i = 0; i < op.nset && !rc; i++) {
+        rc = buf_printf(b, "%s\"%s\": ", i ? ", " : "",
+                        e->fields[op.set[i].field].name);
+        rc = rc || json_value(b, &op.set[i].val);
+      }
+      rc = rc || buf_printf(b, "}}");
+    } else {
+      strftime(when, sizeof(when), "%Y-%m-%d %H:%M:%S", &tm);
+      if (n == 0)
+        rc = buf_printf(b, "History:\n");
+      rc = rc || buf_printf(b, "  %s UTC  %.16s%s:", when, node,
+                            pulled ? "" : " (this device)");
+      for (int i = 0; i < op.nset && !rc; i++) {
+        const struct value *v = &op.set[i].val;
+        rc = buf_printf(b, " %s=", e->fields[op.set[i].field].name);
+        if (rc)
+          break;
+        if (v->type == VAL_STR)
+          rc = buf_printf(b, "%.*s", v->n > 40 ? 40 : (int)v->n, v->s);
+        else if (v->type == VAL_INT || v->type == VAL_BOOL)
+          rc = buf_printf(b, "%lld", (long long)v->i);
+        else if (v->type == VAL_STATUS)
+          rc = buf_printf(b, "%.*s", (int)v->n, v->s);
+        else
+          rc = buf_printf(b, "…");
+      }
+      rc = rc || buf_putc(b, '\n');
     }
-    rc = rc || buf_putc(&b, '\n');
+    n++;
     proto_op_release(priv);
   }
   sqlite3_finalize(q);
+  if (!rc && json)
+    rc = buf_putc(b, ']');
   if (!rc)
-    fwrite(b.data, 1, b.len, out);
-  buf_cleanup(&b);
+    rc = buf_cstr(b);
   return rc;
 }

@@ -4,7 +4,10 @@
  * history from the ops this device holds. */
 #ifndef DS_CLIENT_CSYNC_H
 #define DS_CLIENT_CSYNC_H
+#include <stdbool.h>
 #include <stdio.h>
+
+#include "common/buf.h"
 
 #include "common/args.h"
 #include "common/id.h"
@@ -13,8 +16,9 @@ struct store;
 
 /* Runs `dansync sync`; returns the process exit code. */
 int csync_main(const struct args *a);
-/* Prints every op this device holds for |rid| (its own and pulled ones), in
- * clock order: who changed which fields when. */
+/* Every op this device holds for |rid| (its own and pulled ones), in clock
+ * order: who changed which fields when. Appended to |out| as text lines, or
+ * with |json| as the member "history": [{"at", "node", "mine", "set"}...]. */
 DS_NODISCARD int csync_history(struct store *st, const uint8_t rid[ID_LEN],
-                               FILE *out);
+                               bool json, struct buf *out);
 #endif

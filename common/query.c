@@ -220,7 +220,7 @@ static int version_text(struct buf *b, const struct version *v, bool json) {
 }
 
 int query_record(struct store *st, const uint8_t rid[ID_LEN], bool json,
-                 FILE *out) {
+                 const char *extra, FILE *out) {
   const struct entity_def *e;
   struct mstate ms;
   struct buf blob, b;
@@ -305,7 +305,7 @@ int query_record(struct store *st, const uint8_t rid[ID_LEN], bool json,
       rc = buf_printf(&b, "]}");
   }
   if (!rc && json)
-    rc = buf_printf(&b, "]}\n");
+    rc = buf_printf(&b, "]%s%s}\n", extra ? ", " : "", extra ? extra : "");
   if (!rc)
     fwrite(b.data, 1, b.len, out);
 done:

@@ -27,7 +27,8 @@ DS_NODISCARD int query_petitions(struct store *st,
                                  const struct query_filter *flt, bool json,
                                  FILE *out, char *errbuf);
 /* Writes record |rid| in full: every field, and each conflicted field's
- * competing writes with their versions and devices. */
+ * competing writes with their versions and devices. In JSON, |extra| (may
+ * be NULL) is one more member, such as "history": [...], added last. */
 DS_NODISCARD int query_record(struct store *st, const uint8_t rid[ID_LEN],
-                              bool json, FILE *out);
+                              bool json, const char *extra, FILE *out);
 #endif

@@ -323,7 +323,7 @@ static int cmd_petition(const struct args *a, const char *verb) {
     return rc;
   rc = store_resolve(st, ENT_PETITION, a->pos[2], rid, err);
   if (!rc && !strcmp(verb, "show")) {
-    rc = query_record(st, rid, args_has(a, "json"), stdout);
+    rc = query_record(st, rid, args_has(a, "json"), NULL, stdout);
     if (rc)
       snprintf(err, sizeof(err), "could not read the store");
   } else if (!rc) {
