@@ -400,7 +400,7 @@ static int cmd_record(const struct args *a, int ent, const char *verb,
 static int cmd_petition_list(const struct args *a) {
   static const char *const allowed[] = {"status", "category", "overdue",
                                         "search", "json", "commune", NULL};
-  struct query_filter flt = {0};
+  struct query_filter flt;
   char err[DS_ERRBUF_LEN], today[11];
   struct device dev;
   int rc;
@@ -412,13 +412,7 @@ static int cmd_petition_list(const struct args *a) {
   rc = open_device(&dev, a);
   if (rc)
     return rc;
-  query_today(today);
-  flt.status = args_get(a, "status");
-  flt.category = args_get(a, "category");
-  flt.commune = args_get(a, "commune");
-  flt.search = args_get(a, "search");
-  flt.overdue = args_has(a, "overdue");
-  flt.today = today;
+  query_filter_from_args(&flt, a, today);
   rc = query_petitions(dev.st, &flt, args_has(a, "json"), stdout, err);
   local_close(&dev);
   if (rc == DS_EBADOP)

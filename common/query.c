@@ -21,6 +21,18 @@ void query_today(char out[11]) {
   strftime(out, 11, "%Y-%m-%d", &tm);
 }
 
+void query_filter_from_args(struct query_filter *flt, const struct args *a,
+                            char today[11]) {
+  memset(flt, 0, sizeof(*flt));
+  query_today(today);
+  flt->status = args_get(a, "status");
+  flt->category = args_get(a, "category");
+  flt->commune = args_get(a, "commune");
+  flt->search = args_get(a, "search");
+  flt->overdue = args_has(a, "overdue");
+  flt->today = today;
+}
+
 /* Builds an FTS5 query: each word quoted (so punctuation is literal), đ
  * folded like the indexed text, all words required. */
 static int fts_query(struct buf *q, const char *text) {

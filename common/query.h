@@ -7,6 +7,7 @@
 #include <stdbool.h>
 #include <stdio.h>
 
+#include "common/args.h"
 #include "common/store.h"
 
 struct query_filter {
@@ -17,6 +18,11 @@ struct query_filter {
   bool overdue;         /* due_on before |today| and not answered/resolved */
   const char *today;    /* YYYY-MM-DD */
 };
+
+/* Fills |flt| from a petition list's flags (--status, --category, --commune,
+ * --search, --overdue), with |today| (11 bytes) as today's date. */
+void query_filter_from_args(struct query_filter *flt, const struct args *a,
+                            char today[11]);
 
 /* Today's date as YYYY-MM-DD in local time (DANSYNC_FAKE_NOW_MS honoured). */
 void query_today(char out[11]);

@@ -296,20 +296,14 @@ static int cmd_petition(const struct args *a, const char *verb) {
 
   snprintf(cmd, sizeof(cmd), "petition %s", verb);
   if (!strcmp(verb, "list")) {
-    struct query_filter flt = {0};
+    struct query_filter flt;
     char today[11];
     if (args_only(a, list_flags, err))
       return args_usage(&prog, cmd, err);
     rc = open_store(a, &st);
     if (rc)
       return rc;
-    query_today(today);
-    flt.status = args_get(a, "status");
-    flt.category = args_get(a, "category");
-    flt.commune = args_get(a, "commune");
-    flt.search = args_get(a, "search");
-    flt.overdue = args_has(a, "overdue");
-    flt.today = today;
+    query_filter_from_args(&flt, a, today);
     rc = query_petitions(st, &flt, args_has(a, "json"), stdout, err);
     store_close(st);
     return rc ? args_fail(&prog, EXIT_ERROR, err) : EXIT_OK;
