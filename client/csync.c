@@ -325,7 +325,11 @@ static enum outcome round_trip(struct sync *s, bool *more, char *msg,
   }
   rc = proto_resp_decode(&resp, rbody.data, rbody.len, err);
   if (rc) {
-    snprintf(msg, msgcap, "%s", err);
+    /* Garbled on the way (a broken link or middlebox): nothing was applied
+     * here, and the district's side is idempotent, so it is retried like
+     * any transport failure. */
+    snprintf(msg, msgcap, "the server's answer arrived garbled (%s)", err);
+    out = OUT_OFFLINE;
     goto done;
   }
   rc = apply_response(s, &resp, acked, &after, more, err);

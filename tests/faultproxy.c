@@ -32,6 +32,7 @@ struct side {
   uv_tcp_t tcp;
   struct pair *pair;
   int open;
+  uint64_t release; /* when the last chunk toward this side goes out */
 };
 
 struct pair {
@@ -136,10 +137,18 @@ static void on_read(uv_stream_t *s, ssize_t n, const uv_buf_t *b) {
     pair_close(pr);
     return;
   }
-  if (p->delay_ms)
-    uv_timer_start(&c->timer, on_delay, rnd(p, p->delay_ms + 1), 0);
-  else
+  if (p->delay_ms) {
+    /* Delayed, but never reordered: a TCP stream keeps its order, so each
+     * chunk leaves no earlier than the one before it. */
+    uint64_t now = uv_now(&p->loop);
+    uint64_t at = now + rnd(p, p->delay_ms + 1);
+    if (at < to->release)
+      at = to->release;
+    to->release = at;
+    uv_timer_start(&c->timer, on_delay, at - now, 0);
+  } else {
     send_chunk(c);
+  }
 }
 
 static void on_upstream(uv_connect_t *req, int status) {

@@ -60,13 +60,20 @@ for c in $COMMUNES; do
 done
 
 sync_all() { # every device syncs concurrently, retrying through the faults
-  local pids=() c
+  local pids=() c i=0 rc failed=0
   for c in $COMMUNES; do
-    "$DANSYNC" --db "$TMP/$c.db" sync --batch 40 --retries 200 --timeout 10 >/dev/null 2>>"$TMP/sync.log" &
+    "$DANSYNC" --db "$TMP/$c.db" sync --batch 40 --retries 200 --timeout 10 >/dev/null 2>"$TMP/$c.err" &
     pids+=($!)
   done
-  local failed=0
-  for p in "${pids[@]}"; do wait "$p" || failed=$((failed + 1)); done
+  for c in $COMMUNES; do
+    wait "${pids[$i]}"
+    rc=$?
+    i=$((i + 1))
+    if [ $rc -ne 0 ]; then
+      failed=$((failed + 1))
+      echo "sync of $c exited $rc: $(tail -n 2 "$TMP/$c.err")" >&2
+    fi
+  done
   check "every device synced" 0 $failed
 }
 converged() { # every device's commune digest equals the daemon's
