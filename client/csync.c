@@ -23,6 +23,9 @@
 #include "proto/codec.h"
 
 #define DEFAULT_BATCH 500 /* ~250 KB: a few seconds on a weak 3G link */
+/* A request also stops growing at this many bytes of ops, well under the
+ * daemon's 8 MiB cap (500 petitions of 4,000 characters would pass it). */
+#define BATCH_MAX_BYTES (4u * 1024u * 1024u)
 #define PULL_LIMIT 1000
 
 struct sync {
@@ -108,6 +111,9 @@ static int build_request(struct sync *s, uint64_t acked, struct buf *body,
     uint64_t seq = (uint64_t)sqlite3_column_int64(q, 0);
     if (seq != *last_seq + 1)
       break; /* the outbox has no gaps; stop rather than send one */
+    if (*nops > 0 &&
+        ops.len + (size_t)sqlite3_column_bytes(q, 1) > BATCH_MAX_BYTES)
+      break;
     rc = buf_append(&ops, sqlite3_column_blob(q, 1),
                     (size_t)sqlite3_column_bytes(q, 1));
     *last_seq = seq;

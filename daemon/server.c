@@ -55,7 +55,14 @@ struct daemon {
   struct commune_stat communes[MAX_COMMUNES];
 };
 
-enum req_state { RS_READING, RS_QUEUED, RS_WRITING };
+enum req_state { RS_READING, RS_QUEUED, RS_WRITING, RS_DRAINING };
+
+/* After refusing a request whose body is still arriving (413), the answer is
+ * sent, the write side shut, and what the client still sends is read and
+ * dropped for up to this long, so the client gets to read the refusal
+ * instead of a reset connection. */
+#define DRAIN_MS 5000
+#define DRAIN_MAX_BYTES (16u * 1024u * 1024u)
 
 struct conn {
   uv_tcp_t tcp;
@@ -64,8 +71,10 @@ struct conn {
   struct daemon *d;
   struct conn *next, *qnext;
   struct http_rp rp;
+  uv_shutdown_t sreq;
   enum req_state state;
-  bool closing, keep_alive, is_sync;
+  bool closing, keep_alive, is_sync, drain;
+  size_t drained;
   struct buf pending, out;
   struct ingest_req rq;
   struct ingest_res rs;
@@ -116,11 +125,41 @@ static void trim(struct buf *b) {
     buf_reset(b);
 }
 
+static void alloc_cb(uv_handle_t *h, size_t hint, uv_buf_t *b);
+
+static void drain_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *b) {
+  struct conn *c = s->data;
+  (void)b;
+  c->pending.len = 0; /* dropped */
+  if (nread < 0) {
+    conn_close(c);
+    return;
+  }
+  c->drained += (size_t)nread;
+  if (c->drained > DRAIN_MAX_BYTES)
+    conn_close(c);
+}
+
+static void on_drain_timeout(uv_timer_t *t) { conn_close(t->data); }
+
+static void on_shutdown(uv_shutdown_t *req, int status) {
+  (void)req;
+  (void)status; /* the drain's read or timer closes the connection */
+}
+
 static void on_write(uv_write_t *w, int status) {
   struct conn *c = container_of(w, struct conn, wreq);
   trim(&c->out);
   trim(&c->rp.body);
   trim(&c->rs.body);
+  if (status >= 0 && c->drain && !c->closing) {
+    c->state = RS_DRAINING;
+    uv_timer_start(&c->timer, on_drain_timeout, DRAIN_MS, 0);
+    if (uv_shutdown(&c->sreq, (uv_stream_t *)&c->tcp, on_shutdown) ||
+        uv_read_start((uv_stream_t *)&c->tcp, alloc_cb, drain_read))
+      conn_close(c);
+    return;
+  }
   if (status < 0 || !c->keep_alive || c->d->stopping) {
     conn_close(c);
     return;
@@ -389,6 +428,7 @@ static void feed(struct conn *c) {
   }
   c->pending.len = 0;
   c->keep_alive = false;
+  c->drain = status == 413; /* the body may still be on its way */
   uv_read_stop((uv_stream_t *)&c->tcp);
   c->is_sync = strncmp(c->rp.url, "/v1/sync", 8) == 0;
   respond_error(c, status,
@@ -475,7 +515,7 @@ static void conn_close(struct conn *c) {
 static void on_timeout(uv_timer_t *t) {
   struct conn *c = t->data;
   if (c->state != RS_READING)
-    return;
+    return; /* queued or writing: the answer decides */
   LOG_DEBUG("http", "closing a connection idle or stalled for %llu ms",
             (unsigned long long)(c->rp.started ? c->d->cfg->read_timeout_ms
                                             : c->d->cfg->idle_timeout_ms));
