@@ -496,10 +496,10 @@ static void conn_close(struct conn *c) {
   uv_timer_stop(&c->timer);
   if (c->state == RS_QUEUED) {
     struct daemon *d = c->d;
+    struct conn **pp, *prev = NULL;
     if (d->current == c)
       return; /* closed when its merge finishes (after_work) */
     /* Not started: drop it from the queue; nothing was stored. */
-    struct conn **pp, *prev = NULL;
     for (pp = &d->queue; *pp; prev = *pp, pp = &(*pp)->qnext) {
       if (*pp == c) {
         *pp = c->qnext;
