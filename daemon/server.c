@@ -39,6 +39,8 @@ struct daemon {
   uv_loop_t loop;
   uv_tcp_t listener;
   uv_signal_t sigterm, sigint;
+  uv_timer_t ready;
+  int port;
   uv_work_t work;
   const struct srv_config *cfg;
   struct store *st;
@@ -589,6 +591,26 @@ static void on_signal(uv_signal_t *s, int signum) {
   }
 }
 
+static void on_ready(uv_timer_t *t) {
+  struct daemon *d = t->data;
+  char tmp[4096];
+  FILE *f;
+
+  uv_close((uv_handle_t *)&d->ready, NULL);
+  if (!d->cfg->port_file)
+    return;
+  /* Renamed into place: a reader sees nothing or the whole number. */
+  snprintf(tmp, sizeof(tmp), "%s.tmp", d->cfg->port_file);
+  f = fopen(tmp, "w");
+  if (!f) {
+    LOG_ERROR("server", "cannot write the port file %s", d->cfg->port_file);
+    return;
+  }
+  fprintf(f, "%d\n", d->port);
+  fclose(f);
+  rename(tmp, d->cfg->port_file);
+}
+
 static void load_last_syncs(struct daemon *d) {
   sqlite3_stmt *s;
   if (sqlite3_prepare_v2(store_sqlite(d->st),
@@ -643,19 +665,12 @@ int srv_run(struct store *st, const struct srv_config *cfg, char *errbuf) {
   d->sigterm.data = d->sigint.data = d;
   uv_signal_start(&d->sigterm, on_signal, SIGTERM);
   uv_signal_start(&d->sigint, on_signal, SIGINT);
-  if (cfg->port_file) {
-    /* Written after listening, renamed into place so a reader sees either
-     * nothing or the whole port number. */
-    char tmp[4096];
-    FILE *f;
-    snprintf(tmp, sizeof(tmp), "%s.tmp", cfg->port_file);
-    f = fopen(tmp, "w");
-    if (f) {
-      fprintf(f, "%d\n", port);
-      fclose(f);
-      rename(tmp, cfg->port_file);
-    }
-  }
+  /* The port file is written from inside the running loop, so whoever waits
+   * for it knows the daemon is serving and handling signals. */
+  d->port = port;
+  uv_timer_init(&d->loop, &d->ready);
+  d->ready.data = d;
+  uv_timer_start(&d->ready, on_ready, 0, 0);
   LOG_INFO("server", "listening on %s:%d max_skew=%llus", cfg->host, port,
            (unsigned long long)(cfg->max_skew_ms / 1000));
   uv_run(&d->loop, UV_RUN_DEFAULT);

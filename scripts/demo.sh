@@ -21,7 +21,9 @@ C() { local n=$1; shift; "$B/dansync" --db "$OUT/$n.db" "$@"; }
 wait_file() { for _ in $(seq 200); do [ -s "$1" ] && return 0; sleep 0.05; done; echo "timed out: $1" >&2; exit 1; }
 
 say "District daemon on loopback, behind a link that drops 2% of packets"
-D serve --listen 127.0.0.1:0 --port-file "$OUT/daemon.port" 2>"$OUT/daemon.log" &
+# Started directly (not through D), so $! is the daemon itself.
+"$B/dansyncd" --db "$DB" serve --listen 127.0.0.1:0 --port-file "$OUT/daemon.port" \
+  2>"$OUT/daemon.log" &
 DPID=$!
 wait_file "$OUT/daemon.port"
 "$B/tests/faultproxy" --target "127.0.0.1:$(cat "$OUT/daemon.port")" \
