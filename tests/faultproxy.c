@@ -41,6 +41,7 @@ struct pair {
   uv_connect_t connect;
   struct pair *next;
   int closing, handles;
+  int chunks; /* delayed or in-flight chunks still pointing at this pair */
 };
 
 struct chunk {
@@ -58,10 +59,10 @@ static unsigned rnd(struct proxy *p, unsigned n) {
   return (unsigned)((p->rng * 2685821657736338717ull) >> 33) % n;
 }
 
-static void on_side_close(uv_handle_t *h) {
-  struct side *s = h->data;
-  struct pair *pr = s->pair, **pp;
-  if (--pr->handles > 0)
+/* Frees |pr| once both sockets are closed and no chunk refers to it. */
+static void pair_release(struct pair *pr) {
+  struct pair **pp;
+  if (pr->handles > 0 || pr->chunks > 0)
     return;
   for (pp = &pr->p->pairs; *pp; pp = &(*pp)->next)
     if (*pp == pr) {
@@ -69,6 +70,12 @@ static void on_side_close(uv_handle_t *h) {
       break;
     }
   free(pr);
+}
+
+static void on_side_close(uv_handle_t *h) {
+  struct side *s = h->data;
+  s->pair->handles--;
+  pair_release(s->pair);
 }
 
 static void pair_close(struct pair *pr) {
@@ -81,8 +88,11 @@ static void pair_close(struct pair *pr) {
 
 static void chunk_free(uv_handle_t *h) {
   struct chunk *c = h->data;
+  struct pair *pr = c->to->pair;
   free(c->data);
   free(c);
+  pr->chunks--;
+  pair_release(pr);
 }
 
 static void on_written(uv_write_t *w, int status) {
@@ -126,6 +136,7 @@ static void on_read(uv_stream_t *s, ssize_t n, const uv_buf_t *b) {
     return;
   }
   c = calloc(1, sizeof(*c));
+  pr->chunks++;
   c->to = to;
   c->data = b->base;
   c->len = (size_t)n;
