@@ -44,7 +44,7 @@ struct store {
   struct mstate ms;   /* scratch for store_apply */
   struct mstate cms;  /* scratch for store_check_op */
   struct mvals mv;
-  struct buf blob, out, cblob, text;
+  struct buf blob, out, cblob;
   /* What store_check_op last loaded, so the store_apply that follows it
    * for the same record needs no second read. */
   bool cvalid;
@@ -227,7 +227,6 @@ int store_open(struct store **out, const char *path, unsigned flags,
   buf_init(&st->blob, 0);
   buf_init(&st->out, 0);
   buf_init(&st->cblob, 0);
-  buf_init(&st->text, 0);
   if (sqlite3_open_v2(path, &st->db,
                       SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE |
                           SQLITE_OPEN_NOMUTEX,
@@ -280,7 +279,6 @@ void store_close(struct store *st) {
   buf_cleanup(&st->blob);
   buf_cleanup(&st->out);
   buf_cleanup(&st->cblob);
-  buf_cleanup(&st->text);
   ds_free(st);
 }
 
