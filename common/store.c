@@ -54,6 +54,13 @@ struct store {
 
 #define NCOLS SCHEMA_MAX_FIELDS
 
+/* The file format this code reads and writes (PRAGMA user_version). 2: the
+ * oplog points into the logged bodies; the search index tracks new records
+ * by row id. */
+#define STORE_FORMAT 2
+#define DS_STR_(x) #x
+#define DS_STR(x) DS_STR_(x)
+
 static void fold_fn(sqlite3_context *ctx, int argc, sqlite3_value **argv);
 
 static int translate(struct store *st, int rc) {
@@ -115,8 +122,9 @@ static const char schema_sql[] =
     " PRIMARY KEY(rid, field)) WITHOUT ROWID;"
     "CREATE VIRTUAL TABLE search USING fts5(body,"
     " tokenize = 'unicode61 remove_diacritics 2');"
-    /* Petitions whose search text changed since the index was refreshed:
-     * indexing is deferred to the first search (store_search_refresh). */
+    /* Existing petitions whose search text changed since the index was
+     * refreshed: indexing is deferred to the first search. Records created
+     * since are those above meta 'search_hw' (store_search_refresh). */
     "CREATE TABLE search_dirty(id INTEGER PRIMARY KEY);"
     /* Client: every local op, kept after it is acked (DESIGN §6). */
     "CREATE TABLE outbox(seq INTEGER PRIMARY KEY, hlc INTEGER NOT NULL,"
@@ -140,9 +148,11 @@ static const char schema_sql[] =
     "CREATE TABLE synclog(seq INTEGER PRIMARY KEY, node BLOB NOT NULL,"
     " sig BLOB NOT NULL, received_ms INTEGER NOT NULL, body BLOB NOT NULL,"
     " hash BLOB NOT NULL);"
+    /* Daemon: every merged op, in merge order; its bytes are those of the
+     * logged request body |entry| at |off|, |len| (daemon/oplog.h). */
     "CREATE TABLE oplog(pos INTEGER PRIMARY KEY, entry INTEGER NOT NULL,"
     " node BLOB NOT NULL, commune TEXT NOT NULL, rid BLOB NOT NULL,"
-    " op BLOB NOT NULL);"
+    " off INTEGER NOT NULL, len INTEGER NOT NULL);"
     "CREATE INDEX oplog_commune ON oplog(commune, pos);"
     "CREATE TABLE quarantine(id INTEGER PRIMARY KEY, entry INTEGER NOT NULL,"
     " node BLOB NOT NULL, seq INTEGER NOT NULL, error TEXT NOT NULL,"
@@ -182,19 +192,19 @@ static int migrate(struct store *st, char *errbuf) {
   if (sqlite3_step(s) == SQLITE_ROW)
     version = sqlite3_column_int(s, 0);
   sqlite3_finalize(s);
-  if (version == 1)
+  if (version == STORE_FORMAT)
     return 0;
   if (version != 0)
     return ds_fail(errbuf, DS_EIO,
-                   "the store has format version %d; this program knows 1",
-                   version);
+                   "the store has format version %d; this program knows %d",
+                   version, STORE_FORMAT);
   buf_init(&sql, 0);
   rc = sqlite3_exec(st->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) ? DS_EIO : 0;
   if (!rc && sqlite3_exec(st->db, schema_sql, NULL, NULL, NULL))
     rc = DS_EIO;
   if (!rc)
     rc = create_views(st->db, &sql);
-  if (!rc && sqlite3_exec(st->db, "PRAGMA user_version = 1; COMMIT", NULL,
+  if (!rc && sqlite3_exec(st->db, "PRAGMA user_version = " DS_STR(STORE_FORMAT) "; COMMIT", NULL,
                           NULL, NULL))
     rc = DS_EIO;
   buf_cleanup(&sql);
@@ -474,6 +484,7 @@ int store_apply(struct store *st, const struct op *op, struct mresult *res) {
   uint32_t was_conflicted = 0;
   int64_t id = 0;
   int conflicted = 0, rc, f;
+  bool existed;
   struct value commune;
 
   if (!e)
@@ -491,6 +502,7 @@ int store_apply(struct store *st, const struct op *op, struct mresult *res) {
   st->cvalid = false;
   if (rc)
     return rc;
+  existed = id != 0;
   if (id) {
     rc = mstate_load(&st->ms, st->blob.data, st->blob.len);
     if (rc)
@@ -547,7 +559,9 @@ int store_apply(struct store *st, const struct op *op, struct mresult *res) {
     sqlite3_bind_int(s, 2, fi);
     rc = run(st, s);
   }
-  if (!rc && op->ent == ENT_PETITION) {
+  /* A new record is indexed by the next refresh without a mark: it has a
+   * row id above the last one indexed (store_search_refresh). */
+  if (!rc && existed && op->ent == ENT_PETITION) {
     int fc = schema_field_find(e, "citizen", 7);
     int ft = schema_field_find(e, "content", 7);
     if (res->changed & ((1u << fc) | (1u << ft))) {
@@ -814,17 +828,25 @@ static void fold_fn(sqlite3_context *ctx, int argc, sqlite3_value **argv) {
 
 int store_search_refresh(struct store *st) {
   const struct entity_def *e = schema_entity(ENT_PETITION);
-  char sql[512];
+  char sql[1024];
   int rc;
 
+  /* hw: every record up to this row id is indexed, except those marked
+   * in search_dirty. */
+#define HW "coalesce((SELECT v FROM meta WHERE k = 'search_hw'), 0)"
   snprintf(sql, sizeof(sql),
-           "DELETE FROM search WHERE rowid IN (SELECT id FROM search_dirty);"
+           "DELETE FROM search WHERE rowid > " HW " OR rowid IN (SELECT id "
+           "FROM search_dirty);"
            "INSERT INTO search(rowid, body) SELECT r.id, ds_fold("
            "coalesce(r.f%d, '') || char(10) || coalesce(r.f%d, '')) FROM rec "
-           "r JOIN search_dirty d ON d.id = r.id;"
-           "DELETE FROM search_dirty;",
+           "r WHERE r.ent = %d AND (r.id > " HW " OR r.id IN (SELECT id FROM "
+           "search_dirty));"
+           "DELETE FROM search_dirty;"
+           "INSERT OR REPLACE INTO meta(k, v) SELECT 'search_hw', "
+           "coalesce(max(id), 0) FROM rec;",
            schema_field_find(e, "citizen", 7),
-           schema_field_find(e, "content", 7));
+           schema_field_find(e, "content", 7), ENT_PETITION);
+#undef HW
   rc = store_begin(st);
   if (!rc)
     rc = exec(st, sql);
@@ -838,6 +860,9 @@ int store_search_refresh(struct store *st) {
 int store_forget(struct store *st, const uint8_t rid[ID_LEN]) {
   static const char *const sql[] = {
       "DELETE FROM search WHERE rowid = (SELECT id FROM rec WHERE rid = ?1)",
+      /* Its row id may be given again: the index must not take it as done. */
+      ("UPDATE meta SET v = min(v, (SELECT id - 1 FROM rec WHERE rid = ?1)) "
+       "WHERE k = 'search_hw' AND EXISTS (SELECT 1 FROM rec WHERE rid = ?1)"),
       ("DELETE FROM search_dirty WHERE id = (SELECT id FROM rec WHERE "
        "rid = ?1)"),
       "DELETE FROM conflict WHERE rid = ?1", "DELETE FROM rec WHERE rid = ?1"};

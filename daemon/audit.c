@@ -18,6 +18,7 @@
 #include "common/synclog.h"
 #include "daemon/district.h"
 #include "daemon/ingest.h"
+#include "daemon/oplog.h"
 #include "proto/codec.h"
 
 /* Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant). */
@@ -92,6 +93,7 @@ static void value_text(struct buf *b, const struct value *v) {
 
 int audit_log_show(struct store *st, const struct log_filter *f, bool json,
                    FILE *out) {
+  struct opread rd;
   sqlite3_stmt *s;
   struct buf b;
   int n = 0, rc = 0;
@@ -99,7 +101,7 @@ int audit_log_show(struct store *st, const struct log_filter *f, bool json,
   if (sqlite3_prepare_v2(
           store_sqlite(st),
           "SELECT o.entry, l.received_ms, lower(hex(o.node)), o.commune, "
-          "o.op, coalesce(nd.label, '') FROM oplog o JOIN synclog l ON l.seq "
+          "o.off, coalesce(nd.label, ''), o.len FROM oplog o JOIN synclog l ON l.seq "
           "= o.entry LEFT JOIN node nd ON nd.node = o.node WHERE (?1 IS NULL "
           "OR o.node BETWEEN ?1 AND ?2) AND (?3 IS NULL OR o.commune = ?3) "
           "AND (?4 IS NULL OR o.rid BETWEEN ?4 AND ?5) AND (?6 < 0 OR "
@@ -119,6 +121,7 @@ int audit_log_show(struct store *st, const struct log_filter *f, bool json,
   sqlite3_bind_int64(s, 6, f->since_ms);
   sqlite3_bind_int64(s, 7, f->until_ms);
   buf_init(&b, 0);
+  opread_init(&rd, store_sqlite(st));
   if (json)
     rc = buf_putc(&b, '[');
   while (!rc && sqlite3_step(s) == SQLITE_ROW) {
@@ -130,9 +133,10 @@ int audit_log_show(struct store *st, const struct log_filter *f, bool json,
     void *priv;
     struct op op;
 
-    if (proto_op_decode(sqlite3_column_blob(s, 4),
-                        (size_t)sqlite3_column_bytes(s, 4), &op, true, &priv,
-                        e2))
+    if (opread_raw(&rd, sqlite3_column_int64(s, 0),
+                   (uint32_t)sqlite3_column_int64(s, 4),
+                   (uint32_t)sqlite3_column_int64(s, 6)) ||
+        proto_op_decode(rd.raw.data, rd.raw.len, &op, false, &priv, e2))
       continue;
     e = schema_entity(op.ent);
     gmtime_r(&t, &tm);
@@ -172,6 +176,7 @@ int audit_log_show(struct store *st, const struct log_filter *f, bool json,
     proto_op_release(priv);
     n++;
   }
+  opread_cleanup(&rd);
   sqlite3_finalize(s);
   if (!rc && json)
     rc = buf_printf(&b, n ? "\n]\n" : "]\n");

@@ -14,6 +14,7 @@
 #include "common/hlc.h"
 #include "common/merge.h"
 #include "common/store.h"
+#include "daemon/oplog.h"
 #include "proto/codec.h"
 
 /* Most ops one response carries, whatever the device asks for. */
@@ -44,16 +45,17 @@ static const char *const qsql[Q_COUNT] = {
     [Q_TOKEN_GET] = "SELECT commune, label, expires_ms, node, pubkey FROM "
                     "token WHERE hash = ?1",
     [Q_TOKEN_BIND] = "UPDATE token SET node = ?2, pubkey = ?3 WHERE hash = ?1",
-    [Q_OPLOG_ADD] = "INSERT INTO oplog(entry, node, commune, rid, op) VALUES "
-                    "(?1, ?2, ?3, ?4, ?5)",
+    [Q_OPLOG_ADD] = "INSERT INTO oplog(entry, node, commune, rid, off, len) "
+                    "VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
     [Q_QUAR_ADD] = "INSERT INTO quarantine(entry, node, seq, error, message,"
                    " op) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
     [Q_OPLOG_AT] = "SELECT l.hash FROM oplog o JOIN synclog l ON l.seq = "
                    "o.entry WHERE o.pos = ?1",
-    [Q_PULL_ALL] = "SELECT pos, op FROM oplog WHERE pos > ?1 AND node != ?2 "
-                   "ORDER BY pos LIMIT ?3",
-    [Q_PULL_COMMUNE] = "SELECT pos, op FROM oplog WHERE commune = ?4 AND "
-                       "pos > ?1 AND node != ?2 ORDER BY pos LIMIT ?3",
+    [Q_PULL_ALL] = "SELECT pos, entry, off, len, node FROM oplog WHERE pos > "
+                   "?1 AND node != ?2 ORDER BY pos LIMIT ?3",
+    [Q_PULL_COMMUNE] = "SELECT pos, entry, off, len, node FROM oplog WHERE "
+                       "commune = ?4 AND pos > ?1 AND node != ?2 ORDER BY "
+                       "pos LIMIT ?3",
     [Q_OPLOG_MAX] = "SELECT max(pos) FROM oplog",
 };
 
@@ -62,6 +64,7 @@ struct ingest {
   sqlite3 *db;
   sqlite3_stmt *q[Q_COUNT];
   struct buf raw, enc, msgs;
+  struct opread rd;
 };
 
 int ingest_open(struct ingest **out, struct store *st) {
@@ -73,6 +76,7 @@ int ingest_open(struct ingest **out, struct store *st) {
   buf_init(&ing->raw, 0);
   buf_init(&ing->enc, 0);
   buf_init(&ing->msgs, 0);
+  opread_init(&ing->rd, ing->db);
   for (int i = 0; i < Q_COUNT; i++) {
     if (sqlite3_prepare_v3(ing->db, qsql[i], -1, SQLITE_PREPARE_PERSISTENT,
                            &ing->q[i], NULL)) {
@@ -92,6 +96,7 @@ void ingest_close(struct ingest *ing) {
   buf_cleanup(&ing->raw);
   buf_cleanup(&ing->enc);
   buf_cleanup(&ing->msgs);
+  opread_cleanup(&ing->rd);
   ds_free(ing);
 }
 
@@ -284,15 +289,22 @@ static int pull(struct ingest *ing, const struct proto_req *req,
       break;
     }
     last = sqlite3_column_int64(s, 0);
-    rc = buf_append(&ing->enc, sqlite3_column_blob(s, 1),
-                    (size_t)sqlite3_column_bytes(s, 1));
+    if (sqlite3_column_bytes(s, 4) != ID_LEN)
+      rc = DS_ECORRUPT;
+    else
+      rc = opread_wire(&ing->rd, sqlite3_column_int64(s, 1),
+                       (uint32_t)sqlite3_column_int64(s, 2),
+                       (uint32_t)sqlite3_column_int64(s, 3),
+                       sqlite3_column_blob(s, 4), &ing->enc);
     if (rc) {
       sqlite3_reset(s);
-      return rc;
+      opread_cleanup(&ing->rd);
+      return rc == DS_ENOMEM ? rc : DS_EUNAVAIL;
     }
     n++;
   }
   sqlite3_reset(s);
+  opread_cleanup(&ing->rd);
   if (step != SQLITE_ROW && step != SQLITE_DONE)
     return DS_EUNAVAIL;
   if (!hdr->more) {
@@ -485,16 +497,16 @@ int ingest_sync(struct ingest *ing, const struct ingest_req *rq,
     rs->conflicts += res.conflicts;
     if (op.hlc > now_hlc)
       now_hlc = op.hlc;
-    buf_reset(&ing->enc);
-    rc = proto_op_encode(&ing->enc, &op, true);
-    if (!rc) {
+    {
       sqlite3_stmt *s = ing->q[Q_OPLOG_ADD];
+      uint32_t off, len;
+      proto_req_op_span(&req, i, &off, &len);
       sqlite3_bind_int64(s, 1, entry);
       sqlite3_bind_blob(s, 2, rq->node, ID_LEN, SQLITE_STATIC);
       sqlite3_bind_text(s, 3, commune, -1, SQLITE_STATIC);
       sqlite3_bind_blob(s, 4, op.rid, ID_LEN, SQLITE_STATIC);
-      sqlite3_bind_blob(s, 5, ing->enc.data, (int)ing->enc.len,
-                        SQLITE_STATIC);
+      sqlite3_bind_int64(s, 5, off);
+      sqlite3_bind_int64(s, 6, len);
       rc = step_done(s);
     }
     if (rc)
@@ -519,7 +531,15 @@ int ingest_sync(struct ingest *ing, const struct ingest_req *rq,
   hdr.acked = acked;
   hdr.hlc = now_hlc;
   hdr.conflicts = rs->conflicts;
-  rc = pull(ing, &req, &w, &hdr, rs, rej, nrej);
+  if (rq->replay) {
+    /* Nobody reads a replayed request's answer: no pull. */
+    buf_reset(&rs->body);
+    rc = proto_resp_begin(&rs->body, &hdr);
+    if (!rc)
+      rc = proto_resp_end(&rs->body, rej, nrej);
+  } else {
+    rc = pull(ing, &req, &w, &hdr, rs, rej, nrej);
+  }
   if (rc)
     goto out_unavail;
   rc = store_commit(ing->st);

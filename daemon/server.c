@@ -80,6 +80,7 @@ struct conn {
   struct buf pending, out;
   struct ingest_req rq;
   struct ingest_res rs;
+  uint64_t queued_ns, work_ns; /* when it was queued; the merge's time */
 };
 
 static void on_close(uv_handle_t *h);
@@ -275,8 +276,10 @@ static void note_sync(struct daemon *d, const char *commune, uint64_t ms) {
 static void work_cb(uv_work_t *w) {
   struct daemon *d = container_of(w, struct daemon, work);
   struct conn *c = d->current;
+  uint64_t t0 = uv_hrtime();
   if (ingest_sync(d->ing, &c->rq, &c->rs))
     c->rs.status = 503; /* no body could be made: an empty error */
+  c->work_ns = uv_hrtime() - t0;
 }
 
 static void after_work(uv_work_t *w, int status) {
@@ -293,9 +296,12 @@ static void after_work(uv_work_t *w, int status) {
     d->conflicts += c->rs.conflicts;
     note_sync(d, c->rs.commune, c->rq.received_ms);
     LOG_INFO("sync", "accepted node=%.16s commune=%s merged=%u "
-                     "quarantined=%u conflicts=%u pulled=%u",
+                     "quarantined=%u conflicts=%u pulled=%u wait_ms=%.1f "
+                     "merge_ms=%.1f",
              node, c->rs.commune, c->rs.merged, c->rs.quarantined,
-             c->rs.conflicts, c->rs.pulled);
+             c->rs.conflicts, c->rs.pulled,
+             (double)(uv_hrtime() - c->queued_ns - c->work_ns) / 1e6,
+             (double)c->work_ns / 1e6);
   } else {
     LOG_WARN("sync", "refused node=%.16s status=%d error=%s", node,
              c->rs.status, c->rs.error);
@@ -329,6 +335,7 @@ static void start_next(struct daemon *d) {
 static void enqueue(struct conn *c) {
   struct daemon *d = c->d;
   c->state = RS_QUEUED;
+  c->queued_ns = uv_hrtime();
   uv_timer_stop(&c->timer);
   if (d->queue_tail)
     d->queue_tail->qnext = c;

@@ -385,6 +385,8 @@ static uint64_t op_seq(const msgpack_object *o, int *ok) {
   return seq;
 }
 
+static int op_spans(struct proto_req *req, size_t len);
+
 int proto_req_decode(struct proto_req *req, const void *body, size_t len,
                      char *errbuf) {
   enum { R_V = 1, R_NODE = 2, R_TS = 4, R_HLC = 8, R_CURSOR = 16,
@@ -467,7 +469,13 @@ int proto_req_decode(struct proto_req *req, const void *body, size_t len,
   req->has_cursor_hash = (seen & R_CHASH) != 0;
   req->nops = ops->via.array.size;
   req->priv = u;
-  return 0;
+  req->body = (const uint8_t *)body;
+  rc = op_spans(req, len);
+  if (rc) {
+    proto_req_cleanup(req);
+    memset(req, 0, sizeof(*req));
+  }
+  return rc;
 }
 
 int proto_req_op(const struct proto_req *req, uint32_t i, struct op *op,
@@ -492,6 +500,98 @@ int proto_req_op(const struct proto_req *req, uint32_t i, struct op *op,
 void proto_req_cleanup(struct proto_req *req) {
   unpacked_free(req->priv);
   req->priv = NULL;
+  DS_FREE(req->op_off);
+}
+
+void proto_req_op_span(const struct proto_req *req, uint32_t i,
+                       uint32_t *off, uint32_t *len) {
+  *off = req->op_off[i];
+  *len = req->op_off[i + 1] - req->op_off[i];
+}
+
+/* A map or array header at |p|: its element count and header length. */
+static int container_hdr(const uint8_t *p, size_t n, bool map, uint32_t *count,
+                         size_t *hlen) {
+  uint8_t fix = map ? 0x80 : 0x90, b16 = map ? 0xde : 0xdc;
+  if (n < 1)
+    return DS_EPROTO;
+  if ((p[0] & 0xf0) == fix) {
+    *count = p[0] & 0x0f, *hlen = 1;
+  } else if (p[0] == b16 && n >= 3) {
+    *count = (uint32_t)p[1] << 8 | p[2], *hlen = 3;
+  } else if (p[0] == b16 + 1 && n >= 5) {
+    *count = (uint32_t)p[1] << 24 | (uint32_t)p[2] << 16 |
+             (uint32_t)p[3] << 8 | p[4];
+    *hlen = 5;
+  } else {
+    return DS_EPROTO;
+  }
+  return 0;
+}
+
+/* Finds where each op lies in the body (already checked well-formed), so
+ * the daemon can keep and serve ops as the bytes that were signed. */
+static int op_spans(struct proto_req *req, size_t len) {
+  const uint8_t *p = req->body;
+  size_t at, hlen, used;
+  uint32_t npairs, nops;
+
+  req->op_off = ds_malloc(((size_t)req->nops + 1) * sizeof(uint32_t));
+  if (!req->op_off)
+    return DS_ENOMEM;
+  if (container_hdr(p, len, true, &npairs, &hlen))
+    return DS_EPROTO;
+  at = hlen;
+  for (uint32_t k = 0; k < npairs; k++) {
+    bool is_ops = len - at >= 4 && memcmp(p + at, "\xa3ops", 4) == 0;
+    if (mpwalk(p + at, len - at, PROTO_MAX_DEPTH, &used))
+      return DS_EPROTO;
+    at += used;
+    if (is_ops) {
+      if (container_hdr(p + at, len - at, false, &nops, &hlen) ||
+          nops != req->nops)
+        return DS_EPROTO;
+      at += hlen;
+      for (uint32_t i = 0; i < nops; i++) {
+        req->op_off[i] = (uint32_t)at;
+        if (mpwalk(p + at, len - at, PROTO_MAX_DEPTH, &used))
+          return DS_EPROTO;
+        at += used;
+      }
+      req->op_off[nops] = (uint32_t)at;
+      return 0;
+    }
+    if (mpwalk(p + at, len - at, PROTO_MAX_DEPTH, &used))
+      return DS_EPROTO;
+    at += used;
+  }
+  return DS_EPROTO;
+}
+
+int proto_op_with_node(struct buf *out, const uint8_t *raw, size_t len,
+                       const uint8_t node[ID_LEN]) {
+  uint8_t hdr[5], tail[7 + ID_LEN] = {0xa4, 'n', 'o', 'd', 'e', 0xc4, ID_LEN};
+  uint32_t n;
+  size_t hlen, nh;
+  int rc;
+
+  if (container_hdr(raw, len, true, &n, &hlen) || n >= 0xffff)
+    return DS_EPROTO;
+  n++;
+  if (n <= 15) {
+    hdr[0] = (uint8_t)(0x80 | n), nh = 1;
+  } else {
+    hdr[0] = 0xde, hdr[1] = (uint8_t)(n >> 8), hdr[2] = (uint8_t)n, nh = 3;
+  }
+  memcpy(tail + 7, node, ID_LEN);
+  rc = buf_reserve(out, nh + (len - hlen) + 7 + ID_LEN);
+  if (!rc)
+    rc = buf_append(out, hdr, nh);
+  if (!rc)
+    rc = buf_append(out, raw + hlen, len - hlen);
+  if (!rc)
+    rc = buf_append(out, tail, 7 + ID_LEN);
+  return rc;
 }
 
 int proto_req_encode(struct buf *out, const struct proto_req *hdr,

@@ -41,6 +41,8 @@ struct proto_req {
   uint32_t nops;
   uint64_t first_seq; /* seq of ops[0]; the ops are first_seq, +1, ... */
   void *priv;         /* the unpacked tree */
+  const uint8_t *body;
+  uint32_t *op_off;   /* op i is body[op_off[i] .. op_off[i + 1]) */
 };
 
 /* Decodes a request body. Checks its shape: a map with exactly the keys of
@@ -58,6 +60,15 @@ DS_NODISCARD int proto_req_decode(struct proto_req *req, const void *body,
 DS_NODISCARD int proto_req_op(const struct proto_req *req, uint32_t i,
                               struct op *op, struct buf *raw, char *errbuf);
 void proto_req_cleanup(struct proto_req *req);
+
+/* Op |i|'s bytes as they are in the request body: its offset and length. */
+void proto_req_op_span(const struct proto_req *req, uint32_t i,
+                       uint32_t *off, uint32_t *len);
+/* Appends the response form of an op given as the bytes a request carried
+ * it in (a map without "node"): the same map with "node" added. Returns 0,
+ * DS_EPROTO (not such a map), DS_ENOMEM. */
+DS_NODISCARD int proto_op_with_node(struct buf *out, const uint8_t *raw,
+                                    size_t len, const uint8_t node[ID_LEN]);
 
 /* Encodes a request whose ops are the concatenated encodings in |ops|
  * (|nops| of them, each from proto_op_encode without node). */

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT
  * The wire codec: round trips, and untrusted bytes that must be refused. */
+#define _GNU_SOURCE /* memmem */
 #include "tests/cm.h"
 
 #include <stdlib.h>
@@ -94,6 +95,69 @@ static void test_codec_op_with_base_roundtrip(void **state) {
   assert_memory_equal(r.error, "bad_op", 6);
   proto_resp_cleanup(&resp);
   buf_cleanup(&body);
+}
+
+/* The daemon keeps ops as the bytes the device signed: each op's span in
+ * the body, wherever "ops" sits in the map, and its response form. */
+static void test_codec_op_spans_and_node(void **state) {
+  static const uint8_t NB[ID_LEN] = {0xbb, 1};
+  struct buf body, moved, enc, wire;
+  char err[DS_ERRBUF_LEN];
+  struct proto_req req;
+  const uint8_t *at;
+  size_t k;
+  (void)state;
+
+  buf_init(&body, 0);
+  buf_init(&moved, 0);
+  buf_init(&enc, 0);
+  buf_init(&wire, 0);
+  make_request(&body, 3);
+  /* The same request with "ops" as its first key. */
+  at = memmem(body.data, body.len, "\xa3ops", 4);
+  assert_non_null(at);
+  k = (size_t)(at - body.data);
+  assert_int_equal(buf_append(&moved, body.data, 1), 0);
+  assert_int_equal(buf_append(&moved, at, body.len - k), 0);
+  assert_int_equal(buf_append(&moved, body.data + 1, k - 1), 0);
+  for (int pass = 0; pass < 2; pass++) {
+    const struct buf *b = pass ? &moved : &body;
+    assert_int_equal(proto_req_decode(&req, b->data, b->len, err), 0);
+    for (uint32_t i = 0; i < 3; i++) {
+      struct op op, back;
+      uint32_t off, len;
+      void *priv;
+      th_petition(&op, RID, NA, 1000 + i, "hoa-an");
+      op.seq = 1 + i;
+      buf_reset(&enc);
+      assert_int_equal(proto_op_encode(&enc, &op, false), 0);
+      proto_req_op_span(&req, i, &off, &len);
+      assert_int_equal(len, enc.len);
+      assert_memory_equal(b->data + off, enc.data, enc.len);
+      buf_reset(&wire);
+      assert_int_equal(proto_op_with_node(&wire, b->data + off, len, NB), 0);
+      assert_int_equal(proto_op_decode(wire.data, wire.len, &back, true,
+                                       &priv, err),
+                       0);
+      assert_memory_equal(back.node, NB, ID_LEN);
+      assert_int_equal(back.seq, 1 + i);
+      assert_int_equal(back.hlc, 1000 + i);
+      assert_int_equal(back.nset, 5);
+      proto_op_release(priv);
+    }
+    proto_req_cleanup(&req);
+  }
+  /* Not a map: refused. */
+  assert_int_equal(proto_op_with_node(&wire, (const uint8_t *)"\x93\x01\x02"
+                                                          "\x03",
+                                      4, NB),
+                   DS_EPROTO);
+  assert_int_equal(proto_op_with_node(&wire, (const uint8_t *)"", 0, NB),
+                   DS_EPROTO);
+  buf_cleanup(&body);
+  buf_cleanup(&moved);
+  buf_cleanup(&enc);
+  buf_cleanup(&wire);
 }
 
 static void test_codec_truncations_are_refused(void **state) {
@@ -310,6 +374,7 @@ int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_codec_request_roundtrip),
       cmocka_unit_test(test_codec_op_with_base_roundtrip),
+      cmocka_unit_test(test_codec_op_spans_and_node),
       cmocka_unit_test(test_codec_truncations_are_refused),
       cmocka_unit_test(test_codec_every_byte_flip_is_safe),
       cmocka_unit_test(test_codec_huge_lengths_and_depth),

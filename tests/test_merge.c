@@ -319,6 +319,58 @@ static void test_search_ignores_diacritics(void **state) {
       0);
 }
 
+/* The index follows new records without marks, changed ones through
+ * search_dirty, and a forgotten record whose row id comes back. */
+static void test_search_follows_new_changed_and_forgotten(void **state) {
+  struct store *st = *state;
+  static const char q_an[] =
+      "SELECT count(*) FROM search WHERE search MATCH '\"an\"'";
+  static const char q_binh[] =
+      "SELECT count(*) FROM search WHERE search MATCH '\"binh\"'";
+  uint8_t rid2[ID_LEN];
+  struct mresult res;
+  struct op op;
+
+  memcpy(rid2, RID, ID_LEN);
+  rid2[15] = 0xee;
+  th_petition(&op, RID, NA, 100, "hoa-an");
+  th_set_str(&op, "citizen", "Văn Ấn");
+  assert_int_equal(th_apply(st, &op), 0);
+  assert_int_equal(store_search_refresh(st), 0);
+  assert_int_equal(count(st, q_an), 1);
+  assert_int_equal(count(st, "SELECT count(*) FROM search_dirty"), 0);
+  /* A second record, created after the refresh: no mark, still found. */
+  th_petition(&op, rid2, NA, 101, "hoa-an");
+  th_set_str(&op, "citizen", "Văn Ấn");
+  assert_int_equal(th_apply(st, &op), 0);
+  assert_int_equal(count(st, "SELECT count(*) FROM search_dirty"), 0);
+  assert_int_equal(store_search_refresh(st), 0);
+  assert_int_equal(count(st, q_an), 2);
+  /* Changing the text of an indexed record marks it. */
+  memset(&op, 0, sizeof(op));
+  op.ent = ENT_PETITION;
+  memcpy(op.rid, RID, ID_LEN);
+  memcpy(op.node, NA, ID_LEN);
+  op.hlc = 200;
+  th_set_str(&op, "citizen", "Thị Bình");
+  assert_int_equal(th_apply(st, &op), 0);
+  assert_int_equal(count(st, "SELECT count(*) FROM search_dirty"), 1);
+  assert_int_equal(store_search_refresh(st), 0);
+  assert_int_equal(count(st, q_an), 1);
+  assert_int_equal(count(st, q_binh), 1);
+  /* The newest record forgotten and rebuilt gets its row id again. */
+  assert_int_equal(store_begin(st), 0);
+  assert_int_equal(store_forget(st, rid2), 0);
+  th_petition(&op, rid2, NA, 101, "hoa-an");
+  th_set_str(&op, "citizen", "Văn Ấn");
+  assert_int_equal(store_apply(st, &op, &res), 0);
+  assert_int_equal(store_commit(st), 0);
+  assert_int_equal(store_search_refresh(st), 0);
+  assert_int_equal(count(st, q_an), 1);
+  assert_int_equal(count(st, q_binh), 1);
+  assert_int_equal(count(st, "SELECT count(*) FROM search"), 2);
+}
+
 int main(void) {
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
   const struct CMUnitTest tests[] = {
@@ -331,6 +383,7 @@ int main(void) {
       T(test_check_op_rules),
       T(test_resolve_prefixes),
       T(test_search_ignores_diacritics),
+      T(test_search_follows_new_changed_and_forgotten),
   };
   return cmocka_run_group_tests_name("merge", tests, NULL, NULL);
 }
