@@ -13,6 +13,7 @@
 
 #include "client/csync.h"
 #include "client/local.h"
+#include "client/xport.h"
 #include "common/args.h"
 #include "common/hex.h"
 #include "common/json.h"
@@ -124,9 +125,16 @@ static int cmd_init(const struct args *a) {
   if (!schema_slug_ok(commune, strlen(commune)))
     return args_fail(&prog, EXIT_ERROR, "--commune must be a commune slug such as "
                             "hoa-an, or district");
-  if (strncmp(server, "http://", 7) && strncmp(server, "https://", 8))
+  if (strncmp(server, "http://", 7))
     return args_fail(&prog, EXIT_ERROR,
-                "--server must be an http:// or https:// address");
+                "--server must be an http:// address such as "
+                "http://10.0.0.2:8080 (dansyncd speaks plain HTTP)");
+  {
+    struct xport *x;
+    if (xport_open(&x, server, 1, NULL, NULL, err))
+      return args_fail(&prog, EXIT_ERROR, err);
+    xport_close(x);
+  }
   if (!*token)
     return args_fail(&prog, EXIT_ERROR, "--token is empty");
   if (local_db_path(path, sizeof(path), a->db, true))

@@ -544,9 +544,10 @@ int csync_main(const struct args *a) {
   if (store_next_seq(s.dev.st, &next) == 0)
     s.queued_at_start = next - 1 - (uint64_t)meta_int(s.dev.st, "acked");
   s.tty = isatty(2);
-  if (xport_open(&s.x, s.server, timeout, s.tty ? progress : NULL, &s)) {
+  if (xport_open(&s.x, s.server, timeout, s.tty ? progress : NULL, &s,
+                 msg)) {
     local_close(&s.dev);
-    return fail(EXIT_ERROR, "could not start the HTTP client");
+    return fail(EXIT_ERROR, msg);
   }
   while (more) {
     enum outcome o = round_trip(&s, &more, msg, sizeof(msg));

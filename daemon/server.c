@@ -25,6 +25,13 @@
 
 #define MAX_COMMUNES 128
 
+/* The writer does not copy the WAL back into the database itself: past
+ * CKPT_FRAMES a second connection does it on another thread, so merges do
+ * not stall behind it. Should that fall behind, the writer checkpoints at
+ * CKPT_HARD_FRAMES (128 MiB of 4 KiB pages) rather than let the WAL grow. */
+#define CKPT_FRAMES 4096
+#define CKPT_HARD_FRAMES 32768
+
 #define container_of(ptr, type, member) \
   ((type *)(void *)((char *)(ptr)-offsetof(type, member)))
 
@@ -42,6 +49,10 @@ struct daemon {
   uv_timer_t ready;
   int port;
   uv_work_t work;
+  uv_work_t ckwork;   /* the checkpointer */
+  sqlite3 *ckdb;      /* its connection; NULL: the writer checkpoints */
+  bool ck_running;
+  int wal_frames;     /* after the writer's last commit */
   const struct srv_config *cfg;
   struct store *st;
   struct ingest *ing;
@@ -87,6 +98,7 @@ static void on_close(uv_handle_t *h);
 static void on_timeout(uv_timer_t *t);
 static void conn_close(struct conn *c);
 static void start_next(struct daemon *d);
+static void maybe_checkpoint(struct daemon *d);
 static void resume(struct conn *c);
 
 /* ---- responses ---- */
@@ -314,7 +326,39 @@ static void after_work(uv_work_t *w, int status) {
     respond(c, c->rs.status, "application/msgpack", c->rs.body.data,
             c->rs.body.len);
   }
+  maybe_checkpoint(d);
   start_next(d);
+}
+
+static void ck_work(uv_work_t *w) {
+  struct daemon *d = container_of(w, struct daemon, ckwork);
+  int nlog = 0, nckpt = 0;
+  if (sqlite3_wal_checkpoint_v2(d->ckdb, NULL, SQLITE_CHECKPOINT_PASSIVE,
+                                &nlog, &nckpt) != SQLITE_OK)
+    LOG_WARN("server", "checkpoint: %s", sqlite3_errmsg(d->ckdb));
+}
+
+static void ck_after(uv_work_t *w, int status) {
+  struct daemon *d = container_of(w, struct daemon, ckwork);
+  (void)status;
+  d->ck_running = false;
+}
+
+static void maybe_checkpoint(struct daemon *d) {
+  if (!d->ckdb || d->ck_running || d->wal_frames < CKPT_FRAMES)
+    return;
+  d->wal_frames = 0;
+  d->ck_running = !uv_queue_work(&d->loop, &d->ckwork, ck_work, ck_after);
+}
+
+/* Runs on the writer's thread after each of its commits. */
+static int wal_hook(void *arg, sqlite3 *db, const char *name, int frames) {
+  struct daemon *d = arg;
+  d->wal_frames = frames;
+  if (!d->ckdb ? frames >= CKPT_FRAMES : frames >= CKPT_HARD_FRAMES)
+    sqlite3_wal_checkpoint_v2(db, name, SQLITE_CHECKPOINT_PASSIVE, NULL,
+                              NULL);
+  return SQLITE_OK;
 }
 
 static void start_next(struct daemon *d) {
@@ -648,6 +692,15 @@ int srv_run(struct store *st, const struct srv_config *cfg, char *errbuf) {
     return ds_fail(errbuf, rc, "cannot prepare the store for syncing");
   }
   load_last_syncs(d);
+  {
+    const char *path = sqlite3_db_filename(store_sqlite(st), "main");
+    if (path && *path &&
+        sqlite3_open_v2(path, &d->ckdb, SQLITE_OPEN_READWRITE, NULL)) {
+      sqlite3_close(d->ckdb);
+      d->ckdb = NULL;
+    }
+    sqlite3_wal_hook(store_sqlite(st), wal_hook, d);
+  }
   uv_loop_init(&d->loop);
   uv_tcp_init(&d->loop, &d->listener);
   if (uv_ip4_addr(cfg->host, cfg->port, (struct sockaddr_in *)&addr) &&
@@ -690,6 +743,8 @@ fail:
 done:
   if (uv_loop_close(&d->loop))
     LOG_WARN("server", "the loop still had handles at exit");
+  sqlite3_wal_hook(store_sqlite(st), NULL, NULL);
+  sqlite3_close(d->ckdb);
   ingest_close(d->ing);
   ds_free(d);
   return rc;

@@ -15,6 +15,11 @@ check_rc "init refuses to overwrite" 1 C init --commune hoa-an --server http://1
 check_grep "init says why" "refusing to overwrite" "$TMP/err"
 check_rc "init needs flags" 2 C --db "$TMP/other.db" init --commune hoa-an
 check_rc "bad slug" 1 C --db "$TMP/other.db" init --commune "Hòa An" --server http://x --token t
+for url in https://10.0.0.2 http://10.0.0.2:70000 http://:8080 "http://[::1"; do
+  check_rc "init refuses server $url" 1 C --db "$TMP/other.db" init --commune hoa-an --server "$url" --token t
+  check_grep "init names the server problem ($url)" "address" "$TMP/err"
+done
+check "a refused init leaves no store" "" "$(ls "$TMP/other.db" 2>/dev/null)"
 
 # --- a day of offline work ---
 MEETING=$(C meeting add --held-on 2024-03-15 --hamlet "Ấp Long Bình" --attendees 87 --note "Họp dân tháng 3")
