@@ -294,9 +294,10 @@ int xport_post(struct xport *x, const char *path, const void *body,
 
   buf_reset(&x->head);
   rc = buf_printf(&x->head,
-                  "POST %s%s HTTP/1.1\r\nHost: %s:%s\r\nContent-Length: "
+                  "POST %s%s HTTP/1.1\r\nHost: %s%s%s:%s\r\nContent-Length: "
                   "%zu\r\n",
-                  x->prefix, path, x->host, x->port, len);
+                  x->prefix, path, strchr(x->host, ':') ? "[" : "", x->host,
+                  strchr(x->host, ':') ? "]" : "", x->port, len);
   for (int i = 0; headers[i] && !rc; i++) {
     const char *colon = strchr(headers[i], ':');
     if (colon && colon[1 + strspn(colon + 1, " ")] != '\0')
