@@ -18,7 +18,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
-#include <sys/uio.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -187,46 +186,38 @@ static int connect_to(struct xport *x, char *errbuf) {
   return 0;
 }
 
-static int send_all(struct xport *x, const void *body, size_t len,
-                    int64_t deadline, char *errbuf) {
-  struct iovec iov[2] = {{x->head.data, x->head.len},
-                         {(void *)(uintptr_t)body, len}};
-  size_t total = x->head.len + len, sent = 0;
-
-  while (sent < total) {
-    struct msghdr mh = {0};
-    struct iovec v[2];
-    int nv = 0;
-    ssize_t n;
-    size_t skip = sent;
-    for (int i = 0; i < 2; i++) {
-      if (skip >= iov[i].iov_len) {
-        skip -= iov[i].iov_len;
-        continue;
+/* Sends |n| bytes; |body| says whether they count for progress. */
+static int send_bytes(struct xport *x, const char *p, size_t n, int flags,
+                      bool body, int64_t deadline, char *errbuf) {
+  while (n) {
+    ssize_t k = send(x->fd, p, n, flags | MSG_NOSIGNAL);
+    if (k > 0) {
+      p += k;
+      n -= (size_t)k;
+      if (body) {
+        x->up += (size_t)k;
+        if (x->cb)
+          x->cb(x->arg, x->up, 0);
       }
-      v[nv].iov_base = (char *)iov[i].iov_base + skip;
-      v[nv++].iov_len = iov[i].iov_len - skip;
-      skip = 0;
-    }
-    mh.msg_iov = v;
-    mh.msg_iovlen = (size_t)nv;
-    n = sendmsg(x->fd, &mh, MSG_NOSIGNAL);
-    if (n > 0) {
-      sent += (size_t)n;
-      x->up = sent > x->head.len ? sent - x->head.len : 0;
-      if (x->cb)
-        x->cb(x->arg, x->up, 0);
-      continue;
-    }
-    if (n < 0 && (errno == EAGAIN || errno == EINTR)) {
+    } else if (k < 0 && (errno == EAGAIN || errno == EINTR)) {
       if (wait_fd(x, POLLOUT, deadline, errbuf))
         return DS_EIO;
-      continue;
+    } else {
+      return ds_fail(errbuf, DS_EIO, "sending to %s failed: %s", x->host,
+                     strerror(errno));
     }
-    return ds_fail(errbuf, DS_EIO, "sending to %s failed: %s", x->host,
-                   strerror(errno));
   }
   return 0;
+}
+
+/* The head goes with MSG_MORE, so head and body leave in full packets. */
+static int send_all(struct xport *x, const void *body, size_t len,
+                    int64_t deadline, char *errbuf) {
+  x->up = 0;
+  if (send_bytes(x, (const char *)x->head.data, x->head.len,
+                 len ? MSG_MORE : 0, false, deadline, errbuf))
+    return DS_EIO;
+  return send_bytes(x, body, len, 0, true, deadline, errbuf);
 }
 
 static int on_body(http_parser *p, const char *at, size_t n) {

@@ -298,13 +298,13 @@ static int pull(struct ingest *ing, const struct proto_req *req,
                        sqlite3_column_blob(s, 4), &ing->enc);
     if (rc) {
       sqlite3_reset(s);
-      opread_cleanup(&ing->rd);
+      opread_done(&ing->rd);
       return rc == DS_ENOMEM ? rc : DS_EUNAVAIL;
     }
     n++;
   }
   sqlite3_reset(s);
-  opread_cleanup(&ing->rd);
+  opread_done(&ing->rd);
   if (step != SQLITE_ROW && step != SQLITE_DONE)
     return DS_EUNAVAIL;
   if (!hdr->more) {

@@ -14,11 +14,15 @@ void opread_init(struct opread *r, struct sqlite3 *db) {
   buf_init(&r->raw, 0);
 }
 
-void opread_cleanup(struct opread *r) {
+void opread_done(struct opread *r) {
   if (r->blob)
     sqlite3_blob_close(r->blob);
   r->blob = NULL;
   r->entry = 0;
+}
+
+void opread_cleanup(struct opread *r) {
+  opread_done(r);
   buf_cleanup(&r->raw);
 }
 
@@ -30,10 +34,7 @@ int opread_raw(struct opread *r, int64_t entry, uint32_t off, uint32_t len) {
                  : sqlite3_blob_open(r->db, "main", "synclog", "body", entry,
                                      0, &r->blob);
     if (rc) {
-      if (r->blob)
-        sqlite3_blob_close(r->blob);
-      r->blob = NULL;
-      r->entry = 0;
+      opread_done(r);
       return rc == SQLITE_ERROR ? DS_ECORRUPT : DS_EUNAVAIL;
     }
     r->entry = entry;

@@ -24,7 +24,10 @@ struct opread {
 };
 
 void opread_init(struct opread *r, struct sqlite3 *db);
-/* Closes the open body; call before the transaction ends. */
+/* Closes the open body (call before the transaction ends); the reader
+ * stays usable and keeps its buffer. */
+void opread_done(struct opread *r);
+/* opread_done, and frees the buffer. */
 void opread_cleanup(struct opread *r);
 /* Replaces |raw| with the bytes of the op at |off|, |len| in log entry
  * |entry|'s body (a map without "node"). Returns 0, DS_ECORRUPT (no such
