@@ -48,6 +48,11 @@ void store_set_cache_kib(struct store *st, int kib);
 DS_NODISCARD int store_begin(struct store *st);
 DS_NODISCARD int store_commit(struct store *st);
 void store_rollback(struct store *st);
+/* A part of the open transaction that can be undone alone: SAVEPOINT /
+ * RELEASE / ROLLBACK TO (which also releases it). Parts do not nest. */
+DS_NODISCARD int store_savepoint(struct store *st);
+DS_NODISCARD int store_release(struct store *st);
+void store_rollback_part(struct store *st);
 
 /* Key/value metadata. Getters return DS_ENOENT when the key is absent. */
 DS_NODISCARD int store_meta_get_int(struct store *st, const char *key,

@@ -65,6 +65,7 @@ struct ingest {
   sqlite3_stmt *q[Q_COUNT];
   struct buf raw, enc, msgs;
   struct opread rd;
+  bool group; /* inside ingest_group_begin: each request is a savepoint */
 };
 
 int ingest_open(struct ingest **out, struct store *st) {
@@ -120,6 +121,59 @@ static int step_done(sqlite3_stmt *s) {
   int rc = sqlite3_step(s);
   sqlite3_reset(s);
   return rc == SQLITE_DONE ? 0 : DS_EUNAVAIL;
+}
+
+/* One request's transaction: its own, or its part of the group's. */
+static int txn_begin(struct ingest *ing) {
+  if (!ing->group)
+    return store_begin(ing->st);
+  /* SQLite rolls a transaction back by itself on some failures (I/O, full
+   * disk); a savepoint then would open a transaction of its own and commit
+   * at its release, outside the group. */
+  if (sqlite3_get_autocommit(ing->db))
+    return DS_EUNAVAIL;
+  return store_savepoint(ing->st);
+}
+
+static int txn_commit(struct ingest *ing) {
+  int rc;
+
+  if (!ing->group)
+    return store_commit(ing->st); /* rolls back when it fails */
+  rc = store_release(ing->st);
+  if (rc)
+    store_rollback_part(ing->st);
+  return rc;
+}
+
+static void txn_rollback(struct ingest *ing) {
+  if (ing->group)
+    store_rollback_part(ing->st);
+  else
+    store_rollback(ing->st);
+}
+
+int ingest_group_begin(struct ingest *ing) {
+  int rc = store_begin(ing->st);
+  ing->group = rc == 0;
+  return rc;
+}
+
+int ingest_group_commit(struct ingest *ing) {
+  ing->group = false;
+  return store_commit(ing->st);
+}
+
+int ingest_res_unavailable(struct ingest_res *rs, int rc) {
+  rs->merged = rs->conflicts = rs->quarantined = rs->pulled = 0;
+  rs->logged = false;
+  return refuse(rs, 503, PROTO_E_UNAVAILABLE,
+                rc == DS_EBUSY
+                    ? "the district store is busy; nothing was stored, try "
+                      "again"
+                    : "the district store is failing; nothing was stored, "
+                      "try again",
+                false, 0);
 }
 
 struct who {
@@ -361,7 +415,7 @@ int ingest_sync(struct ingest *ing, const struct ingest_req *rq,
     return refuse(rs, 401, PROTO_E_UNAUTHORIZED,
                   "requests must carry Dansync-Node and Dansync-Signature",
                   false, 0);
-  rc = store_begin(ing->st);
+  rc = txn_begin(ing);
   if (rc)
     return refuse(rs, 503, PROTO_E_UNAVAILABLE,
                   "the district store is busy or failing; nothing was "
@@ -375,7 +429,7 @@ int ingest_sync(struct ingest *ing, const struct ingest_req *rq,
   if (!rc && crypto_sign_verify_detached(rq->sig, rq->body, rq->len, w.pk))
     rc = DS_EAUTH, why = "the request's signature does not verify";
   if (rc) {
-    store_rollback(ing->st);
+    txn_rollback(ing);
     if (rc == DS_EAUTH)
       return refuse(rs, 401, PROTO_E_UNAUTHORIZED, why, false, 0);
     return refuse(rs, 503, PROTO_E_UNAVAILABLE,
@@ -385,7 +439,7 @@ int ingest_sync(struct ingest *ing, const struct ingest_req *rq,
   snprintf(rs->commune, sizeof(rs->commune), "%s", w.commune);
   rc = proto_req_decode(&req, rq->body, rq->len, err);
   if (rc) {
-    store_rollback(ing->st);
+    txn_rollback(ing);
     if (rc == DS_EVERSION)
       return refuse(rs, 400, PROTO_E_VERSION, err, false, 0);
     if (rc == DS_ETOOBIG)
@@ -449,7 +503,7 @@ int ingest_sync(struct ingest *ing, const struct ingest_req *rq,
     if (!orc && !rq->replay && op.hlc > limit_hlc) {
       proto_req_cleanup(&req);
       ds_free(rej);
-      store_rollback(ing->st);
+      txn_rollback(ing);
       return skew_refusal(rs, op.hlc, now_hlc, rq->max_skew_ms);
     }
     if (!orc)
@@ -542,7 +596,7 @@ int ingest_sync(struct ingest *ing, const struct ingest_req *rq,
   }
   if (rc)
     goto out_unavail;
-  rc = store_commit(ing->st);
+  rc = txn_commit(ing);
   if (rc)
     goto out_unavail_committed;
   rs->status = 200;
@@ -551,21 +605,13 @@ int ingest_sync(struct ingest *ing, const struct ingest_req *rq,
   return 0;
 
 out_unavail:
-  store_rollback(ing->st);
+  txn_rollback(ing);
 out_unavail_committed:
-  rs->merged = rs->conflicts = rs->quarantined = rs->pulled = 0;
-  rs->logged = false;
   proto_req_cleanup(&req);
   ds_free(rej);
-  return refuse(rs, 503, PROTO_E_UNAVAILABLE,
-                rc == DS_EBUSY
-                    ? "the district store is busy; nothing was stored, try "
-                      "again"
-                    : "the district store is failing; nothing was stored, "
-                      "try again",
-                false, 0);
+  return ingest_res_unavailable(rs, rc);
 out_rollback:
-  store_rollback(ing->st);
+  txn_rollback(ing);
   proto_req_cleanup(&req);
   ds_free(rej);
   return rc;

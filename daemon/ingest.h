@@ -50,4 +50,14 @@ void ingest_res_cleanup(struct ingest_res *rs);
  * or DS_ENOMEM when even the error body could not be made. */
 DS_NODISCARD int ingest_sync(struct ingest *ing, const struct ingest_req *rq,
                              struct ingest_res *rs);
+
+/* Group commit: requests handled between these two share one transaction
+ * and so one durable commit, each in a savepoint of it, so a refused request
+ * still changes nothing. Should the commit fail, every request of the group
+ * answered 200 must be answered with ingest_res_unavailable instead: nothing
+ * of the group was stored. */
+DS_NODISCARD int ingest_group_begin(struct ingest *ing);
+DS_NODISCARD int ingest_group_commit(struct ingest *ing);
+/* Fills |rs| with the 503 for storage error |rc| (DS_EBUSY or another). */
+int ingest_res_unavailable(struct ingest_res *rs, int rc);
 #endif

@@ -26,11 +26,18 @@
 #define MAX_COMMUNES 128
 
 /* The writer does not copy the WAL back into the database itself: past
- * CKPT_FRAMES a second connection does it on another thread, so merges do
- * not stall behind it. Should that fall behind, the writer checkpoints at
- * CKPT_HARD_FRAMES (128 MiB of 4 KiB pages) rather than let the WAL grow. */
-#define CKPT_FRAMES 4096
-#define CKPT_HARD_FRAMES 32768
+ * CKPT_BYTES of WAL a second connection does it on another thread, so
+ * merges do not stall behind it. Should that fall behind, the writer
+ * checkpoints at CKPT_HARD_BYTES rather than let the WAL grow. */
+#define CKPT_BYTES (16 << 20)
+#define CKPT_HARD_BYTES (128 << 20)
+
+/* Group commit: the writer takes every request waiting when it starts, up
+ * to these bounds, merges each in a savepoint of one transaction and
+ * commits them with one sync to disk. One waiting request is a group of
+ * one; the answers go out only after the commit. */
+#define GROUP_MAX 16
+#define GROUP_MAX_BYTES (32u << 20)
 
 #define container_of(ptr, type, member) \
   ((type *)(void *)((char *)(ptr)-offsetof(type, member)))
@@ -53,12 +60,15 @@ struct daemon {
   sqlite3 *ckdb;      /* its connection; NULL: the writer checkpoints */
   bool ck_running;
   int wal_frames;     /* after the writer's last commit */
+  int ck_frames, ck_hard_frames; /* the two bounds, in pages */
   const struct srv_config *cfg;
   struct store *st;
   struct ingest *ing;
   struct conn *conns;              /* every open connection */
   struct conn *queue, *queue_tail; /* waiting for the writer */
-  struct conn *current;            /* in the writer now */
+  struct conn *group[GROUP_MAX];   /* in the writer now */
+  int ngroup;
+  uint64_t commit_ns;              /* the group's commit */
   int nconns;
   bool stopping;
   /* Metrics, touched only on the loop thread. */
@@ -87,6 +97,7 @@ struct conn {
   uv_shutdown_t sreq;
   enum req_state state;
   bool closing, keep_alive, is_sync, drain;
+  bool in_writer; /* in the writer's group: closed after it */
   size_t drained;
   struct buf pending, out;
   struct ingest_req rq;
@@ -287,20 +298,32 @@ static void note_sync(struct daemon *d, const char *commune, uint64_t ms) {
 
 static void work_cb(uv_work_t *w) {
   struct daemon *d = container_of(w, struct daemon, work);
-  struct conn *c = d->current;
-  uint64_t t0 = uv_hrtime();
-  if (ingest_sync(d->ing, &c->rq, &c->rs))
-    c->rs.status = 503; /* no body could be made: an empty error */
-  c->work_ns = uv_hrtime() - t0;
+  int rc = ingest_group_begin(d->ing);
+
+  for (int i = 0; i < d->ngroup; i++) {
+    struct conn *c = d->group[i];
+    uint64_t t0 = uv_hrtime();
+    if (rc)
+      (void)ingest_res_unavailable(&c->rs, rc);
+    else if (ingest_sync(d->ing, &c->rq, &c->rs))
+      c->rs.status = 503; /* no body could be made: an empty error */
+    c->work_ns = uv_hrtime() - t0;
+  }
+  d->commit_ns = 0;
+  if (!rc) {
+    uint64_t t0 = uv_hrtime();
+    rc = ingest_group_commit(d->ing);
+    d->commit_ns = uv_hrtime() - t0;
+  }
+  for (int i = 0; rc && i < d->ngroup; i++)
+    if (d->group[i]->rs.status == 200)
+      (void)ingest_res_unavailable(&d->group[i]->rs, rc);
 }
 
-static void after_work(uv_work_t *w, int status) {
-  struct daemon *d = container_of(w, struct daemon, work);
-  struct conn *c = d->current;
+static void answer(struct daemon *d, struct conn *c) {
   char node[ID_HEX_LEN + 1];
 
-  (void)status;
-  d->current = NULL;
+  c->in_writer = false;
   hex_encode(node, c->rq.node, ID_LEN);
   if (c->rs.status == 200) {
     d->merged += c->rs.merged;
@@ -309,11 +332,12 @@ static void after_work(uv_work_t *w, int status) {
     note_sync(d, c->rs.commune, c->rq.received_ms);
     LOG_INFO("sync", "accepted node=%.16s commune=%s merged=%u "
                      "quarantined=%u conflicts=%u pulled=%u wait_ms=%.1f "
-                     "merge_ms=%.1f",
+                     "merge_ms=%.1f group=%d commit_ms=%.1f",
              node, c->rs.commune, c->rs.merged, c->rs.quarantined,
              c->rs.conflicts, c->rs.pulled,
              (double)(uv_hrtime() - c->queued_ns - c->work_ns) / 1e6,
-             (double)c->work_ns / 1e6);
+             (double)c->work_ns / 1e6, d->ngroup,
+             (double)d->commit_ns / 1e6);
   } else {
     LOG_WARN("sync", "refused node=%.16s status=%d error=%s", node,
              c->rs.status, c->rs.error);
@@ -326,6 +350,15 @@ static void after_work(uv_work_t *w, int status) {
     respond(c, c->rs.status, "application/msgpack", c->rs.body.data,
             c->rs.body.len);
   }
+}
+
+static void after_work(uv_work_t *w, int status) {
+  struct daemon *d = container_of(w, struct daemon, work);
+
+  (void)status;
+  for (int i = 0; i < d->ngroup; i++)
+    answer(d, d->group[i]);
+  d->ngroup = 0;
   maybe_checkpoint(d);
   start_next(d);
 }
@@ -336,6 +369,7 @@ static void ck_work(uv_work_t *w) {
   if (sqlite3_wal_checkpoint_v2(d->ckdb, NULL, SQLITE_CHECKPOINT_PASSIVE,
                                 &nlog, &nckpt) != SQLITE_OK)
     LOG_WARN("server", "checkpoint: %s", sqlite3_errmsg(d->ckdb));
+
 }
 
 static void ck_after(uv_work_t *w, int status) {
@@ -345,7 +379,7 @@ static void ck_after(uv_work_t *w, int status) {
 }
 
 static void maybe_checkpoint(struct daemon *d) {
-  if (!d->ckdb || d->ck_running || d->wal_frames < CKPT_FRAMES)
+  if (!d->ckdb || d->ck_running || d->wal_frames < d->ck_frames)
     return;
   d->wal_frames = 0;
   d->ck_running = !uv_queue_work(&d->loop, &d->ckwork, ck_work, ck_after);
@@ -355,24 +389,35 @@ static void maybe_checkpoint(struct daemon *d) {
 static int wal_hook(void *arg, sqlite3 *db, const char *name, int frames) {
   struct daemon *d = arg;
   d->wal_frames = frames;
-  if (!d->ckdb ? frames >= CKPT_FRAMES : frames >= CKPT_HARD_FRAMES)
+  if (frames >= (d->ckdb ? d->ck_hard_frames : d->ck_frames))
     sqlite3_wal_checkpoint_v2(db, name, SQLITE_CHECKPOINT_PASSIVE, NULL,
                               NULL);
   return SQLITE_OK;
 }
 
 static void start_next(struct daemon *d) {
-  struct conn *c = d->queue;
-  if (d->current || !c)
+  size_t bytes = 0;
+
+  if (d->ngroup)
     return;
-  d->queue = c->qnext;
-  if (!d->queue)
-    d->queue_tail = NULL;
-  c->qnext = NULL;
-  d->current = c;
-  if (uv_queue_work(&d->loop, &d->work, work_cb, after_work)) {
-    d->current = NULL;
-    respond_error(c, 503, PROTO_E_UNAVAILABLE, "cannot schedule the merge");
+  while (d->queue && d->ngroup < GROUP_MAX &&
+         (!d->ngroup || bytes + d->queue->rq.len <= GROUP_MAX_BYTES)) {
+    struct conn *c = d->queue;
+    d->queue = c->qnext;
+    if (!d->queue)
+      d->queue_tail = NULL;
+    c->qnext = NULL;
+    c->in_writer = true;
+    bytes += c->rq.len;
+    d->group[d->ngroup++] = c;
+  }
+  if (d->ngroup &&
+      uv_queue_work(&d->loop, &d->work, work_cb, after_work)) {
+    for (int i = 0; i < d->ngroup; i++) {
+      (void)ingest_res_unavailable(&d->group[i]->rs, DS_EUNAVAIL);
+      answer(d, d->group[i]);
+    }
+    d->ngroup = 0;
   }
 }
 
@@ -550,7 +595,7 @@ static void conn_close(struct conn *c) {
   if (c->state == RS_QUEUED) {
     struct daemon *d = c->d;
     struct conn **pp, *prev = NULL;
-    if (d->current == c)
+    if (c->in_writer)
       return; /* closed when its merge finishes (after_work) */
     /* Not started: drop it from the queue; nothing was stored. */
     for (pp = &d->queue; *pp; prev = *pp, pp = &(*pp)->qnext) {
@@ -694,11 +739,24 @@ int srv_run(struct store *st, const struct srv_config *cfg, char *errbuf) {
   load_last_syncs(d);
   {
     const char *path = sqlite3_db_filename(store_sqlite(st), "main");
+    /* A connection that has read nothing has not opened the WAL, and its
+     * checkpoints do nothing (they report -1 frames): read the schema. */
     if (path && *path &&
-        sqlite3_open_v2(path, &d->ckdb, SQLITE_OPEN_READWRITE, NULL)) {
+        (sqlite3_open_v2(path, &d->ckdb, SQLITE_OPEN_READWRITE, NULL) ||
+         sqlite3_exec(d->ckdb, "SELECT count(*) FROM sqlite_master", NULL,
+                      NULL, NULL))) {
       sqlite3_close(d->ckdb);
       d->ckdb = NULL;
     }
+    sqlite3_stmt *s;
+    int page = 4096;
+    if (!sqlite3_prepare_v2(store_sqlite(st), "PRAGMA page_size", -1, &s,
+                            NULL) &&
+        sqlite3_step(s) == SQLITE_ROW && sqlite3_column_int(s, 0) > 0)
+      page = sqlite3_column_int(s, 0);
+    sqlite3_finalize(s);
+    d->ck_frames = CKPT_BYTES / page;
+    d->ck_hard_frames = CKPT_HARD_BYTES / page;
     sqlite3_wal_hook(store_sqlite(st), wal_hook, d);
   }
   uv_loop_init(&d->loop);

@@ -1,0 +1,186 @@
+/* SPDX-License-Identifier: MIT
+ * The daemon's request path in process: group commit. Requests merged in one
+ * transaction each run in a savepoint, so one refused midway (after its body
+ * was logged and some of its ops merged) leaves no trace while the others of
+ * its group are stored. Devices are enrolled with the real dansyncd. */
+#include "tests/cm.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include <sodium.h>
+#include <sqlite3.h>
+
+#include "common/clock.h"
+#include "common/hex.h"
+#include "common/hlc.h"
+#include "daemon/district.h"
+#include "daemon/ingest.h"
+#include "proto/codec.h"
+#include "tests/helpers.h"
+#include "tests/it_util.h"
+
+struct fx {
+  char db[512];
+  struct store *st;
+  struct ingest *ing;
+  struct buf body;
+  char key[65];
+};
+
+static int setup(void **state) {
+  static int n;
+  struct fx *f = calloc(1, sizeof(*f));
+  char err[DS_ERRBUF_LEN];
+  snprintf(f->db, sizeof(f->db), "%s/g%d.db", it_tmpdir(), ++n);
+  assert_int_equal(district_open(&f->st, f->db, NULL, err), 0);
+  assert_int_equal(ingest_open(&f->ing, f->st), 0);
+  buf_init(&f->body, 0);
+  *state = f;
+  return 0;
+}
+
+static int teardown(void **state) {
+  struct fx *f = *state;
+  ingest_close(f->ing);
+  store_close(f->st);
+  buf_cleanup(&f->body);
+  free(f);
+  return 0;
+}
+
+/* |n| new petitions of |commune| from |dev|, the last one |ahead_ms| in
+ * the future. */
+static void petitions(struct op *ops, int n, struct it_device *dev,
+                      const char *commune, uint64_t ahead_ms) {
+  for (int i = 0; i < n; i++) {
+    uint8_t rid[ID_LEN];
+    uint64_t ms = clock_now_ms() + (i == n - 1 ? ahead_ms : 0);
+    id_uuidv7(rid, clock_now_ms());
+    th_petition(&ops[i], rid, dev->node, HLC_FROM_MS(ms), commune);
+    ops[i].seq = ++dev->seq;
+  }
+}
+
+/* Signs and ingests one request as the daemon would receive it. */
+static int ingest(struct fx *f, struct it_device *dev, struct op *ops,
+                  int n, struct ingest_res *rs) {
+  struct ingest_req rq;
+
+  it_request(&f->body, dev, ops, n, 0);
+  memset(&rq, 0, sizeof(rq));
+  rq.body = f->body.data;
+  rq.len = f->body.len;
+  rq.has_node = rq.has_sig = true;
+  memcpy(rq.node, dev->node, ID_LEN);
+  crypto_sign_detached(rq.sig, NULL, rq.body, rq.len, dev->sk);
+  hex_encode(f->key, dev->pk, 32);
+  rq.token = dev->token;
+  rq.key_hex = f->key;
+  rq.received_ms = clock_now_ms();
+  rq.max_skew_ms = 60000;
+  ingest_res_cleanup(rs);
+  ingest_res_init(rs);
+  assert_int_equal(ingest_sync(f->ing, &rq, rs), 0);
+  return rs->status;
+}
+
+static int64_t count(struct fx *f, const char *sql) {
+  sqlite3_stmt *s;
+  int64_t v = -1;
+  assert_int_equal(
+      sqlite3_prepare_v2(store_sqlite(f->st), sql, -1, &s, NULL), SQLITE_OK);
+  if (sqlite3_step(s) == SQLITE_ROW)
+    v = sqlite3_column_int64(s, 0);
+  sqlite3_finalize(s);
+  return v;
+}
+
+static void test_a_refused_request_leaves_its_group_intact(void **state) {
+  struct fx *f = *state;
+  struct it_device a, b, c;
+  struct ingest_res rs;
+  struct op ops[3];
+  char hex[ID_HEX_LEN + 1], sql[128];
+
+  it_device_new(&a, f->db, "hoa-an");
+  it_device_new(&b, f->db, "hoa-an");
+  it_device_new(&c, f->db, "hoa-an");
+  ingest_res_init(&rs);
+  assert_int_equal(ingest_group_begin(f->ing), 0);
+  petitions(ops, 2, &a, "hoa-an", 0);
+  assert_int_equal(ingest(f, &a, ops, 2, &rs), 200);
+  /* b enrols, its body is logged and two ops merge before the third is
+   * found an hour ahead: the whole request is refused. */
+  petitions(ops, 3, &b, "hoa-an", 3600 * 1000);
+  assert_int_equal(ingest(f, &b, ops, 3, &rs), 409);
+  assert_string_equal(rs.error, "clock_skew");
+  petitions(ops, 1, &c, "hoa-an", 0);
+  assert_int_equal(ingest(f, &c, ops, 1, &rs), 200);
+  assert_int_equal(ingest_group_commit(f->ing), 0);
+
+  assert_int_equal(count(f, "SELECT count(*) FROM rec"), 3);
+  assert_int_equal(count(f, "SELECT count(*) FROM oplog"), 3);
+  assert_int_equal(count(f, "SELECT count(*) FROM synclog"), 2);
+  assert_int_equal(
+      count(f, "SELECT count(*) FROM node WHERE commune = 'hoa-an'"), 2);
+  assert_int_equal(count(f, "SELECT count(*) FROM token WHERE node IS "
+                            "NOT NULL"),
+                   2);
+
+  /* Outside a group, b's token still enrols it and its request stands. */
+  b.seq = 0;
+  petitions(ops, 2, &b, "hoa-an", 0);
+  assert_int_equal(ingest(f, &b, ops, 2, &rs), 200);
+  assert_int_equal(count(f, "SELECT count(*) FROM rec"), 5);
+  assert_int_equal(count(f, "SELECT count(*) FROM synclog"), 3);
+  hex_encode(hex, b.node, ID_LEN);
+  snprintf(sql, sizeof(sql), "SELECT acked FROM node WHERE node = x'%s'",
+           hex);
+  assert_int_equal(count(f, sql), 2);
+  ingest_res_cleanup(&rs);
+}
+
+static void test_a_group_that_is_not_committed_stores_nothing(
+    void **state) {
+  struct fx *f = *state;
+  struct it_device a;
+  struct ingest_res rs;
+  struct op ops[2];
+
+  it_device_new(&a, f->db, "hoa-an");
+  ingest_res_init(&rs);
+  assert_int_equal(ingest_group_begin(f->ing), 0);
+  petitions(ops, 2, &a, "hoa-an", 0);
+  assert_int_equal(ingest(f, &a, ops, 2, &rs), 200);
+  /* What the server does when the group's commit fails. */
+  store_rollback(f->st);
+  assert_int_equal(ingest_res_unavailable(&rs, DS_EUNAVAIL), 0);
+  assert_int_equal(rs.status, 503);
+  assert_int_equal(rs.merged, 0);
+  assert_int_equal(count(f, "SELECT count(*) FROM rec"), 0);
+  assert_int_equal(count(f, "SELECT count(*) FROM synclog"), 0);
+  /* The group's transaction is gone: a request still in that group is
+   * refused rather than committed on its own. */
+  petitions(ops, 1, &a, "hoa-an", 0);
+  assert_int_equal(ingest(f, &a, ops, 1, &rs), 503);
+  assert_int_equal(count(f, "SELECT count(*) FROM rec"), 0);
+  assert_int_not_equal(ingest_group_commit(f->ing), 0);
+  ingest_res_cleanup(&rs);
+}
+
+int main(void) {
+  const struct CMUnitTest tests[] = {
+      cmocka_unit_test_setup_teardown(
+          test_a_refused_request_leaves_its_group_intact, setup, teardown),
+      cmocka_unit_test_setup_teardown(
+          test_a_group_that_is_not_committed_stores_nothing, setup,
+          teardown),
+  };
+  int rc;
+  if (sodium_init() < 0)
+    return 1;
+  rc = cmocka_run_group_tests_name("test_ingest", tests, NULL, NULL);
+  it_tmp_cleanup();
+  return rc;
+}
