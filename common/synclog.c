@@ -15,10 +15,15 @@ static void put_be64(uint8_t *p, uint64_t v) {
     p[i] = (uint8_t)(v >> (56 - 8 * i));
 }
 
+void synclog_body_hash(const void *body, size_t len,
+                       uint8_t out[SYNCLOG_HASH_LEN]) {
+  crypto_generichash(out, SYNCLOG_HASH_LEN, body, len, NULL, 0);
+}
+
 void synclog_link(const uint8_t prev[SYNCLOG_HASH_LEN], int64_t seq,
                   const uint8_t node[ID_LEN],
                   const uint8_t sig[SYNCLOG_SIG_LEN], uint64_t received_ms,
-                  const void *body, size_t len,
+                  const uint8_t body_hash[SYNCLOG_HASH_LEN],
                   uint8_t out[SYNCLOG_HASH_LEN]) {
   crypto_generichash_state h;
   uint8_t b[8];
@@ -31,7 +36,7 @@ void synclog_link(const uint8_t prev[SYNCLOG_HASH_LEN], int64_t seq,
   crypto_generichash_update(&h, sig, SYNCLOG_SIG_LEN);
   put_be64(b, received_ms);
   crypto_generichash_update(&h, b, 8);
-  crypto_generichash_update(&h, body, len);
+  crypto_generichash_update(&h, body_hash, SYNCLOG_HASH_LEN);
   crypto_generichash_final(&h, out, SYNCLOG_HASH_LEN);
 }
 
@@ -57,10 +62,10 @@ static int head(sqlite3 *db, int64_t *seq, uint8_t hash[SYNCLOG_HASH_LEN]) {
 
 int synclog_append(struct store *st, const uint8_t node[ID_LEN],
                    const uint8_t sig[SYNCLOG_SIG_LEN], uint64_t received_ms,
-                   const void *body, size_t len, int64_t *seq,
-                   uint8_t hash[SYNCLOG_HASH_LEN]) {
+                   const void *body, size_t len, const uint8_t *body_hash,
+                   int64_t *seq, uint8_t hash[SYNCLOG_HASH_LEN]) {
   sqlite3 *db = store_sqlite(st);
-  uint8_t prev[SYNCLOG_HASH_LEN];
+  uint8_t prev[SYNCLOG_HASH_LEN], bh[SYNCLOG_HASH_LEN];
   int64_t last;
   sqlite3_stmt *s;
   int rc;
@@ -68,7 +73,11 @@ int synclog_append(struct store *st, const uint8_t node[ID_LEN],
   rc = head(db, &last, prev);
   if (rc)
     return rc;
-  synclog_link(prev, last + 1, node, sig, received_ms, body, len, hash);
+  if (!body_hash) {
+    synclog_body_hash(body, len, bh);
+    body_hash = bh;
+  }
+  synclog_link(prev, last + 1, node, sig, received_ms, body_hash, hash);
   if (sqlite3_prepare_v2(db,
                          "INSERT INTO synclog(seq, node, sig, received_ms, "
                          "body, hash) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
@@ -148,9 +157,9 @@ int synclog_verify(struct store *st, int64_t *entries, int64_t *bad,
                    (long long)seq);
       break;
     }
-    synclog_link(prev, seq, node, sig,
-                 (uint64_t)sqlite3_column_int64(s, 3), body ? body : h, len,
-                 h);
+    synclog_body_hash(body ? body : h, len, h);
+    synclog_link(prev, seq, node, sig, (uint64_t)sqlite3_column_int64(s, 3),
+                 h, h);
     if (sodium_memcmp(h, hash, SYNCLOG_HASH_LEN) != 0) {
       rc = ds_fail(errbuf, DS_ECORRUPT,
                    "entry %lld does not match its hash (its contents or the "

@@ -3,7 +3,9 @@
  * request body byte for byte, with its node, signature, receive time and
  * sequence number, chained by hash = BLAKE2b-256(prev_hash || entry) where
  * entry = seq (u64 BE) || node (16) || signature (64) || received_ms (u64 BE)
- * || body. The first entry's prev_hash is 32 zero bytes. */
+ * || BLAKE2b-256(body). The first entry's prev_hash is 32 zero bytes. The
+ * body enters through its own hash so that the daemon can hash a body on
+ * another thread before the entry's place in the chain is known. */
 #ifndef DS_COMMON_SYNCLOG_H
 #define DS_COMMON_SYNCLOG_H
 #include <stddef.h>
@@ -17,13 +19,17 @@ struct store;
 #define SYNCLOG_HASH_LEN 32
 #define SYNCLOG_SIG_LEN 64
 
+/* BLAKE2b-256 of a body, as the chain takes it. */
+void synclog_body_hash(const void *body, size_t len,
+                       uint8_t out[SYNCLOG_HASH_LEN]);
 /* Appends an entry inside the caller's transaction; its sequence number in
- * |*seq| and chain hash in |hash|. */
+ * |*seq| and chain hash in |hash|. |body_hash| is synclog_body_hash of the
+ * body, or NULL to have it computed here. */
 DS_NODISCARD int synclog_append(struct store *st, const uint8_t node[ID_LEN],
                                 const uint8_t sig[SYNCLOG_SIG_LEN],
                                 uint64_t received_ms, const void *body,
-                                size_t len, int64_t *seq,
-                                uint8_t hash[SYNCLOG_HASH_LEN]);
+                                size_t len, const uint8_t *body_hash,
+                                int64_t *seq, uint8_t hash[SYNCLOG_HASH_LEN]);
 /* The chain hash of entry |seq|; DS_ENOENT if there is none. */
 DS_NODISCARD int synclog_hash_at(struct store *st, int64_t seq,
                                  uint8_t hash[SYNCLOG_HASH_LEN]);
@@ -31,7 +37,7 @@ DS_NODISCARD int synclog_hash_at(struct store *st, int64_t seq,
 void synclog_link(const uint8_t prev[SYNCLOG_HASH_LEN], int64_t seq,
                   const uint8_t node[ID_LEN],
                   const uint8_t sig[SYNCLOG_SIG_LEN], uint64_t received_ms,
-                  const void *body, size_t len,
+                  const uint8_t body_hash[SYNCLOG_HASH_LEN],
                   uint8_t out[SYNCLOG_HASH_LEN]);
 /* Walks the whole log checking the chain and every signature against the
  * node's enrolled key. Returns 0 and the entry count in |*entries|, or

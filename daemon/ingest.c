@@ -426,7 +426,9 @@ int ingest_sync(struct ingest *ing, const struct ingest_req *rq,
     rc = enroll(ing, rq, &w, &why);
   else if (!rc && w.revoked)
     rc = DS_EAUTH, why = "this device has been revoked";
-  if (!rc && crypto_sign_verify_detached(rq->sig, rq->body, rq->len, w.pk))
+  if (!rc &&
+      !(rq->sig_checked && sodium_memcmp(rq->sig_pk, w.pk, sizeof(w.pk)) == 0) &&
+      crypto_sign_verify_detached(rq->sig, rq->body, rq->len, w.pk))
     rc = DS_EAUTH, why = "the request's signature does not verify";
   if (rc) {
     txn_rollback(ing);
@@ -480,7 +482,8 @@ int ingest_sync(struct ingest *ing, const struct ingest_req *rq,
   }
   if (req.nops && req.first_seq + req.nops - 1 > acked) {
     rc = synclog_append(ing->st, rq->node, rq->sig, rq->received_ms, rq->body,
-                        rq->len, &entry, hash);
+                        rq->len, rq->has_body_hash ? rq->body_hash : NULL,
+                        &entry, hash);
     if (rc)
       goto out_unavail;
     rs->logged = true;

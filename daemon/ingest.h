@@ -29,6 +29,13 @@ struct ingest_req {
   uint64_t received_ms;
   uint64_t max_skew_ms;
   bool replay; /* re-ingesting the log: no skew check, no enrolment */
+  /* Work done before the writer, off its thread (serve), or not at all:
+   * the signature verified against key |sig_pk| (the writer verifies again
+   * should the node's key in the store not be that one), and the body's
+   * synclog_body_hash. */
+  bool sig_checked, has_body_hash;
+  uint8_t sig_pk[32];
+  uint8_t body_hash[SYNCLOG_HASH_LEN];
 };
 
 struct ingest_res {

@@ -18,6 +18,7 @@
 #include "common/clock.h"
 #include "common/hex.h"
 #include "common/store.h"
+#include "common/synclog.h"
 #include "daemon/ingest.h"
 #include "daemon/http.h"
 #include "daemon/log.h"
@@ -56,6 +57,10 @@ struct daemon {
   uv_timer_t ready;
   int port;
   uv_work_t work;
+  /* The prep step's read connection, shared by the pool's threads. */
+  sqlite3 *keydb;
+  sqlite3_stmt *keyq;
+  uv_mutex_t keylock;
   uv_work_t ckwork;   /* the checkpointer */
   sqlite3 *ckdb;      /* its connection; NULL: the writer checkpoints */
   bool ck_running;
@@ -98,6 +103,8 @@ struct conn {
   enum req_state state;
   bool closing, keep_alive, is_sync, drain;
   bool in_writer; /* in the writer's group: closed after it */
+  bool in_prep;   /* in the prep step: closed after it */
+  uv_work_t prep;
   size_t drained;
   struct buf pending, out;
   struct ingest_req rq;
@@ -109,6 +116,7 @@ static void on_close(uv_handle_t *h);
 static void on_timeout(uv_timer_t *t);
 static void conn_close(struct conn *c);
 static void start_next(struct daemon *d);
+static void enqueue(struct conn *c);
 static void maybe_checkpoint(struct daemon *d);
 static void resume(struct conn *c);
 
@@ -421,6 +429,63 @@ static void start_next(struct daemon *d) {
   }
 }
 
+/* ---- the prep step: before the writer, on the pool ---- */
+
+/* The enrolled, unrevoked key of |node|; DS_ENOENT if there is none. */
+static int node_key(struct daemon *d, const uint8_t node[ID_LEN],
+                    uint8_t pk[32]) {
+  int rc = DS_ENOENT;
+
+  uv_mutex_lock(&d->keylock);
+  sqlite3_bind_blob(d->keyq, 1, node, ID_LEN, SQLITE_STATIC);
+  if (sqlite3_step(d->keyq) == SQLITE_ROW &&
+      sqlite3_column_bytes(d->keyq, 0) == 32) {
+    memcpy(pk, sqlite3_column_blob(d->keyq, 0), 32);
+    rc = 0;
+  }
+  sqlite3_reset(d->keyq);
+  uv_mutex_unlock(&d->keylock);
+  return rc;
+}
+
+/* What needs the body but not the store's state: its hash for the sync log
+ * and its signature, checked against the key the node had a moment ago (the
+ * writer checks that key is still the node's and still valid). The writer,
+ * one thread, then only merges. */
+static void prep_cb(uv_work_t *w) {
+  struct conn *c = container_of(w, struct conn, prep);
+  struct ingest_req *rq = &c->rq;
+
+  synclog_body_hash(rq->body, rq->len, rq->body_hash);
+  rq->has_body_hash = true;
+  if (rq->has_node && rq->has_sig && c->d->keydb &&
+      node_key(c->d, rq->node, rq->sig_pk) == 0)
+    rq->sig_checked =
+        crypto_sign_verify_detached(rq->sig, rq->body, rq->len,
+                                    rq->sig_pk) == 0;
+}
+
+static void after_prep(uv_work_t *w, int status) {
+  struct conn *c = container_of(w, struct conn, prep);
+  (void)status;
+  c->in_prep = false;
+  if (c->closing) {
+    uv_close((uv_handle_t *)&c->tcp, on_close); /* nothing was stored */
+    return;
+  }
+  enqueue(c);
+}
+
+static void prep(struct conn *c) {
+  c->state = RS_QUEUED; /* no read deadline from here on */
+  uv_timer_stop(&c->timer);
+  c->in_prep = true;
+  if (uv_queue_work(&c->d->loop, &c->prep, prep_cb, after_prep)) {
+    c->in_prep = false;
+    enqueue(c); /* the writer does it all */
+  }
+}
+
 static void enqueue(struct conn *c) {
   struct daemon *d = c->d;
   c->state = RS_QUEUED;
@@ -487,7 +552,7 @@ static void dispatch(struct conn *c) {
   }
   ingest_res_cleanup(&c->rs);
   ingest_res_init(&c->rs);
-  enqueue(c);
+  prep(c);
 }
 
 /* ---- connections ---- */
@@ -592,6 +657,8 @@ static void conn_close(struct conn *c) {
     return;
   c->closing = true;
   uv_timer_stop(&c->timer);
+  if (c->in_prep)
+    return; /* closed when its prep finishes (after_prep) */
   if (c->state == RS_QUEUED) {
     struct daemon *d = c->d;
     struct conn **pp, *prev = NULL;
@@ -721,6 +788,44 @@ static void load_last_syncs(struct daemon *d) {
   sqlite3_finalize(s);
 }
 
+/* The checkpointer's and the prep step's connections. Either may fail to
+ * open (an in-memory store has no file): the writer then does that work. */
+static void open_helpers(struct daemon *d) {
+  sqlite3 *db = store_sqlite(d->st);
+  const char *path = sqlite3_db_filename(db, "main");
+  sqlite3_stmt *s;
+  int page = 4096;
+
+  /* A connection that has read nothing has not opened the WAL, and its
+   * checkpoints do nothing (they report -1 frames): read the schema. */
+  if (path && *path &&
+      (sqlite3_open_v2(path, &d->ckdb, SQLITE_OPEN_READWRITE, NULL) ||
+       sqlite3_exec(d->ckdb, "SELECT count(*) FROM sqlite_master", NULL,
+                    NULL, NULL))) {
+    sqlite3_close(d->ckdb);
+    d->ckdb = NULL;
+  }
+  if (path && *path &&
+      (sqlite3_open_v2(path, &d->keydb, SQLITE_OPEN_READONLY, NULL) ||
+       sqlite3_prepare_v3(d->keydb,
+                          "SELECT pubkey FROM node WHERE node = ?1 AND "
+                          "revoked_ms IS NULL",
+                          -1, SQLITE_PREPARE_PERSISTENT, &d->keyq, NULL))) {
+    sqlite3_close(d->keydb);
+    d->keydb = NULL;
+  }
+  if (d->keydb)
+    sqlite3_busy_timeout(d->keydb, 1000);
+  uv_mutex_init(&d->keylock);
+  if (!sqlite3_prepare_v2(db, "PRAGMA page_size", -1, &s, NULL) &&
+      sqlite3_step(s) == SQLITE_ROW && sqlite3_column_int(s, 0) > 0)
+    page = sqlite3_column_int(s, 0);
+  sqlite3_finalize(s);
+  d->ck_frames = CKPT_BYTES / page;
+  d->ck_hard_frames = CKPT_HARD_BYTES / page;
+  sqlite3_wal_hook(db, wal_hook, d);
+}
+
 int srv_run(struct store *st, const struct srv_config *cfg, char *errbuf) {
   struct daemon *d = ds_calloc(1, sizeof(*d));
   struct sockaddr_storage addr;
@@ -737,28 +842,7 @@ int srv_run(struct store *st, const struct srv_config *cfg, char *errbuf) {
     return ds_fail(errbuf, rc, "cannot prepare the store for syncing");
   }
   load_last_syncs(d);
-  {
-    const char *path = sqlite3_db_filename(store_sqlite(st), "main");
-    /* A connection that has read nothing has not opened the WAL, and its
-     * checkpoints do nothing (they report -1 frames): read the schema. */
-    if (path && *path &&
-        (sqlite3_open_v2(path, &d->ckdb, SQLITE_OPEN_READWRITE, NULL) ||
-         sqlite3_exec(d->ckdb, "SELECT count(*) FROM sqlite_master", NULL,
-                      NULL, NULL))) {
-      sqlite3_close(d->ckdb);
-      d->ckdb = NULL;
-    }
-    sqlite3_stmt *s;
-    int page = 4096;
-    if (!sqlite3_prepare_v2(store_sqlite(st), "PRAGMA page_size", -1, &s,
-                            NULL) &&
-        sqlite3_step(s) == SQLITE_ROW && sqlite3_column_int(s, 0) > 0)
-      page = sqlite3_column_int(s, 0);
-    sqlite3_finalize(s);
-    d->ck_frames = CKPT_BYTES / page;
-    d->ck_hard_frames = CKPT_HARD_BYTES / page;
-    sqlite3_wal_hook(store_sqlite(st), wal_hook, d);
-  }
+  open_helpers(d);
   uv_loop_init(&d->loop);
   uv_tcp_init(&d->loop, &d->listener);
   if (uv_ip4_addr(cfg->host, cfg->port, (struct sockaddr_in *)&addr) &&
@@ -803,6 +887,9 @@ done:
     LOG_WARN("server", "the loop still had handles at exit");
   sqlite3_wal_hook(store_sqlite(st), NULL, NULL);
   sqlite3_close(d->ckdb);
+  sqlite3_finalize(d->keyq);
+  sqlite3_close(d->keydb);
+  uv_mutex_destroy(&d->keylock);
   ingest_close(d->ing);
   ds_free(d);
   return rc;
