@@ -23,6 +23,7 @@ void mstate_cleanup(struct mstate *st) {
     DS_FREE(st->f[i].open);
     DS_FREE(st->f[i].named);
   }
+  DS_FREE(st->vt);
   mstate_init(st);
 }
 
@@ -181,14 +182,21 @@ int mstate_apply(struct mstate *st, const struct op *op,
   return 0;
 }
 
-/* Blob: u8 ent, u8 nfields; per field with state: u8 field, u32 nopen,
- * u32 nnamed, open writes (u64 hlc, 16 node, u32 len, bytes), named
- * (u64 hlc, 16 node). Integers little-endian. Field order is canonical so
- * equal states have equal blobs. */
-static int put_u32(struct buf *b, uint32_t v) {
-  uint8_t x[4] = {(uint8_t)v, (uint8_t)(v >> 8), (uint8_t)(v >> 16),
-                  (uint8_t)(v >> 24)};
-  return buf_append(b, x, 4);
+/* Blob: u8 ent, u8 nfields, varint nversions, the versions (u64 hlc LE,
+ * 16 node) ascending and distinct; then per field with state, ascending:
+ * u8 field, varint nopen, varint nnamed, the open writes (varint version
+ * index, varint len, bytes) and the named versions (varint version index),
+ * each ascending. Most of a record's fields share the version of the op
+ * that created it, so each version is stored once. Sets are sorted, so equal
+ * states have equal blobs. Varints are LEB128. */
+static int put_varint(struct buf *b, uint32_t v) {
+  uint8_t x[5];
+  int n = 0;
+  do {
+    x[n++] = (uint8_t)((v & 0x7f) | (v > 0x7f ? 0x80 : 0));
+    v >>= 7;
+  } while (v);
+  return buf_append(b, x, (size_t)n);
 }
 
 static int put_version(struct buf *b, const struct version *v) {
@@ -208,15 +216,50 @@ static int cmp_write_p(const void *a, const void *b) {
                      &((const struct mwrite *)b)->v);
 }
 
-int mstate_save(struct mstate *st, struct buf *out) {
-  uint8_t n = 0;
-  int rc;
+/* The index of |v| in the sorted table; it is there. */
+static uint32_t version_index(const struct version *t, uint32_t n,
+                              const struct version *v) {
+  uint32_t lo = 0, hi = n;
+  while (hi - lo > 1) {
+    uint32_t mid = lo + (hi - lo) / 2;
+    if (version_cmp(&t[mid], v) <= 0)
+      lo = mid;
+    else
+      hi = mid;
+  }
+  return lo;
+}
 
-  for (int i = 0; i < SCHEMA_MAX_FIELDS; i++)
-    n += st->f[i].nopen || st->f[i].nnamed;
+int mstate_save(struct mstate *st, struct buf *out) {
+  uint32_t nv = 0, k, m;
+  uint8_t n = 0;
+  int rc = 0;
+
+  for (int i = 0; i < SCHEMA_MAX_FIELDS && !rc; i++) {
+    struct mfield *fs = &st->f[i];
+    n += fs->nopen || fs->nnamed;
+    rc = grow((void **)&st->vt, &st->capvt, nv + fs->nopen + fs->nnamed,
+              sizeof(*st->vt));
+    for (uint32_t j = 0; j < fs->nopen && !rc; j++)
+      st->vt[nv++] = fs->open[j].v;
+    for (uint32_t j = 0; j < fs->nnamed && !rc; j++)
+      st->vt[nv++] = fs->named[j];
+  }
+  if (rc)
+    return rc;
+  if (nv > 1)
+    qsort(st->vt, nv, sizeof(*st->vt), cmp_version_p);
+  for (k = m = 0; k < nv; k++) /* drop repeats */
+    if (!m || version_cmp(&st->vt[m - 1], &st->vt[k]) != 0)
+      st->vt[m++] = st->vt[k];
+  nv = m;
   rc = buf_putc(out, (uint8_t)st->ent);
   if (!rc)
     rc = buf_putc(out, n);
+  if (!rc)
+    rc = put_varint(out, nv);
+  for (k = 0; k < nv && !rc; k++)
+    rc = put_version(out, &st->vt[k]);
   for (int i = 0; i < SCHEMA_MAX_FIELDS && !rc; i++) {
     struct mfield *fs = &st->f[i];
     if (!fs->nopen && !fs->nnamed)
@@ -227,80 +270,122 @@ int mstate_save(struct mstate *st, struct buf *out) {
       qsort(fs->named, fs->nnamed, sizeof(*fs->named), cmp_version_p);
     rc = buf_putc(out, (uint8_t)i);
     if (!rc)
-      rc = put_u32(out, fs->nopen);
+      rc = put_varint(out, fs->nopen);
     if (!rc)
-      rc = put_u32(out, fs->nnamed);
-    for (uint32_t k = 0; k < fs->nopen && !rc; k++) {
-      rc = put_version(out, &fs->open[k].v);
+      rc = put_varint(out, fs->nnamed);
+    for (uint32_t j = 0; j < fs->nopen && !rc; j++) {
+      rc = put_varint(out, version_index(st->vt, nv, &fs->open[j].v));
       if (!rc)
-        rc = put_u32(out, fs->open[k].len);
+        rc = put_varint(out, fs->open[j].len);
       if (!rc)
-        rc = buf_append(out, fs->open[k].val, fs->open[k].len);
+        rc = buf_append(out, fs->open[j].val, fs->open[j].len);
     }
-    for (uint32_t k = 0; k < fs->nnamed && !rc; k++)
-      rc = put_version(out, &fs->named[k]);
+    for (uint32_t j = 0; j < fs->nnamed && !rc; j++)
+      rc = put_varint(out, version_index(st->vt, nv, &fs->named[j]));
   }
   return rc;
 }
 
 struct reader {
   const uint8_t *p, *end;
+  const uint8_t *vt; /* the version table */
+  uint32_t nv;
 };
 
-static int get_u32(struct reader *r, uint32_t *v) {
-  if (r->end - r->p < 4)
+static int get_varint(struct reader *r, uint32_t *v) {
+  uint32_t x = 0;
+  for (int shift = 0; shift < 35; shift += 7) {
+    uint8_t b;
+    if (r->p >= r->end)
+      return DS_ECORRUPT;
+    b = *r->p++;
+    if (shift == 28 && b > 0x0f)
+      return DS_ECORRUPT;
+    x |= (uint32_t)(b & 0x7f) << shift;
+    if (!(b & 0x80)) {
+      *v = x;
+      return 0;
+    }
+  }
+  return DS_ECORRUPT;
+}
+
+/* Reads a version index and the version it names. */
+static int get_version(struct reader *r, struct version *v) {
+  const uint8_t *p;
+  uint32_t i;
+  int rc = get_varint(r, &i);
+  if (rc)
+    return rc;
+  if (i >= r->nv)
     return DS_ECORRUPT;
-  *v = (uint32_t)r->p[0] | (uint32_t)r->p[1] << 8 | (uint32_t)r->p[2] << 16 |
-       (uint32_t)r->p[3] << 24;
-  r->p += 4;
+  p = r->vt + (size_t)i * (8 + ID_LEN);
+  v->hlc = 0;
+  for (int k = 7; k >= 0; k--)
+    v->hlc = v->hlc << 8 | p[k];
+  memcpy(v->node, p + 8, ID_LEN);
   return 0;
 }
 
-static int get_version(struct reader *r, struct version *v) {
-  if (r->end - r->p < 8 + ID_LEN)
+/* Reads the header and the version table; the entity in |*ent|, the count
+ * of fields with state in |*nf|. */
+static int get_head(struct reader *r, int *ent, uint8_t *nf) {
+  int rc;
+  if (r->end - r->p < 2 || r->p[0] >= SCHEMA_NENT)
     return DS_ECORRUPT;
-  v->hlc = 0;
-  for (int i = 7; i >= 0; i--)
-    v->hlc = v->hlc << 8 | r->p[i];
-  memcpy(v->node, r->p + 8, ID_LEN);
-  r->p += 8 + ID_LEN;
+  *ent = r->p[0];
+  *nf = r->p[1];
+  r->p += 2;
+  rc = get_varint(r, &r->nv);
+  if (rc)
+    return rc;
+  if ((size_t)(r->end - r->p) / (8 + ID_LEN) < r->nv)
+    return DS_ECORRUPT;
+  r->vt = r->p;
+  r->p += (size_t)r->nv * (8 + ID_LEN);
+  return 0;
+}
+
+/* Reads one open write; its value bytes stay in the blob. */
+static int get_write(struct reader *r, struct mwrite *w) {
+  int rc = get_version(r, &w->v);
+  if (!rc)
+    rc = get_varint(r, &w->len);
+  if (rc)
+    return rc;
+  if ((size_t)(r->end - r->p) < w->len)
+    return DS_ECORRUPT;
+  w->val = r->p;
+  r->p += w->len;
   return 0;
 }
 
 int mstate_load(struct mstate *st, const uint8_t *blob, size_t n) {
-  struct reader r = {blob, blob + n};
+  struct reader r = {blob, blob + n, NULL, 0};
   uint8_t nf;
-  int rc;
+  int ent, rc;
 
   mstate_reset(st);
-  if (n < 2 || blob[0] >= SCHEMA_NENT)
-    return DS_ECORRUPT;
-  st->ent = blob[0];
-  nf = blob[1];
-  r.p += 2;
+  rc = get_head(&r, &ent, &nf);
+  if (rc)
+    return rc;
+  st->ent = ent;
   for (int k = 0; k < nf; k++) {
     struct mfield *fs;
     uint32_t nopen, nnamed;
     if (r.p >= r.end || *r.p >= schema_entity(st->ent)->nfields)
       return DS_ECORRUPT;
     fs = &st->f[*r.p++];
-    rc = get_u32(&r, &nopen);
+    rc = get_varint(&r, &nopen);
     if (!rc)
-      rc = get_u32(&r, &nnamed);
+      rc = get_varint(&r, &nnamed);
     if (rc)
       return rc;
     for (uint32_t i = 0; i < nopen; i++) {
       struct mwrite w;
-      rc = get_version(&r, &w.v);
+      rc = get_write(&r, &w);
       if (!rc)
-        rc = get_u32(&r, &w.len);
-      if (rc)
-        return rc;
-      if ((size_t)(r.end - r.p) < w.len)
-        return DS_ECORRUPT;
-      w.val = r.p;
-      r.p += w.len;
-      rc = add_open(fs, &w);
+        rc = add_open(fs, &w);
       if (rc)
         return rc;
     }
@@ -314,4 +399,41 @@ int mstate_load(struct mstate *st, const uint8_t *blob, size_t n) {
     }
   }
   return r.p == r.end ? 0 : DS_ECORRUPT;
+}
+
+int mstate_blob_winner(const uint8_t *blob, size_t n, int f,
+                       struct mwrite *out) {
+  struct reader r = {blob, blob + n, NULL, 0};
+  uint8_t nf;
+  int ent, rc;
+
+  rc = get_head(&r, &ent, &nf);
+  if (rc)
+    return rc;
+  for (int k = 0; k < nf; k++) {
+    uint32_t nopen, nnamed, skip;
+    int field;
+    if (r.p >= r.end)
+      return DS_ECORRUPT;
+    field = *r.p++;
+    rc = get_varint(&r, &nopen);
+    if (!rc)
+      rc = get_varint(&r, &nnamed);
+    if (rc)
+      return rc;
+    for (uint32_t i = 0; i < nopen; i++) {
+      struct mwrite w;
+      rc = get_write(&r, &w);
+      if (rc)
+        return rc;
+      if (field == f && (i == 0 || merge_cmp(ent, f, &w, out) > 0))
+        *out = w;
+    }
+    if (field == f)
+      return nopen ? 0 : DS_ENOENT;
+    for (uint32_t i = 0; i < nnamed; i++)
+      if (get_varint(&r, &skip))
+        return DS_ECORRUPT;
+  }
+  return DS_ENOENT;
 }

@@ -33,6 +33,8 @@ struct mfield {
 struct mstate {
   int ent; /* -1 until known */
   struct mfield f[SCHEMA_MAX_FIELDS];
+  uint32_t capvt;
+  struct version *vt; /* mstate_save's scratch */
 };
 
 /* Caller-storage lifecycle; _reset keeps capacity for reuse. */
@@ -76,6 +78,11 @@ const struct mwrite *mstate_winner(const struct mstate *st, int f);
 static inline bool mstate_conflicted(const struct mstate *st, int f) {
   return st->f[f].nopen > 1;
 }
+/* The winning write of field |f| read straight from a saved state's blob,
+ * without loading it (what the store's views show). Returns 0, DS_ENOENT
+ * when the field has no write, DS_ECORRUPT. */
+DS_NODISCARD int mstate_blob_winner(const uint8_t *blob, size_t n, int f,
+                                    struct mwrite *out);
 /* Compares two writes of field |f| of entity |ent| by the winner rule:
  * (hlc, node) for ordinary fields, (gen, rank, hlc, node) for a status. */
 int merge_cmp(int ent, int f, const struct mwrite *a, const struct mwrite *b);

@@ -1,10 +1,11 @@
 /* SPDX-License-Identifier: MIT
  * store.c -- SQLite persistence of records, merge state and queues.
  *
- * One row per record in `rec`: its merge state as a blob (merge.c) plus the
- * winner of each field in typed columns f0..f12 so that lists and reports are
- * plain SQL (the views meeting, petition, survey and visit name them). Every
- * op is one read and one write of that row. */
+ * One row per record in `rec`: its merge state as a blob (merge.c), which
+ * holds each value once. The views meeting, petition, survey and visit show
+ * each field's winner as a typed column through ds_f(st, field), so lists
+ * and reports are plain SQL. Every op is one read and one write of that
+ * row. */
 #include "common/store.h"
 
 #include <stdio.h>
@@ -52,17 +53,18 @@ struct store {
   int64_t cid; /* 0: the record does not exist */
 };
 
-#define NCOLS SCHEMA_MAX_FIELDS
 
 /* The file format this code reads and writes (PRAGMA user_version). 2: the
  * oplog points into the logged bodies; the search index tracks new records
- * by row id. */
-#define STORE_FORMAT 2
+ * by row id. 3: no typed value columns in rec (the views read the blob);
+ * the sync log chains each body's hash. */
+#define STORE_FORMAT 3
 #define STORE_PAGE_SIZE 16384
 #define DS_STR_(x) #x
 #define DS_STR(x) DS_STR_(x)
 
 static void fold_fn(sqlite3_context *ctx, int argc, sqlite3_value **argv);
+static void field_fn(sqlite3_context *ctx, int argc, sqlite3_value **argv);
 
 static int translate(struct store *st, int rc) {
   (void)st;
@@ -88,14 +90,10 @@ static int translate(struct store *st, int rc) {
 
 static const char *const stmt_sql[S_COUNT] = {
     [S_REC_GET] = "SELECT id, st FROM rec WHERE rid = ?1",
-    [S_REC_INSERT] =
-        "INSERT INTO rec(rid, ent, commune, conflicted, st, f0, f1, f2, f3, "
-        "f4, f5, f6, f7, f8, f9, f10, f11, f12) VALUES (?1, ?2, ?3, ?4, ?5, "
-        "?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18)",
-    [S_REC_UPDATE] =
-        "UPDATE rec SET commune = ?3, conflicted = ?4, st = ?5, f0 = ?6, "
-        "f1 = ?7, f2 = ?8, f3 = ?9, f4 = ?10, f5 = ?11, f6 = ?12, f7 = ?13, "
-        "f8 = ?14, f9 = ?15, f10 = ?16, f11 = ?17, f12 = ?18 WHERE id = ?19",
+    [S_REC_INSERT] = "INSERT INTO rec(rid, ent, commune, conflicted, st) "
+                     "VALUES (?1, ?2, ?3, ?4, ?5)",
+    [S_REC_UPDATE] = "UPDATE rec SET commune = ?3, conflicted = ?4, st = ?5 "
+                     "WHERE id = ?6",
     [S_CONFLICT_ADD] =
         "INSERT OR IGNORE INTO conflict(rid, field) VALUES (?1, ?2)",
     [S_CONFLICT_DEL] = "DELETE FROM conflict WHERE rid = ?1 AND field = ?2",
@@ -117,8 +115,7 @@ static const char schema_sql[] =
     "CREATE TABLE meta(k TEXT PRIMARY KEY, v) WITHOUT ROWID;"
     "CREATE TABLE rec(id INTEGER PRIMARY KEY, rid BLOB NOT NULL UNIQUE,"
     " ent INTEGER NOT NULL, commune TEXT, conflicted INTEGER NOT NULL,"
-    " st BLOB NOT NULL, f0, f1, f2, f3, f4, f5, f6, f7, f8, f9, f10, f11,"
-    " f12);"
+    " st BLOB NOT NULL);"
     "CREATE TABLE conflict(rid BLOB NOT NULL, field INTEGER NOT NULL,"
     " PRIMARY KEY(rid, field)) WITHOUT ROWID;"
     "CREATE VIRTUAL TABLE search USING fts5(body,"
@@ -171,7 +168,7 @@ static int create_views(sqlite3 *db, struct buf *sql) {
                     ed->name);
     for (int f = 0; f < ed->nfields && !rc; f++)
       if (f != ed->commune_field)
-        rc = buf_printf(sql, ", f%d AS %s", f, ed->fields[f].name);
+        rc = buf_printf(sql, ", ds_f(st, %d) AS %s", f, ed->fields[f].name);
     if (!rc)
       rc = buf_printf(sql, " FROM rec WHERE ent = %d;", e);
     if (!rc)
@@ -247,6 +244,10 @@ int store_open(struct store **out, const char *path, unsigned flags,
     goto fail;
   }
   sqlite3_busy_timeout(st->db, 10000);
+  sqlite3_create_function(st->db, "ds_f", 2,
+                          SQLITE_UTF8 | SQLITE_DETERMINISTIC |
+                              SQLITE_INNOCUOUS,
+                          NULL, field_fn, NULL, NULL);
   sqlite3_create_function(st->db, "ds_fold", 1,
                           SQLITE_UTF8 | SQLITE_DETERMINISTIC, NULL, fold_fn,
                           NULL, NULL);
@@ -425,29 +426,36 @@ int store_hlc_adopt(struct store *st, uint64_t remote) {
   return store_meta_set_int(st, "hlc", (int64_t)remote);
 }
 
-/* Binds the winner of a field as its typed column value. */
-static void bind_winner(sqlite3_stmt *s, int idx, const struct mwrite *w) {
+/* ds_f(st, field): the winner of |field| in state blob |st| as a typed
+ * value (a status as its name), or NULL. */
+static void field_fn(sqlite3_context *ctx, int argc, sqlite3_value **argv) {
+  const uint8_t *blob = sqlite3_value_blob(argv[0]);
+  int n = sqlite3_value_bytes(argv[0]);
+  struct mwrite w;
   struct value v;
   size_t used;
 
-  if (!w || value_decode(&v, w->val, w->len, &used)) {
-    sqlite3_bind_null(s, idx);
+  (void)argc;
+  if (!blob || mstate_blob_winner(blob, (size_t)n,
+                                  sqlite3_value_int(argv[1]), &w) ||
+      value_decode(&v, w.val, w.len, &used)) {
+    sqlite3_result_null(ctx);
     return;
   }
   switch (v.type) {
   case VAL_NIL:
-    sqlite3_bind_null(s, idx);
+    sqlite3_result_null(ctx);
     break;
   case VAL_BOOL:
   case VAL_INT:
-    sqlite3_bind_int64(s, idx, v.i);
+    sqlite3_result_int64(ctx, v.i);
     break;
   case VAL_STR:
   case VAL_STATUS:
-    sqlite3_bind_text(s, idx, v.s, (int)v.n, SQLITE_STATIC);
+    sqlite3_result_text(ctx, v.s, (int)v.n, SQLITE_TRANSIENT);
     break;
   case VAL_BIN:
-    sqlite3_bind_blob(s, idx, v.s, (int)v.n, SQLITE_STATIC);
+    sqlite3_result_blob(ctx, v.s, (int)v.n, SQLITE_TRANSIENT);
     break;
   }
 }
@@ -549,14 +557,8 @@ int store_apply(struct store *st, const struct op *op, struct mresult *res) {
     conflicted += mstate_conflicted(&st->ms, f);
   sqlite3_bind_int(s, 4, conflicted);
   sqlite3_bind_blob(s, 5, st->out.data, (int)st->out.len, SQLITE_STATIC);
-  for (f = 0; f < NCOLS; f++) {
-    if (f < e->nfields && f != e->commune_field)
-      bind_winner(s, 6 + f, mstate_winner(&st->ms, f));
-    else
-      sqlite3_bind_null(s, 6 + f);
-  }
   if (id)
-    sqlite3_bind_int64(s, 19, id);
+    sqlite3_bind_int64(s, 6, id);
   rc = run(st, s);
   sqlite3_clear_bindings(s);
   if (rc)
@@ -853,7 +855,8 @@ int store_search_refresh(struct store *st) {
            "DELETE FROM search WHERE rowid > " HW " OR rowid IN (SELECT id "
            "FROM search_dirty);"
            "INSERT INTO search(rowid, body) SELECT r.id, ds_fold("
-           "coalesce(r.f%d, '') || char(10) || coalesce(r.f%d, '')) FROM rec "
+           "coalesce(ds_f(r.st, %d), '') || char(10) || coalesce(ds_f(r.st, %d), "
+           "'')) FROM rec "
            "r WHERE r.ent = %d AND (r.id > " HW " OR r.id IN (SELECT id FROM "
            "search_dirty));"
            "DELETE FROM search_dirty;"

@@ -10,6 +10,7 @@
 #include <sqlite3.h>
 
 #include "common/hex.h"
+#include "common/merge.h"
 #include "common/store.h"
 #include "tests/helpers.h"
 
@@ -371,6 +372,69 @@ static void test_search_follows_new_changed_and_forgotten(void **state) {
   assert_int_equal(count(st, "SELECT count(*) FROM search"), 2);
 }
 
+/* The state blob: a reload saves the same bytes, every field's winner read
+ * straight from the blob is the loaded state's, each shared version is
+ * stored once, and every truncation is refused as corrupt. */
+static void test_state_blob_round_trip(void **state) {
+  struct store *st = *state;
+  struct mstate a, b;
+  struct buf blob, again;
+  struct op op;
+
+  mstate_init(&a);
+  mstate_init(&b);
+  buf_init(&blob, 0);
+  buf_init(&again, 0);
+  th_petition(&op, RID, NA, 100, "hoa-an");
+  assert_int_equal(th_apply(st, &op), 0);
+  th_op_init(&op, ENT_PETITION, RID, NA, 200, 2);
+  th_set_str(&op, "response", "A");
+  th_set_status(&op, 1, "answered");
+  assert_int_equal(th_apply(st, &op), 0);
+  th_op_init(&op, ENT_PETITION, RID, NB, 150, 1);
+  th_set_str(&op, "response", "B");
+  th_base(&op, 100, NA);
+  assert_int_equal(th_apply(st, &op), 0);
+  assert_int_equal(store_load(st, RID, &a, &blob), 0);
+  assert_int_equal(mstate_save(&a, &again), 0);
+  assert_int_equal(again.len, blob.len);
+  assert_memory_equal(again.data, blob.data, blob.len);
+  /* Three versions in all ([100 A], [200 A], [150 B]), each stored once:
+   * past the table, a write costs its value and a few bytes. */
+  {
+    size_t bound = 3 + 3 * (8 + ID_LEN);
+    for (int f = 0; f < SCHEMA_MAX_FIELDS; f++) {
+      bound += a.f[f].nopen || a.f[f].nnamed ? 3 : 0;
+      for (uint32_t k = 0; k < a.f[f].nopen; k++)
+        bound += 2 + a.f[f].open[k].len;
+      bound += a.f[f].nnamed;
+    }
+    assert_true(blob.len <= bound);
+  }
+  for (int f = 0; f < SCHEMA_MAX_FIELDS; f++) {
+    const struct mwrite *w = mstate_winner(&a, f);
+    struct mwrite got;
+    int rc = mstate_blob_winner(blob.data, blob.len, f, &got);
+    if (!w) {
+      assert_int_equal(rc, DS_ENOENT);
+      continue;
+    }
+    assert_int_equal(rc, 0);
+    assert_int_equal(version_cmp(&got.v, &w->v), 0);
+    assert_int_equal(got.len, w->len);
+    assert_memory_equal(got.val, w->val, w->len);
+  }
+  for (size_t n = 0; n < blob.len; n++) {
+    struct mwrite w;
+    assert_int_equal(mstate_load(&b, blob.data, n), DS_ECORRUPT);
+    (void)!mstate_blob_winner(blob.data, n, SCHEMA_MAX_FIELDS - 1, &w);
+  }
+  mstate_cleanup(&a);
+  mstate_cleanup(&b);
+  buf_cleanup(&blob);
+  buf_cleanup(&again);
+}
+
 int main(void) {
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
   const struct CMUnitTest tests[] = {
@@ -384,6 +448,7 @@ int main(void) {
       T(test_resolve_prefixes),
       T(test_search_ignores_diacritics),
       T(test_search_follows_new_changed_and_forgotten),
+      T(test_state_blob_round_trip),
   };
   return cmocka_run_group_tests_name("merge", tests, NULL, NULL);
 }
