@@ -2,6 +2,8 @@
  * utf8.c -- UTF-8 validation and folding. */
 #include "common/utf8.h"
 
+#include <string.h>
+
 long utf8_count(const char *s, size_t n) {
   const uint8_t *p = (const uint8_t *)s, *end = p + n;
   long count = 0;
@@ -11,6 +13,18 @@ long utf8_count(const char *s, size_t n) {
     size_t len;
     uint32_t min;
 
+    /* ASCII runs eight bytes at a time. */
+    while (end - p >= 8) {
+      uint64_t w;
+      memcpy(&w, p, 8);
+      if (w & 0x8080808080808080ull)
+        break;
+      p += 8;
+      count += 8;
+    }
+    if (p == end)
+      break;
+    c = *p;
     if (c < 0x80) {
       p++;
       count++;
