@@ -4,10 +4,13 @@
  * the loop never waits on disk. */
 #include "daemon/server.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <unistd.h>
 
 #include <sodium.h>
 #include <sqlite3.h>
@@ -40,6 +43,21 @@
 #define GROUP_MAX 16
 #define GROUP_MAX_BYTES (32u << 20)
 
+/* A group is durable once its WAL frames are on disk. The writer commits
+ * without waiting for that (synchronous = NORMAL) and goes on to the next
+ * group while another thread syncs the WAL file; the group's answers go out
+ * after that sync. A later sync covers every earlier commit's frames, so no
+ * answer, pulls included, shows what might not survive a power cut. Should
+ * the WAL file not open, the writer commits with synchronous = FULL. */
+struct group {
+  uv_work_t sync;
+  struct daemon *d;
+  int n, sync_rc;
+  bool full; /* committed with synchronous = FULL: synced already */
+  uint64_t commit_ns, sync_ns;
+  struct conn *c[GROUP_MAX];
+};
+
 #define container_of(ptr, type, member) \
   ((type *)(void *)((char *)(ptr)-offsetof(type, member)))
 
@@ -71,9 +89,10 @@ struct daemon {
   struct ingest *ing;
   struct conn *conns;              /* every open connection */
   struct conn *queue, *queue_tail; /* waiting for the writer */
-  struct conn *group[GROUP_MAX];   /* in the writer now */
-  int ngroup;
-  uint64_t commit_ns;              /* the group's commit */
+  struct group *group;             /* in the writer now */
+  int walfd;                       /* the WAL, for the group syncs; or -1 */
+  bool sync_full;                  /* a sync failed: back to FULL */
+  bool writer_full;                /* the writer's setting (its thread) */
   int nconns;
   bool stopping;
   /* Metrics, touched only on the loop thread. */
@@ -306,10 +325,17 @@ static void note_sync(struct daemon *d, const char *commune, uint64_t ms) {
 
 static void work_cb(uv_work_t *w) {
   struct daemon *d = container_of(w, struct daemon, work);
-  int rc = ingest_group_begin(d->ing);
+  struct group *g = d->group;
+  int rc;
 
-  for (int i = 0; i < d->ngroup; i++) {
-    struct conn *c = d->group[i];
+  if (g->full && !d->writer_full) {
+    sqlite3_exec(store_sqlite(d->st), "PRAGMA synchronous = FULL", NULL,
+                 NULL, NULL);
+    d->writer_full = true;
+  }
+  rc = ingest_group_begin(d->ing);
+  for (int i = 0; i < g->n; i++) {
+    struct conn *c = g->c[i];
     uint64_t t0 = uv_hrtime();
     if (rc)
       (void)ingest_res_unavailable(&c->rs, rc);
@@ -317,18 +343,18 @@ static void work_cb(uv_work_t *w) {
       c->rs.status = 503; /* no body could be made: an empty error */
     c->work_ns = uv_hrtime() - t0;
   }
-  d->commit_ns = 0;
+  g->commit_ns = 0;
   if (!rc) {
     uint64_t t0 = uv_hrtime();
     rc = ingest_group_commit(d->ing);
-    d->commit_ns = uv_hrtime() - t0;
+    g->commit_ns = uv_hrtime() - t0;
   }
-  for (int i = 0; rc && i < d->ngroup; i++)
-    if (d->group[i]->rs.status == 200)
-      (void)ingest_res_unavailable(&d->group[i]->rs, rc);
+  for (int i = 0; rc && i < g->n; i++)
+    if (g->c[i]->rs.status == 200)
+      (void)ingest_res_unavailable(&g->c[i]->rs, rc);
 }
 
-static void answer(struct daemon *d, struct conn *c) {
+static void answer(struct daemon *d, struct group *g, struct conn *c) {
   char node[ID_HEX_LEN + 1];
 
   c->in_writer = false;
@@ -340,12 +366,12 @@ static void answer(struct daemon *d, struct conn *c) {
     note_sync(d, c->rs.commune, c->rq.received_ms);
     LOG_INFO("sync", "accepted node=%.16s commune=%s merged=%u "
                      "quarantined=%u conflicts=%u pulled=%u wait_ms=%.1f "
-                     "merge_ms=%.1f group=%d commit_ms=%.1f",
+                     "merge_ms=%.1f group=%d commit_ms=%.1f sync_ms=%.1f",
              node, c->rs.commune, c->rs.merged, c->rs.quarantined,
              c->rs.conflicts, c->rs.pulled,
              (double)(uv_hrtime() - c->queued_ns - c->work_ns) / 1e6,
-             (double)c->work_ns / 1e6, d->ngroup,
-             (double)d->commit_ns / 1e6);
+             (double)c->work_ns / 1e6, g->n, (double)g->commit_ns / 1e6,
+             (double)g->sync_ns / 1e6);
   } else {
     LOG_WARN("sync", "refused node=%.16s status=%d error=%s", node,
              c->rs.status, c->rs.error);
@@ -360,13 +386,50 @@ static void answer(struct daemon *d, struct conn *c) {
   }
 }
 
-static void after_work(uv_work_t *w, int status) {
-  struct daemon *d = container_of(w, struct daemon, work);
+static void answer_all(struct group *g) {
+  for (int i = 0; i < g->n; i++)
+    answer(g->d, g, g->c[i]);
+  ds_free(g);
+}
+
+static void sync_cb(uv_work_t *w) {
+  struct group *g = container_of(w, struct group, sync);
+  uint64_t t0 = uv_hrtime();
+  g->sync_rc = fdatasync(g->d->walfd) ? errno : 0;
+  g->sync_ns = uv_hrtime() - t0;
+}
+
+static void after_sync(uv_work_t *w, int status) {
+  struct group *g = container_of(w, struct group, sync);
+  struct daemon *d = g->d;
 
   (void)status;
-  for (int i = 0; i < d->ngroup; i++)
-    answer(d, d->group[i]);
-  d->ngroup = 0;
+  if (g->sync_rc) {
+    /* Committed but perhaps not on disk: the devices send again, and what
+     * is already stored is acked without being stored twice. */
+    LOG_ERROR("server", "cannot sync the WAL (%s); answering 503 and "
+                        "committing with full syncs from now on",
+              strerror(g->sync_rc));
+    d->sync_full = true;
+    for (int i = 0; i < g->n; i++)
+      if (g->c[i]->rs.status == 200)
+        (void)ingest_res_unavailable(&g->c[i]->rs, DS_EUNAVAIL);
+  }
+  answer_all(g);
+}
+
+static void after_work(uv_work_t *w, int status) {
+  struct daemon *d = container_of(w, struct daemon, work);
+  struct group *g = d->group;
+  bool stored = false;
+
+  (void)status;
+  d->group = NULL;
+  for (int i = 0; i < g->n; i++)
+    stored |= g->c[i]->rs.status == 200;
+  if (!stored || g->full ||
+      uv_queue_work(&d->loop, &g->sync, sync_cb, after_sync))
+    answer_all(g); /* nothing to sync, or FULL commits synced already */
   maybe_checkpoint(d);
   start_next(d);
 }
@@ -404,12 +467,18 @@ static int wal_hook(void *arg, sqlite3 *db, const char *name, int frames) {
 }
 
 static void start_next(struct daemon *d) {
+  struct group *g;
   size_t bytes = 0;
 
-  if (d->ngroup)
+  if (d->group || !d->queue)
     return;
-  while (d->queue && d->ngroup < GROUP_MAX &&
-         (!d->ngroup || bytes + d->queue->rq.len <= GROUP_MAX_BYTES)) {
+  g = ds_calloc(1, sizeof(*g));
+  if (!g)
+    return; /* tried again when the next request comes */
+  g->d = d;
+  g->full = d->sync_full || d->walfd < 0;
+  while (d->queue && g->n < GROUP_MAX &&
+         (!g->n || bytes + d->queue->rq.len <= GROUP_MAX_BYTES)) {
     struct conn *c = d->queue;
     d->queue = c->qnext;
     if (!d->queue)
@@ -417,15 +486,14 @@ static void start_next(struct daemon *d) {
     c->qnext = NULL;
     c->in_writer = true;
     bytes += c->rq.len;
-    d->group[d->ngroup++] = c;
+    g->c[g->n++] = c;
   }
-  if (d->ngroup &&
-      uv_queue_work(&d->loop, &d->work, work_cb, after_work)) {
-    for (int i = 0; i < d->ngroup; i++) {
-      (void)ingest_res_unavailable(&d->group[i]->rs, DS_EUNAVAIL);
-      answer(d, d->group[i]);
-    }
-    d->ngroup = 0;
+  d->group = g;
+  if (uv_queue_work(&d->loop, &d->work, work_cb, after_work)) {
+    d->group = NULL;
+    for (int i = 0; i < g->n; i++)
+      (void)ingest_res_unavailable(&g->c[i]->rs, DS_EUNAVAIL);
+    answer_all(g);
   }
 }
 
@@ -796,6 +864,16 @@ static void open_helpers(struct daemon *d) {
   sqlite3_stmt *s;
   int page = 4096;
 
+  /* The writer has read the store, so its WAL file exists. */
+  d->walfd = -1;
+  if (path && *path)
+    d->walfd = open(sqlite3_filename_wal(path), O_RDONLY | O_CLOEXEC);
+  if (d->walfd >= 0 && sqlite3_exec(db, "PRAGMA synchronous = NORMAL", NULL,
+                                    NULL, NULL) != SQLITE_OK) {
+    close(d->walfd);
+    d->walfd = -1;
+  }
+  d->writer_full = d->walfd < 0;
   /* A connection that has read nothing has not opened the WAL, and its
    * checkpoints do nothing (they report -1 frames): read the schema. */
   if (path && *path &&
@@ -887,6 +965,8 @@ done:
     LOG_WARN("server", "the loop still had handles at exit");
   sqlite3_wal_hook(store_sqlite(st), NULL, NULL);
   sqlite3_close(d->ckdb);
+  if (d->walfd >= 0)
+    close(d->walfd);
   sqlite3_finalize(d->keyq);
   sqlite3_close(d->keydb);
   uv_mutex_destroy(&d->keylock);
