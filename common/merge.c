@@ -231,7 +231,7 @@ static uint32_t version_index(const struct version *t, uint32_t n,
 }
 
 int mstate_save(struct mstate *st, struct buf *out) {
-  uint32_t nv = 0, k, m;
+  uint32_t nv = 0, k;
   uint8_t n = 0;
   int rc = 0;
 
@@ -240,19 +240,30 @@ int mstate_save(struct mstate *st, struct buf *out) {
     n += fs->nopen || fs->nnamed;
     rc = grow((void **)&st->vt, &st->capvt, nv + fs->nopen + fs->nnamed,
               sizeof(*st->vt));
-    for (uint32_t j = 0; j < fs->nopen && !rc; j++)
-      st->vt[nv++] = fs->open[j].v;
-    for (uint32_t j = 0; j < fs->nnamed && !rc; j++)
-      st->vt[nv++] = fs->named[j];
+    for (uint32_t j = 0; j < fs->nopen + fs->nnamed && !rc; j++) {
+      const struct version *v =
+          j < fs->nopen ? &fs->open[j].v : &fs->named[j - fs->nopen];
+      /* Sorted insertion without repeats; most fields repeat the version
+       * just added (one op wrote them all), which costs one compare. */
+      if (nv && version_cmp(&st->vt[nv - 1], v) == 0)
+        continue;
+      if (nv && version_cmp(&st->vt[nv - 1], v) > 0) {
+        uint32_t at = version_index(st->vt, nv, v);
+        if (version_cmp(&st->vt[at], v) == 0)
+          continue;
+        if (version_cmp(&st->vt[at], v) < 0)
+          at++;
+        memmove(&st->vt[at + 1], &st->vt[at],
+                (nv - at) * sizeof(*st->vt));
+        st->vt[at] = *v;
+        nv++;
+        continue;
+      }
+      st->vt[nv++] = *v;
+    }
   }
   if (rc)
     return rc;
-  if (nv > 1)
-    qsort(st->vt, nv, sizeof(*st->vt), cmp_version_p);
-  for (k = m = 0; k < nv; k++) /* drop repeats */
-    if (!m || version_cmp(&st->vt[m - 1], &st->vt[k]) != 0)
-      st->vt[m++] = st->vt[k];
-  nv = m;
   rc = buf_putc(out, (uint8_t)st->ent);
   if (!rc)
     rc = buf_putc(out, n);
