@@ -166,7 +166,7 @@ int ingest_group_commit(struct ingest *ing) {
 
 int ingest_res_unavailable(struct ingest_res *rs, int rc) {
   rs->merged = rs->conflicts = rs->quarantined = rs->pulled = 0;
-  rs->logged = false;
+  rs->logged = rs->enrolled = false;
   return refuse(rs, 503, PROTO_E_UNAVAILABLE,
                 rc == DS_EBUSY
                     ? "the district store is busy; nothing was stored, try "
@@ -408,7 +408,7 @@ int ingest_sync(struct ingest *ing, const struct ingest_req *rq,
 
   rs->status = 500;
   rs->merged = rs->conflicts = rs->quarantined = rs->pulled = 0;
-  rs->logged = false;
+  rs->logged = rs->enrolled = false;
   rs->commune[0] = rs->error[0] = '\0';
   buf_reset(&rs->body);
   if (!rq->has_node || !rq->has_sig)
@@ -422,12 +422,16 @@ int ingest_sync(struct ingest *ing, const struct ingest_req *rq,
                   "stored, try again",
                   false, 0);
   rc = load_node(ing, rq->node, &w);
-  if (!rc && !w.known)
+  if (!rc && !w.known) {
     rc = enroll(ing, rq, &w, &why);
-  else if (!rc && w.revoked)
+    rs->enrolled = rc == 0;
+  } else if (!rc && w.revoked) {
     rc = DS_EAUTH, why = "this device has been revoked";
+  }
+  /* The prep step's check stands if it used the key the node has now. */
   if (!rc &&
-      !(rq->sig_checked && sodium_memcmp(rq->sig_pk, w.pk, sizeof(w.pk)) == 0) &&
+      !(rq->sig_checked &&
+        sodium_memcmp(rq->sig_pk, w.pk, sizeof(w.pk)) == 0) &&
       crypto_sign_verify_detached(rq->sig, rq->body, rq->len, w.pk))
     rc = DS_EAUTH, why = "the request's signature does not verify";
   if (rc) {

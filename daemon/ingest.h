@@ -43,7 +43,8 @@ struct ingest_res {
   struct buf body; /* msgpack response or error body */
   /* For metrics and logs. */
   uint32_t merged, conflicts, quarantined, pulled;
-  bool logged;
+  bool logged;   /* the body entered the sync log */
+  bool enrolled; /* the request enrolled its node */
   char commune[SCHEMA_SLUG_MAX + 1];
   char error[32];
 };

@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: MIT
  * server.c -- the libuv HTTP server. Everything here runs on the loop thread
- * except ingest_sync, which runs in the threadpool one request at a time:
- * the loop never waits on disk. */
+ * except four kinds of work in the threadpool, so the loop never waits on
+ * disk: a request's prep step (its body's hash and signature), the writer
+ * (ingest_sync for one group of requests at a time), the sync of a group's
+ * WAL frames, and the checkpointer. */
 #include "daemon/server.h"
 
 #include <errno.h>
@@ -38,8 +40,7 @@
 
 /* Group commit: the writer takes every request waiting when it starts, up
  * to these bounds, merges each in a savepoint of one transaction and
- * commits them with one sync to disk. One waiting request is a group of
- * one; the answers go out only after the commit. */
+ * commits them once. One waiting request is a group of one. */
 #define GROUP_MAX 16
 #define GROUP_MAX_BYTES (32u << 20)
 
@@ -93,6 +94,7 @@ struct daemon {
   int walfd;                       /* the WAL, for the group syncs; or -1 */
   bool sync_full;                  /* a sync failed: back to FULL */
   bool writer_full;                /* the writer's setting (its thread) */
+  int syncing;                     /* group syncs under way */
   int nconns;
   bool stopping;
   /* Metrics, touched only on the loop thread. */
@@ -404,6 +406,7 @@ static void after_sync(uv_work_t *w, int status) {
   struct daemon *d = g->d;
 
   (void)status;
+  d->syncing--;
   if (g->sync_rc) {
     /* Committed but perhaps not on disk: the devices send again, and what
      * is already stored is acked without being stored twice. */
@@ -426,10 +429,15 @@ static void after_work(uv_work_t *w, int status) {
   (void)status;
   d->group = NULL;
   for (int i = 0; i < g->n; i++)
-    stored |= g->c[i]->rs.status == 200;
-  if (!stored || g->full ||
+    stored |= g->c[i]->rs.status == 200 &&
+              (g->c[i]->rs.logged || g->c[i]->rs.enrolled);
+  /* A group that stored nothing still waits for the syncs under way: its
+   * pulls may show what they are making durable. */
+  if ((!stored && !d->syncing) || g->full ||
       uv_queue_work(&d->loop, &g->sync, sync_cb, after_sync))
     answer_all(g); /* nothing to sync, or FULL commits synced already */
+  else
+    d->syncing++;
   maybe_checkpoint(d);
   start_next(d);
 }
