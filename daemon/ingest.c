@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT
- * ingest.c -- the daemon's request path, one transaction per request. */
+ * ingest.c -- the daemon's request path: one transaction per request, or one
+ * savepoint per request inside a group's transaction (group commit). */
 #include "daemon/ingest.h"
 
 #include <stdio.h>
