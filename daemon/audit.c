@@ -7,7 +7,6 @@
 #include <time.h>
 #include <unistd.h>
 
-#include <sodium.h>
 #include <sqlite3.h>
 #include <uv.h>
 
@@ -246,15 +245,12 @@ struct pending {
   struct buf body;
   struct ingest_req rq;
   bool has_pk;
+  uint8_t pk[32]; /* the node's key in the source store */
 };
 
 static void pending_prep(void *arg) {
   struct pending *p = arg;
-  synclog_body_hash(p->rq.body, p->rq.len, p->rq.body_hash);
-  p->rq.has_body_hash = true;
-  p->rq.sig_checked =
-      p->has_pk && crypto_sign_verify_detached(p->rq.sig, p->rq.body,
-                                               p->rq.len, p->rq.sig_pk) == 0;
+  ingest_req_prep(&p->rq, p->has_pk ? p->pk : NULL);
 }
 
 /* Reads the next entry of |s| into |p|: 0, 1 when there is none, or an
@@ -286,9 +282,9 @@ static int pending_read(sqlite3_stmt *s, struct pending *p, int64_t n,
   rq->body = p->body.data;
   rq->len = p->body.len;
   rq->replay = true;
-  p->has_pk = sqlite3_column_bytes(s, 4) == (int)sizeof(rq->sig_pk);
+  p->has_pk = sqlite3_column_bytes(s, 4) == (int)sizeof(p->pk);
   if (p->has_pk)
-    memcpy(rq->sig_pk, sqlite3_column_blob(s, 4), sizeof(rq->sig_pk));
+    memcpy(p->pk, sqlite3_column_blob(s, 4), sizeof(p->pk));
   return 0;
 }
 

@@ -154,6 +154,17 @@ static void txn_rollback(struct ingest *ing) {
     store_rollback(ing->st);
 }
 
+void ingest_req_prep(struct ingest_req *rq, const uint8_t *pk) {
+  synclog_body_hash(rq->body, rq->len, rq->body_hash);
+  rq->has_body_hash = true;
+  rq->sig_checked = false;
+  if (!pk || !rq->has_sig)
+    return;
+  memcpy(rq->sig_pk, pk, sizeof(rq->sig_pk));
+  rq->sig_checked =
+      crypto_sign_verify_detached(rq->sig, rq->body, rq->len, pk) == 0;
+}
+
 int ingest_group_begin(struct ingest *ing) {
   int rc = store_begin(ing->st);
   ing->group = rc == 0;

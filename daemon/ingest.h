@@ -59,6 +59,12 @@ void ingest_res_cleanup(struct ingest_res *rs);
 DS_NODISCARD int ingest_sync(struct ingest *ing, const struct ingest_req *rq,
                              struct ingest_res *rs);
 
+/* The work on a request that needs no store, safe on any thread: its
+ * body's hash for the sync log and, when |pk| is given, its signature
+ * checked against that key (ingest_sync trusts the check only if |pk| is
+ * still the node's key). */
+void ingest_req_prep(struct ingest_req *rq, const uint8_t *pk);
+
 /* Group commit: requests handled between these two share one transaction
  * and so one durable commit, each in a savepoint of it, so a refused request
  * still changes nothing. Should the commit fail, every request of the group

@@ -23,7 +23,6 @@
 #include "common/clock.h"
 #include "common/hex.h"
 #include "common/store.h"
-#include "common/synclog.h"
 #include "daemon/ingest.h"
 #include "daemon/http.h"
 #include "daemon/log.h"
@@ -530,15 +529,10 @@ static int node_key(struct daemon *d, const uint8_t node[ID_LEN],
  * one thread, then only merges. */
 static void prep_cb(uv_work_t *w) {
   struct conn *c = container_of(w, struct conn, prep);
-  struct ingest_req *rq = &c->rq;
-
-  synclog_body_hash(rq->body, rq->len, rq->body_hash);
-  rq->has_body_hash = true;
-  if (rq->has_node && rq->has_sig && c->d->keydb &&
-      node_key(c->d, rq->node, rq->sig_pk) == 0)
-    rq->sig_checked =
-        crypto_sign_verify_detached(rq->sig, rq->body, rq->len,
-                                    rq->sig_pk) == 0;
+  uint8_t pk[32];
+  bool has_pk = c->rq.has_node && c->d->keydb &&
+                node_key(c->d, c->rq.node, pk) == 0;
+  ingest_req_prep(&c->rq, has_pk ? pk : NULL);
 }
 
 static void after_prep(uv_work_t *w, int status) {
