@@ -357,6 +357,20 @@ static int get_head(struct reader *r, int *ent, uint8_t *nf) {
   return 0;
 }
 
+/* Reads a field's header: its index (one of entity |ent|'s fields) and the
+ * counts of its open writes and named versions. */
+static int get_field(struct reader *r, int ent, int *field, uint32_t *nopen,
+                     uint32_t *nnamed) {
+  int rc;
+  if (r->p >= r->end || *r->p >= schema_entity(ent)->nfields)
+    return DS_ECORRUPT;
+  *field = *r->p++;
+  rc = get_varint(r, nopen);
+  if (!rc)
+    rc = get_varint(r, nnamed);
+  return rc;
+}
+
 /* Reads one open write; its value bytes stay in the blob. */
 static int get_write(struct reader *r, struct mwrite *w) {
   int rc = get_version(r, &w->v);
@@ -384,14 +398,11 @@ int mstate_load(struct mstate *st, const uint8_t *blob, size_t n) {
   for (int k = 0; k < nf; k++) {
     struct mfield *fs;
     uint32_t nopen, nnamed;
-    if (r.p >= r.end || *r.p >= schema_entity(st->ent)->nfields)
-      return DS_ECORRUPT;
-    fs = &st->f[*r.p++];
-    rc = get_varint(&r, &nopen);
-    if (!rc)
-      rc = get_varint(&r, &nnamed);
+    int field;
+    rc = get_field(&r, ent, &field, &nopen, &nnamed);
     if (rc)
       return rc;
+    fs = &st->f[field];
     for (uint32_t i = 0; i < nopen; i++) {
       struct mwrite w;
       rc = get_write(&r, &w);
@@ -424,12 +435,7 @@ int mstate_blob_winner(const uint8_t *blob, size_t n, int f,
   for (int k = 0; k < nf; k++) {
     uint32_t nopen, nnamed, skip;
     int field;
-    if (r.p >= r.end)
-      return DS_ECORRUPT;
-    field = *r.p++;
-    rc = get_varint(&r, &nopen);
-    if (!rc)
-      rc = get_varint(&r, &nnamed);
+    rc = get_field(&r, ent, &field, &nopen, &nnamed);
     if (rc)
       return rc;
     for (uint32_t i = 0; i < nopen; i++) {
