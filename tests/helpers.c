@@ -9,6 +9,7 @@
 #include <sqlite3.h>
 
 #include "common/hex.h"
+#include "tests/cm.h"
 
 void th_op_init(struct op *op, int ent, const uint8_t rid[ID_LEN],
                 const uint8_t node[ID_LEN], uint64_t hlc, uint64_t seq) {
@@ -125,4 +126,15 @@ void th_state(struct store *st, struct buf *out) {
                    sqlite3_column_text(s, 1)))
       abort();
   sqlite3_finalize(s);
+}
+
+int64_t th_count(struct store *st, const char *sql) {
+  sqlite3_stmt *s;
+  int64_t n = -1;
+  assert_int_equal(sqlite3_prepare_v2(store_sqlite(st), sql, -1, &s, NULL),
+                   SQLITE_OK);
+  if (sqlite3_step(s) == SQLITE_ROW)
+    n = sqlite3_column_int64(s, 0);
+  sqlite3_finalize(s);
+  return n;
 }

@@ -25,6 +25,9 @@ struct store *th_store(void);
 /* Everything that must be equal on converged nodes: digest, conflict list
  * and every record's merge state, appended to |out| as text. */
 void th_state(struct store *st, struct buf *out);
+/* The first column of |sql|'s first row as an integer, -1 if it has no
+ * row; fails the test if |sql| does not prepare. */
+int64_t th_count(struct store *st, const char *sql);
 /* Applies |op| in its own transaction; returns store_apply's code. */
 int th_apply(struct store *st, const struct op *op);
 #endif

@@ -85,17 +85,6 @@ static int ingest(struct fx *f, struct it_device *dev, struct op *ops,
   return rs->status;
 }
 
-static int64_t count(struct fx *f, const char *sql) {
-  sqlite3_stmt *s;
-  int64_t v = -1;
-  assert_int_equal(
-      sqlite3_prepare_v2(store_sqlite(f->st), sql, -1, &s, NULL), SQLITE_OK);
-  if (sqlite3_step(s) == SQLITE_ROW)
-    v = sqlite3_column_int64(s, 0);
-  sqlite3_finalize(s);
-  return v;
-}
-
 static void test_a_refused_request_leaves_its_group_intact(void **state) {
   struct fx *f = *state;
   struct it_device a, b, c;
@@ -119,25 +108,24 @@ static void test_a_refused_request_leaves_its_group_intact(void **state) {
   assert_int_equal(ingest(f, &c, ops, 1, &rs), 200);
   assert_int_equal(ingest_group_commit(f->ing), 0);
 
-  assert_int_equal(count(f, "SELECT count(*) FROM rec"), 3);
-  assert_int_equal(count(f, "SELECT count(*) FROM oplog"), 3);
-  assert_int_equal(count(f, "SELECT count(*) FROM synclog"), 2);
+  assert_int_equal(th_count(f->st, "SELECT count(*) FROM rec"), 3);
+  assert_int_equal(th_count(f->st, "SELECT count(*) FROM oplog"), 3);
+  assert_int_equal(th_count(f->st, "SELECT count(*) FROM synclog"), 2);
   assert_int_equal(
-      count(f, "SELECT count(*) FROM node WHERE commune = 'hoa-an'"), 2);
-  assert_int_equal(count(f, "SELECT count(*) FROM token WHERE node IS "
-                            "NOT NULL"),
-                   2);
+      th_count(f->st, "SELECT count(*) FROM node WHERE commune = 'hoa-an'"), 2);
+  assert_int_equal(
+      th_count(f->st, "SELECT count(*) FROM token WHERE node IS NOT NULL"), 2);
 
   /* Outside a group, b's token still enrols it and its request stands. */
   b.seq = 0;
   petitions(ops, 2, &b, "hoa-an", 0);
   assert_int_equal(ingest(f, &b, ops, 2, &rs), 200);
-  assert_int_equal(count(f, "SELECT count(*) FROM rec"), 5);
-  assert_int_equal(count(f, "SELECT count(*) FROM synclog"), 3);
+  assert_int_equal(th_count(f->st, "SELECT count(*) FROM rec"), 5);
+  assert_int_equal(th_count(f->st, "SELECT count(*) FROM synclog"), 3);
   hex_encode(hex, b.node, ID_LEN);
   snprintf(sql, sizeof(sql), "SELECT acked FROM node WHERE node = x'%s'",
            hex);
-  assert_int_equal(count(f, sql), 2);
+  assert_int_equal(th_count(f->st, sql), 2);
   ingest_res_cleanup(&rs);
 }
 
@@ -158,13 +146,13 @@ static void test_a_group_that_is_not_committed_stores_nothing(
   assert_int_equal(ingest_res_unavailable(&rs, DS_EUNAVAIL), 0);
   assert_int_equal(rs.status, 503);
   assert_int_equal(rs.merged, 0);
-  assert_int_equal(count(f, "SELECT count(*) FROM rec"), 0);
-  assert_int_equal(count(f, "SELECT count(*) FROM synclog"), 0);
+  assert_int_equal(th_count(f->st, "SELECT count(*) FROM rec"), 0);
+  assert_int_equal(th_count(f->st, "SELECT count(*) FROM synclog"), 0);
   /* The group's transaction is gone: a request still in that group is
    * refused rather than committed on its own. */
   petitions(ops, 1, &a, "hoa-an", 0);
   assert_int_equal(ingest(f, &a, ops, 1, &rs), 503);
-  assert_int_equal(count(f, "SELECT count(*) FROM rec"), 0);
+  assert_int_equal(th_count(f->st, "SELECT count(*) FROM rec"), 0);
   assert_int_not_equal(ingest_group_commit(f->ing), 0);
   ingest_res_cleanup(&rs);
 }

@@ -41,17 +41,6 @@ static void winner_text(struct store *st, const char *sql, char *out,
   sqlite3_finalize(s);
 }
 
-static int count(struct store *st, const char *sql) {
-  sqlite3_stmt *s;
-  int n = -1;
-  assert_int_equal(sqlite3_prepare_v2(store_sqlite(st), sql, -1, &s, NULL),
-                   0);
-  if (sqlite3_step(s) == SQLITE_ROW)
-    n = sqlite3_column_int(s, 0);
-  sqlite3_finalize(s);
-  return n;
-}
-
 static void test_merge_concurrent_writes_conflict_and_resolve(void **state) {
   struct store *st = *state;
   struct op op;
@@ -67,8 +56,8 @@ static void test_merge_concurrent_writes_conflict_and_resolve(void **state) {
   assert_int_equal(th_apply(st, &op), 0);
   winner_text(st, "SELECT response FROM petition", v, sizeof(v));
   assert_string_equal(v, "A");
-  assert_int_equal(count(st, "SELECT count(*) FROM conflict"), 1);
-  assert_int_equal(count(st, "SELECT conflicted FROM rec"), 1);
+  assert_int_equal(th_count(st, "SELECT count(*) FROM conflict"), 1);
+  assert_int_equal(th_count(st, "SELECT conflicted FROM rec"), 1);
   /* An admin keeps B: a write that names both open versions. */
   th_op_init(&op, ENT_PETITION, RID, NC, 300, 1);
   th_set_str(&op, "response", "B");
@@ -77,7 +66,7 @@ static void test_merge_concurrent_writes_conflict_and_resolve(void **state) {
   assert_int_equal(th_apply(st, &op), 0);
   winner_text(st, "SELECT response FROM petition", v, sizeof(v));
   assert_string_equal(v, "B");
-  assert_int_equal(count(st, "SELECT count(*) FROM conflict"), 0);
+  assert_int_equal(th_count(st, "SELECT count(*) FROM conflict"), 0);
 }
 
 static void test_merge_status_progress_beats_newer_clock(void **state) {
@@ -113,7 +102,7 @@ static void test_merge_status_progress_beats_newer_clock(void **state) {
   assert_int_equal(th_apply(st, &op), 0);
   winner_text(st, "SELECT status FROM petition", v, sizeof(v));
   assert_string_equal(v, "received");
-  assert_int_equal(count(st, "SELECT count(*) FROM conflict"), 0);
+  assert_int_equal(th_count(st, "SELECT count(*) FROM conflict"), 0);
 }
 
 static void test_merge_late_write_never_enters(void **state) {
@@ -142,7 +131,7 @@ static void test_merge_late_write_never_enters(void **state) {
   assert_int_equal(buf_cstr(&s1), 0);
   assert_int_equal(buf_cstr(&s2), 0);
   assert_string_equal((char *)s1.data, (char *)s2.data);
-  assert_int_equal(count(other, "SELECT count(*) FROM conflict"), 0);
+  assert_int_equal(th_count(other, "SELECT count(*) FROM conflict"), 0);
   buf_cleanup(&s1);
   buf_cleanup(&s2);
   store_close(other);
@@ -309,14 +298,14 @@ static void test_search_ignores_diacritics(void **state) {
   assert_int_equal(th_apply(st, &op), 0);
   assert_int_equal(store_search_refresh(st), 0);
   assert_int_equal(
-      count(st, "SELECT count(*) FROM search WHERE search MATCH "
+      th_count(st, "SELECT count(*) FROM search WHERE search MATCH "
                 "'\"nguyen\" \"van\" \"an\"'"),
       1);
   assert_int_equal(
-      count(st, "SELECT count(*) FROM search WHERE search MATCH '\"dien\"'"),
+      th_count(st, "SELECT count(*) FROM search WHERE search MATCH '\"dien\"'"),
       1);
   assert_int_equal(
-      count(st, "SELECT count(*) FROM search WHERE search MATCH '\"nuoc\"'"),
+      th_count(st, "SELECT count(*) FROM search WHERE search MATCH '\"nuoc\"'"),
       0);
 }
 
@@ -338,15 +327,15 @@ static void test_search_follows_new_changed_and_forgotten(void **state) {
   th_set_str(&op, "citizen", "Văn Ấn");
   assert_int_equal(th_apply(st, &op), 0);
   assert_int_equal(store_search_refresh(st), 0);
-  assert_int_equal(count(st, q_an), 1);
-  assert_int_equal(count(st, "SELECT count(*) FROM search_dirty"), 0);
+  assert_int_equal(th_count(st, q_an), 1);
+  assert_int_equal(th_count(st, "SELECT count(*) FROM search_dirty"), 0);
   /* A second record, created after the refresh: no mark, still found. */
   th_petition(&op, rid2, NA, 101, "hoa-an");
   th_set_str(&op, "citizen", "Văn Ấn");
   assert_int_equal(th_apply(st, &op), 0);
-  assert_int_equal(count(st, "SELECT count(*) FROM search_dirty"), 0);
+  assert_int_equal(th_count(st, "SELECT count(*) FROM search_dirty"), 0);
   assert_int_equal(store_search_refresh(st), 0);
-  assert_int_equal(count(st, q_an), 2);
+  assert_int_equal(th_count(st, q_an), 2);
   /* Changing the text of an indexed record marks it. */
   memset(&op, 0, sizeof(op));
   op.ent = ENT_PETITION;
@@ -355,10 +344,10 @@ static void test_search_follows_new_changed_and_forgotten(void **state) {
   op.hlc = 200;
   th_set_str(&op, "citizen", "Thị Bình");
   assert_int_equal(th_apply(st, &op), 0);
-  assert_int_equal(count(st, "SELECT count(*) FROM search_dirty"), 1);
+  assert_int_equal(th_count(st, "SELECT count(*) FROM search_dirty"), 1);
   assert_int_equal(store_search_refresh(st), 0);
-  assert_int_equal(count(st, q_an), 1);
-  assert_int_equal(count(st, q_binh), 1);
+  assert_int_equal(th_count(st, q_an), 1);
+  assert_int_equal(th_count(st, q_binh), 1);
   /* The newest record forgotten and rebuilt gets its row id again. */
   assert_int_equal(store_begin(st), 0);
   assert_int_equal(store_forget(st, rid2), 0);
@@ -367,9 +356,9 @@ static void test_search_follows_new_changed_and_forgotten(void **state) {
   assert_int_equal(store_apply(st, &op, &res), 0);
   assert_int_equal(store_commit(st), 0);
   assert_int_equal(store_search_refresh(st), 0);
-  assert_int_equal(count(st, q_an), 1);
-  assert_int_equal(count(st, q_binh), 1);
-  assert_int_equal(count(st, "SELECT count(*) FROM search"), 2);
+  assert_int_equal(th_count(st, q_an), 1);
+  assert_int_equal(th_count(st, q_binh), 1);
+  assert_int_equal(th_count(st, "SELECT count(*) FROM search"), 2);
 }
 
 /* The state blob: a reload saves the same bytes, every field's winner read
