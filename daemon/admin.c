@@ -3,10 +3,14 @@
  * work while `serve` runs on it) and exits with a code of DESIGN §8. */
 #include "daemon/admin.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <sodium.h>
 
@@ -27,11 +31,17 @@ enum { EXIT_OK = 0, EXIT_ERROR = 1, EXIT_USAGE = 2 };
 static const struct args_help helps[] = {
     {"serve",
      "serve [--listen ADDR:PORT] [--max-skew DURATION] [--communes FILE] "
-     "[--max-conns N] [--read-timeout DURATION] [--busy-timeout DURATION] "
-     "[--port-file FILE]",
+     "[--max-conns N] [--max-conns-per-addr N] [--head-timeout DURATION] "
+     "[--read-timeout DURATION] [--write-timeout DURATION] "
+     "[--idle-timeout DURATION] [--max-body-memory MIB] "
+     "[--busy-timeout DURATION] [--port-file FILE]",
      "Runs the district daemon until SIGTERM or SIGINT. Default listen "
      "address 127.0.0.1:8080 (give 0.0.0.0:8080 for the district LAN); "
-     "default max skew 1h.",
+     "default max skew 1h. Connections: 256 at most (idle ones are evicted "
+     "first), 64 per address; a request's head within 10s, its body within "
+     "60s; an answer not read for 30s is dropped; kept-alive connections "
+     "close after 60s idle; 32 MiB of request bodies at once. One serve per "
+     "store: a second refuses to start.",
      "dansyncd --db /var/lib/dansync/district.db serve --listen "
      "0.0.0.0:8080"},
     {"enroll", "enroll --commune SLUG|district [--label TEXT]",
@@ -138,13 +148,85 @@ static int parse_duration(const char *s, uint64_t *ms) {
   return 0;
 }
 
+/* "N" within 1..|max|. */
+static int parse_count(const char *s, long max, int *out) {
+  char *end;
+  long n = strtol(s, &end, 10);
+  if (end == s || *end || n < 1 || n > max)
+    return -1;
+  *out = (int)n;
+  return 0;
+}
+
+/* One serve per store: a lock on DB.lock (created 0600 beside the store),
+ * held until the process ends, with the holder's pid written in it. Returns
+ * the lock's descriptor, -2 for a store that has no file (":memory:"), or
+ * -1 with |err| naming the pid that holds it. */
+static int serve_lock(const char *db, char *err) {
+  char path[4096];
+  struct flock fl = {.l_type = F_WRLCK, .l_whence = SEEK_SET};
+  int fd;
+
+  if (!strcmp(db, ":memory:") || !*db)
+    return -2;
+  if ((size_t)snprintf(path, sizeof(path), "%s.lock", db) >= sizeof(path))
+    return ds_fail(err, DS_EINVAL, "the store's path is too long"), -1;
+  fd = open(path, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
+  if (fd < 0)
+    return ds_fail(err, DS_EIO, "cannot open the lock file %s: %s", path,
+                   strerror(errno)),
+           -1;
+  if (fcntl(fd, F_SETLK, &fl) == 0) {
+    char pid[32];
+    int n = snprintf(pid, sizeof(pid), "%ld\n", (long)getpid());
+    if (ftruncate(fd, 0) || write(fd, pid, (size_t)n) != n) {
+      /* The lock holds without the pid in the file. */
+    }
+    return fd;
+  }
+  fl.l_type = F_WRLCK;
+  if ((errno == EACCES || errno == EAGAIN) && fcntl(fd, F_GETLK, &fl) == 0 &&
+      fl.l_type != F_UNLCK)
+    ds_fail(err, DS_EBUSY,
+            "another dansyncd serve (pid %ld) is already running on %s; "
+            "stop it first",
+            (long)fl.l_pid, db);
+  else
+    ds_fail(err, DS_EIO, "cannot lock %s: %s", path, strerror(errno));
+  close(fd);
+  return -1;
+}
+
 static int cmd_serve(const struct args *a) {
   static const char *const allowed[] = {
-      "listen",    "max-skew",     "communes",     "max-conns",
-      "port-file", "read-timeout", "busy-timeout", NULL};
-  uint64_t busy_ms = 10000;
-  struct srv_config cfg = {"127.0.0.1", 8080, 3600000, 256, 30000, 120000,
-                           NULL};
+      "listen",        "max-skew",           "communes",
+      "max-conns",     "max-conns-per-addr", "head-timeout",
+      "read-timeout",  "write-timeout",      "idle-timeout",
+      "max-body-memory", "port-file",        "busy-timeout",
+      NULL};
+  static const struct {
+    const char *flag;
+    size_t off;
+  } durations[] = {
+      {"head-timeout", offsetof(struct srv_config, head_timeout_ms)},
+      {"read-timeout", offsetof(struct srv_config, read_timeout_ms)},
+      {"write-timeout", offsetof(struct srv_config, write_timeout_ms)},
+      {"idle-timeout", offsetof(struct srv_config, idle_timeout_ms)},
+  };
+  uint64_t busy_ms = 10000, mib;
+  struct srv_config cfg = {
+      .host = "127.0.0.1",
+      .port = 8080,
+      .max_skew_ms = 3600000,
+      .max_conns = 256,
+      .max_conns_per_addr = 64,
+      .head_timeout_ms = 10000,
+      .read_timeout_ms = 60000,
+      .write_timeout_ms = 30000,
+      .idle_timeout_ms = 60000,
+      .max_body_bytes = 32u << 20,
+  };
+  int lockfd;
   const char *listen = args_get(a, "listen"), *v;
   char err[DS_ERRBUF_LEN], host[256];
   struct store *st;
@@ -173,27 +255,50 @@ static int cmd_serve(const struct args *a) {
   if ((v = args_get(a, "max-skew")) && parse_duration(v, &cfg.max_skew_ms))
     return args_fail(&prog, EXIT_ERROR,
                 "--max-skew must be a duration such as 90s, 30m or 1h");
-  if ((v = args_get(a, "read-timeout")) &&
-      (parse_duration(v, &cfg.read_timeout_ms) || !cfg.read_timeout_ms))
-    return args_fail(&prog, EXIT_ERROR, "--read-timeout must be a duration such as 30s");
-  if ((v = args_get(a, "max-conns"))) {
-    char *end;
-    long n = strtol(v, &end, 10);
-    if (*end || n < 1 || n > 100000)
-      return args_fail(&prog, EXIT_ERROR, "--max-conns must be 1..100000");
-    cfg.max_conns = (int)n;
+  for (size_t i = 0; i < sizeof(durations) / sizeof(durations[0]); i++) {
+    uint64_t *ms = (uint64_t *)(void *)((char *)&cfg + durations[i].off);
+    if ((v = args_get(a, durations[i].flag)) &&
+        (parse_duration(v, ms) || !*ms || *ms > 86400000)) {
+      snprintf(err, sizeof(err),
+               "--%s must be a duration such as 30s, up to 1d",
+               durations[i].flag);
+      return args_fail(&prog, EXIT_ERROR, err);
+    }
+  }
+  if ((v = args_get(a, "max-conns")) && parse_count(v, 100000, &cfg.max_conns))
+    return args_fail(&prog, EXIT_ERROR, "--max-conns must be 1..100000");
+  cfg.max_conns_per_addr =
+      cfg.max_conns / 4 > 0 ? cfg.max_conns / 4 : 1;
+  if ((v = args_get(a, "max-conns-per-addr")) &&
+      parse_count(v, 100000, &cfg.max_conns_per_addr))
+    return args_fail(&prog, EXIT_ERROR,
+                     "--max-conns-per-addr must be 1..100000");
+  if ((v = args_get(a, "max-body-memory"))) {
+    int n;
+    if (parse_count(v, 4096, &n) || n < 9)
+      return args_fail(&prog, EXIT_ERROR,
+                       "--max-body-memory must be a number of MiB, 9..4096");
+    mib = (uint64_t)n;
+    cfg.max_body_bytes = mib << 20;
   }
   if ((v = args_get(a, "busy-timeout")) &&
       (parse_duration(v, &busy_ms) || busy_ms > 600000))
     return args_fail(&prog, EXIT_ERROR, "--busy-timeout must be a duration up to 10m");
   cfg.port_file = args_get(a, "port-file");
+  lockfd = serve_lock(db_path(a), err);
+  if (lockfd == -1)
+    return args_fail(&prog, EXIT_ERROR, err);
   rc = open_store(a, &st);
-  if (rc)
+  if (rc) {
+    close(lockfd);
     return rc;
+  }
   store_set_busy_timeout(st, (int)busy_ms);
   store_set_cache_kib(st, 16 * 1024);
   rc = srv_run(st, &cfg, err);
   store_close(st);
+  if (lockfd >= 0)
+    close(lockfd);
   return rc ? args_fail(&prog, EXIT_ERROR, err) : EXIT_OK;
 }
 

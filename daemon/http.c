@@ -48,6 +48,9 @@ static int on_message_begin(http_parser *p) {
   rp->header_bytes = 0;
   rp->header_value = false;
   rp->too_large = false;
+  rp->head = false;
+  rp->has_length = rp->chunked = false;
+  rp->length = 0;
   rp->node[0] = rp->sig[0] = rp->token[0] = rp->key[0] = '\0';
   buf_reset(&rp->field);
   buf_reset(&rp->value);
@@ -97,6 +100,12 @@ static int on_headers_complete(http_parser *p) {
     rp->too_large = true;
     return -1; /* an error: 1 would mean "skip the body" to http-parser */
   }
+  rp->method = (int)p->method;
+  rp->has_length = (p->flags & F_CONTENTLENGTH) != 0;
+  rp->chunked = (p->flags & F_CHUNKED) != 0;
+  rp->length = rp->has_length ? p->content_length : 0;
+  rp->head = true;
+  http_parser_pause(p, 1);
   return 0;
 }
 
@@ -155,6 +164,8 @@ enum http_rp_status http_rp_feed(struct http_rp *rp, const char *data,
   e = HTTP_PARSER_ERRNO(&rp->parser);
   if (rp->complete) /* paused in on_message_complete */
     return HTTP_RP_REQUEST;
+  if (rp->head && e == HPE_PAUSED) /* paused in on_headers_complete */
+    return HTTP_RP_HEAD;
   if (e == HPE_OK && *used == len)
     return HTTP_RP_MORE;
   *status = rp->too_large                                  ? 413
@@ -164,7 +175,7 @@ enum http_rp_status http_rp_feed(struct http_rp *rp, const char *data,
 }
 
 void http_rp_resume(struct http_rp *rp) {
-  rp->complete = false;
+  rp->complete = rp->head = false;
   http_parser_pause(&rp->parser, 0);
 }
 

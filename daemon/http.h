@@ -1,13 +1,15 @@
 /* SPDX-License-Identifier: MIT
  * http.h -- HTTP/1.1 request parsing for the daemon, sans I/O (on
  * http-parser): bytes in; out, a whole request (method, path, the dansync
- * headers, the body) or the status to refuse the bytes with. Caps: 256-byte
+ * headers, the body) or the status to refuse the bytes with. It stops
+ * after each request's head, so the caller can refuse a body unread. Caps: 256-byte
  * URL, 16 KiB of headers, the protocol's 8 MiB body (refused as soon as
  * Content-Length says so). Daemon-internal: includes http_parser.h. */
 #ifndef DS_DAEMON_HTTP_H
 #define DS_DAEMON_HTTP_H
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include <http_parser.h>
 
@@ -23,17 +25,23 @@ struct http_rp {
   struct buf body;
   char node[64], sig[128], token[160], key[128]; /* "" when absent */
   bool keep_alive;
+  /* Valid from HTTP_RP_HEAD on: the declared body, if any. */
+  bool has_length, chunked;
+  uint64_t length;
   /* Private. */
   http_parser parser;
   size_t url_len, header_bytes;
   struct buf field, value;
-  bool header_value, too_large, started, complete;
+  bool header_value, too_large, started, complete, head;
   void (*on_begin)(void *arg);
   void *arg;
 };
 
 enum http_rp_status {
   HTTP_RP_MORE,    /* all bytes consumed, no whole request yet */
+  HTTP_RP_HEAD,    /* the head is in (method, url, headers, length): the
+                      caller decides before the body is read, then calls
+                      http_rp_resume and feeds the rest */
   HTTP_RP_REQUEST, /* a whole request; http_rp_resume before feeding more */
   HTTP_RP_ERROR    /* answer *status and close the connection */
 };

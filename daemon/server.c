@@ -23,6 +23,7 @@
 #include "common/clock.h"
 #include "common/hex.h"
 #include "common/store.h"
+#include "daemon/guard.h"
 #include "daemon/ingest.h"
 #include "daemon/http.h"
 #include "daemon/log.h"
@@ -73,11 +74,12 @@ struct daemon {
   uv_tcp_t listener;
   uv_signal_t sigterm, sigint;
   uv_timer_t ready;
+  uv_timer_t sweep; /* every connection's deadlines; the refusal log */
   int port;
   uv_work_t work;
-  /* The prep step's read connection, shared by the pool's threads. */
+  /* The head check's read connection, shared by the pool's threads. */
   sqlite3 *keydb;
-  sqlite3_stmt *keyq;
+  sqlite3_stmt *keyq, *tokq;
   uv_mutex_t keylock;
   uv_work_t ckwork;   /* the checkpointer */
   sqlite3 *ckdb;      /* its connection; NULL: the writer checkpoints */
@@ -94,18 +96,53 @@ struct daemon {
   bool sync_full;                  /* a sync failed: back to FULL */
   bool writer_full;                /* the writer's setting (its thread) */
   int syncing;                     /* group syncs under way */
-  int nconns;
+  int nconns;                      /* handles open, closing ones too */
+  int nlive;                       /* connections not closing */
+  uint64_t body_reserved;          /* declared bodies being handled */
+  uint64_t rlog_ms;                /* when the refusal log's window opened */
   bool stopping;
+  struct rlog rlog;
+  struct ncache known;
+  uint8_t rbuf[64 * 1024]; /* every read lands here first */
   /* Metrics, touched only on the loop thread. */
   uint64_t requests[6]; /* by status class: 2xx 4xx(401,409,413,other) 5xx */
-  uint64_t merged, quarantined, conflicts, shed;
+  uint64_t merged, quarantined, conflicts, shed, evicted;
+  uint64_t cut[4]; /* by deadline: head, body, write, idle */
   int ncommunes;
   struct commune_stat communes[MAX_COMMUNES];
 };
 
-enum req_state { RS_READING, RS_QUEUED, RS_WRITING, RS_DRAINING };
+/* A connection's life: idle (waiting for a request's first byte), its head
+ * arriving, the head being checked off the loop, its body arriving, the
+ * request in the prep step, the queue or the writer, its answer being
+ * written; after a refusal whose body may still come, draining. Each
+ * reading state has a deadline (the sweep enforces them), so a peer that
+ * trickles bytes, stops, or never reads its answer costs only its own
+ * connection, and not for long. */
+enum req_state {
+  RS_IDLE,
+  RS_HEAD,
+  RS_CHECK,
+  RS_BODY,
+  RS_QUEUED,
+  RS_WRITING,
+  RS_DRAINING
+};
 
-/* After refusing a request whose body is still arriving (413), the answer is
+enum { CUT_HEAD, CUT_BODY, CUT_WRITE, CUT_IDLE };
+
+/* How often deadlines are looked at, and how long the refusal log counts
+ * before it sums up. */
+#define SWEEP_MS 250
+#define RLOG_WINDOW_MS 10000
+
+/* A body must keep arriving at this average rate once its first
+ * BODY_GRACE_MS are over: a slowloris sending a byte a second is cut
+ * within seconds, a 3G link at a few KB/s is not. */
+#define BODY_MIN_RATE 1024 /* bytes per second */
+#define BODY_GRACE_MS 3000
+
+/* After refusing a request whose body may still be arriving, the answer is
  * sent, the write side shut, and what the client still sends is read and
  * dropped for up to this long, so the client gets to read the refusal
  * instead of a reset connection. */
@@ -114,17 +151,26 @@ enum req_state { RS_READING, RS_QUEUED, RS_WRITING, RS_DRAINING };
 
 struct conn {
   uv_tcp_t tcp;
-  uv_timer_t timer;
   uv_write_t wreq;
+  uv_shutdown_t sreq;
+  uv_work_t pool; /* the head check, then the prep step; never both */
   struct daemon *d;
   struct conn *next, *qnext;
   struct http_rp rp;
-  uv_shutdown_t sreq;
+  struct peer peer;
   enum req_state state;
   bool closing, keep_alive, is_sync, drain;
   bool in_writer; /* in the writer's group: closed after it */
-  bool in_prep;   /* in the prep step: closed after it */
-  uv_work_t prep;
+  bool in_pool;   /* in the head check or the prep step: closed after it */
+  bool holds_node; /* its request is its node's one request in flight */
+  bool has_pk;     /* pk: the node's key as the head check found it */
+  int check;       /* the head check's verdict (enum check) */
+  uint8_t pk[32];
+  uint64_t since_ms;  /* when the current state began */
+  uint64_t body_len;  /* the declared body, reserved in d->body_reserved */
+  uint64_t wq_ms;     /* when the answer's write last made progress */
+  size_t wq_left;     /* what it had left then */
+  unsigned served;    /* requests answered on this connection */
   size_t drained;
   struct buf pending, out;
   struct ingest_req rq;
@@ -133,12 +179,12 @@ struct conn {
 };
 
 static void on_close(uv_handle_t *h);
-static void on_timeout(uv_timer_t *t);
 static void conn_close(struct conn *c);
 static void start_next(struct daemon *d);
 static void enqueue(struct conn *c);
 static void maybe_checkpoint(struct daemon *d);
 static void resume(struct conn *c);
+static void refusal(struct conn *c, const char *reason, const char *detail);
 
 /* ---- responses ---- */
 
@@ -184,21 +230,18 @@ static void alloc_cb(uv_handle_t *h, size_t hint, uv_buf_t *b);
 static void drain_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *b) {
   struct conn *c = s->data;
   (void)b;
-  c->pending.len = 0; /* dropped */
   if (nread < 0) {
     conn_close(c);
     return;
   }
-  c->drained += (size_t)nread;
+  c->drained += (size_t)nread; /* and dropped */
   if (c->drained > DRAIN_MAX_BYTES)
     conn_close(c);
 }
 
-static void on_drain_timeout(uv_timer_t *t) { conn_close(t->data); }
-
 static void on_shutdown(uv_shutdown_t *req, int status) {
   (void)req;
-  (void)status; /* the drain's read or timer closes the connection */
+  (void)status; /* the drain's read or deadline closes the connection */
 }
 
 static void on_write(uv_write_t *w, int status) {
@@ -208,7 +251,7 @@ static void on_write(uv_write_t *w, int status) {
   trim(&c->rs.body);
   if (status >= 0 && c->drain && !c->closing) {
     c->state = RS_DRAINING;
-    uv_timer_start(&c->timer, on_drain_timeout, DRAIN_MS, 0);
+    c->since_ms = uv_now(&c->d->loop);
     if (uv_shutdown(&c->sreq, (uv_stream_t *)&c->tcp, on_shutdown) ||
         uv_read_start((uv_stream_t *)&c->tcp, alloc_cb, drain_read))
       conn_close(c);
@@ -221,12 +264,22 @@ static void on_write(uv_write_t *w, int status) {
   resume(c);
 }
 
+/* What a request holds while it is handled: its node's slot and its share
+ * of the memory for bodies. Given back once it is answered or dropped. */
+static void release(struct conn *c) {
+  c->holds_node = false;
+  c->d->body_reserved -= c->body_len;
+  c->body_len = 0;
+}
+
 /* Sends a response; the connection closes after it unless kept alive. */
 static void respond(struct conn *c, int status, const char *type,
                     const void *body, size_t len) {
   uv_buf_t b;
   int rc;
 
+  release(c);
+  c->served++;
   if (c->is_sync)
     count_status(c->d, status);
   if (c->d->stopping)
@@ -234,8 +287,9 @@ static void respond(struct conn *c, int status, const char *type,
   buf_reset(&c->out);
   rc = buf_printf(&c->out,
                   "HTTP/1.1 %d %s\r\nContent-Type: %s\r\nContent-Length: "
-                  "%zu\r\nConnection: %s\r\n\r\n",
+                  "%zu\r\n%sConnection: %s\r\n\r\n",
                   status, reason(status), type, len,
+                  status == 503 ? "Retry-After: 1\r\n" : "",
                   c->keep_alive ? "keep-alive" : "close");
   if (!rc)
     rc = buf_append(&c->out, body, len);
@@ -244,7 +298,8 @@ static void respond(struct conn *c, int status, const char *type,
     return;
   }
   c->state = RS_WRITING;
-  uv_timer_stop(&c->timer);
+  c->since_ms = c->wq_ms = uv_now(&c->d->loop);
+  c->wq_left = c->out.len;
   b = uv_buf_init((char *)c->out.data, (unsigned)c->out.len);
   if (uv_write(&c->wreq, (uv_stream_t *)&c->tcp, &b, 1, on_write))
     conn_close(c);
@@ -289,12 +344,30 @@ static void metrics(struct conn *c) {
         "# TYPE dansync_connections gauge\ndansync_connections %d\n"
         "# TYPE dansync_connections_shed_total counter\n"
         "dansync_connections_shed_total %llu\n"
+        "# HELP dansync_connections_evicted_total Idle connections closed "
+        "to make room for a new one.\n"
+        "# TYPE dansync_connections_evicted_total counter\n"
+        "dansync_connections_evicted_total %llu\n"
+        "# HELP dansync_connections_cut_total Connections closed at a "
+        "deadline.\n"
+        "# TYPE dansync_connections_cut_total counter\n"
+        "dansync_connections_cut_total{deadline=\"head\"} %llu\n"
+        "dansync_connections_cut_total{deadline=\"body\"} %llu\n"
+        "dansync_connections_cut_total{deadline=\"write\"} %llu\n"
+        "dansync_connections_cut_total{deadline=\"idle\"} %llu\n"
+        "# TYPE dansync_body_bytes_reserved gauge\n"
+        "dansync_body_bytes_reserved %llu\n"
         "# HELP dansync_last_sync_timestamp_seconds Last successful sync "
         "of any device of the commune.\n"
         "# TYPE dansync_last_sync_timestamp_seconds gauge\n",
         (unsigned long long)d->merged, (unsigned long long)d->quarantined,
-        (unsigned long long)d->conflicts, d->nconns,
-        (unsigned long long)d->shed);
+        (unsigned long long)d->conflicts, d->nlive,
+        (unsigned long long)d->shed, (unsigned long long)d->evicted,
+        (unsigned long long)d->cut[CUT_HEAD],
+        (unsigned long long)d->cut[CUT_BODY],
+        (unsigned long long)d->cut[CUT_WRITE],
+        (unsigned long long)d->cut[CUT_IDLE],
+        (unsigned long long)d->body_reserved);
   for (int i = 0; i < d->ncommunes && !rc; i++)
     rc = buf_printf(&b,
                     "dansync_last_sync_timestamp_seconds{commune=\"%s\"} "
@@ -365,17 +438,25 @@ static void answer(struct daemon *d, struct group *g, struct conn *c) {
     d->quarantined += c->rs.quarantined;
     d->conflicts += c->rs.conflicts;
     note_sync(d, c->rs.commune, c->rq.received_ms);
-    LOG_INFO("sync", "accepted node=%.16s commune=%s merged=%u "
+    LOG_INFO("sync", "accepted peer=%s node=%.16s commune=%s merged=%u "
                      "quarantined=%u conflicts=%u pulled=%u wait_ms=%.1f "
                      "merge_ms=%.1f group=%d commit_ms=%.1f sync_ms=%.1f",
-             node, c->rs.commune, c->rs.merged, c->rs.quarantined,
+             c->peer.text, node, c->rs.commune, c->rs.merged,
+             c->rs.quarantined,
              c->rs.conflicts, c->rs.pulled,
              (double)(uv_hrtime() - c->queued_ns - c->work_ns) / 1e6,
              (double)c->work_ns / 1e6, g->n, (double)g->commit_ns / 1e6,
              (double)g->sync_ns / 1e6);
   } else {
-    LOG_WARN("sync", "refused node=%.16s status=%d error=%s", node,
-             c->rs.status, c->rs.error);
+    char detail[96];
+    /* A 401 means the node is not who it claimed (or no longer enrolled):
+     * the next head from it is looked up again. */
+    if (c->rs.status == 401)
+      ncache_forget(&d->known, c->rq.node);
+    snprintf(detail, sizeof(detail), "%s=%.16s status=%d",
+             c->rs.status == 401 ? "claimed_node" : "node", node,
+             c->rs.status);
+    refusal(c, c->rs.error[0] ? c->rs.error : "error", detail);
   }
   if (c->closing) {
     /* The peer went away while its request was merged: the merge stands
@@ -504,41 +585,40 @@ static void start_next(struct daemon *d) {
   }
 }
 
-/* ---- the prep step: before the writer, on the pool ---- */
+/* ---- the refusal log ---- */
 
-/* The enrolled, unrevoked key of |node|; DS_ENOENT if there is none. */
-static int node_key(struct daemon *d, const uint8_t node[ID_LEN],
-                    uint8_t pk[32]) {
-  int rc = DS_ENOENT;
-
-  uv_mutex_lock(&d->keylock);
-  sqlite3_bind_blob(d->keyq, 1, node, ID_LEN, SQLITE_STATIC);
-  if (sqlite3_step(d->keyq) == SQLITE_ROW &&
-      sqlite3_column_bytes(d->keyq, 0) == 32) {
-    memcpy(pk, sqlite3_column_blob(d->keyq, 0), 32);
-    rc = 0;
-  }
-  sqlite3_reset(d->keyq);
-  uv_mutex_unlock(&d->keylock);
-  return rc;
+/* Logs a refusal (or a cut) with the peer's address; a flood of the same
+ * kind from one address is counted and summed up once per window. Nothing
+ * a peer sent is printed raw: |detail| holds only decoded ids and numbers. */
+static void refusal(struct conn *c, const char *reason, const char *detail) {
+  if (rlog_note(&c->d->rlog, &c->peer, reason))
+    LOG_WARN("http", "refused peer=%s reason=%s%s%s", c->peer.text, reason,
+             detail ? " " : "", detail ? detail : "");
 }
 
+static void rlog_emit(const char *peer, const char *reason, uint64_t more,
+                      void *arg) {
+  (void)arg;
+  LOG_WARN("http", "refused peer=%s reason=%s repeated=%llu window_s=%d",
+           peer ? peer : "(other addresses)", reason,
+           (unsigned long long)more, RLOG_WINDOW_MS / 1000);
+}
+
+/* ---- the prep step: before the writer, on the pool ---- */
+
 /* What needs the body but not the store's state: its hash for the sync log
- * and its signature, checked against the key the node had a moment ago (the
+ * and its signature, checked against the key the head check found (the
  * writer checks that key is still the node's and still valid). The writer,
  * one thread, then only merges. */
 static void prep_cb(uv_work_t *w) {
-  struct conn *c = container_of(w, struct conn, prep);
-  uint8_t pk[32];
-  bool has_pk = c->rq.has_node && c->d->keydb &&
-                node_key(c->d, c->rq.node, pk) == 0;
-  ingest_req_prep(&c->rq, has_pk ? pk : NULL);
+  struct conn *c = container_of(w, struct conn, pool);
+  ingest_req_prep(&c->rq, c->has_pk ? c->pk : NULL);
 }
 
 static void after_prep(uv_work_t *w, int status) {
-  struct conn *c = container_of(w, struct conn, prep);
+  struct conn *c = container_of(w, struct conn, pool);
   (void)status;
-  c->in_prep = false;
+  c->in_pool = false;
   if (c->closing) {
     uv_close((uv_handle_t *)&c->tcp, on_close); /* nothing was stored */
     return;
@@ -548,10 +628,9 @@ static void after_prep(uv_work_t *w, int status) {
 
 static void prep(struct conn *c) {
   c->state = RS_QUEUED; /* no read deadline from here on */
-  uv_timer_stop(&c->timer);
-  c->in_prep = true;
-  if (uv_queue_work(&c->d->loop, &c->prep, prep_cb, after_prep)) {
-    c->in_prep = false;
+  c->in_pool = true;
+  if (uv_queue_work(&c->d->loop, &c->pool, prep_cb, after_prep)) {
+    c->in_pool = false;
     enqueue(c); /* the writer does it all */
   }
 }
@@ -560,7 +639,6 @@ static void enqueue(struct conn *c) {
   struct daemon *d = c->d;
   c->state = RS_QUEUED;
   c->queued_ns = uv_hrtime();
-  uv_timer_stop(&c->timer);
   if (d->queue_tail)
     d->queue_tail->qnext = c;
   else
@@ -573,6 +651,7 @@ static bool path_is(const struct conn *c, const char *path) {
   return http_rp_path_is(&c->rp, path);
 }
 
+/* A whole request: answered here, or (a sync) prepared for the writer. */
 static void dispatch(struct conn *c) {
   int method = c->rp.method;
 
@@ -600,70 +679,266 @@ static void dispatch(struct conn *c) {
     respond_error(c, 405, PROTO_E_BAD_REQUEST, "use POST");
     return;
   }
-  memset(&c->rq, 0, sizeof(c->rq));
+  /* Node and signature were decoded from the head (on_head). */
   c->rq.body = c->rp.body.data;
   c->rq.len = c->rp.body.len;
-  c->rq.has_node = hex_decode(c->rq.node, ID_LEN, c->rp.node) == 0;
-  {
-    size_t n = 0;
-    c->rq.has_sig =
-        sodium_base642bin(c->rq.sig, sizeof(c->rq.sig), c->rp.sig,
-                          strlen(c->rp.sig), NULL, &n, NULL,
-                          sodium_base64_VARIANT_ORIGINAL) == 0 &&
-        n == sizeof(c->rq.sig);
-  }
   c->rq.token = c->rp.token[0] ? c->rp.token : NULL;
   c->rq.key_hex = c->rp.key[0] ? c->rp.key : NULL;
   c->rq.received_ms = clock_now_ms();
   c->rq.max_skew_ms = c->d->cfg->max_skew_ms;
-  if (c->rp.body.len == 0) {
-    respond_error(c, 400, PROTO_E_BAD_REQUEST, "the request has no body");
-    return;
-  }
   ingest_res_cleanup(&c->rs);
   ingest_res_init(&c->rs);
   prep(c);
 }
 
+/* ---- the head check: who is speaking, before any body is read ---- */
+
+enum check { CK_KNOWN, CK_REVOKED, CK_TOKEN, CK_BAD_TOKEN, CK_UNKNOWN,
+             CK_FAILED };
+
+static void read_on(struct conn *c);
+
+/* Refuses a request from its head: the body, if one is on its way, is
+ * read and dropped (draining) rather than buffered. */
+static void head_refuse(struct conn *c, int status, const char *code,
+                        const char *msg, const char *reason) {
+  char detail[64] = "";
+  if (c->rq.has_node) {
+    char node[ID_HEX_LEN + 1];
+    hex_encode(node, c->rq.node, ID_LEN);
+    snprintf(detail, sizeof(detail), "claimed_node=%.16s status=%d", node,
+             status);
+  } else {
+    snprintf(detail, sizeof(detail), "status=%d", status);
+  }
+  refusal(c, reason, detail);
+  c->keep_alive = false;
+  c->drain = c->rp.chunked || c->rp.length > 0;
+  c->pending.len = 0;
+  respond_error(c, status, code, msg);
+}
+
+/* The memory for bodies is shared: a body is read only if its declared
+ * length fits in what is left. */
+static void admit(struct conn *c) {
+  struct daemon *d = c->d;
+  uint64_t len = c->rp.length;
+
+  if (len > d->cfg->max_body_bytes - d->body_reserved) {
+    head_refuse(c, 503, PROTO_E_UNAVAILABLE,
+                "the district server is busy; nothing was stored, try again "
+                "shortly",
+                "busy");
+    return;
+  }
+  d->body_reserved += len;
+  c->body_len = len;
+  c->state = RS_BODY;
+  c->since_ms = uv_now(&d->loop);
+  read_on(c);
+}
+
+/* On the pool: is the node enrolled (and its key), revoked, or unknown
+ * and, if so, does its token exist? The writer judges the rest. */
+static void check_cb(uv_work_t *w) {
+  struct conn *c = container_of(w, struct conn, pool);
+  struct daemon *d = c->d;
+  int rc;
+
+  uv_mutex_lock(&d->keylock);
+  sqlite3_bind_blob(d->keyq, 1, c->rq.node, ID_LEN, SQLITE_STATIC);
+  rc = sqlite3_step(d->keyq);
+  if (rc == SQLITE_ROW && sqlite3_column_type(d->keyq, 1) != SQLITE_NULL) {
+    c->check = CK_REVOKED;
+  } else if (rc == SQLITE_ROW && sqlite3_column_bytes(d->keyq, 0) == 32) {
+    memcpy(c->pk, sqlite3_column_blob(d->keyq, 0), 32);
+    c->check = CK_KNOWN;
+  } else if (rc != SQLITE_DONE) {
+    c->check = CK_FAILED;
+  } else if (!c->rp.token[0]) {
+    c->check = CK_UNKNOWN;
+  } else {
+    uint8_t hash[32];
+    crypto_generichash(hash, sizeof(hash), (const uint8_t *)c->rp.token,
+                       strlen(c->rp.token), NULL, 0);
+    sqlite3_bind_blob(d->tokq, 1, hash, sizeof(hash), SQLITE_TRANSIENT);
+    rc = sqlite3_step(d->tokq);
+    c->check = rc == SQLITE_ROW    ? CK_TOKEN
+               : rc == SQLITE_DONE ? CK_BAD_TOKEN
+                                   : CK_FAILED;
+    sqlite3_reset(d->tokq);
+  }
+  sqlite3_reset(d->keyq);
+  uv_mutex_unlock(&d->keylock);
+}
+
+static void after_check(uv_work_t *w, int status) {
+  struct conn *c = container_of(w, struct conn, pool);
+  (void)status;
+  c->in_pool = false;
+  if (c->closing) {
+    uv_close((uv_handle_t *)&c->tcp, on_close);
+    return;
+  }
+  switch (c->check) {
+  case CK_KNOWN:
+    ncache_put(&c->d->known, c->rq.node, c->pk);
+    c->has_pk = true;
+    admit(c);
+    break;
+  case CK_TOKEN: /* an enrolment: the writer checks the token in full */
+    admit(c);
+    break;
+  case CK_REVOKED:
+    head_refuse(c, 401, PROTO_E_UNAUTHORIZED, "this device has been revoked",
+                "revoked");
+    break;
+  case CK_BAD_TOKEN:
+    head_refuse(c, 401, PROTO_E_UNAUTHORIZED,
+                "the enrolment token is not valid", "bad_token");
+    break;
+  case CK_UNKNOWN:
+    head_refuse(c, 401, PROTO_E_UNAUTHORIZED,
+                "unknown device: present a valid enrolment token",
+                "unknown_node");
+    break;
+  default:
+    head_refuse(c, 503, PROTO_E_UNAVAILABLE,
+                "the district store is busy; nothing was stored, try again",
+                "store_busy");
+    break;
+  }
+}
+
+/* True when another connection has a request of |c|'s node in flight. */
+static bool node_busy(const struct conn *c) {
+  for (const struct conn *o = c->d->conns; o; o = o->next)
+    if (o != c && o->holds_node &&
+        memcmp(o->rq.node, c->rq.node, ID_LEN) == 0)
+      return true;
+  return false;
+}
+
+/* A request's head is in. Only a sync carries a body, and its body is read
+ * only once the head says who sends it: an enrolled node (known to the
+ * loop, or looked up off it while this connection's reads pause) or an
+ * unknown one with an existing enrolment token. */
+static void on_head(struct conn *c) {
+  struct http_rp *rp = &c->rp;
+  struct daemon *d = c->d;
+  size_t n = 0;
+
+  uv_read_stop((uv_stream_t *)&c->tcp);
+  if (!path_is(c, "/v1/sync") || rp->method != HTTP_POST) {
+    if (rp->chunked || rp->length > 0) {
+      head_refuse(c, 400, PROTO_E_BAD_REQUEST,
+                  "only POST /v1/sync takes a body", "unexpected_body");
+      return;
+    }
+    read_on(c); /* no body: the request is whole at once */
+    return;
+  }
+  c->is_sync = true;
+  memset(&c->rq, 0, sizeof(c->rq));
+  c->has_pk = false;
+  if (!rp->has_length) {
+    head_refuse(c, 400, PROTO_E_BAD_REQUEST,
+                "a sync request must give its Content-Length", "no_length");
+    return;
+  }
+  if (rp->length == 0) {
+    head_refuse(c, 400, PROTO_E_BAD_REQUEST, "the request has no body",
+                "no_body");
+    return;
+  }
+  c->rq.has_node = hex_decode(c->rq.node, ID_LEN, rp->node) == 0;
+  c->rq.has_sig = sodium_base642bin(c->rq.sig, sizeof(c->rq.sig), rp->sig,
+                                    strlen(rp->sig), NULL, &n, NULL,
+                                    sodium_base64_VARIANT_ORIGINAL) == 0 &&
+                  n == sizeof(c->rq.sig);
+  if (!c->rq.has_node || !c->rq.has_sig) {
+    head_refuse(c, 401, PROTO_E_UNAUTHORIZED,
+                "requests must carry Dansync-Node and Dansync-Signature",
+                "no_identity");
+    return;
+  }
+  if (node_busy(c)) {
+    head_refuse(c, 503, PROTO_E_UNAVAILABLE,
+                "another request from this device is still being handled; "
+                "try again",
+                "node_busy");
+    return;
+  }
+  c->holds_node = true;
+  if (ncache_get(&d->known, c->rq.node, c->pk)) {
+    c->has_pk = true;
+    admit(c);
+    return;
+  }
+  if (!d->keydb) { /* no second connection (a store in memory) */
+    admit(c);
+    return;
+  }
+  c->state = RS_CHECK;
+  c->in_pool = true;
+  if (uv_queue_work(&d->loop, &c->pool, check_cb, after_check)) {
+    c->in_pool = false;
+    admit(c); /* the writer judges it all */
+  }
+}
+
 /* ---- connections ---- */
 
+/* Every read lands in the daemon's one buffer and is parsed at once (the
+ * loop runs one callback at a time); only what the parser leaves -- it
+ * stops at each head and each whole request -- is copied into the
+ * connection, so an idle connection holds no read buffer. */
 static void alloc_cb(uv_handle_t *h, size_t hint, uv_buf_t *b) {
   struct conn *c = h->data;
   (void)hint;
-  if (buf_reserve(&c->pending, 64 * 1024)) {
-    b->base = NULL;
-    b->len = 0;
-    return;
-  }
-  b->base = (char *)c->pending.data + c->pending.len;
-  b->len = 64 * 1024;
+  b->base = (char *)c->d->rbuf;
+  b->len = sizeof(c->d->rbuf);
 }
 
-/* Feeds c->pending to the parser; what follows a whole request (a
- * pipelined next one) stays in pending until the answer is written. */
-static void feed(struct conn *c) {
-  size_t used;
+/* Parses |data| (the daemon's read buffer, or c->pending itself). */
+static void feed(struct conn *c, const uint8_t *data, size_t len) {
+  size_t used, rest;
   int status = 400;
   enum http_rp_status st;
 
-  if (c->pending.len == 0)
+  if (len == 0)
     return;
-  st = http_rp_feed(&c->rp, (const char *)c->pending.data, c->pending.len,
-                    &used, &status);
-  memmove(c->pending.data, c->pending.data + used, c->pending.len - used);
-  c->pending.len -= used;
-  if (st == HTTP_RP_MORE)
+  st = http_rp_feed(&c->rp, (const char *)data, len, &used, &status);
+  rest = len - used;
+  if (data == c->pending.data) {
+    memmove(c->pending.data, data + used, rest);
+    c->pending.len = rest;
+  } else if (rest && buf_append(&c->pending, data + used, rest)) {
+    conn_close(c);
     return;
-  if (st == HTTP_RP_REQUEST) {
+  }
+  switch (st) {
+  case HTTP_RP_MORE:
+    return;
+  case HTTP_RP_HEAD:
+    on_head(c);
+    return;
+  case HTTP_RP_REQUEST:
     c->keep_alive = c->rp.keep_alive;
     dispatch(c);
     return;
+  case HTTP_RP_ERROR:
+    break;
   }
+  uv_read_stop((uv_stream_t *)&c->tcp);
   c->pending.len = 0;
   c->keep_alive = false;
   c->drain = status == 413; /* the body may still be on its way */
-  uv_read_stop((uv_stream_t *)&c->tcp);
   c->is_sync = strncmp(c->rp.url, "/v1/sync", 8) == 0;
+  refusal(c, status == 413   ? "too_large"
+             : status == 431 ? "headers_too_large"
+                             : "malformed",
+          NULL);
   respond_error(c, status,
                 status == 413 ? PROTO_E_TOO_LARGE : PROTO_E_BAD_REQUEST,
                 status == 413   ? "the body is larger than 8 MiB"
@@ -673,7 +948,6 @@ static void feed(struct conn *c) {
 
 static void read_cb(uv_stream_t *s, ssize_t nread, const uv_buf_t *b) {
   struct conn *c = s->data;
-  (void)b;
   if (nread < 0) {
     /* EOF or error: a half request is dropped; nothing was stored. */
     conn_close(c);
@@ -681,32 +955,33 @@ static void read_cb(uv_stream_t *s, ssize_t nread, const uv_buf_t *b) {
   }
   if (nread == 0)
     return;
-  c->pending.len += (size_t)nread;
-  feed(c);
+  if (c->pending.len == 0) {
+    feed(c, (const uint8_t *)b->base, (size_t)nread);
+    return;
+  }
+  if (buf_append(&c->pending, b->base, (size_t)nread)) {
+    conn_close(c);
+    return;
+  }
+  feed(c, c->pending.data, c->pending.len);
 }
 
-static void resume(struct conn *c) {
-  c->state = RS_READING;
+/* Reads again where the parser stopped (after a head or a request). */
+static void read_on(struct conn *c) {
   http_rp_resume(&c->rp);
-  /* Idle until the next request starts; then the read deadline (the timer's
-   * repeat, restarted by on_message_begin) applies to the whole request,
-   * however slowly its bytes trickle in. */
-  uv_timer_start(&c->timer, on_timeout, c->d->cfg->idle_timeout_ms,
-                 c->d->cfg->read_timeout_ms);
   if (uv_read_start((uv_stream_t *)&c->tcp, alloc_cb, read_cb)) {
     conn_close(c);
     return;
   }
-  feed(c);
+  feed(c, c->pending.data, c->pending.len);
 }
 
-static void on_timer_close(uv_handle_t *h) {
-  struct conn *c = h->data;
-  http_rp_cleanup(&c->rp);
-  buf_cleanup(&c->pending);
-  buf_cleanup(&c->out);
-  ingest_res_cleanup(&c->rs);
-  ds_free(c);
+/* After an answer: idle until the next request's first byte. */
+static void resume(struct conn *c) {
+  c->state = RS_IDLE;
+  c->since_ms = uv_now(&c->d->loop);
+  c->is_sync = c->drain = false;
+  read_on(c);
 }
 
 static void on_close(uv_handle_t *h) {
@@ -719,16 +994,21 @@ static void on_close(uv_handle_t *h) {
     }
   }
   d->nconns--;
-  uv_close((uv_handle_t *)&c->timer, on_timer_close);
+  release(c);
+  http_rp_cleanup(&c->rp);
+  buf_cleanup(&c->pending);
+  buf_cleanup(&c->out);
+  ingest_res_cleanup(&c->rs);
+  ds_free(c);
 }
 
 static void conn_close(struct conn *c) {
   if (c->closing)
     return;
   c->closing = true;
-  uv_timer_stop(&c->timer);
-  if (c->in_prep)
-    return; /* closed when its prep finishes (after_prep) */
+  c->d->nlive--;
+  if (c->in_pool)
+    return; /* closed when its head check or prep finishes */
   if (c->state == RS_QUEUED) {
     struct daemon *d = c->d;
     struct conn **pp, *prev = NULL;
@@ -747,24 +1027,133 @@ static void conn_close(struct conn *c) {
   uv_close((uv_handle_t *)&c->tcp, on_close);
 }
 
-static void on_timeout(uv_timer_t *t) {
-  struct conn *c = t->data;
-  if (c->state != RS_READING)
-    return; /* queued or writing: the answer decides */
-  LOG_DEBUG("http", "closing a connection idle or stalled for %llu ms",
-            (unsigned long long)(c->rp.started ? c->d->cfg->read_timeout_ms
-                                            : c->d->cfg->idle_timeout_ms));
+/* A request's first byte: its head's deadline starts now. */
+static void on_begin(void *arg) {
+  struct conn *c = arg;
+  c->state = RS_HEAD;
+  c->since_ms = uv_now(&c->d->loop);
+}
+
+static void cut(struct conn *c, int which) {
+  static const char *const name[] = {"head_timeout", "body_timeout",
+                                     "write_timeout", "idle"};
+  c->d->cut[which]++;
+  if (which == CUT_IDLE)
+    LOG_DEBUG("http", "closing an idle connection peer=%s", c->peer.text);
+  else
+    refusal(c, name[which], NULL);
   conn_close(c);
 }
 
-/* A request's first byte: its read deadline starts now. */
-static void on_begin(void *arg) {
-  struct conn *c = arg;
-  uv_timer_again(&c->timer);
+/* The deadlines, looked at every SWEEP_MS: a connection waiting for the
+ * daemon (its head checked, its request queued or merged) has none. */
+static void on_sweep(uv_timer_t *t) {
+  struct daemon *d = t->data;
+  const struct srv_config *cfg = d->cfg;
+  uint64_t now = uv_now(&d->loop);
+  struct conn *c, *next;
+
+  for (c = d->conns; c; c = next) {
+    uint64_t age = now - c->since_ms;
+    next = c->next;
+    if (c->closing)
+      continue;
+    switch (c->state) {
+    case RS_IDLE:
+      /* A new connection owes its first request a head; a kept-alive one
+       * may wait longer for its next. */
+      if (!c->served && age >= cfg->head_timeout_ms)
+        cut(c, CUT_HEAD);
+      else if (c->served && age >= cfg->idle_timeout_ms)
+        cut(c, CUT_IDLE);
+      break;
+    case RS_HEAD:
+      if (age >= cfg->head_timeout_ms)
+        cut(c, CUT_HEAD);
+      break;
+    case RS_BODY:
+      if (age >= cfg->read_timeout_ms ||
+          (age > BODY_GRACE_MS && c->rp.body.len * 1000 <
+                                      (age - BODY_GRACE_MS) * BODY_MIN_RATE))
+        cut(c, CUT_BODY);
+      break;
+    case RS_WRITING: {
+      size_t left = c->tcp.write_queue_size;
+      if (left != c->wq_left) {
+        c->wq_left = left;
+        c->wq_ms = now;
+      } else if (now - c->wq_ms >= cfg->write_timeout_ms) {
+        cut(c, CUT_WRITE);
+      }
+      break;
+    }
+    case RS_DRAINING:
+      if (age >= DRAIN_MS)
+        conn_close(c);
+      break;
+    case RS_CHECK:
+    case RS_QUEUED:
+      break;
+    }
+  }
+  if (now - d->rlog_ms >= RLOG_WINDOW_MS) {
+    rlog_flush(&d->rlog, rlog_emit, NULL);
+    d->rlog_ms = now;
+  }
+}
+
+/* With every slot taken (of the daemon, or of |nc|'s address when
+ * |same_peer|), the connection that least deserves its slot makes room:
+ * the longest idle, else a head that has been trickling in for a second or
+ * more (a real one arrives in one round trip). None: NULL. */
+static struct conn *victim(struct daemon *d, const struct conn *nc,
+                           bool same_peer) {
+  uint64_t now = uv_now(&d->loop);
+  struct conn *best = NULL;
+  for (int pass = 0; pass < 2 && !best; pass++) {
+    for (struct conn *c = d->conns; c; c = c->next) {
+      if (c == nc || c->closing ||
+          (same_peer && !peer_same(&c->peer, &nc->peer)))
+        continue;
+      if (pass == 0 ? c->state != RS_IDLE
+                    : c->state != RS_HEAD || now - c->since_ms < 1000)
+        continue;
+      if (!best || c->since_ms <= best->since_ms) /* list: newest first */
+        best = c;
+    }
+  }
+  return best;
+}
+
+static int peer_conns(const struct daemon *d, const struct conn *nc) {
+  int n = 0;
+  for (const struct conn *c = d->conns; c; c = c->next)
+    n += c != nc && !c->closing && peer_same(&c->peer, &nc->peer);
+  return n;
+}
+
+/* Closes a connection to make room for |nc|, or |nc| itself when every
+ * slot is busy with real work (shed). True when |nc| was closed. */
+static bool make_room(struct daemon *d, struct conn *nc, bool same_peer,
+                      const char *reason) {
+  struct conn *v = victim(d, nc, same_peer);
+  if (!v) {
+    d->shed++;
+    refusal(nc, reason, NULL);
+    conn_close(nc);
+    return true;
+  }
+  d->evicted++;
+  LOG_DEBUG("http", "evicting peer=%s to make room for peer=%s", v->peer.text,
+            nc->peer.text);
+  conn_close(v);
+  return false;
 }
 
 static void on_connection(uv_stream_t *server, int status) {
   struct daemon *d = container_of(server, struct daemon, listener);
+  struct sockaddr_storage sa;
+  int salen = sizeof(sa);
   struct conn *c;
 
   if (status < 0)
@@ -774,8 +1163,7 @@ static void on_connection(uv_stream_t *server, int status) {
     return;
   c->d = d;
   uv_tcp_init(&d->loop, &c->tcp);
-  uv_timer_init(&d->loop, &c->timer);
-  c->tcp.data = c->timer.data = c;
+  c->tcp.data = c;
   http_rp_init(&c->rp, on_begin, c);
   buf_init(&c->pending, 0);
   buf_init(&c->out, 0);
@@ -783,20 +1171,27 @@ static void on_connection(uv_stream_t *server, int status) {
   c->next = d->conns;
   d->conns = c;
   d->nconns++;
+  d->nlive++;
+  c->state = RS_IDLE;
+  c->since_ms = uv_now(&d->loop);
   if (uv_accept(server, (uv_stream_t *)&c->tcp)) {
     conn_close(c);
     return;
   }
-  if (d->nconns > d->cfg->max_conns || d->stopping) {
-    /* Shed the excess so the daemon keeps serving the others. */
-    d->shed++;
+  peer_set(&c->peer, uv_tcp_getpeername(&c->tcp, (struct sockaddr *)&sa,
+                                        &salen)
+                         ? NULL
+                         : (struct sockaddr *)&sa);
+  if (d->stopping) {
     conn_close(c);
     return;
   }
+  if (peer_conns(d, c) >= d->cfg->max_conns_per_addr &&
+      make_room(d, c, true, "per_address_limit"))
+    return;
+  if (d->nlive > d->cfg->max_conns && make_room(d, c, false, "server_full"))
+    return;
   uv_tcp_nodelay(&c->tcp, 1);
-  uv_timer_start(&c->timer, on_timeout, d->cfg->read_timeout_ms,
-                 d->cfg->read_timeout_ms);
-  c->state = RS_READING;
   if (uv_read_start((uv_stream_t *)&c->tcp, alloc_cb, read_cb))
     conn_close(c);
 }
@@ -819,9 +1214,13 @@ static void on_signal(uv_signal_t *s, int signum) {
    * are merged and answered, then their connections close. */
   for (c = d->conns; c; c = next) {
     next = c->next;
-    if (c->state == RS_READING)
+    if (c->state == RS_IDLE || c->state == RS_HEAD || c->state == RS_BODY ||
+        c->state == RS_CHECK)
       conn_close(c);
   }
+  /* The deadlines still apply to the answers going out, but no longer keep
+   * the loop running. */
+  uv_unref((uv_handle_t *)&d->sweep);
 }
 
 static void on_ready(uv_timer_t *t) {
@@ -888,9 +1287,15 @@ static void open_helpers(struct daemon *d) {
   if (path && *path &&
       (sqlite3_open_v2(path, &d->keydb, SQLITE_OPEN_READONLY, NULL) ||
        sqlite3_prepare_v3(d->keydb,
-                          "SELECT pubkey FROM node WHERE node = ?1 AND "
-                          "revoked_ms IS NULL",
-                          -1, SQLITE_PREPARE_PERSISTENT, &d->keyq, NULL))) {
+                          "SELECT pubkey, revoked_ms FROM node WHERE node = "
+                          "?1",
+                          -1, SQLITE_PREPARE_PERSISTENT, &d->keyq, NULL) ||
+       sqlite3_prepare_v3(d->keydb, "SELECT 1 FROM token WHERE hash = ?1",
+                          -1, SQLITE_PREPARE_PERSISTENT, &d->tokq, NULL))) {
+    sqlite3_finalize(d->keyq);
+  sqlite3_finalize(d->tokq);
+    sqlite3_finalize(d->tokq);
+    d->keyq = d->tokq = NULL;
     sqlite3_close(d->keydb);
     d->keydb = NULL;
   }
@@ -953,8 +1358,13 @@ int srv_run(struct store *st, const struct srv_config *cfg, char *errbuf) {
   uv_timer_init(&d->loop, &d->ready);
   d->ready.data = d;
   uv_timer_start(&d->ready, on_ready, 0, 0);
+  uv_timer_init(&d->loop, &d->sweep);
+  d->sweep.data = d;
+  uv_timer_start(&d->sweep, on_sweep, SWEEP_MS, SWEEP_MS);
   LOG_INFO("server", "listening on %s:%d max_skew=%llus", cfg->host, port,
            (unsigned long long)(cfg->max_skew_ms / 1000));
+  uv_run(&d->loop, UV_RUN_DEFAULT);
+  uv_close((uv_handle_t *)&d->sweep, NULL);
   uv_run(&d->loop, UV_RUN_DEFAULT);
   rc = 0;
   LOG_INFO("server", "stopped cleanly");
@@ -970,6 +1380,7 @@ done:
   if (d->walfd >= 0)
     close(d->walfd);
   sqlite3_finalize(d->keyq);
+  sqlite3_finalize(d->tokq);
   sqlite3_close(d->keydb);
   uv_mutex_destroy(&d->keylock);
   ingest_close(d->ing);

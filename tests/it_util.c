@@ -283,3 +283,90 @@ void it_error_code(const struct buf *body, char *code, size_t cap) {
                          &has, &exp))
     code[0] = '\0';
 }
+
+int it_connect(const struct it_daemon *d, const char *from) {
+  struct sockaddr_in a = {0}, b = {0};
+  int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+
+  if (fd < 0)
+    return -1;
+  if (from) {
+    b.sin_family = AF_INET;
+    if (inet_pton(AF_INET, from, &b.sin_addr) != 1 ||
+        bind(fd, (struct sockaddr *)&b, sizeof(b)))
+      die("cannot bind to the test's source address");
+  }
+  a.sin_family = AF_INET;
+  a.sin_port = htons((uint16_t)d->port);
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  if (connect(fd, (struct sockaddr *)&a, sizeof(a))) {
+    close(fd);
+    return -1;
+  }
+  return fd;
+}
+
+bool it_send_all(int fd, const void *bytes, size_t len) {
+  size_t off = 0;
+  while (off < len) {
+    ssize_t n = send(fd, (const char *)bytes + off, len - off, MSG_NOSIGNAL);
+    if (n <= 0)
+      return false;
+    off += (size_t)n;
+  }
+  return true;
+}
+
+int it_wait_closed(int fd, int timeout_ms, struct buf *got) {
+  uint64_t start = clock_now_ms();
+  for (;;) {
+    uint64_t spent = clock_now_ms() - start;
+    struct pollfd p = {fd, POLLIN, 0};
+    char chunk[4096];
+    ssize_t n;
+    if (spent >= (uint64_t)timeout_ms ||
+        poll(&p, 1, (int)((uint64_t)timeout_ms - spent)) <= 0)
+      return -1;
+    n = recv(fd, chunk, sizeof(chunk), 0);
+    if (n <= 0)
+      return (int)(clock_now_ms() - start);
+    if (got && buf_append(got, chunk, (size_t)n))
+      die("out of memory");
+  }
+}
+
+long it_metric(const struct it_daemon *d, const char *name) {
+  static const char get[] = "GET /metrics HTTP/1.1\r\nConnection: close\r\n\r\n";
+  struct buf resp;
+  const char *at;
+  long v = -1;
+  size_t n = strlen(name);
+
+  buf_init(&resp, 0);
+  it_raw(d, get, sizeof(get) - 1, false, 5000, &resp);
+  for (at = (const char *)resp.data; at && (at = strstr(at, name));
+       at += n) {
+    if ((at == (const char *)resp.data || at[-1] == '\n') && at[n] == ' ') {
+      v = strtol(at + n + 1, NULL, 10);
+      break;
+    }
+  }
+  buf_cleanup(&resp);
+  return v;
+}
+
+long it_rss_kib(pid_t pid, const char *field) {
+  char path[64], line[256];
+  long v = -1;
+  size_t n = strlen(field);
+  FILE *f;
+  snprintf(path, sizeof(path), "/proc/%ld/status", (long)pid);
+  f = fopen(path, "r");
+  if (!f)
+    return -1;
+  while (fgets(line, sizeof(line), f))
+    if (!strncmp(line, field, n) && line[n] == ':')
+      v = strtol(line + n + 1, NULL, 10);
+  fclose(f);
+  return v;
+}

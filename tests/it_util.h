@@ -61,4 +61,18 @@ void it_raw(const struct it_daemon *d, const void *bytes, size_t len,
 void it_digest(const char *db, const char *commune, char hex[65]);
 /* Decodes an error body's code; "" if it is not one. */
 void it_error_code(const struct buf *body, char *code, size_t cap);
+
+/* A TCP connection to the daemon, from loopback address |from| (any of
+ * 127/8; NULL: the kernel's choice); -1 if it is refused. */
+int it_connect(const struct it_daemon *d, const char *from);
+/* Sends all of |bytes|; false if the peer is gone. */
+bool it_send_all(int fd, const void *bytes, size_t len);
+/* Reads (into |got| when not NULL) until the peer closes; returns the ms it
+ * took, or -1 if it did not close within |timeout_ms|. */
+int it_wait_closed(int fd, int timeout_ms, struct buf *got);
+/* A metric's value from GET /metrics (the full name with any labels, e.g.
+ * "dansync_connections_cut_total{deadline=\"head\"}"); -1 if absent. */
+long it_metric(const struct it_daemon *d, const char *name);
+/* A field of /proc/PID/status in KiB ("VmRSS", "VmHWM"); -1 if absent. */
+long it_rss_kib(pid_t pid, const char *field);
 #endif
