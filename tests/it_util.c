@@ -41,6 +41,8 @@ const char *it_tmpdir(void) {
 }
 
 void it_tmp_cleanup(void) {
+  if (getenv("IT_KEEP"))
+    return;
   if (tmpdir[0]) {
     const char *argv[] = {"rm", "-rf", tmpdir, NULL};
     it_run(argv, NULL);
@@ -109,7 +111,12 @@ void it_daemon_start(struct it_daemon *d, const char *db,
   d->pid = fork();
   if (d->pid == 0) {
     int null = open("/dev/null", O_WRONLY);
-    if (!getenv("IT_VERBOSE"))
+    /* As a service manager starts it: an ignored SIGPIPE of the test's
+     * would otherwise be inherited and hide a daemon that dies of one. */
+    signal(SIGPIPE, SIG_DFL);
+    if (d->log[0])
+      dup2(open(d->log, O_WRONLY | O_CREAT | O_APPEND, 0600), 2);
+    else if (!getenv("IT_VERBOSE"))
       dup2(null, 2);
     execv(argv[0], (char *const *)argv);
     _exit(127);

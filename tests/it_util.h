@@ -27,6 +27,7 @@ struct it_daemon {
   int port;
   char db[512];
   char url[64];
+  char log[512]; /* when set before start: the daemon's stderr goes here */
 };
 /* Starts `dansyncd --db DB serve --listen 127.0.0.1:0` with |extra| args and
  * waits until it has written its port. */
