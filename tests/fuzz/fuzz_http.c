@@ -111,6 +111,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         abort();
       break;
     }
+    if (s == HTTP_RP_HEAD) /* serve judges the head here; read on */
+      http_rp_resume(&rp);
     if (s == HTTP_RP_REQUEST) {
       answer(&rp);
       http_rp_resume(&rp);

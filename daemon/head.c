@@ -1,0 +1,211 @@
+/* SPDX-License-Identifier: MIT
+ * head.c -- the head check: a sync request's body is read only once its
+ * head says who sends it. An enrolled node (known to the loop, or looked up
+ * on the pool while the connection's reads pause, so enrolments and
+ * revocations made by other processes are seen), or an unknown one with an
+ * existing enrolment token; at most one request per node in flight; and
+ * its declared length within what is left of the memory for bodies.
+ * Everything else is refused from the head, the body drained unread. The
+ * writer still judges in full (token, signature, revocation): this only
+ * decides what is worth reading. */
+#include <stdio.h>
+#include <string.h>
+
+#include <sodium.h>
+
+#include "common/hex.h"
+#include "daemon/serve.h"
+#include "proto/codec.h"
+
+enum check { CK_KNOWN, CK_REVOKED, CK_TOKEN, CK_BAD_TOKEN, CK_UNKNOWN,
+             CK_FAILED };
+
+/* Refuses a request from its head: the body, if one is on its way, is
+ * read and dropped (draining) rather than buffered. */
+static void head_refuse(struct conn *c, int status, const char *code,
+                        const char *msg, const char *reason) {
+  char detail[64] = "";
+  if (c->rq.has_node) {
+    char node[ID_HEX_LEN + 1];
+    hex_encode(node, c->rq.node, ID_LEN);
+    snprintf(detail, sizeof(detail), "claimed_node=%.16s status=%d", node,
+             status);
+  } else {
+    snprintf(detail, sizeof(detail), "status=%d", status);
+  }
+  conn_refusal(c, reason, detail);
+  c->keep_alive = false;
+  c->drain = c->rp.chunked || c->rp.length > 0;
+  c->pending.len = 0;
+  conn_respond_error(c, status, code, msg);
+}
+
+/* The memory for bodies is shared: a body is read only if its declared
+ * length fits in what is left. */
+static void admit(struct conn *c) {
+  struct daemon *d = c->d;
+  uint64_t len = c->rp.length;
+
+  if (len > d->cfg->max_body_bytes - d->body_reserved) {
+    head_refuse(c, 503, PROTO_E_UNAVAILABLE,
+                "the district server is busy; nothing was stored, try again "
+                "shortly",
+                "busy");
+    return;
+  }
+  d->body_reserved += len;
+  c->body_len = len;
+  c->state = RS_BODY;
+  c->since_ms = uv_now(&d->loop);
+  conn_read_on(c);
+}
+
+/* On the pool: is the node enrolled (and its key), revoked, or unknown
+ * and, if so, does its token exist? The writer judges the rest. */
+static void check_cb(uv_work_t *w) {
+  struct conn *c = container_of(w, struct conn, pool);
+  struct daemon *d = c->d;
+  int rc;
+
+  uv_mutex_lock(&d->keylock);
+  sqlite3_bind_blob(d->keyq, 1, c->rq.node, ID_LEN, SQLITE_STATIC);
+  rc = sqlite3_step(d->keyq);
+  if (rc == SQLITE_ROW && sqlite3_column_type(d->keyq, 1) != SQLITE_NULL) {
+    c->check = CK_REVOKED;
+  } else if (rc == SQLITE_ROW && sqlite3_column_bytes(d->keyq, 0) == 32) {
+    memcpy(c->pk, sqlite3_column_blob(d->keyq, 0), 32);
+    c->check = CK_KNOWN;
+  } else if (rc != SQLITE_DONE) {
+    c->check = CK_FAILED;
+  } else if (!c->rp.token[0]) {
+    c->check = CK_UNKNOWN;
+  } else {
+    uint8_t hash[32];
+    crypto_generichash(hash, sizeof(hash), (const uint8_t *)c->rp.token,
+                       strlen(c->rp.token), NULL, 0);
+    sqlite3_bind_blob(d->tokq, 1, hash, sizeof(hash), SQLITE_TRANSIENT);
+    rc = sqlite3_step(d->tokq);
+    c->check = rc == SQLITE_ROW    ? CK_TOKEN
+               : rc == SQLITE_DONE ? CK_BAD_TOKEN
+                                   : CK_FAILED;
+    sqlite3_reset(d->tokq);
+  }
+  sqlite3_reset(d->keyq);
+  uv_mutex_unlock(&d->keylock);
+}
+
+static void after_check(uv_work_t *w, int status) {
+  struct conn *c = container_of(w, struct conn, pool);
+  (void)status;
+  c->in_pool = false;
+  if (c->closing) {
+    uv_close((uv_handle_t *)&c->tcp, conn_on_close);
+    return;
+  }
+  switch (c->check) {
+  case CK_KNOWN:
+    ncache_put(&c->d->known, c->rq.node, c->pk);
+    c->has_pk = true;
+    admit(c);
+    break;
+  case CK_TOKEN: /* an enrolment: the writer checks the token in full */
+    admit(c);
+    break;
+  case CK_REVOKED:
+    head_refuse(c, 401, PROTO_E_UNAUTHORIZED, "this device has been revoked",
+                "revoked");
+    break;
+  case CK_BAD_TOKEN:
+    head_refuse(c, 401, PROTO_E_UNAUTHORIZED,
+                "the enrolment token is not valid", "bad_token");
+    break;
+  case CK_UNKNOWN:
+    head_refuse(c, 401, PROTO_E_UNAUTHORIZED,
+                "unknown device: present a valid enrolment token",
+                "unknown_node");
+    break;
+  default:
+    head_refuse(c, 503, PROTO_E_UNAVAILABLE,
+                "the district store is busy; nothing was stored, try again",
+                "store_busy");
+    break;
+  }
+}
+
+/* True when another connection has a request of |c|'s node in flight. */
+static bool node_busy(const struct conn *c) {
+  for (const struct conn *o = c->d->conns; o; o = o->next)
+    if (o != c && o->holds_node &&
+        memcmp(o->rq.node, c->rq.node, ID_LEN) == 0)
+      return true;
+  return false;
+}
+
+/* A request's head is in. Only a sync carries a body, and its body is read
+ * only once the head says who sends it: an enrolled node (known to the
+ * loop, or looked up off it while this connection's reads pause) or an
+ * unknown one with an existing enrolment token. */
+void conn_head(struct conn *c) {
+  struct http_rp *rp = &c->rp;
+  struct daemon *d = c->d;
+  size_t n = 0;
+
+  uv_read_stop((uv_stream_t *)&c->tcp);
+  if (!conn_path_is(c, "/v1/sync") || rp->method != HTTP_POST) {
+    if (rp->chunked || rp->length > 0) {
+      head_refuse(c, 400, PROTO_E_BAD_REQUEST,
+                  "only POST /v1/sync takes a body", "unexpected_body");
+      return;
+    }
+    conn_read_on(c); /* no body: the request is whole at once */
+    return;
+  }
+  c->is_sync = true;
+  memset(&c->rq, 0, sizeof(c->rq));
+  c->has_pk = false;
+  if (!rp->has_length || rp->chunked) {
+    head_refuse(c, 400, PROTO_E_BAD_REQUEST,
+                "a sync request must give its Content-Length", "no_length");
+    return;
+  }
+  if (rp->length == 0) {
+    head_refuse(c, 400, PROTO_E_BAD_REQUEST, "the request has no body",
+                "no_body");
+    return;
+  }
+  c->rq.has_node = hex_decode(c->rq.node, ID_LEN, rp->node) == 0;
+  c->rq.has_sig = sodium_base642bin(c->rq.sig, sizeof(c->rq.sig), rp->sig,
+                                    strlen(rp->sig), NULL, &n, NULL,
+                                    sodium_base64_VARIANT_ORIGINAL) == 0 &&
+                  n == sizeof(c->rq.sig);
+  if (!c->rq.has_node || !c->rq.has_sig) {
+    head_refuse(c, 401, PROTO_E_UNAUTHORIZED,
+                "requests must carry Dansync-Node and Dansync-Signature",
+                "no_identity");
+    return;
+  }
+  if (node_busy(c)) {
+    head_refuse(c, 503, PROTO_E_UNAVAILABLE,
+                "another request from this device is still being handled; "
+                "try again",
+                "node_busy");
+    return;
+  }
+  c->holds_node = true;
+  if (ncache_get(&d->known, c->rq.node, c->pk)) {
+    c->has_pk = true;
+    admit(c);
+    return;
+  }
+  if (!d->keydb) { /* no second connection (a store in memory) */
+    admit(c);
+    return;
+  }
+  c->state = RS_CHECK;
+  c->in_pool = true;
+  if (uv_queue_work(&d->loop, &c->pool, check_cb, after_check)) {
+    c->in_pool = false;
+    admit(c); /* the writer judges it all */
+  }
+}
+
