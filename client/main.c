@@ -1,11 +1,17 @@
 /* SPDX-License-Identifier: MIT
  * main.c -- dansync, the field client. */
 #include <signal.h>
+#include <stdio.h>
+#include <string.h>
 
 #include "client/cli.h"
 
 int main(int argc, char **argv) {
   /* A server that goes away makes a write fail with EPIPE, never kill us. */
   signal(SIGPIPE, SIG_IGN);
+  if (argc == 2 && !strcmp(argv[1], "--version")) {
+    puts("dansync " DS_VERSION);
+    return 0;
+  }
   return cli_main(argc, argv);
 }
