@@ -306,7 +306,7 @@ int main(int argc, char **argv) {
   {
     struct store *st;
     char err[DS_ERRBUF_LEN];
-    if (district_open(&st, db, NULL, err))
+    if (district_create(&st, db, NULL, err))
       die(err);
     store_close(st);
   }
@@ -480,7 +480,7 @@ int main(int argc, char **argv) {
 
     snprintf(rdb, sizeof(rdb), "%s/replay-src.db", dir);
     snprintf(into, sizeof(into), "%s/replay-into.db", dir);
-    if (district_open(&st, rdb, NULL, err))
+    if (district_create(&st, rdb, NULL, err))
       die(err);
     crypto_sign_keypair(pk, sk);
     id_random(dev.node);

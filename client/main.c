@@ -3,12 +3,15 @@
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "client/cli.h"
 
 int main(int argc, char **argv) {
   /* A server that goes away makes a write fail with EPIPE, never kill us. */
   signal(SIGPIPE, SIG_IGN);
+  /* Whatever it creates holds citizens' data or keys: for its owner only. */
+  umask(077);
   if (argc == 2 && !strcmp(argv[1], "--version")) {
     puts("dansync " DS_VERSION);
     return 0;

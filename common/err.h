@@ -17,6 +17,7 @@
   X(EIO, -EIO, "input/output error")                                      \
   X(ENOENT, -ENOENT, "not found")                                         \
   X(EEXIST, -EEXIST, "already exists")                                    \
+  X(EPERM, -EPERM, "not private")                                         \
   X(EPROTO, -1000, "malformed message")                                   \
   X(ETOOBIG, -1001, "too large")                                          \
   X(EBADOP, -1002, "invalid operation")                                   \

@@ -17,6 +17,7 @@
 
 #include "common/alloc.h"
 #include "common/clock.h"
+#include "common/files.h"
 #include "common/hex.h"
 #include "common/hlc.h"
 #include "common/utf8.h"
@@ -217,15 +218,26 @@ static int migrate(struct store *st, char *errbuf) {
 int store_open(struct store **out, const char *path, unsigned flags,
                char *errbuf) {
   struct store *st;
+  char plain[FILES_PATH_MAX];
+  bool memory = strcmp(path ? path : "", ":memory:") == 0;
   int exists, rc;
 
   if (!out || !path)
     return DS_EINVAL;
-  exists = strcmp(path, ":memory:") != 0 && access(path, F_OK) == 0;
+  if (!files_plain(path, plain, sizeof(plain)))
+    return ds_fail(errbuf, DS_EINVAL, "the store's path is too long");
+  exists = !memory && access(path, F_OK) == 0;
   if (exists && (flags & STORE_EXCL))
     return ds_fail(errbuf, DS_EEXIST, "a store already exists at %s", path);
-  if (!exists && !(flags & STORE_CREATE) && strcmp(path, ":memory:") != 0)
+  if (!exists && !(flags & STORE_CREATE) && !memory)
     return ds_fail(errbuf, DS_ENOENT, "no store at %s", path);
+  /* Created 0600 before SQLite opens it: its -wal and -shm take the
+   * store's mode. An existing store others can read is refused. */
+  rc = memory ? 0
+       : exists ? files_check_store(path, errbuf)
+                : files_create_private(path, errbuf);
+  if (rc)
+    return rc;
   st = ds_calloc(1, sizeof(*st));
   if (!st)
     return DS_ENOMEM;
@@ -235,7 +247,7 @@ int store_open(struct store **out, const char *path, unsigned flags,
   buf_init(&st->blob, 0);
   buf_init(&st->out, 0);
   buf_init(&st->cblob, 0);
-  if (sqlite3_open_v2(path, &st->db,
+  if (sqlite3_open_v2(memory ? path : plain, &st->db,
                       SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE |
                           SQLITE_OPEN_NOMUTEX,
                       NULL)) {
@@ -280,6 +292,14 @@ int store_open(struct store **out, const char *path, unsigned flags,
   return 0;
 fail:
   store_close(st);
+  if (!exists && !memory) { /* what this call created goes again */
+    char p[FILES_PATH_MAX + 8];
+    unlink(path);
+    snprintf(p, sizeof(p), "%s-wal", path);
+    unlink(p);
+    snprintf(p, sizeof(p), "%s-shm", path);
+    unlink(p);
+  }
   return rc;
 }
 

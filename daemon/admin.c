@@ -2,6 +2,7 @@
  * admin.c -- dansyncd commands. Each opens the district store (WAL, so they
  * work while `serve` runs on it) and exits with a code of DESIGN §8. */
 #include "daemon/admin.h"
+#include "daemon/admin_int.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -16,6 +17,7 @@
 
 #include "common/args.h"
 #include "common/edit.h"
+#include "common/files.h"
 #include "common/hex.h"
 #include "common/query.h"
 #include "common/store.h"
@@ -26,7 +28,6 @@
 #include "daemon/report.h"
 #include "daemon/server.h"
 
-enum { EXIT_OK = 0, EXIT_ERROR = 1, EXIT_USAGE = 2 };
 
 static const struct args_help helps[] = {
     {"serve",
@@ -34,16 +35,30 @@ static const struct args_help helps[] = {
      "[--max-conns N] [--max-conns-per-addr N] [--head-timeout DURATION] "
      "[--read-timeout DURATION] [--write-timeout DURATION] "
      "[--idle-timeout DURATION] [--max-body-memory MIB] "
-     "[--busy-timeout DURATION] [--port-file FILE]",
+     "[--busy-timeout DURATION] [--port-file FILE] [--config FILE]",
      "Runs the district daemon until SIGTERM or SIGINT. Default listen "
      "address 127.0.0.1:8080 (give 0.0.0.0:8080 for the district LAN); "
      "default max skew 1h. Connections: 256 at most (idle ones are evicted "
      "first), 64 per address; a request's head within 10s, its body within "
      "60s; an answer not read for 30s is dropped; kept-alive connections "
      "close after 60s idle; 32 MiB of request bodies at once. One serve per "
-     "store: a second refuses to start.",
+     "store: a second refuses to start. --config FILE holds `name = value` "
+     "lines, one per flag (without --); the command line wins.",
      "dansyncd --db /var/lib/dansync/district.db serve --listen "
      "0.0.0.0:8080"},
+    {"init", "init [--communes FILE]",
+     "Creates the district store (--db) with its communes (a TSV of slug, "
+     "name, kind with a header line; default: the 15 of Phụng Hiệp) and a "
+     "new district key. Every other command needs the store to exist.",
+     "dansyncd --db /var/lib/dansync/district.db init"},
+    {"commune list", "commune list [--json]",
+     "Lists the district's communes: slug, kind and name.",
+     "dansyncd commune list"},
+    {"backup", "backup --out FILE [--force]",
+     "Copies the live store (serve may be running) into a new 0600 file, "
+     "checks the copy (integrity, sync log) and prints its log position and "
+     "digest. --force replaces an existing FILE.",
+     "dansyncd backup --out /var/backups/dansync/district-2024-06-01.db"},
     {"enroll", "enroll --commune SLUG|district [--label TEXT]",
      "Prints a one-time enrolment token for a device, valid for 7 days.",
      "dansyncd enroll --commune hoa-an --label 'Hòa An laptop 1'"},
@@ -95,10 +110,11 @@ static const struct args_help helps[] = {
      "Who changed what and when, from the sync log. T is a date, a UTC "
      "date-time (2024-05-01T10:30Z) or Unix milliseconds.",
      "dansyncd log show --rid 01a2087e81d0"},
-    {"log export", "log export --out FILE",
+    {"log export", "log export --out FILE [--force]",
      "Writes the sync log, devices and communes to a new SQLite file.",
      "dansyncd log export --out log-2024-05.db"},
-    {"log replay", "log replay --from DB|FILE --into NEW.db [--until T]",
+    {"log replay",
+     "log replay --from DB|FILE --into NEW.db [--until T] [--force]",
      "Rebuilds a store by ingesting the logged requests in order, through "
      "the same code as serve, and prints its digest.",
      "dansyncd log replay --from district.db --into check.db"},
@@ -108,25 +124,25 @@ static const struct args_help helps[] = {
      "dansyncd log verify"},
 };
 
-static const struct args_prog prog = {
+const struct args_prog admin_prog = {
     "dansyncd", helps, sizeof(helps) / sizeof(helps[0]),
     "The store is --db PATH, else $DANSYNCD_DB, else ./district.db."};
 
-static const char *db_path(const struct args *a) {
+const char *admin_db_path(const struct args *a) {
   const char *env = getenv("DANSYNCD_DB");
   if (a->db && *a->db)
     return a->db;
   return env && *env ? env : "district.db";
 }
 
-static int open_store(const struct args *a, struct store **st) {
+int admin_open_store(const struct args *a, struct store **st) {
   char err[DS_ERRBUF_LEN];
-  int rc = district_open(st, db_path(a), args_get(a, "communes"), err);
-  return rc ? args_fail(&prog, EXIT_ERROR, err) : 0;
+  int rc = district_open(st, admin_db_path(a), err);
+  return rc ? args_fail(&admin_prog, EXIT_ERROR, err) : 0;
 }
 
 /* "250ms", "90s", "30m", "1h", "2d", or plain seconds. */
-static int parse_duration(const char *s, uint64_t *ms) {
+int admin_parse_duration(const char *s, uint64_t *ms) {
   char *end;
   unsigned long long v = strtoull(s, &end, 10);
   uint64_t mul = 1000;
@@ -148,178 +164,24 @@ static int parse_duration(const char *s, uint64_t *ms) {
   return 0;
 }
 
-/* "N" within 1..|max|. */
-static int parse_count(const char *s, long max, int *out) {
-  char *end;
-  long n = strtol(s, &end, 10);
-  if (end == s || *end || n < 1 || n > max)
-    return -1;
-  *out = (int)n;
-  return 0;
-}
-
-/* One serve per store: a lock on DB.lock (created 0600 beside the store),
- * held until the process ends, with the holder's pid written in it. Returns
- * the lock's descriptor, -2 for a store that has no file (":memory:"), or
- * -1 with |err| naming the pid that holds it. */
-static int serve_lock(const char *db, char *err) {
-  char path[4096];
-  struct flock fl = {.l_type = F_WRLCK, .l_whence = SEEK_SET};
-  int fd;
-
-  if (!strcmp(db, ":memory:") || !*db)
-    return -2;
-  if ((size_t)snprintf(path, sizeof(path), "%s.lock", db) >= sizeof(path))
-    return ds_fail(err, DS_EINVAL, "the store's path is too long"), -1;
-  fd = open(path, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
-  if (fd < 0)
-    return ds_fail(err, DS_EIO, "cannot open the lock file %s: %s", path,
-                   strerror(errno)),
-           -1;
-  if (fcntl(fd, F_SETLK, &fl) == 0) {
-    char pid[32];
-    int n = snprintf(pid, sizeof(pid), "%ld\n", (long)getpid());
-    if (ftruncate(fd, 0) || write(fd, pid, (size_t)n) != n) {
-      /* The lock holds without the pid in the file. */
-    }
-    return fd;
-  }
-  fl.l_type = F_WRLCK;
-  if ((errno == EACCES || errno == EAGAIN) && fcntl(fd, F_GETLK, &fl) == 0 &&
-      fl.l_type != F_UNLCK)
-    ds_fail(err, DS_EBUSY,
-            "another dansyncd serve (pid %ld) is already running on %s; "
-            "stop it first",
-            (long)fl.l_pid, db);
-  else
-    ds_fail(err, DS_EIO, "cannot lock %s: %s", path, strerror(errno));
-  close(fd);
-  return -1;
-}
-
-static int cmd_serve(const struct args *a) {
-  static const char *const allowed[] = {
-      "listen",        "max-skew",           "communes",
-      "max-conns",     "max-conns-per-addr", "head-timeout",
-      "read-timeout",  "write-timeout",      "idle-timeout",
-      "max-body-memory", "port-file",        "busy-timeout",
-      NULL};
-  static const struct {
-    const char *flag;
-    size_t off;
-  } durations[] = {
-      {"head-timeout", offsetof(struct srv_config, head_timeout_ms)},
-      {"read-timeout", offsetof(struct srv_config, read_timeout_ms)},
-      {"write-timeout", offsetof(struct srv_config, write_timeout_ms)},
-      {"idle-timeout", offsetof(struct srv_config, idle_timeout_ms)},
-  };
-  uint64_t busy_ms = 10000, mib;
-  struct srv_config cfg = {
-      .host = "127.0.0.1",
-      .port = 8080,
-      .max_skew_ms = 3600000,
-      .max_conns = 256,
-      .max_conns_per_addr = 64,
-      .head_timeout_ms = 10000,
-      .read_timeout_ms = 60000,
-      .write_timeout_ms = 30000,
-      .idle_timeout_ms = 60000,
-      .max_body_bytes = 32u << 20,
-  };
-  int lockfd;
-  const char *listen = args_get(a, "listen"), *v;
-  char err[DS_ERRBUF_LEN], host[256];
-  struct store *st;
-  int rc;
-
-  if (args_only(a, allowed, err))
-    return args_usage(&prog, "serve", err);
-  if (listen) {
-    const char *colon = strrchr(listen, ':');
-    char *end;
-    long port;
-    if (!colon || colon == listen || (size_t)(colon - listen) >= sizeof(host))
-      return args_fail(&prog, EXIT_ERROR, "--listen must be ADDR:PORT, e.g. 0.0.0.0:8080");
-    port = strtol(colon + 1, &end, 10);
-    if (*end || end == colon + 1 || port < 0 || port > 65535)
-      return args_fail(&prog, EXIT_ERROR, "--listen must end in a port 0..65535");
-    memcpy(host, listen, (size_t)(colon - listen));
-    host[colon - listen] = '\0';
-    if (host[0] == '[' && host[strlen(host) - 1] == ']') {
-      memmove(host, host + 1, strlen(host));
-      host[strlen(host) - 1] = '\0';
-    }
-    cfg.host = host;
-    cfg.port = (int)port;
-  }
-  if ((v = args_get(a, "max-skew")) && parse_duration(v, &cfg.max_skew_ms))
-    return args_fail(&prog, EXIT_ERROR,
-                "--max-skew must be a duration such as 90s, 30m or 1h");
-  for (size_t i = 0; i < sizeof(durations) / sizeof(durations[0]); i++) {
-    uint64_t *ms = (uint64_t *)(void *)((char *)&cfg + durations[i].off);
-    if ((v = args_get(a, durations[i].flag)) &&
-        (parse_duration(v, ms) || !*ms || *ms > 86400000)) {
-      snprintf(err, sizeof(err),
-               "--%s must be a duration such as 30s, up to 1d",
-               durations[i].flag);
-      return args_fail(&prog, EXIT_ERROR, err);
-    }
-  }
-  if ((v = args_get(a, "max-conns")) && parse_count(v, 100000, &cfg.max_conns))
-    return args_fail(&prog, EXIT_ERROR, "--max-conns must be 1..100000");
-  cfg.max_conns_per_addr =
-      cfg.max_conns / 4 > 0 ? cfg.max_conns / 4 : 1;
-  if ((v = args_get(a, "max-conns-per-addr")) &&
-      parse_count(v, 100000, &cfg.max_conns_per_addr))
-    return args_fail(&prog, EXIT_ERROR,
-                     "--max-conns-per-addr must be 1..100000");
-  if ((v = args_get(a, "max-body-memory"))) {
-    int n;
-    if (parse_count(v, 4096, &n) || n < 9)
-      return args_fail(&prog, EXIT_ERROR,
-                       "--max-body-memory must be a number of MiB, 9..4096");
-    mib = (uint64_t)n;
-    cfg.max_body_bytes = mib << 20;
-  }
-  if ((v = args_get(a, "busy-timeout")) &&
-      (parse_duration(v, &busy_ms) || busy_ms > 600000))
-    return args_fail(&prog, EXIT_ERROR, "--busy-timeout must be a duration up to 10m");
-  cfg.port_file = args_get(a, "port-file");
-  lockfd = serve_lock(db_path(a), err);
-  if (lockfd == -1)
-    return args_fail(&prog, EXIT_ERROR, err);
-  rc = open_store(a, &st);
-  if (rc) {
-    close(lockfd);
-    return rc;
-  }
-  store_set_busy_timeout(st, (int)busy_ms);
-  store_set_cache_kib(st, 16 * 1024);
-  rc = srv_run(st, &cfg, err);
-  store_close(st);
-  if (lockfd >= 0)
-    close(lockfd);
-  return rc ? args_fail(&prog, EXIT_ERROR, err) : EXIT_OK;
-}
-
 static int cmd_enroll(const struct args *a) {
-  static const char *const allowed[] = {"commune", "label", "communes", NULL};
+  static const char *const allowed[] = {"commune", "label", NULL};
   const char *commune = args_get(a, "commune"), *label = args_get(a, "label");
   char err[DS_ERRBUF_LEN], token[65];
   struct store *st;
   int rc;
 
   if (args_only(a, allowed, err))
-    return args_usage(&prog, "enroll", err);
+    return args_usage(&admin_prog, "enroll", err);
   if (!commune)
-    return args_usage(&prog, "enroll", "enroll needs --commune");
-  rc = open_store(a, &st);
+    return args_usage(&admin_prog, "enroll", "enroll needs --commune");
+  rc = admin_open_store(a, &st);
   if (rc)
     return rc;
   rc = district_enroll(st, commune, label ? label : "", token, err);
   store_close(st);
   if (rc)
-    return args_fail(&prog, EXIT_ERROR, err);
+    return args_fail(&admin_prog, EXIT_ERROR, err);
   printf("%s\n", token);
   return EXIT_OK;
 }
@@ -339,10 +201,10 @@ static int cmd_simple(const struct args *a, const char *cmd) {
                 : !strcmp(cmd, "log verify")  ? none
                                               : json_only,
                 err))
-    return args_usage(&prog, cmd, err);
+    return args_usage(&admin_prog, cmd, err);
   if (a->npos != want)
-    return args_usage(&prog, cmd, want == 3 ? "give the node id" : "unexpected argument");
-  rc = open_store(a, &st);
+    return args_usage(&admin_prog, cmd, want == 3 ? "give the node id" : "unexpected argument");
+  rc = admin_open_store(a, &st);
   if (rc)
     return rc;
   if (!strcmp(cmd, "digest")) {
@@ -373,7 +235,7 @@ static int cmd_simple(const struct args *a, const char *cmd) {
       snprintf(err, sizeof(err), "could not read the sync log");
   }
   store_close(st);
-  return rc ? args_fail(&prog, EXIT_ERROR, err) : EXIT_OK;
+  return rc ? args_fail(&admin_prog, EXIT_ERROR, err) : EXIT_OK;
 }
 
 struct petition_edit {
@@ -404,20 +266,20 @@ static int cmd_petition(const struct args *a, const char *verb) {
     struct query_filter flt;
     char today[11];
     if (args_only(a, list_flags, err))
-      return args_usage(&prog, cmd, err);
-    rc = open_store(a, &st);
+      return args_usage(&admin_prog, cmd, err);
+    rc = admin_open_store(a, &st);
     if (rc)
       return rc;
     query_filter_from_args(&flt, a, today);
     rc = query_petitions(st, &flt, args_has(a, "json"), stdout, err);
     store_close(st);
-    return rc ? args_fail(&prog, EXIT_ERROR, err) : EXIT_OK;
+    return rc ? args_fail(&admin_prog, EXIT_ERROR, err) : EXIT_OK;
   }
   if (a->npos != 3)
-    return args_usage(&prog, cmd, "give the petition's id");
+    return args_usage(&admin_prog, cmd, "give the petition's id");
   if (!strcmp(verb, "show") && args_only(a, show_flags, err))
-    return args_usage(&prog, cmd, err);
-  rc = open_store(a, &st);
+    return args_usage(&admin_prog, cmd, err);
+  rc = admin_open_store(a, &st);
   if (rc)
     return rc;
   rc = store_resolve(st, ENT_PETITION, a->pos[2], rid, err);
@@ -439,7 +301,7 @@ static int cmd_petition(const struct args *a, const char *verb) {
       rc = district_submit(st, build_petition, &pe, err);
   }
   store_close(st);
-  return rc ? args_fail(&prog, EXIT_ERROR, err) : EXIT_OK;
+  return rc ? args_fail(&admin_prog, EXIT_ERROR, err) : EXIT_OK;
 }
 
 static int cmd_report(const struct args *a) {
@@ -452,13 +314,13 @@ static int cmd_report(const struct args *a) {
   int rc;
 
   if (args_only(a, allowed, err))
-    return args_usage(&prog, "report", err);
+    return args_usage(&admin_prog, "report", err);
   o.from = args_get(a, "from");
   o.to = args_get(a, "to");
   o.commune = args_get(a, "commune");
   if ((o.from && !schema_date_ok(o.from, strlen(o.from))) ||
       (o.to && !schema_date_ok(o.to, strlen(o.to))))
-    return args_fail(&prog, EXIT_ERROR, "--from and --to are dates written YYYY-MM-DD");
+    return args_fail(&admin_prog, EXIT_ERROR, "--from and --to are dates written YYYY-MM-DD");
   if (!fmt || !strcmp(fmt, "text"))
     o.format = REPORT_TEXT;
   else if (!strcmp(fmt, "json"))
@@ -466,15 +328,15 @@ static int cmd_report(const struct args *a) {
   else if (!strcmp(fmt, "csv"))
     o.format = REPORT_CSV;
   else
-    return args_fail(&prog, EXIT_ERROR, "--format is text, json or csv");
+    return args_fail(&admin_prog, EXIT_ERROR, "--format is text, json or csv");
   query_today(today);
   o.today = today;
-  rc = open_store(a, &st);
+  rc = admin_open_store(a, &st);
   if (rc)
     return rc;
   rc = report_write(st, &o, stdout, err);
   store_close(st);
-  return rc ? args_fail(&prog, EXIT_ERROR, err) : EXIT_OK;
+  return rc ? args_fail(&admin_prog, EXIT_ERROR, err) : EXIT_OK;
 }
 
 struct resolve_arg {
@@ -505,13 +367,13 @@ static int cmd_conflicts(const struct args *a, const char *verb) {
                 : !strcmp(verb, "show") ? show_flags
                                         : resolve_flags,
                 err))
-    return args_usage(&prog, cmd, err);
+    return args_usage(&admin_prog, cmd, err);
   if (a->npos != (!strcmp(verb, "list") ? 2 : 3))
-    return args_usage(&prog, cmd, !strcmp(verb, "list") ? "unexpected argument"
+    return args_usage(&admin_prog, cmd, !strcmp(verb, "list") ? "unexpected argument"
                                             : "give the conflict's id");
   if (!strcmp(verb, "resolve") && !args_get(a, "keep"))
-    return args_usage(&prog, cmd, "conflicts resolve needs --keep");
-  rc = open_store(a, &st);
+    return args_usage(&admin_prog, cmd, "conflicts resolve needs --keep");
+  rc = admin_open_store(a, &st);
   if (rc)
     return rc;
   if (!strcmp(verb, "list")) {
@@ -540,14 +402,15 @@ static int cmd_conflicts(const struct args *a, const char *verb) {
     }
   }
   store_close(st);
-  return rc ? args_fail(&prog, EXIT_ERROR, err) : EXIT_OK;
+  return rc ? args_fail(&admin_prog, EXIT_ERROR, err) : EXIT_OK;
 }
 
 static int cmd_log(const struct args *a, const char *verb) {
   static const char *const show_flags[] = {"node",  "commune", "rid", "since",
                                            "until", "json",    NULL};
-  static const char *const export_flags[] = {"out", NULL};
-  static const char *const replay_flags[] = {"from", "into", "until", NULL};
+  static const char *const export_flags[] = {"out", "force", NULL};
+  static const char *const replay_flags[] = {"from", "into", "until", "force",
+                                             NULL};
   char err[DS_ERRBUF_LEN], cmd[32];
   struct store *st;
   int rc;
@@ -558,34 +421,38 @@ static int cmd_log(const struct args *a, const char *verb) {
                 : !strcmp(verb, "export") ? export_flags
                                           : replay_flags,
                 err))
-    return args_usage(&prog, cmd, err);
+    return args_usage(&admin_prog, cmd, err);
   if (a->npos != 2)
-    return args_usage(&prog, cmd, "unexpected argument");
+    return args_usage(&admin_prog, cmd, "unexpected argument");
   if (!strcmp(verb, "replay")) {
     const char *from = args_get(a, "from"), *into = args_get(a, "into");
     const char *until = args_get(a, "until");
     int64_t until_ms = -1, ops;
     char digest[65];
     if (!from || !into)
-      return args_usage(&prog, cmd, "log replay needs --from and --into");
+      return args_usage(&admin_prog, cmd, "log replay needs --from and --into");
     if (until && audit_parse_time(until, &until_ms))
-      return args_fail(&prog, EXIT_ERROR, "--until must be a date, a UTC date-time such "
+      return args_fail(&admin_prog, EXIT_ERROR, "--until must be a date, a UTC date-time such "
                               "as 2024-05-01T10:30Z, or Unix milliseconds");
-    rc = audit_log_replay(from, into, until_ms, stderr, digest, &ops, err);
+    rc = args_has(a, "force") ? files_remove(into, err) : 0;
+    if (!rc)
+      rc = audit_log_replay(from, into, until_ms, stderr, digest, &ops, err);
     if (rc)
-      return args_fail(&prog, EXIT_ERROR, err);
+      return args_fail(&admin_prog, EXIT_ERROR, err);
     printf("Replayed %lld ops into %s; digest %s\n", (long long)ops, into,
            digest);
     return EXIT_OK;
   }
   if (!strcmp(verb, "export") && !args_get(a, "out"))
-    return args_usage(&prog, cmd, "log export needs --out FILE");
-  rc = open_store(a, &st);
+    return args_usage(&admin_prog, cmd, "log export needs --out FILE");
+  rc = admin_open_store(a, &st);
   if (rc)
     return rc;
   if (!strcmp(verb, "export")) {
     int64_t n;
-    rc = audit_log_export(st, args_get(a, "out"), &n, err);
+    rc = args_has(a, "force") ? files_remove(args_get(a, "out"), err) : 0;
+    if (!rc)
+      rc = audit_log_export(st, args_get(a, "out"), &n, err);
     if (!rc)
       printf("Exported %lld log entries to %s.\n", (long long)n,
              args_get(a, "out"));
@@ -625,38 +492,48 @@ static int cmd_log(const struct args *a, const char *verb) {
     }
   }
   store_close(st);
-  return rc ? args_fail(&prog, EXIT_ERROR, err) : EXIT_OK;
+  return rc ? args_fail(&admin_prog, EXIT_ERROR, err) : EXIT_OK;
 }
 
 int admin_main(int argc, char **argv) {
-  static const char *const bare[] = {"json", "overdue", "voided", NULL};
+  static const char *const bare[] = {"json", "overdue", "voided", "force",
+                                     NULL};
   char err[DS_ERRBUF_LEN], cmd[64];
   const char *w0, *w1;
   struct args a;
 
   if (sodium_init() < 0)
-    return args_fail(&prog, EXIT_ERROR, "libsodium could not start");
+    return args_fail(&admin_prog, EXIT_ERROR, "libsodium could not start");
   if (getenv("DANSYNCD_LOG") && !strcmp(getenv("DANSYNCD_LOG"), "debug"))
     log_set_level(LOG_LVL_DEBUG);
   if (args_parse(&a, argc, argv, bare, err))
-    return args_usage(&prog, NULL, err);
+    return args_usage(&admin_prog, NULL, err);
   w0 = a.npos > 0 ? a.pos[0] : NULL;
   w1 = a.npos > 1 ? a.pos[1] : NULL;
   if (!w0) {
-    args_usage_all(&prog, a.help ? stdout : stderr);
+    args_usage_all(&admin_prog, a.help ? stdout : stderr);
     return a.help ? EXIT_OK : EXIT_USAGE;
   }
   snprintf(cmd, sizeof(cmd), "%s%s%s", w0, w1 ? " " : "", w1 ? w1 : "");
   if (a.help) {
-    if (args_help_for(&prog, cmd, stdout) && args_help_for(&prog, w0, stdout))
-      args_usage_all(&prog, stdout);
+    if (args_help_for(&admin_prog, cmd, stdout) && args_help_for(&admin_prog, w0, stdout))
+      args_usage_all(&admin_prog, stdout);
     return EXIT_OK;
   }
   if (!strcmp(w0, "serve"))
-    return a.npos == 1 ? cmd_serve(&a) : args_usage(&prog, "serve", "unexpected argument");
+    return a.npos == 1 ? cmd_serve(&a) : args_usage(&admin_prog, "serve", "unexpected argument");
+  if (!strcmp(w0, "init"))
+    return a.npos == 1 ? cmd_init(&a)
+                       : args_usage(&admin_prog, "init", "unexpected argument");
+  if (!strcmp(w0, "backup"))
+    return a.npos == 1 ? cmd_backup(&a)
+                       : args_usage(&admin_prog, "backup", "unexpected argument");
+  if (!strcmp(cmd, "commune list"))
+    return a.npos == 2 ? cmd_commune_list(&a)
+                       : args_usage(&admin_prog, cmd, "unexpected argument");
   if (!strcmp(w0, "enroll"))
     return a.npos == 1 ? cmd_enroll(&a)
-                       : args_usage(&prog, "enroll", "unexpected argument");
+                       : args_usage(&admin_prog, "enroll", "unexpected argument");
   if (!strcmp(w0, "digest"))
     return cmd_simple(&a, "digest");
   if (w1 && (!strcmp(cmd, "node list") || !strcmp(cmd, "node revoke") ||
@@ -664,7 +541,7 @@ int admin_main(int argc, char **argv) {
     return cmd_simple(&a, cmd);
   if (!strcmp(w0, "report"))
     return a.npos == 1 ? cmd_report(&a)
-                       : args_usage(&prog, "report", "unexpected argument");
+                       : args_usage(&admin_prog, "report", "unexpected argument");
   if (w1 && !strcmp(w0, "conflicts") &&
       (!strcmp(w1, "list") || !strcmp(w1, "show") || !strcmp(w1, "resolve")))
     return cmd_conflicts(&a, w1);
@@ -674,5 +551,5 @@ int admin_main(int argc, char **argv) {
   if (w1 && !strcmp(w0, "petition") &&
       (!strcmp(w1, "list") || !strcmp(w1, "show") || !strcmp(w1, "update")))
     return cmd_petition(&a, w1);
-  return args_usage(&prog, NULL, "unknown command");
+  return args_usage(&admin_prog, NULL, "unknown command");
 }

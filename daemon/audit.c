@@ -11,6 +11,7 @@
 #include <uv.h>
 
 #include "common/buf.h"
+#include "common/files.h"
 #include "common/hex.h"
 #include "common/hlc.h"
 #include "common/json.h"
@@ -202,13 +203,16 @@ int audit_log_export(struct store *st, const char *path, int64_t *entries,
                      char *errbuf) {
   sqlite3 *db = store_sqlite(st);
   sqlite3_stmt *s;
-  char *sql;
+  char *sql, plain[FILES_PATH_MAX];
   int rc;
 
-  if (access(path, F_OK) == 0)
-    return ds_fail(errbuf, DS_EEXIST, "%s already exists; refusing to "
-                                      "overwrite it", path);
-  sql = sqlite3_mprintf("ATTACH %Q AS x", path);
+  if (!files_plain(path, plain, sizeof(plain)))
+    return ds_fail(errbuf, DS_EINVAL, "the export's path is too long");
+  /* A new 0600 file, never an existing one or a symlink's target. */
+  rc = files_create_private(path, errbuf);
+  if (rc)
+    return rc;
+  sql = sqlite3_mprintf("ATTACH %Q AS x", plain);
   rc = exec(db, sql, errbuf);
   sqlite3_free(sql);
   if (rc)
@@ -297,6 +301,7 @@ int audit_log_replay(const char *from, const char *into, int64_t until_ms,
   sqlite3 *db;
   sqlite3_stmt *s = NULL;
   struct pending pend[2];
+  char plain[FILES_PATH_MAX];
   char *sql;
   int64_t n = 0, total = 0;
   int rc, more;
@@ -306,7 +311,8 @@ int audit_log_replay(const char *from, const char *into, int64_t until_ms,
     return ds_fail(errbuf, DS_ENOENT, "cannot read %s", from);
   if (access(into, F_OK) == 0)
     return ds_fail(errbuf, DS_EEXIST, "%s already exists; replay builds a "
-                                      "new store", into);
+                                      "new store (--force replaces it)",
+                   into);
   rc = store_open(&st, into, STORE_CREATE | STORE_EXCL, errbuf);
   if (rc)
     return rc;
@@ -319,7 +325,8 @@ int audit_log_replay(const char *from, const char *into, int64_t until_ms,
    * its page faults cost more than the reads it saves (256 MiB: 86k ops/s
    * on a 300k-op replay; 16 MiB: 133k). */
   store_set_cache_kib(st, 16 * 1024);
-  sql = sqlite3_mprintf("ATTACH %Q AS src", from);
+  sql = sqlite3_mprintf("ATTACH %Q AS src",
+                        files_plain(from, plain, sizeof(plain)) ? plain : "");
   if (!rc)
     rc = exec(db, sql, errbuf);
   sqlite3_free(sql);

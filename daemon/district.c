@@ -87,27 +87,47 @@ static int read_file(const char *path, struct buf *out, char *errbuf) {
   return rc ? rc : buf_cstr(out);
 }
 
-int district_open(struct store **out, const char *path,
-                  const char *communes_file, char *errbuf) {
+int district_open(struct store **out, const char *path, char *errbuf) {
+  struct buf b;
+  int rc = store_open(out, path, 0, errbuf);
+  if (rc == DS_ENOENT)
+    return ds_fail(errbuf, rc,
+                   "there is no district store at %s; create one with: "
+                   "dansyncd --db %s init",
+                   path, path);
+  if (rc)
+    return rc;
+  buf_init(&b, 0);
+  rc = store_meta_get(*out, "district_node", &b);
+  buf_cleanup(&b);
+  if (rc) {
+    store_close(*out);
+    return ds_fail(errbuf, DS_EINVAL,
+                   "%s is not a district store (it has no district key)",
+                   path);
+  }
+  return 0;
+}
+
+int district_create(struct store **out, const char *path,
+                    const char *communes_file, char *errbuf) {
   uint8_t pk[crypto_sign_PUBLICKEYBYTES], sk[crypto_sign_SECRETKEYBYTES];
   uint8_t node[ID_LEN];
   struct store *st;
   struct buf b;
-  int rc, fresh = access(path, F_OK) != 0;
+  int rc;
 
   buf_init(&b, 0);
-  if (fresh && communes_file) {
+  if (communes_file) {
     rc = read_file(communes_file, &b, errbuf);
     if (rc)
       goto done;
   }
-  rc = store_open(&st, path, STORE_CREATE, errbuf);
+  rc = store_open(&st, path, STORE_CREATE | STORE_EXCL, errbuf);
+  if (rc == DS_EEXIST)
+    ds_fail(errbuf, rc, "a district store already exists at %s", path);
   if (rc)
     goto done;
-  if (store_meta_get(st, "district_node", &b) == 0) {
-    *out = st;
-    goto done;
-  }
   crypto_sign_keypair(pk, sk);
   id_random(node);
   rc = store_begin(st);
@@ -138,8 +158,7 @@ int district_open(struct store **out, const char *path,
     store_rollback(st);
   if (rc) {
     store_close(st);
-    if (fresh)
-      unlink(path);
+    unlink(path);
     if (rc != DS_EINVAL)
       ds_fail(errbuf, rc, "cannot set up the district store at %s", path);
     goto done;

@@ -12,11 +12,15 @@
 
 struct store;
 
-/* Opens the district store at |path|, creating it when missing with the
- * communes of |communes_file| (slug, name, kind TSV with a header line) or
- * the built-in 15 of Phụng Hiệp, and a fresh district node and key. */
+/* Opens the district store at |path|: DS_ENOENT (saying how to create
+ * one) when there is none, DS_EINVAL when the file is not one. */
 DS_NODISCARD int district_open(struct store **out, const char *path,
-                               const char *communes_file, char *errbuf);
+                               char *errbuf);
+/* Creates a district store at |path| (DS_EEXIST if anything is there) with
+ * the communes of |communes_file| (slug, name, kind TSV with a header line)
+ * or the built-in 15 of Phụng Hiệp, and a fresh district node and key. */
+DS_NODISCARD int district_create(struct store **out, const char *path,
+                                 const char *communes_file, char *errbuf);
 /* Makes a one-time enrolment token for |commune| (or "district"), valid for
  * 7 days, and writes it (64 hex digits) into |token|. */
 DS_NODISCARD int district_enroll(struct store *st, const char *commune,

@@ -337,22 +337,28 @@ static void on_signal(uv_signal_t *s, int signum) {
 
 static void on_ready(uv_timer_t *t) {
   struct daemon *d = t->data;
-  char tmp[4096];
-  FILE *f;
+  char tmp[4096], num[32];
+  int fd, n;
+  bool ok;
 
   uv_close((uv_handle_t *)&d->ready, NULL);
   if (!d->cfg->port_file)
     return;
-  /* Renamed into place: a reader sees nothing or the whole number. */
+  /* Written to a new file (never through a symlink) renamed into place: a
+   * reader sees nothing or the whole number, and rename replaces a link at
+   * the name rather than writing where it points. */
   snprintf(tmp, sizeof(tmp), "%s.tmp", d->cfg->port_file);
-  f = fopen(tmp, "w");
-  if (!f) {
-    LOG_ERROR("server", "cannot write the port file %s", d->cfg->port_file);
-    return;
+  unlink(tmp);
+  n = snprintf(num, sizeof(num), "%d\n", d->port);
+  fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+  ok = fd >= 0 && write(fd, num, (size_t)n) == n;
+  if (fd >= 0 && close(fd))
+    ok = false;
+  if (!ok || rename(tmp, d->cfg->port_file)) {
+    LOG_ERROR("server", "cannot write the port file %s: %s",
+              d->cfg->port_file, strerror(errno));
+    unlink(tmp);
   }
-  fprintf(f, "%d\n", d->port);
-  fclose(f);
-  rename(tmp, d->cfg->port_file);
 }
 
 static void load_last_syncs(struct daemon *d) {

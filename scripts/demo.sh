@@ -20,6 +20,8 @@ D() { "$B/dansyncd" --db "$DB" "$@"; }
 C() { local n=$1; shift; "$B/dansync" --db "$OUT/$n.db" "$@"; }
 wait_file() { for _ in $(seq 200); do [ -s "$1" ] && return 0; sleep 0.05; done; echo "timed out: $1" >&2; exit 1; }
 
+say "Creating the district store"
+D init
 say "District daemon on loopback, behind a link that drops 2% of packets"
 # Started directly (not through D), so $! is the daemon itself.
 "$B/dansyncd" --db "$DB" serve --listen 127.0.0.1:0 --port-file "$OUT/daemon.port" \

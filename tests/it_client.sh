@@ -138,6 +138,7 @@ for fp in after_apply before_commit; do
 done
 
 # --- sync against a real daemon: digests meet ---
+"$DANSYNCD" --db "$TMP/district.db" init >/dev/null || bad "dansyncd init"
 TOKEN=$("$DANSYNCD" --db "$TMP/district.db" enroll --commune hoa-an)
 start_daemon "$TMP/district.db"
 check_rc "init device 2" 0 C --db "$TMP/dev2.db" init --commune hoa-an --server "$URL" --token "$TOKEN"

@@ -49,6 +49,7 @@ wait_for() {
 start_daemon() {
   local db=$1
   shift
+  [ -e "$db" ] || "$DANSYNCD" --db "$db" init >/dev/null || bad "dansyncd init $db"
   rm -f "$db.port"
   "$DANSYNCD" --db "$db" serve --listen 127.0.0.1:${DPORT:-0} --port-file "$db.port" "$@" \
     2>>"$TMP/daemon.log" &

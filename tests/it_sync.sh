@@ -152,7 +152,7 @@ for round in 1 2; do
   check_rc "A syncs ($round)" 0 "$DANSYNC" --db "$A" sync
   check_rc "B syncs ($round)" 0 "$DANSYNC" --db "$B" sync
 done
-D=$("$DANSYNCD" --db "$DB" digest --commune hoa-an)
+D=$("$DANSYNCD" --db "$DB" digest --commune hoa-an 2>&1)
 check "conflict: A = district" "$D" "$("$DANSYNC" --db "$A" digest --commune hoa-an)"
 check "conflict: B = district" "$D" "$("$DANSYNC" --db "$B" digest --commune hoa-an)"
 check "the daemon lists the conflict" 1 "$(sqlite3 "$DB" 'SELECT count(*) FROM conflict')"

@@ -96,6 +96,11 @@ void it_daemon_start(struct it_daemon *d, const char *db,
 
   snprintf(d->db, sizeof(d->db), "%s", db);
   snprintf(portfile, sizeof(portfile), "%s.port", db);
+  if (access(db, F_OK) != 0) {
+    const char *init[] = {DANSYNCD_BIN, "--db", db, "init", NULL};
+    if (it_run(init, NULL) != 0)
+      die("dansyncd init failed");
+  }
   unlink(portfile);
   argv[n++] = DANSYNCD_BIN;
   argv[n++] = "--db";

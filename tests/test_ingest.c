@@ -33,7 +33,7 @@ static int setup(void **state) {
   struct fx *f = calloc(1, sizeof(*f));
   char err[DS_ERRBUF_LEN];
   snprintf(f->db, sizeof(f->db), "%s/g%d.db", it_tmpdir(), ++n);
-  assert_int_equal(district_open(&f->st, f->db, NULL, err), 0);
+  assert_int_equal(district_create(&f->st, f->db, NULL, err), 0);
   assert_int_equal(ingest_open(&f->ing, f->st), 0);
   buf_init(&f->body, 0);
   *state = f;

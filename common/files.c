@@ -1,0 +1,78 @@
+/* SPDX-License-Identifier: MIT
+ * files.c -- private files and plain paths (files.h). */
+#include "common/files.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+int files_create_private(const char *path, char *errbuf) {
+  int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
+                0600);
+  if (fd < 0 && errno == EEXIST)
+    return ds_fail(errbuf, DS_EEXIST,
+                   "%s already exists; refusing to overwrite it (--force "
+                   "replaces it)",
+                   path);
+  if (fd < 0)
+    return ds_fail(errbuf, DS_EIO, "cannot create %s: %s", path,
+                   strerror(errno));
+  /* Whatever the umask let through at creation. */
+  if (fchmod(fd, 0600)) {
+    int e = errno;
+    close(fd);
+    unlink(path);
+    return ds_fail(errbuf, DS_EIO, "cannot make %s private: %s", path,
+                   strerror(e));
+  }
+  close(fd);
+  return 0;
+}
+
+int files_remove(const char *path, char *errbuf) {
+  struct stat sb;
+  if (lstat(path, &sb))
+    return errno == ENOENT ? 0
+                           : ds_fail(errbuf, DS_EIO, "cannot look at %s: %s",
+                                     path, strerror(errno));
+  if (!S_ISREG(sb.st_mode) && !S_ISLNK(sb.st_mode))
+    return ds_fail(errbuf, DS_EIO, "%s is not a file; refusing to remove it",
+                   path);
+  if (unlink(path))
+    return ds_fail(errbuf, DS_EIO, "cannot remove %s: %s", path,
+                   strerror(errno));
+  return 0;
+}
+
+int files_check_private(const char *path, char *errbuf) {
+  struct stat sb;
+  if (stat(path, &sb))
+    return 0;
+  if (!(sb.st_mode & 077))
+    return 0;
+  return ds_fail(errbuf, DS_EPERM,
+                 "%s can be %s by other users; make it private with: chmod "
+                 "600 '%s'",
+                 path, (sb.st_mode & 022) ? "changed" : "read", path);
+}
+
+int files_check_store(const char *path, char *errbuf) {
+  static const char *const ext[] = {"", "-wal", "-shm"};
+  char p[FILES_PATH_MAX + 8];
+  int rc = 0;
+  for (int i = 0; i < 3 && !rc; i++) {
+    snprintf(p, sizeof(p), "%s%s", path, ext[i]);
+    rc = files_check_private(p, errbuf);
+  }
+  return rc;
+}
+
+const char *files_plain(const char *path, char *out, size_t cap) {
+  const char *pre = strncmp(path, "file:", 5) == 0 ? "./" : "";
+  if ((size_t)snprintf(out, cap, "%s%s", pre, path) >= cap)
+    return NULL;
+  return out;
+}

@@ -1,0 +1,28 @@
+/* SPDX-License-Identifier: MIT
+ * admin_int.h -- what dansyncd's command files share (admin.c: the
+ * records, the log, the report; admin_ops.c: serve, init, backup). */
+#ifndef DS_DAEMON_ADMIN_INT_H
+#define DS_DAEMON_ADMIN_INT_H
+#include <stdint.h>
+
+#include "common/args.h"
+
+struct store;
+
+enum { EXIT_OK = 0, EXIT_ERROR = 1, EXIT_USAGE = 2 };
+
+extern const struct args_prog admin_prog;
+
+/* --db, else $DANSYNCD_DB, else ./district.db. */
+const char *admin_db_path(const struct args *a);
+/* Opens the existing district store, or prints why not and returns the
+ * exit code. */
+int admin_open_store(const struct args *a, struct store **st);
+/* "250ms", "90s", "30m", "1h", "2d", or plain seconds. */
+int admin_parse_duration(const char *s, uint64_t *ms);
+
+int cmd_serve(const struct args *a);
+int cmd_init(const struct args *a);
+int cmd_commune_list(const struct args *a);
+int cmd_backup(const struct args *a);
+#endif
