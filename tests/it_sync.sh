@@ -116,7 +116,7 @@ waitall "${pids[@]}"
 check_rc "offline sync exits 3" 3 "$DANSYNC" --db "$TMP/hoa-an.db" sync --retries 1 --timeout 2
 check_grep "offline keeps the queue" "10 ops stay queued" "$TMP/err"
 # A backup taken now, while the daemon runs, holds everything before the cut.
-sqlite3 "$DB" ".backup '$TMP/backup.db'"
+check_rc "backup of the live store" 0 "$DANSYNCD" --db "$DB" backup --out "$TMP/backup.db"
 kill -USR2 "$PPID_"
 N=$((N + 10))
 sync_all
@@ -126,9 +126,10 @@ counts "after the network came back"
 FULL=$("$DANSYNCD" --db "$DB" digest)
 
 # --- phase 3: the district store is restored from the older backup ---
+# README's procedure: stop serve, put the backup in place, start serve.
 stop_daemon || bad "clean stop before restore"
-cp "$TMP/backup.db" "$DB"
 rm -f "$DB-wal" "$DB-shm"
+cp "$TMP/backup.db" "$DB"
 check "the restored store is older" 1 "$(test "$("$DANSYNCD" --db "$DB" digest)" != "$FULL" && echo 1)"
 start_daemon "$DB"
 sync_all
