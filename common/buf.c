@@ -45,6 +45,22 @@ int buf_reserve(struct buf *b, size_t n) {
   return 0;
 }
 
+int buf_reserve_exact(struct buf *b, size_t n) {
+  uint8_t *p;
+  if (n > b->limit || b->len > b->limit - n) {
+    buf_reset(b);
+    return DS_ETOOBIG;
+  }
+  if (b->len + n + 1 <= b->cap)
+    return 0;
+  p = ds_realloc(b->data, b->len + n + 1);
+  if (!p)
+    return DS_ENOMEM;
+  b->data = p;
+  b->cap = b->len + n + 1;
+  return 0;
+}
+
 int buf_append(struct buf *b, const void *p, size_t n) {
   int rc;
 

@@ -24,6 +24,9 @@ void buf_cleanup(struct buf *b);
 void buf_reset(struct buf *b);
 /* Makes room for |n| more bytes. DS_ETOOBIG (and |b| reset) past the cap. */
 DS_NODISCARD int buf_reserve(struct buf *b, size_t n);
+/* As buf_reserve, but grows to exactly what |n| more bytes need (and a
+ * NUL), not to the next power of two: for a body of known length. */
+DS_NODISCARD int buf_reserve_exact(struct buf *b, size_t n);
 /* Appends |n| bytes. DS_ENOMEM, or DS_ETOOBIG (and |b| reset) past the cap. */
 DS_NODISCARD int buf_append(struct buf *b, const void *p, size_t n);
 DS_NODISCARD int buf_putc(struct buf *b, uint8_t c);

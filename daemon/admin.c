@@ -35,7 +35,8 @@ static const struct args_help helps[] = {
      "[--max-conns N] [--max-conns-per-addr N] [--head-timeout DURATION] "
      "[--read-timeout DURATION] [--write-timeout DURATION] "
      "[--idle-timeout DURATION] [--max-body-memory MIB] "
-     "[--busy-timeout DURATION] [--port-file FILE] [--config FILE]",
+     "[--busy-timeout DURATION] [--port-file FILE] [--config FILE] "
+     "[--tls-cert FILE --tls-key FILE] [--insecure-http]",
      "Runs the district daemon until SIGTERM or SIGINT. Default listen "
      "address 127.0.0.1:8080 (give 0.0.0.0:8080 for the district LAN); "
      "default max skew 1h. Connections: 256 at most (idle ones are evicted "
@@ -43,7 +44,9 @@ static const struct args_help helps[] = {
      "60s; an answer not read for 30s is dropped; kept-alive connections "
      "close after 60s idle; 32 MiB of request bodies at once. One serve per "
      "store: a second refuses to start. --config FILE holds `name = value` "
-     "lines, one per flag (without --); the command line wins.",
+     "lines, one per flag (without --); the command line wins. HTTPS with "
+     "--tls-cert/--tls-key; plain HTTP only on loopback, or with "
+     "--insecure-http behind a proxy that does TLS.",
      "dansyncd --db /var/lib/dansync/district.db serve --listen "
      "0.0.0.0:8080"},
     {"init", "init [--communes FILE]",
@@ -51,6 +54,16 @@ static const struct args_help helps[] = {
      "name, kind with a header line; default: the 15 of Phụng Hiệp) and a "
      "new district key. Every other command needs the store to exist.",
      "dansyncd --db /var/lib/dansync/district.db init"},
+    {"tls init", "tls init --out DIR --host NAME [--host NAME...] [--days N]",
+     "Makes the district's TLS key (DIR/district.key, private) and a "
+     "self-signed certificate for its host names or IP addresses "
+     "(DIR/district.crt, 825 days), and prints the pin devices trust it by.",
+     "dansyncd tls init --out /etc/dansync/tls --host huyen.example.vn "
+     "--host 10.0.0.5"},
+    {"tls pin", "tls pin --cert FILE",
+     "Prints the pin of a certificate's key (sha256//...), for dansync "
+     "init --pin.",
+     "dansyncd tls pin --cert /etc/dansync/tls/district.crt"},
     {"commune list", "commune list [--json]",
      "Lists the district's communes: slug, kind and name.",
      "dansyncd commune list"},
@@ -496,8 +509,8 @@ static int cmd_log(const struct args *a, const char *verb) {
 }
 
 int admin_main(int argc, char **argv) {
-  static const char *const bare[] = {"json", "overdue", "voided", "force",
-                                     NULL};
+  static const char *const bare[] = {"json",  "overdue",       "voided",
+                                     "force", "insecure-http", NULL};
   char err[DS_ERRBUF_LEN], cmd[64];
   const char *w0, *w1;
   struct args a;
@@ -525,6 +538,9 @@ int admin_main(int argc, char **argv) {
   if (!strcmp(w0, "init"))
     return a.npos == 1 ? cmd_init(&a)
                        : args_usage(&admin_prog, "init", "unexpected argument");
+  if (w1 && !strcmp(w0, "tls") && (!strcmp(w1, "init") || !strcmp(w1, "pin")))
+    return a.npos == 2 ? cmd_tls(&a, w1)
+                       : args_usage(&admin_prog, cmd, "unexpected argument");
   if (!strcmp(w0, "backup"))
     return a.npos == 1 ? cmd_backup(&a)
                        : args_usage(&admin_prog, "backup", "unexpected argument");

@@ -25,4 +25,5 @@ int cmd_serve(const struct args *a);
 int cmd_init(const struct args *a);
 int cmd_commune_list(const struct args *a);
 int cmd_backup(const struct args *a);
+int cmd_tls(const struct args *a, const char *verb);
 #endif

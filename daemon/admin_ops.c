@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <sqlite3.h>
@@ -22,6 +23,7 @@
 #include "daemon/admin_int.h"
 #include "daemon/district.h"
 #include "daemon/server.h"
+#include "daemon/tls.h"
 
 /* One serve per store: a lock on DB.lock (created 0600 beside the store),
  * held until the process ends, with the holder's pid written in it. Returns
@@ -63,7 +65,7 @@ static int serve_lock(const char *db, char *err) {
 }
 
 /* Every serve setting: a flag, and a `name = value` line of --config. */
-enum kind { K_LISTEN, K_DURATION, K_COUNT, K_MIB, K_PATH };
+enum kind { K_LISTEN, K_DURATION, K_COUNT, K_MIB, K_PATH, K_BOOL };
 
 struct serve_opts {
   struct srv_config cfg;
@@ -99,6 +101,9 @@ static const struct setting {
     {"busy-timeout", K_DURATION, offsetof(struct serve_opts, busy_ms), 0,
      600000, "a duration up to 10m"},
     {"port-file", K_PATH, CFG(port_file), 0, 0, "a file name"},
+    {"tls-cert", K_PATH, CFG(tls_cert), 0, 0, "a PEM certificate file"},
+    {"tls-key", K_PATH, CFG(tls_key), 0, 0, "a PEM key file"},
+    {"insecure-http", K_BOOL, CFG(insecure_http), 0, 0, "yes or no"},
 #undef CFG
 };
 #define NSETTINGS (sizeof(settings) / sizeof(settings[0]))
@@ -152,6 +157,12 @@ static int apply(struct serve_opts *o, const struct setting *st,
     ok = *v != '\0';
     if (ok)
       memcpy(p, &v, sizeof(v));
+    break;
+  case K_BOOL: /* a bare flag is "" */
+    ok = !*v || !strcmp(v, "yes") || !strcmp(v, "true") ||
+         !strcmp(v, "no") || !strcmp(v, "false");
+    if (ok)
+      *(bool *)(void *)p = !*v || *v == 'y' || *v == 't';
     break;
   }
   if (ok && !strcmp(st->name, "max-conns-per-addr"))
@@ -262,11 +273,20 @@ int cmd_serve(const struct args *a) {
     return args_fail(&admin_prog, EXIT_ERROR, err);
   }
   for (size_t i = 0; i < NSETTINGS; i++) {
-    if ((v = args_get(a, settings[i].name)) &&
+    if (settings[i].kind == K_BOOL && args_has(a, settings[i].name))
+      v = "";
+    else
+      v = args_get(a, settings[i].name);
+    if (v &&
         apply(&o, &settings[i], v, "--", err)) {
       free(text);
       return args_fail(&admin_prog, EXIT_ERROR, err);
     }
+  }
+  if (!o.cfg.tls_cert != !o.cfg.tls_key) {
+    free(text);
+    return args_fail(&admin_prog, EXIT_ERROR,
+                     "give --tls-cert and --tls-key together");
   }
   if (!o.per_addr_set)
     o.cfg.max_conns_per_addr = o.cfg.max_conns / 4 > 0 ? o.cfg.max_conns / 4
@@ -498,5 +518,56 @@ int cmd_backup(const struct args *a) {
          "(chain hash %.16s), %lld entries verified, integrity ok.\n"
          "digest %s\n",
          out, (long long)pos, hash, (long long)entries, digest);
+  return EXIT_OK;
+}
+
+/* ---- tls ---- */
+
+int cmd_tls(const struct args *a, const char *verb) {
+  static const char *const init_flags[] = {"out", "host", "days", NULL};
+  static const char *const pin_flags[] = {"cert", NULL};
+  const char *hosts[16];
+  char err[DS_ERRBUF_LEN], pin[80], cmd[16];
+  int nhosts = 0, days = 825, rc;
+
+  snprintf(cmd, sizeof(cmd), "tls %s", verb);
+  if (args_only(a, !strcmp(verb, "init") ? init_flags : pin_flags, err))
+    return args_usage(&admin_prog, cmd, err);
+  if (!strcmp(verb, "pin")) {
+    if (!args_get(a, "cert"))
+      return args_usage(&admin_prog, cmd, "tls pin needs --cert FILE");
+    rc = tls_pin(args_get(a, "cert"), pin, sizeof(pin), err);
+    if (rc)
+      return args_fail(&admin_prog, EXIT_ERROR, err);
+    printf("%s\n", pin);
+    return EXIT_OK;
+  }
+  for (int i = 0; i < a->nflags && nhosts < 16; i++)
+    if (!strcmp(a->flags[i].name, "host") && a->flags[i].value &&
+        *a->flags[i].value)
+      hosts[nhosts++] = a->flags[i].value;
+  if (!args_get(a, "out") || !nhosts)
+    return args_usage(&admin_prog, cmd,
+                      "tls init needs --out DIR and at least one --host");
+  if (args_get(a, "days")) {
+    char *end;
+    long n = strtol(args_get(a, "days"), &end, 10);
+    if (*end || n < 1 || n > 3650)
+      return args_fail(&admin_prog, EXIT_ERROR, "--days must be 1..3650");
+    days = (int)n;
+  }
+  if (mkdir(args_get(a, "out"), 0700) && errno != EEXIST)
+    return args_fail(&admin_prog, EXIT_ERROR, "cannot create the --out folder");
+  rc = tls_make_cert(args_get(a, "out"), hosts, nhosts, days, err);
+  if (!rc) {
+    char crt[FILES_PATH_MAX + 16];
+    snprintf(crt, sizeof(crt), "%s/district.crt", args_get(a, "out"));
+    rc = tls_pin(crt, pin, sizeof(pin), err);
+  }
+  if (rc)
+    return args_fail(&admin_prog, EXIT_ERROR, err);
+  printf("Wrote %s/district.key (keep it private) and %s/district.crt, valid "
+         "%d days.\nDevices trust it by its pin:\n%s\n",
+         args_get(a, "out"), args_get(a, "out"), days, pin);
   return EXIT_OK;
 }

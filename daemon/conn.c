@@ -83,6 +83,7 @@ static void on_shutdown(uv_shutdown_t *req, int status) {
 static void on_write(uv_write_t *w, int status) {
   struct conn *c = container_of(w, struct conn, wreq);
   trim(&c->out);
+  trim(&c->tout);
   trim(&c->rp.body);
   trim(&c->rs.body);
   if (status >= 0 && c->drain && !c->closing) {
@@ -93,7 +94,7 @@ static void on_write(uv_write_t *w, int status) {
       conn_close(c);
     return;
   }
-  if (status < 0 || !c->keep_alive || c->d->stopping) {
+  if (status < 0 || !c->keep_alive || c->d->stopping || c->closing) {
     conn_close(c);
     return;
   }
@@ -137,6 +138,21 @@ void conn_respond(struct conn *c, int status, const char *type,
   c->since_ms = c->wq_ms = uv_now(&c->d->loop);
   c->wq_left = c->out.len;
   b = uv_buf_init((char *)c->out.data, (unsigned)c->out.len);
+  if (c->tls) {
+    /* Encrypted, with one close_notify after the last answer. */
+    buf_reset(&c->tout);
+    rc = tls_write(c->tls, c->out.data, c->out.len);
+    if (!rc && !c->keep_alive)
+      tls_close(c->tls);
+    if (!rc)
+      rc = tls_take(c->tls, &c->tout);
+    if (rc) {
+      conn_close(c);
+      return;
+    }
+    c->wq_left = c->tout.len;
+    b = uv_buf_init((char *)c->tout.data, (unsigned)c->tout.len);
+  }
   if (uv_write(&c->wreq, (uv_stream_t *)&c->tcp, &b, 1, on_write))
     conn_close(c);
 }
@@ -184,6 +200,15 @@ static void prep_cb(uv_work_t *w) {
   ingest_req_prep(&c->rq, c->has_pk ? c->pk : NULL);
 }
 
+/* True when another connection has a request of |c|'s node in flight. */
+static bool node_busy(const struct conn *c) {
+  for (const struct conn *o = c->d->conns; o; o = o->next)
+    if (o != c && o->holds_node &&
+        memcmp(o->rq.node, c->rq.node, ID_LEN) == 0)
+      return true;
+  return false;
+}
+
 static void after_prep(uv_work_t *w, int status) {
   struct conn *c = container_of(w, struct conn, pool);
   (void)status;
@@ -191,6 +216,20 @@ static void after_prep(uv_work_t *w, int status) {
   if (c->closing) {
     uv_close((uv_handle_t *)&c->tcp, conn_on_close); /* nothing was stored */
     return;
+  }
+  /* One request per node in flight, counted once its signature shows the
+   * node sent it: a stranger who claims a device's id cannot hold the
+   * device's slot. */
+  if (c->rq.sig_checked) {
+    if (node_busy(c)) {
+      conn_refusal(c, "node_busy", NULL);
+      c->keep_alive = false;
+      conn_respond_error(c, 503, PROTO_E_UNAVAILABLE,
+                         "another request from this device is still being "
+                         "handled; try again");
+      return;
+    }
+    c->holds_node = true;
   }
   srv_enqueue(c);
 }
@@ -307,6 +346,69 @@ static void feed(struct conn *c, const uint8_t *data, size_t len) {
                                 : "malformed HTTP request");
 }
 
+/* A TLS message the engine must send on its own (the handshake's, a
+ * session ticket): written beside the answers, in order. */
+struct ctl_write {
+  uv_write_t req;
+  struct conn *c;
+  uint8_t *data;
+};
+
+static void on_ctl_write(uv_write_t *w, int status) {
+  struct ctl_write *cw = container_of(w, struct ctl_write, req);
+  if (status < 0 && status != UV_ECANCELED)
+    conn_close(cw->c);
+  ds_free(cw->data);
+  ds_free(cw);
+}
+
+static void tls_flush(struct conn *c) {
+  struct buf b;
+  struct ctl_write *cw;
+  uv_buf_t ub;
+  size_t len;
+
+  buf_init(&b, 0);
+  if (tls_take(c->tls, &b) || !b.len) {
+    buf_cleanup(&b);
+    return;
+  }
+  cw = ds_calloc(1, sizeof(*cw));
+  if (!cw) {
+    buf_cleanup(&b);
+    conn_close(c);
+    return;
+  }
+  cw->c = c;
+  cw->data = buf_take(&b, &len);
+  ub = uv_buf_init((char *)cw->data, (unsigned)len);
+  if (uv_write(&cw->req, (uv_stream_t *)&c->tcp, &ub, 1, on_ctl_write)) {
+    ds_free(cw->data);
+    ds_free(cw);
+    conn_close(c);
+  }
+}
+
+/* Encrypted bytes: decrypted into pending, answered if the handshake
+ * needs it, then parsed as any plaintext is. */
+static void tls_read(struct conn *c, const uint8_t *data, size_t len) {
+  enum tls_status st = tls_feed(c->tls, data, len, &c->pending);
+  tls_flush(c);
+  if (st == TLS_ERROR) {
+    char detail[200];
+    snprintf(detail, sizeof(detail), "error=\"%s\"", tls_error(c->tls));
+    conn_refusal(c, tls_handshake_done(c->tls) ? "tls" : "tls_handshake",
+                 detail);
+    conn_close(c);
+    return;
+  }
+  if (c->pending.len)
+    feed(c, c->pending.data, c->pending.len);
+  if (st == TLS_CLOSED && !c->closing &&
+      (c->state == RS_IDLE || c->state == RS_HEAD || c->state == RS_BODY))
+    conn_close(c); /* close_notify: nothing more will come */
+}
+
 static void read_cb(uv_stream_t *s, ssize_t nread, const uv_buf_t *b) {
   struct conn *c = s->data;
   if (nread < 0) {
@@ -316,6 +418,10 @@ static void read_cb(uv_stream_t *s, ssize_t nread, const uv_buf_t *b) {
   }
   if (nread == 0)
     return;
+  if (c->tls) {
+    tls_read(c, (const uint8_t *)b->base, (size_t)nread);
+    return;
+  }
   if (c->pending.len == 0) {
     feed(c, (const uint8_t *)b->base, (size_t)nread);
     return;
@@ -339,6 +445,10 @@ void conn_read_on(struct conn *c) {
 
 /* After an answer: idle until the next request's first byte. */
 static void resume(struct conn *c) {
+  /* A connection between requests keeps no buffer a request grew. */
+  if (!c->pending.len && c->pending.cap > 16 * 1024)
+    buf_cleanup(&c->pending);
+  http_rp_trim(&c->rp);
   c->state = RS_IDLE;
   c->since_ms = uv_now(&c->d->loop);
   c->is_sync = c->drain = false;
@@ -359,6 +469,8 @@ void conn_on_close(uv_handle_t *h) {
   http_rp_cleanup(&c->rp);
   buf_cleanup(&c->pending);
   buf_cleanup(&c->out);
+  buf_cleanup(&c->tout);
+  tls_conn_free(c->tls);
   ingest_res_cleanup(&c->rs);
   ds_free(c);
 }
@@ -392,7 +504,9 @@ void conn_close(struct conn *c) {
 static void on_begin(void *arg) {
   struct conn *c = arg;
   c->state = RS_HEAD;
-  c->since_ms = uv_now(&c->d->loop);
+  /* A new connection's first head counts from the accept. */
+  if (c->served)
+    c->since_ms = uv_now(&c->d->loop);
 }
 
 static void cut(struct conn *c, int which) {
@@ -432,12 +546,18 @@ void conn_on_sweep(uv_timer_t *t) {
       if (age >= cfg->head_timeout_ms)
         cut(c, CUT_HEAD);
       break;
-    case RS_BODY:
+    case RS_BODY: {
+      /* At least 1 KiB/s, and fast enough to finish in the deadline: a
+       * large body announced and trickled cannot hold its memory long. */
+      uint64_t rate = c->body_len * 1000 / cfg->read_timeout_ms;
+      if (rate < BODY_MIN_RATE)
+        rate = BODY_MIN_RATE;
       if (age >= cfg->read_timeout_ms ||
-          (age > BODY_GRACE_MS && c->rp.body.len * 1000 <
-                                      (age - BODY_GRACE_MS) * BODY_MIN_RATE))
+          (age > BODY_GRACE_MS &&
+           c->rp.body.len * 1000 < (age - BODY_GRACE_MS) * rate))
         cut(c, CUT_BODY);
       break;
+    }
     case RS_WRITING: {
       size_t left = c->tcp.write_queue_size;
       if (left != c->wq_left) {
@@ -464,23 +584,40 @@ void conn_on_sweep(uv_timer_t *t) {
 }
 
 /* With every slot taken (of the daemon, or of |nc|'s address when
- * |same_peer|), the connection that least deserves its slot makes room:
- * the longest idle, else a head that has been trickling in for a second or
- * more (a real one arrives in one round trip). None: NULL. */
+ * |same_peer|), the connection that least deserves its slot makes room,
+ * by rank: one draining after a refusal; one whose answer has not moved
+ * for a second (its peer does not read); a head trickling for a second
+ * (a real one arrives in one round trip); a new connection silent for a
+ * second; a kept-alive one between requests. Oldest first within a rank.
+ * Bodies arriving, requests merging and answers moving are never
+ * evicted. None: NULL. */
+static int evict_rank(const struct conn *c, uint64_t now) {
+  uint64_t age = now - c->since_ms;
+  switch (c->state) {
+  case RS_DRAINING: return 0;
+  case RS_WRITING: return now - c->wq_ms >= 1000 ? 1 : -1;
+  case RS_HEAD: return age >= 1000 ? 2 : -1;
+  case RS_IDLE: return !c->served ? (age >= 1000 ? 3 : -1) : 4;
+  default: return -1;
+  }
+}
+
 static struct conn *victim(struct daemon *d, const struct conn *nc,
                            bool same_peer) {
   uint64_t now = uv_now(&d->loop);
   struct conn *best = NULL;
-  for (int pass = 0; pass < 2 && !best; pass++) {
-    for (struct conn *c = d->conns; c; c = c->next) {
-      if (c == nc || c->closing ||
-          (same_peer && !peer_same(&c->peer, &nc->peer)))
-        continue;
-      if (pass == 0 ? c->state != RS_IDLE
-                    : c->state != RS_HEAD || now - c->since_ms < 1000)
-        continue;
-      if (!best || c->since_ms <= best->since_ms) /* list: newest first */
-        best = c;
+  int best_rank = 5;
+  for (struct conn *c = d->conns; c; c = c->next) {
+    int r;
+    if (c == nc || c->closing ||
+        (same_peer && !peer_same(&c->peer, &nc->peer)))
+      continue;
+    r = evict_rank(c, now);
+    /* The list runs newest first: <= keeps the oldest of a rank. */
+    if (r >= 0 && (r < best_rank ||
+                   (r == best_rank && c->since_ms <= best->since_ms))) {
+      best = c;
+      best_rank = r;
     }
   }
   return best;
@@ -528,6 +665,7 @@ void conn_on_connection(uv_stream_t *server, int status) {
   http_rp_init(&c->rp, on_begin, c);
   buf_init(&c->pending, 0);
   buf_init(&c->out, 0);
+  buf_init(&c->tout, 0);
   ingest_res_init(&c->rs);
   c->next = d->conns;
   d->conns = c;
@@ -552,6 +690,10 @@ void conn_on_connection(uv_stream_t *server, int status) {
     return;
   if (d->nlive > d->cfg->max_conns && make_room(d, c, false, "server_full"))
     return;
+  if (d->tls && tls_conn_new(&c->tls, d->tls)) {
+    conn_close(c);
+    return;
+  }
   uv_tcp_nodelay(&c->tcp, 1);
   if (uv_read_start((uv_stream_t *)&c->tcp, alloc_cb, read_cb))
     conn_close(c);

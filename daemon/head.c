@@ -3,8 +3,9 @@
  * head says who sends it. An enrolled node (known to the loop, or looked up
  * on the pool while the connection's reads pause, so enrolments and
  * revocations made by other processes are seen), or an unknown one with an
- * existing enrolment token; at most one request per node in flight; and
- * its declared length within what is left of the memory for bodies.
+ * enrolment token still unused and unexpired; and its declared length
+ * within what is left of the memory for bodies, a quarter of it per
+ * address.
  * Everything else is refused from the head, the body drained unread. The
  * writer still judges in full (token, signature, revocation): this only
  * decides what is worth reading. */
@@ -13,12 +14,22 @@
 
 #include <sodium.h>
 
+#include "common/clock.h"
 #include "common/hex.h"
 #include "daemon/serve.h"
 #include "proto/codec.h"
 
-enum check { CK_KNOWN, CK_REVOKED, CK_TOKEN, CK_BAD_TOKEN, CK_UNKNOWN,
-             CK_FAILED };
+enum check {
+  CK_KNOWN,
+  CK_REVOKED,
+  CK_TOKEN,
+  CK_BAD_TOKEN,
+  CK_USED_TOKEN,
+  CK_EXPIRED_TOKEN,
+  CK_BAD_KEY,
+  CK_UNKNOWN,
+  CK_FAILED
+};
 
 /* Refuses a request from its head: the body, if one is on its way, is
  * read and dropped (draining) rather than buffered. */
@@ -44,9 +55,16 @@ static void head_refuse(struct conn *c, int status, const char *code,
  * length fits in what is left. */
 static void admit(struct conn *c) {
   struct daemon *d = c->d;
-  uint64_t len = c->rp.length;
+  uint64_t len = c->rp.length, mine = 0;
 
-  if (len > d->cfg->max_body_bytes - d->body_reserved) {
+  /* One address may hold a quarter of it: a stranger needs many addresses
+   * to crowd out the devices. */
+  for (const struct conn *o = d->conns; o; o = o->next)
+    if (o != c && peer_same(&o->peer, &c->peer))
+      mine += o->body_len;
+  if (len > d->cfg->max_body_bytes - d->body_reserved ||
+      mine + len > d->cfg->max_body_bytes / 4 ||
+      buf_reserve_exact(&c->rp.body, len)) {
     head_refuse(c, 503, PROTO_E_UNAVAILABLE,
                 "the district server is busy; nothing was stored, try again "
                 "shortly",
@@ -65,6 +83,7 @@ static void admit(struct conn *c) {
 static void check_cb(uv_work_t *w) {
   struct conn *c = container_of(w, struct conn, pool);
   struct daemon *d = c->d;
+  uint8_t key[32];
   int rc;
 
   uv_mutex_lock(&d->keylock);
@@ -79,15 +98,24 @@ static void check_cb(uv_work_t *w) {
     c->check = CK_FAILED;
   } else if (!c->rp.token[0]) {
     c->check = CK_UNKNOWN;
+  } else if (hex_decode(key, sizeof(key), c->rp.key)) {
+    c->check = CK_BAD_KEY;
   } else {
     uint8_t hash[32];
     crypto_generichash(hash, sizeof(hash), (const uint8_t *)c->rp.token,
                        strlen(c->rp.token), NULL, 0);
     sqlite3_bind_blob(d->tokq, 1, hash, sizeof(hash), SQLITE_TRANSIENT);
     rc = sqlite3_step(d->tokq);
-    c->check = rc == SQLITE_ROW    ? CK_TOKEN
-               : rc == SQLITE_DONE ? CK_BAD_TOKEN
-                                   : CK_FAILED;
+    /* As the writer judges it, so a stranger with a spent or expired token
+     * is refused before its body is read. */
+    c->check = rc == SQLITE_DONE ? CK_BAD_TOKEN
+               : rc != SQLITE_ROW ? CK_FAILED
+               : sqlite3_column_int(d->tokq, 0)
+                   ? CK_USED_TOKEN
+                   : (uint64_t)sqlite3_column_int64(d->tokq, 1) <
+                           clock_now_ms()
+                       ? CK_EXPIRED_TOKEN
+                       : CK_TOKEN;
     sqlite3_reset(d->tokq);
   }
   sqlite3_reset(d->keyq);
@@ -119,6 +147,18 @@ static void after_check(uv_work_t *w, int status) {
     head_refuse(c, 401, PROTO_E_UNAUTHORIZED,
                 "the enrolment token is not valid", "bad_token");
     break;
+  case CK_USED_TOKEN:
+    head_refuse(c, 401, PROTO_E_UNAUTHORIZED,
+                "the enrolment token has already been used", "used_token");
+    break;
+  case CK_EXPIRED_TOKEN:
+    head_refuse(c, 401, PROTO_E_UNAUTHORIZED,
+                "the enrolment token has expired", "expired_token");
+    break;
+  case CK_BAD_KEY:
+    head_refuse(c, 401, PROTO_E_UNAUTHORIZED,
+                "Dansync-Key must be a 32-byte Ed25519 key in hex", "bad_key");
+    break;
   case CK_UNKNOWN:
     head_refuse(c, 401, PROTO_E_UNAUTHORIZED,
                 "unknown device: present a valid enrolment token",
@@ -130,15 +170,6 @@ static void after_check(uv_work_t *w, int status) {
                 "store_busy");
     break;
   }
-}
-
-/* True when another connection has a request of |c|'s node in flight. */
-static bool node_busy(const struct conn *c) {
-  for (const struct conn *o = c->d->conns; o; o = o->next)
-    if (o != c && o->holds_node &&
-        memcmp(o->rq.node, c->rq.node, ID_LEN) == 0)
-      return true;
-  return false;
 }
 
 /* A request's head is in. Only a sync carries a body, and its body is read
@@ -184,14 +215,6 @@ void conn_head(struct conn *c) {
                 "no_identity");
     return;
   }
-  if (node_busy(c)) {
-    head_refuse(c, 503, PROTO_E_UNAVAILABLE,
-                "another request from this device is still being handled; "
-                "try again",
-                "node_busy");
-    return;
-  }
-  c->holds_node = true;
   if (ncache_get(&d->known, c->rq.node, c->pk)) {
     c->has_pk = true;
     admit(c);

@@ -174,6 +174,13 @@ enum http_rp_status http_rp_feed(struct http_rp *rp, const char *data,
   return HTTP_RP_ERROR;
 }
 
+void http_rp_trim(struct http_rp *rp) {
+  if (rp->value.cap > 1024)
+    buf_cleanup(&rp->value);
+  if (rp->field.cap > 256)
+    buf_cleanup(&rp->field);
+}
+
 void http_rp_resume(struct http_rp *rp) {
   rp->complete = rp->head = false;
   http_parser_pause(&rp->parser, 0);

@@ -54,6 +54,8 @@ void http_rp_cleanup(struct http_rp *rp);
  * http_rp_resume. On HTTP_RP_ERROR |*status| is 400, 413 or 431. */
 enum http_rp_status http_rp_feed(struct http_rp *rp, const char *data,
                                  size_t len, size_t *used, int *status);
+/* Gives back the header buffers a request grew (between requests). */
+void http_rp_trim(struct http_rp *rp);
 /* Ready for the next request on the same connection. */
 void http_rp_resume(struct http_rp *rp);
 /* True when the URL's path is |path| (a query string is ignored). */

@@ -18,6 +18,7 @@
 #include "daemon/http.h"
 #include "daemon/ingest.h"
 #include "daemon/server.h"
+#include "daemon/tls.h"
 
 #define MAX_COMMUNES 128
 
@@ -93,6 +94,7 @@ struct daemon {
   bool stopping;
   struct rlog rlog;
   struct ncache known;
+  struct tls_ctx *tls; /* NULL: plain HTTP (loopback or --insecure-http) */
   uint8_t rbuf[64 * 1024]; /* every read lands here first */
   /* Metrics, touched only on the loop thread. */
   uint64_t requests[6]; /* by status class: 2xx 4xx(401,409,413,other) 5xx */
@@ -163,6 +165,8 @@ struct conn {
   unsigned served;    /* requests answered on this connection */
   size_t drained;
   struct buf pending, out;
+  struct tls_conn *tls; /* with d->tls */
+  struct buf tout;      /* the answer, encrypted */
   struct ingest_req rq;
   struct ingest_res rs;
   uint64_t queued_ns, work_ns; /* when it was queued; the merge's time */

@@ -408,10 +408,11 @@ static void open_helpers(struct daemon *d) {
                           "SELECT pubkey, revoked_ms FROM node WHERE node = "
                           "?1",
                           -1, SQLITE_PREPARE_PERSISTENT, &d->keyq, NULL) ||
-       sqlite3_prepare_v3(d->keydb, "SELECT 1 FROM token WHERE hash = ?1",
+       sqlite3_prepare_v3(d->keydb,
+                          "SELECT node IS NOT NULL, expires_ms FROM token "
+                          "WHERE hash = ?1",
                           -1, SQLITE_PREPARE_PERSISTENT, &d->tokq, NULL))) {
     sqlite3_finalize(d->keyq);
-  sqlite3_finalize(d->tokq);
     sqlite3_finalize(d->tokq);
     d->keyq = d->tokq = NULL;
     sqlite3_close(d->keydb);
@@ -429,6 +430,12 @@ static void open_helpers(struct daemon *d) {
   sqlite3_wal_hook(db, wal_hook, d);
 }
 
+/* 127.0.0.0/8, ::1 and localhost: nothing leaves the machine. */
+static bool is_loopback(const char *host) {
+  return !strncmp(host, "127.", 4) || !strcmp(host, "::1") ||
+         !strcmp(host, "localhost");
+}
+
 int srv_run(struct store *st, const struct srv_config *cfg, char *errbuf) {
   struct daemon *d = ds_calloc(1, sizeof(*d));
   struct sockaddr_storage addr;
@@ -443,6 +450,22 @@ int srv_run(struct store *st, const struct srv_config *cfg, char *errbuf) {
   if (rc) {
     ds_free(d);
     return ds_fail(errbuf, rc, "cannot prepare the store for syncing");
+  }
+  if (cfg->tls_cert) {
+    rc = tls_ctx_new(&d->tls, cfg->tls_cert, cfg->tls_key, errbuf);
+    if (rc) {
+      ingest_close(d->ing);
+      ds_free(d);
+      return rc;
+    }
+  } else if (!cfg->insecure_http && !is_loopback(cfg->host)) {
+    ingest_close(d->ing);
+    ds_free(d);
+    return ds_fail(errbuf, DS_EINVAL,
+                   "refusing to serve citizens' data in clear on %s: give "
+                   "--tls-cert and --tls-key (dansyncd tls init makes them), "
+                   "or --insecure-http if a trusted proxy in front does TLS",
+                   cfg->host);
   }
   load_last_syncs(d);
   open_helpers(d);
@@ -479,7 +502,8 @@ int srv_run(struct store *st, const struct srv_config *cfg, char *errbuf) {
   uv_timer_init(&d->loop, &d->sweep);
   d->sweep.data = d;
   uv_timer_start(&d->sweep, conn_on_sweep, SWEEP_MS, SWEEP_MS);
-  LOG_INFO("server", "listening on %s:%d max_skew=%llus", cfg->host, port,
+  LOG_INFO("server", "listening on %s:%d %s max_skew=%llus", cfg->host, port,
+           d->tls ? "https" : "http",
            (unsigned long long)(cfg->max_skew_ms / 1000));
   uv_run(&d->loop, UV_RUN_DEFAULT);
   uv_close((uv_handle_t *)&d->sweep, NULL);
@@ -502,6 +526,7 @@ done:
   sqlite3_close(d->keydb);
   uv_mutex_destroy(&d->keylock);
   ingest_close(d->ing);
+  tls_ctx_free(d->tls);
   ds_free(d);
   return rc;
 }

@@ -4,6 +4,7 @@
  * merged one at a time off the loop on the single writer connection. */
 #ifndef DS_DAEMON_SERVER_H
 #define DS_DAEMON_SERVER_H
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "common/err.h"
@@ -22,6 +23,8 @@ struct srv_config {
   uint64_t idle_timeout_ms; /* keep-alive connections idle past this close */
   uint64_t max_body_bytes;  /* all bodies being handled at once */
   const char *port_file;    /* if set, the bound port is written here */
+  const char *tls_cert, *tls_key; /* PEM files: serve HTTPS */
+  bool insecure_http;       /* plain HTTP on an address not loopback */
 };
 
 /* Serves on |st| until SIGTERM or SIGINT, then finishes and answers what it

@@ -6,6 +6,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 pkgs=(build-essential cmake pkg-config libsqlite3-dev libuv1-dev libmsgpack-dev
       libcurl4-openssl-dev libcmocka-dev libsodium-dev libhttp-parser-dev
+      libssl-dev openssl
       sqlite3 curl)
 missing=()
 for p in "${pkgs[@]}"; do

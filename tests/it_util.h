@@ -28,6 +28,7 @@ struct it_daemon {
   char db[512];
   char url[64];
   char log[512]; /* when set before start: the daemon's stderr goes here */
+  char pin[80];  /* when set: it_post speaks HTTPS, pinned to this key */
 };
 /* Starts `dansyncd --db DB serve --listen 127.0.0.1:0` with |extra| args and
  * waits until it has written its port. */
