@@ -2,7 +2,9 @@
  * admin_ops.c -- dansyncd's commands for running a district: `serve` (its
  * flags, its config file, one serve per store), `init`, `commune list` and
  * `backup`. */
+#define _XOPEN_SOURCE 700 /* realpath */
 #include <errno.h>
+#include <limits.h>
 #include <fcntl.h>
 #include <stdbool.h>
 #include <stddef.h>
@@ -30,13 +32,18 @@
  * the lock's descriptor, -2 for a store that has no file (":memory:"), or
  * -1 with |err| naming the pid that holds it. */
 static int serve_lock(const char *db, char *err) {
-  char path[4096];
+  char path[4096], real[PATH_MAX];
   struct flock fl = {.l_type = F_WRLCK, .l_whence = SEEK_SET};
   int fd;
 
   if (!strcmp(db, ":memory:") || !*db)
     return -2;
-  if ((size_t)snprintf(path, sizeof(path), "%s.lock", db) >= sizeof(path))
+  /* Beside the store itself, however it is named (a symlink, ../): one
+   * lock per store, as SQLite resolves the name for its -wal. */
+  if (!realpath(db, real))
+    return ds_fail(err, DS_EIO, "cannot resolve %s: %s", db, strerror(errno)),
+           -1;
+  if ((size_t)snprintf(path, sizeof(path), "%s.lock", real) >= sizeof(path))
     return ds_fail(err, DS_EINVAL, "the store's path is too long"), -1;
   fd = open(path, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
   if (fd < 0)

@@ -588,7 +588,8 @@ void conn_on_sweep(uv_timer_t *t) {
  * by rank: one draining after a refusal; one whose answer has not moved
  * for a second (its peer does not read); a head trickling for a second
  * (a real one arrives in one round trip); a new connection silent for a
- * second; a kept-alive one between requests. Oldest first within a rank.
+ * second; a kept-alive one between requests; last, a new connection that
+ * has had less than a second to speak. Oldest first within a rank.
  * Bodies arriving, requests merging and answers moving are never
  * evicted. None: NULL. */
 static int evict_rank(const struct conn *c, uint64_t now) {
@@ -597,7 +598,7 @@ static int evict_rank(const struct conn *c, uint64_t now) {
   case RS_DRAINING: return 0;
   case RS_WRITING: return now - c->wq_ms >= 1000 ? 1 : -1;
   case RS_HEAD: return age >= 1000 ? 2 : -1;
-  case RS_IDLE: return !c->served ? (age >= 1000 ? 3 : -1) : 4;
+  case RS_IDLE: return !c->served ? (age >= 1000 ? 3 : 5) : 4;
   default: return -1;
   }
 }
@@ -606,7 +607,7 @@ static struct conn *victim(struct daemon *d, const struct conn *nc,
                            bool same_peer) {
   uint64_t now = uv_now(&d->loop);
   struct conn *best = NULL;
-  int best_rank = 5;
+  int best_rank = 6;
   for (struct conn *c = d->conns; c; c = c->next) {
     int r;
     if (c == nc || c->closing ||

@@ -57,13 +57,15 @@ static void admit(struct conn *c) {
   struct daemon *d = c->d;
   uint64_t len = c->rp.length, mine = 0;
 
-  /* One address may hold a quarter of it: a stranger needs many addresses
-   * to crowd out the devices. */
+  /* One address may hold a quarter of it (at least one largest body): a
+   * stranger needs many addresses to crowd out the devices. */
   for (const struct conn *o = d->conns; o; o = o->next)
     if (o != c && peer_same(&o->peer, &c->peer))
       mine += o->body_len;
   if (len > d->cfg->max_body_bytes - d->body_reserved ||
-      mine + len > d->cfg->max_body_bytes / 4 ||
+      mine + len > (d->cfg->max_body_bytes / 4 > PROTO_MAX_BODY
+                        ? d->cfg->max_body_bytes / 4
+                        : PROTO_MAX_BODY) ||
       buf_reserve_exact(&c->rp.body, len)) {
     head_refuse(c, 503, PROTO_E_UNAVAILABLE,
                 "the district server is busy; nothing was stored, try again "

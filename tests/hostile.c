@@ -1,10 +1,13 @@
 /* SPDX-License-Identifier: MIT
  * hostile -- for the soak test: cycles through what a stranger or a bad
  * link does to dansyncd, from one loopback address, until its time is up.
- * usage: hostile PORT SECONDS [FROM_ADDR]
- * Each round: idle connections held, pipelined requests closed with a
- * reset, slowloris heads left trickling, unauthenticated large bodies cut
- * off half-way, garbage, and half requests. Prints how many rounds it ran.
+ * usage: hostile PORT SECONDS [FIRST_ADDR [N_ADDRS]]
+ * Each round, from the next of N_ADDRS loopback addresses (default
+ * 127.0.0.2 and 4 of them): idle connections held, pipelined requests
+ * closed with a reset, slowloris heads left trickling, unauthenticated
+ * large bodies cut off half-way, refusals whose body keeps coming
+ * (draining), pipelined answers never read, garbage, and half requests.
+ * Prints how many rounds it ran.
  * Every address is loopback; every loop is bounded in time. */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -23,7 +26,9 @@
 #define HELD_MAX 200
 
 static int port;
-static const char *from = "127.0.0.2";
+static char from[INET_ADDRSTRLEN] = "127.0.0.2";
+static struct in_addr first;
+static int naddrs = 4;
 static int held[HELD_MAX], nheld;
 
 static long long now_ms(void) {
@@ -140,6 +145,29 @@ static void round_garbage(void) {
   close(fd);
 }
 
+static void round_drain(void) {
+  static const char h[] =
+      "POST /v1/sync HTTP/1.1\r\nHost: x\r\nContent-Length: 1000000\r\n\r\nab";
+  int fd = dial();
+  if (fd < 0)
+    return;
+  put(fd, h, sizeof(h) - 1);
+  hold(fd);
+}
+
+static void round_unread(void) {
+  static const char m[] = "GET /metrics HTTP/1.1\r\n\r\n";
+  static char many[500 * (sizeof(m) - 1)];
+  int fd = dial();
+  if (fd < 0)
+    return;
+  for (int i = 0; i < 500; i++)
+    memcpy(many + i * (sizeof(m) - 1), m, sizeof(m) - 1);
+  fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
+  (void)send(fd, many, sizeof(many), MSG_NOSIGNAL);
+  hold(fd);
+}
+
 static void round_half(void) {
   static const char h[] =
       "POST /v1/sync HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\nab";
@@ -152,22 +180,26 @@ static void round_half(void) {
 }
 
 int main(int argc, char **argv) {
-  void (*rounds[])(void) = {round_idle,     round_pipelined, round_slowloris,
-                            round_big_body, round_garbage,   round_half};
+  void (*rounds[])(void) = {round_idle,    round_pipelined, round_slowloris,
+                            round_big_body, round_drain,    round_unread,
+                            round_garbage, round_half};
   long long end;
   long n = 0;
 
   if (argc < 3) {
-    fprintf(stderr, "usage: hostile PORT SECONDS [FROM_ADDR]\n");
+    fprintf(stderr, "usage: hostile PORT SECONDS [FIRST_ADDR [N_ADDRS]]\n");
     return 2;
   }
   signal(SIGPIPE, SIG_IGN);
   port = atoi(argv[1]);
   end = now_ms() + atoll(argv[2]) * 1000;
-  if (argc > 3)
-    from = argv[3];
+  inet_pton(AF_INET, argc > 3 ? argv[3] : "127.0.0.2", &first);
+  if (argc > 4)
+    naddrs = atoi(argv[4]) > 0 ? atoi(argv[4]) : 1;
   srand(7);
   while (now_ms() < end) {
+    struct in_addr a = {htonl(ntohl(first.s_addr) + (uint32_t)(n % naddrs))};
+    inet_ntop(AF_INET, &a, from, sizeof(from));
     rounds[n % (long)(sizeof(rounds) / sizeof(rounds[0]))]();
     n++;
     poll(NULL, 0, 20); /* the attacker's pace */

@@ -243,31 +243,45 @@ static void test_reset_mid_answer(void **state) {
   assert_alive();
 }
 
-/* 300 idle connections and 100 half-sent requests held from one address;
- * a device on another address syncs, and /v1/health answers. */
+/* From eight addresses, so the whole table (256) fills: 300 idle
+ * connections, 100 half-sent requests, 40 refused with a body still
+ * coming (draining), 10 pipelining answers they never read. A device on
+ * another address syncs, and /v1/health answers. */
 static void test_idle_and_half_sent_flood(void **state) {
   static const char half_head[] = "POST /v1/sync HTTP/1.1\r\nHost: x\r\nCont";
-  int fds[400], n = 0;
-  struct buf head, body, resp;
+  static const char refused[] =
+      "POST /v1/sync HTTP/1.1\r\nHost: x\r\nContent-Length: 100000\r\n\r\nab";
+  static const char metrics[] = "GET /metrics HTTP/1.1\r\n\r\n";
+  int fds[450], n = 0;
+  struct buf head, body, resp, many;
   uint64_t t0;
   (void)state;
   buf_init(&head, 0);
   buf_init(&body, 0);
   buf_init(&resp, 0);
-  for (int i = 0; i < 300; i++)
-    fds[n++] = it_connect(&d, "127.0.0.2");
-  for (int i = 0; i < 100; i++) {
-    int fd = it_connect(&d, "127.0.0.2");
-    fds[n++] = fd;
-    if (fd < 0)
-      continue;
-    if (i % 2) {
+  buf_init(&many, 0);
+  for (int i = 0; i < 2000; i++)
+    assert_int_equal(buf_append(&many, metrics, sizeof(metrics) - 1), 0);
+  for (int i = 0; i < 450; i++) {
+    char from[16];
+    int fd;
+    snprintf(from, sizeof(from), "127.0.0.%d", 2 + i % 8);
+    fd = fds[n++] = it_connect(&d, from);
+    if (fd < 0 || i < 300)
+      continue; /* idle */
+    if (i < 350) {
       (void)it_send_all(fd, half_head, sizeof(half_head) - 1);
-    } else {
+    } else if (i < 400) {
       /* Half a body: from nobody, or claiming the pusher's node. */
       claim_head(&head, i % 4 ? NULL : pusher.node, 100000);
       (void)it_send_all(fd, head.data, head.len);
       (void)it_send_all(fd, "\x83", 1);
+    } else if (i < 440) {
+      (void)it_send_all(fd, refused, sizeof(refused) - 1);
+    } else {
+      int flags = fcntl(fd, F_GETFL);
+      fcntl(fd, F_SETFL, flags | O_NONBLOCK);
+      (void)send(fd, many.data, many.len, MSG_NOSIGNAL);
     }
   }
   t0 = clock_now_ms();
@@ -280,13 +294,25 @@ static void test_idle_and_half_sent_flood(void **state) {
   assert_alive();
   print_message("flood: /v1/health answered in %llu ms\n",
                 (unsigned long long)(clock_now_ms() - t0));
+  print_message("flood: evicted %ld, shed %ld\n",
+                it_metric(&d, "dansync_connections_evicted_total"),
+                it_metric(&d, "dansync_connections_shed_total"));
   assert_true(it_metric(&d, "dansync_connections_evicted_total") > 0);
   for (int i = 0; i < n; i++)
     if (fds[i] >= 0)
       close(fds[i]);
+  /* The daemon sees them go (draining ones at their deadline). */
+  t0 = clock_now_ms();
+  while (it_metric(&d, "dansync_connections") > 1 &&
+         clock_now_ms() - t0 < LIVENESS_MS) {
+    struct pollfd p = {-1, 0, 0};
+    (void)poll(&p, 1, 100);
+  }
+  assert_true(it_metric(&d, "dansync_connections") <= 1);
   buf_cleanup(&head);
   buf_cleanup(&body);
   buf_cleanup(&resp);
+  buf_cleanup(&many);
 }
 
 /* A byte a second, on a head and on a body: both are cut, well before a
@@ -304,8 +330,8 @@ static void test_slowloris(void **state) {
   (void)state;
   buf_init(&claim, 0);
   claim_head(&claim, slow.node, 100000);
-  fd[0] = it_connect(&d, "127.0.0.4");
-  fd[1] = it_connect(&d, "127.0.0.4");
+  fd[0] = it_connect(&d, "127.0.1.4");
+  fd[1] = it_connect(&d, "127.0.1.4");
   assert_true(fd[0] >= 0 && fd[1] >= 0);
   assert_true(it_send_all(fd[1], claim.data, claim.len)); /* body next */
   while ((cut_ms[0] < 0 || cut_ms[1] < 0) &&
@@ -352,7 +378,7 @@ static void test_unread_answers_dropped(void **state) {
   int fd, flags;
   uint64_t t0;
   (void)state;
-  fd = it_connect(&d, "127.0.0.5");
+  fd = it_connect(&d, "127.0.1.5");
   assert_true(fd >= 0);
   flags = fcntl(fd, F_GETFL);
   fcntl(fd, F_SETFL, flags | O_NONBLOCK);
@@ -375,9 +401,10 @@ static void test_unread_answers_dropped(void **state) {
 }
 
 /* 100 unauthenticated senders of 7.9 MiB bodies, and 20 more claiming one
- * enrolled node, from four addresses: nothing is buffered for the first,
- * one body for the others, and the daemon's peak RSS stays under its
- * 64 MiB budget. */
+ * enrolled node, from four addresses: nothing is buffered for the first;
+ * of the others, one body per address (a quarter of the 32 MiB for
+ * bodies), the rest refused from their heads; and the daemon's peak RSS
+ * stays under its 64 MiB budget. */
 static void test_unauthenticated_bodies_memory(void **state) {
   static uint8_t junk[64 * 1024];
   struct buf head, resp;
@@ -425,7 +452,7 @@ static void test_unauthenticated_bodies_memory(void **state) {
     assert_true(hwm < 64 * 1024);
 #endif
   }
-  assert_int_equal(refused, 119); /* one claim of the node is read */
+  assert_int_equal(refused, 116); /* one claim per address is read */
   for (int i = 0; i < 120; i++)
     if (fds[i] >= 0)
       close(fds[i]);
@@ -447,6 +474,17 @@ static void test_second_serve_refused(void **state) {
   out[n] = '\0';
   assert_int_equal(WEXITSTATUS(pclose(p)), 1);
   snprintf(want, sizeof(want), "(pid %ld)", (long)d.pid);
+  assert_non_null(strstr(out, want));
+  /* The same store by another name. */
+  snprintf(cmd, sizeof(cmd),
+           "ln -s '%s' '%s.link' && %s --db '%s.link' serve --listen "
+           "127.0.0.1:0 2>&1",
+           db, db, DANSYNCD_BIN, db);
+  p = popen(cmd, "r");
+  assert_non_null(p);
+  n = fread(out, 1, sizeof(out) - 1, p);
+  out[n] = '\0';
+  assert_int_equal(WEXITSTATUS(pclose(p)), 1);
   assert_non_null(strstr(out, want));
   assert_alive();
 }
@@ -481,9 +519,9 @@ static void test_log_lines(void **state) {
   }
   assert_non_null(strstr((char *)log.data, "peer=127.0.3.1 reason=unknown_node repeated="));
   assert_non_null(strstr((char *)log.data, "reason=unknown_node claimed_node="));
-  assert_non_null(strstr((char *)log.data, "peer=127.0.0.4 reason=head_timeout"));
-  assert_non_null(strstr((char *)log.data, "peer=127.0.0.5 reason=write_timeout"));
-  assert_non_null(strstr((char *)log.data, "reason=node_busy"));
+  assert_non_null(strstr((char *)log.data, "peer=127.0.1.4 reason=head_timeout"));
+  assert_non_null(strstr((char *)log.data, "peer=127.0.1.5 reason=write_timeout"));
+  assert_non_null(strstr((char *)log.data, "reason=busy"));
   /* 25 refusals from 127.0.3.1, a handful of lines. */
   for (const char *at = (char *)log.data;
        (at = strstr(at, "peer=127.0.3.1 reason=unknown_node")); at++)
