@@ -6,6 +6,7 @@
  * out must be taken and freed; once a handshake completes, an answer is
  * written and closed as conn.c does. */
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
