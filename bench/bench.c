@@ -11,12 +11,15 @@
  * client's local_change makes (edit, merge, encode, queue); the measured
  * syncs run the real dansync and dansyncd binaries over loopback. */
 #define _DEFAULT_SOURCE /* wait4: the child's own peak RSS */
+#include <arpa/inet.h>
 #include <fcntl.h>
+#include <netinet/in.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/time.h>
 #include <sys/wait.h>
@@ -24,6 +27,7 @@
 #include <unistd.h>
 
 #include <sodium.h>
+#include <openssl/ssl.h>
 #include <sqlite3.h>
 
 #include "common/clock.h"
@@ -34,6 +38,7 @@
 #include "daemon/audit.h"
 #include "daemon/district.h"
 #include "daemon/ingest.h"
+#include "daemon/tls.h"
 #include "proto/codec.h"
 
 static const char *const communes[] = {
@@ -231,14 +236,18 @@ static double bench_sqlite(const char *dir, int rows) {
 
 struct daemon_proc {
   pid_t pid;
+  int port;
   char url[64];
 };
 
-static void start_daemon(struct daemon_proc *d, const char *dir,
-                         const char *db) {
+static void start_daemon_tls(struct daemon_proc *d, const char *dir,
+                             const char *db, const char *crt,
+                             const char *key) {
   char portfile[512], log[512];
-  const char *argv[] = {DANSYNCD_BIN, "--db", db, "serve", "--listen",
-                        "127.0.0.1:0", "--port-file", portfile, NULL};
+  const char *argv[] = {DANSYNCD_BIN,  "--db",        db,       "serve",
+                        "--listen",    "127.0.0.1:0", "--port-file",
+                        portfile,      crt ? "--tls-cert" : NULL,
+                        crt,           "--tls-key",   key,      NULL};
   snprintf(portfile, sizeof(portfile), "%s/daemon.port", dir);
   snprintf(log, sizeof(log), "%s/daemon.log", dir);
   unlink(portfile);
@@ -248,7 +257,9 @@ static void start_daemon(struct daemon_proc *d, const char *dir,
     int port;
     if (f && fscanf(f, "%d", &port) == 1) {
       fclose(f);
-      snprintf(d->url, sizeof(d->url), "http://127.0.0.1:%d", port);
+      snprintf(d->url, sizeof(d->url), "%s://127.0.0.1:%d",
+               crt ? "https" : "http", port);
+      d->port = port;
       return;
     }
     if (f)
@@ -259,6 +270,64 @@ static void start_daemon(struct daemon_proc *d, const char *dir,
     }
   }
   die("the daemon did not start");
+}
+
+static void start_daemon(struct daemon_proc *d, const char *dir,
+                         const char *db) {
+  start_daemon_tls(d, dir, db, NULL, NULL);
+}
+
+/* A new TLS connection's handshake and one GET /v1/health over it, as a
+ * device's first request of a sync pays it: |n| of them, in ms. */
+static void bench_tls(const char *dir, const char *db, int n) {
+  const char *hosts[] = {"localhost", "127.0.0.1"};
+  char tdir[512], crt[600], key[600], err[DS_ERRBUF_LEN];
+  double *ms = calloc((size_t)n, sizeof(double));
+  struct daemon_proc d;
+  SSL_CTX *ctx = SSL_CTX_new(TLS_client_method());
+
+  snprintf(tdir, sizeof(tdir), "%s/tls", dir);
+  snprintf(crt, sizeof(crt), "%s/district.crt", tdir);
+  snprintf(key, sizeof(key), "%s/district.key", tdir);
+  if (!ms || !ctx || mkdir(tdir, 0700) ||
+      tls_make_cert(tdir, hosts, 2, 30, err))
+    die("cannot set up TLS for the bench");
+  start_daemon_tls(&d, dir, db, crt, key);
+  for (int i = 0; i < n; i++) {
+    static const char get[] = "GET /v1/health HTTP/1.1\r\nConnection: "
+                              "close\r\n\r\n";
+    struct sockaddr_in a = {0};
+    char resp[256];
+    int fd = socket(AF_INET, SOCK_STREAM, 0), got = 0, r;
+    SSL *ssl = SSL_new(ctx);
+    double t0 = now_s();
+    a.sin_family = AF_INET;
+    a.sin_port = htons((uint16_t)d.port);
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    if (fd < 0 || !ssl || connect(fd, (struct sockaddr *)&a, sizeof(a)))
+      die("cannot connect for TLS");
+    SSL_set_fd(ssl, fd);
+    if (SSL_connect(ssl) != 1 ||
+        SSL_write(ssl, get, sizeof(get) - 1) != (int)sizeof(get) - 1)
+      die("TLS handshake failed");
+    while ((r = SSL_read(ssl, resp + got, (int)sizeof(resp) - 1 - got)) > 0)
+      got += r;
+    resp[got] = '\0';
+    ms[i] = (now_s() - t0) * 1000;
+    if (!strstr(resp, "\r\n\r\nok"))
+      die("no answer over TLS");
+    SSL_free(ssl);
+    close(fd);
+  }
+  qsort(ms, (size_t)n, sizeof(double), cmp_double);
+  printf("tls_handshake_ms_p50 %.2f ms\n", ms[n / 2]);
+  printf("tls_handshake_ms_p99 %.2f ms\n",
+         ms[(n * 99) / 100 < n ? (n * 99) / 100 : n - 1]);
+  fflush(stdout);
+  kill(d.pid, SIGTERM);
+  waitpid(d.pid, NULL, 0);
+  SSL_CTX_free(ctx);
+  free(ms);
 }
 
 int main(int argc, char **argv) {
@@ -460,6 +529,9 @@ int main(int argc, char **argv) {
   kill(d.pid, SIGTERM);
   waitpid(d.pid, NULL, 0);
   fflush(stdout);
+
+  /* 3b. TLS: what a new connection costs, on the same district. */
+  bench_tls(dir, db, runs);
 
   /* 4. Replay of a log of |replay_ops| ops. The log is made through the
    * same ingestion as serve: signed 5000-op requests of one device. */
