@@ -649,6 +649,11 @@ static bool make_room(struct daemon *d, struct conn *nc, bool same_peer,
   return false;
 }
 
+static void on_spare_close(uv_handle_t *h) {
+  struct daemon *d = container_of(h, struct daemon, spare);
+  d->spare_busy = false;
+}
+
 void conn_on_connection(uv_stream_t *server, int status) {
   struct daemon *d = container_of(server, struct daemon, listener);
   struct sockaddr_storage sa;
@@ -658,8 +663,17 @@ void conn_on_connection(uv_stream_t *server, int status) {
   if (status < 0)
     return;
   c = ds_calloc(1, sizeof(*c));
-  if (!c)
+  if (!c) {
+    /* Accept and drop it: a listener whose connection is not accepted is
+     * not polled again. */
+    if (!d->spare_busy && !uv_tcp_init(&d->loop, &d->spare)) {
+      d->spare_busy = true;
+      (void)uv_accept(server, (uv_stream_t *)&d->spare);
+      uv_close((uv_handle_t *)&d->spare, on_spare_close);
+    }
+    d->shed++;
     return;
+  }
   c->d = d;
   uv_tcp_init(&d->loop, &c->tcp);
   c->tcp.data = c;

@@ -95,6 +95,8 @@ struct daemon {
   struct rlog rlog;
   struct ncache known;
   struct tls_ctx *tls; /* NULL: plain HTTP (loopback or --insecure-http) */
+  uv_tcp_t spare;      /* accepts and drops a connection when out of memory */
+  bool spare_busy;
   uint8_t rbuf[64 * 1024]; /* every read lands here first */
   /* Metrics, touched only on the loop thread. */
   uint64_t requests[6]; /* by status class: 2xx 4xx(401,409,413,other) 5xx */
