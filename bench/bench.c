@@ -277,6 +277,15 @@ static void start_daemon(struct daemon_proc *d, const char *dir,
   start_daemon_tls(d, dir, db, NULL, NULL);
 }
 
+/* NAME_p50 and NAME_p99 of |n| times in ms (sorted here). */
+static void print_percentiles(const char *name, double *ms, int n) {
+  qsort(ms, (size_t)n, sizeof(double), cmp_double);
+  printf("%s_p50 %.2f ms\n", name, ms[n / 2]);
+  printf("%s_p99 %.2f ms\n", name,
+         ms[(n * 99) / 100 < n ? (n * 99) / 100 : n - 1]);
+  fflush(stdout);
+}
+
 /* A new TLS connection's handshake and one GET /v1/health over it, as a
  * device's first request of a sync pays it: |n| of them, in ms. */
 static void bench_tls(const char *dir, const char *db, int n) {
@@ -319,11 +328,7 @@ static void bench_tls(const char *dir, const char *db, int n) {
     SSL_free(ssl);
     close(fd);
   }
-  qsort(ms, (size_t)n, sizeof(double), cmp_double);
-  printf("tls_handshake_ms_p50 %.2f ms\n", ms[n / 2]);
-  printf("tls_handshake_ms_p99 %.2f ms\n",
-         ms[(n * 99) / 100 < n ? (n * 99) / 100 : n - 1]);
-  fflush(stdout);
+  print_percentiles("tls_handshake_ms", ms, n);
   kill(d.pid, SIGTERM);
   waitpid(d.pid, NULL, 0);
   SSL_CTX_free(ctx);
@@ -520,10 +525,7 @@ int main(int argc, char **argv) {
         die("incremental sync failed");
       ms[r] = (now_s() - t0) * 1000;
     }
-    qsort(ms, (size_t)runs, sizeof(double), cmp_double);
-    printf("incremental_sync_ms_p50 %.2f ms\n", ms[runs / 2]);
-    printf("incremental_sync_ms_p99 %.2f ms\n",
-           ms[(runs * 99) / 100 < runs ? (runs * 99) / 100 : runs - 1]);
+    print_percentiles("incremental_sync_ms", ms, runs);
     free(ms);
   }
   kill(d.pid, SIGTERM);

@@ -124,6 +124,32 @@ static void check_cb(uv_work_t *w) {
   uv_mutex_unlock(&d->keylock);
 }
 
+/* What the head check refuses, and how. */
+static const struct {
+  int status;
+  const char *code, *msg, *reason;
+} refusals[] = {
+    [CK_REVOKED] = {401, PROTO_E_UNAUTHORIZED, "this device has been revoked",
+                    "revoked"},
+    [CK_BAD_TOKEN] = {401, PROTO_E_UNAUTHORIZED,
+                      "the enrolment token is not valid", "bad_token"},
+    [CK_USED_TOKEN] = {401, PROTO_E_UNAUTHORIZED,
+                       "the enrolment token has already been used",
+                       "used_token"},
+    [CK_EXPIRED_TOKEN] = {401, PROTO_E_UNAUTHORIZED,
+                          "the enrolment token has expired", "expired_token"},
+    [CK_BAD_KEY] = {401, PROTO_E_UNAUTHORIZED,
+                    "Dansync-Key must be a 32-byte Ed25519 key in hex",
+                    "bad_key"},
+    [CK_UNKNOWN] = {401, PROTO_E_UNAUTHORIZED,
+                    "unknown device: present a valid enrolment token",
+                    "unknown_node"},
+    [CK_FAILED] = {503, PROTO_E_UNAVAILABLE,
+                   "the district store is busy; nothing was stored, try "
+                   "again",
+                   "store_busy"},
+};
+
 static void after_check(uv_work_t *w, int status) {
   struct conn *c = container_of(w, struct conn, pool);
   (void)status;
@@ -132,45 +158,15 @@ static void after_check(uv_work_t *w, int status) {
     uv_close((uv_handle_t *)&c->tcp, conn_on_close);
     return;
   }
-  switch (c->check) {
-  case CK_KNOWN:
+  if (c->check == CK_KNOWN) {
     ncache_put(&c->d->known, c->rq.node, c->pk);
     c->has_pk = true;
     admit(c);
-    break;
-  case CK_TOKEN: /* an enrolment: the writer checks the token in full */
-    admit(c);
-    break;
-  case CK_REVOKED:
-    head_refuse(c, 401, PROTO_E_UNAUTHORIZED, "this device has been revoked",
-                "revoked");
-    break;
-  case CK_BAD_TOKEN:
-    head_refuse(c, 401, PROTO_E_UNAUTHORIZED,
-                "the enrolment token is not valid", "bad_token");
-    break;
-  case CK_USED_TOKEN:
-    head_refuse(c, 401, PROTO_E_UNAUTHORIZED,
-                "the enrolment token has already been used", "used_token");
-    break;
-  case CK_EXPIRED_TOKEN:
-    head_refuse(c, 401, PROTO_E_UNAUTHORIZED,
-                "the enrolment token has expired", "expired_token");
-    break;
-  case CK_BAD_KEY:
-    head_refuse(c, 401, PROTO_E_UNAUTHORIZED,
-                "Dansync-Key must be a 32-byte Ed25519 key in hex", "bad_key");
-    break;
-  case CK_UNKNOWN:
-    head_refuse(c, 401, PROTO_E_UNAUTHORIZED,
-                "unknown device: present a valid enrolment token",
-                "unknown_node");
-    break;
-  default:
-    head_refuse(c, 503, PROTO_E_UNAVAILABLE,
-                "the district store is busy; nothing was stored, try again",
-                "store_busy");
-    break;
+  } else if (c->check == CK_TOKEN) {
+    admit(c); /* an enrolment: the writer checks the token in full */
+  } else {
+    head_refuse(c, refusals[c->check].status, refusals[c->check].code,
+                refusals[c->check].msg, refusals[c->check].reason);
   }
 }
 
