@@ -116,13 +116,22 @@ bad_usage "update without fields" petition update "${IDS[0]}"
 bad_usage "commune cannot change" petition update "${IDS[4]}" --commune hoa-my
 
 # --- ambiguous prefixes list the candidates ---
+# Ids start with the time: two made in a row share their first 8 digits
+# unless a 65 s boundary fell between them; then the next two do.
 A=$(C petition add --received-on 2024-03-15 --category land --content a)
 B=$(C petition add --received-on 2024-03-15 --category land --content b)
-if [ "${A:0:8}" = "${B:0:8}" ]; then
-  check_rc "ambiguous prefix" 1 C petition show "${A:0:8}"
-  check_grep "ambiguous lists candidates" "ambiguous; it matches ${A:0:8}[0-9a-f]\{24\}" "$TMP/err"
+if [ "${A:0:8}" != "${B:0:8}" ]; then
+  A=$B
+  B=$(C petition add --received-on 2024-03-15 --category land --content c)
 fi
-check_rc "unique prefix works" 0 C petition show "${A:0:28}"
+check "two ids share 8 digits" "${A:0:8}" "${B:0:8}"
+L=8
+while [ "${A:0:$((L + 1))}" = "${B:0:$((L + 1))}" ]; do L=$((L + 1)); done
+check_rc "ambiguous prefix" 1 C petition show "${A:0:8}"
+check_grep "ambiguous lists candidates" "ambiguous; it matches ${A:0:8}[0-9a-f]\{24\}" "$TMP/err"
+check_rc "ambiguous longest shared prefix" 1 C petition show "${A:0:$L}"
+check_rc "unique prefix works" 0 C petition show "${A:0:$((L + 1))}"
+check_grep "the unique prefix shows A" "${A}" "$TMP/out"
 
 # --- a kill in the middle of a command leaves no half change ---
 DIGEST=$(C digest)
