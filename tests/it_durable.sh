@@ -4,7 +4,8 @@
 # daemon): every 200 to a request that stored ops leaves only after a WAL
 # sync that ended after the request was read; while WAL syncs fail, the
 # daemon answers 503, the device keeps its ops queued, and once syncs work
-# again everything is stored exactly once.
+# again everything is stored exactly once; a SIGTERM while a request is
+# being synced still answers it.
 # usage: it_durable.sh DANSYNC DANSYNCD SYNCSHIM
 DANSYNC=$1
 REAL_DANSYNCD=$2
@@ -70,6 +71,23 @@ check_rc "B syncs" 0 on B sync
 check "8 ops at the district, none twice" 8 "$(sqlite3 "$DB" 'SELECT count(*) FROM oplog')"
 same_records "B = district" "$TMP/B.db" "$DB" hoa-an
 same_records "A = district" "$TMP/A.db" "$DB" hoa-an
-check_rc "clean stop" 0 stop_daemon
+
+# --- SIGTERM while a request is read and its WAL sync under way ---
+check_rc "stop" 0 stop_daemon
+export SYNCSHIM_DELAY_MS=500
+start_daemon "$DB"
+add A 3
+: >"$SYNCSHIM_LOG"
+on A sync >"$TMP/s.out" 2>"$TMP/s.err" &
+SPID=$!
+wait_for "the request's WAL sync to start" 20 grep -q '^sync-begin' "$SYNCSHIM_LOG"
+check "the answer has not gone out yet" 0 "$(grep -c '^answer' "$SYNCSHIM_LOG")"
+check_rc "the daemon stops cleanly on SIGTERM" 0 stop_daemon
+wait $SPID
+check "the request read before SIGTERM was answered" 0 $?
+check "A's queue is empty" 0 "$(queued A)"
+check "its answer left after its sync" 0 "$(unsynced_answers "$SYNCSHIM_LOG")"
+check "11 ops at the district" 11 "$(sqlite3 "$DB" 'SELECT count(*) FROM oplog')"
+unset SYNCSHIM_DELAY_MS
 check_rc "log verify" 0 D log verify
 finish

@@ -2,8 +2,9 @@
  * syncshim.c -- a test seam preloaded into dansyncd (LD_PRELOAD) by
  * it_durable.sh: it records, in order, each sync request read from a socket,
  * each fdatasync/fsync of a WAL file (begin and end) and each HTTP answer
- * about to be written, and fails WAL syncs with EIO while a switch file
- * exists. Not part of any program. */
+ * about to be written, fails WAL syncs with EIO while a switch file exists,
+ * and makes each WAL sync take SYNCSHIM_DELAY_MS longer (a slow disk).
+ * Not part of any program. */
 #define _GNU_SOURCE
 #include <dlfcn.h>
 #include <errno.h>
@@ -14,6 +15,7 @@
 #include <sys/stat.h>
 #include <sys/types.h>
 #include <sys/uio.h>
+#include <time.h>
 #include <unistd.h>
 
 typedef ssize_t (*rw_fn)(int, void *, size_t);
@@ -70,6 +72,11 @@ static int wal_sync(int fd, const char *name, sync_fn *real) {
     note("sync-fail");
     errno = EIO;
     return -1;
+  }
+  if (getenv("SYNCSHIM_DELAY_MS")) {
+    long ms = atol(getenv("SYNCSHIM_DELAY_MS"));
+    struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
+    nanosleep(&ts, NULL);
   }
   rc = (*real)(fd);
   note(rc ? "sync-fail" : "sync-end");
