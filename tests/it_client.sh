@@ -75,9 +75,19 @@ done
 # --- bad input: one sentence, exit 1 (value) or 2 (usage), nothing changed ---
 DIGEST=$(C digest)
 OPS=$(C status --json | grep -o '"ops": [0-9]*')
+# Every table, row for row (records with their merge state, the outbox,
+# meta, the search index), not only the digest and the op count.
+sqlite3 "$DANSYNC_DB" .dump >"$TMP/dump.before"
+same_dump() {
+  sqlite3 "$DANSYNC_DB" .dump >"$TMP/dump.after"
+  if cmp -s "$TMP/dump.before" "$TMP/dump.after"; then ok; else
+    bad "$1: the store changed: $(diff "$TMP/dump.before" "$TMP/dump.after" | grep '^[<>]' | head -2 | cut -c1-80 | tr '\n' ' ')"
+  fi
+}
 unchanged() {
   check "$1: digest unchanged" "$DIGEST" "$(C digest)"
   check "$1: outbox unchanged" "$OPS" "$(C status --json | grep -o '"ops": [0-9]*')"
+  same_dump "$1"
   check "$1: one line on stderr" 1 "$(wc -l <"$TMP/err")"
 }
 bad_value() {
@@ -136,9 +146,11 @@ check_grep "the unique prefix shows A" "${A}" "$TMP/out"
 # --- a kill in the middle of a command leaves no half change ---
 DIGEST=$(C digest)
 OPS=$(C status --json | grep -o '"ops": [0-9]*')
+sqlite3 "$DANSYNC_DB" .dump >"$TMP/dump.before"
 for fp in after_apply before_commit; do
   DANSYNC_FAILPOINT=$fp C petition add --received-on 2024-03-15 --category land --content "lost $fp" >/dev/null 2>&1
   check "failpoint $fp killed it" 70 $?
+  same_dump "failpoint $fp"
   check "failpoint $fp: digest as before" "$DIGEST" "$(C digest)"
   check "failpoint $fp: outbox as before" "$OPS" "$(C status --json | grep -o '"ops": [0-9]*')"
   check "failpoint $fp: integrity" ok "$(sqlite3 "$DANSYNC_DB" 'PRAGMA integrity_check')"

@@ -111,6 +111,7 @@ converged() { # every device's commune digest equals the daemon's
   for c in $COMMUNES; do
     d=$("$DANSYNCD" --db "$DB" digest --commune "$c")
     check "$1: $c digest" "$d" "$("$DANSYNC" --db "$TMP/$c.db" digest --commune "$c")"
+    same_records "$1: $c records" "$TMP/$c.db" "$DB" "$c"
   done
 }
 counts() { # exact record counts: nothing lost, nothing doubled
