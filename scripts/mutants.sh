@@ -63,7 +63,7 @@ for m in "${mutants[@]}"; do
     killer="" missing=""
     for t in $tests; do
       rc=0
-      ctest --test-dir "$work/build" -R "^$t\$" --timeout "$tmo" \
+      ctest --test-dir "$work/build" -R "^$t\$" --timeout "$tmo" --output-on-failure \
         >"$work/$name.log" 2>&1 || rc=$?
       if ! grep -q "Test *#[0-9]*: $t " "$work/$name.log"; then
         missing=$t
