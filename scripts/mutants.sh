@@ -9,13 +9,16 @@
 # mutant does not build, or if a mutant survives its tests.
 # usage: scripts/mutants.sh [NAME...]   (default: every mutant)
 # env: MUTANTS_DIR (scratch, default /tmp/dansync-mutants-$USER),
-#      MUTANT_TIMEOUT (seconds per test, default 240)
+#      MUTANT_TIMEOUT (seconds per test, default 240), IT_PULL_OPS (ops
+#      each it_pull writer makes, default 150 here: pages of 7 catch a page
+#      bug with fewer ops than the suite's three pages of 1,000 need)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 src=$PWD
 work=${MUTANTS_DIR:-/tmp/dansync-mutants-$(id -un)}
 tmo=${MUTANT_TIMEOUT:-240}
 jobs=${MUTANT_JOBS:-2}
+export IT_PULL_OPS=${IT_PULL_OPS:-150}
 t0=$(date +%s)
 
 if [ $# -gt 0 ]; then
