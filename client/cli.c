@@ -83,7 +83,8 @@ static const struct args_help helps[] = {
     {"visit update", "visit update ID [field flags] [--voided]",
      "Changes a visit.", "dansync visit update 0193a2b4c5d6e7f8 --voided"},
     {"sync",
-     "sync [--restamp] [--wait] [--retries N] [--timeout S] [--limit N]",
+     "sync [--restamp] [--wait] [--retries N] [--timeout S] [--batch N] "
+     "[--pull-limit N]",
      "Sends queued changes to the district and fetches the others'. Offline "
      "it keeps the queue and exits 3.",
      "dansync sync --wait"},

@@ -26,7 +26,7 @@
 /* A request also stops growing at this many bytes of ops, well under the
  * daemon's 8 MiB cap (500 petitions of 4,000 characters would pass it). */
 #define BATCH_MAX_BYTES (4u * 1024u * 1024u)
-#define PULL_LIMIT 1000
+#define PULL_LIMIT 1000 /* the daemon caps it at its own page size */
 
 struct sync {
   struct device dev;
@@ -35,6 +35,7 @@ struct sync {
   uint8_t pk[crypto_sign_PUBLICKEYBYTES], sk[crypto_sign_SECRETKEYBYTES];
   bool tty;
   int64_t batch;
+  int64_t pull_limit; /* most ops asked for in one answer */
   /* Totals for the summary. */
   uint64_t pushed, pulled, conflicts, rejected, bytes_up, bytes_down;
   uint64_t queued_at_start;
@@ -131,7 +132,7 @@ static int build_request(struct sync *s, uint64_t acked, struct buf *body,
   hdr.has_cursor_hash = hdr.cursor > 0 &&
                         meta_blob(st, "cursor_hash", hdr.cursor_hash,
                                   PROTO_HASH_LEN) == 0;
-  hdr.limit = PULL_LIMIT;
+  hdr.limit = (uint64_t)s->pull_limit;
   buf_reset(body);
   if (!rc)
     rc = proto_req_encode(body, &hdr, ops->data, ops->len, *nops);
@@ -492,7 +493,8 @@ static int restamp(struct sync *s, uint64_t *count, char *err) {
 
 int csync_main(const struct args *a) {
   static const char *const allowed[] = {"restamp", "wait", "retries",
-                                        "timeout", "batch", NULL};
+                                        "timeout", "batch", "pull-limit",
+                                        NULL};
   char err[DS_ERRBUF_LEN], msg[768] = "", path[4096];
   long retries = 3, timeout = 60;
   bool wait = args_has(a, "wait"), more = true;
@@ -507,7 +509,8 @@ int csync_main(const struct args *a) {
   buf_init(&s.rbody, 4 * PROTO_MAX_BODY);
   if (args_only(a, allowed, err)) {
     fprintf(stderr, "dansync: %s\nusage: dansync sync [--restamp] [--wait] "
-                    "[--retries N] [--timeout S] [--batch N]\n",
+                    "[--retries N] [--timeout S] [--batch N] "
+                    "[--pull-limit N]\n",
             err);
     return EXIT_USAGE;
   }
@@ -521,6 +524,10 @@ int csync_main(const struct args *a) {
   if ((v = args_get(a, "batch")) &&
       ((s.batch = strtol(v, NULL, 10)) < 1 || s.batch > PROTO_MAX_OPS))
     return fail(EXIT_ERROR, "--batch must be 1..5000 ops");
+  s.pull_limit = PULL_LIMIT;
+  if ((v = args_get(a, "pull-limit")) &&
+      ((s.pull_limit = strtol(v, NULL, 10)) < 1 || s.pull_limit > PULL_LIMIT))
+    return fail(EXIT_ERROR, "--pull-limit must be 1..1000 ops");
   if (local_db_path(path, sizeof(path), a->db, false))
     return fail(EXIT_ERROR, "the store path is too long");
   if (local_open(&s.dev, path, err))
@@ -573,8 +580,12 @@ int csync_main(const struct args *a) {
                               : EXIT_ERROR;
     break;
   }
-  if (s.tty)
+  if (s.tty) {
+    /* The last answer was applied after the transport's last redraw: the
+     * line ends with the final counts, not those of the batch before. */
+    progress(&s, 0, 0);
     fputc('\n', stderr);
+  }
   if (code == EXIT_OK) {
     printf("Synced: pushed %llu ops, pulled %llu, conflicts %llu, rejected "
            "%llu, in %.1f s.\n",

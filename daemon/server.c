@@ -149,25 +149,26 @@ static void answer(struct daemon *d, struct group *g, struct conn *c) {
     d->quarantined += c->rs.quarantined;
     d->conflicts += c->rs.conflicts;
     note_sync(d, c->rs.commune, c->rq.received_ms);
-    LOG_INFO("sync", "accepted peer=%s node=%.16s commune=%s merged=%u "
+    LOG_INFO("sync", "accepted node=%.16s commune=%s merged=%u "
                      "quarantined=%u conflicts=%u pulled=%u wait_ms=%.1f "
-                     "merge_ms=%.1f group=%d commit_ms=%.1f sync_ms=%.1f",
-             c->peer.text, node, c->rs.commune, c->rs.merged,
-             c->rs.quarantined,
+                     "merge_ms=%.1f group=%d commit_ms=%.1f sync_ms=%.1f "
+                     "peer=%s",
+             node, c->rs.commune, c->rs.merged, c->rs.quarantined,
              c->rs.conflicts, c->rs.pulled,
              (double)(uv_hrtime() - c->queued_ns - c->work_ns) / 1e6,
              (double)c->work_ns / 1e6, g->n, (double)g->commit_ns / 1e6,
-             (double)g->sync_ns / 1e6);
+             (double)g->sync_ns / 1e6, c->peer.text);
+  } else if (c->rs.status == 401) {
+    /* The node is not who it claimed (or no longer enrolled): a stranger's
+     * refusal, rate-limited; its next head is looked up again. */
+    char detail[64];
+    ncache_forget(&d->known, c->rq.node);
+    snprintf(detail, sizeof(detail), "claimed_node=%.16s status=401", node);
+    conn_refusal(c, c->rs.error[0] ? c->rs.error : "unauthorized", detail);
   } else {
-    char detail[96];
-    /* A 401 means the node is not who it claimed (or no longer enrolled):
-     * the next head from it is looked up again. */
-    if (c->rs.status == 401)
-      ncache_forget(&d->known, c->rq.node);
-    snprintf(detail, sizeof(detail), "%s=%.16s status=%d",
-             c->rs.status == 401 ? "claimed_node" : "node", node,
-             c->rs.status);
-    conn_refusal(c, c->rs.error[0] ? c->rs.error : "error", detail);
+    /* A signed request of an enrolled device: each is logged. */
+    LOG_WARN("sync", "refused node=%.16s status=%d error=%s peer=%s", node,
+             c->rs.status, c->rs.error, c->peer.text);
   }
   if (c->closing) {
     /* The peer went away while its request was merged: the merge stands

@@ -6,7 +6,13 @@
  *
  * usage: faultproxy --target HOST:PORT --port-file FILE [--seed N]
  *                   [--drop PERMILLE] [--truncate PERMILLE] [--delay-ms N]
- * Faults are drawn per chunk forwarded, from a seeded generator. */
+ *                   [--garble N] [--close-after-answer 1]
+ * Faults are drawn per chunk forwarded, from a seeded generator. --garble N
+ * replaces the body of the first N 200 answers with bytes of the same
+ * length that are not msgpack (the answer arrives whole, but garbled);
+ * --close-after-answer closes each client connection once an answer has
+ * gone out, as a daemon closing an idle kept-alive connection does. */
+#define _GNU_SOURCE /* memmem */
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -23,8 +29,8 @@ struct proxy {
   uv_signal_t usr1, usr2, term;
   struct sockaddr_in target;
   uint64_t rng;
-  unsigned drop, truncate, delay_ms;
-  int down;
+  unsigned drop, truncate, delay_ms, garble;
+  int down, close_after_answer;
   struct pair *pairs;
 };
 
@@ -42,6 +48,7 @@ struct pair {
   struct pair *next;
   int closing, handles;
   int chunks; /* delayed or in-flight chunks still pointing at this pair */
+  int answered; /* --close-after-answer: close once this chunk is out */
 };
 
 struct chunk {
@@ -97,7 +104,10 @@ static void chunk_free(uv_handle_t *h) {
 
 static void on_written(uv_write_t *w, int status) {
   struct chunk *c = container_of(w, struct chunk, w);
+  struct pair *pr = c->to->pair;
   (void)status;
+  if (c->to == &pr->client && pr->answered)
+    pair_close(pr);
   uv_close((uv_handle_t *)&c->timer, chunk_free);
 }
 
@@ -134,6 +144,14 @@ static void on_read(uv_stream_t *s, ssize_t n, const uv_buf_t *b) {
     free(b->base);
     pair_close(pr); /* the link drops: mid-request or mid-response */
     return;
+  }
+  if (to == &pr->client && n > 12 && !memcmp(b->base, "HTTP/1.1 ", 9)) {
+    char *end = memmem(b->base, (size_t)n, "\r\n\r\n", 4);
+    if (p->garble && !memcmp(b->base + 9, "200", 3) && end) {
+      p->garble--;
+      memset(end + 4, 0xc1, (size_t)(b->base + n - (end + 4)));
+    }
+    pr->answered = p->close_after_answer;
   }
   c = calloc(1, sizeof(*c));
   pr->chunks++;
@@ -231,11 +249,15 @@ int main(int argc, char **argv) {
       p.truncate = (unsigned)atoi(argv[i + 1]);
     else if (!strcmp(argv[i], "--delay-ms"))
       p.delay_ms = (unsigned)atoi(argv[i + 1]);
+    else if (!strcmp(argv[i], "--garble"))
+      p.garble = (unsigned)atoi(argv[i + 1]);
+    else if (!strcmp(argv[i], "--close-after-answer"))
+      p.close_after_answer = atoi(argv[i + 1]);
   }
   if (!target || !port_file || !strchr(target, ':')) {
     fprintf(stderr, "usage: faultproxy --target HOST:PORT --port-file FILE "
                     "[--seed N] [--drop PERMILLE] [--truncate PERMILLE] "
-                    "[--delay-ms N]\n");
+                    "[--delay-ms N] [--garble N] [--close-after-answer 1]\n");
     return 2;
   }
   {

@@ -106,25 +106,32 @@ void th_state(struct store *st, struct buf *out) {
   sqlite3 *db = store_sqlite(st);
   sqlite3_stmt *s;
   char hex[65];
+  int rc;
 
   if (store_digest(st, NULL, hex))
     abort();
   if (buf_printf(out, "digest %s\n", hex))
     abort();
-  sqlite3_prepare_v2(db,
-                     "SELECT hex(rid) || '/' || field FROM conflict ORDER BY "
-                     "rid, field",
-                     -1, &s, NULL);
-  while (sqlite3_step(s) == SQLITE_ROW)
+  if (sqlite3_prepare_v2(db,
+                         "SELECT hex(rid) || '/' || field FROM conflict "
+                         "ORDER BY rid, field",
+                         -1, &s, NULL) != SQLITE_OK)
+    abort();
+  while ((rc = sqlite3_step(s)) == SQLITE_ROW)
     if (buf_printf(out, "conflict %s\n", sqlite3_column_text(s, 0)))
       abort();
+  if (rc != SQLITE_DONE)
+    abort();
   sqlite3_finalize(s);
-  sqlite3_prepare_v2(db, "SELECT hex(rid), hex(st) FROM rec ORDER BY rid",
-                     -1, &s, NULL);
-  while (sqlite3_step(s) == SQLITE_ROW)
+  if (sqlite3_prepare_v2(db, "SELECT hex(rid), hex(st) FROM rec ORDER BY rid",
+                         -1, &s, NULL) != SQLITE_OK)
+    abort();
+  while ((rc = sqlite3_step(s)) == SQLITE_ROW)
     if (buf_printf(out, "rec %s %s\n", sqlite3_column_text(s, 0),
                    sqlite3_column_text(s, 1)))
       abort();
+  if (rc != SQLITE_DONE)
+    abort();
   sqlite3_finalize(s);
 }
 

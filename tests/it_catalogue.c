@@ -313,7 +313,7 @@ static void test_cat_base_naming_unknown_node(void **state) {
    * wrote closes nothing. The op merges. */
   struct buf body, resp;
   struct proto_resp r;
-  char err[DS_ERRBUF_LEN];
+  char err[DS_ERRBUF_LEN], before[65], after[65];
   uint8_t ghost[ID_LEN] = {0xde, 0xad};
   struct op op;
   (void)state;
@@ -323,10 +323,14 @@ static void test_cat_base_naming_unknown_node(void **state) {
   th_base(&op, 5, ghost);
   buf_init(&body, 0);
   buf_init(&resp, 0);
+  it_digest(db, NULL, before);
   it_request(&body, &dev, &op, 1, 0);
   assert_int_equal(it_post(&d, &dev, body.data, body.len, &resp), 200);
   assert_int_equal(proto_resp_decode(&r, resp.data, resp.len, err), 0);
   assert_int_equal(r.nrejected, 0);
+  /* Merged, not only not rejected: the district's state changed. */
+  it_digest(db, NULL, after);
+  assert_string_not_equal(before, after);
   proto_resp_cleanup(&r);
   buf_cleanup(&body);
   buf_cleanup(&resp);

@@ -75,9 +75,19 @@ done
 # --- bad input: one sentence, exit 1 (value) or 2 (usage), nothing changed ---
 DIGEST=$(C digest)
 OPS=$(C status --json | grep -o '"ops": [0-9]*')
+# Every table, row for row (records with their merge state, the outbox,
+# meta, the search index), not only the digest and the op count.
+sqlite3 "$DANSYNC_DB" .dump >"$TMP/dump.before"
+same_dump() {
+  sqlite3 "$DANSYNC_DB" .dump >"$TMP/dump.after"
+  if cmp -s "$TMP/dump.before" "$TMP/dump.after"; then ok; else
+    bad "$1: the store changed: $(diff "$TMP/dump.before" "$TMP/dump.after" | grep '^[<>]' | head -2 | cut -c1-80 | tr '\n' ' ')"
+  fi
+}
 unchanged() {
   check "$1: digest unchanged" "$DIGEST" "$(C digest)"
   check "$1: outbox unchanged" "$OPS" "$(C status --json | grep -o '"ops": [0-9]*')"
+  same_dump "$1"
   check "$1: one line on stderr" 1 "$(wc -l <"$TMP/err")"
 }
 bad_value() {
@@ -116,20 +126,31 @@ bad_usage "update without fields" petition update "${IDS[0]}"
 bad_usage "commune cannot change" petition update "${IDS[4]}" --commune hoa-my
 
 # --- ambiguous prefixes list the candidates ---
+# Ids start with the time: two made in a row share their first 8 digits
+# unless a 65 s boundary fell between them; then the next two do.
 A=$(C petition add --received-on 2024-03-15 --category land --content a)
 B=$(C petition add --received-on 2024-03-15 --category land --content b)
-if [ "${A:0:8}" = "${B:0:8}" ]; then
-  check_rc "ambiguous prefix" 1 C petition show "${A:0:8}"
-  check_grep "ambiguous lists candidates" "ambiguous; it matches ${A:0:8}[0-9a-f]\{24\}" "$TMP/err"
+if [ "${A:0:8}" != "${B:0:8}" ]; then
+  A=$B
+  B=$(C petition add --received-on 2024-03-15 --category land --content c)
 fi
-check_rc "unique prefix works" 0 C petition show "${A:0:28}"
+check "two ids share 8 digits" "${A:0:8}" "${B:0:8}"
+L=8
+while [ "${A:0:$((L + 1))}" = "${B:0:$((L + 1))}" ]; do L=$((L + 1)); done
+check_rc "ambiguous prefix" 1 C petition show "${A:0:8}"
+check_grep "ambiguous lists candidates" "ambiguous; it matches ${A:0:8}[0-9a-f]\{24\}" "$TMP/err"
+check_rc "ambiguous longest shared prefix" 1 C petition show "${A:0:$L}"
+check_rc "unique prefix works" 0 C petition show "${A:0:$((L + 1))}"
+check_grep "the unique prefix shows A" "${A}" "$TMP/out"
 
 # --- a kill in the middle of a command leaves no half change ---
 DIGEST=$(C digest)
 OPS=$(C status --json | grep -o '"ops": [0-9]*')
+sqlite3 "$DANSYNC_DB" .dump >"$TMP/dump.before"
 for fp in after_apply before_commit; do
   DANSYNC_FAILPOINT=$fp C petition add --received-on 2024-03-15 --category land --content "lost $fp" >/dev/null 2>&1
   check "failpoint $fp killed it" 70 $?
+  same_dump "failpoint $fp"
   check "failpoint $fp: digest as before" "$DIGEST" "$(C digest)"
   check "failpoint $fp: outbox as before" "$OPS" "$(C status --json | grep -o '"ops": [0-9]*')"
   check "failpoint $fp: integrity" ok "$(sqlite3 "$DANSYNC_DB" 'PRAGMA integrity_check')"

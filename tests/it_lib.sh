@@ -71,3 +71,26 @@ kill9_daemon() {
   wait "$DPID" 2>/dev/null
   DPID=""
 }
+
+# same_records NAME DB_A DB_B COMMUNE: the two stores hold the same records
+# of COMMUNE, record by record: each rid with its full merge state (every
+# write of every field, not only the winners), so a record missing, extra,
+# or one op short on either side is named, not only a digest mismatch.
+same_records() {
+  local q="SELECT hex(rid) || ' ' || hex(st) FROM rec WHERE commune = '$4' ORDER BY rid"
+  sqlite3 "$2" "$q" >"$TMP/recs.a"
+  sqlite3 "$3" "$q" >"$TMP/recs.b"
+  if [ ! -s "$TMP/recs.a" ]; then
+    bad "$1: no records of $4 in $2"
+  elif cmp -s "$TMP/recs.a" "$TMP/recs.b"; then
+    ok
+  else
+    bad "$1: $(wc -l <"$TMP/recs.a") vs $(wc -l <"$TMP/recs.b") records of $4;" \
+      "first difference: $(diff "$TMP/recs.a" "$TMP/recs.b" | grep '^[<>]' | head -2 | cut -c1-40 | tr '\n' ' ')"
+  fi
+}
+# ops_pulled DB: how many ops a device has pulled (its inbox), each once.
+ops_pulled() { sqlite3 "$1" 'SELECT count(*) FROM inbox'; }
+# stop_if_failed: ends the test at once when a check has failed, where the
+# steps after it would only wait out their time bounds (a looping client).
+stop_if_failed() { [ "$FAIL" -eq 0 ] || { finish; exit 1; }; }

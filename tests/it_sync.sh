@@ -15,7 +15,16 @@ N=${4:-${IT_SYNC_OPS:-200}}
 DB="$TMP/district.db"
 COMMUNES=$(tail -n +2 "$(dirname "$0")/../data/phung-hiep-communes.tsv" | cut -f1)
 PPID_=""
-trap '{ kill -9 $PPID_ $DPID; wait; } 2>/dev/null; rm -rf "$TMP"' EXIT
+WDOG=""
+pids=()
+trap '{ kill -9 $PPID_ $DPID $WDOG "${pids[@]}"; wait; } 2>/dev/null; rm -rf "$TMP"' EXIT
+# A global time bound: past it the test fails at once (naming the phase)
+# instead of hanging until ctest's time-out.
+PHASE="setup"
+BUDGET=${IT_SYNC_BUDGET:-600}
+trap 'echo "FAIL: over the ${BUDGET} s bound, in phase: $PHASE" >&2; FAIL=$((FAIL + 1)); finish; exit 1' USR1
+(sleep "$BUDGET"; kill -USR1 $$) >/dev/null 2>&1 &
+WDOG=$!
 
 start_proxy() {
   rm -f "$TMP/proxy.port"
@@ -52,6 +61,26 @@ work() { # work COMMUNE COUNT: COUNT ops, a mix of creations and updates
   done
 }
 waitall() { local p; for p in "$@"; do wait "$p"; done; }
+# daemon_alive: the daemon runs; a crash fails the test now, not at the end
+# of 200 retries.
+daemon_alive() {
+  if [ -n "$DPID" ] && ! kill -0 "$DPID" 2>/dev/null; then
+    bad "the daemon died ($PHASE): $(tail -n 3 "$TMP/daemon.log")"
+    finish
+    exit 1
+  fi
+}
+# wait_syncs PID...: waits for the syncs, checking the daemon every 100 ms.
+wait_syncs() {
+  local p left
+  while :; do
+    left=0
+    for p in "$@"; do kill -0 "$p" 2>/dev/null && left=$((left + 1)); done
+    [ $left -eq 0 ] && break
+    daemon_alive
+    sleep 0.1
+  done
+}
 pids=()
 for c in $COMMUNES; do work "$c" "$N" & pids+=($!); done
 waitall "${pids[@]}"
@@ -65,6 +94,7 @@ sync_all() { # every device syncs concurrently, retrying through the faults
     "$DANSYNC" --db "$TMP/$c.db" sync --batch 40 --retries 200 --timeout 10 >/dev/null 2>"$TMP/$c.err" &
     pids+=($!)
   done
+  wait_syncs "${pids[@]}"
   for c in $COMMUNES; do
     wait "${pids[$i]}"
     rc=$?
@@ -81,6 +111,7 @@ converged() { # every device's commune digest equals the daemon's
   for c in $COMMUNES; do
     d=$("$DANSYNCD" --db "$DB" digest --commune "$c")
     check "$1: $c digest" "$d" "$("$DANSYNC" --db "$TMP/$c.db" digest --commune "$c")"
+    same_records "$1: $c records" "$TMP/$c.db" "$DB" "$c"
   done
 }
 counts() { # exact record counts: nothing lost, nothing doubled
@@ -92,16 +123,24 @@ counts() { # exact record counts: nothing lost, nothing doubled
 }
 
 # --- phase 1: sync through the faults, with the daemon SIGKILLed midway ---
+PHASE="kill -9"
 pids=()
 for c in $COMMUNES; do
-  "$DANSYNC" --db "$TMP/$c.db" sync --batch 40 --retries 200 --timeout 10 >/dev/null 2>>"$TMP/sync.log" &
+  "$DANSYNC" --db "$TMP/$c.db" sync --batch 10 --retries 200 --timeout 10 >/dev/null 2>>"$TMP/sync.log" &
   pids+=($!)
 done
-oplog_at_least() { test "$(sqlite3 "$DB" 'SELECT count(*) FROM oplog' 2>/dev/null || echo 0)" -ge "$1"; }
+# The kill point: the daemon has merged a third of the ops. The network is
+# cut there first, so the syncs cannot finish before the kill.
+oplog_at_least() { daemon_alive; test "$(sqlite3 "$DB" 'SELECT count(*) FROM oplog' 2>/dev/null || echo 0)" -ge "$1"; }
 wait_for "a third of the ops at the district" 120 oplog_at_least $((N * 5))
+kill -USR1 "$PPID_"
+running=0
+for p in "${pids[@]}"; do kill -0 "$p" 2>/dev/null && running=$((running + 1)); done
 kill9_daemon
-check "daemon was killed mid-run" 1 "$(test "$(sqlite3 "$DB" 'SELECT count(*) FROM oplog')" -lt $((N * 15)) && echo 1)"
+check "daemon was killed mid-run: syncs still running" 1 "$(test $running -gt 0 && echo 1)"
 start_daemon "$DB"
+kill -USR2 "$PPID_"
+wait_syncs "${pids[@]}"
 waitall "${pids[@]}"
 sync_all # a second round pulls what others pushed after each first finished
 converged "after kill -9"
@@ -109,6 +148,7 @@ counts "after kill -9"
 check "log intact after kill -9" 0 "$("$DANSYNCD" --db "$DB" log verify >/dev/null; echo $?)"
 
 # --- phase 2: the network is cut, devices keep working, it comes back ---
+PHASE="network cut"
 kill -USR1 "$PPID_"
 pids=()
 for c in $COMMUNES; do work "$c" 10 & pids+=($!); done
@@ -126,6 +166,7 @@ counts "after the network came back"
 FULL=$("$DANSYNCD" --db "$DB" digest)
 
 # --- phase 3: the district store is restored from the older backup ---
+PHASE="restore"
 # README's procedure: stop serve, put the backup in place, start serve.
 stop_daemon || bad "clean stop before restore"
 rm -f "$DB-wal" "$DB-shm"
@@ -139,6 +180,7 @@ converged "after restore"
 counts "after restore"
 
 # --- phase 4: two devices of one commune edit the same petition offline ---
+PHASE="conflict"
 tok=$("$DANSYNCD" --db "$DB" enroll --commune hoa-an)
 A="$TMP/hoa-an.db"
 B="$TMP/hoa-an-2.db"
