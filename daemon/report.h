@@ -1,25 +1,34 @@
 /* SPDX-License-Identifier: MIT
- * report.h -- the district report (DESIGN §9) over the merged store, voided
- * records left out: meetings, petitions and what became of them, escalations,
- * categories, satisfaction, visits and, per commune, its last sync. */
+ * report.h -- the district report (DESIGN §9) as a document: the figures of
+ * daemon/repfig.h printed as Vietnamese text, JSON, CSV (Excel-safe) or one
+ * self-contained printable HTML page in the official layout. */
 #ifndef DS_DAEMON_REPORT_H
 #define DS_DAEMON_REPORT_H
 #include <stdio.h>
 
 #include "common/err.h"
 
-struct store;
+struct repfig;
 
-enum report_format { REPORT_TEXT, REPORT_JSON, REPORT_CSV };
+enum report_format { REPORT_TEXT, REPORT_JSON, REPORT_CSV, REPORT_HTML };
 
-struct report_opts {
-  const char *from, *to; /* YYYY-MM-DD inclusive, or NULL */
-  const char *commune;   /* or NULL: the whole district */
-  const char *today;     /* for "past due": YYYY-MM-DD */
-  enum report_format format;
+/* The document's fields; NULL ones are left blank (dotted) to fill by
+ * hand. */
+struct report_doc {
+  const char *issuer;   /* "ỦY BAN NHÂN DÂN HUYỆN PHỤNG HIỆP" */
+  const char *number;   /* "12/BC-UBND" */
+  const char *place;    /* "Phụng Hiệp" */
+  const char *date;     /* YYYY-MM-DD, the document's date */
+  const char *signer;   /* "Nguyễn Văn A" */
+  const char *position; /* "CHỦ TỊCH" */
 };
 
-/* Writes the report. DS_ENOENT for an unknown commune (|errbuf| says so). */
-DS_NODISCARD int report_write(struct store *st, const struct report_opts *o,
-                              FILE *out, char *errbuf);
+/* The format named |s| ("text", "json", "csv", "html"); -1 if none. */
+int report_format_parse(const char *s);
+
+/* Writes |f| in |format| to |out|. DS_ENOMEM, DS_EIO (|errbuf| says). */
+DS_NODISCARD int report_write(const struct repfig *f,
+                              const struct report_doc *doc,
+                              enum report_format format, FILE *out,
+                              char *errbuf);
 #endif
