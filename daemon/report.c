@@ -751,7 +751,8 @@ static const char css[] =
     "font-size:13pt;line-height:1.35;color:#000;max-width:170mm;"
     "margin:0 auto}"
     "table.head{width:100%;border-collapse:collapse}"
-    "table.head td{text-align:center;vertical-align:top;width:50%}"
+    "table.head td{text-align:center;vertical-align:top;font-size:12pt}"
+    "table.head td.l{width:42%}table.head td.r{width:58%}"
     ".b{font-weight:bold}.i{font-style:italic}.u{text-decoration:underline}"
     "h1{font-size:14pt;text-align:center;margin:18pt 0 0}"
     ".sub{text-align:center;font-weight:bold}.c{text-align:center}"
@@ -846,11 +847,12 @@ static void html(struct out *b, struct out *tmp, const struct repfig *f,
     "<title>Báo cáo nghe dân nói - ");
   put_html(b, scope_of(f));
   P("</title><style>%s</style></head><body>\n", css);
-  P("<table class=\"head\"><tr><td><span class=\"b\">");
+  P("<table class=\"head\"><tr><td class=\"l\"><span class=\"b\">");
   put_html(b, d->issuer);
   P("</span><br>Số: ");
   put_html(b, d->number ? d->number : "....../BC-UBND");
-  P("</td><td><span class=\"b\">CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM</span>"
+  P("</td><td class=\"r\"><span class=\"b\">CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT "
+    "NAM</span>"
     "<br><span class=\"b u\">Độc lập - Tự do - Hạnh phúc</span></td></tr>"
     "<tr><td></td><td class=\"i\">");
   {

@@ -223,4 +223,18 @@ check_grep "html: commune row" "<tr><td>xã Hòa An</td><td class=\"n\">2</td><t
 check_grep "html: signer" "Lê Văn Ký" "$H"
 
 
+# Rendered as a person sees it: headless Chromium prints the page to a PDF
+# (A4) and a PNG; the PDF's text holds the figures.
+CH=(chromium --headless --no-sandbox --disable-gpu --user-data-dir="$TMP/chromium" --no-pdf-header-footer)
+check_rc "chromium prints the page to PDF" 0 "${CH[@]}" --print-to-pdf="$TMP/june.pdf" "file://$H"
+check_rc "chromium takes a screenshot" 0 "${CH[@]}" --hide-scrollbars --window-size=900,1400 --screenshot="$TMP/june.png" "file://$H"
+check "the screenshot is a PNG" "89504e47" "$(head -c 4 "$TMP/june.png" | od -An -tx1 | tr -d ' \n')"
+check_grep "the PDF is A4" "/MediaBox \[0 0 594.9[0-9]* 841.9[0-9]*\]" <(strings "$TMP/june.pdf")
+pdftotext "$TMP/june.pdf" - | tr '\n' ' ' | tr -s ' ' >"$TMP/june.pdf.txt"
+for s in "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM" "Độc lập - Tự do - Hạnh phúc" "Phụng Hiệp, ngày 10 tháng 06 năm 2024" \
+  "sinh hoạt được 3 cuộc, có 95 người dân tham gia" "Tiếp nhận 9 ý kiến, kiến nghị" "chuyển cấp huyện 2 (đã có kết quả 1)" \
+  "đạt 55,56%" "trị giá 1,8 triệu đồng" "nâng tổng số 4 hộ" "Lê Văn Ký" "Nơi nhận:"; do
+  check_grep "pdf text: $s" "$s" "$TMP/june.pdf.txt"
+done
+
 finish
