@@ -87,17 +87,25 @@ check_rc "A pulls" 0 on A sync
 # --- 10/06/2024: the report printed then ---------------------------------
 at "2024-06-10 16:00"
 for f in text json csv html; do
-  R --format $f --number 12/BC-UBND --place "Phụng Hiệp" --signer "Lê Văn Ký" --position "CHỦ TỊCH" >"$TMP/june.$f"
+  check_rc "report as $f" 0 R --format $f --number 12/BC-UBND --place "Phụng Hiệp" --signer "Lê Văn Ký" --position "CHỦ TỊCH"
+  check "report as $f: nothing on stderr" "" "$(cat "$TMP/err")"
+  cp "$TMP/out" "$TMP/june.$f"
 done
 
 # --- 20/06/2024: P7 resolved at the commune, after the report ------------
 at "2024-06-20 08:00"
+export TMPDIR="$TMP/tmpdir"
+mkdir -p "$TMPDIR"
 check_rc "A resolves P7" 0 on A petition update "$P7" --status resolved
 check_rc "A syncs" 0 on A sync
 for f in text json csv html; do
-  R --format $f --number 12/BC-UBND --place "Phụng Hiệp" --signer "Lê Văn Ký" --position "CHỦ TỊCH" --as-of 10/06/2024 >"$TMP/reprint.$f"
+  check_rc "reprint as $f (rebuilt from the log)" 0 R --format $f --number 12/BC-UBND --place "Phụng Hiệp" --signer "Lê Văn Ký" --position "CHỦ TỊCH" --as-of 10/06/2024
+  check "reprint as $f: nothing on stderr" "" "$(cat "$TMP/err")"
+  cp "$TMP/out" "$TMP/reprint.$f"
   check "reprint as of 10/06 = the report printed then ($f)" "" "$(diff "$TMP/june.$f" "$TMP/reprint.$f")"
 done
+check "the rebuilt store is removed" "" "$(ls -A "$TMPDIR")"
+unset TMPDIR
 
 # --- The figures, worked out by hand --------------------------------------
 # Period 01/01-31/05/2024, as of 10/06/2024:
