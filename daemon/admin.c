@@ -68,7 +68,7 @@ static const struct args_help helps[] = {
      "--response 'Phòng TN-MT đã trả lời'"},
     {"report",
      "report [--from DATE] [--to DATE] [--commune C] [--as-of DATE] "
-     "[--format text|json|csv|html] [--number N] [--place P] [--signer S] "
+     "[--format text|json|csv|html|docx] [--number N] [--place P] [--signer S] "
      "[--position P] [--issuer NAME]",
      "The district report (DESIGN §9): programme meetings, petitions and "
      "what became of them, escalations, categories, satisfaction, visits, "
@@ -441,7 +441,7 @@ static int cmd_report(const struct args *a) {
     return args_usage(&prog, "report", err);
   if (fmt < 0)
     return args_fail(&prog, EXIT_ERROR,
-                     "--format is text, json, csv or html");
+                     "--format is text, json, csv, html or docx");
   query_today(as_of);
   if (((v = args_get(a, "from")) && !norm_date(v, from)) ||
       ((v = args_get(a, "to")) && !norm_date(v, to)) ||

@@ -20,8 +20,9 @@
 #include "daemon/report_int.h"
 
 int report_format_parse(const char *s) {
-  static const char *const names[] = {"text", "json", "csv", "html"};
-  for (int i = 0; s && i < 4; i++)
+  static const char *const names[] = {"text", "json", "csv", "html",
+                                      "docx"};
+  for (int i = 0; s && i < 5; i++)
     if (!strcmp(s, names[i]))
       return i;
   return -1;
@@ -453,6 +454,9 @@ int report_write(const struct repfig *f, const struct report_doc *doc,
     break;
   case REPORT_HTML:
     report__html(b, &tmp, f, doc);
+    break;
+  case REPORT_DOCX:
+    report__docx(b, &tmp, f, doc);
     break;
   }
   rc = b->rc ? b->rc : tmp.rc;

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT
  * report.h -- the district report (DESIGN §9) as a document: the figures of
- * daemon/repfig.h printed as Vietnamese text, JSON, CSV (Excel-safe) or one
- * self-contained printable HTML page in the official layout. */
+ * daemon/repfig.h printed as Vietnamese text, JSON, CSV (Excel-safe), one
+ * self-contained printable HTML page in the official layout, or the same
+ * document as a .docx. */
 #ifndef DS_DAEMON_REPORT_H
 #define DS_DAEMON_REPORT_H
 #include <stdio.h>
@@ -10,7 +11,13 @@
 
 struct repfig;
 
-enum report_format { REPORT_TEXT, REPORT_JSON, REPORT_CSV, REPORT_HTML };
+enum report_format {
+  REPORT_TEXT,
+  REPORT_JSON,
+  REPORT_CSV,
+  REPORT_HTML,
+  REPORT_DOCX
+};
 
 /* The document's fields; NULL ones are left blank (dotted) to fill by
  * hand. */
@@ -23,7 +30,8 @@ struct report_doc {
   const char *position; /* "CHỦ TỊCH" */
 };
 
-/* The format named |s| ("text", "json", "csv", "html"); -1 if none. */
+/* The format named |s| ("text", "json", "csv", "html", "docx"); -1 if
+ * none. */
 int report_format_parse(const char *s);
 
 /* Writes |f| in |format| to |out|. DS_ENOMEM, DS_EIO (|errbuf| says). */

@@ -66,4 +66,7 @@ void report__json(struct out *b, const struct repfig *f,
 void report__csv(struct out *b, const struct repfig *f);
 void report__html(struct out *b, struct out *tmp, const struct repfig *f,
                   const struct report_doc *d);
+/* Appends the .docx file's bytes (a zip) to |b|. */
+void report__docx(struct out *b, struct out *tmp, const struct repfig *f,
+                  const struct report_doc *d);
 #endif

@@ -86,7 +86,7 @@ check_rc "A pulls" 0 on A sync
 
 # --- 10/06/2024: the report printed then ---------------------------------
 at "2024-06-10 16:00"
-for f in text json csv html; do
+for f in text json csv html docx; do
   check_rc "report as $f" 0 R --format $f --number 12/BC-UBND --place "Phụng Hiệp" --signer "Lê Văn Ký" --position "CHỦ TỊCH"
   check "report as $f: nothing on stderr" "" "$(cat "$TMP/err")"
   cp "$TMP/out" "$TMP/june.$f"
@@ -98,7 +98,7 @@ export TMPDIR="$TMP/tmpdir"
 mkdir -p "$TMPDIR"
 check_rc "A resolves P7" 0 on A petition update "$P7" --status resolved
 check_rc "A syncs" 0 on A sync
-for f in text json csv html; do
+for f in text json csv html docx; do
   check_rc "reprint as $f (rebuilt from the log)" 0 R --format $f --number 12/BC-UBND --place "Phụng Hiệp" --signer "Lê Văn Ký" --position "CHỦ TỊCH" --as-of 10/06/2024
   check "reprint as $f: nothing on stderr" "" "$(cat "$TMP/err")"
   cp "$TMP/out" "$TMP/reprint.$f"
@@ -182,9 +182,7 @@ check_grep "json escalation" '"commune": "xã Hòa An", "received_on": "2024-03-
 check_grep "json satisfaction" '"service": null, "label": "toàn huyện, tất cả dịch vụ", "forms": 4, "overall": {"count": 4, "5": 1, "4": 1, "3": 1, "le2": 1, "mean": 3.50}, "attitude": {"count": 3, "5": 1, "4": 1, "3": 1, "le2": 0, "mean": 4.00}' "$J"
 check_grep "json commune" '"commune": "hoa-an", "name": "xã Hòa An", "last_sync": "2024-05-31T02:00:00Z", "stale": false, "figures": {"meetings": 2, "attendees": 75, .*"received": 7, "escalated": 1, "escalated_settled": 1, "settled_at_district": 1, "settled_at_commune": 2, "open": 3, "overdue": 1, "visits": 3' "$J"
 check_grep "json quarantined" '"error": "bad_op", "message": "unknown commune '"'"'atlantis'"'"'"' "$J"
-if command -v python3 >/dev/null; then
-  check_rc "json parses" 0 python3 -c 'import json,sys; json.load(open(sys.argv[1]))' "$J"
-fi
+check_rc "json parses" 0 python3 -c 'import json,sys; json.load(open(sys.argv[1]))' "$J"
 
 # --- csv: BOM, Vietnamese headers, formulas neutralised ------------------
 C="$TMP/june.csv"
@@ -209,12 +207,10 @@ for row in "Trong kỳ,toàn huyện,Số cuộc sinh hoạt,3" "Trong kỳ,toà
 done
 check "no csv cell starts a formula" 0 "$(grep -c '\(^\|,\)[=+@-]' "$TMP/c.csv")"
 check_grep "a typed newline stays inside its quoted cell" '^Chuyển cấp huyện 1,xã Hòa An,Nội dung,"Tranh chấp ranh đất ông Năm$' "$TMP/c.csv"
-if command -v python3 >/dev/null; then
-  check "csv: every row has 4 cells" "ok" "$(python3 -c '
+check "csv: every row has 4 cells" "ok" "$(python3 -c '
 import csv,sys
 rows=list(csv.reader(open(sys.argv[1],encoding="utf-8-sig",newline="")))
 print("ok" if all(len(r)==4 for r in rows) and len(rows)>100 else "bad")' "$C")"
-fi
 
 # --- html: one self-contained page ---------------------------------------
 H="$TMP/june.html"
@@ -243,6 +239,28 @@ for s in "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM" "Độc lập - Tự do
   "sinh hoạt được 3 cuộc, có 95 người dân tham gia" "Tiếp nhận 9 ý kiến, kiến nghị" "chuyển cấp huyện 2 (đã có kết quả 1)" \
   "đạt 55,56%" "trị giá 1,8 triệu đồng" "nâng tổng số 4 hộ" "Lê Văn Ký" "Nơi nhận:"; do
   check_grep "pdf text: $s" "$s" "$TMP/june.pdf.txt"
+done
+
+# --- docx: a Word document LibreOffice opens -------------------------------
+X="$TMP/june.docx"
+check "docx is a zip" "504b0304" "$(head -c 4 "$X" | od -An -tx1 | tr -d ' \n')"
+check "docx parts" "[Content_Types].xml _rels/.rels word/_rels/document.xml.rels word/document.xml word/styles.xml" \
+  "$(python3 -c 'import zipfile,sys; print(" ".join(sorted(zipfile.ZipFile(sys.argv[1]).namelist())))' "$X")"
+check_rc "docx: document.xml is well-formed XML" 0 python3 -c 'import zipfile,sys,xml.dom.minidom as m; m.parseString(zipfile.ZipFile(sys.argv[1]).read("word/document.xml"))' "$X"
+check_rc "libreoffice converts the docx to PDF" 0 soffice -env:UserInstallation="file://$TMP/lo" --headless \
+  --convert-to pdf --outdir "$TMP/lo-out" "$X"
+# Justified lines make pdftotext split words at odd places: compare without
+# spaces.
+pdftotext "$TMP/lo-out/june.pdf" - | tr -d ' \n' >"$TMP/docx.txt"
+for s in "ỦY BAN NHÂN DÂN HUYỆN PHỤNG HIỆP" "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM" "Độc lập - Tự do - Hạnh phúc" \
+  "Số: 12/BC-UBND" "Phụng Hiệp, ngày 10 tháng 06 năm 2024" "(số liệu tính đến ngày 10/06/2024)" \
+  "sinh hoạt được 3 cuộc, có 95 người dân tham gia (cùng kỳ năm trước: 1 cuộc, 30 người)" \
+  "1 cuộc đối thoại (30 người tham dự), 1 buổi tiếp công dân (12 lượt công dân)" \
+  "Tiếp nhận 9 ý kiến, kiến nghị (cùng kỳ năm trước: 2); đã trả lời, giải quyết tại cấp xã 3; cấp huyện trả lời, giải quyết 1; chuyển cấp huyện 2 (đã có kết quả 1); đang xử lý 3 (quá hạn 1)." \
+  "đạt 55,56% (cùng kỳ năm trước: 50%)" "Phòng Tài nguyên và Môi trường" "=cmd|'/c calc'!A1" \
+  "trao 2 phần quà, trị giá 1,8 triệu đồng, 6 lượt tình nguyện viên" "nâng tổng số 4 hộ được thăm hỏi" \
+  "- đất đai: 2 (22,22%)" "unknown commune 'atlantis'" "Nơi nhận:" "CHỦ TỊCH" "Lê Văn Ký"; do
+  check_grep "docx pdf text: $s" "$(printf '%s' "$s" | tr -d ' ')" "$TMP/docx.txt"
 done
 
 finish
