@@ -34,8 +34,8 @@
 #include "daemon/audit.h"
 #include "daemon/district.h"
 #include "daemon/ingest.h"
-#include "daemon/repfig.h"
-#include "daemon/report.h"
+#include "common/repfig.h"
+#include "common/report.h"
 #include "proto/codec.h"
 
 static const char *const communes[] = {

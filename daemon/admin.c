@@ -23,8 +23,8 @@
 #include "daemon/audit.h"
 #include "daemon/district.h"
 #include "daemon/log.h"
-#include "daemon/repfig.h"
-#include "daemon/report.h"
+#include "common/repfig.h"
+#include "common/report.h"
 #include "daemon/server.h"
 
 enum { EXIT_OK = 0, EXIT_ERROR = 1, EXIT_USAGE = 2 };

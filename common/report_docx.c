@@ -10,7 +10,7 @@
 #include <zip.h>
 
 #include "common/schema.h"
-#include "daemon/report_int.h"
+#include "common/report_int.h"
 
 /* Text inside <w:t>: XML-escaped; a typed newline is a line break, a tab a
  * tab, other control characters (which XML 1.0 cannot hold) a space. */

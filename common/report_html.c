@@ -6,7 +6,7 @@
 #include <string.h>
 
 #include "common/schema.h"
-#include "daemon/report_int.h"
+#include "common/report_int.h"
 
 static void put_html(struct out *b, const char *s) {
   const unsigned char *p = (const unsigned char *)(s ? s : "");

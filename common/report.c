@@ -4,7 +4,7 @@
  * đồng"), dates dd/mm/yyyy, the official document's frame. The sentences
  * are made once and shared by text and HTML; what a person typed is
  * escaped for each format (terminal, HTML, CSV cells, JSON). */
-#include "daemon/report.h"
+#include "common/report.h"
 
 #include <stdarg.h>
 #include <stdbool.h>
@@ -16,8 +16,8 @@
 #include "common/json.h"
 #include "common/schema.h"
 #include "common/utf8.h"
-#include "daemon/repfig.h"
-#include "daemon/report_int.h"
+#include "common/repfig.h"
+#include "common/report_int.h"
 
 int report_format_parse(const char *s) {
   static const char *const names[] = {"text", "json", "csv", "html",

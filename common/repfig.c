@@ -3,7 +3,7 @@
  * materialised scan decodes each needed field of each record once (ds_f on
  * the state blob), and FILTER clauses count the period, the same period of
  * the year before and, for visits, everything since records began. */
-#include "daemon/repfig.h"
+#include "common/repfig.h"
 
 #include <stdarg.h>
 #include <stdbool.h>

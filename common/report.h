@@ -1,10 +1,10 @@
 /* SPDX-License-Identifier: MIT
  * report.h -- the district report (DESIGN §9) as a document: the figures of
- * daemon/repfig.h printed as Vietnamese text, JSON, CSV (Excel-safe), one
+ * common/repfig.h printed as Vietnamese text, JSON, CSV (Excel-safe), one
  * self-contained printable HTML page in the official layout, or the same
  * document as a .docx. */
-#ifndef DS_DAEMON_REPORT_H
-#define DS_DAEMON_REPORT_H
+#ifndef DS_COMMON_REPORT_H
+#define DS_COMMON_REPORT_H
 #include <stdio.h>
 
 #include "common/err.h"

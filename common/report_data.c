@@ -8,7 +8,7 @@
 
 #include "common/json.h"
 #include "common/schema.h"
-#include "daemon/report_int.h"
+#include "common/report_int.h"
 
 /* A CSV cell (RFC 4180), neutralised as OWASP advises for spreadsheets: a
  * cell starting with = + - @ tab or CR is prefixed with a quote, and every

@@ -2,15 +2,15 @@
  * report_int.h -- what the report's format files (report.c: text and the
  * shared pieces; report_data.c: json, csv; report_html.c; report_docx.c)
  * share: a writer with a sticky error, Vietnamese numbers and dates, and
- * the sentences every document format prints. Private to daemon/. */
-#ifndef DS_DAEMON_REPORT_INT_H
-#define DS_DAEMON_REPORT_INT_H
+ * the sentences every document format prints. Private to these files. */
+#ifndef DS_COMMON_REPORT_INT_H
+#define DS_COMMON_REPORT_INT_H
 #include <stddef.h>
 #include <stdint.h>
 
 #include "common/buf.h"
-#include "daemon/repfig.h"
-#include "daemon/report.h"
+#include "common/repfig.h"
+#include "common/report.h"
 
 /* Output with a sticky error: the first failure is kept and reported once,
  * so the many small writes need no check each. */

@@ -2,9 +2,10 @@
  * repfig.h -- the district report's figures (DESIGN §9), computed once from
  * a store, for the report's every format and for the dashboard. Voided
  * records are left out. Knows nothing of how the figures are printed
- * (daemon/report.c does that). */
-#ifndef DS_DAEMON_REPFIG_H
-#define DS_DAEMON_REPFIG_H
+ * (common/report.c does that). Both programs print it: the district for
+ * any commune, a laptop for its own (DESIGN §9). */
+#ifndef DS_COMMON_REPFIG_H
+#define DS_COMMON_REPFIG_H
 #include <stdbool.h>
 #include <stdint.h>
 
