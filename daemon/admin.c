@@ -352,20 +352,6 @@ static int cmd_petition(const struct args *a, const char *verb) {
   return rc ? args_fail(&prog, EXIT_ERROR, err) : EXIT_OK;
 }
 
-/* A date as YYYY-MM-DD, DD/MM/YYYY or D/M/YYYY into |out| as YYYY-MM-DD. */
-static bool norm_date(const char *s, char out[11]) {
-  int d, m, y, n = 0;
-  if (strlen(s) == 10 && schema_date_ok(s, 10)) {
-    memcpy(out, s, 11);
-    return true;
-  }
-  if (sscanf(s, "%2d/%2d/%4d%n", &d, &m, &y, &n) != 3 || s[n] != '\0' ||
-      y < 1000 || y > 9999 || d < 1 || d > 31 || m < 1 || m > 12)
-    return false;
-  snprintf(out, 11, "%04d-%02d-%02d", y, m, d);
-  return schema_date_ok(out, 10);
-}
-
 /* The store the report reads for |as_of|: the live one when the district
  * has received nothing after that day ended, else one rebuilt from the
  * sync log up to then (as `log replay --until`), in |tmpdir|. */
@@ -443,9 +429,9 @@ static int cmd_report(const struct args *a) {
     return args_fail(&prog, EXIT_ERROR,
                      "--format is text, json, csv, html or docx");
   query_today(as_of);
-  if (((v = args_get(a, "from")) && !norm_date(v, from)) ||
-      ((v = args_get(a, "to")) && !norm_date(v, to)) ||
-      ((v = args_get(a, "as-of")) && !norm_date(v, as_of)))
+  if (((v = args_get(a, "from")) && !query_date_parse(v, from)) ||
+      ((v = args_get(a, "to")) && !query_date_parse(v, to)) ||
+      ((v = args_get(a, "as-of")) && !query_date_parse(v, as_of)))
     return args_fail(&prog, EXIT_ERROR,
                      "--from, --to and --as-of are dates written "
                      "YYYY-MM-DD or DD/MM/YYYY");
