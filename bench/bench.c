@@ -406,7 +406,8 @@ int main(int argc, char **argv) {
   /* 5b. The district report (DESIGN §9) over the whole district: every
    * figure computed and the text printed, as `dansyncd report` does. */
   {
-    struct repfig_opts ro = {"2024-01-01", "2024-12-31", NULL, "2024-12-31"};
+    struct repfig_opts ro = {
+        .from = "2024-01-01", .to = "2024-12-31", .as_of = "2024-12-31"};
     struct report_doc doc = {"ỦY BAN NHÂN DÂN HUYỆN", NULL, NULL, NULL,
                              NULL, NULL};
     struct repfig *fig = NULL;

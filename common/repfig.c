@@ -292,6 +292,26 @@ static int by_commune_name(const void *a, const void *b) {
   return repfig_vn_cmp(x->name, y->name);
 }
 
+/* A laptop's one commune. */
+static int device_commune(struct ctx *c) {
+  struct repfig *f = c->f;
+  const char *name = c->o->commune_name ? c->o->commune_name : c->o->commune;
+  struct repfig_commune *cm;
+  int rc = grow(&f->communes, 0, sizeof(*f->communes));
+  if (rc)
+    return rc;
+  f->ncommunes = f->communes_total = 1;
+  cm = &f->communes[0];
+  cm->slug = ds_malloc(strlen(c->o->commune) + 1);
+  cm->name = ds_malloc(strlen(name) + 1);
+  if (!cm->slug || !cm->name)
+    return DS_ENOMEM;
+  memcpy(cm->slug, c->o->commune, strlen(c->o->commune) + 1);
+  memcpy(cm->name, name, strlen(name) + 1);
+  cm->last_sync_ms = c->o->last_sync_ms;
+  return 0;
+}
+
 static int communes(struct ctx *c) {
   struct repfig *f = c->f;
   sqlite3_stmt *s;
@@ -380,13 +400,27 @@ static int meetings(struct ctx *c) {
 struct nodes {
   uint8_t (*id)[16];
   int n;
+  bool others; /* on a laptop: the district is every node but these */
 };
 
 static int district_nodes(struct ctx *c, struct nodes *dn) {
   sqlite3_stmt *s;
-  int rc = sqlf(c, "SELECT node FROM node WHERE commune = 'district'");
+  int rc;
   dn->id = NULL;
   dn->n = 0;
+  dn->others = c->o->device;
+  if (!c->o->device) {
+    rc = sqlf(c, "SELECT node FROM node WHERE commune = 'district'");
+  } else {
+    /* The commune's devices: whoever created one of its records (a
+     * record's commune is written once, at its creation). */
+    rc = sqlf(c, "SELECT DISTINCT ds_fnode(st, CASE ent");
+    for (int e = 0; !rc && e < SCHEMA_NENT; e++)
+      rc = buf_printf(&c->sql, " WHEN %d THEN %d", e,
+                      schema_entity(e)->commune_field);
+    if (!rc)
+      rc = buf_printf(&c->sql, " END) FROM rec");
+  }
   if (rc)
     return rc;
   s = prep(c);
@@ -404,10 +438,12 @@ static int district_nodes(struct ctx *c, struct nodes *dn) {
 }
 
 static bool is_district(const struct nodes *dn, const void *node, int len) {
-  for (int i = 0; node && len == 16 && i < dn->n; i++)
+  if (!node || len != 16)
+    return false;
+  for (int i = 0; i < dn->n; i++)
     if (!memcmp(dn->id[i], node, 16))
-      return true;
-  return false;
+      return !dn->others;
+  return dn->others;
 }
 
 /* One petition into |k|: the partition of DESIGN §9. */
@@ -714,6 +750,17 @@ static int escalations(struct ctx *c) {
     x = &f->esc[f->nesc++];
     x->id = dup_col(s, 0, &rc);
     x->commune_name = dup_col(s, 1, &rc);
+    /* A store without the commune table (a laptop's) gave the slug. */
+    if (x->commune_name && commune_of(f, x->commune_name)) {
+      const char *nm = commune_of(f, x->commune_name)->name;
+      char *p = ds_malloc(strlen(nm) + 1);
+      if (p)
+        memcpy(p, nm, strlen(nm) + 1);
+      else
+        rc = DS_ENOMEM;
+      ds_free(x->commune_name);
+      x->commune_name = p;
+    }
     x->received_on = dup_col(s, 2, &rc);
     x->citizen = dup_col(s, 3, &rc);
     x->hamlet = dup_col(s, 4, &rc);
@@ -738,7 +785,12 @@ static int escalations(struct ctx *c) {
 static int quarantined(struct ctx *c) {
   struct repfig *f = c->f;
   sqlite3_stmt *s;
-  int rc = sqlf(
+  /* A laptop's: the ops the district rejected, by when they were made. */
+  int rc = c->o->device ? sqlf(c,
+      "SELECT hlc >> 16, 'thiết bị này', ?3, error, message FROM outbox"
+      " WHERE error IS NOT NULL AND "
+      CUR("date((hlc >> 16) / 1000, 'unixepoch', 'localtime')")
+      " ORDER BY seq") : sqlf(
       c, "SELECT l.received_ms, coalesce(nullif(n.label, ''), lower(hex(q.node))),"
          " coalesce(n.commune, ''), q.error, q.message FROM quarantine q"
          " JOIN synclog l ON l.seq = q.entry LEFT JOIN node n ON n.node ="
@@ -823,7 +875,7 @@ int repfig_compute(struct store *st, const struct repfig_opts *o,
   if (sqlite3_exec(store_sqlite(st), "BEGIN", NULL, NULL, NULL))
     rc = DS_EUNAVAIL;
   if (!rc)
-    rc = communes(&c);
+    rc = o->device ? device_commune(&c) : communes(&c);
   if (!rc && o->commune && f->ncommunes == 0)
     rc = ds_fail(errbuf, DS_ENOENT, "'%s' is not a commune of this district",
                  o->commune);

@@ -20,6 +20,14 @@ struct repfig_opts {
   const char *commune;   /* or NULL: the whole district */
   const char *as_of;     /* YYYY-MM-DD: "quá hạn" and staleness are judged
                             at the end of that day */
+  /* A laptop's own report (dansync report): |commune| is its commune, the
+   * store has no district tables. Its row is named |commune_name| and its
+   * last sync is |last_sync_ms|; a status counts as the district's when
+   * its writer created no record of the commune (the laptop does not know
+   * the district's nodes); quarantined ops are its rejected ones. */
+  bool device;
+  const char *commune_name;
+  int64_t last_sync_ms;
 };
 
 /* One period's counts, for one commune or the district. */

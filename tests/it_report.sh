@@ -164,6 +164,22 @@ check_grep "as of today: P7 settled" "đã trả lời, giải quyết tại c�
 check_grep "as of today: share" "đạt 66,67%" "$TMP/now.txt"
 check_grep "as of today: stated" "(số liệu tính đến ngày 20/06/2024)" "$TMP/now.txt"
 check_grep "last sync now" "xã Hòa An .*20/06/2024 08:00$" "$TMP/now.txt"
+# The laptop's own report, offline, equals the district's for its commune.
+check_rc "dansync report (json)" 0 on A report --from 2024-01-01 --to 2024-05-31 --format json
+cp "$TMP/out" "$TMP/laptop.json"
+R --commune hoa-an --format json >"$TMP/district-hoa-an.json"
+for k in '"period"' '"previous_year"' '"cumulative"' '"categories"' '"escalations"' '"satisfaction"' '"visits_by_situation"'; do
+  check "laptop = district for hoa-an: $k" "$(sed -n "/^ $k/,/^ \"/p" "$TMP/district-hoa-an.json" | head -20)" \
+    "$(sed -n "/^ $k/,/^ \"/p" "$TMP/laptop.json" | head -20)"
+done
+check_grep "laptop: the district's answers are the district's" '"received": 7, "escalated": 1, "escalated_settled": 1, "settled_at_district": 1, "settled_at_commune": 3, "open": 2, "overdue": 1' "$TMP/laptop.json"
+check_rc "dansync report (text)" 0 on A report --from 01/01/2024 --to 31/05/2024 --signer "Lê Văn Ký"
+check_grep "laptop text: its commune by name" "Làm dân tin\", xã Hòa An$" "$TMP/out"
+check_grep "laptop text: share" "đạt 71,43%" "$TMP/out"
+check_rc "dansync report as html" 0 on A report --from 01/01/2024 --to 31/05/2024 --format html
+check_grep "laptop html" "<td>xã Hòa An</td>" "$TMP/out"
+check_rc "a laptop's report is as of today" 1 on A report --as-of 2024-06-10
+check_rc "the district device has no commune report" 1 on X report
 # One commune.
 R --commune hoa-an --as-of 2024-06-10 >"$TMP/hoa-an.txt"
 check_grep "one commune" "^1. sinh hoạt được 2 cuộc, có 75 người dân tham gia (cùng kỳ năm trước: 1 cuộc, 30 người).$" "$TMP/hoa-an.txt"
