@@ -24,22 +24,29 @@ start_daemon "$DB"
 for i in "${!PH[@]}"; do
   on "ph$i" init --commune "${PH[$i]}" --server "$URL" --token "$(D enroll --commune "${PH[$i]}")" >/dev/null
 done
-# 51 meetings: 3 in each commune and 6 more; 50 x 43 + 24 = 2.174 people.
-for m in $(seq 0 50); do
-  i=$((m % 15)); n=43; [ "$m" -eq 50 ] && n=24
-  on "ph$i" meeting add --held-on "2024-0$((1 + m % 5))-2$((m % 8))" --attendees $n >/dev/null
-done
-# 221 opinions: 218 answered at the commune, 3 escalated to the district.
-for p in $(seq 0 220); do
-  i=$((p % 15))
-  if [ "$p" -lt 3 ]; then
-    on "ph$i" petition add --received-on 2024-03-1$p --category land --content "Kiến nghị số $p" \
-      --status escalated --escalated-to "Phòng Tài nguyên và Môi trường" >/dev/null
-  else
-    on "ph$i" petition add --received-on "2024-0$((1 + p % 5))-1$((p % 9))" --category other \
-      --content "Ý kiến số $p" --status answered --response "Đã trả lời tại buổi sinh hoạt" >/dev/null
-  fi
-done
+# Each commune's device enters its share; the devices work side by side (a
+# record that failed to go in shows in the figures below).
+ph_dev() { # ph_dev I
+  local i=$1 m p n
+  # 51 meetings: 3 in each commune and 6 more; 50 x 43 + 24 = 2.174 people.
+  for m in $(seq "$i" 15 50); do
+    n=43; [ "$m" -eq 50 ] && n=24
+    on "ph$i" meeting add --held-on "2024-0$((1 + m % 5))-2$((m % 8))" --attendees $n >/dev/null
+  done
+  # 221 opinions: 218 answered at the commune, 3 escalated to the district.
+  for p in $(seq "$i" 15 220); do
+    if [ "$p" -lt 3 ]; then
+      on "ph$i" petition add --received-on 2024-03-1$p --category land --content "Kiến nghị số $p" \
+        --status escalated --escalated-to "Phòng Tài nguyên và Môi trường" >/dev/null
+    else
+      on "ph$i" petition add --received-on "2024-0$((1 + p % 5))-1$((p % 9))" --category other \
+        --content "Ý kiến số $p" --status answered --response "Đã trả lời tại buổi sinh hoạt" >/dev/null
+    fi
+  done
+}
+jobs=()
+for i in "${!PH[@]}"; do ph_dev "$i" & jobs+=($!); done
+wait "${jobs[@]}" # not a bare wait: the daemon is a child too
 for i in "${!PH[@]}"; do on "ph$i" sync >/dev/null || bad "sync ph$i"; done
 D report --from 01/01/2024 --to 31/05/2024 >"$TMP/ph.txt"
 check_grep "Phụng Hiệp: 15/15, 51 meetings, 2.174 people" \
@@ -58,28 +65,35 @@ D enroll --communes "$TMP/cau-ke.tsv" --commune cau-ke >"$TMP/t1"
 start_daemon "$DB"
 on ck0 init --commune cau-ke --server "$URL" --token "$(cat "$TMP/t1")" >/dev/null
 on ck1 init --commune phong-phu --server "$URL" --token "$(D enroll --commune phong-phu)" >/dev/null
-# 55 meetings: 54 x 21 + 12 = 1.146 people.
-for m in $(seq 0 54); do
-  n=21; [ "$m" -eq 54 ] && n=12
-  on "ck$((m % 2))" meeting add --held-on "2024-0$((1 + m % 6))-0$((1 + m % 9))" --attendees $n >/dev/null
-done
-# 252 opinions, every one answered or resolved at the commune: 100%.
-for p in $(seq 0 251); do
-  st=answered; [ $((p % 2)) -eq 0 ] && st=resolved
-  on "ck$((p % 2))" petition add --received-on "2024-0$((1 + p % 6))-1$((p % 9))" --category other \
-    --content "Ý kiến số $p" --status $st >/dev/null
-done
-# 55 gifts: 53 x 480.000 + 2 x 530.000 = 26.500.000 đồng; 233 households
-# visited before the period, so the total since records began is 288.
-for v in $(seq 0 54); do
-  g=480000; [ "$v" -ge 53 ] && g=530000
-  on "ck$((v % 2))" visit add --visited-on "2024-0$((1 + v % 6))-2$((v % 8))" --household "Hộ $v" \
-    --situation poor_household --gift-vnd $g >/dev/null
-done
-for v in $(seq 0 232); do
-  on "ck$((v % 2))" visit add --visited-on "2023-0$((1 + v % 9))-1$((v % 9))" --household "Hộ cũ $v" \
-    --situation policy_family --gift-vnd 300000 >/dev/null
-done
+ck_dev() { # ck_dev K: device K enters every other record
+  local k=$1 m p v n st g
+  # 55 meetings: 54 x 21 + 12 = 1.146 people.
+  for m in $(seq "$k" 2 54); do
+    n=21; [ "$m" -eq 54 ] && n=12
+    on "ck$k" meeting add --held-on "2024-0$((1 + m % 6))-0$((1 + m % 9))" --attendees $n >/dev/null
+  done
+  # 252 opinions, every one answered or resolved at the commune: 100%.
+  for p in $(seq "$k" 2 251); do
+    st=answered; [ $((p % 4)) -lt 2 ] && st=resolved
+    on "ck$k" petition add --received-on "2024-0$((1 + p % 6))-1$((p % 9))" --category other \
+      --content "Ý kiến số $p" --status $st >/dev/null
+  done
+  # 55 gifts: 53 x 480.000 + 2 x 530.000 = 26.500.000 đồng; 233 households
+  # visited before the period, so the total since records began is 288.
+  for v in $(seq "$k" 2 54); do
+    g=480000; [ "$v" -ge 53 ] && g=530000
+    on "ck$k" visit add --visited-on "2024-0$((1 + v % 6))-2$((v % 8))" --household "Hộ $v" \
+      --situation poor_household --gift-vnd $g >/dev/null
+  done
+  for v in $(seq "$k" 2 232); do
+    on "ck$k" visit add --visited-on "2023-0$((1 + v % 9))-1$((v % 9))" --household "Hộ cũ $v" \
+      --situation policy_family --gift-vnd 300000 >/dev/null
+  done
+}
+ck_dev 0 &
+j0=$!
+ck_dev 1 &
+wait $j0 $!
 for n in ck0 ck1; do on $n sync >/dev/null || bad "sync $n"; done
 D report --from 01/01/2024 --to 30/06/2024 >"$TMP/ck.txt"
 check_grep "Cầu Kè: 55 meetings, 1.146 people" "sinh hoạt được 55 cuộc, có 1.146 người dân tham gia" "$TMP/ck.txt"
