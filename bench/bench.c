@@ -34,6 +34,8 @@
 #include "common/edit.h"
 #include "common/hex.h"
 #include "common/hlc.h"
+#include "common/repfig.h"
+#include "common/report.h"
 #include "common/store.h"
 #include "daemon/audit.h"
 #include "daemon/district.h"
@@ -474,6 +476,39 @@ int main(int argc, char **argv) {
     printf("wire_bytes_per_op %.1f bytes\n", (body + nreq * 300) / nops);
     printf("op_value_bytes %.1f bytes\n", vals / nops);
     printf("wire_vs_values_ratio %.2f x\n", (body + nreq * 300) / vals);
+  }
+  /* 5b. The district report (DESIGN §9) over the whole district: every
+   * figure computed and the text printed, as `dansyncd report` does. */
+  {
+    struct repfig_opts ro = {
+        .from = "2024-01-01", .to = "2024-12-31", .as_of = "2024-12-31"};
+    struct report_doc doc = {"ỦY BAN NHÂN DÂN HUYỆN", NULL, NULL, NULL,
+                             NULL, NULL};
+    struct repfig *fig = NULL;
+    struct store *rst;
+    char err[DS_ERRBUF_LEN];
+    FILE *sink = fopen("/dev/null", "w");
+    double best = 1e9;
+    if (!sink || store_open(&rst, db, 0, err))
+      die("cannot open the district store for the report");
+    for (int r = 0; r < 3; r++) {
+      t0 = now_s();
+      if (repfig_compute(rst, &ro, &fig, err) ||
+          report_write(fig, &doc, REPORT_TEXT, sink, err))
+        die(err);
+      t = now_s() - t0;
+      if (t < best)
+        best = t;
+      if (fig->cur.received != (int64_t)ndev * npet) {
+        fprintf(stderr, "bench: the report counts %lld petitions\n",
+                (long long)fig->cur.received);
+        failures++;
+      }
+      repfig_free(fig);
+    }
+    store_close(rst);
+    fclose(sink);
+    printf("report_ms %.1f ms\n", best * 1000);
   }
   /* 6. Client peak RSS during a 10,000-op sync (or all the ops it has). */
   {

@@ -18,7 +18,10 @@
 #include "common/hex.h"
 #include "common/json.h"
 #include "common/query.h"
+#include "common/repfig.h"
+#include "common/report.h"
 #include "common/schema.h"
+#include "client/communes_tsv.h"
 
 static const struct args_help helps[] = {
     {"init", "init --commune SLUG --server URL --token TOKEN",
@@ -30,6 +33,14 @@ static const struct args_help helps[] = {
      "Shows the commune, node id, server, queued and rejected ops and the "
      "last successful sync.",
      "dansync status"},
+    {"report",
+     "report [--from DATE] [--to DATE] [--format text|json|csv|html|docx] "
+     "[--number N] [--place P] [--signer S] [--position P] [--issuer NAME]",
+     "The commune's report (DESIGN §9) from this laptop's store, offline: "
+     "the same figures and formats as 'dansyncd report' for this commune, "
+     "as of today. It holds what this laptop has entered and pulled.",
+     "dansync report --from 01/01/2024 --to 31/05/2024 --format html > "
+     "bao-cao.html"},
     {"digest", "digest [--commune C]",
      "Prints the SHA-256 digest of the stored records (DESIGN §4); after a "
      "complete sync it equals the daemon's for the same commune.",
@@ -286,6 +297,98 @@ static int cmd_status(const struct args *a) {
   return rc ? EXIT_ERROR : EXIT_OK;
 }
 
+/* "xã Hòa An" for |slug|, from the built-in list of the district's
+ * communes; the slug itself for a commune not in it. */
+static void commune_name(const char *slug, char *out, size_t cap) {
+  const char *p = communes_tsv;
+  size_t n = strlen(slug);
+  snprintf(out, cap, "%s", slug);
+  for (; *p; p = strchr(p, '\n') ? strchr(p, '\n') + 1 : p + strlen(p)) {
+    const char *t1 = strchr(p, '\t'), *t2 = t1 ? strchr(t1 + 1, '\t') : NULL;
+    const char *end = strchr(p, '\n');
+    if (!end)
+      end = p + strlen(p);
+    if (t1 && t2 && t2 < end && (size_t)(t1 - p) == n &&
+        !strncmp(p, slug, n)) {
+      snprintf(out, cap, "%.*s %.*s", (int)(end - t2 - 1), t2 + 1,
+               (int)(t2 - t1 - 1), t1 + 1);
+      return;
+    }
+  }
+}
+
+static int cmd_report(const struct args *a) {
+  static const char *const allowed[] = {"from",   "to",       "format",
+                                        "as-of",  "number",   "place",
+                                        "signer", "position", "issuer",
+                                        NULL};
+  struct repfig_opts o = {0};
+  struct report_doc doc = {0};
+  struct repfig *f = NULL;
+  struct device dev;
+  const char *v;
+  char err[DS_ERRBUF_LEN], from[11], to[11], as_of[11], today[11],
+      name[160];
+  int64_t last = 0;
+  int rc, fmt;
+
+  if (args_only(a, allowed, err))
+    return args_usage(&prog, "report", err);
+  fmt = report_format_parse(args_get(a, "format") ? args_get(a, "format")
+                                                   : "text");
+  if (fmt < 0)
+    return args_fail(&prog, EXIT_ERROR,
+                     "--format is text, json, csv, html or docx");
+  query_today(today);
+  memcpy(as_of, today, sizeof(as_of));
+  if (((v = args_get(a, "from")) && !query_date_parse(v, from)) ||
+      ((v = args_get(a, "to")) && !query_date_parse(v, to)) ||
+      ((v = args_get(a, "as-of")) && !query_date_parse(v, as_of)))
+    return args_fail(&prog, EXIT_ERROR,
+                     "--from, --to and --as-of are dates written "
+                     "YYYY-MM-DD or DD/MM/YYYY");
+  /* A laptop keeps no log of when it received what: only today. */
+  if (strcmp(as_of, today) != 0)
+    return args_fail(&prog, EXIT_ERROR,
+                     "a laptop's report is as of today; for an earlier "
+                     "--as-of ask the district (dansyncd report)");
+  o.from = args_get(a, "from") ? from : NULL;
+  o.to = args_get(a, "to") ? to : NULL;
+  if (o.from && o.to && strcmp(o.from, o.to) > 0)
+    return args_fail(&prog, EXIT_ERROR,
+                     "the period ends (--to) before it starts (--from)");
+  rc = open_device(&dev, a);
+  if (rc)
+    return rc;
+  if (dev.district) {
+    local_close(&dev);
+    return args_fail(&prog, EXIT_ERROR,
+                     "a district device holds no one commune's records: "
+                     "the district's report is 'dansyncd report'");
+  }
+  if (store_meta_get_int(dev.st, "last_sync_ms", &last))
+    last = 0;
+  commune_name(dev.commune, name, sizeof(name));
+  o.as_of = as_of;
+  o.commune = dev.commune;
+  o.device = true;
+  o.commune_name = name;
+  o.last_sync_ms = last;
+  doc.issuer = args_get(a, "issuer") ? args_get(a, "issuer")
+                                     : "ỦY BAN NHÂN DÂN";
+  doc.number = args_get(a, "number");
+  doc.place = args_get(a, "place");
+  doc.signer = args_get(a, "signer");
+  doc.position = args_get(a, "position");
+  doc.date = as_of;
+  rc = repfig_compute(dev.st, &o, &f, err);
+  if (!rc)
+    rc = report_write(f, &doc, (enum report_format)fmt, stdout, err);
+  repfig_free(f);
+  local_close(&dev);
+  return rc ? args_fail(&prog, EXIT_ERROR, err) : EXIT_OK;
+}
+
 static int cmd_digest(const struct args *a) {
   static const char *const allowed[] = {"commune", NULL};
   struct device dev;
@@ -495,6 +598,9 @@ int cli_main(int argc, char **argv) {
     return cmd_status(&a);
   if (!strcmp(w0, "digest"))
     return cmd_digest(&a);
+  if (!strcmp(w0, "report"))
+    return a.npos == 1 ? cmd_report(&a)
+                       : args_usage(&prog, "report", "unexpected argument");
   if (!strcmp(w0, "sync"))
     return csync_main(&a);
   if (ent >= 0 && w1) {

@@ -21,6 +21,19 @@ void query_today(char out[11]) {
   strftime(out, 11, "%Y-%m-%d", &tm);
 }
 
+bool query_date_parse(const char *s, char out[11]) {
+  int d, m, y, n = 0;
+  if (strlen(s) == 10 && schema_date_ok(s, 10)) {
+    memcpy(out, s, 11);
+    return true;
+  }
+  if (sscanf(s, "%2d/%2d/%4d%n", &d, &m, &y, &n) != 3 || s[n] != '\0' ||
+      y < 1000 || y > 9999 || d < 1 || d > 31 || m < 1 || m > 12)
+    return false;
+  snprintf(out, 11, "%04d-%02d-%02d", y, m, d);
+  return schema_date_ok(out, 10);
+}
+
 void query_filter_from_args(struct query_filter *flt, const struct args *a,
                             char today[11]) {
   memset(flt, 0, sizeof(*flt));

@@ -26,6 +26,9 @@ void query_filter_from_args(struct query_filter *flt, const struct args *a,
 
 /* Today's date as YYYY-MM-DD in local time (DANSYNC_FAKE_NOW_MS honoured). */
 void query_today(char out[11]);
+/* A date typed as YYYY-MM-DD, DD/MM/YYYY or D/M/YYYY, written into |out|
+ * as YYYY-MM-DD. False when it is not a calendar date. */
+bool query_date_parse(const char *s, char out[11]);
 
 /* Writes the matching petitions to |out|. DS_EBADOP for a bad filter value
  * (|errbuf| says which). */

@@ -66,6 +66,8 @@ struct store {
 
 static void fold_fn(sqlite3_context *ctx, int argc, sqlite3_value **argv);
 static void field_fn(sqlite3_context *ctx, int argc, sqlite3_value **argv);
+static void field_node_fn(sqlite3_context *ctx, int argc,
+                          sqlite3_value **argv);
 
 static int translate(struct store *st, int rc) {
   (void)st;
@@ -260,6 +262,10 @@ int store_open(struct store **out, const char *path, unsigned flags,
                           SQLITE_UTF8 | SQLITE_DETERMINISTIC |
                               SQLITE_INNOCUOUS,
                           NULL, field_fn, NULL, NULL);
+  sqlite3_create_function(st->db, "ds_fnode", 2,
+                          SQLITE_UTF8 | SQLITE_DETERMINISTIC |
+                              SQLITE_INNOCUOUS,
+                          NULL, field_node_fn, NULL, NULL);
   sqlite3_create_function(st->db, "ds_fold", 1,
                           SQLITE_UTF8 | SQLITE_DETERMINISTIC, NULL, fold_fn,
                           NULL, NULL);
@@ -478,6 +484,24 @@ static void field_fn(sqlite3_context *ctx, int argc, sqlite3_value **argv) {
     sqlite3_result_blob(ctx, v.s, (int)v.n, SQLITE_TRANSIENT);
     break;
   }
+}
+
+/* ds_fnode(st, field): the node (16 bytes) that wrote the winner of |field|
+ * in state blob |st|, or NULL. The report tells a district's answer from a
+ * commune's by it (DESIGN §9). */
+static void field_node_fn(sqlite3_context *ctx, int argc,
+                          sqlite3_value **argv) {
+  const uint8_t *blob = sqlite3_value_blob(argv[0]);
+  int n = sqlite3_value_bytes(argv[0]);
+  struct mwrite w;
+
+  (void)argc;
+  if (!blob || mstate_blob_winner(blob, (size_t)n,
+                                  sqlite3_value_int(argv[1]), &w)) {
+    sqlite3_result_null(ctx);
+    return;
+  }
+  sqlite3_result_blob(ctx, w.v.node, ID_LEN, SQLITE_TRANSIENT);
 }
 
 /* The winner of field |f| as a string view, if it is one. */

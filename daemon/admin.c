@@ -11,9 +11,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <sodium.h>
+#include <sqlite3.h>
 
 #include "common/args.h"
 #include "common/edit.h"
@@ -22,10 +24,12 @@
 #include "common/query.h"
 #include "common/store.h"
 #include "common/synclog.h"
+#include "common/utf8.h"
 #include "daemon/audit.h"
 #include "daemon/district.h"
 #include "daemon/log.h"
-#include "daemon/report.h"
+#include "common/repfig.h"
+#include "common/report.h"
 #include "daemon/server.h"
 
 
@@ -49,10 +53,11 @@ static const struct args_help helps[] = {
      "--insecure-http behind a proxy that does TLS.",
      "dansyncd --db /var/lib/dansync/district.db serve --listen "
      "0.0.0.0:8080"},
-    {"init", "init [--communes FILE]",
+    {"init", "init [--communes FILE] [--issuer NAME]",
      "Creates the district store (--db) with its communes (a TSV of slug, "
-     "name, kind with a header line; default: the 15 of Phụng Hiệp) and a "
-     "new district key. Every other command needs the store to exist.",
+     "name, kind with a header line; default: the 15 of Phụng Hiệp), a new "
+     "district key and the issuing body's name printed on reports (later: "
+     "dansyncd issuer NAME). Every other command needs the store to exist.",
      "dansyncd --db /var/lib/dansync/district.db init"},
     {"tls init", "tls init --out DIR --host NAME [--host NAME...] [--days N]",
      "Makes the district's TLS key (DIR/district.key, private) and a "
@@ -100,12 +105,22 @@ static const struct args_help helps[] = {
      "dansyncd petition update 0193a2b4c5d6e7f8 --status answered "
      "--response 'Phòng TN-MT đã trả lời'"},
     {"report",
-     "report [--from DATE] [--to DATE] [--commune C] [--format "
-     "text|json|csv]",
-     "The district report: meetings, petitions and what became of them, "
-     "escalations, categories, satisfaction, visits, and each commune's last "
-     "sync. Voided records are left out.",
-     "dansyncd report --from 2024-01-01 --to 2024-05-31"},
+     "report [--from DATE] [--to DATE] [--commune C] [--as-of DATE] "
+     "[--format text|json|csv|html|docx] [--number N] [--place P] [--signer S] "
+     "[--position P] [--issuer NAME]",
+     "The district report (DESIGN §9): programme meetings, petitions and "
+     "what became of them, escalations, categories, satisfaction, visits, "
+     "the same period last year, each commune's figures and last sync, "
+     "quarantined ops. --as-of counts only what the district had received "
+     "by the end of that day (default today), so a reprint gives the same "
+     "numbers. Voided records are left out.",
+     "dansyncd report --from 01/01/2024 --to 31/05/2024 --format html "
+     "--number 12/BC-UBND --place 'Phụng Hiệp' --signer 'Nguyễn Văn A' "
+     "--position 'CHỦ TỊCH' > bao-cao.html"},
+    {"issuer", "issuer [NAME]",
+     "Shows, or sets, the issuing body's name printed at the head of the "
+     "report.",
+     "dansyncd issuer 'ỦY BAN NHÂN DÂN HUYỆN PHỤNG HIỆP'"},
     {"conflicts list", "conflicts list [--commune C] [--json]",
      "Lists fields that devices changed without seeing each other's change.",
      "dansyncd conflicts list --commune hoa-an"},
@@ -317,37 +332,153 @@ static int cmd_petition(const struct args *a, const char *verb) {
   return rc ? args_fail(&admin_prog, EXIT_ERROR, err) : EXIT_OK;
 }
 
-static int cmd_report(const struct args *a) {
-  static const char *const allowed[] = {"from", "to", "commune", "format",
-                                        NULL};
-  struct report_opts o = {0};
-  const char *fmt = args_get(a, "format");
-  char err[DS_ERRBUF_LEN], today[11];
-  struct store *st;
+/* The store the report reads for |as_of|: the live one when the district
+ * has received nothing after that day ended, else one rebuilt from the
+ * sync log up to then (as `log replay --until`), in |tmpdir|. */
+static int report_store(const struct args *a, struct store *live,
+                        const char *as_of, char tmpdir[64],
+                        struct store **out, char *err) {
+  int64_t end_ms, last = 0;
+  struct tm tm = {0};
+  sqlite3_stmt *s;
+  char path[96], digest[65];
+  int64_t ops;
   int rc;
+
+  tm.tm_year = atoi(as_of) - 1900;
+  tm.tm_mon = atoi(as_of + 5) - 1;
+  tm.tm_mday = atoi(as_of + 8) + 1;
+  tm.tm_isdst = -1;
+  end_ms = (int64_t)mktime(&tm) * 1000 - 1;
+  if (sqlite3_prepare_v2(store_sqlite(live),
+                         "SELECT coalesce(max(received_ms), 0) FROM synclog",
+                         -1, &s, NULL) == SQLITE_OK) {
+    if (sqlite3_step(s) == SQLITE_ROW)
+      last = sqlite3_column_int64(s, 0);
+    sqlite3_finalize(s);
+  }
+  if (last <= end_ms) {
+    *out = live;
+    return 0;
+  }
+  snprintf(tmpdir, 64, "%s/dansyncd-report.XXXXXX",
+           getenv("TMPDIR") && *getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
+  if (strlen(tmpdir) > 63 || !mkdtemp(tmpdir)) {
+    tmpdir[0] = '\0';
+    return ds_fail(err, DS_EIO, "cannot make a temporary directory to "
+                                "rebuild the store as of %s", as_of);
+  }
+  snprintf(path, sizeof(path), "%s/as-of.db", tmpdir);
+  rc = audit_log_replay(admin_db_path(a), path, end_ms, NULL, digest, &ops, err);
+  if (!rc)
+    rc = store_open(out, path, 0, err);
+  return rc;
+}
+
+static void report_store_drop(struct store *st, struct store *live,
+                              const char *tmpdir) {
+  char path[96];
+  if (st && st != live)
+    store_close(st);
+  if (!*tmpdir)
+    return;
+  for (int i = 0; i < 3; i++) {
+    static const char *const sfx[] = {"", "-wal", "-shm"};
+    snprintf(path, sizeof(path), "%s/as-of.db%s", tmpdir, sfx[i]);
+    unlink(path);
+  }
+  rmdir(tmpdir);
+}
+
+static int cmd_report(const struct args *a) {
+  static const char *const allowed[] = {
+      "from",   "to",       "commune", "format", "as-of", "signer",
+      "position", "number", "place",   "issuer", NULL};
+  struct repfig_opts o = {0};
+  struct report_doc doc = {0};
+  struct repfig *f = NULL;
+  const char *v;
+  char err[DS_ERRBUF_LEN], from[11], to[11], as_of[11], tmpdir[64] = "";
+  struct store *live, *st = NULL;
+  struct buf issuer;
+  int rc, fmt = report_format_parse(args_get(a, "format") ? args_get(a, "format") : "text");
 
   if (args_only(a, allowed, err))
     return args_usage(&admin_prog, "report", err);
-  o.from = args_get(a, "from");
-  o.to = args_get(a, "to");
+  if (fmt < 0)
+    return args_fail(&admin_prog, EXIT_ERROR,
+                     "--format is text, json, csv, html or docx");
+  query_today(as_of);
+  if (((v = args_get(a, "from")) && !query_date_parse(v, from)) ||
+      ((v = args_get(a, "to")) && !query_date_parse(v, to)) ||
+      ((v = args_get(a, "as-of")) && !query_date_parse(v, as_of)))
+    return args_fail(&admin_prog, EXIT_ERROR,
+                     "--from, --to and --as-of are dates written "
+                     "YYYY-MM-DD or DD/MM/YYYY");
+  o.from = args_get(a, "from") ? from : NULL;
+  o.to = args_get(a, "to") ? to : NULL;
+  o.as_of = as_of;
   o.commune = args_get(a, "commune");
-  if ((o.from && !schema_date_ok(o.from, strlen(o.from))) ||
-      (o.to && !schema_date_ok(o.to, strlen(o.to))))
-    return args_fail(&admin_prog, EXIT_ERROR, "--from and --to are dates written YYYY-MM-DD");
-  if (!fmt || !strcmp(fmt, "text"))
-    o.format = REPORT_TEXT;
-  else if (!strcmp(fmt, "json"))
-    o.format = REPORT_JSON;
-  else if (!strcmp(fmt, "csv"))
-    o.format = REPORT_CSV;
-  else
-    return args_fail(&admin_prog, EXIT_ERROR, "--format is text, json or csv");
-  query_today(today);
-  o.today = today;
+  if (o.from && o.to && strcmp(o.from, o.to) > 0)
+    return args_fail(&admin_prog, EXIT_ERROR,
+                     "the period ends (--to) before it starts (--from)");
+  rc = admin_open_store(a, &live);
+  if (rc)
+    return rc;
+  rc = report_store(a, live, as_of, tmpdir, &st, err);
+  if (!rc)
+    rc = repfig_compute(st, &o, &f, err);
+  buf_init(&issuer, 0);
+  doc.issuer = args_get(a, "issuer");
+  if (!doc.issuer && store_meta_get(live, "issuer", &issuer) == 0)
+    doc.issuer = (const char *)issuer.data;
+  if (!doc.issuer)
+    doc.issuer = "ỦY BAN NHÂN DÂN HUYỆN";
+  doc.number = args_get(a, "number");
+  doc.place = args_get(a, "place");
+  doc.signer = args_get(a, "signer");
+  doc.position = args_get(a, "position");
+  doc.date = as_of;
+  if (!rc)
+    rc = report_write(f, &doc, (enum report_format)fmt, stdout, err);
+  repfig_free(f);
+  buf_cleanup(&issuer);
+  report_store_drop(st, live, tmpdir);
+  store_close(live);
+  return rc ? args_fail(&admin_prog, EXIT_ERROR, err) : EXIT_OK;
+}
+
+/* `issuer [TEXT]`: shows or sets the issuing body's name printed at the
+ * head of the report. */
+static int cmd_issuer(const struct args *a) {
+  static const char *const allowed[] = {NULL};
+  char err[DS_ERRBUF_LEN];
+  struct store *st;
+  struct buf b;
+  int rc;
+
+  if (args_only(a, allowed, err) || a->npos > 2)
+    return args_usage(&admin_prog, "issuer", err);
   rc = admin_open_store(a, &st);
   if (rc)
     return rc;
-  rc = report_write(st, &o, stdout, err);
+  if (a->npos == 2) {
+    const char *t = a->pos[1];
+    if (!*t || strlen(t) > 200 || utf8_count(t, strlen(t)) < 0)
+      rc = ds_fail(err, DS_EINVAL, "the issuing body's name is 1 to 200 "
+                                   "bytes of UTF-8 text");
+    else
+      rc = store_meta_set(st, "issuer", t, strlen(t));
+    if (rc && rc != DS_EINVAL)
+      snprintf(err, sizeof(err), "could not store the name");
+  } else {
+    buf_init(&b, 0);
+    if (store_meta_get(st, "issuer", &b) == 0)
+      printf("%s\n", (const char *)b.data);
+    else
+      printf("ỦY BAN NHÂN DÂN HUYỆN\n");
+    buf_cleanup(&b);
+  }
   store_close(st);
   return rc ? args_fail(&admin_prog, EXIT_ERROR, err) : EXIT_OK;
 }
@@ -555,6 +686,8 @@ int admin_main(int argc, char **argv) {
   if (w1 && (!strcmp(cmd, "node list") || !strcmp(cmd, "node revoke") ||
              !strcmp(cmd, "quarantine list") || !strcmp(cmd, "log verify")))
     return cmd_simple(&a, cmd);
+  if (!strcmp(w0, "issuer"))
+    return cmd_issuer(&a);
   if (!strcmp(w0, "report"))
     return a.npos == 1 ? cmd_report(&a)
                        : args_usage(&admin_prog, "report", "unexpected argument");

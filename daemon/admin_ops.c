@@ -22,6 +22,7 @@
 #include "common/json.h"
 #include "common/store.h"
 #include "common/synclog.h"
+#include "common/utf8.h"
 #include "daemon/admin_int.h"
 #include "daemon/district.h"
 #include "daemon/server.h"
@@ -327,17 +328,27 @@ int cmd_serve(const struct args *a) {
 }
 
 int cmd_init(const struct args *a) {
-  static const char *const allowed[] = {"communes", NULL};
-  const char *path = admin_db_path(a);
+  static const char *const allowed[] = {"communes", "issuer", NULL};
+  const char *path = admin_db_path(a), *issuer = args_get(a, "issuer");
   char err[DS_ERRBUF_LEN];
   struct store *st;
   int rc;
 
   if (args_only(a, allowed, err))
     return args_usage(&admin_prog, "init", err);
+  if (issuer &&
+      (!*issuer || strlen(issuer) > 200 ||
+       utf8_count(issuer, strlen(issuer)) < 0))
+    return args_fail(&admin_prog, EXIT_ERROR,
+                     "--issuer is the issuing body's name, up to 200 bytes");
   rc = district_create(&st, path, args_get(a, "communes"), err);
   if (rc)
     return args_fail(&admin_prog, EXIT_ERROR, err);
+  if (issuer && store_meta_set(st, "issuer", issuer, strlen(issuer))) {
+    store_close(st);
+    unlink(path);
+    return args_fail(&admin_prog, EXIT_ERROR, "cannot write the new store");
+  }
   {
     sqlite3_stmt *s;
     int n = 0;

@@ -6,8 +6,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 pkgs=(build-essential cmake pkg-config libsqlite3-dev libuv1-dev libmsgpack-dev
       libcurl4-openssl-dev libcmocka-dev libsodium-dev libhttp-parser-dev
-      libssl-dev openssl
-      sqlite3 curl patch)
+      libssl-dev openssl libzip-dev sqlite3 curl patch python3 chromium
+      poppler-utils fonts-liberation libreoffice-writer-nogui)
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing+=("$p")
