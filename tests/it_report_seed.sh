@@ -17,7 +17,7 @@ on() { local n=$1; shift; "$DANSYNC" --db "$TMP/$n.db" "$@"; }
 # --- Phụng Hiệp: 15 communes, one device each ----------------------------
 DB="$TMP/phung-hiep.db"
 D() { "$DANSYNCD" --db "$DB" "$@"; }
-D issuer "ỦY BAN NHÂN DÂN HUYỆN PHỤNG HIỆP" >/dev/null
+D init --issuer "ỦY BAN NHÂN DÂN HUYỆN PHỤNG HIỆP" >/dev/null
 mapfile -t PH < <(tail -n +2 "$(dirname "$0")/../data/phung-hiep-communes.tsv" | cut -f1)
 check "15 communes" 15 "${#PH[@]}"
 start_daemon "$DB"
@@ -61,7 +61,8 @@ DPORT=""
 # --- Cầu Kè: its own communes --------------------------------------------
 printf 'slug\tname\tkind\ncau-ke\tCầu Kè\tthị trấn\nphong-phu\tPhong Phú\txã\nhoa-an\tHòa Ân\txã\n' >"$TMP/cau-ke.tsv"
 DB="$TMP/cau-ke.db"
-D enroll --communes "$TMP/cau-ke.tsv" --commune cau-ke >"$TMP/t1"
+D init --communes "$TMP/cau-ke.tsv" >/dev/null
+D enroll --commune cau-ke >"$TMP/t1"
 start_daemon "$DB"
 on ck0 init --commune cau-ke --server "$URL" --token "$(cat "$TMP/t1")" >/dev/null
 on ck1 init --commune phong-phu --server "$URL" --token "$(D enroll --commune phong-phu)" >/dev/null
