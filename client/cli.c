@@ -21,11 +21,21 @@
 #include "common/schema.h"
 
 static const struct args_help helps[] = {
-    {"init", "init --commune SLUG --server URL --token TOKEN",
+    {"init",
+     "init --commune SLUG --server URL --token TOKEN [--pin PIN | --cacert "
+     "FILE] [--insecure-http]",
      "Creates this device's store and its Ed25519 key pair. The token comes "
-     "from 'dansyncd enroll'; the first sync uses it.",
-     "dansync init --commune hoa-an --server http://10.0.0.2:8080 --token "
-     "3f9a..."},
+     "from 'dansyncd enroll'; the first sync uses it. --pin (from 'dansyncd "
+     "tls pin') trusts the district's key itself; --cacert trusts the CAs "
+     "in FILE; with neither, the system's CA store. http:// only to this "
+     "machine, or with --insecure-http.",
+     "dansync init --commune hoa-an --server https://10.0.0.2:8443 --pin "
+     "sha256//YhKJ... --token 3f9a..."},
+    {"set-server",
+     "set-server URL [--pin PIN | --cacert FILE] [--insecure-http]",
+     "Changes the district server's address and how it is trusted; queued "
+     "changes stay queued.",
+     "dansync set-server https://10.0.0.3:8443 --pin sha256//YhKJ..."},
     {"status", "status [--json]",
      "Shows the commune, node id, server, queued and rejected ops and the "
      "last successful sync.",
@@ -94,8 +104,9 @@ static const struct args_prog prog = {
     "The store is --db PATH, else $DANSYNC_DB, else "
     "$XDG_DATA_HOME/dansync/dansync.db."};
 
-static const char *const bare_flags[] = {"voided", "json", "overdue",
-                                         "restamp", "wait", NULL};
+static const char *const bare_flags[] = {"voided",  "json", "overdue",
+                                         "restamp", "wait", "insecure-http",
+                                         NULL};
 
 static int open_device(struct device *dev, const struct args *a) {
   char path[4096], err[DS_ERRBUF_LEN];
@@ -109,9 +120,11 @@ static int open_device(struct device *dev, const struct args *a) {
 }
 
 static int cmd_init(const struct args *a) {
-  static const char *const allowed[] = {"commune", "server", "token", NULL};
+  static const char *const allowed[] = {"commune", "server", "token", "pin",
+                                        "cacert",  "insecure-http", NULL};
   const char *commune = args_get(a, "commune"), *server = args_get(a, "server");
-  const char *token = args_get(a, "token");
+  const char *token = args_get(a, "token"), *pin = args_get(a, "pin");
+  const char *cacert = args_get(a, "cacert");
   uint8_t pk[crypto_sign_PUBLICKEYBYTES], sk[crypto_sign_SECRETKEYBYTES];
   uint8_t node[ID_LEN];
   char path[4096], err[DS_ERRBUF_LEN], hex[ID_HEX_LEN + 1];
@@ -125,16 +138,8 @@ static int cmd_init(const struct args *a) {
   if (!schema_slug_ok(commune, strlen(commune)))
     return args_fail(&prog, EXIT_ERROR, "--commune must be a commune slug such as "
                             "hoa-an, or district");
-  if (strncmp(server, "http://", 7))
-    return args_fail(&prog, EXIT_ERROR,
-                "--server must be an http:// address such as "
-                "http://10.0.0.2:8080 (dansyncd speaks plain HTTP)");
-  {
-    struct xport *x;
-    if (xport_open(&x, server, 1, NULL, NULL, err))
-      return args_fail(&prog, EXIT_ERROR, err);
-    xport_close(x);
-  }
+  if (xport_check(server, pin, cacert, args_has(a, "insecure-http"), err))
+    return args_fail(&prog, EXIT_ERROR, err);
   if (!*token)
     return args_fail(&prog, EXIT_ERROR, "--token is empty");
   if (local_db_path(path, sizeof(path), a->db, true))
@@ -154,6 +159,10 @@ static int cmd_init(const struct args *a) {
     rc = store_meta_set(st, "server", server, strlen(server));
   if (!rc)
     rc = store_meta_set(st, "token", token, strlen(token));
+  if (!rc && pin)
+    rc = store_meta_set(st, "pin", pin, strlen(pin));
+  if (!rc && cacert)
+    rc = store_meta_set(st, "cacert", cacert, strlen(cacert));
   if (!rc)
     rc = store_meta_set(st, "node", node, ID_LEN);
   if (!rc)
@@ -172,6 +181,49 @@ static int cmd_init(const struct args *a) {
   }
   hex_encode(hex, node, ID_LEN);
   printf("Initialised %s for commune %s, node %s.\n", path, commune, hex);
+  return EXIT_OK;
+}
+
+/* Changes the server and its trust; the queue, keys and cursor stay. */
+static int cmd_set_server(const struct args *a) {
+  static const char *const allowed[] = {"pin", "cacert", "insecure-http",
+                                        NULL};
+  const char *server = a->npos == 2 ? a->pos[1] : NULL;
+  const char *pin = args_get(a, "pin"), *cacert = args_get(a, "cacert");
+  char err[DS_ERRBUF_LEN];
+  struct device dev;
+  int rc;
+
+  if (args_only(a, allowed, err))
+    return args_usage(&prog, "set-server", err);
+  if (!server)
+    return args_usage(&prog, "set-server", "set-server needs one URL");
+  if (xport_check(server, pin, cacert, args_has(a, "insecure-http"), err))
+    return args_fail(&prog, EXIT_ERROR, err);
+  rc = open_device(&dev, a);
+  if (rc)
+    return rc;
+  rc = store_begin(dev.st);
+  if (!rc)
+    rc = store_meta_set(dev.st, "server", server, strlen(server));
+  if (!rc)
+    rc = pin ? store_meta_set(dev.st, "pin", pin, strlen(pin))
+             : store_meta_set(dev.st, "pin", NULL, 0);
+  if (!rc)
+    rc = cacert ? store_meta_set(dev.st, "cacert", cacert, strlen(cacert))
+                : store_meta_set(dev.st, "cacert", NULL, 0);
+  if (!rc)
+    rc = store_commit(dev.st);
+  else
+    store_rollback(dev.st);
+  local_close(&dev);
+  if (rc)
+    return args_fail(&prog, EXIT_ERROR,
+                     "could not write the store; the server is unchanged");
+  printf("The district server is now %s, trusted by %s.\n", server,
+         pin      ? "its pinned key"
+         : cacert ? "the CA file given"
+                  : "the system's CA store");
   return EXIT_OK;
 }
 
@@ -490,6 +542,8 @@ int cli_main(int argc, char **argv) {
   }
   if (!strcmp(w0, "init"))
     return a.npos == 1 ? cmd_init(&a) : args_usage(&prog, "init", "unexpected argument");
+  if (!strcmp(w0, "set-server"))
+    return cmd_set_server(&a);
   if (!strcmp(w0, "status"))
     return cmd_status(&a);
   if (!strcmp(w0, "digest"))
