@@ -252,6 +252,7 @@ static int cmd_status(const struct args *a) {
   static const char *const allowed[] = {"json", NULL};
   struct device dev;
   char err[DS_ERRBUF_LEN], server[512], node[ID_HEX_LEN + 1], when[32];
+  char pin[512], cacert[4096], trust[4200];
   int64_t acked = 0, last = 0, queued = 0, rejected = 0, total = 0;
   bool json = args_has(a, "json");
   sqlite3_stmt *s;
@@ -264,6 +265,16 @@ static int cmd_status(const struct args *a) {
   if (rc)
     return rc;
   meta_text(dev.st, "server", server, sizeof(server));
+  meta_text(dev.st, "pin", pin, sizeof(pin));
+  meta_text(dev.st, "cacert", cacert, sizeof(cacert));
+  if (*pin)
+    snprintf(trust, sizeof(trust), "pinned key %s", pin);
+  else if (*cacert)
+    snprintf(trust, sizeof(trust), "CA file %s", cacert);
+  else
+    snprintf(trust, sizeof(trust), "%s",
+             strncmp(server, "https:", 6) ? "none (plain http)"
+                                          : "the system's CA store");
   if (store_meta_get_int(dev.st, "acked", &acked))
     acked = 0;
   if (store_meta_get_int(dev.st, "last_sync_ms", &last))
@@ -288,6 +299,8 @@ static int cmd_status(const struct args *a) {
     rc = rc || json_str(&out, dev.commune, strlen(dev.commune));
     rc = rc || buf_printf(&out, ", \"node\": \"%s\", \"server\": ", node);
     rc = rc || json_str(&out, server, strlen(server));
+    rc = rc || buf_printf(&out, ", \"trust\": ");
+    rc = rc || json_str(&out, trust, strlen(trust));
     rc = rc || buf_printf(&out,
                           ", \"ops\": %lld, \"acked\": %lld, \"queued\": "
                           "%lld, \"rejected\": [",
@@ -296,9 +309,10 @@ static int cmd_status(const struct args *a) {
   } else {
     rc = buf_printf(&out,
                     "Commune:     %s\nNode:        %s\nServer:      %s\n"
+                    "Trust:       %s\n"
                     "Queued ops:  %lld (of %lld recorded; %lld acked)\n"
                     "Rejected:    %lld\n",
-                    dev.commune, node, server, (long long)queued,
+                    dev.commune, node, server, trust, (long long)queued,
                     (long long)total, (long long)acked, (long long)rejected);
   }
   sqlite3_prepare_v2(store_sqlite(dev.st),

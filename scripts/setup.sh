@@ -6,7 +6,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 pkgs=(build-essential cmake pkg-config libsqlite3-dev libuv1-dev libmsgpack-dev
       libcurl4-openssl-dev libcmocka-dev libsodium-dev libhttp-parser-dev
-      sqlite3 curl)
+      sqlite3 curl openssl)
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing+=("$p")

@@ -134,6 +134,8 @@ check_rc "pin and cacert together are refused" 1 C --db "$DEV" set-server "$TLSU
 check_rc "plain http to another machine is refused" 1 C --db "$DEV" set-server http://192.0.2.1:8080
 check_rc "... unless --insecure-http" 0 C --db "$DEV" set-server http://192.0.2.1:8080 --insecure-http
 
+check_rc "an IPv6 address with a pin is taken" 0 C --db "$DEV" set-server "https://[::1]:$TLSPORT" --pin "$PIN"
+check "status shows the pin" "\"trust\": \"pinned key $PIN\"" "$(C --db "$DEV" status --json | grep -o '"trust": "[^"]*"')"
 # Wrong pin: exit 5, both pins named, nothing sent.
 check_rc "set-server with the wrong pin" 0 C --db "$DEV" set-server "$TLSURL" --pin "$OPIN"
 check_rc "wrong pin: exit 5" 5 C --db "$DEV" sync --retries 3 --timeout 5
