@@ -93,9 +93,13 @@ static const struct args_help helps[] = {
     {"visit update", "visit update ID [field flags] [--voided]",
      "Changes a visit.", "dansync visit update 0193a2b4c5d6e7f8 --voided"},
     {"sync",
-     "sync [--restamp] [--wait] [--retries N] [--timeout S] [--limit N]",
+     "sync [--restamp] [--wait] [--retries N] [--timeout S] [--batch N]",
      "Sends queued changes to the district and fetches the others'. Offline "
-     "it keeps the queue and exits 3.",
+     "it keeps the queue and exits 3; a server whose identity cannot be "
+     "verified gets nothing, exit 5. --timeout (default 30 s) bounds the "
+     "connection, the wait for an answer and any stall; --retries (default "
+     "3; unlimited with --wait unless given) bounds the attempts after the "
+     "first. A batch that times out is halved.",
      "dansync sync --wait"},
 };
 

@@ -641,9 +641,8 @@ int csync_main(const struct args *a) {
       queued = next - 1 - (uint64_t)meta_int(s.dev.st, "acked");
     if (code == EXIT_IDENTITY)
       fprintf(stderr,
-              "dansync: the district server at %s could not be verified, so "
-              "nothing was sent: %s; %llu ops stay queued\n",
-              s.server, msg, (unsigned long long)queued);
+              "dansync: %s, so nothing was sent and %llu ops stay queued\n",
+              msg, (unsigned long long)queued);
     else if (code == EXIT_OFFLINE)
       fprintf(stderr,
               "dansync: offline: the district server at %s cannot be reached "

@@ -312,20 +312,21 @@ static int failure(struct xport *x, CURLcode e, char *errbuf) {
   case CURLE_SSL_PINNEDPUBKEYNOTMATCH:
     if (x->presented[0])
       return ds_fail(errbuf, DS_EIDENTITY,
-                     "the server's key does not match this device's pin: "
-                     "expected %s, presented %s",
-                     x->pin, x->presented);
+                     "the server at %s presented the key %s, not the "
+                     "pinned %s",
+                     x->base, x->presented, x->pin);
     return ds_fail(errbuf, DS_EIDENTITY,
-                   "the server's key does not match this device's pin %s",
-                   x->pin);
+                   "the server at %s does not have the pinned key %s",
+                   x->base, x->pin);
   case CURLE_PEER_FAILED_VERIFICATION:
   case CURLE_SSL_CACERT_BADFILE:
   case CURLE_SSL_ISSUER_ERROR:
   case CURLE_SSL_INVALIDCERTSTATUS:
     return ds_fail(errbuf, DS_EIDENTITY,
-                   "the server's certificate could not be verified against "
-                   "%s: %s",
-                   x->cacert ? x->cacert : "the system's CA store", why);
+                   "the certificate of the server at %s could not be "
+                   "verified against %s (%s)",
+                   x->base, x->cacert ? x->cacert : "the system's CA store",
+                   why);
   default:
     return ds_fail(errbuf, DS_EIO, "%s", why);
   }
