@@ -206,7 +206,10 @@ static int setup(struct xport *x) {
   SET(CURLOPT_LOW_SPEED_LIMIT, 1L);
   SET(CURLOPT_LOW_SPEED_TIME, (x->timeout_ms + 999) / 1000);
   SET(CURLOPT_TCP_NODELAY, 1L);
+  /* DESIGN §11: TLS 1.2 or 1.3, ALPN http/1.1 (not h2, which libcurl
+   * would offer by default). */
   SET(CURLOPT_SSLVERSION, (long)CURL_SSLVERSION_TLSv1_2);
+  SET(CURLOPT_HTTP_VERSION, (long)CURL_HTTP_VERSION_1_1);
   if (x->pin) {
     /* DESIGN §11 "Pins": the key is trusted, not a CA, as SSH pins a host
      * key; no CA store is loaded (it costs tens of ms per process). */

@@ -119,7 +119,7 @@ check "pins differ" 1 "$([ "$PIN" != "$OPIN" ] && echo 1)"
 mkfifo "$TMP/fifo"
 exec 7<>"$TMP/fifo"
 openssl s_server -accept 127.0.0.1:0 -cert "$TMP/cert.pem" -key "$TMP/key.pem" \
-  <&7 >"$TMP/tls.out" 2>&1 &
+  -alpn http/1.1 <&7 >"$TMP/tls.out" 2>&1 &
 PPIDS+=($!)
 wait_for "s_server to listen" 10 grep -q '^ACCEPT' "$TMP/tls.out"
 TLSPORT=$(grep -o '^ACCEPT .*' "$TMP/tls.out" | grep -o '[0-9]*$')
@@ -144,7 +144,7 @@ check_grep "wrong pin: names the presented and the expected pin" \
   "server at $TLSURL presented the key $PIN, not the pinned $OPIN, so nothing was sent" "$TMP/err"
 check "wrong pin: one line on stderr" 1 "$(wc -l <"$TMP/err")"
 check "wrong pin: not retried" 0 "$(grep -c retrying "$TMP/err")"
-check "wrong pin: nothing reached the server" 0 "$(grep -c 'POST' "$TMP/tls.out")"
+check "wrong pin: nothing reached the server" 0 "$(grep -a -c 'POST' "$TMP/tls.out")"
 check "wrong pin: queue intact" 5 "$(queued "$DEV")"
 check "wrong pin: store unchanged" "$DIGEST" "$(C --db "$DEV" digest)"
 
@@ -156,24 +156,26 @@ check_grep "self-signed: says it could not be verified" "could not be verified" 
 check_rc "set-server with another CA" 0 C --db "$DEV" set-server "$TLSURL" --cacert "$TMP/other.pem"
 check_rc "wrong CA: exit 5" 5 C --db "$DEV" sync --retries 0 --timeout 5
 check_grep "wrong CA: names the file" "other.pem" "$TMP/err"
-check "no CA failure sent anything" 0 "$(grep -c 'POST' "$TMP/tls.out")"
+check "no CA failure sent anything" 0 "$(grep -a -c 'POST' "$TMP/tls.out")"
 
 # Right pin: the handshake succeeds and the request goes through TLS; this
 # server never answers, so the sync ends offline (exit 3) after --timeout.
 check_rc "set-server with the right pin" 0 C --db "$DEV" set-server "$TLSURL" --pin "$PIN"
 check_rc "right pin: exit 3 (s_server never answers)" 3 C --db "$DEV" sync --retries 0 --timeout 2
 check_grep "right pin: an offline message, not an identity one" "offline" "$TMP/err"
-check "right pin: the request arrived inside TLS" 1 "$(grep -c 'POST /v1/sync HTTP/1.1' "$TMP/tls.out")"
+check "right pin: the request arrived inside TLS" 1 "$(grep -a -c 'POST /v1/sync HTTP/1.1' "$TMP/tls.out")"
+check "right pin: ALPN offers http/1.1 only (DESIGN §11)" \
+  "ALPN protocols advertised by the client: http/1.1" "$(grep -a 'advertised by the client' "$TMP/tls.out" | sort -u)"
 # The CA file that did sign it (the certificate is its own CA), host checked.
 check_rc "set-server with the right CA" 0 C --db "$DEV" set-server "$TLSURL" --cacert "$TMP/cert.pem"
 check_rc "right CA: exit 3 (s_server never answers)" 3 C --db "$DEV" sync --retries 0 --timeout 2
-check "right CA: the request arrived inside TLS" 2 "$(grep -c 'POST /v1/sync HTTP/1.1' "$TMP/tls.out")"
+check "right CA: the request arrived inside TLS" 2 "$(grep -a -c 'POST /v1/sync HTTP/1.1' "$TMP/tls.out")"
 # HTTPS_PROXY: the connection goes to the proxy (which never answers).
 : >"$TMP/silent.log"
 check_rc "HTTPS_PROXY is used" 3 env HTTPS_PROXY="http://127.0.0.1:$SILENT" \
   "$DANSYNC" --db "$DEV" sync --retries 0 --timeout 1
 check "HTTPS_PROXY: the proxy got the connection" 1 "$(wc -l <"$TMP/silent.log")"
-check "HTTPS_PROXY: nothing went around it" 2 "$(grep -c 'POST /v1/sync HTTP/1.1' "$TMP/tls.out")"
+check "HTTPS_PROXY: nothing went around it" 2 "$(grep -a -c 'POST /v1/sync HTTP/1.1' "$TMP/tls.out")"
 # A certificate its CA signed, for another name: exit 5.
 openssl s_server -accept 127.0.0.1:0 -cert "$TMP/other.pem" -key "$TMP/okey.pem" \
   <&7 >"$TMP/tls2.out" 2>&1 &
@@ -183,7 +185,7 @@ TLSPORT2=$(grep -o '^ACCEPT .*' "$TMP/tls2.out" | grep -o '[0-9]*$')
 check_rc "set-server to a certificate for 'other'" 0 C --db "$DEV" set-server "https://127.0.0.1:$TLSPORT2" --cacert "$TMP/other.pem"
 check_rc "wrong host name: exit 5" 5 C --db "$DEV" sync --retries 0 --timeout 2
 check_grep "wrong host name: says so" "could not be verified" "$TMP/err"
-check "wrong host name: nothing sent" 0 "$(grep -c 'POST' "$TMP/tls2.out")"
+check "wrong host name: nothing sent" 0 "$(grep -a -c 'POST' "$TMP/tls2.out")"
 check "queue intact after every refusal" 5 "$(queued "$DEV")"
 check "store unchanged after every refusal" "$DIGEST" "$(C --db "$DEV" digest)"
 finish
