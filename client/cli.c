@@ -24,11 +24,21 @@
 #include "client/communes_tsv.h"
 
 static const struct args_help helps[] = {
-    {"init", "init --commune SLUG --server URL --token TOKEN",
+    {"init",
+     "init --commune SLUG --server URL --token TOKEN [--pin PIN | --cacert "
+     "FILE] [--insecure-http]",
      "Creates this device's store and its Ed25519 key pair. The token comes "
-     "from 'dansyncd enroll'; the first sync uses it.",
-     "dansync init --commune hoa-an --server http://10.0.0.2:8080 --token "
-     "3f9a..."},
+     "from 'dansyncd enroll'; the first sync uses it. --pin (from 'dansyncd "
+     "tls pin') trusts the district's key itself; --cacert trusts the CAs "
+     "in FILE; with neither, the system's CA store. http:// only to this "
+     "machine, or with --insecure-http.",
+     "dansync init --commune hoa-an --server https://10.0.0.2:8443 --pin "
+     "sha256//YhKJ... --token 3f9a..."},
+    {"set-server",
+     "set-server URL [--pin PIN | --cacert FILE] [--insecure-http]",
+     "Changes the district server's address and how it is trusted; queued "
+     "changes stay queued.",
+     "dansync set-server https://10.0.0.3:8443 --pin sha256//YhKJ..."},
     {"status", "status [--json]",
      "Shows the commune, node id, server, queued and rejected ops and the "
      "last successful sync.",
@@ -97,7 +107,11 @@ static const struct args_help helps[] = {
      "sync [--restamp] [--wait] [--retries N] [--timeout S] [--batch N] "
      "[--pull-limit N]",
      "Sends queued changes to the district and fetches the others'. Offline "
-     "it keeps the queue and exits 3.",
+     "it keeps the queue and exits 3; a server whose identity cannot be "
+     "verified gets nothing, exit 5. --timeout (default 30 s) bounds the "
+     "connection, the wait for an answer and any stall; --retries (default "
+     "3; unlimited with --wait unless given) bounds the attempts after the "
+     "first. A batch that times out is halved.",
      "dansync sync --wait"},
 };
 
@@ -106,8 +120,9 @@ static const struct args_prog prog = {
     "The store is --db PATH, else $DANSYNC_DB, else "
     "$XDG_DATA_HOME/dansync/dansync.db."};
 
-static const char *const bare_flags[] = {"voided", "json", "overdue",
-                                         "restamp", "wait", NULL};
+static const char *const bare_flags[] = {"voided",  "json", "overdue",
+                                         "restamp", "wait", "insecure-http",
+                                         NULL};
 
 static int open_device(struct device *dev, const struct args *a) {
   char path[4096], err[DS_ERRBUF_LEN];
@@ -121,9 +136,11 @@ static int open_device(struct device *dev, const struct args *a) {
 }
 
 static int cmd_init(const struct args *a) {
-  static const char *const allowed[] = {"commune", "server", "token", NULL};
+  static const char *const allowed[] = {"commune", "server", "token", "pin",
+                                        "cacert",  "insecure-http", NULL};
   const char *commune = args_get(a, "commune"), *server = args_get(a, "server");
-  const char *token = args_get(a, "token");
+  const char *token = args_get(a, "token"), *pin = args_get(a, "pin");
+  const char *cacert = args_get(a, "cacert");
   uint8_t pk[crypto_sign_PUBLICKEYBYTES], sk[crypto_sign_SECRETKEYBYTES];
   uint8_t node[ID_LEN];
   char path[4096], err[DS_ERRBUF_LEN], hex[ID_HEX_LEN + 1];
@@ -137,16 +154,8 @@ static int cmd_init(const struct args *a) {
   if (!schema_slug_ok(commune, strlen(commune)))
     return args_fail(&prog, EXIT_ERROR, "--commune must be a commune slug such as "
                             "hoa-an, or district");
-  if (strncmp(server, "http://", 7))
-    return args_fail(&prog, EXIT_ERROR,
-                "--server must be an http:// address such as "
-                "http://10.0.0.2:8080 (dansyncd speaks plain HTTP)");
-  {
-    struct xport *x;
-    if (xport_open(&x, server, 1, NULL, NULL, err))
-      return args_fail(&prog, EXIT_ERROR, err);
-    xport_close(x);
-  }
+  if (xport_check(server, pin, cacert, args_has(a, "insecure-http"), err))
+    return args_fail(&prog, EXIT_ERROR, err);
   if (!*token)
     return args_fail(&prog, EXIT_ERROR, "--token is empty");
   if (local_db_path(path, sizeof(path), a->db, true))
@@ -166,6 +175,10 @@ static int cmd_init(const struct args *a) {
     rc = store_meta_set(st, "server", server, strlen(server));
   if (!rc)
     rc = store_meta_set(st, "token", token, strlen(token));
+  if (!rc && pin)
+    rc = store_meta_set(st, "pin", pin, strlen(pin));
+  if (!rc && cacert)
+    rc = store_meta_set(st, "cacert", cacert, strlen(cacert));
   if (!rc)
     rc = store_meta_set(st, "node", node, ID_LEN);
   if (!rc)
@@ -184,6 +197,49 @@ static int cmd_init(const struct args *a) {
   }
   hex_encode(hex, node, ID_LEN);
   printf("Initialised %s for commune %s, node %s.\n", path, commune, hex);
+  return EXIT_OK;
+}
+
+/* Changes the server and its trust; the queue, keys and cursor stay. */
+static int cmd_set_server(const struct args *a) {
+  static const char *const allowed[] = {"pin", "cacert", "insecure-http",
+                                        NULL};
+  const char *server = a->npos == 2 ? a->pos[1] : NULL;
+  const char *pin = args_get(a, "pin"), *cacert = args_get(a, "cacert");
+  char err[DS_ERRBUF_LEN];
+  struct device dev;
+  int rc;
+
+  if (args_only(a, allowed, err))
+    return args_usage(&prog, "set-server", err);
+  if (!server)
+    return args_usage(&prog, "set-server", "set-server needs one URL");
+  if (xport_check(server, pin, cacert, args_has(a, "insecure-http"), err))
+    return args_fail(&prog, EXIT_ERROR, err);
+  rc = open_device(&dev, a);
+  if (rc)
+    return rc;
+  rc = store_begin(dev.st);
+  if (!rc)
+    rc = store_meta_set(dev.st, "server", server, strlen(server));
+  if (!rc)
+    rc = pin ? store_meta_set(dev.st, "pin", pin, strlen(pin))
+             : store_meta_set(dev.st, "pin", NULL, 0);
+  if (!rc)
+    rc = cacert ? store_meta_set(dev.st, "cacert", cacert, strlen(cacert))
+                : store_meta_set(dev.st, "cacert", NULL, 0);
+  if (!rc)
+    rc = store_commit(dev.st);
+  else
+    store_rollback(dev.st);
+  local_close(&dev);
+  if (rc)
+    return args_fail(&prog, EXIT_ERROR,
+                     "could not write the store; the server is unchanged");
+  printf("The district server is now %s, trusted by %s.\n", server,
+         pin      ? "its pinned key"
+         : cacert ? "the CA file given"
+                  : "the system's CA store");
   return EXIT_OK;
 }
 
@@ -212,6 +268,7 @@ static int cmd_status(const struct args *a) {
   static const char *const allowed[] = {"json", NULL};
   struct device dev;
   char err[DS_ERRBUF_LEN], server[512], node[ID_HEX_LEN + 1], when[32];
+  char pin[512], cacert[4096], trust[4200];
   int64_t acked = 0, last = 0, queued = 0, rejected = 0, total = 0;
   bool json = args_has(a, "json");
   sqlite3_stmt *s;
@@ -224,6 +281,16 @@ static int cmd_status(const struct args *a) {
   if (rc)
     return rc;
   meta_text(dev.st, "server", server, sizeof(server));
+  meta_text(dev.st, "pin", pin, sizeof(pin));
+  meta_text(dev.st, "cacert", cacert, sizeof(cacert));
+  if (*pin)
+    snprintf(trust, sizeof(trust), "pinned key %s", pin);
+  else if (*cacert)
+    snprintf(trust, sizeof(trust), "CA file %s", cacert);
+  else
+    snprintf(trust, sizeof(trust), "%s",
+             strncmp(server, "https:", 6) ? "none (plain http)"
+                                          : "the system's CA store");
   if (store_meta_get_int(dev.st, "acked", &acked))
     acked = 0;
   if (store_meta_get_int(dev.st, "last_sync_ms", &last))
@@ -248,6 +315,8 @@ static int cmd_status(const struct args *a) {
     rc = rc || json_str(&out, dev.commune, strlen(dev.commune));
     rc = rc || buf_printf(&out, ", \"node\": \"%s\", \"server\": ", node);
     rc = rc || json_str(&out, server, strlen(server));
+    rc = rc || buf_printf(&out, ", \"trust\": ");
+    rc = rc || json_str(&out, trust, strlen(trust));
     rc = rc || buf_printf(&out,
                           ", \"ops\": %lld, \"acked\": %lld, \"queued\": "
                           "%lld, \"rejected\": [",
@@ -256,9 +325,10 @@ static int cmd_status(const struct args *a) {
   } else {
     rc = buf_printf(&out,
                     "Commune:     %s\nNode:        %s\nServer:      %s\n"
+                    "Trust:       %s\n"
                     "Queued ops:  %lld (of %lld recorded; %lld acked)\n"
                     "Rejected:    %lld\n",
-                    dev.commune, node, server, (long long)queued,
+                    dev.commune, node, server, trust, (long long)queued,
                     (long long)total, (long long)acked, (long long)rejected);
   }
   sqlite3_prepare_v2(store_sqlite(dev.st),
@@ -594,6 +664,8 @@ int cli_main(int argc, char **argv) {
   }
   if (!strcmp(w0, "init"))
     return a.npos == 1 ? cmd_init(&a) : args_usage(&prog, "init", "unexpected argument");
+  if (!strcmp(w0, "set-server"))
+    return cmd_set_server(&a);
   if (!strcmp(w0, "status"))
     return cmd_status(&a);
   if (!strcmp(w0, "digest"))

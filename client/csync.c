@@ -27,14 +27,19 @@
  * daemon's 8 MiB cap (500 petitions of 4,000 characters would pass it). */
 #define BATCH_MAX_BYTES (4u * 1024u * 1024u)
 #define PULL_LIMIT 1000 /* the daemon caps it at its own page size */
+#define DEFAULT_TIMEOUT_S 30 /* DESIGN §8: per round */
+/* After a round times out its batch is halved; this many good rounds in a
+ * row double it again, up to --batch. */
+#define GROW_AFTER 4
 
 struct sync {
   struct device dev;
   struct xport *x;
-  char server[512], token[200];
+  char server[512], token[200], pin[512], cacert[4096];
   uint8_t pk[crypto_sign_PUBLICKEYBYTES], sk[crypto_sign_SECRETKEYBYTES];
   bool tty;
-  int64_t batch;
+  int64_t batch, batch_max;
+  int good_rounds; /* in a row, since the batch last shrank or grew */
   int64_t pull_limit; /* most ops asked for in one answer */
   /* Totals for the summary. */
   uint64_t pushed, pulled, conflicts, rejected, bytes_up, bytes_down;
@@ -49,6 +54,7 @@ static int fail(int code, const char *msg) {
   return code;
 }
 
+/* The TTY progress line: totals so far plus the round under way. */
 static void progress(void *arg, size_t up, size_t down) {
   struct sync *s = arg;
   fprintf(stderr,
@@ -240,7 +246,15 @@ static int apply_response(struct sync *s, const struct proto_resp *resp,
   return rc;
 }
 
-enum outcome { OUT_DONE, OUT_AGAIN, OUT_OFFLINE, OUT_REFUSED, OUT_ERROR };
+enum outcome {
+  OUT_DONE,
+  OUT_AGAIN,
+  OUT_OFFLINE,
+  OUT_TIMEOUT, /* offline, but the batch may have been too big for the link */
+  OUT_IDENTITY,
+  OUT_REFUSED,
+  OUT_ERROR
+};
 
 /* One request/response round. */
 static enum outcome round_trip(struct sync *s, bool *more, char *msg,
@@ -291,9 +305,18 @@ static enum outcome round_trip(struct sync *s, bool *more, char *msg,
   headers[h] = NULL;
   rc = xport_post(s->x, "/v1/sync", body->data, body->len, headers, &status,
                   rbody, err);
-  if (rc == DS_EIO) {
+  if (rc == DS_EIDENTITY) {
+    /* Only the TLS handshake left the device: nothing was sent. */
+    if (store_meta_set_int(st, "sent_max", sent_before) == 0)
+      out = OUT_IDENTITY;
     snprintf(msg, msgcap, "%s", err);
-    out = OUT_OFFLINE;
+    goto done;
+  }
+  if (rc == DS_EIO || rc == DS_ETIMEDOUT) {
+    snprintf(msg, msgcap, "%s", err);
+    out = rc == DS_ETIMEDOUT && nops > 1 ? OUT_TIMEOUT : OUT_OFFLINE;
+    if (out == OUT_TIMEOUT)
+      s->batch = nops / 2;
     goto done;
   }
   if (rc) {
@@ -347,6 +370,12 @@ static enum outcome round_trip(struct sync *s, bool *more, char *msg,
     goto done;
   }
   out = *more ? OUT_AGAIN : OUT_DONE;
+  if (nops && ++s->good_rounds >= GROW_AFTER && s->batch < s->batch_max) {
+    s->batch = s->batch * 2 < s->batch_max ? s->batch * 2 : s->batch_max;
+    s->good_rounds = 0;
+  }
+  if (s->tty)
+    progress(s, 0, 0); /* the true totals, now that they are applied */
   if (!s->tty && (nops || out == OUT_AGAIN))
     fprintf(stderr, "sync: sent %u ops, acked through %llu, pulled %llu\n",
             nops, (unsigned long long)after, (unsigned long long)s->pulled);
@@ -496,7 +525,7 @@ int csync_main(const struct args *a) {
                                         "timeout", "batch", "pull-limit",
                                         NULL};
   char err[DS_ERRBUF_LEN], msg[768] = "", path[4096];
-  long retries = 3, timeout = 60;
+  long retries = 3, timeout = DEFAULT_TIMEOUT_S;
   bool wait = args_has(a, "wait"), more = true;
   struct sync s;
   const char *v;
@@ -514,6 +543,10 @@ int csync_main(const struct args *a) {
             err);
     return EXIT_USAGE;
   }
+  /* --wait retries until the server is reached, unless --retries bounds
+   * it. */
+  if (wait && !args_get(a, "retries"))
+    retries = -1;
   if ((v = args_get(a, "retries")) &&
       ((retries = strtol(v, NULL, 10)) < 0 || retries > 1000))
     return fail(EXIT_ERROR, "--retries must be 0..1000");
@@ -528,6 +561,7 @@ int csync_main(const struct args *a) {
   if ((v = args_get(a, "pull-limit")) &&
       ((s.pull_limit = strtol(v, NULL, 10)) < 1 || s.pull_limit > PULL_LIMIT))
     return fail(EXIT_ERROR, "--pull-limit must be 1..1000 ops");
+  s.batch_max = s.batch;
   if (local_db_path(path, sizeof(path), a->db, false))
     return fail(EXIT_ERROR, "the store path is too long");
   if (local_open(&s.dev, path, err))
@@ -540,6 +574,12 @@ int csync_main(const struct args *a) {
     return fail(EXIT_ERROR, "the store has no server or keys; was it made "
                             "with 'dansync init'?");
   }
+  /* Absent in stores made before pins, and when the system CA store is
+   * trusted. */
+  if (meta_str(s.dev.st, "pin", s.pin, sizeof(s.pin)))
+    s.pin[0] = '\0';
+  if (meta_str(s.dev.st, "cacert", s.cacert, sizeof(s.cacert)))
+    s.cacert[0] = '\0';
   if (args_has(a, "restamp")) {
     uint64_t n;
     if (restamp(&s, &n, err)) {
@@ -552,10 +592,14 @@ int csync_main(const struct args *a) {
   if (store_next_seq(s.dev.st, &next) == 0)
     s.queued_at_start = next - 1 - (uint64_t)meta_int(s.dev.st, "acked");
   s.tty = isatty(2);
-  if (xport_open(&s.x, s.server, timeout, s.tty ? progress : NULL, &s,
-                 msg)) {
-    local_close(&s.dev);
-    return fail(EXIT_ERROR, msg);
+  {
+    struct xport_cfg cfg = {s.server, s.pin[0] ? s.pin : NULL,
+                            s.cacert[0] ? s.cacert : NULL, timeout,
+                            s.tty ? progress : NULL, &s};
+    if (xport_open(&s.x, &cfg, msg)) {
+      local_close(&s.dev);
+      return fail(EXIT_ERROR, msg);
+    }
   }
   while (more) {
     enum outcome o = round_trip(&s, &more, msg, sizeof(msg));
@@ -566,18 +610,26 @@ int csync_main(const struct args *a) {
       more = true;
       continue;
     }
-    if (o == OUT_OFFLINE && (wait || attempt < retries)) {
+    if (o == OUT_TIMEOUT)
+      s.good_rounds = 0;
+    /* Every failed round counts against --retries, a timed-out one too
+     * (it also halved the batch): a silent server costs at most
+     * (retries + 1) x --timeout plus the backoff. */
+    if ((o == OUT_OFFLINE || o == OUT_TIMEOUT) &&
+        (retries < 0 || attempt < retries)) {
       if (s.tty)
         fputc('\n', stderr);
-      fprintf(stderr, "sync: %s; retrying%s\n", msg,
-              wait ? " until the server is reached" : "");
+      fprintf(stderr, "sync: %s; retrying%s%s\n", msg,
+              o == OUT_TIMEOUT ? " with smaller batches" : "",
+              retries < 0 ? " until the server is reached" : "");
       backoff(attempt++);
       more = true;
       continue;
     }
-    code = o == OUT_OFFLINE   ? EXIT_OFFLINE
-           : o == OUT_REFUSED ? EXIT_REFUSED
-                              : EXIT_ERROR;
+    code = o == OUT_OFFLINE || o == OUT_TIMEOUT ? EXIT_OFFLINE
+           : o == OUT_IDENTITY                  ? EXIT_IDENTITY
+           : o == OUT_REFUSED                   ? EXIT_REFUSED
+                                                : EXIT_ERROR;
     break;
   }
   if (s.tty) {
@@ -596,7 +648,11 @@ int csync_main(const struct args *a) {
     uint64_t queued = 0;
     if (store_next_seq(s.dev.st, &next) == 0)
       queued = next - 1 - (uint64_t)meta_int(s.dev.st, "acked");
-    if (code == EXIT_OFFLINE)
+    if (code == EXIT_IDENTITY)
+      fprintf(stderr,
+              "dansync: %s, so nothing was sent and %llu ops stay queued\n",
+              msg, (unsigned long long)queued);
+    else if (code == EXIT_OFFLINE)
       fprintf(stderr,
               "dansync: offline: the district server at %s cannot be reached "
               "(%s); %llu ops stay queued and nothing is lost\n",

@@ -18,6 +18,8 @@
   X(ENOENT, -ENOENT, "not found")                                         \
   X(EEXIST, -EEXIST, "already exists")                                    \
   X(EPERM, -EPERM, "not private")                                         \
+  X(ETIMEDOUT, -ETIMEDOUT, "timed out")                                   \
+  X(EIDENTITY, -1100, "server identity not verified")                     \
   X(EPROTO, -1000, "malformed message")                                   \
   X(ETOOBIG, -1001, "too large")                                          \
   X(EBADOP, -1002, "invalid operation")                                   \

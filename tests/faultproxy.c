@@ -1,17 +1,24 @@
 /* SPDX-License-Identifier: MIT
  * faultproxy -- a TCP proxy for tests that makes the network misbehave the
  * way a commune's 3G link does: connections dropped mid-request and
- * mid-response, chunks truncated, delays. SIGUSR1 cuts the network (every
- * connection closes, new ones are refused); SIGUSR2 brings it back.
+ * mid-response, chunks truncated, delays, a thin pipe, a server that never
+ * answers. SIGUSR1 cuts the network (every connection closes, new ones are
+ * refused); SIGUSR2 brings it back.
  *
  * usage: faultproxy --target HOST:PORT --port-file FILE [--seed N]
  *                   [--drop PERMILLE] [--truncate PERMILLE] [--delay-ms N]
  *                   [--garble N] [--close-after-answer 1]
+ *                   [--bw BYTES_PER_S] [--silent 1] [--log FILE]
  * Faults are drawn per chunk forwarded, from a seeded generator. --garble N
  * replaces the body of the first N 200 answers with bytes of the same
  * length that are not msgpack (the answer arrives whole, but garbled);
  * --close-after-answer closes each client connection once an answer has
- * gone out, as a daemon closing an idle kept-alive connection does. */
+ * gone out, as a daemon closing an idle kept-alive connection does. --bw
+ * caps each direction of each connection, reading no faster than it
+ * forwards (so the sender feels it, as on a 3G link). --silent accepts
+ * connections and reads what comes but never connects on or answers (a
+ * captive portal, a dying cell). --log appends a line "accept" per
+ * connection accepted. */
 #define _GNU_SOURCE /* memmem */
 #include <signal.h>
 #include <stdio.h>
@@ -29,7 +36,8 @@ struct proxy {
   uv_signal_t usr1, usr2, term;
   struct sockaddr_in target;
   uint64_t rng;
-  unsigned drop, truncate, delay_ms, garble;
+  unsigned drop, truncate, delay_ms, garble, bw, silent;
+  const char *log;
   int down, close_after_answer;
   struct pair *pairs;
 };
@@ -54,7 +62,7 @@ struct pair {
 struct chunk {
   uv_write_t w;
   uv_timer_t timer;
-  struct side *to;
+  struct side *to, *from;
   char *data;
   size_t len;
 };
@@ -102,12 +110,19 @@ static void chunk_free(uv_handle_t *h) {
   pair_release(pr);
 }
 
+static void alloc_cb(uv_handle_t *h, size_t hint, uv_buf_t *b);
+static void on_read(uv_stream_t *s, ssize_t n, const uv_buf_t *b);
+
 static void on_written(uv_write_t *w, int status) {
   struct chunk *c = container_of(w, struct chunk, w);
   struct pair *pr = c->to->pair;
   (void)status;
-  if (c->to == &pr->client && pr->answered)
+  if (c->to == &pr->client && pr->answered) {
     pair_close(pr);
+  } else if (pr->p->bw && !pr->closing) {
+    /* With --bw the sender's side was paused until this chunk went out. */
+    uv_read_start((uv_stream_t *)&c->from->tcp, alloc_cb, on_read);
+  }
   uv_close((uv_handle_t *)&c->timer, chunk_free);
 }
 
@@ -156,6 +171,7 @@ static void on_read(uv_stream_t *s, ssize_t n, const uv_buf_t *b) {
   c = calloc(1, sizeof(*c));
   pr->chunks++;
   c->to = to;
+  c->from = from;
   c->data = b->base;
   c->len = (size_t)n;
   uv_timer_init(&p->loop, &c->timer);
@@ -166,7 +182,16 @@ static void on_read(uv_stream_t *s, ssize_t n, const uv_buf_t *b) {
     pair_close(pr);
     return;
   }
-  if (p->delay_ms) {
+  if (p->bw) {
+    /* The pipe is busy until the chunk before has gone; this one takes
+     * len / bw more. Reading stops until it is out. */
+    uint64_t now = uv_now(&p->loop);
+    uint64_t at = (to->release > now ? to->release : now) +
+                  (uint64_t)n * 1000 / p->bw;
+    to->release = at;
+    uv_read_stop(s);
+    uv_timer_start(&c->timer, on_delay, at - now, 0);
+  } else if (p->delay_ms) {
     /* Delayed, but never reordered: a TCP stream keeps its order, so each
      * chunk leaves no earlier than the one before it. */
     uint64_t now = uv_now(&p->loop);
@@ -190,11 +215,26 @@ static void on_upstream(uv_connect_t *req, int status) {
   uv_read_start((uv_stream_t *)&pr->server.tcp, alloc_cb, on_read);
 }
 
+/* --silent: what the client sends is read and dropped. */
+static void on_silent_read(uv_stream_t *s, ssize_t n, const uv_buf_t *b) {
+  struct side *from = s->data;
+  free(b->base);
+  if (n < 0)
+    pair_close(from->pair);
+}
+
 static void on_conn(uv_stream_t *l, int status) {
   struct proxy *p = container_of(l, struct proxy, listener);
   struct pair *pr;
   if (status < 0)
     return;
+  if (p->log) {
+    FILE *f = fopen(p->log, "a");
+    if (f) {
+      fputs("accept\n", f);
+      fclose(f);
+    }
+  }
   pr = calloc(1, sizeof(*pr));
   pr->p = p;
   pr->handles = 2;
@@ -207,6 +247,12 @@ static void on_conn(uv_stream_t *l, int status) {
   p->pairs = pr;
   if (uv_accept(l, (uv_stream_t *)&pr->client.tcp) || p->down) {
     pair_close(pr); /* network down: the connection is refused */
+    return;
+  }
+  if (p->bw)
+    uv_recv_buffer_size((uv_handle_t *)&pr->client.tcp, &(int){16384});
+  if (p->silent) {
+    uv_read_start((uv_stream_t *)&pr->client.tcp, alloc_cb, on_silent_read);
     return;
   }
   if (uv_tcp_connect(&pr->connect, &pr->server.tcp,
@@ -253,11 +299,18 @@ int main(int argc, char **argv) {
       p.garble = (unsigned)atoi(argv[i + 1]);
     else if (!strcmp(argv[i], "--close-after-answer"))
       p.close_after_answer = atoi(argv[i + 1]);
+    else if (!strcmp(argv[i], "--bw"))
+      p.bw = (unsigned)atoi(argv[i + 1]);
+    else if (!strcmp(argv[i], "--silent"))
+      p.silent = (unsigned)atoi(argv[i + 1]);
+    else if (!strcmp(argv[i], "--log"))
+      p.log = argv[i + 1];
   }
   if (!target || !port_file || !strchr(target, ':')) {
     fprintf(stderr, "usage: faultproxy --target HOST:PORT --port-file FILE "
                     "[--seed N] [--drop PERMILLE] [--truncate PERMILLE] "
-                    "[--delay-ms N] [--garble N] [--close-after-answer 1]\n");
+                    "[--delay-ms N] [--garble N] [--close-after-answer 1] "
+                    "[--bw BYTES_PER_S] [--silent 1] [--log FILE]\n");
     return 2;
   }
   {

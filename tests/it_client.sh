@@ -15,7 +15,7 @@ check_rc "init refuses to overwrite" 1 C init --commune hoa-an --server http://1
 check_grep "init says why" "refusing to overwrite" "$TMP/err"
 check_rc "init needs flags" 2 C --db "$TMP/other.db" init --commune hoa-an
 check_rc "bad slug" 1 C --db "$TMP/other.db" init --commune "Hòa An" --server http://x --token t
-for url in https://10.0.0.2 http://10.0.0.2:70000 http://:8080 "http://[::1"; do
+for url in http://10.0.0.2 ftp://10.0.0.2 http://10.0.0.2:70000 https://:8080 "https://[::1"; do
   check_rc "init refuses server $url" 1 C --db "$TMP/other.db" init --commune hoa-an --server "$url" --token t
   check_grep "init names the server problem ($url)" "address" "$TMP/err"
 done

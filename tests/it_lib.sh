@@ -2,6 +2,10 @@
 # Shared helpers for the shell integration tests: assertions that count, a
 # real daemon on a loopback port, and waits on conditions (never bare sleeps).
 set -u
+# libcurl honours proxy variables (as it should on a government network);
+# the tests talk to loopback and must not be sent through one.
+unset http_proxy https_proxy HTTP_PROXY HTTPS_PROXY all_proxy ALL_PROXY \
+  no_proxy NO_PROXY
 PASS=0
 FAIL=0
 TMP=$(mktemp -d /tmp/dansync-it.XXXXXX)
