@@ -160,4 +160,31 @@ check_rc "the config's listen fails alone" 1 D serve --config "$TMP/good.conf"
 start_daemon "$DB" --config "$TMP/good.conf"
 check "serve runs with a config, the command line winning" ok "$(curl -s --noproxy '*' "$URL/v1/health")"
 stop_daemon || bad "clean stop"
+
+# --- the real client against the real daemon over TLS, pinned ---
+check_rc "tls init" 0 "$DANSYNCD" tls init --out "$TMP/tls" --host localhost --host 127.0.0.1
+PIN=$("$DANSYNCD" tls pin --cert "$TMP/tls/district.crt")
+check "the pin's form" "sha256//" "${PIN:0:8}"
+check "the TLS key is 0600" 600 "$(mode "$TMP/tls/district.key")"
+start_daemon "$DB" --tls-cert "$TMP/tls/district.crt" --tls-key "$TMP/tls/district.key"
+HTTPS="https://127.0.0.1:$DPORT"
+"$DANSYNC" --db "$TMP/tls-dev.db" init --commune tan-long --server "$HTTPS" --pin "$PIN" \
+  --token "$(D enroll --commune tan-long)" >/dev/null || bad "init over https"
+"$DANSYNC" --db "$TMP/tls-dev.db" petition add --received-on 2024-05-01 --category water \
+  --citizen "Lê Thị Tư" --content "Kiến nghị qua TLS" >/dev/null || bad "petition over tls"
+check_rc "sync over TLS with the district's pin" 0 "$DANSYNC" --db "$TMP/tls-dev.db" sync
+check "the device and the district agree" "$(D digest --commune tan-long)" \
+  "$("$DANSYNC" --db "$TMP/tls-dev.db" digest --commune tan-long)"
+"$DANSYNC" --db "$TMP/tls-dev.db" petition add --received-on 2024-05-02 --category water \
+  --citizen "Lê Thị Tư" --content "Kiến nghị thứ hai" >/dev/null || bad "second petition"
+check_rc "set-server with a wrong pin" 0 "$DANSYNC" --db "$TMP/tls-dev.db" set-server "$HTTPS" \
+  --pin "sha256//AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA="
+check_rc "a wrong pin is an identity failure (exit 5)" 5 "$DANSYNC" --db "$TMP/tls-dev.db" sync
+check_grep "it names the pins" "sha256//AAAA" "$TMP/err"
+check "nothing reached the district" 1 "$("$DANSYNC" --db "$TMP/tls-dev.db" status --json | grep -c '"queued": 1')"
+check_rc "back to the right pin" 0 "$DANSYNC" --db "$TMP/tls-dev.db" set-server "$HTTPS" --pin "$PIN"
+check_rc "and it syncs" 0 "$DANSYNC" --db "$TMP/tls-dev.db" sync
+check "agreed again" "$(D digest --commune tan-long)" \
+  "$("$DANSYNC" --db "$TMP/tls-dev.db" digest --commune tan-long)"
+stop_daemon || bad "clean stop"
 finish
