@@ -69,6 +69,21 @@ static void content(char *out, size_t cap, int i) {
            i, 1 + i % 9);
 }
 
+/* The district's TLS certificate for the run (bench_certs), and the pin
+ * devices trust it by; all empty with --plain. */
+static char tls_crt[600], tls_key[600], tls_pin_s[80];
+
+static void bench_certs(const char *dir) {
+  const char *hosts[] = {"localhost", "127.0.0.1"};
+  char tdir[512], err[DS_ERRBUF_LEN];
+  snprintf(tdir, sizeof(tdir), "%s/tls", dir);
+  snprintf(tls_crt, sizeof(tls_crt), "%s/district.crt", tdir);
+  snprintf(tls_key, sizeof(tls_key), "%s/district.key", tdir);
+  if (mkdir(tdir, 0700) || tls_make_cert(tdir, hosts, 2, 30, err) ||
+      tls_pin(tls_crt, tls_pin_s, sizeof(tls_pin_s), err))
+    die("cannot make the bench's TLS certificate");
+}
+
 /* Fills a device store as `dansync init` and n `petition add`s would. */
 static void make_device(const char *path, const char *commune,
                         const char *server, const char *token, int n) {
@@ -87,6 +102,8 @@ static void make_device(const char *path, const char *commune,
   if (store_begin(st) || store_meta_set(st, "commune", commune,
                                         strlen(commune)) ||
       store_meta_set(st, "server", server, strlen(server)) ||
+      (tls_pin_s[0] &&
+       store_meta_set(st, "pin", tls_pin_s, strlen(tls_pin_s))) ||
       store_meta_set(st, "token", token, strlen(token)) ||
       store_meta_set(st, "node", node, ID_LEN) ||
       store_meta_set(st, "pk", pk, sizeof(pk)) ||
@@ -274,9 +291,11 @@ static void start_daemon_tls(struct daemon_proc *d, const char *dir,
   die("the daemon did not start");
 }
 
+/* With TLS unless the run is --plain. */
 static void start_daemon(struct daemon_proc *d, const char *dir,
                          const char *db) {
-  start_daemon_tls(d, dir, db, NULL, NULL);
+  start_daemon_tls(d, dir, db, tls_pin_s[0] ? tls_crt : NULL,
+                   tls_pin_s[0] ? tls_key : NULL);
 }
 
 /* NAME_p50 and NAME_p99 of |n| times in ms (sorted here). */
@@ -291,19 +310,15 @@ static void print_percentiles(const char *name, double *ms, int n) {
 /* A new TLS connection's handshake and one GET /v1/health over it, as a
  * device's first request of a sync pays it: |n| of them, in ms. */
 static void bench_tls(const char *dir, const char *db, int n) {
-  const char *hosts[] = {"localhost", "127.0.0.1"};
-  char tdir[512], crt[600], key[600], err[DS_ERRBUF_LEN];
   double *ms = calloc((size_t)n, sizeof(double));
   struct daemon_proc d;
   SSL_CTX *ctx = SSL_CTX_new(TLS_client_method());
 
-  snprintf(tdir, sizeof(tdir), "%s/tls", dir);
-  snprintf(crt, sizeof(crt), "%s/district.crt", tdir);
-  snprintf(key, sizeof(key), "%s/district.key", tdir);
-  if (!ms || !ctx || mkdir(tdir, 0700) ||
-      tls_make_cert(tdir, hosts, 2, 30, err))
+  if (!ms || !ctx)
     die("cannot set up TLS for the bench");
-  start_daemon_tls(&d, dir, db, crt, key);
+  if (!tls_pin_s[0])
+    bench_certs(dir);
+  start_daemon_tls(&d, dir, db, tls_crt, tls_key);
   for (int i = 0; i < n; i++) {
     static const char get[] = "GET /v1/health HTTP/1.1\r\nConnection: "
                               "close\r\n\r\n";
@@ -343,23 +358,32 @@ int main(int argc, char **argv) {
   char dir[256] = "", db[512], path[512];
   struct daemon_proc d;
   int failures = 0;
+  bool plain = false;
   double t0, t;
 
-  for (int i = 1; i + 1 < argc; i += 2) {
+  for (int i = 1; i < argc; i++) {
+    const char *v = i + 1 < argc ? argv[i + 1] : "";
+    if (!strcmp(argv[i], "--plain")) {
+      plain = true;
+      continue;
+    }
     if (!strcmp(argv[i], "--devices"))
-      ndev = atoi(argv[i + 1]);
+      ndev = atoi(v);
     else if (!strcmp(argv[i], "--petitions"))
-      npet = atoi(argv[i + 1]);
+      npet = atoi(v);
     else if (!strcmp(argv[i], "--replay-ops"))
-      replay_ops = atol(argv[i + 1]);
+      replay_ops = atol(v);
     else if (!strcmp(argv[i], "--incremental-runs"))
-      runs = atoi(argv[i + 1]);
+      runs = atoi(v);
     else if (!strcmp(argv[i], "--dir"))
-      snprintf(dir, sizeof(dir), "%s", argv[i + 1]);
+      snprintf(dir, sizeof(dir), "%s", v);
+    else
+      ndev = 0; /* an unknown word: the usage below */
+    i++;
   }
   if (ndev < 1 || ndev > 15 || npet < 1 || runs < 1 || replay_ops < 5000)
     die("usage: bench [--devices 1..15] [--petitions N] [--replay-ops N>=5000]"
-        " [--incremental-runs N] [--dir DIR]");
+        " [--incremental-runs N] [--dir DIR] [--plain]");
   if (sodium_init() < 0)
     die("libsodium");
   if (!dir[0]) {
@@ -367,9 +391,12 @@ int main(int argc, char **argv) {
     if (!mkdtemp(dir))
       die("mkdtemp");
   }
+  if (!plain)
+    bench_certs(dir);
   printf("# bench: %d devices x %d petitions, replay of %ld ops, %d "
-         "incremental runs, in %s\n",
-         ndev, npet, replay_ops, runs, dir);
+         "incremental runs, %s, in %s\n",
+         ndev, npet, replay_ops, runs,
+         plain ? "plain HTTP" : "TLS with a pinned certificate", dir);
   fflush(stdout);
 
   /* 1. Baseline. */
