@@ -632,12 +632,8 @@ int csync_main(const struct args *a) {
                                                 : EXIT_ERROR;
     break;
   }
-  if (s.tty) {
-    /* The last answer was applied after the transport's last redraw: the
-     * line ends with the final counts, not those of the batch before. */
-    progress(&s, 0, 0);
+  if (s.tty) /* each answer redrew the line once applied: it is final */
     fputc('\n', stderr);
-  }
   if (code == EXIT_OK) {
     printf("Synced: pushed %llu ops, pulled %llu, conflicts %llu, rejected "
            "%llu, in %.1f s.\n",
