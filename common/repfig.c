@@ -268,7 +268,7 @@ static int per_commune(struct ctx *c, int n, const size_t *off,
     for (int k = 0; k < n; k++) {
       struct repfig_counts add = {0}, *tot[] = {&c->f->cur, &c->f->prev,
                                                 &c->f->cumul};
-      *(int64_t *)((char *)&add + off[k]) = sqlite3_column_int64(s, 1 + k);
+      *(int64_t *)(void *)((char *)&add + off[k]) = sqlite3_column_int64(s, 1 + k);
       add_counts(tot[which[k]], &add);
       if (cm && which[k] == 0)
         add_counts(&cm->c, &add);
