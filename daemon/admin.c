@@ -31,6 +31,7 @@
 #include "common/repfig.h"
 #include "common/report.h"
 #include "daemon/server.h"
+#include "daemon/users.h"
 
 
 static const struct args_help helps[] = {
@@ -53,6 +54,18 @@ static const struct args_help helps[] = {
      "--insecure-http behind a proxy that does TLS.",
      "dansyncd --db /var/lib/dansync/district.db serve --listen "
      "0.0.0.0:8080"},
+    {"user add", "user add NAME --role viewer|clerk|admin",
+     "Creates a dashboard account (DESIGN §13) with its own district node; "
+     "the password is read from stdin (asked twice on a terminal).",
+     "echo 'mat-khau-dai' | dansyncd user add lan --role clerk"},
+    {"user list", "user list [--json]", "Lists dashboard accounts.",
+     "dansyncd user list"},
+    {"user passwd", "user passwd NAME",
+     "Sets a dashboard account's password (read from stdin).",
+     "dansyncd user passwd lan"},
+    {"user remove", "user remove NAME",
+     "Removes a dashboard account and revokes its node.",
+     "dansyncd user remove lan"},
     {"init", "init [--communes FILE] [--issuer NAME]",
      "Creates the district store (--db) with its communes (a TSV of slug, "
      "name, kind with a header line; default: the 15 of Phụng Hiệp), a new "
@@ -686,6 +699,9 @@ int admin_main(int argc, char **argv) {
   if (w1 && (!strcmp(cmd, "node list") || !strcmp(cmd, "node revoke") ||
              !strcmp(cmd, "quarantine list") || !strcmp(cmd, "log verify")))
     return cmd_simple(&a, cmd);
+  if (w1 && !strcmp(w0, "user") && (!strcmp(w1, "add") || !strcmp(w1, "list") ||
+             !strcmp(w1, "passwd") || !strcmp(w1, "remove")))
+    return users_cmd(&a, w1); /* i19: the dashboard's accounts */
   if (!strcmp(w0, "issuer"))
     return cmd_issuer(&a);
   if (!strcmp(w0, "report"))

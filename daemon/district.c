@@ -17,6 +17,7 @@
 #include "common/store.h"
 #include "daemon/communes_tsv.h"
 #include "daemon/ingest.h"
+#include "daemon/users.h"
 #include "proto/codec.h"
 
 #define TOKEN_TTL_MS (7ull * 24 * 3600 * 1000)
@@ -100,6 +101,8 @@ int district_open(struct store **out, const char *path, char *errbuf) {
   buf_init(&b, 0);
   rc = store_meta_get(*out, "district_node", &b);
   buf_cleanup(&b);
+  if (!rc && users_init(*out)) { /* i19: the dashboard's accounts */
+  }
   if (rc) {
     store_close(*out);
     return ds_fail(errbuf, DS_EINVAL,
