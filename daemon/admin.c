@@ -41,7 +41,8 @@ static const struct args_help helps[] = {
      "[--read-timeout DURATION] [--write-timeout DURATION] "
      "[--idle-timeout DURATION] [--max-body-memory MIB] "
      "[--busy-timeout DURATION] [--port-file FILE] [--config FILE] "
-     "[--tls-cert FILE --tls-key FILE] [--insecure-http]",
+     "[--tls-cert FILE --tls-key FILE] [--insecure-http] "
+     "[--ui-listen ADDR:PORT] [--ui-port-file FILE] [--no-ui]",
      "Runs the district daemon until SIGTERM or SIGINT. Default listen "
      "address 127.0.0.1:8080 (give 0.0.0.0:8080 for the district LAN); "
      "default max skew 1h. Connections: 256 at most (idle ones are evicted "
@@ -51,7 +52,9 @@ static const struct args_help helps[] = {
      "store: a second refuses to start. --config FILE holds `name = value` "
      "lines, one per flag (without --); the command line wins. HTTPS with "
      "--tls-cert/--tls-key; plain HTTP only on loopback, or with "
-     "--insecure-http behind a proxy that does TLS.",
+     "--insecure-http behind a proxy that does TLS. The dashboard listens "
+     "on --ui-listen (default 127.0.0.1:8081; TLS with the same "
+     "certificate); --no-ui turns it off.",
      "dansyncd --db /var/lib/dansync/district.db serve --listen "
      "0.0.0.0:8080"},
     {"user add", "user add NAME --role viewer|clerk|admin",
@@ -654,7 +657,7 @@ static int cmd_log(const struct args *a, const char *verb) {
 
 int admin_main(int argc, char **argv) {
   static const char *const bare[] = {"json",  "overdue",       "voided",
-                                     "force", "insecure-http", NULL};
+                                     "force", "insecure-http", "no-ui", NULL};
   char err[DS_ERRBUF_LEN], cmd[64];
   const char *w0, *w1;
   struct args a;

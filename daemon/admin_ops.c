@@ -78,7 +78,7 @@ enum kind { K_LISTEN, K_DURATION, K_COUNT, K_MIB, K_PATH, K_BOOL };
 struct serve_opts {
   struct srv_config cfg;
   uint64_t busy_ms;
-  char host[256];
+  char host[256], ui_host[256];
   bool per_addr_set;
 };
 
@@ -112,6 +112,9 @@ static const struct setting {
     {"tls-cert", K_PATH, CFG(tls_cert), 0, 0, "a PEM certificate file"},
     {"tls-key", K_PATH, CFG(tls_key), 0, 0, "a PEM key file"},
     {"insecure-http", K_BOOL, CFG(insecure_http), 0, 0, "yes or no"},
+    {"ui-listen", K_LISTEN, 1, 0, 0, "ADDR:PORT, e.g. 0.0.0.0:8081"},
+    {"ui-port-file", K_PATH, CFG(ui_port_file), 0, 0, "a file name"},
+    {"no-ui", K_BOOL, CFG(no_ui), 0, 0, "yes or no"},
 #undef CFG
 };
 #define NSETTINGS (sizeof(settings) / sizeof(settings[0]))
@@ -126,6 +129,8 @@ static int apply(struct serve_opts *o, const struct setting *st,
 
   switch (st->kind) {
   case K_LISTEN: {
+    /* off 0: --listen; 1: --ui-listen (the dashboard, daemon/ui.h). */
+    char *host = st->off ? o->ui_host : o->host;
     const char *colon = strrchr(v, ':');
     long port = -1;
     size_t hl = colon ? (size_t)(colon - v) : 0;
@@ -133,14 +138,14 @@ static int apply(struct serve_opts *o, const struct setting *st,
       port = strtol(colon + 1, &end, 10);
     ok = port >= 0 && port <= 65535 && !*end && end != colon + 1;
     if (ok) {
-      memcpy(o->host, v, hl);
-      o->host[hl] = '\0';
-      if (o->host[0] == '[' && o->host[hl - 1] == ']') {
-        memmove(o->host, o->host + 1, hl);
-        o->host[hl - 2] = '\0';
+      memcpy(host, v, hl);
+      host[hl] = '\0';
+      if (host[0] == '[' && host[hl - 1] == ']') {
+        memmove(host, host + 1, hl);
+        host[hl - 2] = '\0';
       }
-      o->cfg.host = o->host;
-      o->cfg.port = (int)port;
+      *(st->off ? &o->cfg.ui_host : &o->cfg.host) = host;
+      *(st->off ? &o->cfg.ui_port : &o->cfg.port) = (int)port;
     }
     break;
   }
@@ -261,6 +266,7 @@ int cmd_serve(const struct args *a) {
               .write_timeout_ms = 30000,
               .idle_timeout_ms = 60000,
               .max_body_bytes = 32u << 20,
+              .ui_port = 8081,
           },
       .busy_ms = 10000,
   };
@@ -291,6 +297,10 @@ int cmd_serve(const struct args *a) {
       return args_fail(&admin_prog, EXIT_ERROR, err);
     }
   }
+  /* A daemon on a free port (tests, several on one machine) gets its
+   * dashboard on a free port too, unless told where. */
+  if (!o.cfg.ui_host && o.cfg.port == 0)
+    o.cfg.ui_port = 0;
   if (!o.cfg.tls_cert != !o.cfg.tls_key) {
     free(text);
     return args_fail(&admin_prog, EXIT_ERROR,

@@ -371,7 +371,32 @@ int district_quarantine_list(struct store *st, bool json, FILE *out) {
 
 int district_submit(struct store *st, district_build_cb build, void *arg,
                     char *errbuf) {
-  uint8_t sk[crypto_sign_SECRETKEYBYTES];
+  uint8_t sk[crypto_sign_SECRETKEYBYTES], node[ID_LEN];
+  struct buf b;
+  int rc;
+
+  buf_init(&b, 0);
+  rc = store_meta_get(st, "district_node", &b);
+  if (!rc && b.len == ID_LEN)
+    memcpy(node, b.data, ID_LEN);
+  if (!rc)
+    rc = store_meta_get(st, "district_sk", &b);
+  if (!rc && b.len == sizeof(sk))
+    memcpy(sk, b.data, sizeof(sk));
+  else if (!rc)
+    rc = DS_ECORRUPT;
+  sodium_memzero(b.data, b.len);
+  buf_cleanup(&b);
+  if (rc)
+    return ds_fail(errbuf, rc, "the district store has no district key");
+  rc = district_submit_as(st, node, sk, build, arg, errbuf);
+  sodium_memzero(sk, sizeof(sk));
+  return rc;
+}
+
+int district_submit_as(struct store *st, const uint8_t node[ID_LEN],
+                       const uint8_t sk[64], district_build_cb build,
+                       void *arg, char *errbuf) {
   struct ingest_req rq = {0};
   struct proto_req hdr = {0};
   struct ingest_res rs;
@@ -385,19 +410,7 @@ int district_submit(struct store *st, district_build_cb build, void *arg,
   buf_init(&ops, 0);
   ingest_res_init(&rs);
   memset(&op, 0, sizeof(op));
-  rc = store_meta_get(st, "district_node", &b);
-  if (!rc && b.len == ID_LEN)
-    memcpy(op.node, b.data, ID_LEN);
-  if (!rc)
-    rc = store_meta_get(st, "district_sk", &b);
-  if (!rc && b.len == sizeof(sk))
-    memcpy(sk, b.data, sizeof(sk));
-  else if (!rc)
-    rc = DS_ECORRUPT;
-  if (rc) {
-    rc = ds_fail(errbuf, rc, "the district store has no district key");
-    goto done;
-  }
+  memcpy(op.node, node, ID_LEN);
   {
     sqlite3_stmt *s;
     sqlite3_prepare_v2(store_sqlite(st),
@@ -458,7 +471,6 @@ int district_submit(struct store *st, district_build_cb build, void *arg,
     }
   }
 done:
-  sodium_memzero(sk, sizeof(sk));
   ingest_close(ing);
   ingest_res_cleanup(&rs);
   buf_cleanup(&b);

@@ -41,4 +41,11 @@ typedef int (*district_build_cb)(struct store *st, struct op *op, void *arg,
                                  char *errbuf);
 DS_NODISCARD int district_submit(struct store *st, district_build_cb build,
                                  void *arg, char *errbuf);
+/* As district_submit, signed by another district node |node| (a dashboard
+ * user's, daemon/users.h) with its Ed25519 secret key |sk|. */
+DS_NODISCARD int district_submit_as(struct store *st,
+                                    const uint8_t node[ID_LEN],
+                                    const uint8_t sk[64],
+                                    district_build_cb build, void *arg,
+                                    char *errbuf);
 #endif

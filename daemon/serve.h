@@ -95,6 +95,7 @@ struct daemon {
   struct rlog rlog;
   struct ncache known;
   struct tls_ctx *tls; /* NULL: plain HTTP (loopback or --insecure-http) */
+  struct ui *ui;       /* the dashboard (daemon/ui.c), or NULL */
   uv_tcp_t spare;      /* accepts and drops a connection when out of memory */
   bool spare_busy;
   uint8_t rbuf[64 * 1024]; /* every read lands here first */

@@ -24,6 +24,7 @@
 #include "common/store.h"
 #include "daemon/log.h"
 #include "daemon/serve.h"
+#include "daemon/ui.h"
 #include "proto/codec.h"
 
 static void start_next(struct daemon *d);
@@ -323,6 +324,7 @@ static void on_signal(uv_signal_t *s, int signum) {
   uv_close((uv_handle_t *)&d->listener, NULL);
   uv_close((uv_handle_t *)&d->sigterm, NULL);
   uv_close((uv_handle_t *)&d->sigint, NULL);
+  ui_stop(d->ui);
   /* Idle or half-read connections close now; queued and in-flight requests
    * are merged and answered, then their connections close. */
   for (c = d->conns; c; c = next) {
@@ -437,6 +439,14 @@ static bool is_loopback(const char *host) {
          !strcmp(host, "localhost");
 }
 
+/* The dashboard's listener, on the same loop and certificate. */
+static int start_ui(struct daemon *d, char *errbuf) {
+  struct ui_config uc = {d->cfg->ui_host ? d->cfg->ui_host : "127.0.0.1",
+                         d->cfg->ui_port, d->cfg->ui_port_file,
+                         d->cfg->insecure_http};
+  return ui_start(&d->ui, &d->loop, &uc, d->st, d->tls, errbuf);
+}
+
 int srv_run(struct store *st, const struct srv_config *cfg, char *errbuf) {
   struct daemon *d = ds_calloc(1, sizeof(*d));
   struct sockaddr_storage addr;
@@ -489,6 +499,11 @@ int srv_run(struct store *st, const struct srv_config *cfg, char *errbuf) {
   port = ntohs(bound.ss_family == AF_INET6
                    ? ((struct sockaddr_in6 *)&bound)->sin6_port
                    : ((struct sockaddr_in *)&bound)->sin_port);
+  rc = cfg->no_ui ? 0 : start_ui(d, errbuf);
+  if (rc && rc != DS_EIO)
+    goto fail;
+  if (rc) /* devices' syncs matter more than the dashboard */
+    LOG_ERROR("ui", "%s; serving syncs without the dashboard", errbuf);
   uv_signal_init(&d->loop, &d->sigterm);
   uv_signal_init(&d->loop, &d->sigint);
   d->sigterm.data = d->sigint.data = d;
@@ -514,6 +529,7 @@ int srv_run(struct store *st, const struct srv_config *cfg, char *errbuf) {
   goto done;
 fail:
   uv_close((uv_handle_t *)&d->listener, NULL);
+  ui_stop(d->ui);
   uv_run(&d->loop, UV_RUN_DEFAULT);
 done:
   if (uv_loop_close(&d->loop))
@@ -527,6 +543,7 @@ done:
   sqlite3_close(d->keydb);
   uv_mutex_destroy(&d->keylock);
   ingest_close(d->ing);
+  ui_free(d->ui);
   tls_ctx_free(d->tls);
   ds_free(d);
   return rc;

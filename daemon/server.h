@@ -25,6 +25,11 @@ struct srv_config {
   const char *port_file;    /* if set, the bound port is written here */
   const char *tls_cert, *tls_key; /* PEM files: serve HTTPS */
   bool insecure_http;       /* plain HTTP on an address not loopback */
+  /* The dashboard (daemon/ui.h): --ui-listen, --ui-port-file, --no-ui. */
+  const char *ui_host;
+  int ui_port;
+  const char *ui_port_file;
+  bool no_ui;
 };
 
 /* Serves on |st| until SIGTERM or SIGINT, then finishes and answers what it

@@ -1,0 +1,122 @@
+/* SPDX-License-Identifier: MIT
+ * ui_int.h -- what the dashboard's files share: ui.c (listener, sessions,
+ * connections) hands a request with its session to ui_pages.c (routing,
+ * pages and API, off the loop), which fills an answer. ui_html.c holds
+ * the HTML/JSON writing helpers and the assets compiled into the binary. */
+#ifndef DS_DAEMON_UI_INT_H
+#define DS_DAEMON_UI_INT_H
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdint.h>
+
+#include <sqlite3.h>
+#include <uv.h>
+
+#include "common/buf.h"
+#include "daemon/http.h"
+#include "daemon/users.h"
+
+struct op;
+struct store;
+
+/* A session is forgotten after this long without a request. */
+#define UI_IDLE_MS (12ull * 3600 * 1000)
+#define UI_TOKEN_HEX 64 /* 32 random bytes */
+/* Form bodies the dashboard takes; the sync endpoint's 8 MiB is not. */
+#define UI_MAX_BODY (64u * 1024)
+
+struct ui_req {
+  int method; /* HTTP_GET, HTTP_POST */
+  char url[HTTP_MAX_URL + 1];
+  struct buf body;
+  bool authed;
+  char user[USERS_NAME_MAX + 1];
+  char csrf[UI_TOKEN_HEX + 1];
+  bool csrf_ok; /* a POST whose form carried the session's token */
+  bool tls;
+};
+
+struct ui_resp {
+  int status;
+  const char *type; /* Content-Type */
+  char headers[640]; /* extra header lines, each ending in \r\n */
+  struct buf body;
+};
+
+/* The dashboard's store connections, used from the pool's threads. */
+struct ui_db {
+  char path[4096];
+  struct store *ro;    /* pages: PRAGMA query_only; under lock */
+  uv_mutex_t lock;
+  struct store *rw;    /* edits, opened on the first; under rwlock */
+  uv_mutex_t rwlock;
+};
+
+/* ui_pages.c: answers |rq| (its session already checked by ui.c; the
+ * account is read again here, so a removed or demoted user loses access
+ * at once). Runs on a pool thread. */
+void ui_pages_handle(struct ui_db *db, const struct ui_req *rq,
+                     struct ui_resp *rs);
+/* The login page, with |msg| (may be NULL) shown above the form. */
+void ui_pages_login(struct ui_resp *rs, int status, const char *msg);
+
+/* One request being answered (pool thread). */
+struct page {
+  struct ui_db *db;
+  const struct ui_req *rq;
+  struct ui_resp *rs;
+  struct store *st; /* db->ro */
+  struct users_who who;
+  char path[HTTP_MAX_URL + 1]; /* the URL without its query */
+  const char *q;               /* the query string; for a POST, the form */
+  bool api, post, oom;
+  char today[11];
+};
+
+/* ui_pages.c: writing an answer. */
+void ui_out(struct page *p, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+void ui_text(struct page *p, const char *s); /* HTML-escaped */
+void ui_json(struct page *p, const char *s); /* a JSON string, or null */
+void ui_page_begin(struct page *p, const char *title, const char *active);
+void ui_page_end(struct page *p);
+/* An error page (or JSON error under /api/) with |status|. */
+void ui_fail(struct page *p, int status, const char *msg);
+void ui_redirect(struct page *p, const char *location);
+/* False, after answering 403, when the user's role is below |role|. */
+bool ui_role(struct page *p, int role);
+/* Runs |fn| writing to a FILE and appends what it wrote to the answer
+ * (JSON writers shared with the command line). */
+int ui_capture(struct page *p, int (*fn)(void *arg, FILE *f), void *arg);
+/* Submits one change signed by the user's node, on the edit connection
+ * (district_submit_as). */
+int ui_submit(struct page *p,
+              int (*build)(struct store *st, struct op *op, void *arg,
+                           char *errbuf),
+              void *arg, char *errbuf);
+/* Runs |fn| on the edit connection (opened on first use). */
+int ui_with_rw(struct page *p, int (*fn)(struct store *st, void *arg,
+                                         char *errbuf),
+               void *arg, char *errbuf);
+
+/* ui_petition.c */
+void ui_petitions(struct page *p);
+void ui_petition(struct page *p, const char *id);
+void ui_petition_edit(struct page *p, const char *id);
+void ui_conflicts(struct page *p);
+void ui_conflict_resolve(struct page *p);
+/* Registers ui_fold(text) (lower case, Vietnamese diacritics removed). */
+int ui_fold_register(sqlite3 *db);
+
+/* ui_html.c */
+DS_NODISCARD int ui_esc(struct buf *b, const char *s); /* HTML text/attr */
+DS_NODISCARD int ui_esc_n(struct buf *b, const char *s, size_t n);
+/* Decodes form field |name| of |q| (application/x-www-form-urlencoded or a
+ * URL's query string) into |out|; false when absent or too long. */
+bool ui_form_get(const char *q, const char *name, char *out, size_t cap);
+/* The query string of |url| ("" when none). */
+const char *ui_query(const char *url);
+/* An asset by path ("/assets/app.css"): its bytes and type, or NULL. */
+const char *ui_asset(const char *path, size_t *len, const char **type);
+#endif

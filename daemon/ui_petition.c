@@ -1,0 +1,777 @@
+/* SPDX-License-Identifier: MIT
+ * ui_petition.c -- the dashboard's petitions: the filtered, paged list with
+ * diacritic-insensitive prefix search; one petition with its history; a
+ * clerk's edit (common/edit.c, signed by the user's node through the same
+ * ingestion as the CLI); conflicts side by side and their resolution. */
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "common/alloc.h"
+#include "common/edit.h"
+#include "common/hex.h"
+#include "common/hlc.h"
+#include "common/json.h"
+#include "common/merge.h"
+#include "common/query.h"
+#include "common/schema.h"
+#include "common/store.h"
+#include "common/utf8.h"
+#include "daemon/audit.h"
+#include "daemon/ui_int.h"
+#include "proto/codec.h"
+
+#define PAGE_ROWS 50
+
+/* ---- folding for search ---- */
+
+/* Latin-1 letters U+00C0..U+00FF without their marks. */
+static const char latin1[] =
+    "aaaaaaaceeeeiiiidnooooo*ouuuuypsaaaaaaaceeeeiiiidnooooo/ouuuuypy";
+
+/* The base letter of a Vietnamese letter, 0 for a combining mark, or the
+ * code point itself when it has no mark to take off. */
+static uint32_t fold_cp(uint32_t c) {
+  if (c < 0x80)
+    return c >= 'A' && c <= 'Z' ? c + 32 : c;
+  if (c >= 0xc0 && c <= 0xff)
+    return (uint32_t)latin1[c - 0xc0];
+  if (c >= 0x300 && c <= 0x36f)
+    return 0;
+  switch (c) {
+  case 0x102: case 0x103: return 'a';
+  case 0x110: case 0x111: return 'd';
+  case 0x128: case 0x129: return 'i';
+  case 0x168: case 0x169: return 'u';
+  case 0x1a0: case 0x1a1: return 'o';
+  case 0x1af: case 0x1b0: return 'u';
+  default: break;
+  }
+  if (c >= 0x1ea0 && c <= 0x1eb7)
+    return 'a';
+  if (c >= 0x1eb8 && c <= 0x1ec7)
+    return 'e';
+  if (c >= 0x1ec8 && c <= 0x1ecb)
+    return 'i';
+  if (c >= 0x1ecc && c <= 0x1ee3)
+    return 'o';
+  if (c >= 0x1ee4 && c <= 0x1ef1)
+    return 'u';
+  if (c >= 0x1ef2 && c <= 0x1ef9)
+    return 'y';
+  return c;
+}
+
+/* Folds |s| into |out| (NUL-terminated, cut at |cap|). */
+static void fold(const unsigned char *s, char *out, size_t cap) {
+  size_t o = 0;
+  while (s && *s && o + 4 < cap) {
+    uint32_t c = *s;
+    int extra = c >= 0xf0 ? 3 : c >= 0xe0 ? 2 : c >= 0xc0 ? 1 : 0;
+    c &= extra == 3 ? 0x07 : extra == 2 ? 0x0f : extra == 1 ? 0x1f : 0x7f;
+    s++;
+    for (int i = 0; i < extra && (*s & 0xc0) == 0x80; i++, s++)
+      c = (c << 6) | (*s & 0x3f);
+    c = fold_cp(c);
+    if (c == 0)
+      continue;
+    if (c < 0x80) {
+      out[o++] = (char)c;
+    } else if (c < 0x800) {
+      out[o++] = (char)(0xc0 | (c >> 6));
+      out[o++] = (char)(0x80 | (c & 0x3f));
+    } else {
+      out[o++] = (char)(0xe0 | (c >> 12));
+      out[o++] = (char)(0x80 | ((c >> 6) & 0x3f));
+      out[o++] = (char)(0x80 | (c & 0x3f));
+    }
+  }
+  out[o] = '\0';
+}
+
+/* ui_match(citizen, content, words): 1 when every word of |words| (folded
+ * already) begins a word of the folded citizen or content. For records the
+ * search index has not taken in yet: indexing them is a write, and the
+ * dashboard's connection only reads. */
+static void match_fn(sqlite3_context *ctx, int argc, sqlite3_value **argv) {
+  static char text[16384], words[512];
+  char *t = text, *w, *save = NULL;
+  int ok = 1;
+  (void)argc;
+  fold(sqlite3_value_text(argv[0]), text, sizeof(text) / 4);
+  t = text + strlen(text);
+  *t++ = ' ';
+  fold(sqlite3_value_text(argv[1]), t, sizeof(text) - (size_t)(t - text));
+  snprintf(words, sizeof(words), "%s",
+           (const char *)sqlite3_value_text(argv[2]));
+  for (w = strtok_r(words, " ", &save); w && ok;
+       w = strtok_r(NULL, " ", &save)) {
+    size_t n = strlen(w);
+    const char *p = text;
+    ok = 0;
+    while ((p = strstr(p, w)) != NULL) {
+      if (p == text || !((p[-1] >= 'a' && p[-1] <= 'z') ||
+                         (p[-1] >= '0' && p[-1] <= '9') ||
+                         (unsigned char)p[-1] >= 0x80)) {
+        ok = 1;
+        break;
+      }
+      p += n;
+    }
+  }
+  sqlite3_result_int(ctx, ok);
+}
+
+int ui_fold_register(sqlite3 *db) {
+  /* The scratch buffers are per call site: SQLite calls it from the one
+   * thread holding the connection, and the dashboard serialises pages on
+   * it (ui.c's lock). */
+  return sqlite3_create_function(db, "ui_match", 3,
+                                 SQLITE_UTF8 | SQLITE_DETERMINISTIC, NULL,
+                                 match_fn, NULL, NULL)
+             ? DS_EIO
+             : 0;
+}
+
+/* The FTS5 query of |words|: each word a quoted prefix ("dien"*). */
+static void fts_prefix(const char *words, char *out, size_t cap) {
+  char copy[512], *w, *save = NULL;
+  size_t o = 0;
+  snprintf(copy, sizeof(copy), "%s", words);
+  out[0] = '\0';
+  for (w = strtok_r(copy, " ", &save); w; w = strtok_r(NULL, " ", &save)) {
+    int n = snprintf(out + o, cap - o, "%s\"", o ? " " : "");
+    for (; *w && n > 0 && o + (size_t)n + 4 < cap; w++)
+      if (*w != '"')
+        out[o + (size_t)n++] = *w;
+    if (n <= 0 || o + (size_t)n + 3 >= cap)
+      break;
+    memcpy(out + o + n, "\"*", 3);
+    o += (size_t)n + 2;
+  }
+}
+
+/* ---- the list ---- */
+
+struct filters {
+  char commune[64], status[32], category[40], hamlet[121], from[11], to[11],
+      q[200], words[512];
+  bool overdue;
+  int page;
+};
+
+static const char *const list_cols[] = {
+    "id",      "commune",  "received_on", "status", "category", "citizen",
+    "hamlet",  "content",  "due_on",      "escalated_to", "conflicts"};
+
+static bool filters_get(struct page *p, struct filters *fl, char *err,
+                        size_t cap) {
+  char v[32];
+  memset(fl, 0, sizeof(*fl));
+  ui_form_get(p->q, "commune", fl->commune, sizeof(fl->commune));
+  ui_form_get(p->q, "status", fl->status, sizeof(fl->status));
+  ui_form_get(p->q, "category", fl->category, sizeof(fl->category));
+  ui_form_get(p->q, "hamlet", fl->hamlet, sizeof(fl->hamlet));
+  ui_form_get(p->q, "q", fl->q, sizeof(fl->q));
+  fl->overdue = ui_form_get(p->q, "overdue", v, sizeof(v)) && *v;
+  fl->page = ui_form_get(p->q, "page", v, sizeof(v)) ? atoi(v) : 1;
+  if (fl->page < 1 || fl->page > 100000)
+    fl->page = 1;
+  snprintf(fl->from, sizeof(fl->from), "0000-00-00");
+  snprintf(fl->to, sizeof(fl->to), "9999-12-31");
+  if (ui_form_get(p->q, "from", v, sizeof(v)) && *v &&
+      !query_date_parse(v, fl->from))
+    return snprintf(err, cap, "Ngày bắt đầu không hợp lệ."), false;
+  if (ui_form_get(p->q, "to", v, sizeof(v)) && *v &&
+      !query_date_parse(v, fl->to))
+    return snprintf(err, cap, "Ngày kết thúc không hợp lệ."), false;
+  if (*fl->status && schema_enum_index(schema_status_names, fl->status,
+                                       strlen(fl->status)) < 0)
+    return snprintf(err, cap, "Trạng thái không hợp lệ."), false;
+  if (*fl->category && schema_enum_index(schema_category_names, fl->category,
+                                         strlen(fl->category)) < 0)
+    return snprintf(err, cap, "Lĩnh vực không hợp lệ."), false;
+  if (*fl->q) {
+    struct buf b;
+    buf_init(&b, 0);
+    if (!utf8_fold_dd(&b, fl->q, strlen(fl->q)) && !buf_cstr(&b))
+      fold(b.data, fl->words, sizeof(fl->words));
+    buf_cleanup(&b);
+  }
+  return true;
+}
+
+static void select_opts(struct page *p, const char *name, const char *label,
+                        const char *const *names,
+                        const char *(*lab)(const char *), const char *cur) {
+  ui_out(p, "<label>%s<select name=\"%s\"><option value=\"\">Tất cả"
+            "</option>",
+         label, name);
+  for (int i = 0; names[i]; i++)
+    ui_out(p, "<option value=\"%s\"%s>%s</option>", names[i],
+           !strcmp(cur, names[i]) ? " selected" : "", lab(names[i]));
+  ui_out(p, "</select></label>");
+}
+
+static const char *commune_label(const char *s) { return s; }
+
+static void filter_form(struct page *p, const struct filters *fl) {
+  sqlite3_stmt *s;
+  const char *slugs[130];
+  static char names[129][64];
+  int n = 0;
+  if (sqlite3_prepare_v2(store_sqlite(p->st),
+                         "SELECT slug FROM commune ORDER BY slug", -1, &s,
+                         NULL) == SQLITE_OK)
+    while (n < 128 && sqlite3_step(s) == SQLITE_ROW) {
+      snprintf(names[n], sizeof(names[n]), "%s", sqlite3_column_text(s, 0));
+      slugs[n] = names[n];
+      n++;
+    }
+  sqlite3_finalize(s);
+  slugs[n] = NULL;
+  ui_out(p, "<form class=\"filters card\" method=\"get\" "
+            "action=\"/petitions\">");
+  select_opts(p, "commune", "Xã", slugs, commune_label, fl->commune);
+  select_opts(p, "status", "Trạng thái", schema_status_names,
+              schema_status_label, fl->status);
+  select_opts(p, "category", "Lĩnh vực", schema_category_names,
+              schema_category_label, fl->category);
+  ui_out(p, "<label>Ấp<input name=\"hamlet\" value=\"");
+  ui_text(p, fl->hamlet);
+  ui_out(p, "\"></label><label>Từ ngày<input type=\"date\" name=\"from\" "
+            "value=\"%s\"></label><label>Đến ngày<input type=\"date\" "
+            "name=\"to\" value=\"%s\"></label><label>Tìm (tên, nội dung)"
+            "<input name=\"q\" value=\"",
+         strcmp(fl->from, "0000-00-00") ? fl->from : "",
+         strcmp(fl->to, "9999-12-31") ? fl->to : "");
+  ui_text(p, fl->q);
+  ui_out(p, "\"></label><label>Quá hạn<input type=\"checkbox\" "
+            "name=\"overdue\" value=\"1\"%s></label><button "
+            "class=\"primary\">Lọc</button></form>\n",
+         fl->overdue ? " checked" : "");
+}
+
+static const char *col(sqlite3_stmt *s, int i) {
+  const char *t = (const char *)sqlite3_column_text(s, i);
+  return t ? t : "";
+}
+
+void ui_petitions(struct page *p) {
+  struct filters fl;
+  char err[120], fts[600];
+  sqlite3_stmt *s;
+  int n = 0, step;
+
+  if (!filters_get(p, &fl, err, sizeof(err))) {
+    ui_fail(p, 400, err);
+    return;
+  }
+  fts_prefix(fl.words, fts, sizeof(fts));
+  if (sqlite3_prepare_v2(
+          store_sqlite(p->st),
+          "SELECT lower(hex(rid)), commune, received_on, status, category, "
+          "citizen, hamlet, content, due_on, escalated_to, conflicted FROM "
+          "petition p WHERE coalesce(voided, 0) = 0"
+          " AND (?1 = '' OR commune = ?1) AND (?2 = '' OR status = ?2)"
+          " AND (?3 = '' OR category = ?3) AND (?4 = '' OR hamlet = ?4)"
+          " AND received_on BETWEEN ?5 AND ?6"
+          " AND (?7 = 0 OR (due_on < ?8 AND coalesce(status, 'received')"
+          " NOT IN ('answered', 'resolved')))"
+          " AND (?9 = '' OR (p.id IN (SELECT rowid FROM search WHERE search"
+          " MATCH ?9) AND p.id NOT IN (SELECT id FROM search_dirty)) OR"
+          " ((p.id > coalesce((SELECT v FROM meta WHERE k = 'search_hw'), 0)"
+          " OR p.id IN (SELECT id FROM search_dirty)) AND ui_match(citizen,"
+          " content, ?10)))"
+          " ORDER BY received_on DESC, rid LIMIT ?11 OFFSET ?12",
+          -1, &s, NULL)) {
+    ui_fail(p, 503, "Không đọc được danh sách kiến nghị.");
+    return;
+  }
+  sqlite3_bind_text(s, 1, fl.commune, -1, SQLITE_STATIC);
+  sqlite3_bind_text(s, 2, fl.status, -1, SQLITE_STATIC);
+  sqlite3_bind_text(s, 3, fl.category, -1, SQLITE_STATIC);
+  sqlite3_bind_text(s, 4, fl.hamlet, -1, SQLITE_STATIC);
+  sqlite3_bind_text(s, 5, fl.from, -1, SQLITE_STATIC);
+  sqlite3_bind_text(s, 6, fl.to, -1, SQLITE_STATIC);
+  sqlite3_bind_int(s, 7, fl.overdue);
+  sqlite3_bind_text(s, 8, p->today, -1, SQLITE_STATIC);
+  sqlite3_bind_text(s, 9, fts, -1, SQLITE_STATIC);
+  sqlite3_bind_text(s, 10, fl.words, -1, SQLITE_STATIC);
+  sqlite3_bind_int(s, 11, PAGE_ROWS + 1);
+  sqlite3_bind_int(s, 12, (fl.page - 1) * PAGE_ROWS);
+  if (p->api) {
+    p->rs->type = "application/json";
+    ui_out(p, "{\"page\": %d, \"petitions\": [", fl.page);
+  } else {
+    ui_page_begin(p, "Kiến nghị", "/petitions");
+    filter_form(p, &fl);
+    ui_out(p, "<div class=\"card scroll\"><table><thead><tr><th>Mã</th>"
+              "<th>Xã</th><th>Ngày nhận</th><th>Trạng thái</th><th>Lĩnh "
+              "vực</th><th>Người dân</th><th>Nội dung</th><th>Hạn</th></tr>"
+              "</thead><tbody>");
+  }
+  while ((step = sqlite3_step(s)) == SQLITE_ROW && n < PAGE_ROWS) {
+    const char *id = col(s, 0), *content = col(s, 7);
+    if (p->api) {
+      ui_out(p, "%s\n  {", n ? "," : "");
+      for (int i = 0; i < 10; i++) {
+        ui_out(p, "%s\"%s\": ", i ? ", " : "", list_cols[i]);
+        ui_json(p, sqlite3_column_type(s, i) == SQLITE_NULL ? NULL
+                                                            : col(s, i));
+      }
+      ui_out(p, ", \"conflicts\": %d}", sqlite3_column_int(s, 10));
+    } else {
+      size_t cut = strlen(content) > 160 ? 160 : strlen(content);
+      while (cut < strlen(content) &&
+             ((unsigned char)content[cut] & 0xc0) == 0x80)
+        cut++;
+      ui_out(p, "<tr><td><a href=\"/petitions/%s\"><code>%s</code></a>%s"
+                "</td><td>",
+             id, id + 24, sqlite3_column_int(s, 10) ? " ⚠" : "");
+      ui_text(p, col(s, 1));
+      ui_out(p, "</td><td>%s</td><td>%s</td><td>%s</td><td>", col(s, 2),
+             schema_status_label(col(s, 3)), schema_category_label(col(s, 4)));
+      ui_text(p, col(s, 5));
+      ui_out(p, "</td><td>");
+      if (ui_esc_n(&p->rs->body, content, cut))
+        p->oom = true;
+      ui_out(p, "%s</td><td>%s</td></tr>", cut < strlen(content) ? "…" : "",
+             col(s, 8));
+    }
+    n++;
+  }
+  if (p->api) {
+    ui_out(p, "%s], \"more\": %s}\n", n ? "\n" : "",
+           step == SQLITE_ROW ? "true" : "false");
+  } else {
+    char qs[HTTP_MAX_URL + 1];
+    const char *q = ui_query(p->rq->url), *pg = strstr(q, "page=");
+    snprintf(qs, sizeof(qs), "%.*s", pg ? (int)(pg - q) : (int)strlen(q),
+             q);
+    if (*qs && qs[strlen(qs) - 1] != '&')
+      strncat(qs, "&", sizeof(qs) - strlen(qs) - 1);
+    ui_out(p, "</tbody></table>%s</div><div class=\"pager\">",
+           n ? "" : "<p>Không có kiến nghị nào.</p>");
+    if (fl.page > 1) {
+      ui_out(p, "<a href=\"/petitions?");
+      ui_text(p, qs);
+      ui_out(p, "page=%d\">← Trang trước</a>", fl.page - 1);
+    }
+    ui_out(p, "<span>Trang %d</span>", fl.page);
+    if (step == SQLITE_ROW) {
+      ui_out(p, "<a href=\"/petitions?");
+      ui_text(p, qs);
+      ui_out(p, "page=%d\">Trang sau →</a>", fl.page + 1);
+    }
+    ui_out(p, "</div>");
+    ui_page_end(p);
+  }
+  sqlite3_finalize(s);
+}
+
+/* ---- one petition ---- */
+
+static void fmt_ms(int64_t ms, char out[24]) {
+  time_t t = (time_t)(ms / 1000);
+  struct tm tm;
+  if (!localtime_r(&t, &tm))
+    snprintf(out, 24, "?");
+  else
+    strftime(out, 24, "%d/%m/%Y %H:%M:%S", &tm);
+}
+
+/* Who changed what, when typed (the op's clock) and when received (the
+ * sync log's), from the oplog. */
+static void history(struct page *p, const uint8_t rid[ID_LEN]) {
+  const struct entity_def *e = schema_entity(ENT_PETITION);
+  sqlite3_stmt *s;
+  int n = 0;
+  if (sqlite3_prepare_v2(
+          store_sqlite(p->st),
+          "SELECT o.node, coalesce(n.label, ''), coalesce(n.commune, ''), "
+          "l.received_ms, substr(l.body, o.off + 1, o.len) FROM oplog o JOIN "
+          "synclog l ON l.seq = o.entry LEFT JOIN node n ON n.node = o.node "
+          "WHERE o.rid = ?1 ORDER BY o.pos",
+          -1, &s, NULL))
+    return;
+  sqlite3_bind_blob(s, 1, rid, ID_LEN, SQLITE_STATIC);
+  ui_out(p, p->api ? ", \"history\": [" : "<div class=\"card scroll\"><h2>"
+                                          "Lịch sử</h2><table><thead><tr>"
+                                          "<th>Người/thiết bị</th><th>Lúc "
+                                          "nhập</th><th>Lúc nhận</th><th>"
+                                          "Thay đổi</th></tr></thead><tbody>");
+  while (sqlite3_step(s) == SQLITE_ROW) {
+    struct op op;
+    void *priv = NULL;
+    char typed[24], recv[24], node[ID_HEX_LEN + 1], err[DS_ERRBUF_LEN];
+    struct buf vals;
+    if (sqlite3_column_bytes(s, 0) != ID_LEN ||
+        proto_op_decode(sqlite3_column_blob(s, 4),
+                        (size_t)sqlite3_column_bytes(s, 4), &op, false, &priv,
+                        err))
+      continue;
+    hex_encode(node, sqlite3_column_blob(s, 0), ID_LEN);
+    fmt_ms((int64_t)HLC_MS(op.hlc), typed);
+    fmt_ms(sqlite3_column_int64(s, 3), recv);
+    buf_init(&vals, 0);
+    for (int i = 0; i < op.nset; i++) {
+      int rc = buf_printf(&vals, "%s\"%s\": ", i ? ", " : "",
+                          e->fields[op.set[i].field].name);
+      if (rc || json_value(&vals, &op.set[i].val))
+        p->oom = true;
+    }
+    if (buf_cstr(&vals))
+      p->oom = true;
+    if (p->api) {
+      ui_out(p, "%s\n  {\"node\": \"%s\", \"device\": ", n ? "," : "", node);
+      ui_json(p, col(s, 1));
+      ui_out(p, ", \"typed_ms\": %llu, \"received_ms\": %lld, \"set\": {%s}}",
+             (unsigned long long)HLC_MS(op.hlc),
+             (long long)sqlite3_column_int64(s, 3),
+             vals.data ? (char *)vals.data : "");
+    } else {
+      ui_out(p, "<tr><td>");
+      ui_text(p, col(s, 1));
+      ui_out(p, " <span class=\"muted\">(");
+      ui_text(p, col(s, 2));
+      ui_out(p, ", <code>%.8s</code>)</span></td><td>%s</td><td>%s</td>"
+                "<td class=\"pre\">",
+             node, typed, recv);
+      ui_text(p, vals.data ? (char *)vals.data : "");
+      ui_out(p, "</td></tr>");
+    }
+    buf_cleanup(&vals);
+    proto_op_release(priv);
+    n++;
+  }
+  sqlite3_finalize(s);
+  ui_out(p, p->api ? "%s]" : "%s</tbody></table></div>", "");
+}
+
+static const char *const show_cols[] = {
+    "commune", "received_on", "status",   "category",     "citizen",
+    "hamlet",  "content",     "response", "due_on",       "escalated_to",
+    "resolved_on", "meeting"};
+static const char *const show_labels[] = {
+    "Xã",      "Ngày nhận", "Trạng thái", "Lĩnh vực",      "Người dân",
+    "Ấp",      "Nội dung",  "Trả lời",    "Hạn giải quyết", "Chuyển đến",
+    "Ngày giải quyết", "Cuộc họp"};
+#define NSHOW (int)(sizeof(show_cols) / sizeof(show_cols[0]))
+
+static int resolve_id(struct page *p, const char *id, uint8_t rid[ID_LEN]) {
+  char err[DS_ERRBUF_LEN];
+  if (strlen(id) < 6 || strlen(id) > 32 ||
+      store_resolve(p->st, ENT_PETITION, id, rid, err)) {
+    ui_fail(p, 404, "Không có kiến nghị này.");
+    return -1;
+  }
+  return 0;
+}
+
+static void edit_form(struct page *p, const char *ridhex, sqlite3_stmt *s) {
+  const char *cur = col(s, 3);
+  int rank = schema_enum_index(schema_status_names, cur, strlen(cur));
+  ui_out(p, "<div class=\"card\"><h2>Cập nhật</h2><form method=\"post\" "
+            "action=\"/petitions/%s\"><input type=\"hidden\" name=\"csrf\" "
+            "value=\"%s\"><label>Trạng thái<select name=\"status\">",
+         ridhex, p->rq->csrf);
+  for (int i = rank < 0 ? 0 : rank; schema_status_names[i]; i++)
+    ui_out(p, "<option value=\"%s\"%s>%s</option>", schema_status_names[i],
+           i == rank ? " selected" : "",
+           schema_status_label(schema_status_names[i]));
+  ui_out(p, "</select></label><label>Trả lời<textarea name=\"response\" "
+            "maxlength=\"4000\">");
+  ui_text(p, col(s, 7));
+  ui_out(p, "</textarea></label><label>Hạn giải quyết<input type=\"date\" "
+            "name=\"due_on\" value=\"%s\"></label><label>Chuyển đến (cơ "
+            "quan)<input name=\"escalated_to\" maxlength=\"200\" value=\"",
+         col(s, 8));
+  ui_text(p, col(s, 9));
+  ui_out(p, "\"></label><p><button class=\"primary\">Lưu</button></p>"
+            "</form></div>");
+}
+
+static int record_json(void *arg, FILE *f) {
+  void **a = arg;
+  return query_record(a[0], a[1], true, a[2], f);
+}
+
+void ui_petition(struct page *p, const char *id) {
+  uint8_t rid[ID_LEN];
+  char ridhex[ID_HEX_LEN + 1], msg[8];
+  sqlite3_stmt *s;
+
+  if (resolve_id(p, id, rid))
+    return;
+  hex_encode(ridhex, rid, ID_LEN);
+  if (p->api) {
+    /* The record as `petition show --json` prints it, then its history. */
+    void *a[3] = {p->st, rid, NULL};
+    size_t at;
+    p->rs->type = "application/json";
+    if (ui_capture(p, record_json, a)) {
+      ui_fail(p, 503, "Không đọc được kiến nghị.");
+      return;
+    }
+    at = p->rs->body.len;
+    while (at > 0 && p->rs->body.data[at - 1] != '}')
+      at--;
+    if (at == 0) {
+      ui_fail(p, 503, "Không đọc được kiến nghị.");
+      return;
+    }
+    p->rs->body.len = at - 1;
+    history(p, rid);
+    ui_out(p, "}\n");
+    return;
+  }
+  if (sqlite3_prepare_v2(store_sqlite(p->st),
+                         "SELECT commune, received_on, status, category, "
+                         "citizen, hamlet, content, response, due_on, "
+                         "escalated_to, resolved_on, lower(hex(meeting)), "
+                         "conflicted FROM petition WHERE rid = ?1",
+                         -1, &s, NULL)) {
+    ui_fail(p, 503, "Không đọc được kiến nghị.");
+    return;
+  }
+  sqlite3_bind_blob(s, 1, rid, ID_LEN, SQLITE_STATIC);
+  if (sqlite3_step(s) != SQLITE_ROW) {
+    sqlite3_finalize(s);
+    ui_fail(p, 404, "Không có kiến nghị này.");
+    return;
+  }
+  ui_page_begin(p, "Kiến nghị", "/petitions");
+  ui_out(p, "<p class=\"muted\">Mã <code>%s</code></p>", ridhex);
+  if (ui_form_get(p->q, "saved", msg, sizeof(msg)))
+    ui_out(p, "<p class=\"msg ok\">Đã lưu; các thiết bị của xã nhận thay "
+              "đổi ở lần đồng bộ tới.</p>");
+  if (sqlite3_column_int(s, 12))
+    ui_out(p, "<p class=\"msg\">Kiến nghị này có xung đột: <a "
+              "href=\"/conflicts\">xem và giải quyết</a>.</p>");
+  ui_out(p, "<div class=\"card\"><dl class=\"kv\">");
+  for (int i = 0; i < NSHOW; i++) {
+    const char *v = col(s, i);
+    ui_out(p, "<dt>%s</dt><dd class=\"pre\">", show_labels[i]);
+    if (i == 2)
+      ui_text(p, *v ? schema_status_label(v) : "");
+    else if (i == 3)
+      ui_text(p, schema_category_label(v));
+    else
+      ui_text(p, v);
+    ui_out(p, "</dd>");
+  }
+  ui_out(p, "</dl></div>");
+  if (p->who.role >= USERS_CLERK)
+    edit_form(p, ridhex, s);
+  sqlite3_finalize(s);
+  history(p, rid);
+  ui_page_end(p);
+}
+
+struct edit_arg {
+  uint8_t rid[ID_LEN];
+  struct edit_flag flags[4];
+  int n;
+  struct edit_arena arena;
+};
+
+static int build_edit(struct store *st, struct op *op, void *arg,
+                      char *errbuf) {
+  struct edit_arg *e = arg;
+  return edit_build(st, op, ENT_PETITION, e->rid, false, NULL, e->flags,
+                    e->n, &e->arena, errbuf);
+}
+
+void ui_petition_edit(struct page *p, const char *id) {
+  static const char *const fields[] = {"status", "response", "due_on",
+                                       "escalated_to"};
+  char vals[4][4100], err[DS_ERRBUF_LEN], ridhex[ID_HEX_LEN + 1];
+  char loc[80];
+  struct edit_arg *e;
+  sqlite3_stmt *s;
+
+  if (!ui_role(p, USERS_CLERK))
+    return;
+  e = ds_calloc(1, sizeof(*e));
+  if (!e) {
+    ui_fail(p, 503, "Không đủ bộ nhớ.");
+    return;
+  }
+  if (resolve_id(p, id, e->rid)) {
+    ds_free(e);
+    return;
+  }
+  if (sqlite3_prepare_v2(store_sqlite(p->st),
+                         "SELECT status, response, due_on, escalated_to "
+                         "FROM petition WHERE rid = ?1",
+                         -1, &s, NULL)) {
+    ds_free(e);
+    ui_fail(p, 503, "Không đọc được kiến nghị.");
+    return;
+  }
+  sqlite3_bind_blob(s, 1, e->rid, ID_LEN, SQLITE_STATIC);
+  if (sqlite3_step(s) == SQLITE_ROW)
+    for (int i = 0; i < 4; i++) {
+      /* Only what the clerk changed is written: an untouched field keeps
+       * its version, so the edit conflicts with nothing it did not
+       * change. */
+      if (!ui_form_get(p->q, fields[i], vals[i], sizeof(vals[i])) ||
+          !strcmp(vals[i], col(s, i)))
+        continue;
+      if (i == 2 && *vals[i] && !query_date_parse(vals[i], vals[i]))
+        continue;
+      e->flags[e->n].name = fields[i];
+      e->flags[e->n++].value = vals[i];
+    }
+  sqlite3_finalize(s);
+  hex_encode(ridhex, e->rid, ID_LEN);
+  if (e->n == 0) {
+    snprintf(err, sizeof(err), "Không có gì thay đổi.");
+  } else if (ui_submit(p, build_edit, e, err) == 0) {
+    ds_free(e);
+    if (p->api) {
+      ui_out(p, "{\"saved\": \"%s\"}\n", ridhex);
+      p->rs->type = "application/json";
+    } else {
+      snprintf(loc, sizeof(loc), "/petitions/%s?saved=1", ridhex);
+      ui_redirect(p, loc);
+    }
+    return;
+  }
+  ds_free(e);
+  ui_fail(p, 400, err);
+}
+
+/* ---- conflicts ---- */
+
+static int conflicts_json(void *arg, FILE *f) {
+  return audit_conflicts_list(arg, NULL, true, f);
+}
+
+static void conflict_card(struct page *p, const uint8_t rid[ID_LEN],
+                          int field) {
+  const struct entity_def *e;
+  struct mstate ms;
+  struct buf blob, v;
+  const struct mwrite *win;
+  char ridhex[ID_HEX_LEN + 1];
+
+  mstate_init(&ms);
+  buf_init(&blob, 0);
+  buf_init(&v, 0);
+  if (store_load(p->st, rid, &ms, &blob) || ms.ent < 0)
+    goto done;
+  e = schema_entity(ms.ent);
+  win = mstate_winner(&ms, field);
+  hex_encode(ridhex, rid, ID_LEN);
+  ui_out(p, "<div class=\"card\"><h2>%s <a href=\"/petitions/%s\"><code>%s"
+            "</code></a>, trường <code>%s</code></h2><div class=\"grid\">",
+         ms.ent == ENT_PETITION ? "Kiến nghị" : e->name, ridhex, ridhex + 24,
+         e->fields[field].name);
+  for (uint32_t i = 0; i < ms.f[field].nopen; i++) {
+    const struct mwrite *w = &ms.f[field].open[i];
+    char node[ID_HEX_LEN + 1], when[24];
+    struct value val;
+    size_t used;
+    if (value_decode(&val, w->val, w->len, &used))
+      continue;
+    buf_reset(&v);
+    if (json_value(&v, &val) || buf_cstr(&v))
+      p->oom = true;
+    hex_encode(node, w->v.node, ID_LEN);
+    fmt_ms((int64_t)HLC_MS(w->v.hlc), when);
+    ui_out(p, "<div class=\"stat\"><p class=\"muted\">%s · thiết bị <code>"
+              "%.8s</code> · %s</p><p class=\"pre\">",
+           w == win ? "Đang thắng" : "Giá trị khác", node, when);
+    ui_text(p, v.data ? (char *)v.data : "");
+    ui_out(p, "</p>");
+    if (p->who.role >= USERS_CLERK)
+      ui_out(p, "<form method=\"post\" action=\"/conflicts/resolve\">"
+                "<input type=\"hidden\" name=\"csrf\" value=\"%s\">"
+                "<input type=\"hidden\" name=\"id\" value=\"%s:%s\">"
+                "<input type=\"hidden\" name=\"keep\" value=\"%016llx:%s\">"
+                "<button class=\"primary\">Giữ giá trị này</button></form>",
+             p->rq->csrf, ridhex, e->fields[field].name,
+             (unsigned long long)w->v.hlc, node);
+    ui_out(p, "</div>");
+  }
+  ui_out(p, "</div></div>");
+done:
+  mstate_cleanup(&ms);
+  buf_cleanup(&blob);
+  buf_cleanup(&v);
+}
+
+void ui_conflicts(struct page *p) {
+  sqlite3_stmt *s;
+  int n = 0;
+  if (p->api) {
+    p->rs->type = "application/json";
+    if (ui_capture(p, conflicts_json, p->st))
+      ui_fail(p, 503, "Không đọc được danh sách xung đột.");
+    return;
+  }
+  ui_page_begin(p, "Xung đột", "/conflicts");
+  if (sqlite3_prepare_v2(store_sqlite(p->st),
+                         "SELECT c.rid, c.field FROM conflict c JOIN rec r "
+                         "ON r.rid = c.rid ORDER BY r.commune, c.rid LIMIT "
+                         "200",
+                         -1, &s, NULL) == SQLITE_OK)
+    while (sqlite3_step(s) == SQLITE_ROW) {
+      if (sqlite3_column_bytes(s, 0) != ID_LEN)
+        continue;
+      conflict_card(p, sqlite3_column_blob(s, 0), sqlite3_column_int(s, 1));
+      n++;
+    }
+  sqlite3_finalize(s);
+  if (!n)
+    ui_out(p, "<p class=\"msg ok\">Không có xung đột nào.</p>");
+  ui_page_end(p);
+}
+
+struct resolve_arg {
+  uint8_t rid[ID_LEN];
+  int field;
+  struct version keep;
+  struct buf val;
+};
+
+static int build_resolve(struct store *st, struct op *op, void *arg,
+                         char *errbuf) {
+  struct resolve_arg *r = arg;
+  return edit_resolve(st, op, r->rid, r->field, &r->keep, &r->val, errbuf);
+}
+
+void ui_conflict_resolve(struct page *p) {
+  char id[80], keep[60], err[DS_ERRBUF_LEN];
+  struct resolve_arg r;
+  int rc;
+
+  if (!ui_role(p, USERS_CLERK))
+    return;
+  if (!ui_form_get(p->q, "id", id, sizeof(id)) ||
+      !ui_form_get(p->q, "keep", keep, sizeof(keep))) {
+    ui_fail(p, 400, "Thiếu xung đột hoặc giá trị cần giữ.");
+    return;
+  }
+  buf_init(&r.val, 0);
+  rc = audit_conflict_parse(p->st, id, r.rid, &r.field, err);
+  if (!rc)
+    rc = audit_conflict_pick(p->st, r.rid, r.field, keep, &r.keep, err);
+  if (!rc)
+    rc = ui_submit(p, build_resolve, &r, err);
+  buf_cleanup(&r.val);
+  if (rc) {
+    ui_fail(p, rc == DS_ENOENT ? 404 : 400, err);
+    return;
+  }
+  if (p->api) {
+    p->rs->type = "application/json";
+    ui_out(p, "{\"resolved\": ");
+    ui_json(p, id);
+    ui_out(p, "}\n");
+  } else {
+    ui_redirect(p, "/conflicts");
+  }
+}
