@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -73,6 +74,7 @@ struct ui {
   struct ui_config cfg;
   struct tls_ctx *tls;
   int port, nconns;
+  uint64_t idle_ms; /* UI_IDLE_MS; DANSYNCD_UI_IDLE_MS for tests */
   bool stopping;
   struct uconn *conns;
   struct ui_db db;
@@ -98,7 +100,7 @@ static struct session *session_find(struct ui *ui, const char *token) {
     struct session *s = &ui->sess[i];
     if (!s->token[0] || sodium_memcmp(s->token, token, UI_TOKEN_HEX))
       continue;
-    if (now - s->last_ms > UI_IDLE_MS) {
+    if (now - s->last_ms > ui->idle_ms) {
       memset(s, 0, sizeof(*s));
       return NULL;
     }
@@ -725,6 +727,10 @@ int ui_start(struct ui **out, uv_loop_t *loop, const struct ui_config *cfg,
     return DS_ENOMEM;
   ui->loop = loop;
   ui->cfg = *cfg;
+  ui->idle_ms = UI_IDLE_MS;
+  if (getenv("DANSYNCD_UI_IDLE_MS") &&
+      strtoull(getenv("DANSYNCD_UI_IDLE_MS"), NULL, 10) > 0)
+    ui->idle_ms = strtoull(getenv("DANSYNCD_UI_IDLE_MS"), NULL, 10);
   ui->tls = tls;
   snprintf(ui->db.path, sizeof(ui->db.path), "%s", path);
   uv_mutex_init(&ui->db.lock);

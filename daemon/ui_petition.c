@@ -619,14 +619,19 @@ void ui_petition_edit(struct page *p, const char *id) {
       if (!ui_form_get(p->q, fields[i], vals[i], sizeof(vals[i])) ||
           !strcmp(vals[i], col(s, i)))
         continue;
-      if (i == 2 && *vals[i] && !query_date_parse(vals[i], vals[i]))
-        continue;
+      if (i == 2 && *vals[i] && !query_date_parse(vals[i], vals[i])) {
+        e->n = -1;
+        break;
+      }
       e->flags[e->n].name = fields[i];
       e->flags[e->n++].value = vals[i];
     }
   sqlite3_finalize(s);
   hex_encode(ridhex, e->rid, ID_LEN);
-  if (e->n == 0) {
+  if (e->n < 0) {
+    snprintf(err, sizeof(err), "Hạn giải quyết phải là một ngày (YYYY-MM-DD "
+                               "hoặc DD/MM/YYYY).");
+  } else if (e->n == 0) {
     snprintf(err, sizeof(err), "Không có gì thay đổi.");
   } else if (ui_submit(p, build_edit, e, err) == 0) {
     ds_free(e);
