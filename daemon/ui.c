@@ -251,10 +251,11 @@ static void send_resp(struct uconn *c) {
       "Cache-Control: no-store\r\nX-Content-Type-Options: nosniff\r\n"
       "X-Frame-Options: DENY\r\nReferrer-Policy: same-origin\r\n"
       "Content-Security-Policy: default-src 'self'; img-src 'self' data:; "
-      "frame-ancestors 'none'; form-action 'self'\r\n%s"
+      "frame-ancestors 'none'; form-action 'self'%s\r\n%s"
       "Connection: %s\r\n\r\n",
       r->status, reason(r->status), r->type ? r->type : "text/plain",
       r->body.len, r->headers,
+      r->inline_style ? "; style-src 'self' 'unsafe-inline'" : "",
       c->tls ? "Strict-Transport-Security: max-age=31536000\r\n" : "",
       c->keep_alive ? "keep-alive" : "close");
   if (!rc)
@@ -281,6 +282,7 @@ static void resp_reset(struct ui_resp *r) {
   r->status = 200;
   r->type = "text/html; charset=utf-8";
   r->headers[0] = '\0';
+  r->inline_style = false;
   buf_reset(&r->body);
 }
 

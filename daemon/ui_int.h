@@ -41,6 +41,7 @@ struct ui_resp {
   int status;
   const char *type; /* Content-Type */
   char headers[640]; /* extra header lines, each ending in \r\n */
+  bool inline_style; /* the printable report carries its own <style> */
   struct buf body;
 };
 
@@ -79,6 +80,7 @@ void ui_out(struct page *p, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 void ui_text(struct page *p, const char *s); /* HTML-escaped */
 void ui_json(struct page *p, const char *s); /* a JSON string, or null */
+void ui_date(struct page *p, const char *ymd); /* as DD/MM/YYYY */
 void ui_page_begin(struct page *p, const char *title, const char *active);
 void ui_page_end(struct page *p);
 /* An error page (or JSON error under /api/) with |status|. */

@@ -43,6 +43,13 @@ void ui_json(struct page *p, const char *s) {
     p->oom = true;
 }
 
+void ui_date(struct page *p, const char *ymd) {
+  if (ymd && strlen(ymd) == 10 && ymd[4] == '-' && ymd[7] == '-')
+    ui_out(p, "%.2s/%.2s/%.4s", ymd + 8, ymd + 5, ymd);
+  else
+    ui_text(p, ymd);
+}
+
 static const struct {
   const char *path, *label;
   int role;
@@ -453,6 +460,7 @@ static void report_page(struct page *p, const char *kind) {
                                            "officedocument.wordprocessingml."
                                            "document"
                                          : "text/html; charset=utf-8";
+    p->rs->inline_style = r.fmt == REPORT_HTML;
     if (r.fmt == REPORT_CSV || r.fmt == REPORT_DOCX)
       snprintf(p->rs->headers, sizeof(p->rs->headers),
                "Content-Disposition: attachment; filename=\"bao-cao-%s-%s."

@@ -330,14 +330,17 @@ void ui_petitions(struct page *p) {
                 "</td><td>",
              id, id + 24, sqlite3_column_int(s, 10) ? " ⚠" : "");
       ui_text(p, col(s, 1));
-      ui_out(p, "</td><td>%s</td><td>%s</td><td>%s</td><td>", col(s, 2),
+      ui_out(p, "</td><td>");
+      ui_date(p, col(s, 2));
+      ui_out(p, "</td><td>%s</td><td>%s</td><td>",
              schema_status_label(col(s, 3)), schema_category_label(col(s, 4)));
       ui_text(p, col(s, 5));
       ui_out(p, "</td><td>");
       if (ui_esc_n(&p->rs->body, content, cut))
         p->oom = true;
-      ui_out(p, "%s</td><td>%s</td></tr>", cut < strlen(content) ? "…" : "",
-             col(s, 8));
+      ui_out(p, "%s</td><td>", cut < strlen(content) ? "…" : "");
+      ui_date(p, col(s, 8));
+      ui_out(p, "</td></tr>");
     }
     n++;
   }
@@ -432,7 +435,7 @@ static void history(struct page *p, const uint8_t rid[ID_LEN]) {
              vals.data ? (char *)vals.data : "");
     } else {
       ui_out(p, "<tr><td>");
-      ui_text(p, col(s, 1));
+      ui_text(p, *col(s, 1) ? col(s, 1) : "thiết bị");
       ui_out(p, " <span class=\"muted\">(");
       ui_text(p, col(s, 2));
       ui_out(p, ", <code>%.8s</code>)</span></td><td>%s</td><td>%s</td>"
@@ -470,7 +473,7 @@ static int resolve_id(struct page *p, const char *id, uint8_t rid[ID_LEN]) {
 }
 
 static void edit_form(struct page *p, const char *ridhex, sqlite3_stmt *s) {
-  const char *cur = col(s, 3);
+  const char *cur = col(s, 2);
   int rank = schema_enum_index(schema_status_names, cur, strlen(cur));
   ui_out(p, "<div class=\"card\"><h2>Cập nhật</h2><form method=\"post\" "
             "action=\"/petitions/%s\"><input type=\"hidden\" name=\"csrf\" "
@@ -553,7 +556,9 @@ void ui_petition(struct page *p, const char *id) {
   for (int i = 0; i < NSHOW; i++) {
     const char *v = col(s, i);
     ui_out(p, "<dt>%s</dt><dd class=\"pre\">", show_labels[i]);
-    if (i == 2)
+    if (i == 1 || i == 8 || i == 10)
+      ui_date(p, v);
+    else if (i == 2)
       ui_text(p, *v ? schema_status_label(v) : "");
     else if (i == 3)
       ui_text(p, schema_category_label(v));

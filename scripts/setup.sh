@@ -7,7 +7,7 @@ cd "$(dirname "$0")/.."
 pkgs=(build-essential cmake pkg-config libsqlite3-dev libuv1-dev libmsgpack-dev
       libcurl4-openssl-dev libcmocka-dev libsodium-dev libhttp-parser-dev
       libssl-dev openssl libzip-dev sqlite3 curl patch python3 chromium
-      poppler-utils fonts-liberation libreoffice-writer-nogui)
+      poppler-utils fonts-liberation libreoffice-writer-nogui nodejs npm)
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing+=("$p")
@@ -18,6 +18,11 @@ if [ ${#missing[@]} -gt 0 ]; then
   echo "setup: installing ${missing[*]}"
   $sudo apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${missing[@]}" >/dev/null
+fi
+# The dashboard's browser test drives chromium with puppeteer-core (the
+# version pinned in tests/browser/package.json; docs/DECISIONS.md).
+if [ ! -d tests/browser/node_modules/puppeteer-core ]; then
+  (cd tests/browser && npm install --no-audit --no-fund --loglevel=error >/dev/null)
 fi
 build="${1:-build}"
 shift || true
