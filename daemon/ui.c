@@ -22,31 +22,9 @@
 #include "daemon/tls.h"
 #include "daemon/ui_int.h"
 
-#define UI_MAX_SESSIONS 256
 #define UI_MAX_CONNS 128
-#define UI_THROTTLE_SLOTS 256
-/* Failed logins from one address: the first UI_FREE_FAILS cost nothing
- * more than the hash; each one after doubles the wait before the next
- * attempt from that address is looked at, up to UI_MAX_WAIT_S. The account
- * is never locked: the wait is per address, and it ends. */
-#define UI_FREE_FAILS 5
-#define UI_MAX_WAIT_S 60
-#define UI_THROTTLE_FORGET_MS (15ull * 60 * 1000)
 #define UI_IO_TIMEOUT_MS 30000
 #define UI_SWEEP_MS 1000
-
-struct session {
-  char token[UI_TOKEN_HEX + 1]; /* "" when the slot is free */
-  char csrf[UI_TOKEN_HEX + 1];
-  char user[USERS_NAME_MAX + 1];
-  uint64_t last_ms;
-};
-
-struct throttle {
-  struct peer peer;
-  int fails;
-  uint64_t until_ms, last_ms;
-};
 
 struct uconn {
   uv_tcp_t tcp;
@@ -74,14 +52,12 @@ struct ui {
   struct ui_config cfg;
   struct tls_ctx *tls;
   int port, nconns;
-  uint64_t idle_ms; /* UI_IDLE_MS; DANSYNCD_UI_IDLE_MS for tests */
   bool stopping;
   struct uconn *conns;
   struct ui_db db;
   sqlite3 *logindb; /* users_login's, under hashlock */
   uv_mutex_t hashlock; /* one Argon2id hash at a time */
-  struct session sess[UI_MAX_SESSIONS];
-  struct throttle thr[UI_THROTTLE_SLOTS];
+  struct ui_sessions ss;
   char rbuf[64 * 1024];
 };
 
@@ -89,92 +65,6 @@ struct ui {
   ((struct uconn *)(void *)((char *)(ptr)-offsetof(struct uconn, member)))
 
 static void process(struct uconn *c);
-
-/* ---- sessions and the slow-down (loop thread) ---- */
-
-static struct session *session_find(struct ui *ui, const char *token) {
-  uint64_t now = clock_now_ms();
-  if (strlen(token) != UI_TOKEN_HEX)
-    return NULL;
-  for (int i = 0; i < UI_MAX_SESSIONS; i++) {
-    struct session *s = &ui->sess[i];
-    if (!s->token[0] || sodium_memcmp(s->token, token, UI_TOKEN_HEX))
-      continue;
-    if (now - s->last_ms > ui->idle_ms) {
-      memset(s, 0, sizeof(*s));
-      return NULL;
-    }
-    s->last_ms = now;
-    return s;
-  }
-  return NULL;
-}
-
-static void random_hex(char out[UI_TOKEN_HEX + 1]) {
-  uint8_t r[UI_TOKEN_HEX / 2];
-  randombytes_buf(r, sizeof(r));
-  hex_encode(out, r, sizeof(r));
-}
-
-/* A new session for |user|; the least recently used one makes room. */
-static struct session *session_new(struct ui *ui, const char *user) {
-  struct session *s = &ui->sess[0];
-  for (int i = 0; i < UI_MAX_SESSIONS; i++) {
-    if (!ui->sess[i].token[0]) {
-      s = &ui->sess[i];
-      break;
-    }
-    if (ui->sess[i].last_ms < s->last_ms)
-      s = &ui->sess[i];
-  }
-  random_hex(s->token);
-  random_hex(s->csrf);
-  snprintf(s->user, sizeof(s->user), "%s", user);
-  s->last_ms = clock_now_ms();
-  return s;
-}
-
-static struct throttle *throttle_of(struct ui *ui, const struct peer *p,
-                                    bool make) {
-  struct throttle *old = &ui->thr[0];
-  uint64_t now = clock_now_ms();
-  for (int i = 0; i < UI_THROTTLE_SLOTS; i++) {
-    struct throttle *t = &ui->thr[i];
-    if (t->last_ms && now - t->last_ms > UI_THROTTLE_FORGET_MS &&
-        now >= t->until_ms)
-      memset(t, 0, sizeof(*t));
-    if (t->last_ms && peer_same(&t->peer, p))
-      return t;
-    if (t->last_ms < old->last_ms)
-      old = t;
-  }
-  if (!make)
-    return NULL;
-  memset(old, 0, sizeof(*old));
-  old->peer = *p;
-  return old;
-}
-
-/* Seconds until |p| may try again, 0 when it may now. */
-static unsigned throttle_wait(struct ui *ui, const struct peer *p) {
-  struct throttle *t = throttle_of(ui, p, false);
-  uint64_t now = clock_now_ms();
-  return t && t->until_ms > now
-             ? (unsigned)((t->until_ms - now + 999) / 1000)
-             : 0;
-}
-
-static void throttle_fail(struct ui *ui, const struct peer *p) {
-  struct throttle *t = throttle_of(ui, p, true);
-  t->fails++;
-  t->last_ms = clock_now_ms();
-  if (t->fails >= UI_FREE_FAILS) {
-    int shift = t->fails - UI_FREE_FAILS;
-    uint64_t wait = shift >= 6 ? UI_MAX_WAIT_S : (1u << shift);
-    t->until_ms = t->last_ms + (wait > UI_MAX_WAIT_S ? UI_MAX_WAIT_S : wait) *
-                                   1000;
-  }
-}
 
 /* ---- answers ---- */
 
@@ -355,16 +245,14 @@ static void after_work(uv_work_t *w, int status) {
   if (c->login) {
     c->login = false;
     if (c->login_rc == 0) {
-      struct session *s = session_new(ui, c->who.name);
-      struct throttle *t = throttle_of(ui, &c->peer, false);
-      if (t)
-        memset(t, 0, sizeof(*t));
+      struct session *s = session_new(&ui->ss, c->who.name);
+      throttle_ok(&ui->ss, &c->peer);
       LOG_INFO("ui", "login user=%s peer=%s", c->who.name, c->peer.text);
       resp_reset(&c->resp);
       c->resp.status = 303;
       cookie_header(c, s->token, false);
     } else {
-      throttle_fail(ui, &c->peer);
+      throttle_fail(&ui->ss, &c->peer);
       LOG_WARN("ui", "login refused peer=%s", c->peer.text);
       resp_reset(&c->resp);
       ui_pages_login(&c->resp, c->login_rc == DS_EPERM ? 401 : 503,
@@ -427,7 +315,7 @@ static void dispatch(struct uconn *c) {
   rq->csrf_ok = false;
   rq->user[0] = rq->csrf[0] = '\0';
   if (token[0] && cookie_ok)
-    s = session_find(ui, token);
+    s = session_find(&ui->ss, token);
   if (s) {
     rq->authed = true;
     snprintf(rq->user, sizeof(rq->user), "%s", s->user);
@@ -442,7 +330,7 @@ static void dispatch(struct uconn *c) {
     return;
   }
   if (post && http_rp_path_is(&c->rp, "/login")) {
-    unsigned wait = throttle_wait(ui, &c->peer);
+    unsigned wait = throttle_wait(&ui->ss, &c->peer);
     char msg[160];
     if (!cookie_ok) {
       send_error(c, 403,
@@ -729,10 +617,10 @@ int ui_start(struct ui **out, uv_loop_t *loop, const struct ui_config *cfg,
     return DS_ENOMEM;
   ui->loop = loop;
   ui->cfg = *cfg;
-  ui->idle_ms = UI_IDLE_MS;
+  ui->ss.idle_ms = UI_IDLE_MS;
   if (getenv("DANSYNCD_UI_IDLE_MS") &&
       strtoull(getenv("DANSYNCD_UI_IDLE_MS"), NULL, 10) > 0)
-    ui->idle_ms = strtoull(getenv("DANSYNCD_UI_IDLE_MS"), NULL, 10);
+    ui->ss.idle_ms = strtoull(getenv("DANSYNCD_UI_IDLE_MS"), NULL, 10);
   ui->tls = tls;
   snprintf(ui->db.path, sizeof(ui->db.path), "%s", path);
   uv_mutex_init(&ui->db.lock);
@@ -787,6 +675,6 @@ void ui_free(struct ui *ui) {
   uv_mutex_destroy(&ui->db.lock);
   uv_mutex_destroy(&ui->db.rwlock);
   uv_mutex_destroy(&ui->hashlock);
-  sodium_memzero(ui->sess, sizeof(ui->sess));
+  sodium_memzero(&ui->ss, sizeof(ui->ss));
   ds_free(ui);
 }

@@ -14,6 +14,7 @@
 #include <uv.h>
 
 #include "common/buf.h"
+#include "daemon/guard.h"
 #include "daemon/http.h"
 #include "daemon/users.h"
 
@@ -25,6 +26,39 @@ struct store;
 #define UI_TOKEN_HEX 64 /* 32 random bytes */
 /* Form bodies the dashboard takes; the sync endpoint's 8 MiB is not. */
 #define UI_MAX_BODY (64u * 1024)
+
+#define UI_MAX_SESSIONS 256
+#define UI_THROTTLE_SLOTS 256
+
+struct session {
+  char token[UI_TOKEN_HEX + 1]; /* "" when the slot is free */
+  char csrf[UI_TOKEN_HEX + 1];
+  char user[USERS_NAME_MAX + 1];
+  uint64_t last_ms;
+};
+
+struct throttle {
+  struct peer peer;
+  int fails;
+  uint64_t until_ms, last_ms;
+};
+
+struct ui_sessions {
+  struct session sess[UI_MAX_SESSIONS];
+  struct throttle thr[UI_THROTTLE_SLOTS];
+  uint64_t idle_ms; /* UI_IDLE_MS; DANSYNCD_UI_IDLE_MS for tests */
+};
+
+/* ui_session.c. The session whose cookie is |token| (renewed), or NULL
+ * when there is none or it sat idle too long. */
+struct session *session_find(struct ui_sessions *ss, const char *token);
+/* A new session (fresh cookie and CSRF tokens) for |user|; the least
+ * recently used one makes room when all are taken. */
+struct session *session_new(struct ui_sessions *ss, const char *user);
+/* Seconds before |p| may try a password again; 0: now. */
+unsigned throttle_wait(struct ui_sessions *ss, const struct peer *p);
+void throttle_fail(struct ui_sessions *ss, const struct peer *p);
+void throttle_ok(struct ui_sessions *ss, const struct peer *p);
 
 struct ui_req {
   int method; /* HTTP_GET, HTTP_POST */
@@ -81,6 +115,8 @@ void ui_out(struct page *p, const char *fmt, ...)
 void ui_text(struct page *p, const char *s); /* HTML-escaped */
 void ui_json(struct page *p, const char *s); /* a JSON string, or null */
 void ui_date(struct page *p, const char *ymd); /* as DD/MM/YYYY */
+/* |ms| as local DD/MM/YYYY HH:MM, or "chưa bao giờ" for 0. */
+void ui_time(char out[24], int64_t ms);
 void ui_page_begin(struct page *p, const char *title, const char *active);
 void ui_page_end(struct page *p);
 /* An error page (or JSON error under /api/) with |status|. */
@@ -102,7 +138,12 @@ int ui_with_rw(struct page *p, int (*fn)(struct store *st, void *arg,
                                          char *errbuf),
                void *arg, char *errbuf);
 
-/* ui_petition.c */
+/* ui_figures.c: the overview (|slug| NULL: the district) and the report
+ * (|kind| NULL: the page; "html", "csv", "docx": the document). */
+void ui_overview(struct page *p, const char *slug);
+void ui_report(struct page *p, const char *kind);
+
+/* ui_petition.c, ui_conflict.c */
 void ui_petitions(struct page *p);
 void ui_petition(struct page *p, const char *id);
 void ui_petition_edit(struct page *p, const char *id);

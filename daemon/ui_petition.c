@@ -2,7 +2,7 @@
  * ui_petition.c -- the dashboard's petitions: the filtered, paged list with
  * diacritic-insensitive prefix search; one petition with its history; a
  * clerk's edit (common/edit.c, signed by the user's node through the same
- * ingestion as the CLI); conflicts side by side and their resolution. */
+ * ingestion as the CLI). */
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -375,15 +375,6 @@ void ui_petitions(struct page *p) {
 
 /* ---- one petition ---- */
 
-static void fmt_ms(int64_t ms, char out[24]) {
-  time_t t = (time_t)(ms / 1000);
-  struct tm tm;
-  if (!localtime_r(&t, &tm))
-    snprintf(out, 24, "?");
-  else
-    strftime(out, 24, "%d/%m/%Y %H:%M:%S", &tm);
-}
-
 /* Who changed what, when typed (the op's clock) and when received (the
  * sync log's), from the oplog. */
 static void history(struct page *p, const uint8_t rid[ID_LEN]) {
@@ -415,8 +406,8 @@ static void history(struct page *p, const uint8_t rid[ID_LEN]) {
                         err))
       continue;
     hex_encode(node, sqlite3_column_blob(s, 0), ID_LEN);
-    fmt_ms((int64_t)HLC_MS(op.hlc), typed);
-    fmt_ms(sqlite3_column_int64(s, 3), recv);
+    ui_time(typed, (int64_t)HLC_MS(op.hlc));
+    ui_time(recv, sqlite3_column_int64(s, 3));
     buf_init(&vals, 0);
     for (int i = 0; i < op.nset; i++) {
       int rc = buf_printf(&vals, "%s\"%s\": ", i ? ", " : "",
@@ -653,135 +644,3 @@ void ui_petition_edit(struct page *p, const char *id) {
   ui_fail(p, 400, err);
 }
 
-/* ---- conflicts ---- */
-
-static int conflicts_json(void *arg, FILE *f) {
-  return audit_conflicts_list(arg, NULL, true, f);
-}
-
-static void conflict_card(struct page *p, const uint8_t rid[ID_LEN],
-                          int field) {
-  const struct entity_def *e;
-  struct mstate ms;
-  struct buf blob, v;
-  const struct mwrite *win;
-  char ridhex[ID_HEX_LEN + 1];
-
-  mstate_init(&ms);
-  buf_init(&blob, 0);
-  buf_init(&v, 0);
-  if (store_load(p->st, rid, &ms, &blob) || ms.ent < 0)
-    goto done;
-  e = schema_entity(ms.ent);
-  win = mstate_winner(&ms, field);
-  hex_encode(ridhex, rid, ID_LEN);
-  ui_out(p, "<div class=\"card\"><h2>%s <a href=\"/petitions/%s\"><code>%s"
-            "</code></a>, trường <code>%s</code></h2><div class=\"grid\">",
-         ms.ent == ENT_PETITION ? "Kiến nghị" : e->name, ridhex, ridhex + 24,
-         e->fields[field].name);
-  for (uint32_t i = 0; i < ms.f[field].nopen; i++) {
-    const struct mwrite *w = &ms.f[field].open[i];
-    char node[ID_HEX_LEN + 1], when[24];
-    struct value val;
-    size_t used;
-    if (value_decode(&val, w->val, w->len, &used))
-      continue;
-    buf_reset(&v);
-    if (json_value(&v, &val) || buf_cstr(&v))
-      p->oom = true;
-    hex_encode(node, w->v.node, ID_LEN);
-    fmt_ms((int64_t)HLC_MS(w->v.hlc), when);
-    ui_out(p, "<div class=\"stat\"><p class=\"muted\">%s · thiết bị <code>"
-              "%.8s</code> · %s</p><p class=\"pre\">",
-           w == win ? "Đang thắng" : "Giá trị khác", node, when);
-    ui_text(p, v.data ? (char *)v.data : "");
-    ui_out(p, "</p>");
-    if (p->who.role >= USERS_CLERK)
-      ui_out(p, "<form method=\"post\" action=\"/conflicts/resolve\">"
-                "<input type=\"hidden\" name=\"csrf\" value=\"%s\">"
-                "<input type=\"hidden\" name=\"id\" value=\"%s:%s\">"
-                "<input type=\"hidden\" name=\"keep\" value=\"%016llx:%s\">"
-                "<button class=\"primary\">Giữ giá trị này</button></form>",
-             p->rq->csrf, ridhex, e->fields[field].name,
-             (unsigned long long)w->v.hlc, node);
-    ui_out(p, "</div>");
-  }
-  ui_out(p, "</div></div>");
-done:
-  mstate_cleanup(&ms);
-  buf_cleanup(&blob);
-  buf_cleanup(&v);
-}
-
-void ui_conflicts(struct page *p) {
-  sqlite3_stmt *s;
-  int n = 0;
-  if (p->api) {
-    p->rs->type = "application/json";
-    if (ui_capture(p, conflicts_json, p->st))
-      ui_fail(p, 503, "Không đọc được danh sách xung đột.");
-    return;
-  }
-  ui_page_begin(p, "Xung đột", "/conflicts");
-  if (sqlite3_prepare_v2(store_sqlite(p->st),
-                         "SELECT c.rid, c.field FROM conflict c JOIN rec r "
-                         "ON r.rid = c.rid ORDER BY r.commune, c.rid LIMIT "
-                         "200",
-                         -1, &s, NULL) == SQLITE_OK)
-    while (sqlite3_step(s) == SQLITE_ROW) {
-      if (sqlite3_column_bytes(s, 0) != ID_LEN)
-        continue;
-      conflict_card(p, sqlite3_column_blob(s, 0), sqlite3_column_int(s, 1));
-      n++;
-    }
-  sqlite3_finalize(s);
-  if (!n)
-    ui_out(p, "<p class=\"msg ok\">Không có xung đột nào.</p>");
-  ui_page_end(p);
-}
-
-struct resolve_arg {
-  uint8_t rid[ID_LEN];
-  int field;
-  struct version keep;
-  struct buf val;
-};
-
-static int build_resolve(struct store *st, struct op *op, void *arg,
-                         char *errbuf) {
-  struct resolve_arg *r = arg;
-  return edit_resolve(st, op, r->rid, r->field, &r->keep, &r->val, errbuf);
-}
-
-void ui_conflict_resolve(struct page *p) {
-  char id[80], keep[60], err[DS_ERRBUF_LEN];
-  struct resolve_arg r;
-  int rc;
-
-  if (!ui_role(p, USERS_CLERK))
-    return;
-  if (!ui_form_get(p->q, "id", id, sizeof(id)) ||
-      !ui_form_get(p->q, "keep", keep, sizeof(keep))) {
-    ui_fail(p, 400, "Thiếu xung đột hoặc giá trị cần giữ.");
-    return;
-  }
-  buf_init(&r.val, 0);
-  rc = audit_conflict_parse(p->st, id, r.rid, &r.field, err);
-  if (!rc)
-    rc = audit_conflict_pick(p->st, r.rid, r.field, keep, &r.keep, err);
-  if (!rc)
-    rc = ui_submit(p, build_resolve, &r, err);
-  buf_cleanup(&r.val);
-  if (rc) {
-    ui_fail(p, rc == DS_ENOENT ? 404 : 400, err);
-    return;
-  }
-  if (p->api) {
-    p->rs->type = "application/json";
-    ui_out(p, "{\"resolved\": ");
-    ui_json(p, id);
-    ui_out(p, "}\n");
-  } else {
-    ui_redirect(p, "/conflicts");
-  }
-}
