@@ -1,0 +1,153 @@
+/* SPDX-License-Identifier: MIT
+ * ui_bench -- how long the dashboard takes to make each page and API
+ * answer on a district store (issue #19: <= 50 ms median on the
+ * benchmark's 150,000-petition store). Pages are made as serve makes them
+ * (ui_pages_handle on a read-only connection), without the socket; prints
+ * `name value unit` lines as bench does, with `dashboard_page_ms_p50` (the
+ * median over every page) and the slowest page's median.
+ *
+ *   ui_bench --db DISTRICT.db [--rounds 9]
+ *
+ * It adds a viewer account `ui-bench` to the store if it has none (the
+ * pages are made as that user). Kept apart from bench/bench.c. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <sodium.h>
+#include <sqlite3.h>
+
+#include "common/store.h"
+#include "daemon/district.h"
+#include "daemon/ui_int.h"
+#include "daemon/users.h"
+
+static double now_ms(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
+}
+
+static int cmp_double(const void *a, const void *b) {
+  double x = *(const double *)a, y = *(const double *)b;
+  return x < y ? -1 : x > y;
+}
+
+/* A petition id and a commune of the store, for the pages that name one. */
+static void pick(const char *db, char id[33], char commune[64]) {
+  sqlite3 *h;
+  sqlite3_stmt *s;
+  id[0] = commune[0] = '\0';
+  if (sqlite3_open_v2(db, &h, SQLITE_OPEN_READONLY, NULL) == SQLITE_OK &&
+      sqlite3_prepare_v2(h,
+                         "SELECT lower(hex(rid)), commune FROM rec WHERE ent "
+                         "= 1 ORDER BY id DESC LIMIT 1",
+                         -1, &s, NULL) == SQLITE_OK) {
+    if (sqlite3_step(s) == SQLITE_ROW) {
+      snprintf(id, 33, "%s", (const char *)sqlite3_column_text(s, 0));
+      snprintf(commune, 64, "%s", (const char *)sqlite3_column_text(s, 1));
+    }
+    sqlite3_finalize(s);
+  }
+  sqlite3_close(h);
+}
+
+int main(int argc, char **argv) {
+  const char *db = NULL;
+  int rounds = 9;
+  char err[DS_ERRBUF_LEN], id[33], commune[64], urls[20][HTTP_MAX_URL + 1];
+  struct store *st;
+  struct ui_db udb;
+  struct ui_req rq;
+  struct ui_resp rs;
+  double all[20 * 101], medians[20], worst = 0;
+  int nurl = 0, nall = 0, slowest = 0;
+
+  for (int i = 1; i + 1 < argc; i += 2) {
+    if (!strcmp(argv[i], "--db"))
+      db = argv[i + 1];
+    else if (!strcmp(argv[i], "--rounds"))
+      rounds = atoi(argv[i + 1]);
+  }
+  if (!db || rounds < 1 || rounds > 100) {
+    fprintf(stderr, "usage: ui_bench --db DISTRICT.db [--rounds 1..100]\n");
+    return 2;
+  }
+  if (sodium_init() < 0 || district_open(&st, db, err)) {
+    fprintf(stderr, "ui_bench: %s\n", err);
+    return 1;
+  }
+  if (users_add(st, "ui-bench", USERS_VIEWER, "ui-bench-password", err) &&
+      strstr(err, "already") == NULL && strstr(err, "đã có") == NULL) {
+    fprintf(stderr, "ui_bench: %s\n", err);
+    store_close(st);
+    return 1;
+  }
+  store_close(st);
+  pick(db, id, commune);
+  {
+    const char *fixed[] = {
+        "/", "/?from=2024-01-01&to=2024-12-31", "/petitions",
+        "/petitions?q=nguyen+van", "/petitions?status=received&overdue=1",
+        "/petitions?category=water&page=3", "/conflicts", "/devices",
+        "/report?from=2024-01-01&to=2024-12-31", "/api/overview",
+        "/api/petitions?q=kien+nghi", "/api/report", "/api/devices",
+        "/api/conflicts"};
+    for (size_t i = 0; i < sizeof(fixed) / sizeof(fixed[0]); i++)
+      snprintf(urls[nurl++], sizeof(urls[0]), "%s", fixed[i]);
+    if (id[0]) { /* an empty district has none */
+      snprintf(urls[nurl++], sizeof(urls[0]), "/petitions/%s", id);
+      snprintf(urls[nurl++], sizeof(urls[0]), "/api/petitions/%s", id);
+      snprintf(urls[nurl++], sizeof(urls[0]), "/communes/%s", commune);
+    }
+  }
+  memset(&udb, 0, sizeof(udb));
+  snprintf(udb.path, sizeof(udb.path), "%s", db);
+  uv_mutex_init(&udb.lock);
+  uv_mutex_init(&udb.rwlock);
+  memset(&rq, 0, sizeof(rq));
+  buf_init(&rq.body, UI_MAX_BODY);
+  buf_init(&rs.body, 0);
+  rq.method = HTTP_GET;
+  rq.authed = true;
+  snprintf(rq.user, sizeof(rq.user), "ui-bench");
+  memset(rq.csrf, 'a', UI_TOKEN_HEX);
+  printf("# ui_bench: %d pages x %d rounds on %s\n", nurl, rounds, db);
+  for (int u = 0; u < nurl; u++) {
+    double t[101];
+    snprintf(rq.url, sizeof(rq.url), "%s", urls[u]);
+    for (int r = 0; r <= rounds; r++) {
+      double t0 = now_ms();
+      buf_reset(&rs.body);
+      rs.headers[0] = '\0';
+      rs.status = 200;
+      ui_pages_handle(&udb, &rq, &rs);
+      t[r] = now_ms() - t0;
+      if (rs.status != 200) {
+        fprintf(stderr, "ui_bench: %s answered %d\n", urls[u], rs.status);
+        return 1;
+      }
+    }
+    /* The first round warms the page cache and is left out. */
+    qsort(t + 1, (size_t)rounds, sizeof(double), cmp_double);
+    medians[u] = t[1 + rounds / 2];
+    memcpy(all + nall, t + 1, (size_t)rounds * sizeof(double));
+    nall += rounds;
+    if (medians[u] > worst) {
+      worst = medians[u];
+      slowest = u;
+    }
+    printf("dashboard_ms_p50 %.2f ms %s\n", medians[u], urls[u]);
+  }
+  qsort(all, (size_t)nall, sizeof(double), cmp_double);
+  printf("dashboard_page_ms_p50 %.2f ms\n", all[nall / 2]);
+  printf("dashboard_slowest_page_ms_p50 %.2f ms %s\n", worst, urls[slowest]);
+  store_close(udb.ro);
+  store_close(udb.rw);
+  uv_mutex_destroy(&udb.lock);
+  uv_mutex_destroy(&udb.rwlock);
+  buf_cleanup(&rq.body);
+  buf_cleanup(&rs.body);
+  return 0;
+}
