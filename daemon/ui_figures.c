@@ -232,8 +232,9 @@ void ui_overview(struct page *p, const char *slug) {
               "<td class=\"n\">%lld</td><td class=\"n\">%lld</td>"
               "<td class=\"n\">%lld</td><td class=\"n\">%lld</td>"
               "<td class=\"n\">%lld</td></tr>",
-           c->stale ? " class=\"stale\"" : "", when,
-           c->stale ? " (lâu chưa đồng bộ)" : "", (long long)c->c.meetings,
+           c->stale ? " class=\"stale\"" : "",
+           c->last_sync_ms ? when : "chưa đồng bộ lần nào",
+           c->stale && c->last_sync_ms ? " (lâu chưa đồng bộ)" : "", (long long)c->c.meetings,
            (long long)c->c.attendees, (long long)c->c.received,
            (long long)c->c.open, (long long)c->c.overdue,
            (long long)c->c.escalated);

@@ -159,7 +159,7 @@ async function noOverflow(page, name) {
     await go(page, url);
     await noOverflow(page, url);
   }
-  await go(page, '/');
+  await go(page, '/communes/hoa-an?from=2024-01-01&to=2024-12-31');
   await shot(page, 'mobile-overview');
   await go(page, '/petitions/' + pid);
   await shot(page, 'mobile-petition');
