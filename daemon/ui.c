@@ -68,23 +68,6 @@ static void process(struct uconn *c);
 
 /* ---- answers ---- */
 
-static const char *reason(int status) {
-  switch (status) {
-  case 200: return "OK";
-  case 303: return "See Other";
-  case 400: return "Bad Request";
-  case 401: return "Unauthorized";
-  case 403: return "Forbidden";
-  case 404: return "Not Found";
-  case 405: return "Method Not Allowed";
-  case 409: return "Conflict";
-  case 411: return "Length Required";
-  case 413: return "Payload Too Large";
-  case 429: return "Too Many Requests";
-  case 503: return "Service Unavailable";
-  default: return status < 500 ? "Bad Request" : "Internal Server Error";
-  }
-}
 
 static void on_close(uv_handle_t *h) {
   struct uconn *c = h->data, **pp;
@@ -143,7 +126,7 @@ static void send_resp(struct uconn *c) {
       "Content-Security-Policy: default-src 'self'; img-src 'self' data:; "
       "frame-ancestors 'none'; form-action 'self'%s\r\n%s"
       "Connection: %s\r\n\r\n",
-      r->status, reason(r->status), r->type ? r->type : "text/plain",
+      r->status, http_status_str((enum http_status)r->status), r->type ? r->type : "text/plain",
       r->body.len, r->headers,
       r->inline_style ? "; style-src 'self' 'unsafe-inline'" : "",
       c->tls ? "Strict-Transport-Security: max-age=31536000\r\n" : "",

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "common/hex.h"
 #include "daemon/ui_int.h"
 
 int ui_esc_n(struct buf *b, const char *s, size_t n) {
@@ -39,16 +40,6 @@ int ui_esc(struct buf *b, const char *s) {
   return s ? ui_esc_n(b, s, strlen(s)) : 0;
 }
 
-static int hexval(char c) {
-  if (c >= '0' && c <= '9')
-    return c - '0';
-  if (c >= 'a' && c <= 'f')
-    return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F')
-    return c - 'A' + 10;
-  return -1;
-}
-
 bool ui_form_get(const char *q, const char *name, char *out, size_t cap) {
   size_t nl = strlen(name);
   const char *p = q;
@@ -60,8 +51,8 @@ bool ui_form_get(const char *q, const char *name, char *out, size_t cap) {
         int c = (unsigned char)*p;
         if (c == '+') {
           c = ' ';
-        } else if (c == '%' && hexval(p[1]) >= 0 && hexval(p[2]) >= 0) {
-          c = hexval(p[1]) * 16 + hexval(p[2]);
+        } else if (c == '%' && hex_digit(p[1]) >= 0 && hex_digit(p[2]) >= 0) {
+          c = hex_digit(p[1]) * 16 + hex_digit(p[2]);
           p += 2;
         }
         if (n + 1 >= cap)
