@@ -283,7 +283,7 @@ void ui_petitions(struct page *p) {
           " ((p.id > coalesce((SELECT v FROM meta WHERE k = 'search_hw'), 0)"
           " OR p.id IN (SELECT id FROM search_dirty)) AND ui_match(citizen,"
           " content, ?10)))"
-          " ORDER BY received_on DESC, rid LIMIT ?11 OFFSET ?12",
+          " ORDER BY p.id DESC LIMIT ?11 OFFSET ?12",
           -1, &s, NULL)) {
     ui_fail(p, 503, "Không đọc được danh sách kiến nghị.");
     return;
