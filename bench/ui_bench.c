@@ -6,7 +6,9 @@
  * `name value unit` lines as bench does, with `dashboard_page_ms_p50` (the
  * median over every page) and the slowest page's median.
  *
- *   ui_bench --db DISTRICT.db [--rounds 9]
+ *   ui_bench --db DISTRICT.db [--rounds 9] [--only TEXT]
+ *
+ * (--only: just the pages whose URL contains TEXT.)
  *
  * It adds a viewer account `ui-bench` to the store if it has none (the
  * pages are made as that user). Kept apart from bench/bench.c. */
@@ -54,7 +56,7 @@ static void pick(const char *db, char id[33], char commune[64]) {
 }
 
 int main(int argc, char **argv) {
-  const char *db = NULL;
+  const char *db = NULL, *only = NULL;
   int rounds = 9;
   char err[DS_ERRBUF_LEN], id[33], commune[64], urls[20][HTTP_MAX_URL + 1];
   struct store *st;
@@ -67,6 +69,8 @@ int main(int argc, char **argv) {
   for (int i = 1; i + 1 < argc; i += 2) {
     if (!strcmp(argv[i], "--db"))
       db = argv[i + 1];
+    else if (!strcmp(argv[i], "--only"))
+      only = argv[i + 1];
     else if (!strcmp(argv[i], "--rounds"))
       rounds = atoi(argv[i + 1]);
   }
@@ -116,6 +120,8 @@ int main(int argc, char **argv) {
   printf("# ui_bench: %d pages x %d rounds on %s\n", nurl, rounds, db);
   for (int u = 0; u < nurl; u++) {
     double t[101];
+    if (only && !strstr(urls[u], only))
+      continue;
     snprintf(rq.url, sizeof(rq.url), "%s", urls[u]);
     for (int r = 0; r <= rounds; r++) {
       double t0 = now_ms();
@@ -141,6 +147,8 @@ int main(int argc, char **argv) {
     printf("dashboard_ms_p50 %.2f ms %s\n", medians[u], urls[u]);
   }
   qsort(all, (size_t)nall, sizeof(double), cmp_double);
+  if (nall == 0)
+    return 2;
   printf("dashboard_page_ms_p50 %.2f ms\n", all[nall / 2]);
   printf("dashboard_slowest_page_ms_p50 %.2f ms %s\n", worst, urls[slowest]);
   store_close(udb.ro);
