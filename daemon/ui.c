@@ -15,7 +15,7 @@
 
 #include "common/alloc.h"
 #include "common/clock.h"
-#include "common/hex.h"
+#include "common/json.h"
 #include "common/store.h"
 #include "daemon/guard.h"
 #include "daemon/log.h"
@@ -165,12 +165,13 @@ static void send_error(struct uconn *c, int status, const char *msg) {
   c->resp.status = status;
   if (api) {
     c->resp.type = "application/json";
-    if (buf_printf(&c->resp.body, "{\"error\": \"%s\", \"message\": \"%s\"}\n",
+    if (buf_printf(&c->resp.body, "{\"error\": \"%s\", \"message\": ",
                    status == 401   ? "unauthorized"
                    : status == 403 ? "forbidden"
                    : status == 429 ? "slow_down"
-                                   : "bad_request",
-                   msg))
+                                   : "bad_request") ||
+        json_str(&c->resp.body, msg, strlen(msg)) ||
+        buf_append(&c->resp.body, "}\n", 2))
       buf_reset(&c->resp.body);
   } else if (status == 401 || status == 429) {
     ui_pages_login(&c->resp, status, msg);
