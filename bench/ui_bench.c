@@ -72,7 +72,7 @@ int main(int argc, char **argv) {
     else if (!strcmp(argv[i], "--only"))
       only = argv[i + 1];
     else if (!strcmp(argv[i], "--rounds"))
-      rounds = atoi(argv[i + 1]);
+      rounds = (int)strtol(argv[i + 1], NULL, 10);
   }
   if (!db || rounds < 1 || rounds > 100) {
     fprintf(stderr, "usage: ui_bench --db DISTRICT.db [--rounds 1..100]\n");

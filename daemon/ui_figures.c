@@ -68,7 +68,8 @@ static void chart(struct page *p, const struct period *pd) {
   sqlite3_stmt *s;
   char months[24][8];
   int64_t pet[24] = {0}, met[24] = {0}, max = 1;
-  int n = 0, y = atoi(pd->from), m = atoi(pd->from + 5);
+  int n = 0, y = (int)strtol(pd->from, NULL, 10),
+      m = (int)strtol(pd->from + 5, NULL, 10);
 
   while (n < 24) {
     snprintf(months[n], sizeof(months[n]), "%04d-%02d", y, m);

@@ -174,7 +174,9 @@ static bool filters_get(struct page *p, struct filters *fl, char *err,
   ui_form_get(p->q, "hamlet", fl->hamlet, sizeof(fl->hamlet));
   ui_form_get(p->q, "q", fl->q, sizeof(fl->q));
   fl->overdue = ui_form_get(p->q, "overdue", v, sizeof(v)) && *v;
-  fl->page = ui_form_get(p->q, "page", v, sizeof(v)) ? atoi(v) : 1;
+  fl->page = ui_form_get(p->q, "page", v, sizeof(v))
+                 ? (int)strtol(v, NULL, 10)
+                 : 1;
   if (fl->page < 1 || fl->page > 100000)
     fl->page = 1;
   snprintf(fl->from, sizeof(fl->from), "0000-00-00");
