@@ -17,7 +17,7 @@ fi
 DB="$TMP/district.db"
 "$DANSYNCD" --db "$DB" init >/dev/null || bad "init"
 echo mat-khau-lan | "$DANSYNCD" --db "$DB" user add lan --role clerk >/dev/null || bad "user add"
-start_daemon "$DB" --ui-port-file "$TMP/ui.port"
+start_daemon "$DB" --ui-listen 127.0.0.1:0 --ui-port-file "$TMP/ui.port"
 wait_for "the dashboard to listen" 10 test -s "$TMP/ui.port"
 for d in a b; do
   "$DANSYNC" --db "$TMP/$d.db" init --commune hoa-an --server "$URL" \

@@ -25,9 +25,21 @@ check_grep "user list names the clerk" '"name": "lan", "role": "clerk"' "$TMP/us
 check_grep "each user has a district node" "user lan" <("$DANSYNCD" --db "$DB" node list)
 check "the store stays private" "600" "$(stat -c %a "$DB")"
 
-start_daemon "$DB" --ui-port-file "$TMP/ui.port"
+start_daemon "$DB" --ui-listen 127.0.0.1:0 --ui-port-file "$TMP/ui.port"
 wait_for "the dashboard to listen" 10 test -s "$TMP/ui.port"
 UI="http://127.0.0.1:$(cat "$TMP/ui.port")"
+
+# A dashboard port already taken: serve goes on serving syncs without it.
+"$DANSYNCD" --db "$TMP/other.db" init >/dev/null || bad "init other"
+"$DANSYNCD" --db "$TMP/other.db" serve --listen 127.0.0.1:0 --port-file "$TMP/other.port" \
+  --ui-listen "127.0.0.1:$(cat "$TMP/ui.port")" 2>"$TMP/other.log" &
+OPID=$!
+wait_for "the second daemon to listen" 10 test -s "$TMP/other.port"
+check "a taken dashboard port does not stop syncs" ok \
+  "$(curl -s "http://127.0.0.1:$(cat "$TMP/other.port")/v1/health")"
+check_grep "the taken dashboard port is logged" "serving syncs without the dashboard" "$TMP/other.log"
+kill -TERM "$OPID"
+wait "$OPID" || bad "the second daemon exits 0"
 
 # --- two devices of hòa an with petitions that try to break the page ---
 for d in a b; do
@@ -221,7 +233,7 @@ check "the daemon still serves syncs" 0 "$(curl -s -o /dev/null -w '%{http_code}
 stop_daemon || bad "serve exits 0"
 
 # --- idle expiry (shortened for the test) ---
-DANSYNCD_UI_IDLE_MS=1500 start_daemon "$DB" --ui-port-file "$TMP/ui.port2"
+DANSYNCD_UI_IDLE_MS=1500 start_daemon "$DB" --ui-listen 127.0.0.1:0 --ui-port-file "$TMP/ui.port2"
 wait_for "the dashboard to listen" 10 test -s "$TMP/ui.port2"
 UI="http://127.0.0.1:$(cat "$TMP/ui.port2")"
 check "log in again" 303 "$(login lan mat-khau-lan "$TMP/jar.idle")"
@@ -236,7 +248,7 @@ stop_daemon || bad "serve exits 0"
 "$DANSYNCD" tls init --out "$TMP/tls" --host localhost --host 127.0.0.1 >/dev/null || bad "tls init"
 CERT=$(ls "$TMP"/tls/*.crt "$TMP"/tls/cert.pem 2>/dev/null | head -1)
 KEY=$(ls "$TMP"/tls/*.key "$TMP"/tls/key.pem 2>/dev/null | head -1)
-start_daemon "$DB" --tls-cert "$CERT" --tls-key "$KEY" --ui-port-file "$TMP/ui.port3"
+start_daemon "$DB" --tls-cert "$CERT" --tls-key "$KEY" --ui-listen 127.0.0.1:0 --ui-port-file "$TMP/ui.port3"
 wait_for "the dashboard to listen" 10 test -s "$TMP/ui.port3"
 UI="https://127.0.0.1:$(cat "$TMP/ui.port3")"
 check "login over TLS" 303 "$(curl -s --cacert "$CERT" -o /dev/null -w '%{http_code}' -D "$TMP/head" -c "$TMP/jar.tls" \
@@ -248,7 +260,7 @@ stop_daemon || bad "serve exits 0"
 
 # --- --no-ui ---
 rm -f "$TMP/ui.port4"
-start_daemon "$DB" --no-ui --ui-port-file "$TMP/ui.port4"
+start_daemon "$DB" --no-ui --ui-listen 127.0.0.1:0 --ui-port-file "$TMP/ui.port4"
 if [ -e "$TMP/ui.port4" ]; then bad "--no-ui still served the dashboard"; else ok; fi
 stop_daemon || bad "serve exits 0"
 finish
