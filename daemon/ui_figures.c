@@ -110,7 +110,7 @@ static void chart(struct page *p, const struct period *pd) {
             "cuộc sinh hoạt theo tháng\">",
          n * 40 + 20);
   for (int i = 0; i < n; i++) {
-    int h1 = (int)(pet[i] * 120 / max), h2 = (int)(met[i] * 120 / max);
+    int h1 = (int)(pet[i] * 110 / max), h2 = (int)(met[i] * 110 / max);
     ui_out(p, "<rect x=\"%d\" y=\"%d\" width=\"14\" height=\"%d\" "
               "fill=\"#0b5cad\"><title>%s: %lld kiến nghị</title></rect>"
               "<rect x=\"%d\" y=\"%d\" width=\"14\" height=\"%d\" "
@@ -120,6 +120,15 @@ static void chart(struct page *p, const struct period *pd) {
            20 + i * 40, 135 - h1, h1, months[i], (long long)pet[i],
            34 + i * 40, 135 - h2, h2, months[i], (long long)met[i],
            34 + i * 40, months[i] + 5, months[i] + 2);
+    /* The counts over the bars: the chart has no axis to read them off. */
+    if (pet[i])
+      ui_out(p, "<text x=\"%d\" y=\"%d\" font-size=\"9\" "
+                "text-anchor=\"middle\">%lld</text>",
+             27 + i * 40, 132 - h1, (long long)pet[i]);
+    if (met[i])
+      ui_out(p, "<text x=\"%d\" y=\"%d\" font-size=\"9\" "
+                "text-anchor=\"middle\">%lld</text>",
+             41 + i * 40, 132 - h2, (long long)met[i]);
   }
   ui_out(p, "<rect x=\"20\" y=\"158\" width=\"10\" height=\"10\" "
             "fill=\"#0b5cad\"/><text x=\"34\" y=\"167\" font-size=\"10\">"
