@@ -13,6 +13,7 @@
 #include <sqlite3.h>
 
 #include "client/local.h"
+#include "client/trust.h"
 #include "client/xport.h"
 #include "common/alloc.h"
 #include "common/clock.h"
@@ -38,6 +39,7 @@ struct sync {
   char server[512], token[200], pin[512], cacert[4096];
   uint8_t pk[crypto_sign_PUBLICKEYBYTES], sk[crypto_sign_SECRETKEYBYTES];
   bool tty;
+  bool unsigned_answer; /* an answer failed trust_check_answer */
   int64_t batch, batch_max;
   int good_rounds; /* in a row, since the batch last shrank or grew */
   int64_t pull_limit; /* most ops asked for in one answer */
@@ -232,6 +234,8 @@ static int apply_response(struct sync *s, const struct proto_resp *resp,
   if (!rc)
     rc = store_meta_set_int(st, "enrolled", 1);
   if (!rc)
+    rc = trust_enrolled(st); /* confirmed: the token is forgotten */
+  if (!rc)
     rc = store_next_seq(st, &next);
   *more = resp->more || next - 1 > resp->acked;
   if (!rc && !*more)
@@ -351,6 +355,13 @@ static enum outcome round_trip(struct sync *s, bool *more, char *msg,
       snprintf(msg, msgcap, "the district server refused the sync (%s): %s",
                *code ? code : "error", text);
     }
+    goto done;
+  }
+  /* The district's signature, before anything of the answer is used. */
+  if (trust_check_answer(st, s->x, body, rbody, err)) {
+    s->unsigned_answer = true;
+    snprintf(msg, msgcap, "%s", err);
+    out = OUT_IDENTITY;
     goto done;
   }
   rc = proto_resp_decode(&resp, rbody->data, rbody->len, err);
@@ -567,13 +578,13 @@ int csync_main(const struct args *a) {
   if (local_open(&s.dev, path, err))
     return fail(EXIT_ERROR, err);
   if (meta_str(s.dev.st, "server", s.server, sizeof(s.server)) ||
-      meta_str(s.dev.st, "token", s.token, sizeof(s.token)) ||
       meta_blob(s.dev.st, "pk", s.pk, sizeof(s.pk)) ||
       meta_blob(s.dev.st, "sk", s.sk, sizeof(s.sk))) {
     local_close(&s.dev);
     return fail(EXIT_ERROR, "the store has no server or keys; was it made "
                             "with 'dansync init'?");
   }
+  trust_token_secret(s.dev.st, s.token, sizeof(s.token));
   /* Absent in stores made before pins, and when the system CA store is
    * trusted. */
   if (meta_str(s.dev.st, "pin", s.pin, sizeof(s.pin)))
@@ -644,7 +655,10 @@ int csync_main(const struct args *a) {
     uint64_t queued = 0;
     if (store_next_seq(s.dev.st, &next) == 0)
       queued = next - 1 - (uint64_t)meta_int(s.dev.st, "acked");
-    if (code == EXIT_IDENTITY)
+    if (code == EXIT_IDENTITY && s.unsigned_answer)
+      fprintf(stderr, "dansync: %s; %llu ops stay queued\n", msg,
+              (unsigned long long)queued);
+    else if (code == EXIT_IDENTITY)
       fprintf(stderr,
               "dansync: %s, so nothing was sent and %llu ops stay queued\n",
               msg, (unsigned long long)queued);
