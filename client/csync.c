@@ -134,8 +134,12 @@ static int build_request(struct sync *s, uint64_t acked, struct buf *body,
   sqlite3_finalize(q);
   memcpy(hdr.node, s->dev.node, ID_LEN);
   hdr.ts = clock_now_ms();
+  /* Each attempt stamped anew (DESIGN §11: the district refuses a request
+   * older than its window); the clock itself moves only with new ops. */
   if (!rc)
     rc = store_hlc_get(st, &hdr.hlc);
+  if (!rc)
+    hdr.hlc = hlc_tick(hdr.hlc, clock_now_ms());
   hdr.cursor = (uint64_t)meta_int(st, "cursor");
   hdr.has_cursor_hash = hdr.cursor > 0 &&
                         meta_blob(st, "cursor_hash", hdr.cursor_hash,

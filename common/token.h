@@ -27,7 +27,7 @@
 #define TOKEN_PIN_LEN 32
 #define TOKEN_ID_HEX 8
 #define TOKEN_TEXT_MAX 256 /* the longest text token_encode writes, NUL too */
-#define TOKEN_PIN_TEXT 54  /* "sha256//" + 44 base64 + NUL */
+#define TOKEN_PIN_TEXT 53  /* "sha256//" + 44 base64 + NUL */
 
 struct token {
   char secret[2 * TOKEN_SECRET_LEN + 1]; /* hex: what Dansync-Token carries */
