@@ -11,6 +11,7 @@
 #include <sodium.h>
 #include <sqlite3.h>
 
+#include "client/cbundle.h"
 #include "client/csync.h"
 #include "client/local.h"
 #include "client/trust.h"
@@ -42,6 +43,14 @@ static const struct args_help helps[] = {
      "Changes the district server's address and how it is trusted; queued "
      "changes stay queued.",
      "dansync set-server https://10.0.0.3:8443 --pin sha256//YhKJ..."},
+    {"bundle export", "bundle export --out FILE",
+     "Writes what sync would send (every queued op, signed) to FILE, sealed "
+     "to the district's key, for a USB stick; the ops stay queued.",
+     "dansync bundle export --out /media/usb/hoa-an.bundle"},
+    {"bundle import", "bundle import FILE",
+     "Checks the district's answer bundle against the district key learned "
+     "at enrolment and applies it as sync would.",
+     "dansync bundle import /media/usb/hoa-an.answer"},
     {"status", "status [--json]",
      "Shows the commune, node id, server, queued and rejected ops and the "
      "last successful sync.",
@@ -365,11 +374,14 @@ static int cmd_status(const struct args *a) {
   }
   sqlite3_finalize(s);
   if (json)
-    rc = rc || buf_printf(&out, "], \"last_sync\": %s%s%s}\n",
+    rc = rc || buf_printf(&out, "], \"last_sync\": %s%s%s",
                           last ? "\"" : "", last ? when : "null",
                           last ? "\"" : "");
   else
     rc = rc || buf_printf(&out, "Last sync:   %s\n", when);
+  rc = rc || cbundle_status(dev.st, json, &out);
+  if (json)
+    rc = rc || buf_printf(&out, "}\n");
   if (!rc)
     fwrite(out.data, 1, out.len, stdout);
   buf_cleanup(&out);
@@ -664,8 +676,9 @@ int cli_main(int argc, char **argv) {
     return a.help ? EXIT_OK : EXIT_USAGE;
   }
   ent = schema_entity_find(w0, strlen(w0));
-  snprintf(cmd, sizeof(cmd), "%s%s%s", w0, ent >= 0 && w1 ? " " : "",
-           ent >= 0 && w1 ? w1 : "");
+  snprintf(cmd, sizeof(cmd), "%s%s%s", w0,
+           (ent >= 0 || !strcmp(w0, "bundle")) && w1 ? " " : "",
+           (ent >= 0 || !strcmp(w0, "bundle")) && w1 ? w1 : "");
   if (a.help) {
     if (args_help_for(&prog, cmd, stdout) == 0)
       return EXIT_OK;
@@ -685,6 +698,8 @@ int cli_main(int argc, char **argv) {
                        : args_usage(&prog, "report", "unexpected argument");
   if (!strcmp(w0, "sync"))
     return csync_main(&a);
+  if (!strcmp(w0, "bundle"))
+    return cbundle_main(&a, w1);
   if (ent >= 0 && w1) {
     bool ok = !strcmp(w1, "add") ||
               (ent != ENT_SURVEY && !strcmp(w1, "update")) ||

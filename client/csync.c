@@ -684,6 +684,37 @@ int csync_main(const struct args *a) {
   return code;
 }
 
+int csync_request(struct device *dev, uint64_t after, int64_t batch,
+                  int64_t pull_limit, struct buf *body, uint32_t *nops,
+                  uint64_t *last_seq) {
+  struct sync s;
+  int rc;
+  memset(&s, 0, sizeof(s));
+  s.dev = *dev;
+  s.batch = batch;
+  s.pull_limit = pull_limit;
+  buf_init(&s.ops, 0);
+  rc = build_request(&s, after, body, nops, last_seq);
+  buf_cleanup(&s.ops);
+  return rc;
+}
+
+int csync_apply(struct device *dev, const struct proto_resp *resp, bool *more,
+                struct csync_totals *t, char *err) {
+  uint64_t after = 0;
+  struct sync s;
+  int rc;
+  memset(&s, 0, sizeof(s));
+  s.dev = *dev;
+  rc = apply_response(&s, resp, (uint64_t)meta_int(dev->st, "acked"), &after,
+                      more, err);
+  t->pushed += s.pushed;
+  t->pulled += s.pulled;
+  t->conflicts += s.conflicts;
+  t->rejected += s.rejected;
+  return rc;
+}
+
 int csync_history(struct store *st, const uint8_t rid[ID_LEN], bool json,
                   struct buf *b) {
   sqlite3_stmt *q;

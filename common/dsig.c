@@ -40,6 +40,25 @@ bool dsig_answer_ok(const uint8_t pk[DSIG_PK_LEN], const uint8_t *req,
   return crypto_sign_verify_detached(sig, m, sizeof(m), pk) == 0;
 }
 
+static void bundle_stmt(const uint8_t digest[32], uint8_t out[CTX_LEN + 32]) {
+  memcpy(out, "dansync-bundle-1", CTX_LEN);
+  memcpy(out + CTX_LEN, digest, 32);
+}
+
+void dsig_bundle_sign(const uint8_t sk[DSIG_SK_LEN], const uint8_t digest[32],
+                      uint8_t sig[DSIG_LEN]) {
+  uint8_t m[CTX_LEN + 32];
+  bundle_stmt(digest, m);
+  crypto_sign_detached(sig, NULL, m, sizeof(m), sk);
+}
+
+bool dsig_bundle_ok(const uint8_t pk[DSIG_PK_LEN], const uint8_t digest[32],
+                    const uint8_t sig[DSIG_LEN]) {
+  uint8_t m[CTX_LEN + 32];
+  bundle_stmt(digest, m);
+  return crypto_sign_verify_detached(sig, m, sizeof(m), pk) == 0;
+}
+
 void dsig_b64(const uint8_t sig[DSIG_LEN], char out[DSIG_B64_MAX]) {
   sodium_bin2base64(out, DSIG_B64_MAX, sig, DSIG_LEN,
                     sodium_base64_VARIANT_ORIGINAL);

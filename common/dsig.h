@@ -6,6 +6,8 @@
  *   answer:  "dansync-answer-1" | BLAKE2b-256(request body)
  *                               | BLAKE2b-256(answer body)
  *
+ *   bundle:  "dansync-bundle-1" | BLAKE2b-256(the answer bundle's frames)
+ *
  * 16 ASCII bytes of context, then the two hashes: an answer is bound to the
  * request it answers, so a proxy can neither alter it nor hand a device an
  * older signed answer. */
@@ -29,6 +31,13 @@ void dsig_answer_sign_hashed(const uint8_t sk[DSIG_SK_LEN],
                              size_t len, uint8_t sig[DSIG_LEN]);
 bool dsig_answer_ok(const uint8_t pk[DSIG_PK_LEN], const uint8_t *req,
                     size_t req_len, const uint8_t *body, size_t len,
+                    const uint8_t sig[DSIG_LEN]);
+
+/* An answer bundle's end frame (DESIGN §12): |digest| is
+ * bundle_writer_digest / bundle_reader_digest of every frame before it. */
+void dsig_bundle_sign(const uint8_t sk[DSIG_SK_LEN], const uint8_t digest[32],
+                      uint8_t sig[DSIG_LEN]);
+bool dsig_bundle_ok(const uint8_t pk[DSIG_PK_LEN], const uint8_t digest[32],
                     const uint8_t sig[DSIG_LEN]);
 
 /* Base64 (standard, padded) of a signature, and back (false unless it is

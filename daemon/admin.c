@@ -26,6 +26,7 @@
 #include "common/synclog.h"
 #include "common/utf8.h"
 #include "daemon/audit.h"
+#include "daemon/bundle.h"
 #include "daemon/district.h"
 #include "daemon/enrol.h"
 #include "daemon/log.h"
@@ -160,6 +161,12 @@ static const struct args_help helps[] = {
      "Rebuilds a store by ingesting the logged requests in order, through "
      "the same code as serve, and prints its digest.",
      "dansyncd log replay --from district.db --into check.db"},
+    {"bundle import", "bundle import FILE --answer OUT",
+     "Ingests a device's USB bundle as if its requests had come over the "
+     "network, and writes the answer bundle for the device to OUT (signed "
+     "by the district key, sealed to the device). Runs beside serve.",
+     "dansyncd bundle import /media/usb/hoa-an.bundle --answer "
+     "/media/usb/hoa-an.answer"},
     {"log verify", "log verify",
      "Checks the sync log's hash chain and every signature; names the first "
      "bad entry and exits 1.",
@@ -672,6 +679,8 @@ int admin_main(int argc, char **argv) {
                        : args_usage(&admin_prog, cmd, "unexpected argument");
   if (!strcmp(w0, "enroll"))
     return enrol_cmd(&a, w1);
+  if (!strcmp(w0, "bundle"))
+    return bundle_cmd(&a, w1);
   if (!strcmp(w0, "digest"))
     return cmd_simple(&a, "digest");
   if (w1 && (!strcmp(cmd, "node list") || !strcmp(cmd, "node revoke") ||

@@ -514,7 +514,8 @@ int ingest_sync(struct ingest *ing, const struct ingest_req *rq,
   }
   /* Freshness (DESIGN §11): a request stamped more than the skew window
    * ago is a captured one. */
-  if (!rq->replay && fresh_stale(req.hlc, rq->received_ms, rq->max_skew_ms)) {
+  if (!rq->replay && !rq->bundle &&
+      fresh_stale(req.hlc, rq->received_ms, rq->max_skew_ms)) {
     rc = fresh_refusal(rs, req.hlc, rq->received_ms, rq->max_skew_ms);
     goto out_rollback;
   }
