@@ -430,7 +430,10 @@ static int cmd_import(const struct args *a) {
     printf(MSG_APPLIED, (unsigned long long)t.pushed,
            (unsigned long long)t.pulled, (unsigned long long)t.conflicts,
            (unsigned long long)t.rejected);
-  code = rc == DS_EAUTH ? EXIT_REFUSED : rc ? EXIT_ERROR : EXIT_OK;
+  /* A gap is the district restored from a backup: applied as sync does,
+   * and the next export sends the ops again. */
+  code = rc == DS_EAUTH ? EXIT_REFUSED : rc && rc != DS_EGAP ? EXIT_ERROR
+                                                             : EXIT_OK;
   if (rc)
     fprintf(stderr, "dansync: %s\n", err);
   else if (t.rejected)
