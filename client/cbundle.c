@@ -68,6 +68,11 @@ struct dev_keys {
   uint8_t x_pk[32], x_sk[32]; /* the device's X25519 pair */
 };
 
+static int usage(const char *msg) {
+  fprintf(stderr, "dansync: %s\n%s\n", msg, USAGE);
+  return EXIT_USAGE;
+}
+
 static int fail(int code, const char *msg) {
   fprintf(stderr, "dansync: %s\n", msg);
   return code;
@@ -214,10 +219,7 @@ static int cmd_export(const struct args *a) {
   int rc;
 
   if (args_only(a, allowed, err) || !out || a->npos != 2)
-    return fprintf(stderr, "dansync: %s\n%s\n",
-                   args_only(a, allowed, err) ? err : "--out FILE is needed",
-                   USAGE),
-           EXIT_USAGE;
+    return usage(out ? err : "--out FILE is needed");
   if (open_keys(&k, a, err))
     return fail(EXIT_ERROR, err);
   acked = meta_int(k.dev.st, "acked");
@@ -239,6 +241,7 @@ static int cmd_export(const struct args *a) {
                                   (int64_t)clock_now_ms());
     rc = rc || store_meta_set_int(k.dev.st, "bundle_out_ops",
                                   (int64_t)last - acked);
+    rc = rc || store_meta_set_int(k.dev.st, "bundle_out_seq", (int64_t)last);
     if (!rc)
       rc = store_commit(k.dev.st);
     else
@@ -264,7 +267,7 @@ static int check_answer(struct dev_keys *k, const char *path,
   struct bundle_reader *r = NULL;
   struct buf frame;
   uint64_t n = 0;
-  bool last = false;
+  bool last = false, have_head = false, signed_ok = false;
   int rc;
 
   buf_init(&frame, 0);
@@ -282,7 +285,9 @@ static int check_answer(struct dev_keys *k, const char *path,
                    (unsigned long long)n + 1);
       break;
     }
-    if (n == 0 && (f.type != PROTO_BUNDLE_HEAD || !f.answer))
+    if (n == 0)
+      have_head = f.type == PROTO_BUNDLE_HEAD && f.answer;
+    if (n == 0 && !have_head)
       rc = ds_fail(err, DS_EPROTO, MSG_NOT_ANSWER, path);
     else if (n == 0)
       *head = f;
@@ -292,6 +297,8 @@ static int check_answer(struct dev_keys *k, const char *path,
     else if (last && (!f.has_sig || !dsig_bundle_ok(k->district_pk, digest,
                                                     f.sig)))
       rc = ds_fail(err, DS_EIDENTITY, MSG_BAD_SIG, path);
+    else if (last)
+      signed_ok = true;
     else if (!last && f.type != PROTO_BUNDLE_RESP)
       rc = ds_fail(err, DS_EPROTO, MSG_BAD_FRAME, path,
                    (unsigned long long)n + 1);
@@ -303,17 +310,20 @@ static int check_answer(struct dev_keys *k, const char *path,
       else
         proto_resp_cleanup(&resp);
     }
-    if (n > 0)
+    if (n > 0 || !have_head)
       proto_bundle_cleanup(&f);
     n++;
   }
+  /* Only an end frame the district signed vouches for the rest. */
+  if (!rc && !signed_ok)
+    rc = ds_fail(err, DS_EIDENTITY, MSG_BAD_SIG, path);
   /* The signature checked, the device it names. */
   if (!rc && memcmp(head->node, k->dev.node, ID_LEN) != 0) {
     char hex[ID_HEX_LEN + 1];
     hex_encode(hex, head->node, ID_LEN);
     rc = ds_fail(err, DS_EINVAL, MSG_OTHER_DEVICE, path, hex);
   }
-  if (rc && n > 1)
+  if (rc && have_head)
     proto_bundle_cleanup(head);
   bundle_reader_free(r);
   buf_cleanup(&frame);
@@ -357,8 +367,10 @@ static int apply_answer(struct dev_keys *k, const char *path,
     struct proto_resp resp;
     bool more = false;
     rc = bundle_reader_next(r, &frame, &last, err);
-    if (rc || proto_bundle_decode(&f, frame.data, frame.len, err))
-      break; /* the first pass read it whole: the file changed since */
+    if (!rc && proto_bundle_decode(&f, frame.data, frame.len, err))
+      rc = DS_EPROTO; /* the first pass read it whole: it changed since */
+    if (rc)
+      break;
     if (f.type == PROTO_BUNDLE_RESP && f.status != 200) {
       rc = apply_refusal(k, &f, i + 1, err);
     } else if (f.type == PROTO_BUNDLE_RESP) {
@@ -403,9 +415,7 @@ static int cmd_import(const struct args *a) {
   int rc, code = EXIT_OK;
 
   if (args_only(a, allowed, err) || !path)
-    return fprintf(stderr, "dansync: %s\n%s\n",
-                   path ? err : "the answer bundle FILE is needed", USAGE),
-           EXIT_USAGE;
+    return usage(path ? err : "the answer bundle FILE is needed");
   if (open_keys(&k, a, err))
     return fail(EXIT_ERROR, err);
   memset(&head, 0, sizeof(head));
@@ -447,14 +457,16 @@ int cbundle_main(const struct args *a, const char *verb) {
     return cmd_export(a);
   if (verb && !strcmp(verb, "import"))
     return cmd_import(a);
-  fprintf(stderr, "dansync: unknown bundle command\n%s\n", USAGE);
-  return EXIT_USAGE;
+  return usage("unknown bundle command");
 }
 
 int cbundle_status(struct store *st, bool json, struct buf *out) {
   int64_t ms = meta_int(st, "bundle_out_ms");
   int64_t ops = meta_int(st, "bundle_out_ops");
   char when[32];
+  /* Ops a network sync acked since are no longer waiting for an answer. */
+  if (ops > 0 && meta_int(st, "acked") >= meta_int(st, "bundle_out_seq"))
+    ms = 0;
   if (ms <= 0)
     return json ? buf_printf(out, ", \"bundle_unanswered\": null") : 0;
   when_text(ms, when, sizeof(when));

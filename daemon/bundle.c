@@ -79,7 +79,7 @@ static int check_export(struct import *im, const char *path,
                         char *err) {
   struct bundle_reader *r = NULL;
   struct buf frame;
-  bool last = false;
+  bool last = false, have_head = false;
   uint64_t n = 0;
   int rc;
 
@@ -93,22 +93,27 @@ static int check_export(struct import *im, const char *path,
       break;
     if (proto_bundle_decode(&f, frame.data, frame.len, NULL))
       f.type = 0;
-    if (n == 0 && f.type == PROTO_BUNDLE_HEAD && !f.answer)
-      im->head = f;
-    else if (!(n > 0 && !last && f.type == PROTO_BUNDLE_REQ) &&
-             !(n > 0 && last && f.type == PROTO_BUNDLE_END && f.count == n))
+    if (n == 0 && f.type == PROTO_BUNDLE_HEAD && !f.answer) {
+      im->head = f; /* cleaned up after the pass */
+      have_head = true;
+    } else if (!(n > 0 && !last && f.type == PROTO_BUNDLE_REQ) &&
+               !(n > 0 && last && f.type == PROTO_BUNDLE_END &&
+                 f.count == n)) {
       rc = ds_fail(err, DS_EPROTO,
                    "%s is damaged: frame %llu is not what an export bundle "
                    "holds there (format check)",
                    path, (unsigned long long)n + 1);
-    if (n > 0 && f.type)
+    }
+    if (!(n == 0 && have_head))
       proto_bundle_cleanup(&f);
     n++;
   }
+  if (!rc && n < 2) /* a head alone, tagged last: no end frame */
+    rc = ds_fail(err, DS_EPROTO,
+                 "%s is damaged: it has no end frame (format check)", path);
   if (!rc)
     im->nreq = (uint32_t)(n - 2);
-  if (n > 0)
-    proto_bundle_cleanup(&im->head); /* only its scalars are used */
+  proto_bundle_cleanup(&im->head); /* only its scalars are used */
   bundle_reader_free(r);
   buf_cleanup(&frame);
   return rc;
