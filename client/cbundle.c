@@ -26,41 +26,41 @@
 #define PULL_LIMIT 1000  /* the last request's page, as sync */
 
 /* Every sentence this file prints, in one place. */
-static const char *const MSG_NO_DISTRICT_KEY =
-    "this device learned no district key at enrolment (a store made before "
-    "tokens carried it), so it can neither seal nor check a bundle; "
-    "re-enrol it with a new token";
-static const char *const MSG_NO_KEYS =
-    "the store has no keys; was it made with 'dansync init'?";
-static const char *const MSG_NOT_ANSWER =
-    "%s is damaged: its first frame is not an answer's head (format check)";
-static const char *const MSG_OTHER_DEVICE =
-    "%s is an answer for another device (node %.16s...), not this one "
-    "(device check); nothing was applied";
-static const char *const MSG_BAD_FRAME =
-    "%s is damaged: frame %llu is not a response the district writes "
-    "(format check)";
-static const char *const MSG_BAD_SIG =
-    "%s is not signed by the district key this device learned at enrolment "
-    "(signature check); nothing was applied";
-static const char *const MSG_STALE =
-    "%s is older than an answer already applied (made %s); it holds nothing "
-    "new and nothing was applied";
-static const char *const MSG_EXPORTED =
-    "Bundle written to %s: %llu queued ops in %u requests, sealed to the "
-    "district's key. Carry it to the district; the ops stay queued until "
-    "its answer is imported here.\n";
-static const char *const MSG_APPLIED =
-    "Bundle applied: pushed %llu ops, pulled %llu, conflicts %llu, rejected "
-    "%llu.\n";
-static const char *const MSG_REFUSED =
-    "the district refused request %u of the bundle (%s): %s";
-static const char *const MSG_GAP =
-    "the district holds fewer of this device's ops than it had acked (it "
-    "was restored from a backup): export a new bundle, which sends them "
-    "again";
-static const char *const USAGE =
-    "usage: dansync bundle export --out FILE | dansync bundle import FILE";
+#define MSG_NO_DISTRICT_KEY \
+    "this device learned no district key at enrolment (a store made before " \
+    "tokens carried it), so it can neither seal nor check a bundle; " \
+    "re-enrol it with a new token"
+#define MSG_NO_KEYS \
+    "the store has no keys; was it made with 'dansync init'?"
+#define MSG_NOT_ANSWER \
+    "%s is damaged: its first frame is not an answer's head (format check)"
+#define MSG_OTHER_DEVICE \
+    "%s is an answer for another device (node %.16s...), not this one " \
+    "(device check); nothing was applied"
+#define MSG_BAD_FRAME \
+    "%s is damaged: frame %llu is not a response the district writes " \
+    "(format check)"
+#define MSG_BAD_SIG \
+    "%s is not signed by the district key this device learned at enrolment " \
+    "(signature check); nothing was applied"
+#define MSG_STALE \
+    "%s is older than an answer already applied (made %s); it holds nothing " \
+    "new and nothing was applied"
+#define MSG_EXPORTED \
+    "Bundle written to %s: %llu queued ops in %u requests, sealed to the " \
+    "district's key. Carry it to the district; the ops stay queued until " \
+    "its answer is imported here.\n"
+#define MSG_APPLIED \
+    "Bundle applied: pushed %llu ops, pulled %llu, conflicts %llu, rejected " \
+    "%llu.\n"
+#define MSG_REFUSED \
+    "the district refused request %u of the bundle (%s): %s"
+#define MSG_GAP \
+    "the district holds fewer of this device's ops than it had acked (it " \
+    "was restored from a backup): export a new bundle, which sends them " \
+    "again"
+#define USAGE \
+    "usage: dansync bundle export --out FILE | dansync bundle import FILE"
 
 struct dev_keys {
   struct device dev;
@@ -78,18 +78,17 @@ static int fail(int code, const char *msg) {
   return code;
 }
 
-static int meta_blob(struct store *st, const char *key, void *out,
-                     size_t len) {
+/* A meta value of exactly |len| bytes. */
+static bool meta_fixed(struct store *st, const char *key, void *out,
+                       size_t len) {
   struct buf b;
-  int rc;
+  bool ok;
   buf_init(&b, 0);
-  rc = store_meta_get(st, key, &b);
-  if (!rc && b.len == len)
+  ok = store_meta_get(st, key, &b) == 0 && b.len == len;
+  if (ok)
     memcpy(out, b.data, len);
-  else if (!rc)
-    rc = DS_ENOENT;
   buf_cleanup(&b);
-  return rc;
+  return ok;
 }
 
 static int64_t meta_int(struct store *st, const char *key) {
@@ -111,12 +110,12 @@ static int open_keys(struct dev_keys *k, const struct args *a, char *err) {
     return ds_fail(err, DS_EINVAL, "the store path is too long");
   if (local_open(&k->dev, path, err))
     return DS_EINVAL;
-  if (meta_blob(k->dev.st, "pk", k->pk, 32) ||
-      meta_blob(k->dev.st, "sk", k->sk, 64)) {
+  if (!meta_fixed(k->dev.st, "pk", k->pk, 32) ||
+      !meta_fixed(k->dev.st, "sk", k->sk, 64)) {
     local_close(&k->dev);
     return ds_fail(err, DS_EINVAL, "%s", MSG_NO_KEYS);
   }
-  if (meta_blob(k->dev.st, "district_pk", k->district_pk, 32) ||
+  if (!meta_fixed(k->dev.st, "district_pk", k->district_pk, 32) ||
       bundle_x25519(k->pk, k->sk, k->x_pk, k->x_sk)) {
     local_close(&k->dev);
     return ds_fail(err, DS_EINVAL, "%s", MSG_NO_DISTRICT_KEY);
@@ -259,74 +258,70 @@ static int cmd_export(const struct args *a) {
 
 /* ---- import ---- */
 
-/* The first pass: every frame opens and parses, the head is an answer for
- * this device, the end frame counts them and carries the district's
- * signature over them. Fills |head|. */
+/* The first pass over an answer: every frame opens and parses, the head
+ * is an answer, the end frame counts the frames and carries the district's
+ * signature over them. */
+struct check {
+  struct dev_keys *k;
+  const char *path;
+  struct proto_bundle_frame head; /* its scalars; priv released */
+  uint64_t n;
+  bool signed_ok;
+};
+
+static int check_frame(void *arg, const uint8_t *frame, size_t len, bool last,
+                       const uint8_t digest[32], char *err) {
+  struct check *c = arg;
+  struct proto_bundle_frame f;
+  unsigned long long at = (unsigned long long)++c->n;
+  int rc = 0;
+
+  if (proto_bundle_decode(&f, frame, len, NULL))
+    return ds_fail(err, DS_EPROTO, MSG_BAD_FRAME, c->path, at);
+  if (at == 1 && (f.type != PROTO_BUNDLE_HEAD || !f.answer || last))
+    rc = ds_fail(err, DS_EPROTO, MSG_NOT_ANSWER, c->path);
+  else if (at == 1)
+    c->head = f;
+  else if (last && (f.type != PROTO_BUNDLE_END || f.count != at - 1))
+    rc = ds_fail(err, DS_EPROTO, MSG_BAD_FRAME, c->path, at);
+  else if (last && (!f.has_sig || !dsig_bundle_ok(c->k->district_pk, digest,
+                                                    f.sig)))
+    rc = ds_fail(err, DS_EIDENTITY, MSG_BAD_SIG, c->path);
+  else if (last)
+    c->signed_ok = true;
+  else if (f.type != PROTO_BUNDLE_RESP)
+    rc = ds_fail(err, DS_EPROTO, MSG_BAD_FRAME, c->path, at);
+  else if (f.status == 200) {
+    struct proto_resp resp;
+    if (proto_resp_decode(&resp, f.body, f.len, NULL))
+      rc = ds_fail(err, DS_EPROTO, MSG_BAD_FRAME, c->path, at);
+    else
+      proto_resp_cleanup(&resp);
+  }
+  proto_bundle_cleanup(&f); /* the head's scalars stay in c->head */
+  return rc;
+}
+
 static int check_answer(struct dev_keys *k, const char *path,
                         struct proto_bundle_frame *head, char *err) {
-  struct bundle_reader *r = NULL;
-  struct buf frame;
-  uint64_t n = 0;
-  bool last = false, have_head = false, signed_ok = false;
+  struct check c;
   int rc;
-
-  buf_init(&frame, 0);
-  rc = bundle_reader_open(&r, path, BUNDLE_KIND_ANSWER, k->x_pk, k->x_sk,
-                          "this device", err);
-  while (!rc && !last) {
-    struct proto_bundle_frame f;
-    uint8_t digest[32];
-    bundle_reader_digest(r, digest);
-    rc = bundle_reader_next(r, &frame, &last, err);
-    if (rc)
-      break;
-    if (proto_bundle_decode(&f, frame.data, frame.len, NULL)) {
-      rc = ds_fail(err, DS_EPROTO, MSG_BAD_FRAME, path,
-                   (unsigned long long)n + 1);
-      break;
-    }
-    if (n == 0)
-      have_head = f.type == PROTO_BUNDLE_HEAD && f.answer;
-    if (n == 0 && !have_head)
-      rc = ds_fail(err, DS_EPROTO, MSG_NOT_ANSWER, path);
-    else if (n == 0)
-      *head = f;
-    else if (last && (f.type != PROTO_BUNDLE_END || f.count != n))
-      rc = ds_fail(err, DS_EPROTO, MSG_BAD_FRAME, path,
-                   (unsigned long long)n + 1);
-    else if (last && (!f.has_sig || !dsig_bundle_ok(k->district_pk, digest,
-                                                    f.sig)))
-      rc = ds_fail(err, DS_EIDENTITY, MSG_BAD_SIG, path);
-    else if (last)
-      signed_ok = true;
-    else if (!last && f.type != PROTO_BUNDLE_RESP)
-      rc = ds_fail(err, DS_EPROTO, MSG_BAD_FRAME, path,
-                   (unsigned long long)n + 1);
-    else if (!last && f.status == 200) {
-      struct proto_resp resp;
-      if (proto_resp_decode(&resp, f.body, f.len, NULL))
-        rc = ds_fail(err, DS_EPROTO, MSG_BAD_FRAME, path,
-                     (unsigned long long)n + 1);
-      else
-        proto_resp_cleanup(&resp);
-    }
-    if (n > 0 || !have_head)
-      proto_bundle_cleanup(&f);
-    n++;
-  }
+  memset(&c, 0, sizeof(c));
+  c.k = k;
+  c.path = path;
+  rc = bundle_read_all(path, BUNDLE_KIND_ANSWER, k->x_pk, k->x_sk,
+                       "this device", check_frame, &c, err);
   /* Only an end frame the district signed vouches for the rest. */
-  if (!rc && !signed_ok)
+  if (!rc && !c.signed_ok)
     rc = ds_fail(err, DS_EIDENTITY, MSG_BAD_SIG, path);
   /* The signature checked, the device it names. */
-  if (!rc && memcmp(head->node, k->dev.node, ID_LEN) != 0) {
+  if (!rc && memcmp(c.head.node, k->dev.node, ID_LEN) != 0) {
     char hex[ID_HEX_LEN + 1];
-    hex_encode(hex, head->node, ID_LEN);
+    hex_encode(hex, c.head.node, ID_LEN);
     rc = ds_fail(err, DS_EINVAL, MSG_OTHER_DEVICE, path, hex);
   }
-  if (rc && have_head)
-    proto_bundle_cleanup(head);
-  bundle_reader_free(r);
-  buf_cleanup(&frame);
+  c.head.priv = NULL;
+  *head = c.head;
   return rc;
 }
 
@@ -351,41 +346,45 @@ static int apply_refusal(struct dev_keys *k, const struct proto_bundle_frame *f,
                  text);
 }
 
+/* The second pass: each response applied as sync applies it. */
+struct apply {
+  struct dev_keys *k;
+  struct csync_totals *t;
+  uint32_t i;
+};
+
+static int apply_frame(void *arg, const uint8_t *frame, size_t len, bool last,
+                       const uint8_t digest[32], char *err) {
+  struct apply *ap = arg;
+  struct proto_bundle_frame f;
+  struct proto_resp resp;
+  bool more = false;
+  int rc = 0;
+
+  (void)last;
+  (void)digest;
+  /* The first pass read it whole: a failure is a file changed since. */
+  if (proto_bundle_decode(&f, frame, len, err))
+    return DS_EPROTO;
+  if (f.type == PROTO_BUNDLE_RESP && f.status != 200) {
+    rc = apply_refusal(ap->k, &f, ++ap->i, err);
+  } else if (f.type == PROTO_BUNDLE_RESP) {
+    ap->i++;
+    rc = proto_resp_decode(&resp, f.body, f.len, err);
+    if (!rc) {
+      rc = csync_apply(&ap->k->dev, &resp, &more, ap->t, err);
+      proto_resp_cleanup(&resp);
+    }
+  }
+  proto_bundle_cleanup(&f);
+  return rc;
+}
+
 static int apply_answer(struct dev_keys *k, const char *path,
                         struct csync_totals *t, char *err) {
-  struct bundle_reader *r = NULL;
-  struct buf frame;
-  bool last = false;
-  uint32_t i = 0;
-  int rc;
-
-  buf_init(&frame, 0);
-  rc = bundle_reader_open(&r, path, BUNDLE_KIND_ANSWER, k->x_pk, k->x_sk,
-                          "this device", err);
-  while (!rc && !last) {
-    struct proto_bundle_frame f;
-    struct proto_resp resp;
-    bool more = false;
-    rc = bundle_reader_next(r, &frame, &last, err);
-    if (!rc && proto_bundle_decode(&f, frame.data, frame.len, err))
-      rc = DS_EPROTO; /* the first pass read it whole: it changed since */
-    if (rc)
-      break;
-    if (f.type == PROTO_BUNDLE_RESP && f.status != 200) {
-      rc = apply_refusal(k, &f, i + 1, err);
-    } else if (f.type == PROTO_BUNDLE_RESP) {
-      rc = proto_resp_decode(&resp, f.body, f.len, err);
-      if (!rc) {
-        rc = csync_apply(&k->dev, &resp, &more, t, err);
-        proto_resp_cleanup(&resp);
-      }
-    }
-    i += f.type == PROTO_BUNDLE_RESP;
-    proto_bundle_cleanup(&f);
-  }
-  bundle_reader_free(r);
-  buf_cleanup(&frame);
-  return rc;
+  struct apply ap = {k, t, 0};
+  return bundle_read_all(path, BUNDLE_KIND_ANSWER, k->x_pk, k->x_sk,
+                         "this device", apply_frame, &ap, err);
 }
 
 static int note_applied(struct store *st, const struct proto_bundle_frame *h) {
@@ -396,7 +395,7 @@ static int note_applied(struct store *st, const struct proto_bundle_frame *h) {
   rc = store_meta_set_int(st, "bundle_in_hlc", (int64_t)h->hlc);
   rc = rc || store_meta_set_int(st, "bundle_in_ms", (int64_t)h->made_ms);
   /* The answer to the last export: nothing is waiting any more. */
-  if (!rc && meta_blob(st, "bundle_out_id", out_id, ID_LEN) == 0 &&
+  if (!rc && meta_fixed(st, "bundle_out_id", out_id, ID_LEN) &&
       memcmp(out_id, h->id, ID_LEN) == 0)
     rc = store_meta_set_int(st, "bundle_out_ms", 0);
   if (!rc)
@@ -424,7 +423,6 @@ static int cmd_import(const struct args *a) {
     close_keys(&k);
     return fail(rc == DS_EIDENTITY ? EXIT_IDENTITY : EXIT_ERROR, err);
   }
-  proto_bundle_cleanup(&head); /* the scalars stay */
   if (head.hlc <= (uint64_t)meta_int(k.dev.st, "bundle_in_hlc")) {
     when_text(meta_int(k.dev.st, "bundle_in_ms"), when, sizeof(when));
     printf(MSG_STALE, path, when);

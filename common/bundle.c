@@ -250,6 +250,28 @@ void bundle_reader_free(struct bundle_reader *r) {
   ds_free(r);
 }
 
+int bundle_read_all(const char *path, char kind, const uint8_t x_pk[32],
+                    const uint8_t x_sk[32], const char *whose,
+                    bundle_frame_cb cb, void *arg, char *errbuf) {
+  struct bundle_reader *r = NULL;
+  uint8_t before[32];
+  struct buf frame;
+  bool last = false;
+  int rc;
+
+  buf_init(&frame, 0);
+  rc = bundle_reader_open(&r, path, kind, x_pk, x_sk, whose, errbuf);
+  while (!rc && !last) {
+    bundle_reader_digest(r, before);
+    rc = bundle_reader_next(r, &frame, &last, errbuf);
+    if (!rc)
+      rc = cb(arg, frame.data, frame.len, last, before, errbuf);
+  }
+  bundle_reader_free(r);
+  buf_cleanup(&frame);
+  return rc;
+}
+
 /* ---- writing ---- */
 
 int bundle_writer_open(struct bundle_writer **out, const char *path,

@@ -50,6 +50,18 @@ DS_NODISCARD int bundle_reader_next(struct bundle_reader *r, struct buf *frame,
 void bundle_reader_digest(const struct bundle_reader *r, uint8_t out[32]);
 void bundle_reader_free(struct bundle_reader *r);
 
+/* Reads the bundle at |path| (as bundle_reader_open) and calls |cb| with
+ * each frame in order: its plaintext, whether it is the last, and the
+ * digest of the frames before it. Stops at the first error or non-zero
+ * return of |cb|, which it returns. */
+typedef int (*bundle_frame_cb)(void *arg, const uint8_t *frame, size_t len,
+                               bool last, const uint8_t digest[32],
+                               char *errbuf);
+DS_NODISCARD int bundle_read_all(const char *path, char kind,
+                                 const uint8_t x_pk[32],
+                                 const uint8_t x_sk[32], const char *whose,
+                                 bundle_frame_cb cb, void *arg, char *errbuf);
+
 /* Creates |path| (0600, O_EXCL|O_NOFOLLOW) and writes the header of a
  * bundle of |kind| sealed to |x_pk|. */
 DS_NODISCARD int bundle_writer_open(struct bundle_writer **out,

@@ -74,48 +74,47 @@ int64_t bundle_last_import(struct store *st, const uint8_t node[ID_LEN]) {
 
 /* The first pass: every frame opens and parses, in the order head,
  * requests, end (which counts them). */
+struct check {
+  struct import *im;
+  const char *path;
+  uint64_t n;
+};
+
+static int check_frame(void *arg, const uint8_t *frame, size_t len, bool last,
+                       const uint8_t digest[32], char *err) {
+  struct check *c = arg;
+  struct proto_bundle_frame f;
+  uint64_t at = ++c->n;
+  bool ok;
+
+  (void)digest;
+  if (proto_bundle_decode(&f, frame, len, NULL))
+    f.type = 0;
+  if (at == 1)
+    ok = f.type == PROTO_BUNDLE_HEAD && !f.answer && !last;
+  else if (last)
+    ok = f.type == PROTO_BUNDLE_END && f.count == at - 1;
+  else
+    ok = f.type == PROTO_BUNDLE_REQ;
+  if (ok && at == 1)
+    c->im->head = f; /* its scalars: priv is released below */
+  proto_bundle_cleanup(&f);
+  c->im->head.priv = NULL;
+  return ok ? 0
+            : ds_fail(err, DS_EPROTO,
+                      "%s is damaged: frame %llu is not what an export "
+                      "bundle holds there (format check)",
+                      c->path, (unsigned long long)at);
+}
+
 static int check_export(struct import *im, const char *path,
                         const uint8_t x_pk[32], const uint8_t x_sk[32],
                         char *err) {
-  struct bundle_reader *r = NULL;
-  struct buf frame;
-  bool last = false, have_head = false;
-  uint64_t n = 0;
-  int rc;
-
-  buf_init(&frame, 0);
-  rc = bundle_reader_open(&r, path, BUNDLE_KIND_EXPORT, x_pk, x_sk,
-                          "this district", err);
-  while (!rc && !last) {
-    struct proto_bundle_frame f;
-    rc = bundle_reader_next(r, &frame, &last, err);
-    if (rc)
-      break;
-    if (proto_bundle_decode(&f, frame.data, frame.len, NULL))
-      f.type = 0;
-    if (n == 0 && f.type == PROTO_BUNDLE_HEAD && !f.answer) {
-      im->head = f; /* cleaned up after the pass */
-      have_head = true;
-    } else if (!(n > 0 && !last && f.type == PROTO_BUNDLE_REQ) &&
-               !(n > 0 && last && f.type == PROTO_BUNDLE_END &&
-                 f.count == n)) {
-      rc = ds_fail(err, DS_EPROTO,
-                   "%s is damaged: frame %llu is not what an export bundle "
-                   "holds there (format check)",
-                   path, (unsigned long long)n + 1);
-    }
-    if (!(n == 0 && have_head))
-      proto_bundle_cleanup(&f);
-    n++;
-  }
-  if (!rc && n < 2) /* a head alone, tagged last: no end frame */
-    rc = ds_fail(err, DS_EPROTO,
-                 "%s is damaged: it has no end frame (format check)", path);
+  struct check c = {im, path, 0};
+  int rc = bundle_read_all(path, BUNDLE_KIND_EXPORT, x_pk, x_sk,
+                           "this district", check_frame, &c, err);
   if (!rc)
-    im->nreq = (uint32_t)(n - 2);
-  proto_bundle_cleanup(&im->head); /* only its scalars are used */
-  bundle_reader_free(r);
-  buf_cleanup(&frame);
+    im->nreq = (uint32_t)(c.n - 2);
   return rc;
 }
 
@@ -259,30 +258,34 @@ static int pull_rest(struct import *im, struct bundle_writer *w, char *err) {
   return rc;
 }
 
+struct ingest_pass {
+  struct import *im;
+  struct bundle_writer *w;
+};
+
+static int ingest_frame(void *arg, const uint8_t *frame, size_t len,
+                        bool last, const uint8_t digest[32], char *err) {
+  struct ingest_pass *p = arg;
+  struct proto_bundle_frame f;
+  int rc = 0;
+
+  (void)last;
+  (void)digest;
+  /* The first pass read it whole: a failure is a file changed since. */
+  if (proto_bundle_decode(&f, frame, len, err))
+    return DS_EPROTO;
+  if (f.type == PROTO_BUNDLE_REQ && !p->im->refused)
+    rc = ingest_one(p->im, p->w, f.body, f.len, f.sig, NULL, err);
+  proto_bundle_cleanup(&f);
+  return rc;
+}
+
 static int ingest_all(struct import *im, const char *path,
                       struct bundle_writer *w, const uint8_t x_pk[32],
                       const uint8_t x_sk[32], char *err) {
-  struct bundle_reader *r = NULL;
-  struct buf frame;
-  bool last = false;
-  int rc;
-
-  buf_init(&frame, 0);
-  rc = bundle_reader_open(&r, path, BUNDLE_KIND_EXPORT, x_pk, x_sk,
-                          "this district", err);
-  while (!rc && !last && !im->refused) {
-    struct proto_bundle_frame f;
-    rc = bundle_reader_next(r, &frame, &last, err);
-    if (!rc && proto_bundle_decode(&f, frame.data, frame.len, err))
-      rc = DS_EPROTO; /* the first pass read it whole: it changed since */
-    if (rc)
-      break;
-    if (f.type == PROTO_BUNDLE_REQ)
-      rc = ingest_one(im, w, f.body, f.len, f.sig, NULL, err);
-    proto_bundle_cleanup(&f);
-  }
-  bundle_reader_free(r);
-  buf_cleanup(&frame);
+  struct ingest_pass p = {im, w};
+  int rc = bundle_read_all(path, BUNDLE_KIND_EXPORT, x_pk, x_sk,
+                           "this district", ingest_frame, &p, err);
   if (!rc)
     rc = pull_rest(im, w, err);
   return rc;
