@@ -8,9 +8,10 @@
 # conflicts included. Bundles imported twice and out of order, a district
 # restored from a backup between rounds, and every kind of bad bundle on
 # both sides: refused with one sentence naming the check, nothing changed.
-# usage: it_bundle.sh DANSYNC DANSYNCD
+# usage: it_bundle.sh DANSYNC DANSYNCD FILLOPS
 DANSYNC=$1
 DANSYNCD=$2
+FILLOPS=$3
 . "$(dirname "$0")/it_lib.sh"
 DB="$TMP/district.db"
 D() { "$DANSYNCD" --db "$DB" "$@"; }
@@ -209,6 +210,21 @@ check_rc "F's first answer is stale" 0 on a bundle import "$TMP/oFa"
 check_grep "and recognised as such" "older than an answer already applied" "$TMP/out"
 check "a meets the district" "$(D digest --commune hoa-an)" "$(on a digest)"
 check "nothing queued" '"queued": 0' "$(on a status --json | grep -o '"queued": [0-9]*')"
+
+# --- a month of work: over the caps, split into requests; pulled in pages ---
+"$FILLOPS" "$TMP/a.db" 1200 || bad "fillops 1200"
+check_rc "a month's export" 0 on a bundle export --out "$TMP/month"
+check_grep "split into requests of 500 (and the pull)" "1200 queued ops in 4 requests" "$TMP/out"
+check_rc "the district imports it" 0 D bundle import "$TMP/month" --answer "$TMP/montha"
+check_grep "every op merged" "1200 ops merged" "$TMP/out"
+check_rc "a applies the answer" 0 on a bundle import "$TMP/montha"
+check "a meets the district" "$(D digest --commune hoa-an)" "$(on a digest)"
+on c init --server "$URL" --token "$(D enroll --commune hoa-an)" >/dev/null || bad "init c"
+check_rc "a new laptop's first bundle" 0 on c bundle export --out "$TMP/cfirst"
+check_rc "the district answers it" 0 D bundle import "$TMP/cfirst" --answer "$TMP/cfirsta"
+check "the answer holds the commune in pages past the first" 1 "$(grep -c 'answer (1[2-9][0-9][0-9] ops to pull)' "$TMP/out")"
+check_rc "c applies it" 0 on c bundle import "$TMP/cfirsta"
+check "c holds the whole commune" "$(D digest --commune hoa-an)" "$(on c digest)"
 
 # --- the district restored from a backup between rounds ---
 D backup --out "$TMP/backup.db" >/dev/null || bad "backup"
