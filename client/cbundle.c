@@ -276,8 +276,11 @@ static int check_frame(void *arg, const uint8_t *frame, size_t len, bool last,
   unsigned long long at = (unsigned long long)++c->n;
   int rc = 0;
 
-  if (proto_bundle_decode(&f, frame, len, NULL))
-    return ds_fail(err, DS_EPROTO, MSG_BAD_FRAME, c->path, at);
+  rc = proto_bundle_decode(&f, frame, len, NULL);
+  if (rc)
+    return rc == DS_ENOMEM ? ds_fail(err, rc, "out of memory")
+                           : ds_fail(err, DS_EPROTO, MSG_BAD_FRAME, c->path,
+                                     at);
   if (at == 1 && (f.type != PROTO_BUNDLE_HEAD || !f.answer || last))
     rc = ds_fail(err, DS_EPROTO, MSG_NOT_ANSWER, c->path);
   else if (at == 1)

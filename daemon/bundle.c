@@ -88,8 +88,8 @@ static int check_frame(void *arg, const uint8_t *frame, size_t len, bool last,
   bool ok;
 
   (void)digest;
-  if (proto_bundle_decode(&f, frame, len, NULL))
-    f.type = 0;
+  if (proto_bundle_decode(&f, frame, len, NULL) == DS_ENOMEM)
+    return ds_fail(err, DS_ENOMEM, "out of memory");
   if (at == 1)
     ok = f.type == PROTO_BUNDLE_HEAD && !f.answer && !last;
   else if (last)
