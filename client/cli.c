@@ -11,8 +11,10 @@
 #include <sodium.h>
 #include <sqlite3.h>
 
+#include "client/cbundle.h"
 #include "client/csync.h"
 #include "client/local.h"
+#include "client/trust.h"
 #include "client/xport.h"
 #include "common/args.h"
 #include "common/hex.h"
@@ -25,20 +27,30 @@
 
 static const struct args_help helps[] = {
     {"init",
-     "init --commune SLUG --server URL --token TOKEN [--pin PIN | --cacert "
-     "FILE] [--insecure-http]",
+     "init --server URL --token TOKEN|- | --token-file FILE [--commune SLUG] "
+     "[--pin PIN | --cacert FILE] [--insecure-http]",
      "Creates this device's store and its Ed25519 key pair. The token comes "
-     "from 'dansyncd enroll'; the first sync uses it. --pin (from 'dansyncd "
-     "tls pin') trusts the district's key itself; --cacert trusts the CAs "
-     "in FILE; with neither, the system's CA store. http:// only to this "
-     "machine, or with --insecure-http.",
-     "dansync init --commune hoa-an --server https://10.0.0.2:8443 --pin "
-     "sha256//YhKJ... --token 3f9a..."},
+     "from 'dansyncd enroll' (--token - reads it from standard input) and "
+     "says the commune, the district's key and, usually, the pin of its "
+     "certificate; a --commune that disagrees is refused. The first sync "
+     "uses it, then it is forgotten. --pin (from 'dansyncd tls pin') trusts "
+     "the district's key itself; --cacert trusts the CAs in FILE; with "
+     "neither, the token's pin, else the system's CA store. http:// only to "
+     "this machine, or with --insecure-http.",
+     "dansync init --server https://10.0.0.2:8443 --token-file token.txt"},
     {"set-server",
      "set-server URL [--pin PIN | --cacert FILE] [--insecure-http]",
      "Changes the district server's address and how it is trusted; queued "
      "changes stay queued.",
      "dansync set-server https://10.0.0.3:8443 --pin sha256//YhKJ..."},
+    {"bundle export", "bundle export --out FILE",
+     "Writes what sync would send (every queued op, signed) to FILE, sealed "
+     "to the district's key, for a USB stick; the ops stay queued.",
+     "dansync bundle export --out /media/usb/hoa-an.bundle"},
+    {"bundle import", "bundle import FILE",
+     "Checks the district's answer bundle against the district key learned "
+     "at enrolment and applies it as sync would.",
+     "dansync bundle import /media/usb/hoa-an.answer"},
     {"status", "status [--json]",
      "Shows the commune, node id, server, queued and rejected ops and the "
      "last successful sync.",
@@ -136,11 +148,14 @@ static int open_device(struct device *dev, const struct args *a) {
 }
 
 static int cmd_init(const struct args *a) {
-  static const char *const allowed[] = {"commune", "server", "token", "pin",
-                                        "cacert",  "insecure-http", NULL};
-  const char *commune = args_get(a, "commune"), *server = args_get(a, "server");
-  const char *token = args_get(a, "token"), *pin = args_get(a, "pin");
+  static const char *const allowed[] = {"commune", "server", "token",
+                                        "token-file", "pin", "cacert",
+                                        "insecure-http", NULL};
+  const char *commune, *server = args_get(a, "server");
+  const char *pin = args_get(a, "pin");
   const char *cacert = args_get(a, "cacert");
+  char tokpin[TOKEN_PIN_TEXT];
+  struct token tok;
   uint8_t pk[crypto_sign_PUBLICKEYBYTES], sk[crypto_sign_SECRETKEYBYTES];
   uint8_t node[ID_LEN];
   char path[4096], err[DS_ERRBUF_LEN], hex[ID_HEX_LEN + 1];
@@ -149,15 +164,18 @@ static int cmd_init(const struct args *a) {
 
   if (args_only(a, allowed, err))
     return args_usage(&prog, "init", err);
-  if (!commune || !server || !token)
-    return args_usage(&prog, "init", "init needs --commune, --server and --token");
-  if (!schema_slug_ok(commune, strlen(commune)))
-    return args_fail(&prog, EXIT_ERROR, "--commune must be a commune slug such as "
-                            "hoa-an, or district");
+  if (!server || (!args_get(a, "token") && !args_get(a, "token-file")))
+    return args_usage(&prog, "init", "init needs --server and --token");
+  if (trust_token_arg(a, &tok, err))
+    return args_fail(&prog, EXIT_ERROR, err);
+  commune = tok.commune;
+  /* The token's pin, unless the officer said how to trust the server. */
+  if (!pin && !cacert && tok.has_pin && !strncmp(server, "https://", 8)) {
+    token_pin_text(tok.pin, tokpin);
+    pin = tokpin;
+  }
   if (xport_check(server, pin, cacert, args_has(a, "insecure-http"), err))
     return args_fail(&prog, EXIT_ERROR, err);
-  if (!*token)
-    return args_fail(&prog, EXIT_ERROR, "--token is empty");
   if (local_db_path(path, sizeof(path), a->db, true))
     return args_fail(&prog, EXIT_ERROR, "cannot create the directory for the store");
   rc = store_open(&st, path, STORE_CREATE | STORE_EXCL, err);
@@ -174,7 +192,7 @@ static int cmd_init(const struct args *a) {
   if (!rc)
     rc = store_meta_set(st, "server", server, strlen(server));
   if (!rc)
-    rc = store_meta_set(st, "token", token, strlen(token));
+    rc = trust_store_token(st, &tok);
   if (!rc && pin)
     rc = store_meta_set(st, "pin", pin, strlen(pin));
   if (!rc && cacert)
@@ -190,6 +208,7 @@ static int cmd_init(const struct args *a) {
   else
     store_rollback(st);
   sodium_memzero(sk, sizeof(sk));
+  sodium_memzero(&tok, sizeof(tok));
   store_close(st);
   if (rc) {
     remove(path);
@@ -355,11 +374,14 @@ static int cmd_status(const struct args *a) {
   }
   sqlite3_finalize(s);
   if (json)
-    rc = rc || buf_printf(&out, "], \"last_sync\": %s%s%s}\n",
+    rc = rc || buf_printf(&out, "], \"last_sync\": %s%s%s",
                           last ? "\"" : "", last ? when : "null",
                           last ? "\"" : "");
   else
     rc = rc || buf_printf(&out, "Last sync:   %s\n", when);
+  rc = rc || cbundle_status(dev.st, json, &out);
+  if (json)
+    rc = rc || buf_printf(&out, "}\n");
   if (!rc)
     fwrite(out.data, 1, out.len, stdout);
   buf_cleanup(&out);
@@ -654,8 +676,9 @@ int cli_main(int argc, char **argv) {
     return a.help ? EXIT_OK : EXIT_USAGE;
   }
   ent = schema_entity_find(w0, strlen(w0));
-  snprintf(cmd, sizeof(cmd), "%s%s%s", w0, ent >= 0 && w1 ? " " : "",
-           ent >= 0 && w1 ? w1 : "");
+  snprintf(cmd, sizeof(cmd), "%s%s%s", w0,
+           (ent >= 0 || !strcmp(w0, "bundle")) && w1 ? " " : "",
+           (ent >= 0 || !strcmp(w0, "bundle")) && w1 ? w1 : "");
   if (a.help) {
     if (args_help_for(&prog, cmd, stdout) == 0)
       return EXIT_OK;
@@ -675,6 +698,8 @@ int cli_main(int argc, char **argv) {
                        : args_usage(&prog, "report", "unexpected argument");
   if (!strcmp(w0, "sync"))
     return csync_main(&a);
+  if (!strcmp(w0, "bundle"))
+    return cbundle_main(&a, w1);
   if (ent >= 0 && w1) {
     bool ok = !strcmp(w1, "add") ||
               (ent != ENT_SURVEY && !strcmp(w1, "update")) ||

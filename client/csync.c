@@ -13,6 +13,7 @@
 #include <sqlite3.h>
 
 #include "client/local.h"
+#include "client/trust.h"
 #include "client/xport.h"
 #include "common/alloc.h"
 #include "common/clock.h"
@@ -38,6 +39,7 @@ struct sync {
   char server[512], token[200], pin[512], cacert[4096];
   uint8_t pk[crypto_sign_PUBLICKEYBYTES], sk[crypto_sign_SECRETKEYBYTES];
   bool tty;
+  bool unsigned_answer; /* an answer failed trust_check_answer */
   int64_t batch, batch_max;
   int good_rounds; /* in a row, since the batch last shrank or grew */
   int64_t pull_limit; /* most ops asked for in one answer */
@@ -132,8 +134,12 @@ static int build_request(struct sync *s, uint64_t acked, struct buf *body,
   sqlite3_finalize(q);
   memcpy(hdr.node, s->dev.node, ID_LEN);
   hdr.ts = clock_now_ms();
+  /* Each attempt stamped anew (DESIGN §11: the district refuses a request
+   * older than its window); the clock itself moves only with new ops. */
   if (!rc)
     rc = store_hlc_get(st, &hdr.hlc);
+  if (!rc)
+    hdr.hlc = hlc_tick(hdr.hlc, clock_now_ms());
   hdr.cursor = (uint64_t)meta_int(st, "cursor");
   hdr.has_cursor_hash = hdr.cursor > 0 &&
                         meta_blob(st, "cursor_hash", hdr.cursor_hash,
@@ -231,6 +237,8 @@ static int apply_response(struct sync *s, const struct proto_resp *resp,
     rc = store_meta_set_int(st, "hlc_seen", (int64_t)seen);
   if (!rc)
     rc = store_meta_set_int(st, "enrolled", 1);
+  if (!rc)
+    rc = trust_enrolled(st); /* confirmed: the token is forgotten */
   if (!rc)
     rc = store_next_seq(st, &next);
   *more = resp->more || next - 1 > resp->acked;
@@ -351,6 +359,13 @@ static enum outcome round_trip(struct sync *s, bool *more, char *msg,
       snprintf(msg, msgcap, "the district server refused the sync (%s): %s",
                *code ? code : "error", text);
     }
+    goto done;
+  }
+  /* The district's signature, before anything of the answer is used. */
+  if (trust_check_answer(st, s->x, body, rbody, err)) {
+    s->unsigned_answer = true;
+    snprintf(msg, msgcap, "%s", err);
+    out = OUT_IDENTITY;
     goto done;
   }
   rc = proto_resp_decode(&resp, rbody->data, rbody->len, err);
@@ -567,13 +582,13 @@ int csync_main(const struct args *a) {
   if (local_open(&s.dev, path, err))
     return fail(EXIT_ERROR, err);
   if (meta_str(s.dev.st, "server", s.server, sizeof(s.server)) ||
-      meta_str(s.dev.st, "token", s.token, sizeof(s.token)) ||
       meta_blob(s.dev.st, "pk", s.pk, sizeof(s.pk)) ||
       meta_blob(s.dev.st, "sk", s.sk, sizeof(s.sk))) {
     local_close(&s.dev);
     return fail(EXIT_ERROR, "the store has no server or keys; was it made "
                             "with 'dansync init'?");
   }
+  trust_token_secret(s.dev.st, s.token, sizeof(s.token));
   /* Absent in stores made before pins, and when the system CA store is
    * trusted. */
   if (meta_str(s.dev.st, "pin", s.pin, sizeof(s.pin)))
@@ -644,7 +659,10 @@ int csync_main(const struct args *a) {
     uint64_t queued = 0;
     if (store_next_seq(s.dev.st, &next) == 0)
       queued = next - 1 - (uint64_t)meta_int(s.dev.st, "acked");
-    if (code == EXIT_IDENTITY)
+    if (code == EXIT_IDENTITY && s.unsigned_answer)
+      fprintf(stderr, "dansync: %s; %llu ops stay queued\n", msg,
+              (unsigned long long)queued);
+    else if (code == EXIT_IDENTITY)
       fprintf(stderr,
               "dansync: %s, so nothing was sent and %llu ops stay queued\n",
               msg, (unsigned long long)queued);
@@ -664,6 +682,37 @@ int csync_main(const struct args *a) {
   buf_cleanup(&s.body);
   buf_cleanup(&s.rbody);
   return code;
+}
+
+int csync_request(struct device *dev, uint64_t after, int64_t batch,
+                  int64_t pull_limit, struct buf *body, uint32_t *nops,
+                  uint64_t *last_seq) {
+  struct sync s;
+  int rc;
+  memset(&s, 0, sizeof(s));
+  s.dev = *dev;
+  s.batch = batch;
+  s.pull_limit = pull_limit;
+  buf_init(&s.ops, 0);
+  rc = build_request(&s, after, body, nops, last_seq);
+  buf_cleanup(&s.ops);
+  return rc;
+}
+
+int csync_apply(struct device *dev, const struct proto_resp *resp, bool *more,
+                struct csync_totals *t, char *err) {
+  uint64_t after = 0;
+  struct sync s;
+  int rc;
+  memset(&s, 0, sizeof(s));
+  s.dev = *dev;
+  rc = apply_response(&s, resp, (uint64_t)meta_int(dev->st, "acked"), &after,
+                      more, err);
+  t->pushed += s.pushed;
+  t->pulled += s.pulled;
+  t->conflicts += s.conflicts;
+  t->rejected += s.rejected;
+  return rc;
 }
 
 int csync_history(struct store *st, const uint8_t rid[ID_LEN], bool json,

@@ -375,3 +375,12 @@ int xport_post(struct xport *x, const char *path, const void *body,
     return ds_fail(errbuf, DS_EIO, "libcurl lost the answer's status");
   return 0;
 }
+
+int xport_header(struct xport *x, const char *name, char *out, size_t cap) {
+  struct curl_header *h = NULL;
+  if (curl_easy_header(x->c, name, 0, CURLH_HEADER, -1, &h) != CURLHE_OK ||
+      !h || strlen(h->value) >= cap)
+    return DS_ENOENT;
+  snprintf(out, cap, "%s", h->value);
+  return 0;
+}

@@ -26,7 +26,9 @@
 #include "common/synclog.h"
 #include "common/utf8.h"
 #include "daemon/audit.h"
+#include "daemon/bundle.h"
 #include "daemon/district.h"
+#include "daemon/enrol.h"
 #include "daemon/log.h"
 #include "common/repfig.h"
 #include "common/report.h"
@@ -93,9 +95,22 @@ static const struct args_help helps[] = {
      "checks the copy (integrity, sync log) and prints its log position and "
      "digest. --force replaces an existing FILE.",
      "dansyncd backup --out /var/backups/dansync/district-2024-06-01.db"},
-    {"enroll", "enroll --commune SLUG|district [--label TEXT]",
-     "Prints a one-time enrolment token for a device, valid for 7 days.",
-     "dansyncd enroll --commune hoa-an --label 'Hòa An laptop 1'"},
+    {"enroll",
+     "enroll --commune SLUG|district [--label TEXT] [--pin PIN | --tls-cert "
+     "FILE]",
+     "Prints a one-time enrolment token for a device, valid for 7 days. It "
+     "carries the commune, the district's key, a public id (the part after "
+     "dst1-) and, with --pin or --tls-cert, the pin devices trust the "
+     "server's certificate by.",
+     "dansyncd enroll --commune hoa-an --label 'Hòa An laptop 1' --tls-cert "
+     "/etc/dansync/tls/district.crt"},
+    {"enroll list", "enroll list [--json]",
+     "Lists enrolment tokens not yet used and not expired, by public id.",
+     "dansyncd enroll list"},
+    {"enroll cancel", "enroll cancel ID",
+     "Burns an unused enrolment token (a lost or leaked one): a device "
+     "presenting it is refused.",
+     "dansyncd enroll cancel 3f9a0c12"},
     {"node list", "node list [--json]", "Lists enrolled devices.",
      "dansyncd node list"},
     {"node revoke", "node revoke NODE",
@@ -162,6 +177,12 @@ static const struct args_help helps[] = {
      "Rebuilds a store by ingesting the logged requests in order, through "
      "the same code as serve, and prints its digest.",
      "dansyncd log replay --from district.db --into check.db"},
+    {"bundle import", "bundle import FILE --answer OUT",
+     "Ingests a device's USB bundle as if its requests had come over the "
+     "network, and writes the answer bundle for the device to OUT (signed "
+     "by the district key, sealed to the device). Runs beside serve.",
+     "dansyncd bundle import /media/usb/hoa-an.bundle --answer "
+     "/media/usb/hoa-an.answer"},
     {"log verify", "log verify",
      "Checks the sync log's hash chain and every signature; names the first "
      "bad entry and exits 1.",
@@ -206,28 +227,6 @@ int admin_parse_duration(const char *s, uint64_t *ms) {
     return -1;
   *ms = v * mul;
   return 0;
-}
-
-static int cmd_enroll(const struct args *a) {
-  static const char *const allowed[] = {"commune", "label", NULL};
-  const char *commune = args_get(a, "commune"), *label = args_get(a, "label");
-  char err[DS_ERRBUF_LEN], token[65];
-  struct store *st;
-  int rc;
-
-  if (args_only(a, allowed, err))
-    return args_usage(&admin_prog, "enroll", err);
-  if (!commune)
-    return args_usage(&admin_prog, "enroll", "enroll needs --commune");
-  rc = admin_open_store(a, &st);
-  if (rc)
-    return rc;
-  rc = district_enroll(st, commune, label ? label : "", token, err);
-  store_close(st);
-  if (rc)
-    return args_fail(&admin_prog, EXIT_ERROR, err);
-  printf("%s\n", token);
-  return EXIT_OK;
 }
 
 static int cmd_simple(const struct args *a, const char *cmd) {
@@ -695,8 +694,9 @@ int admin_main(int argc, char **argv) {
     return a.npos == 2 ? cmd_commune_list(&a)
                        : args_usage(&admin_prog, cmd, "unexpected argument");
   if (!strcmp(w0, "enroll"))
-    return a.npos == 1 ? cmd_enroll(&a)
-                       : args_usage(&admin_prog, "enroll", "unexpected argument");
+    return enrol_cmd(&a, w1);
+  if (!strcmp(w0, "bundle"))
+    return bundle_cmd(&a, w1);
   if (!strcmp(w0, "digest"))
     return cmd_simple(&a, "digest");
   if (w1 && (!strcmp(cmd, "node list") || !strcmp(cmd, "node revoke") ||

@@ -124,10 +124,11 @@ void conn_respond(struct conn *c, int status, const char *type,
   buf_reset(&c->out);
   rc = buf_printf(&c->out,
                   "HTTP/1.1 %d %s\r\nContent-Type: %s\r\nContent-Length: "
-                  "%zu\r\n%sConnection: %s\r\n\r\n",
+                  "%zu\r\n%s%sConnection: %s\r\n\r\n",
                   status, reason(status), type, len,
-                  status == 503 ? "Retry-After: 1\r\n" : "",
+                  status == 503 ? "Retry-After: 1\r\n" : "", c->xhdr,
                   c->keep_alive ? "keep-alive" : "close");
+  c->xhdr[0] = '\0';
   if (!rc)
     rc = buf_append(&c->out, body, len);
   if (rc) {

@@ -11,6 +11,7 @@
 #include <sqlite3.h>
 
 #include "common/buf.h"
+#include "daemon/bundle.h"
 #include "common/clock.h"
 #include "common/hex.h"
 #include "common/json.h"
@@ -224,6 +225,16 @@ static void fmt_time(int64_t ms, char *out, size_t cap) {
   strftime(out, cap, "%Y-%m-%dT%H:%M:%SZ", &tm);
 }
 
+/* The row's last sync came by USB bundle (daemon/bundle.c). */
+static bool by_bundle(struct store *st, sqlite3_stmt *row) {
+  int64_t last = sqlite3_column_int64(row, 4), ms;
+  uint8_t node[ID_LEN];
+  if (hex_decode(node, ID_LEN, (const char *)sqlite3_column_text(row, 0)))
+    return false;
+  ms = bundle_last_import(st, node);
+  return ms > 0 && ms >= last;
+}
+
 int district_node_list(struct store *st, bool json, FILE *out) {
   sqlite3_stmt *s;
   struct buf b;
@@ -255,18 +266,21 @@ int district_node_list(struct store *st, bool json, FILE *out) {
       rc = rc || json_str(&b, label, strlen(label));
       rc = rc || buf_printf(&b,
                             ", \"enrolled\": \"%s\", \"last_sync\": %s%s%s, "
-                            "\"acked\": %lld, \"revoked\": %s}",
+                            "\"acked\": %lld, \"revoked\": %s, "
+                            "\"last_sync_by\": \"%s\"}",
                             enrolled, sqlite3_column_int64(s, 4) ? "\"" : "",
                             sqlite3_column_int64(s, 4) ? last : "null",
                             sqlite3_column_int64(s, 4) ? "\"" : "",
                             (long long)sqlite3_column_int64(s, 5),
-                            sqlite3_column_int64(s, 6) ? "true" : "false");
+                            sqlite3_column_int64(s, 6) ? "true" : "false",
+                            by_bundle(st, s) ? "bundle" : "network");
     } else {
-      rc = buf_printf(&b, "%-32s  %-16s %-20s %-20s %6lld  %s%s\n",
+      rc = buf_printf(&b, "%-32s  %-16s %-20s %-20s %6lld  %s%s%s\n",
                       sqlite3_column_text(s, 0), sqlite3_column_text(s, 1),
                       enrolled, last, (long long)sqlite3_column_int64(s, 5),
                       label,
-                      sqlite3_column_int64(s, 6) ? " [revoked]" : "");
+                      sqlite3_column_int64(s, 6) ? " [revoked]" : "",
+                      by_bundle(st, s) ? " [synced by bundle]" : "");
     }
     n++;
   }

@@ -297,6 +297,22 @@ static int skew_refusal(struct ingest_res *rs, uint64_t worst,
   return refuse(rs, 409, PROTO_E_SKEW, msg, false, 0);
 }
 
+static bool fresh_stale(uint64_t hlc, uint64_t now_ms, uint64_t window_ms) {
+  return HLC_MS(hlc) + window_ms < now_ms;
+}
+
+static int fresh_refusal(struct ingest_res *rs, uint64_t hlc, uint64_t now_ms,
+                         uint64_t window_ms) {
+  char msg[DS_ERRBUF_LEN];
+  snprintf(msg, sizeof(msg),
+           "the request was stamped %llu s before the district's clock (the "
+           "limit is %llu s): it is an old, captured request, or the "
+           "device's clock is behind; nothing was stored",
+           (unsigned long long)((now_ms - HLC_MS(hlc)) / 1000),
+           (unsigned long long)(window_ms / 1000));
+  return refuse(rs, 409, PROTO_E_STALE, msg, false, 0);
+}
+
 static const char *reject_code(int rc) {
   return rc == DS_EFORBIDDEN ? PROTO_E_FORBIDDEN : PROTO_E_BAD_OP;
 }
@@ -494,6 +510,13 @@ int ingest_sync(struct ingest *ing, const struct ingest_req *rq,
    * below (the transaction is rolled back if one is too far ahead). */
   if (!rq->replay && req.hlc > limit_hlc) {
     rc = skew_refusal(rs, req.hlc, now_hlc, rq->max_skew_ms);
+    goto out_rollback;
+  }
+  /* Freshness (DESIGN §11): a request stamped more than the skew window
+   * ago is a captured one. */
+  if (!rq->replay && !rq->bundle &&
+      fresh_stale(req.hlc, rq->received_ms, rq->max_skew_ms)) {
+    rc = fresh_refusal(rs, req.hlc, rq->received_ms, rq->max_skew_ms);
     goto out_rollback;
   }
   if (req.nops && req.first_seq + req.nops - 1 > acked) {

@@ -29,6 +29,7 @@ struct ingest_req {
   uint64_t received_ms;
   uint64_t max_skew_ms;
   bool replay; /* re-ingesting the log: no skew check, no enrolment */
+  bool bundle; /* carried on a USB stick (DESIGN §12): no freshness check */
   /* Work done before the writer, off its thread (serve), or not at all:
    * the signature verified against key |sig_pk| (the writer verifies again
    * should the node's key in the store not be that one), and the body's

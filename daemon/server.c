@@ -15,6 +15,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <sodium.h>
 #include <sqlite3.h>
 #include <uv.h>
 
@@ -22,6 +23,7 @@
 #include "common/clock.h"
 #include "common/hex.h"
 #include "common/store.h"
+#include "daemon/answer.h"
 #include "daemon/log.h"
 #include "daemon/serve.h"
 #include "daemon/ui.h"
@@ -176,6 +178,9 @@ static void answer(struct daemon *d, struct group *g, struct conn *c) {
      * (it was acked durably); only the answer is lost. */
     uv_close((uv_handle_t *)&c->tcp, conn_on_close);
   } else {
+    if (c->rs.status == 200 && c->rq.has_body_hash)
+      answer_sign_header(d->answer_sk, c->rq.body_hash, c->rs.body.data,
+                         c->rs.body.len, c->xhdr, sizeof(c->xhdr));
     conn_respond(c, c->rs.status, "application/msgpack", c->rs.body.data,
             c->rs.body.len);
   }
@@ -462,6 +467,12 @@ int srv_run(struct store *st, const struct srv_config *cfg, char *errbuf) {
     ds_free(d);
     return ds_fail(errbuf, rc, "cannot prepare the store for syncing");
   }
+  rc = answer_key_load(st, d->answer_sk, errbuf);
+  if (rc) {
+    ingest_close(d->ing);
+    ds_free(d);
+    return rc;
+  }
   if (cfg->tls_cert) {
     rc = tls_ctx_new(&d->tls, cfg->tls_cert, cfg->tls_key, errbuf);
     if (rc) {
@@ -545,6 +556,7 @@ done:
   ingest_close(d->ing);
   ui_free(d->ui);
   tls_ctx_free(d->tls);
+  sodium_memzero(d->answer_sk, sizeof(d->answer_sk));
   ds_free(d);
   return rc;
 }

@@ -26,6 +26,7 @@
 #define PROTO_E_UNAUTHORIZED "unauthorized"
 #define PROTO_E_GAP "gap"
 #define PROTO_E_SKEW "clock_skew"
+#define PROTO_E_STALE "stale" /* DESIGN §11: older than --max-skew */
 #define PROTO_E_TOO_LARGE "too_large"
 #define PROTO_E_UNAVAILABLE "unavailable"
 #define PROTO_E_BAD_OP "bad_op"

@@ -19,7 +19,7 @@ scripts/setup.sh build-fuzz -DCMAKE_C_COMPILER=clang -DDS_FUZZ=ON \
   -DDS_SANITIZE=address,undefined -DCMAKE_BUILD_TYPE=Debug
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
-for f in request response merge http tls; do
+for f in request response merge http tls bundle; do
   mkdir -p "$work/$f"
   cp tests/fuzz/corpus/$f/* "$work/$f/"
   echo "fuzz_$f: ${secs}s"

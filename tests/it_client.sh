@@ -10,13 +10,15 @@ export DANSYNC_DB="$TMP/dev.db"
 C() { "$DANSYNC" "$@"; }
 
 # --- init ---
-check_rc "init" 0 C init --commune hoa-an --server http://127.0.0.1:9 --token t0k
-check_rc "init refuses to overwrite" 1 C init --commune hoa-an --server http://127.0.0.1:9 --token t0k
+"$DANSYNCD" --db "$TMP/district.db" init >/dev/null || bad "dansyncd init"
+TOKEN0=$("$DANSYNCD" --db "$TMP/district.db" enroll --commune hoa-an)
+check_rc "init" 0 C init --commune hoa-an --server http://127.0.0.1:9 --token "$TOKEN0"
+check_rc "init refuses to overwrite" 1 C init --commune hoa-an --server http://127.0.0.1:9 --token "$TOKEN0"
 check_grep "init says why" "refusing to overwrite" "$TMP/err"
 check_rc "init needs flags" 2 C --db "$TMP/other.db" init --commune hoa-an
-check_rc "bad slug" 1 C --db "$TMP/other.db" init --commune "Hòa An" --server http://x --token t
+check_rc "bad slug" 1 C --db "$TMP/other.db" init --commune "Hòa An" --server http://x --token "$TOKEN0"
 for url in http://10.0.0.2 ftp://10.0.0.2 http://10.0.0.2:70000 https://:8080 "https://[::1"; do
-  check_rc "init refuses server $url" 1 C --db "$TMP/other.db" init --commune hoa-an --server "$url" --token t
+  check_rc "init refuses server $url" 1 C --db "$TMP/other.db" init --commune hoa-an --server "$url" --token "$TOKEN0"
   check_grep "init names the server problem ($url)" "address" "$TMP/err"
 done
 check "a refused init leaves no store" "" "$(ls "$TMP/other.db" 2>/dev/null)"
@@ -159,13 +161,10 @@ for fp in after_apply before_commit; do
 done
 
 # --- sync against a real daemon: digests meet ---
-"$DANSYNCD" --db "$TMP/district.db" init >/dev/null || bad "dansyncd init"
 TOKEN=$("$DANSYNCD" --db "$TMP/district.db" enroll --commune hoa-an)
 start_daemon "$TMP/district.db"
 check_rc "init device 2" 0 C --db "$TMP/dev2.db" init --commune hoa-an --server "$URL" --token "$TOKEN"
 sqlite3 "$DANSYNC_DB" "UPDATE meta SET v = '$URL' WHERE k = 'server'"
-TOKEN1=$("$DANSYNCD" --db "$TMP/district.db" enroll --commune hoa-an)
-sqlite3 "$DANSYNC_DB" "UPDATE meta SET v = '$TOKEN1' WHERE k = 'token'"
 check_rc "sync" 0 C sync
 check_rc "sync device 2" 0 C --db "$TMP/dev2.db" sync
 D=$("$DANSYNCD" --db "$TMP/district.db" digest --commune hoa-an)

@@ -4,13 +4,15 @@
 # random moments while it records changes. After every kill the store must
 # pass PRAGMA integrity_check and the outbox invariants: every record has
 # its ops and every op its record, and the op sequence has no gap.
-# usage: it_powercut.sh DANSYNC [ROUNDS]
+# usage: it_powercut.sh DANSYNC ROUNDS DANSYNCD (dansyncd makes the token)
 DANSYNC=$1
 ROUNDS=${2:-60}
-DANSYNCD=/bin/false
+DANSYNCD=$3
 . "$(dirname "$0")/it_lib.sh"
 export DANSYNC_DB="$TMP/dev.db"
-"$DANSYNC" init --commune hoa-an --server http://127.0.0.1:9 --token t >/dev/null
+"$DANSYNCD" --db "$TMP/district.db" init >/dev/null || bad "dansyncd init"
+"$DANSYNC" init --server http://127.0.0.1:9 \
+  --token "$("$DANSYNCD" --db "$TMP/district.db" enroll --commune hoa-an)" >/dev/null
 ID=$("$DANSYNC" petition add --received-on 2024-03-15 --category land --content "gốc")
 killed=0
 for i in $(seq 1 "$ROUNDS"); do

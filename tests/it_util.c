@@ -21,6 +21,7 @@
 
 #include "common/clock.h"
 #include "common/hex.h"
+#include "common/token.h"
 #include "common/hlc.h"
 #include "proto/codec.h"
 
@@ -163,10 +164,13 @@ void it_device_new(struct it_device *dev, const char *db,
   struct buf out;
   memset(dev, 0, sizeof(*dev));
   buf_init(&out, 0);
-  if (it_run(argv, &out) != 0 || out.len < 64)
+  struct token t;
+  char err[DS_ERRBUF_LEN];
+  if (it_run(argv, &out) != 0 || buf_cstr(&out) ||
+      token_decode((const char *)out.data, &t, err))
     die("dansyncd enroll failed");
-  memcpy(dev->token, out.data, 64);
-  dev->token[64] = '\0';
+  memcpy(dev->token, t.secret, 65);
+  memcpy(dev->district_pk, t.district_pk, 32);
   buf_cleanup(&out);
   crypto_sign_keypair(dev->pk, dev->sk);
   randombytes_buf(dev->node, ID_LEN);

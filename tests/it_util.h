@@ -41,7 +41,8 @@ int it_daemon_stop(struct it_daemon *d, bool kill9);
 struct it_device {
   uint8_t node[ID_LEN];
   uint8_t pk[32], sk[64];
-  char token[65];
+  char token[65]; /* the secret of its enrolment token */
+  uint8_t district_pk[32]; /* from the token: checks answers */
   bool send_token;
   uint64_t seq;
 };

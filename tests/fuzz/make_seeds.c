@@ -8,7 +8,12 @@
 #include <openssl/ssl.h>
 #include <sys/stat.h>
 
+#include <sodium.h>
+#include <unistd.h>
+
+#include "common/bundle.h"
 #include "common/clock.h"
+#include "proto/bundle.h"
 #include "proto/codec.h"
 #include "tests/helpers.h"
 
@@ -45,6 +50,88 @@ static void client_hello(const char *dir, const char *name, int max) {
   buf_cleanup(&b);
   SSL_free(ssl);
   SSL_CTX_free(ctx);
+}
+
+/* |mode| then |b|, as fuzz_bundle takes it. */
+static void save_mode(const char *dir, const char *name, uint8_t mode,
+                      const struct buf *b) {
+  struct buf m;
+  buf_init(&m, 0);
+  if (buf_putc(&m, mode) == 0 && buf_append(&m, b->data, b->len) == 0)
+    save(dir, name, &m);
+  buf_cleanup(&m);
+}
+
+/* Bundles: single frames (mode 0) and whole files (mode 1) sealed to the
+ * fuzz target's fixed key. */
+static int bundle_seeds(const char *root, const struct buf *req,
+                        const struct buf *resp) {
+  uint8_t seed[32], pk[32], sk[64], x_pk[32], x_sk[32], sig[64] = {0};
+  struct proto_bundle_frame head;
+  char dir[512], path[600];
+  struct buf f[3], whole;
+  int rc = 0;
+
+  if (sodium_init() < 0)
+    return 1;
+  memset(seed, 0x42, sizeof(seed)); /* FUZZ_KEY_SEED in fuzz_bundle.c */
+  crypto_sign_seed_keypair(pk, sk, seed);
+  if (bundle_x25519(pk, sk, x_pk, x_sk))
+    return 1;
+  snprintf(dir, sizeof(dir), "%s/bundle", root);
+  mkdir(dir, 0755);
+  memset(&head, 0, sizeof(head));
+  head.node[0] = 0xaa;
+  head.id[0] = 1;
+  head.made_ms = 1700000000000ull;
+  head.has_key = true;
+  memcpy(head.key, pk, 32);
+  snprintf(head.token, sizeof(head.token), "%064d", 7);
+  for (int i = 0; i < 3; i++)
+    buf_init(&f[i], 0);
+  buf_init(&whole, 0);
+  rc |= proto_bundle_head_encode(&f[0], &head);
+  rc |= proto_bundle_req_encode(&f[1], req->data, req->len, sig);
+  rc |= proto_bundle_end_encode(&f[2], 2, sig);
+  save_mode(dir, "frame-head", 0, &f[0]);
+  save_mode(dir, "frame-req", 0, &f[1]);
+  save_mode(dir, "frame-end", 0, &f[2]);
+  for (int kind = 0; kind < 2 && !rc; kind++) {
+    struct bundle_writer *w;
+    FILE *in;
+    long n;
+    snprintf(path, sizeof(path), "%s/.seed.tmp", dir);
+    unlink(path);
+    if (kind == 1) { /* an answer: head, a response, end */
+      head.answer = true;
+      head.has_key = false;
+      head.token[0] = '\0';
+      buf_reset(&f[0]);
+      buf_reset(&f[1]);
+      rc |= proto_bundle_head_encode(&f[0], &head);
+      rc |= proto_bundle_resp_encode(&f[1], 200, seed, resp->data,
+                                     resp->len);
+      save_mode(dir, "frame-resp", 0, &f[1]);
+    }
+    rc |= bundle_writer_open(&w, path,
+                             kind ? BUNDLE_KIND_ANSWER : BUNDLE_KIND_EXPORT,
+                             x_pk, NULL);
+    for (int i = 0; i < 3 && !rc; i++)
+      rc |= bundle_writer_put(w, f[i].data, f[i].len, i == 2);
+    rc |= bundle_writer_close(w, NULL);
+    in = fopen(path, "rb");
+    buf_reset(&whole);
+    while (in && (n = fgetc(in)) != EOF)
+      rc |= buf_putc(&whole, (uint8_t)n);
+    if (in)
+      fclose(in);
+    unlink(path);
+    save_mode(dir, kind ? "whole-answer" : "whole-export", 1, &whole);
+  }
+  for (int i = 0; i < 3; i++)
+    buf_cleanup(&f[i]);
+  buf_cleanup(&whole);
+  return rc ? 1 : 0;
 }
 
 int main(int argc, char **argv) {
@@ -133,6 +220,21 @@ int main(int argc, char **argv) {
   if (proto_op_encode(&b, &op[2], true))
     return 1;
   save(dir, "op-meeting", &b);
+  {
+    struct buf req, resp;
+    buf_init(&req, 0);
+    buf_init(&resp, 0);
+    buf_reset(&ops);
+    if (proto_resp_begin(&resp, &rh) || proto_op_encode(&resp, &op[0], true) ||
+        proto_op_encode(&resp, &op[1], true) ||
+        proto_resp_end(&resp, &rej, 1) || proto_op_encode(&ops, &op[0], false) ||
+        proto_req_encode(&req, &hdr, ops.data, ops.len, 1))
+      return 1;
+    if (bundle_seeds(root, &req, &resp))
+      return 1;
+    buf_cleanup(&req);
+    buf_cleanup(&resp);
+  }
   snprintf(dir, sizeof(dir), "%s/tls", root);
   mkdir(dir, 0755);
   client_hello(dir, "clienthello-tls13", TLS1_3_VERSION);

@@ -1,0 +1,111 @@
+/* SPDX-License-Identifier: MIT
+ * trust.c -- the device's trust in its district; see trust.h. */
+#include "client/trust.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include <sodium.h>
+#include <sqlite3.h>
+
+#include "client/xport.h"
+#include "common/args.h"
+#include "common/dsig.h"
+#include "common/store.h"
+
+static int read_all(FILE *f, char *out, size_t cap) {
+  size_t n = fread(out, 1, cap - 1, f);
+  if (ferror(f))
+    return DS_EIO;
+  out[n] = '\0';
+  return n == cap - 1 && fgetc(f) != EOF ? DS_ETOOBIG : 0;
+}
+
+int trust_token_arg(const struct args *a, struct token *t, char *errbuf) {
+  const char *text = args_get(a, "token"), *file = args_get(a, "token-file");
+  const char *commune = args_get(a, "commune");
+  char buf[4 * TOKEN_TEXT_MAX];
+  int rc = 0;
+
+  if (text && file)
+    return ds_fail(errbuf, DS_EINVAL, "give --token or --token-file, not both");
+  if (file || (text && !strcmp(text, "-"))) {
+    FILE *f = file ? fopen(file, "r") : stdin;
+    if (!f)
+      return ds_fail(errbuf, DS_EINVAL, "cannot read the token file %s",
+                     file);
+    rc = read_all(f, buf, sizeof(buf));
+    if (file)
+      fclose(f);
+    if (rc)
+      return ds_fail(errbuf, DS_EINVAL,
+                     "the token %s does not hold one enrolment token",
+                     file ? "file" : "on standard input");
+    text = buf;
+  }
+  rc = token_decode(text ? text : "", t, errbuf);
+  sodium_memzero(buf, sizeof(buf));
+  if (rc)
+    return rc;
+  if (commune && strcmp(commune, t->commune))
+    return ds_fail(errbuf, DS_EINVAL,
+                   "--commune %s disagrees with the enrolment token, which is "
+                   "for %s",
+                   commune, t->commune);
+  return 0;
+}
+
+int trust_store_token(struct store *st, const struct token *t) {
+  int rc = store_meta_set(st, "token", t->secret, strlen(t->secret));
+  if (!rc)
+    rc = store_meta_set(st, "district_pk", t->district_pk,
+                        sizeof(t->district_pk));
+  return rc;
+}
+
+void trust_token_secret(struct store *st, char *out, size_t cap) {
+  struct buf b;
+  buf_init(&b, 0);
+  out[0] = '\0';
+  if (store_meta_get(st, "token", &b) == 0 && b.len < cap) {
+    memcpy(out, b.data, b.len);
+    out[b.len] = '\0';
+  }
+  buf_cleanup(&b);
+}
+
+int trust_enrolled(struct store *st) {
+  return sqlite3_exec(store_sqlite(st), "DELETE FROM meta WHERE k = 'token'",
+                      NULL, NULL, NULL)
+             ? DS_EUNAVAIL
+             : 0;
+}
+
+int trust_check_answer(struct store *st, struct xport *x,
+                       const struct buf *req, const struct buf *ans,
+                       char *errbuf) {
+  uint8_t pk[DSIG_PK_LEN], sig[DSIG_LEN];
+  char b64[DSIG_B64_MAX + 8];
+  struct buf b;
+  int rc;
+
+  buf_init(&b, 0);
+  rc = store_meta_get(st, "district_pk", &b);
+  if (rc || b.len != sizeof(pk)) {
+    buf_cleanup(&b);
+    return 0; /* a store from before answers were signed */
+  }
+  memcpy(pk, b.data, sizeof(pk));
+  buf_cleanup(&b);
+  if (xport_header(x, "Dansync-Signature", b64, sizeof(b64)))
+    return ds_fail(errbuf, DS_EIDENTITY,
+                   "the answer carries no signature of the district, so it "
+                   "did not come from the district and was not applied");
+  if (!dsig_from_b64(b64, sig) ||
+      !dsig_answer_ok(pk, req->data, req->len, ans->data, ans->len, sig))
+    return ds_fail(errbuf, DS_EIDENTITY,
+                   "the answer's signature is not the district's (the answer "
+                   "was altered, or came from another server), so it was not "
+                   "applied");
+  return 0;
+}

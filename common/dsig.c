@@ -1,0 +1,73 @@
+/* SPDX-License-Identifier: MIT
+ * dsig.c -- the district's signed statements; see dsig.h. */
+#include "common/dsig.h"
+
+#include <string.h>
+
+#include <sodium.h>
+
+#define CTX_LEN 16
+
+static void answer_stmt(const uint8_t req_hash[32], const uint8_t *body,
+                        size_t len, uint8_t out[CTX_LEN + 64]) {
+  memcpy(out, "dansync-answer-1", CTX_LEN);
+  memcpy(out + CTX_LEN, req_hash, 32);
+  crypto_generichash(out + CTX_LEN + 32, 32, body, len, NULL, 0);
+}
+
+void dsig_answer_sign_hashed(const uint8_t sk[DSIG_SK_LEN],
+                             const uint8_t req_hash[32], const uint8_t *body,
+                             size_t len, uint8_t sig[DSIG_LEN]) {
+  uint8_t m[CTX_LEN + 64];
+  answer_stmt(req_hash, body, len, m);
+  crypto_sign_detached(sig, NULL, m, sizeof(m), sk);
+}
+
+void dsig_answer_sign(const uint8_t sk[DSIG_SK_LEN], const uint8_t *req,
+                      size_t req_len, const uint8_t *body, size_t len,
+                      uint8_t sig[DSIG_LEN]) {
+  uint8_t h[32];
+  crypto_generichash(h, sizeof(h), req, req_len, NULL, 0);
+  dsig_answer_sign_hashed(sk, h, body, len, sig);
+}
+
+bool dsig_answer_ok(const uint8_t pk[DSIG_PK_LEN], const uint8_t *req,
+                    size_t req_len, const uint8_t *body, size_t len,
+                    const uint8_t sig[DSIG_LEN]) {
+  uint8_t h[32], m[CTX_LEN + 64];
+  crypto_generichash(h, sizeof(h), req, req_len, NULL, 0);
+  answer_stmt(h, body, len, m);
+  return crypto_sign_verify_detached(sig, m, sizeof(m), pk) == 0;
+}
+
+static void bundle_stmt(const uint8_t digest[32], uint8_t out[CTX_LEN + 32]) {
+  memcpy(out, "dansync-bundle-1", CTX_LEN);
+  memcpy(out + CTX_LEN, digest, 32);
+}
+
+void dsig_bundle_sign(const uint8_t sk[DSIG_SK_LEN], const uint8_t digest[32],
+                      uint8_t sig[DSIG_LEN]) {
+  uint8_t m[CTX_LEN + 32];
+  bundle_stmt(digest, m);
+  crypto_sign_detached(sig, NULL, m, sizeof(m), sk);
+}
+
+bool dsig_bundle_ok(const uint8_t pk[DSIG_PK_LEN], const uint8_t digest[32],
+                    const uint8_t sig[DSIG_LEN]) {
+  uint8_t m[CTX_LEN + 32];
+  bundle_stmt(digest, m);
+  return crypto_sign_verify_detached(sig, m, sizeof(m), pk) == 0;
+}
+
+void dsig_b64(const uint8_t sig[DSIG_LEN], char out[DSIG_B64_MAX]) {
+  sodium_bin2base64(out, DSIG_B64_MAX, sig, DSIG_LEN,
+                    sodium_base64_VARIANT_ORIGINAL);
+}
+
+bool dsig_from_b64(const char *text, uint8_t sig[DSIG_LEN]) {
+  size_t n = 0;
+  const char *end = NULL;
+  return sodium_base642bin(sig, DSIG_LEN, text, strlen(text), NULL, &n, &end,
+                           sodium_base64_VARIANT_ORIGINAL) == 0 &&
+         n == DSIG_LEN && *end == '\0';
+}

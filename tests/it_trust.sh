@@ -1,0 +1,132 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
+# What a device trusts (DESIGN §11), against the real programs: the token
+# (a mistyped one, another commune, another district, a cancelled one, read
+# from a file and from stdin, forgotten once enrolled, its pin used), the
+# district's signature on every answer (stripped, an answer whose acked a
+# proxy raised, an older signed answer handed back: exit 5, nothing
+# applied), and a captured request replayed after the freshness window
+# (409 stale, nothing stored).
+# usage: it_trust.sh DANSYNC DANSYNCD
+DANSYNC=$1
+DANSYNCD=$2
+. "$(dirname "$0")/it_lib.sh"
+DB="$TMP/district.db"
+D() { "$DANSYNCD" --db "$DB" "$@"; }
+on() { local n=$1; shift; "$DANSYNC" --db "$TMP/$n.db" "$@"; }
+add() { on "$1" petition add --received-on 2024-05-0"$2" --category water --content "Kiến nghị $2" >/dev/null || bad "add $1 $2"; }
+queued() { on "$1" status --json | grep -o '"queued": [0-9]*'; }
+nodes() { sqlite3 "$DB" "SELECT count(*) FROM node"; }
+meta() { sqlite3 "$TMP/$1.db" "SELECT count(*) FROM meta WHERE k = '$2'"; }
+PROXY=$(dirname "$0")/answerproxy.py
+
+D init >/dev/null || bad "district init"
+check_rc "tls init" 0 "$DANSYNCD" tls init --out "$TMP/tls" --host 127.0.0.1
+PIN=$("$DANSYNCD" tls pin --cert "$TMP/tls/district.crt")
+
+# --- the token, checked at init ---
+TOK=$(D enroll --commune hoa-an --tls-cert "$TMP/tls/district.crt")
+check "a token starts dst1-" "dst1-" "${TOK:0:5}"
+ID=${TOK:5:8}
+D enroll list >"$TMP/list"
+check_grep "enroll list shows it by public id" "^$ID  hoa-an" "$TMP/list"
+check "enroll list never shows a token" 0 "$(grep -c "${TOK:14:20}" "$TMP/list")"
+c=${TOK:40:1}; [ "$c" = A ] && r=B || r=A
+check_rc "a mistyped token is refused" 1 on bad init --server https://127.0.0.1:9 --token "${TOK:0:40}$r${TOK:41}"
+check_grep "it says the token is not the one printed" "not the one 'dansyncd enroll' printed" "$TMP/err"
+check "one sentence" 1 "$(wc -l <"$TMP/err")"
+check_rc "a truncated token is refused" 1 on bad init --server https://127.0.0.1:9 --token "${TOK:0:60}"
+check_rc "a token of another kind is refused" 1 on bad init --server https://127.0.0.1:9 --token 3f9a0c12ab
+check_grep "it says how a token starts" "dst1-" "$TMP/err"
+check_rc "a --commune that disagrees is refused" 1 on bad init --commune tan-long --server https://127.0.0.1:9 --token "$TOK"
+check_grep "it names both communes" "tan-long disagrees.*hoa-an" "$TMP/err"
+check "no store was made" "" "$(ls "$TMP/bad.db" 2>/dev/null)"
+
+start_daemon "$DB" --tls-cert "$TMP/tls/district.crt" --tls-key "$TMP/tls/district.key"
+HTTPS="https://127.0.0.1:$DPORT"
+printf '%s\n' "$TOK" >"$TMP/tok.txt"
+check_rc "init from --token-file, no --commune, no --pin" 0 on a init --server "$HTTPS" --token-file "$TMP/tok.txt"
+check "the commune comes from the token" '"commune": "hoa-an"' "$(on a status --json | grep -o '"commune": "[a-z-]*"')"
+check "the pin comes from the token" "$PIN" "$(sqlite3 "$TMP/a.db" "SELECT v FROM meta WHERE k = 'pin'")"
+check "the token is kept until enrolment" 1 "$(meta a token)"
+add a 1
+check_rc "a syncs over TLS by the token's pin" 0 on a sync
+check "enrolment confirmed: the token is forgotten" 0 "$(meta a token)"
+check "the district's key is kept" 1 "$(meta a district_pk)"
+check "a used token leaves enroll list" 0 "$(D enroll list | grep -c "^$ID")"
+check_rc "init from standard input" 0 on b init --server "$HTTPS" --token - <<<"$(D enroll --commune tan-long --tls-cert "$TMP/tls/district.crt")"
+check_rc "b syncs" 0 on b sync
+
+# --- cancelled tokens and tokens of another district ---
+TOKC=$(D enroll --commune hoa-an --tls-cert "$TMP/tls/district.crt")
+check_rc "enroll cancel" 0 D enroll cancel "${TOKC:5:8}"
+check "a cancelled token leaves enroll list" 0 "$(D enroll list | grep -c "^${TOKC:5:8}")"
+check_rc "enroll cancel of an unknown id" 1 D enroll cancel 00000000
+check_grep "it says there is none" "no unused enrolment token has id 00000000" "$TMP/err"
+check_rc "enroll cancel of a bad id" 1 D enroll cancel xyz
+on c init --server "$HTTPS" --token "$TOKC" >/dev/null || bad "init c"
+add c 2
+N0=$(nodes); DG=$(D digest)
+check_rc "a cancelled token is refused" 4 on c sync
+check_grep "it says the token is not valid" "enrolment token is not valid" "$TMP/err"
+"$DANSYNCD" --db "$TMP/other.db" init >/dev/null || bad "other district"
+on x init --server "$HTTPS" --pin "$PIN" --token "$("$DANSYNCD" --db "$TMP/other.db" enroll --commune hoa-an)" >/dev/null || bad "init x"
+add x 3
+check_rc "a token of another district is refused" 4 on x sync
+check "no node was added" "$N0" "$(nodes)"
+check "the district's records are unchanged" "$DG" "$(D digest)"
+check "c still queues its op" '"queued": 1' "$(queued c)"
+stop_daemon || bad "stop"
+
+# --- signed answers: a proxy on the path (plain HTTP on loopback) ---
+start_daemon "$DB" --max-skew 3s
+proxy() {
+  rm -f "$TMP/p.port"
+  python3 "$PROXY" "$1" "$DPORT" "$TMP/p.port" 2>>"$TMP/proxy.log" &
+  PPID_=$!
+  wait_for "the proxy" 10 test -s "$TMP/p.port"
+  PURL="http://127.0.0.1:$(cat "$TMP/p.port")"
+}
+unproxy() { kill "$PPID_"; wait "$PPID_" 2>/dev/null; }
+on s init --server "$URL" --token "$(D enroll --commune phung-hiep)" >/dev/null || bad "init s"
+check_rc "s enrols directly" 0 on s sync
+for mode in strip acked old; do
+  proxy $mode
+  on s set-server "$PURL" >/dev/null || bad "set-server $mode"
+  [ $mode = old ] && { add s 4; on s sync >/dev/null 2>&1 || bad "old: the first answer is genuine"; }
+  add s 5
+  before=$(on s digest); q=$(queued s)
+  acked=$(sqlite3 "$TMP/s.db" "SELECT v FROM meta WHERE k = 'acked'")
+  check_rc "$mode: the answer is refused (exit 5)" 5 on s sync
+  check_grep "$mode: it says the answer is not the district's" "signature" "$TMP/err"
+  check "$mode: nothing applied" "$before" "$(on s digest)"
+  check "$mode: the ops stay queued" "$q" "$(queued s)"
+  check "$mode: acked unchanged" "$acked" "$(sqlite3 "$TMP/s.db" "SELECT v FROM meta WHERE k = 'acked'")"
+  unproxy
+  on s set-server "$URL" >/dev/null || bad "set-server back"
+  check_rc "$mode: straight to the district it syncs" 0 on s sync
+  check "$mode: digests meet" "$(D digest --commune phung-hiep)" "$(on s digest --commune phung-hiep)"
+done
+
+# --- fresh requests: a captured request replayed after the window ---
+proxy capture
+on s set-server "$PURL" >/dev/null || bad "set-server capture"
+add s 6
+on s sync --retries 0 >/dev/null 2>&1
+unproxy
+wait_for "the captured request" 5 test -s "$TMP/p.port.body"
+hdrs=(); while IFS= read -r h; do hdrs+=(-H "$h"); done <"$TMP/p.port.hdr"
+DG=$(D digest); LS=$(sqlite3 "$DB" "SELECT last_sync_ms FROM node WHERE commune = 'phung-hiep'")
+# The window is 3 s: the request's own stamp must be that old first.
+sleep 3.5
+code=$(curl -s -o "$TMP/replay" -w '%{http_code}' --noproxy '*' -H 'Content-Type: application/msgpack' \
+  "${hdrs[@]}" --data-binary @"$TMP/p.port.body" "$URL/v1/sync")
+check "a replayed request after the window gets 409" 409 "$code"
+check "its error is stale" 1 "$(grep -c stale "$TMP/replay")"
+check "the replay stored nothing" "$DG" "$(D digest)"
+check "the replay did not move last_sync" "$LS" "$(sqlite3 "$DB" "SELECT last_sync_ms FROM node WHERE commune = 'phung-hiep'")"
+on s set-server "$URL" >/dev/null || bad "set-server back"
+check_rc "the device, stamping anew, syncs" 0 on s sync
+check "digests meet" "$(D digest --commune phung-hiep)" "$(on s digest --commune phung-hiep)"
+stop_daemon || bad "stop"
+finish
