@@ -63,15 +63,20 @@ int trust_store_token(struct store *st, const struct token *t) {
   return rc;
 }
 
-void trust_token_secret(struct store *st, char *out, size_t cap) {
+static void meta_text(struct store *st, const char *key,
+                                   char *out, size_t cap) {
   struct buf b;
   buf_init(&b, 0);
   out[0] = '\0';
-  if (store_meta_get(st, "token", &b) == 0 && b.len < cap) {
+  if (store_meta_get(st, key, &b) == 0 && b.len < cap) {
     memcpy(out, b.data, b.len);
     out[b.len] = '\0';
   }
   buf_cleanup(&b);
+}
+
+void trust_token_secret(struct store *st, char *out, size_t cap) {
+  meta_text(st, "token", out, cap);
 }
 
 int trust_enrolled(struct store *st) {
@@ -108,4 +113,39 @@ int trust_check_answer(struct store *st, struct xport *x,
                    "was altered, or came from another server), so it was not "
                    "applied");
   return 0;
+}
+
+static int meta_fixed(struct store *st, const char *key, uint8_t *out,
+                      size_t len) {
+  struct buf b;
+  int rc;
+  buf_init(&b, 0);
+  rc = store_meta_get(st, key, &b);
+  if (!rc && b.len == len)
+    memcpy(out, b.data, len);
+  else if (!rc)
+    rc = DS_ECORRUPT;
+  buf_cleanup(&b);
+  return rc;
+}
+
+int trust_keep_receipt(struct store *st, struct xport *x) {
+  uint8_t dpk[DSIG_PK_LEN], pk[DSIG_PK_LEN], node[16];
+  char r[DSIG_RECEIPT_MAX], commune[SCHEMA_SLUG_MAX + 1];
+  if (xport_header(x, "Dansync-Receipt", r, sizeof(r)) ||
+      meta_fixed(st, "district_pk", dpk, sizeof(dpk)) ||
+      meta_fixed(st, "pk", pk, sizeof(pk)) ||
+      meta_fixed(st, "node", node, sizeof(node)) ||
+      !dsig_receipt_ok(dpk, node, pk, r, commune))
+    return 0; /* none, or not ours: the one held (if any) stands */
+  return store_meta_set(st, "receipt", r, strlen(r));
+}
+
+void trust_receipt_header(struct store *st, char *out, size_t cap) {
+  char r[DSIG_RECEIPT_MAX];
+  meta_text(st, "receipt", r, sizeof(r));
+  if (r[0])
+    snprintf(out, cap, "Dansync-Receipt: %s", r);
+  else
+    out[0] = '\0';
 }

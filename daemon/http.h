@@ -24,6 +24,7 @@ struct http_rp {
   char url[HTTP_MAX_URL + 1];
   struct buf body;
   char node[64], sig[128], token[160], key[128]; /* "" when absent */
+  char receipt[160]; /* Dansync-Receipt (enrol.c), "" when absent */
   bool keep_alive;
   /* Valid from HTTP_RP_HEAD on: the declared body, if any. */
   bool has_length, chunked;

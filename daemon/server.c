@@ -177,6 +177,9 @@ static void answer(struct daemon *d, struct group *g, struct conn *c) {
      * (it was acked durably); only the answer is lost. */
     uv_close((uv_handle_t *)&c->tcp, conn_on_close);
   } else {
+    if (c->rs.status == 200 && c->rs.enrolled)
+      answer_receipt_header(d->answer_sk, c->rq.node, c->rq.key_hex,
+                            c->rs.commune, c->xhdr, sizeof(c->xhdr));
     if (c->rs.status == 200 && c->rq.has_body_hash)
       answer_sign_header(d->answer_sk, c->rq.body_hash, c->rs.body.data,
                          c->rs.body.len, c->xhdr, sizeof(c->xhdr));

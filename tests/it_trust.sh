@@ -6,7 +6,9 @@
 # district's signature on every answer (stripped, an answer whose acked a
 # proxy raised, an older signed answer handed back: exit 5, nothing
 # applied), and a captured request replayed after the freshness window
-# (409 stale, nothing stored).
+# (409 stale, nothing stored); a device enrolled after the backup the
+# district is restored from re-registers from its enrolment receipt and
+# refills it, and an altered receipt is refused.
 # usage: it_trust.sh DANSYNC DANSYNCD
 DANSYNC=$1
 DANSYNCD=$2
@@ -128,5 +130,40 @@ check "the replay did not move last_sync" "$LS" "$(sqlite3 "$DB" "SELECT last_sy
 on s set-server "$URL" >/dev/null || bad "set-server back"
 check_rc "the device, stamping anew, syncs" 0 on s sync
 check "digests meet" "$(D digest --commune phung-hiep)" "$(on s digest --commune phung-hiep)"
+
+# --- enrolment receipts: the district restored from a backup older than a
+# device's enrolment ---
+check_rc "backup" 0 D backup --out "$TMP/backup.db"
+for n in r:tan-long f:long-thanh; do
+  c=${n#*:} n=${n%:*}
+  on $n init --server "$URL" --token "$(D enroll --commune $c)" >/dev/null || bad "init $n"
+  add $n 7
+  check_rc "$n enrols after the backup" 0 on $n sync
+  check "$n keeps its receipt" 1 "$(meta $n receipt)"
+done
+add r 8
+check_rc "r syncs again" 0 on r sync
+# f's receipt altered to claim another commune.
+sqlite3 "$TMP/f.db" "UPDATE meta SET v = 'hoa-an' || substr(v, instr(v, ' ')) WHERE k = 'receipt'"
+RN=$(sqlite3 "$TMP/r.db" "SELECT hex(v) FROM meta WHERE k = 'node'")
+FN=$(sqlite3 "$TMP/f.db" "SELECT hex(v) FROM meta WHERE k = 'node'")
+known() { sqlite3 "$DB" "SELECT count(*) FROM node WHERE hex(node) = '$1'"; }
+stop_daemon || bad "stop for the restore"
+cp "$TMP/backup.db" "$DB"
+rm -f "$DB-wal" "$DB-shm"
+check "the restored district does not know r" 0 "$(known "$RN")"
+start_daemon "$DB" --max-skew 3s
+add r 9
+check_rc "r re-registers from its receipt and refills the district" 0 on r sync
+check "the district knows r again" 1 "$(known "$RN")"
+check "r's commune is the receipt's" tan-long "$(sqlite3 "$DB" "SELECT commune FROM node WHERE hex(node) = '$RN'")"
+check "r and the district meet" "$(D digest --commune tan-long)" "$(on r digest --commune tan-long)"
+check "r's three ops are at the district" 3 "$(sqlite3 "$DB" "SELECT acked FROM node WHERE hex(node) = '$RN'")"
+RL=$(echo "${RN:0:16}" | tr 'A-F' 'a-f')
+check_grep "the district logged the re-registration" "re-registered node=$RL" "$TMP/daemon.log"
+DG=$(D digest)
+check_rc "an altered receipt is refused" 4 on f sync
+check "f is not registered" 0 "$(known "$FN")"
+check "nothing of f's was stored" "$DG" "$(D digest)"
 stop_daemon || bad "stop"
 finish
