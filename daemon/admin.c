@@ -28,6 +28,7 @@
 #include "daemon/audit.h"
 #include "daemon/district.h"
 #include "daemon/enrol.h"
+#include "daemon/loghead.h"
 #include "daemon/log.h"
 #include "common/repfig.h"
 #include "common/report.h"
@@ -160,7 +161,7 @@ static const struct args_help helps[] = {
      "Rebuilds a store by ingesting the logged requests in order, through "
      "the same code as serve, and prints its digest.",
      "dansyncd log replay --from district.db --into check.db"},
-    {"log verify", "log verify",
+    {"log verify", "log verify [--from EXPORT]",
      "Checks the sync log's hash chain and every signature; names the first "
      "bad entry and exits 1.",
      "dansyncd log verify"},
@@ -674,6 +675,8 @@ int admin_main(int argc, char **argv) {
     return enrol_cmd(&a, w1);
   if (!strcmp(w0, "digest"))
     return cmd_simple(&a, "digest");
+  if (!strcmp(cmd, "log verify") && args_get(&a, "from"))
+    return loghead_cmd_verify(&a);
   if (w1 && (!strcmp(cmd, "node list") || !strcmp(cmd, "node revoke") ||
              !strcmp(cmd, "quarantine list") || !strcmp(cmd, "log verify")))
     return cmd_simple(&a, cmd);

@@ -6,9 +6,12 @@
 # district's signature on every answer (stripped, an answer whose acked a
 # proxy raised, an older signed answer handed back: exit 5, nothing
 # applied), and a captured request replayed after the freshness window
-# (409 stale, nothing stored); a device enrolled after the backup the
+# (409 stale, nothing stored); a man in the middle with its own
+# certificate (exit 5 naming both pins, nothing sent but the handshake); a device enrolled after the backup the
 # district is restored from re-registers from its enrolment receipt and
-# refills it, and an altered receipt is refused.
+# refills it, and an altered receipt is refused; a log export with its tail
+# cut, a node's key swapped or its head re-signed is found by log verify
+# --from and refused by log replay --from.
 # usage: it_trust.sh DANSYNC DANSYNCD
 DANSYNC=$1
 DANSYNCD=$2
@@ -79,6 +82,25 @@ check "no node was added" "$N0" "$(nodes)"
 check "the district's records are unchanged" "$DG" "$(D digest)"
 check "c still queues its op" '"queued": 1' "$(queued c)"
 stop_daemon || bad "stop"
+
+# --- a man in the middle: TLS terminated with another certificate ---
+"$DANSYNCD" tls init --out "$TMP/mitm" --host 127.0.0.1 >/dev/null || bad "mitm cert"
+MPIN=$("$DANSYNCD" tls pin --cert "$TMP/mitm/district.crt")
+python3 "$(dirname "$0")/mitmtls.py" "$TMP/mitm/district.crt" "$TMP/mitm/district.key" "$TMP/m.port" 2>>"$TMP/proxy.log" &
+MITM=$!
+wait_for "the man in the middle" 10 test -s "$TMP/m.port"
+on a set-server "https://127.0.0.1:$(cat "$TMP/m.port")" --pin "$PIN" >/dev/null || bad "set-server to the mitm"
+add a 9
+q=$(queued a); before=$(on a digest)
+check_rc "the device refuses the man in the middle (exit 5)" 5 on a sync
+check_grep "it names the pin expected" "$PIN" "$TMP/err"
+check_grep "it names the pin presented" "$MPIN" "$TMP/err"
+wait_for "the man in the middle's record" 10 test -s "$TMP/m.port.log"
+check "the handshake reached the man in the middle" 1 "$(grep -c . "$TMP/m.port.log" | awk '{print ($1 >= 1)}')"
+check "nothing but the handshake left the device" 0 "$(grep -c 'app_bytes=[1-9]' "$TMP/m.port.log")"
+check "the ops stay queued" "$q" "$(queued a)"
+check "nothing applied" "$before" "$(on a digest)"
+kill "$MITM"; wait "$MITM" 2>/dev/null
 
 # --- signed answers: a proxy on the path (plain HTTP on loopback) ---
 start_daemon "$DB" --max-skew 3s
@@ -166,4 +188,27 @@ check_rc "an altered receipt is refused" 4 on f sync
 check "f is not registered" 0 "$(known "$FN")"
 check "nothing of f's was stored" "$DG" "$(D digest)"
 stop_daemon || bad "stop"
+
+# --- a log export carries the district's signed head ---
+check_rc "log export" 0 D log export --out "$TMP/logx.db"
+check_rc "log verify --from the export" 0 D log verify --from "$TMP/logx.db"
+check_grep "it is intact" "intact" "$TMP/out"
+check_rc "replay from the export" 0 D log replay --from "$TMP/logx.db" --into "$TMP/ok.db"
+check "the replay's digest is the district's" "$(D digest)" "$(D --db "$TMP/ok.db" digest)"
+tamper() { # tamper NAME SQL: a copy of the export changed by SQL
+  cp "$TMP/logx.db" "$TMP/$1.db" && chmod 600 "$TMP/$1.db" && sqlite3 "$TMP/$1.db" "$2"
+}
+tamper cut "DELETE FROM synclog WHERE seq = (SELECT max(seq) FROM synclog)"
+tamper swap "UPDATE node SET pubkey = randomblob(32) WHERE node = (SELECT node FROM synclog ORDER BY seq DESC LIMIT 1)"
+tamper resign "UPDATE info SET v = randomblob(64) WHERE k = 'head_sig'"
+for t in cut:"its tail was cut" swap:"a node's key or commune differs" resign:"not signed by this district key"; do
+  n=${t%%:*} why=${t#*:}
+  check_rc "log verify finds the $n export" 1 D log verify --from "$TMP/$n.db"
+  check_grep "$n: it says why" "$why" "$TMP/err"
+  check "$n: one sentence" 1 "$(wc -l <"$TMP/err")"
+done
+for n in cut swap; do
+  check_rc "replay refuses the $n export" 1 D log replay --from "$TMP/$n.db" --into "$TMP/r-$n.db"
+  check "$n: no store was built" "" "$(ls "$TMP/r-$n.db" 2>/dev/null)"
+done
 finish
