@@ -86,6 +86,25 @@ int trust_enrolled(struct store *st) {
              : 0;
 }
 
+/* A Dansync-Key-Rotation header signed by |pk|: |pk| becomes the new key
+ * (the caller still checks the answer with it). */
+static int rotated(struct xport *x, uint8_t pk[DSIG_PK_LEN]) {
+  uint8_t cert[DSIG_PK_LEN + DSIG_LEN], m[16 + DSIG_PK_LEN];
+  char b64[200];
+  size_t n = 0;
+  if (xport_header(x, "Dansync-Key-Rotation", b64, sizeof(b64)) ||
+      sodium_base642bin(cert, sizeof(cert), b64, strlen(b64), NULL, &n, NULL,
+                        sodium_base64_VARIANT_ORIGINAL) ||
+      n != sizeof(cert))
+    return DS_ENOENT;
+  memcpy(m, "dansync-rotate-1", 16);
+  memcpy(m + 16, cert, DSIG_PK_LEN);
+  if (crypto_sign_verify_detached(cert + DSIG_PK_LEN, m, sizeof(m), pk))
+    return DS_EAUTH;
+  memcpy(pk, cert, DSIG_PK_LEN);
+  return 0;
+}
+
 int trust_check_answer(struct store *st, struct xport *x,
                        const struct buf *req, const struct buf *ans,
                        char *errbuf) {
@@ -106,6 +125,16 @@ int trust_check_answer(struct store *st, struct xport *x,
     return ds_fail(errbuf, DS_EIDENTITY,
                    "the answer carries no signature of the district, so it "
                    "did not come from the district and was not applied");
+  if (dsig_from_b64(b64, sig) &&
+      !dsig_answer_ok(pk, req->data, req->len, ans->data, ans->len, sig) &&
+      rotated(x, pk) == 0 &&
+      dsig_answer_ok(pk, req->data, req->len, ans->data, ans->len, sig)) {
+    /* Signed by the key the district announced, under the old one. */
+    fprintf(stderr, "sync: the district's key was rotated; this device now "
+                    "trusts the new key\n");
+    return store_meta_set(st, "district_pk", pk, sizeof(pk)) ? DS_EUNAVAIL
+                                                             : 0;
+  }
   if (!dsig_from_b64(b64, sig) ||
       !dsig_answer_ok(pk, req->data, req->len, ans->data, ans->len, sig))
     return ds_fail(errbuf, DS_EIDENTITY,

@@ -29,6 +29,7 @@
 #include "daemon/district.h"
 #include "daemon/enrol.h"
 #include "daemon/loghead.h"
+#include "daemon/rotate.h"
 #include "daemon/log.h"
 #include "common/repfig.h"
 #include "common/report.h"
@@ -95,6 +96,12 @@ static const struct args_help helps[] = {
      "Burns an unused enrolment token (a lost or leaked one): a device "
      "presenting it is refused.",
      "dansyncd enroll cancel 3f9a0c12"},
+    {"key rotate", "key rotate --out BACKUP [--force]",
+     "Replaces the district's key (a leaked one): a new district node and "
+     "key, the old node revoked, the new key announced to devices in answers "
+     "signed by the old one; then takes a backup to BACKUP, since an older "
+     "backup cannot be served afterwards. Restart serve after it.",
+     "dansyncd key rotate --out /var/backups/dansync/after-rotation.db"},
     {"node list", "node list [--json]", "Lists enrolled devices.",
      "dansyncd node list"},
     {"node revoke", "node revoke NODE",
@@ -675,6 +682,8 @@ int admin_main(int argc, char **argv) {
     return enrol_cmd(&a, w1);
   if (!strcmp(w0, "digest"))
     return cmd_simple(&a, "digest");
+  if (!strcmp(cmd, "key rotate"))
+    return rotate_cmd(&a);
   if (!strcmp(cmd, "log verify") && args_get(&a, "from"))
     return loghead_cmd_verify(&a);
   if (w1 && (!strcmp(cmd, "node list") || !strcmp(cmd, "node revoke") ||

@@ -11,7 +11,8 @@
 # district is restored from re-registers from its enrolment receipt and
 # refills it, and an altered receipt is refused; a log export with its tail
 # cut, a node's key swapped or its head re-signed is found by log verify
-# --from and refused by log replay --from.
+# --from and refused by log replay --from; key rotate (a backup taken, the
+# device follows the new key announced under the old one).
 # usage: it_trust.sh DANSYNC DANSYNCD
 DANSYNC=$1
 DANSYNCD=$2
@@ -211,4 +212,26 @@ for n in cut swap; do
   check_rc "replay refuses the $n export" 1 D log replay --from "$TMP/$n.db" --into "$TMP/r-$n.db"
   check "$n: no store was built" "" "$(ls "$TMP/r-$n.db" 2>/dev/null)"
 done
+
+# --- key rotate: a new district key, announced under the old one ---
+dpk() { sqlite3 "$DB" "SELECT hex(substr(v, 33)) FROM meta WHERE k = 'district_sk'"; }
+spk() { sqlite3 "$TMP/s.db" "SELECT hex(v) FROM meta WHERE k = 'district_pk'"; }
+OLD=$(dpk)
+check "s trusts the district's key" "$OLD" "$(spk)"
+check_rc "key rotate needs --out" 2 D key rotate
+check_rc "key rotate" 0 D key rotate --out "$TMP/rotated.db"
+check_grep "it took a backup" "Backed up" "$TMP/out"
+check "the backup is private" 600 "$(stat -c %a "$TMP/rotated.db")"
+check "the key changed" 1 "$([ "$(dpk)" != "$OLD" ] && echo 1)"
+check "the old district node is revoked" 1 "$(sqlite3 "$DB" "SELECT count(*) FROM node WHERE commune = 'district' AND revoked_ms IS NOT NULL")"
+check_rc "the log still verifies" 0 D log verify
+start_daemon "$DB"
+add s 8
+check_rc "s syncs after the rotation" 0 on s sync
+check_grep "s says the key was rotated" "key was rotated" "$TMP/err"
+check "s now trusts the new key" "$(dpk)" "$(spk)"
+add s 9
+check_rc "s syncs again with the new key" 0 on s sync
+check "s and the district meet" "$(D digest --commune phung-hiep)" "$(on s digest --commune phung-hiep)"
+stop_daemon || bad "stop"
 finish
