@@ -369,13 +369,6 @@ static enum outcome round_trip(struct sync *s, bool *more, char *msg,
     }
     goto done;
   }
-  /* The district's signature, before anything of the answer is used. */
-  if (trust_check_answer(st, s->x, body, rbody, err)) {
-    s->unsigned_answer = true;
-    snprintf(msg, msgcap, "%s", err);
-    out = OUT_IDENTITY;
-    goto done;
-  }
   rc = proto_resp_decode(&resp, rbody->data, rbody->len, err);
   if (rc) {
     /* Garbled on the way (a broken link or middlebox): nothing was applied
@@ -383,6 +376,15 @@ static enum outcome round_trip(struct sync *s, bool *more, char *msg,
      * any transport failure. */
     snprintf(msg, msgcap, "the server's answer arrived garbled (%s)", err);
     out = OUT_OFFLINE;
+    goto done;
+  }
+  /* A well-formed answer: the district's signature, before anything of it
+   * is applied. */
+  if (trust_check_answer(st, s->x, body, rbody, err)) {
+    proto_resp_cleanup(&resp);
+    s->unsigned_answer = true;
+    snprintf(msg, msgcap, "%s", err);
+    out = OUT_IDENTITY;
     goto done;
   }
   rc = apply_response(s, &resp, acked, &after, more, err);
