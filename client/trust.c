@@ -63,20 +63,26 @@ int trust_store_token(struct store *st, const struct token *t) {
   return rc;
 }
 
-static void meta_text(struct store *st, const char *key,
-                                   char *out, size_t cap) {
+/* Meta value |key|: text (NUL-terminated, shorter than |cap|) or, when
+ * |fixed|, exactly |cap| bytes. 0, or DS_ENOENT (|out| "" for text). */
+static int meta_read(struct store *st, const char *key, void *out,
+                     size_t cap, bool fixed) {
   struct buf b;
+  int rc;
   buf_init(&b, 0);
-  out[0] = '\0';
-  if (store_meta_get(st, key, &b) == 0 && b.len < cap) {
+  rc = store_meta_get(st, key, &b);
+  if (!rc && (fixed ? b.len != cap : b.len >= cap))
+    rc = DS_ENOENT;
+  if (!rc)
     memcpy(out, b.data, b.len);
-    out[b.len] = '\0';
-  }
+  if (!fixed)
+    ((char *)out)[rc ? 0 : b.len] = '\0';
   buf_cleanup(&b);
+  return rc;
 }
 
 void trust_token_secret(struct store *st, char *out, size_t cap) {
-  meta_text(st, "token", out, cap);
+  (void)meta_read(st, "token", out, cap, false);
 }
 
 int trust_enrolled(struct store *st) {
@@ -110,17 +116,9 @@ int trust_check_answer(struct store *st, struct xport *x,
                        char *errbuf) {
   uint8_t pk[DSIG_PK_LEN], sig[DSIG_LEN];
   char b64[DSIG_B64_MAX + 8];
-  struct buf b;
-  int rc;
 
-  buf_init(&b, 0);
-  rc = store_meta_get(st, "district_pk", &b);
-  if (rc || b.len != sizeof(pk)) {
-    buf_cleanup(&b);
+  if (meta_read(st, "district_pk", pk, sizeof(pk), true))
     return 0; /* a store from before answers were signed */
-  }
-  memcpy(pk, b.data, sizeof(pk));
-  buf_cleanup(&b);
   if (xport_header(x, "Dansync-Signature", b64, sizeof(b64)))
     return ds_fail(errbuf, DS_EIDENTITY,
                    "the answer carries no signature of the district, so it "
@@ -144,27 +142,13 @@ int trust_check_answer(struct store *st, struct xport *x,
   return 0;
 }
 
-static int meta_fixed(struct store *st, const char *key, uint8_t *out,
-                      size_t len) {
-  struct buf b;
-  int rc;
-  buf_init(&b, 0);
-  rc = store_meta_get(st, key, &b);
-  if (!rc && b.len == len)
-    memcpy(out, b.data, len);
-  else if (!rc)
-    rc = DS_ECORRUPT;
-  buf_cleanup(&b);
-  return rc;
-}
-
 int trust_keep_receipt(struct store *st, struct xport *x) {
   uint8_t dpk[DSIG_PK_LEN], pk[DSIG_PK_LEN], node[16];
   char r[DSIG_RECEIPT_MAX], commune[SCHEMA_SLUG_MAX + 1];
   if (xport_header(x, "Dansync-Receipt", r, sizeof(r)) ||
-      meta_fixed(st, "district_pk", dpk, sizeof(dpk)) ||
-      meta_fixed(st, "pk", pk, sizeof(pk)) ||
-      meta_fixed(st, "node", node, sizeof(node)) ||
+      meta_read(st, "district_pk", dpk, sizeof(dpk), true) ||
+      meta_read(st, "pk", pk, sizeof(pk), true) ||
+      meta_read(st, "node", node, sizeof(node), true) ||
       !dsig_receipt_ok(dpk, node, pk, r, commune))
     return 0; /* none, or not ours: the one held (if any) stands */
   return store_meta_set(st, "receipt", r, strlen(r));
@@ -172,7 +156,7 @@ int trust_keep_receipt(struct store *st, struct xport *x) {
 
 void trust_receipt_header(struct store *st, char *out, size_t cap) {
   char r[DSIG_RECEIPT_MAX];
-  meta_text(st, "receipt", r, sizeof(r));
+  (void)meta_read(st, "receipt", r, sizeof(r), false);
   if (r[0])
     snprintf(out, cap, "Dansync-Receipt: %s", r);
   else
