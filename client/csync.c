@@ -303,12 +303,20 @@ static enum outcome round_trip(struct sync *s, bool *more, char *msg,
   headers[h++] = node_hdr;
   headers[h++] = sig_hdr;
   headers[h++] = "Expect:";
+  hex_encode(keyhex, s->pk, sizeof(s->pk));
+  snprintf(key_hdr, sizeof(key_hdr), "Dansync-Key: %s", keyhex);
   if (!meta_int(st, "enrolled")) {
-    hex_encode(keyhex, s->pk, sizeof(s->pk));
     snprintf(tok_hdr, sizeof(tok_hdr), "Dansync-Token: %s", s->token);
-    snprintf(key_hdr, sizeof(key_hdr), "Dansync-Key: %s", keyhex);
     headers[h++] = tok_hdr;
     headers[h++] = key_hdr;
+  } else {
+    /* Presented always: a district restored from an older backup does not
+     * know this node and re-registers it from the receipt. */
+    trust_receipt_header(st, tok_hdr, sizeof(tok_hdr));
+    if (tok_hdr[0]) {
+      headers[h++] = tok_hdr;
+      headers[h++] = key_hdr;
+    }
   }
   headers[h] = NULL;
   rc = xport_post(s->x, "/v1/sync", body->data, body->len, headers, &status,
@@ -361,13 +369,6 @@ static enum outcome round_trip(struct sync *s, bool *more, char *msg,
     }
     goto done;
   }
-  /* The district's signature, before anything of the answer is used. */
-  if (trust_check_answer(st, s->x, body, rbody, err)) {
-    s->unsigned_answer = true;
-    snprintf(msg, msgcap, "%s", err);
-    out = OUT_IDENTITY;
-    goto done;
-  }
   rc = proto_resp_decode(&resp, rbody->data, rbody->len, err);
   if (rc) {
     /* Garbled on the way (a broken link or middlebox): nothing was applied
@@ -377,8 +378,19 @@ static enum outcome round_trip(struct sync *s, bool *more, char *msg,
     out = OUT_OFFLINE;
     goto done;
   }
+  /* A well-formed answer: the district's signature, before anything of it
+   * is applied. */
+  if (trust_check_answer(st, s->x, body, rbody, err)) {
+    proto_resp_cleanup(&resp);
+    s->unsigned_answer = true;
+    snprintf(msg, msgcap, "%s", err);
+    out = OUT_IDENTITY;
+    goto done;
+  }
   rc = apply_response(s, &resp, acked, &after, more, err);
   proto_resp_cleanup(&resp);
+  if (!rc)
+    rc = trust_keep_receipt(st, s->x);
   if (rc) {
     snprintf(msg, msgcap, "could not apply the server's answer: %s",
              rc == DS_EPROTO ? err : "local store error");

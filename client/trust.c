@@ -63,15 +63,26 @@ int trust_store_token(struct store *st, const struct token *t) {
   return rc;
 }
 
-void trust_token_secret(struct store *st, char *out, size_t cap) {
+/* Meta value |key|: text (NUL-terminated, shorter than |cap|) or, when
+ * |fixed|, exactly |cap| bytes. 0, or DS_ENOENT (|out| "" for text). */
+static int meta_read(struct store *st, const char *key, void *out,
+                     size_t cap, bool fixed) {
   struct buf b;
+  int rc;
   buf_init(&b, 0);
-  out[0] = '\0';
-  if (store_meta_get(st, "token", &b) == 0 && b.len < cap) {
+  rc = store_meta_get(st, key, &b);
+  if (!rc && (fixed ? b.len != cap : b.len >= cap))
+    rc = DS_ENOENT;
+  if (!rc)
     memcpy(out, b.data, b.len);
-    out[b.len] = '\0';
-  }
+  if (!fixed)
+    ((char *)out)[rc ? 0 : b.len] = '\0';
   buf_cleanup(&b);
+  return rc;
+}
+
+void trust_token_secret(struct store *st, char *out, size_t cap) {
+  (void)meta_read(st, "token", out, cap, false);
 }
 
 int trust_enrolled(struct store *st) {
@@ -81,26 +92,47 @@ int trust_enrolled(struct store *st) {
              : 0;
 }
 
+/* A Dansync-Key-Rotation header signed by |pk|: |pk| becomes the new key
+ * (the caller still checks the answer with it). */
+static int rotated(struct xport *x, uint8_t pk[DSIG_PK_LEN]) {
+  uint8_t cert[DSIG_PK_LEN + DSIG_LEN], m[16 + DSIG_PK_LEN];
+  char b64[200];
+  size_t n = 0;
+  if (xport_header(x, "Dansync-Key-Rotation", b64, sizeof(b64)) ||
+      sodium_base642bin(cert, sizeof(cert), b64, strlen(b64), NULL, &n, NULL,
+                        sodium_base64_VARIANT_ORIGINAL) ||
+      n != sizeof(cert))
+    return DS_ENOENT;
+  memcpy(m, "dansync-rotate-1", 16);
+  memcpy(m + 16, cert, DSIG_PK_LEN);
+  if (crypto_sign_verify_detached(cert + DSIG_PK_LEN, m, sizeof(m), pk))
+    return DS_EAUTH;
+  memcpy(pk, cert, DSIG_PK_LEN);
+  return 0;
+}
+
 int trust_check_answer(struct store *st, struct xport *x,
                        const struct buf *req, const struct buf *ans,
                        char *errbuf) {
   uint8_t pk[DSIG_PK_LEN], sig[DSIG_LEN];
   char b64[DSIG_B64_MAX + 8];
-  struct buf b;
-  int rc;
 
-  buf_init(&b, 0);
-  rc = store_meta_get(st, "district_pk", &b);
-  if (rc || b.len != sizeof(pk)) {
-    buf_cleanup(&b);
+  if (meta_read(st, "district_pk", pk, sizeof(pk), true))
     return 0; /* a store from before answers were signed */
-  }
-  memcpy(pk, b.data, sizeof(pk));
-  buf_cleanup(&b);
   if (xport_header(x, "Dansync-Signature", b64, sizeof(b64)))
     return ds_fail(errbuf, DS_EIDENTITY,
                    "the answer carries no signature of the district, so it "
                    "did not come from the district and was not applied");
+  if (dsig_from_b64(b64, sig) &&
+      !dsig_answer_ok(pk, req->data, req->len, ans->data, ans->len, sig) &&
+      rotated(x, pk) == 0 &&
+      dsig_answer_ok(pk, req->data, req->len, ans->data, ans->len, sig)) {
+    /* Signed by the key the district announced, under the old one. */
+    fprintf(stderr, "sync: the district's key was rotated; this device now "
+                    "trusts the new key\n");
+    return store_meta_set(st, "district_pk", pk, sizeof(pk)) ? DS_EUNAVAIL
+                                                             : 0;
+  }
   if (!dsig_from_b64(b64, sig) ||
       !dsig_answer_ok(pk, req->data, req->len, ans->data, ans->len, sig))
     return ds_fail(errbuf, DS_EIDENTITY,
@@ -108,4 +140,25 @@ int trust_check_answer(struct store *st, struct xport *x,
                    "was altered, or came from another server), so it was not "
                    "applied");
   return 0;
+}
+
+int trust_keep_receipt(struct store *st, struct xport *x) {
+  uint8_t dpk[DSIG_PK_LEN], pk[DSIG_PK_LEN], node[16];
+  char r[DSIG_RECEIPT_MAX], commune[SCHEMA_SLUG_MAX + 1];
+  if (xport_header(x, "Dansync-Receipt", r, sizeof(r)) ||
+      meta_read(st, "district_pk", dpk, sizeof(dpk), true) ||
+      meta_read(st, "pk", pk, sizeof(pk), true) ||
+      meta_read(st, "node", node, sizeof(node), true) ||
+      !dsig_receipt_ok(dpk, node, pk, r, commune))
+    return 0; /* none, or not ours: the one held (if any) stands */
+  return store_meta_set(st, "receipt", r, strlen(r));
+}
+
+void trust_receipt_header(struct store *st, char *out, size_t cap) {
+  char r[DSIG_RECEIPT_MAX];
+  (void)meta_read(st, "receipt", r, sizeof(r), false);
+  if (r[0])
+    snprintf(out, cap, "Dansync-Receipt: %s", r);
+  else
+    out[0] = '\0';
 }

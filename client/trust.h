@@ -30,6 +30,12 @@ void trust_token_secret(struct store *st, char *out, size_t cap);
  * forgotten. Inside the caller's transaction. */
 DS_NODISCARD int trust_enrolled(struct store *st);
 
+/* Enrolment receipts (DESIGN §11): keeps the one an applied answer
+ * carries, if it is the district's for this device; and writes the
+ * "Dansync-Receipt: ..." header line presenting it ("" if none held). */
+DS_NODISCARD int trust_keep_receipt(struct store *st, struct xport *x);
+void trust_receipt_header(struct store *st, char *out, size_t cap);
+
 /* Checks the answer |ans| to the request |req| just received through |x|
  * against the district key of the store: 0, or DS_EIDENTITY with one
  * sentence in |errbuf| (missing or wrong signature). A store made before

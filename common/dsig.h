@@ -18,6 +18,8 @@
 #include <stdint.h>
 
 #define DSIG_LEN 64
+/* The receipt as Dansync-Receipt carries it: "COMMUNE BASE64SIG". */
+#define DSIG_RECEIPT_MAX 160
 #define DSIG_B64_MAX 90 /* base64 of 64 bytes, NUL too */
 #define DSIG_PK_LEN 32
 #define DSIG_SK_LEN 64
@@ -39,6 +41,18 @@ void dsig_bundle_sign(const uint8_t sk[DSIG_SK_LEN], const uint8_t digest[32],
                       uint8_t sig[DSIG_LEN]);
 bool dsig_bundle_ok(const uint8_t pk[DSIG_PK_LEN], const uint8_t digest[32],
                     const uint8_t sig[DSIG_LEN]);
+/* Enrolment receipt (DESIGN §11):
+ *   "dansync-receipt1" | node (16) | device key (32) | commune length (1)
+ *                      | commune
+ * Written as text "COMMUNE BASE64SIG" (Dansync-Receipt). */
+void dsig_receipt(const uint8_t sk[DSIG_SK_LEN], const uint8_t node[16],
+                  const uint8_t pk[DSIG_PK_LEN], const char *commune,
+                  char out[DSIG_RECEIPT_MAX]);
+/* Checks receipt text |text| for |node| and |pk| against the district key
+ * |dpk|; on success copies its commune (SCHEMA_SLUG_MAX + 1 bytes). */
+bool dsig_receipt_ok(const uint8_t dpk[DSIG_PK_LEN], const uint8_t node[16],
+                     const uint8_t pk[DSIG_PK_LEN], const char *text,
+                     char *commune);
 
 /* Base64 (standard, padded) of a signature, and back (false unless it is
  * exactly one signature's worth). */

@@ -119,7 +119,11 @@ int synclog_hash_at(struct store *st, int64_t seq,
 
 int synclog_verify(struct store *st, int64_t *entries, int64_t *bad,
                    char *errbuf) {
-  sqlite3 *db = store_sqlite(st);
+  return synclog_verify_db(store_sqlite(st), entries, bad, errbuf);
+}
+
+int synclog_verify_db(sqlite3 *db, int64_t *entries, int64_t *bad,
+                      char *errbuf) {
   uint8_t prev[SYNCLOG_HASH_LEN] = {0}, h[SYNCLOG_HASH_LEN];
   sqlite3_stmt *s;
   int64_t expect = 1;

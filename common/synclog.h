@@ -45,4 +45,8 @@ void synclog_link(const uint8_t prev[SYNCLOG_HASH_LEN], int64_t seq,
  * wrong with it. */
 DS_NODISCARD int synclog_verify(struct store *st, int64_t *entries,
                                 int64_t *bad, char *errbuf);
+/* The same on any database with synclog and node tables (an export). */
+typedef struct sqlite3 sqlite3;
+DS_NODISCARD int synclog_verify_db(sqlite3 *db, int64_t *entries,
+                                   int64_t *bad, char *errbuf);
 #endif

@@ -29,6 +29,8 @@
 #include "daemon/bundle.h"
 #include "daemon/district.h"
 #include "daemon/enrol.h"
+#include "daemon/loghead.h"
+#include "daemon/rotate.h"
 #include "daemon/log.h"
 #include "common/repfig.h"
 #include "common/report.h"
@@ -111,6 +113,12 @@ static const struct args_help helps[] = {
      "Burns an unused enrolment token (a lost or leaked one): a device "
      "presenting it is refused.",
      "dansyncd enroll cancel 3f9a0c12"},
+    {"key rotate", "key rotate --out BACKUP [--force]",
+     "Replaces the district's key (a leaked one): a new district node and "
+     "key, the old node revoked, the new key announced to devices in answers "
+     "signed by the old one; then takes a backup to BACKUP, since an older "
+     "backup cannot be served afterwards. Restart serve after it.",
+     "dansyncd key rotate --out /var/backups/dansync/after-rotation.db"},
     {"node list", "node list [--json]", "Lists enrolled devices.",
      "dansyncd node list"},
     {"node revoke", "node revoke NODE",
@@ -183,7 +191,7 @@ static const struct args_help helps[] = {
      "by the district key, sealed to the device). Runs beside serve.",
      "dansyncd bundle import /media/usb/hoa-an.bundle --answer "
      "/media/usb/hoa-an.answer"},
-    {"log verify", "log verify",
+    {"log verify", "log verify [--from EXPORT]",
      "Checks the sync log's hash chain and every signature; names the first "
      "bad entry and exits 1.",
      "dansyncd log verify"},
@@ -699,6 +707,10 @@ int admin_main(int argc, char **argv) {
     return bundle_cmd(&a, w1);
   if (!strcmp(w0, "digest"))
     return cmd_simple(&a, "digest");
+  if (!strcmp(cmd, "key rotate"))
+    return rotate_cmd(&a);
+  if (!strcmp(cmd, "log verify") && args_get(&a, "from"))
+    return loghead_cmd_verify(&a);
   if (w1 && (!strcmp(cmd, "node list") || !strcmp(cmd, "node revoke") ||
              !strcmp(cmd, "quarantine list") || !strcmp(cmd, "log verify")))
     return cmd_simple(&a, cmd);

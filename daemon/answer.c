@@ -8,6 +8,7 @@
 #include <sodium.h>
 
 #include "common/buf.h"
+#include "common/hex.h"
 #include "common/store.h"
 
 int answer_key_load(struct store *st, uint8_t sk[DSIG_SK_LEN],
@@ -37,4 +38,17 @@ void answer_sign_header(const uint8_t sk[DSIG_SK_LEN],
   dsig_b64(sig, b64);
   if (at < cap)
     snprintf(hdr + at, cap - at, "Dansync-Signature: %s\r\n", b64);
+}
+
+void answer_receipt_header(const uint8_t sk[DSIG_SK_LEN],
+                           const uint8_t node[16], const char *key_hex,
+                           const char *commune, char *hdr, size_t cap) {
+  uint8_t pk[DSIG_PK_LEN];
+  char r[DSIG_RECEIPT_MAX];
+  size_t at = strlen(hdr);
+  if (!key_hex || hex_decode(pk, sizeof(pk), key_hex))
+    return;
+  dsig_receipt(sk, node, pk, commune, r);
+  if (at < cap)
+    snprintf(hdr + at, cap - at, "Dansync-Receipt: %s\r\n", r);
 }

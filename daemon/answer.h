@@ -20,4 +20,9 @@ DS_NODISCARD int answer_key_load(struct store *st, uint8_t sk[DSIG_SK_LEN],
 void answer_sign_header(const uint8_t sk[DSIG_SK_LEN],
                         const uint8_t req_hash[32], const uint8_t *body,
                         size_t len, char *hdr, size_t cap);
+/* Appends "Dansync-Receipt: COMMUNE BASE64\r\n", the receipt of the
+ * enrolment this answer completes (node |node|, key |key_hex|). */
+void answer_receipt_header(const uint8_t sk[DSIG_SK_LEN],
+                           const uint8_t node[16], const char *key_hex,
+                           const char *commune, char *hdr, size_t cap);
 #endif

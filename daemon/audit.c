@@ -7,6 +7,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <sodium.h>
 #include <sqlite3.h>
 #include <uv.h>
 
@@ -18,8 +19,10 @@
 #include "common/merge.h"
 #include "common/store.h"
 #include "common/synclog.h"
+#include "daemon/answer.h"
 #include "daemon/district.h"
 #include "daemon/ingest.h"
+#include "daemon/loghead.h"
 #include "daemon/oplog.h"
 #include "proto/codec.h"
 
@@ -228,9 +231,17 @@ int audit_log_export(struct store *st, const char *path, int64_t *entries,
             "CREATE TABLE x.node AS SELECT node, pubkey, commune, label, "
             "enrolled_ms, revoked_ms FROM main.node;"
             "CREATE TABLE x.synclog AS SELECT * FROM main.synclog ORDER BY "
-            "seq;"
-            "COMMIT;",
+            "seq;",
             errbuf);
+  if (!rc) { /* the district's signed head (loghead.c) */
+    uint8_t sk[DSIG_SK_LEN];
+    rc = answer_key_load(st, sk, errbuf);
+    if (!rc)
+      rc = loghead_sign(db, sk, errbuf);
+    sodium_memzero(sk, sizeof(sk));
+  }
+  if (!rc)
+    rc = exec(db, "COMMIT", errbuf);
   if (rc)
     sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
   sqlite3_prepare_v2(db, "SELECT count(*) FROM x.synclog", -1, &s, NULL);
@@ -292,6 +303,16 @@ static int pending_read(sqlite3_stmt *s, struct pending *p, int64_t n,
   return 0;
 }
 
+/* An export has an info table; a district store has none. */
+static bool audit_is_export(const char *path) {
+  sqlite3 *db = NULL;
+  bool yes = false;
+  if (!sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL))
+    yes = !sqlite3_exec(db, "SELECT 1 FROM info LIMIT 1", NULL, NULL, NULL);
+  sqlite3_close(db);
+  return yes;
+}
+
 int audit_log_replay(const char *from, const char *into, int64_t until_ms,
                      FILE *progress, char digest[65], int64_t *ops,
                      char *errbuf) {
@@ -309,6 +330,10 @@ int audit_log_replay(const char *from, const char *into, int64_t until_ms,
   *ops = 0;
   if (access(from, R_OK) != 0)
     return ds_fail(errbuf, DS_ENOENT, "cannot read %s", from);
+  /* An export is checked against the head the district signed in it. */
+  if (audit_is_export(from) && loghead_check(from, NULL, &total, errbuf))
+    return DS_ECORRUPT;
+  total = 0;
   if (access(into, F_OK) == 0)
     return ds_fail(errbuf, DS_EEXIST, "%s already exists; replay builds a "
                                       "new store (--force replaces it)",

@@ -281,6 +281,7 @@ static void dispatch(struct conn *c) {
   c->rq.len = c->rp.body.len;
   c->rq.token = c->rp.token[0] ? c->rp.token : NULL;
   c->rq.key_hex = c->rp.key[0] ? c->rp.key : NULL;
+  c->rq.receipt = c->rp.receipt[0] ? c->rp.receipt : NULL;
   c->rq.received_ms = clock_now_ms();
   c->rq.max_skew_ms = c->d->cfg->max_skew_ms;
   ingest_res_cleanup(&c->rs);

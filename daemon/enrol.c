@@ -17,6 +17,7 @@
 #include "daemon/admin_int.h"
 #include "daemon/answer.h"
 #include "daemon/district.h"
+#include "daemon/log.h"
 #include "daemon/tls.h"
 
 int enrol_token(struct store *st, const char *commune, const char *label,
@@ -125,6 +126,55 @@ int enrol_cancel(struct store *st, const char *id, char *errbuf) {
                    "enroll list')",
                    id);
   return 0;
+}
+
+bool enrol_receipt_check(const uint8_t *dpk, const uint8_t *node,
+                         const char *key_hex, const char *receipt) {
+  uint8_t pk[32];
+  char commune[SCHEMA_SLUG_MAX + 1];
+  return receipt && *receipt && !hex_decode(pk, sizeof(pk), key_hex) &&
+         dsig_receipt_ok(dpk, node, pk, receipt, commune);
+}
+
+int enrol_from_receipt(struct store *st, const uint8_t *node,
+                       const char *key_hex, const char *receipt,
+                       uint64_t now_ms, uint8_t pk[32], char *commune) {
+  uint8_t sk[DSIG_SK_LEN];
+  char node_hex[2 * ID_LEN + 1];
+  sqlite3_stmt *s;
+  bool ok;
+  int rc;
+
+  if (answer_key_load(st, sk, NULL))
+    return DS_EUNAVAIL;
+  ok = !hex_decode(pk, 32, key_hex) &&
+       dsig_receipt_ok(sk + 32, node, pk, receipt, commune);
+  sodium_memzero(sk, sizeof(sk));
+  if (!ok)
+    return DS_EAUTH;
+  if (sqlite3_prepare_v2(store_sqlite(st),
+                         "INSERT INTO node(node, pubkey, commune, label, "
+                         "enrolled_ms) SELECT ?1, ?2, ?3, 're-registered "
+                         "from its enrolment receipt', ?4 WHERE ?3 = "
+                         "'district' OR EXISTS (SELECT 1 FROM commune WHERE "
+                         "slug = ?3)",
+                         -1, &s, NULL))
+    return DS_EUNAVAIL;
+  sqlite3_bind_blob(s, 1, node, ID_LEN, SQLITE_STATIC);
+  sqlite3_bind_blob(s, 2, pk, 32, SQLITE_STATIC);
+  sqlite3_bind_text(s, 3, commune, -1, SQLITE_STATIC);
+  sqlite3_bind_int64(s, 4, (int64_t)now_ms);
+  rc = sqlite3_step(s) != SQLITE_DONE                 ? DS_EUNAVAIL
+       : sqlite3_changes(store_sqlite(st)) == 1 ? 0
+                                                      : DS_EAUTH;
+  sqlite3_finalize(s);
+  hex_encode(node_hex, node, ID_LEN);
+  if (!rc)
+    LOG_WARN("enrol", "re-registered node=%.16s commune=%s from its "
+                      "enrolment receipt (the store is older than its "
+                      "enrolment)",
+             node_hex, commune);
+  return rc;
 }
 
 static int cmd_make(const struct args *a) {

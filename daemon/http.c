@@ -26,6 +26,8 @@ static void keep_header(struct http_rp *rp) {
        sizeof(((struct http_rp *)0)->key)},
       {"cookie", offsetof(struct http_rp, cookie),
        sizeof(((struct http_rp *)0)->cookie)},
+      {"dansync-receipt", offsetof(struct http_rp, receipt),
+       sizeof(((struct http_rp *)0)->receipt)},
   };
   if (buf_cstr(&rp->field) || buf_cstr(&rp->value))
     return;
@@ -55,6 +57,7 @@ static int on_message_begin(http_parser *p) {
   rp->length = 0;
   rp->node[0] = rp->sig[0] = rp->token[0] = rp->key[0] = '\0';
   rp->cookie[0] = '\0';
+  rp->receipt[0] = '\0';
   buf_reset(&rp->field);
   buf_reset(&rp->value);
   buf_reset(&rp->body);

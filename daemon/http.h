@@ -25,6 +25,7 @@ struct http_rp {
   struct buf body;
   char node[64], sig[128], token[160], key[128]; /* "" when absent */
   char cookie[512]; /* the dashboard's (daemon/ui.c); "" when absent */
+  char receipt[160]; /* Dansync-Receipt (enrol.c), "" when absent */
   bool keep_alive;
   /* Valid from HTTP_RP_HEAD on: the declared body, if any. */
   bool has_length, chunked;

@@ -15,6 +15,7 @@
 #include "common/hlc.h"
 #include "common/merge.h"
 #include "common/store.h"
+#include "daemon/enrol.h"
 #include "daemon/oplog.h"
 #include "proto/codec.h"
 
@@ -231,6 +232,19 @@ static int enroll(struct ingest *ing, const struct ingest_req *rq,
   int rc;
 
   *why = "unknown device: present a valid enrolment token";
+  if (!rq->token && rq->receipt && rq->key_hex && !rq->replay) {
+    /* Restored from a backup older than the device's enrolment. */
+    *why = "the enrolment receipt is not the district's";
+    rc = enrol_from_receipt(ing->st, rq->node, rq->key_hex, rq->receipt,
+                            rq->received_ms, pk, commune);
+    if (!rc) {
+      memset(w, 0, sizeof(*w));
+      w->known = true;
+      memcpy(w->pk, pk, sizeof(pk));
+      snprintf(w->commune, sizeof(w->commune), "%s", commune);
+    }
+    return rc;
+  }
   if (!rq->token || !rq->key_hex || rq->replay)
     return DS_EAUTH;
   if (hex_decode(pk, sizeof(pk), rq->key_hex))

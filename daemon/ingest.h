@@ -26,6 +26,7 @@ struct ingest_req {
   uint8_t sig[SYNCLOG_SIG_LEN];
   const char *token;   /* Dansync-Token, or NULL */
   const char *key_hex; /* Dansync-Key, or NULL */
+  const char *receipt; /* Dansync-Receipt, or NULL (enrol.c) */
   uint64_t received_ms;
   uint64_t max_skew_ms;
   bool replay; /* re-ingesting the log: no skew check, no enrolment */

@@ -97,6 +97,7 @@ struct daemon {
   struct tls_ctx *tls; /* NULL: plain HTTP (loopback or --insecure-http) */
   struct ui *ui;       /* the dashboard (daemon/ui.c), or NULL */
   uint8_t answer_sk[64]; /* the district key: signs 200 answers (answer.c) */
+  char rotation[200];    /* its announcement after a rotation (rotate.c) */
   uv_tcp_t spare;      /* accepts and drops a connection when out of memory */
   bool spare_busy;
   uint8_t rbuf[64 * 1024]; /* every read lands here first */
@@ -173,7 +174,7 @@ struct conn {
   struct buf tout;      /* the answer, encrypted */
   struct ingest_req rq;
   struct ingest_res rs;
-  char xhdr[256]; /* extra header lines of the next answer (answer.c) */
+  char xhdr[512]; /* extra header lines of the next answer (answer.c) */
   uint64_t queued_ns, work_ns; /* when it was queued; the merge's time */
 };
 

@@ -25,6 +25,7 @@
 #include "common/store.h"
 #include "daemon/answer.h"
 #include "daemon/log.h"
+#include "daemon/rotate.h"
 #include "daemon/serve.h"
 #include "daemon/ui.h"
 #include "proto/codec.h"
@@ -178,9 +179,14 @@ static void answer(struct daemon *d, struct group *g, struct conn *c) {
      * (it was acked durably); only the answer is lost. */
     uv_close((uv_handle_t *)&c->tcp, conn_on_close);
   } else {
-    if (c->rs.status == 200 && c->rq.has_body_hash)
+    if (c->rs.status == 200 && c->rs.enrolled)
+      answer_receipt_header(d->answer_sk, c->rq.node, c->rq.key_hex,
+                            c->rs.commune, c->xhdr, sizeof(c->xhdr));
+    if (c->rs.status == 200 && c->rq.has_body_hash) {
       answer_sign_header(d->answer_sk, c->rq.body_hash, c->rs.body.data,
                          c->rs.body.len, c->xhdr, sizeof(c->xhdr));
+      strncat(c->xhdr, d->rotation, sizeof(c->xhdr) - strlen(c->xhdr) - 1);
+    }
     conn_respond(c, c->rs.status, "application/msgpack", c->rs.body.data,
             c->rs.body.len);
   }
@@ -468,6 +474,7 @@ int srv_run(struct store *st, const struct srv_config *cfg, char *errbuf) {
     return ds_fail(errbuf, rc, "cannot prepare the store for syncing");
   }
   rc = answer_key_load(st, d->answer_sk, errbuf);
+  rotate_header(st, d->rotation, sizeof(d->rotation));
   if (rc) {
     ingest_close(d->ing);
     ds_free(d);

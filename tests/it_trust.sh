@@ -6,7 +6,13 @@
 # district's signature on every answer (stripped, an answer whose acked a
 # proxy raised, an older signed answer handed back: exit 5, nothing
 # applied), and a captured request replayed after the freshness window
-# (409 stale, nothing stored).
+# (409 stale, nothing stored); a man in the middle with its own
+# certificate (exit 5 naming both pins, nothing sent but the handshake); a device enrolled after the backup the
+# district is restored from re-registers from its enrolment receipt and
+# refills it, and an altered receipt is refused; a log export with its tail
+# cut, a node's key swapped or its head re-signed is found by log verify
+# --from and refused by log replay --from; key rotate (a backup taken, the
+# device follows the new key announced under the old one).
 # usage: it_trust.sh DANSYNC DANSYNCD
 DANSYNC=$1
 DANSYNCD=$2
@@ -78,6 +84,25 @@ check "the district's records are unchanged" "$DG" "$(D digest)"
 check "c still queues its op" '"queued": 1' "$(queued c)"
 stop_daemon || bad "stop"
 
+# --- a man in the middle: TLS terminated with another certificate ---
+"$DANSYNCD" tls init --out "$TMP/mitm" --host 127.0.0.1 >/dev/null || bad "mitm cert"
+MPIN=$("$DANSYNCD" tls pin --cert "$TMP/mitm/district.crt")
+python3 "$(dirname "$0")/mitmtls.py" "$TMP/mitm/district.crt" "$TMP/mitm/district.key" "$TMP/m.port" 2>>"$TMP/proxy.log" &
+MITM=$!
+wait_for "the man in the middle" 10 test -s "$TMP/m.port"
+on a set-server "https://127.0.0.1:$(cat "$TMP/m.port")" --pin "$PIN" >/dev/null || bad "set-server to the mitm"
+add a 9
+q=$(queued a); before=$(on a digest)
+check_rc "the device refuses the man in the middle (exit 5)" 5 on a sync
+check_grep "it names the pin expected" "$PIN" "$TMP/err"
+check_grep "it names the pin presented" "$MPIN" "$TMP/err"
+wait_for "the man in the middle's record" 10 test -s "$TMP/m.port.log"
+check "the handshake reached the man in the middle" 1 "$(grep -c . "$TMP/m.port.log" | awk '{print ($1 >= 1)}')"
+check "nothing but the handshake left the device" 0 "$(grep -c 'app_bytes=[1-9]' "$TMP/m.port.log")"
+check "the ops stay queued" "$q" "$(queued a)"
+check "nothing applied" "$before" "$(on a digest)"
+kill "$MITM"; wait "$MITM" 2>/dev/null
+
 # --- signed answers: a proxy on the path (plain HTTP on loopback) ---
 start_daemon "$DB" --max-skew 3s
 proxy() {
@@ -128,5 +153,85 @@ check "the replay did not move last_sync" "$LS" "$(sqlite3 "$DB" "SELECT last_sy
 on s set-server "$URL" >/dev/null || bad "set-server back"
 check_rc "the device, stamping anew, syncs" 0 on s sync
 check "digests meet" "$(D digest --commune phung-hiep)" "$(on s digest --commune phung-hiep)"
+
+# --- enrolment receipts: the district restored from a backup older than a
+# device's enrolment ---
+check_rc "backup" 0 D backup --out "$TMP/backup.db"
+for n in r:tan-long f:long-thanh; do
+  c=${n#*:} n=${n%:*}
+  on $n init --server "$URL" --token "$(D enroll --commune $c)" >/dev/null || bad "init $n"
+  add $n 7
+  check_rc "$n enrols after the backup" 0 on $n sync
+  check "$n keeps its receipt" 1 "$(meta $n receipt)"
+done
+add r 8
+check_rc "r syncs again" 0 on r sync
+# f's receipt altered to claim another commune.
+sqlite3 "$TMP/f.db" "UPDATE meta SET v = 'hoa-an' || substr(v, instr(v, ' ')) WHERE k = 'receipt'"
+RN=$(sqlite3 "$TMP/r.db" "SELECT hex(v) FROM meta WHERE k = 'node'")
+FN=$(sqlite3 "$TMP/f.db" "SELECT hex(v) FROM meta WHERE k = 'node'")
+known() { sqlite3 "$DB" "SELECT count(*) FROM node WHERE hex(node) = '$1'"; }
+stop_daemon || bad "stop for the restore"
+cp "$TMP/backup.db" "$DB"
+rm -f "$DB-wal" "$DB-shm"
+check "the restored district does not know r" 0 "$(known "$RN")"
+start_daemon "$DB" --max-skew 3s
+add r 9
+check_rc "r re-registers from its receipt and refills the district" 0 on r sync
+check "the district knows r again" 1 "$(known "$RN")"
+check "r's commune is the receipt's" tan-long "$(sqlite3 "$DB" "SELECT commune FROM node WHERE hex(node) = '$RN'")"
+check "r and the district meet" "$(D digest --commune tan-long)" "$(on r digest --commune tan-long)"
+check "r's three ops are at the district" 3 "$(sqlite3 "$DB" "SELECT acked FROM node WHERE hex(node) = '$RN'")"
+RL=$(echo "${RN:0:16}" | tr 'A-F' 'a-f')
+check_grep "the district logged the re-registration" "re-registered node=$RL" "$TMP/daemon.log"
+DG=$(D digest)
+check_rc "an altered receipt is refused" 4 on f sync
+check "f is not registered" 0 "$(known "$FN")"
+check "nothing of f's was stored" "$DG" "$(D digest)"
+stop_daemon || bad "stop"
+
+# --- a log export carries the district's signed head ---
+check_rc "log export" 0 D log export --out "$TMP/logx.db"
+check_rc "log verify --from the export" 0 D log verify --from "$TMP/logx.db"
+check_grep "it is intact" "intact" "$TMP/out"
+check_rc "replay from the export" 0 D log replay --from "$TMP/logx.db" --into "$TMP/ok.db"
+check "the replay's digest is the district's" "$(D digest)" "$(D --db "$TMP/ok.db" digest)"
+tamper() { # tamper NAME SQL: a copy of the export changed by SQL
+  cp "$TMP/logx.db" "$TMP/$1.db" && chmod 600 "$TMP/$1.db" && sqlite3 "$TMP/$1.db" "$2"
+}
+tamper cut "DELETE FROM synclog WHERE seq = (SELECT max(seq) FROM synclog)"
+tamper swap "UPDATE node SET pubkey = randomblob(32) WHERE node = (SELECT node FROM synclog ORDER BY seq DESC LIMIT 1)"
+tamper resign "UPDATE info SET v = randomblob(64) WHERE k = 'head_sig'"
+for t in cut:"its tail was cut" swap:"a node's key or commune differs" resign:"not signed by this district key"; do
+  n=${t%%:*} why=${t#*:}
+  check_rc "log verify finds the $n export" 1 D log verify --from "$TMP/$n.db"
+  check_grep "$n: it says why" "$why" "$TMP/err"
+  check "$n: one sentence" 1 "$(wc -l <"$TMP/err")"
+done
+for n in cut swap; do
+  check_rc "replay refuses the $n export" 1 D log replay --from "$TMP/$n.db" --into "$TMP/r-$n.db"
+  check "$n: no store was built" "" "$(ls "$TMP/r-$n.db" 2>/dev/null)"
+done
+
+# --- key rotate: a new district key, announced under the old one ---
+dpk() { sqlite3 "$DB" "SELECT hex(substr(v, 33)) FROM meta WHERE k = 'district_sk'"; }
+spk() { sqlite3 "$TMP/s.db" "SELECT hex(v) FROM meta WHERE k = 'district_pk'"; }
+OLD=$(dpk)
+check "s trusts the district's key" "$OLD" "$(spk)"
+check_rc "key rotate needs --out" 2 D key rotate
+check_rc "key rotate" 0 D key rotate --out "$TMP/rotated.db"
+check_grep "it took a backup" "Backed up" "$TMP/out"
+check "the backup is private" 600 "$(stat -c %a "$TMP/rotated.db")"
+check "the key changed" 1 "$([ "$(dpk)" != "$OLD" ] && echo 1)"
+check "the old district node is revoked" 1 "$(sqlite3 "$DB" "SELECT count(*) FROM node WHERE commune = 'district' AND revoked_ms IS NOT NULL")"
+check_rc "the log still verifies" 0 D log verify
+start_daemon "$DB"
+add s 8
+check_rc "s syncs after the rotation" 0 on s sync
+check_grep "s says the key was rotated" "key was rotated" "$TMP/err"
+check "s now trusts the new key" "$(dpk)" "$(spk)"
+add s 9
+check_rc "s syncs again with the new key" 0 on s sync
+check "s and the district meet" "$(D digest --commune phung-hiep)" "$(on s digest --commune phung-hiep)"
 stop_daemon || bad "stop"
 finish

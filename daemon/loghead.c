@@ -1,0 +1,198 @@
+/* SPDX-License-Identifier: MIT
+ * loghead.c -- the signed head of a log export; see loghead.h. */
+#include "daemon/loghead.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include <sodium.h>
+#include <sqlite3.h>
+
+#include "common/args.h"
+#include "common/store.h"
+#include "common/synclog.h"
+#include "daemon/admin_int.h"
+#include "daemon/answer.h"
+
+#define STMT_LEN (16 + 8 + 32 + 32)
+
+/* The statement for the log in schema |db_name| as it stands, ending at
+ * entry |seq| (0: its last); |*last| is its last entry. */
+static int statement(sqlite3 *db, const char *db_name, int64_t seq,
+                     int64_t *last, uint8_t out[STMT_LEN]) {
+  crypto_generichash_state h;
+  sqlite3_stmt *s;
+  char sql[200];
+  int rc = 0;
+
+  memcpy(out, "dansync-loghead1", 16);
+  snprintf(sql, sizeof(sql), "SELECT coalesce(max(seq), 0) FROM %s.synclog",
+           db_name);
+  if (sqlite3_prepare_v2(db, sql, -1, &s, NULL))
+    return DS_EIO;
+  *last = sqlite3_step(s) == SQLITE_ROW ? sqlite3_column_int64(s, 0) : 0;
+  sqlite3_finalize(s);
+  if (seq == 0)
+    seq = *last;
+  for (int i = 0; i < 8; i++)
+    out[16 + i] = (uint8_t)((uint64_t)seq >> (56 - 8 * i));
+  memset(out + 24, 0, 32);
+  snprintf(sql, sizeof(sql), "SELECT hash FROM %s.synclog WHERE seq = ?1",
+           db_name);
+  if (sqlite3_prepare_v2(db, sql, -1, &s, NULL))
+    return DS_EIO;
+  sqlite3_bind_int64(s, 1, seq);
+  if (sqlite3_step(s) == SQLITE_ROW && sqlite3_column_bytes(s, 0) == 32)
+    memcpy(out + 24, sqlite3_column_blob(s, 0), 32);
+  sqlite3_finalize(s);
+  snprintf(sql, sizeof(sql),
+           "SELECT node, pubkey, commune FROM %s.node ORDER BY node",
+           db_name);
+  if (sqlite3_prepare_v2(db, sql, -1, &s, NULL))
+    return DS_EIO;
+  crypto_generichash_init(&h, NULL, 0, 32);
+  while (sqlite3_step(s) == SQLITE_ROW) {
+    uint8_t clen = (uint8_t)sqlite3_column_bytes(s, 2);
+    crypto_generichash_update(&h, sqlite3_column_blob(s, 0),
+                              (size_t)sqlite3_column_bytes(s, 0));
+    crypto_generichash_update(&h, sqlite3_column_blob(s, 1),
+                              (size_t)sqlite3_column_bytes(s, 1));
+    crypto_generichash_update(&h, &clen, 1);
+    crypto_generichash_update(&h, sqlite3_column_text(s, 2), clen);
+  }
+  sqlite3_finalize(s);
+  crypto_generichash_final(&h, out + 56, 32);
+  return rc;
+}
+
+int loghead_sign(sqlite3 *db, const uint8_t sk[DSIG_SK_LEN], char *errbuf) {
+  uint8_t m[STMT_LEN], sig[DSIG_LEN];
+  sqlite3_stmt *s;
+  int64_t last;
+  int rc = statement(db, "x", 0, &last, m);
+
+  if (rc)
+    return ds_fail(errbuf, rc, "could not read the exported log");
+  crypto_sign_detached(sig, NULL, m, sizeof(m), sk);
+  if (sqlite3_prepare_v2(db,
+                         "INSERT INTO x.info VALUES ('head_seq', ?1), "
+                         "('head_hash', ?2), ('nodes_hash', ?3), "
+                         "('head_sig', ?4), ('district_pk', ?5)",
+                         -1, &s, NULL))
+    return ds_fail(errbuf, DS_EIO, "could not sign the export");
+  sqlite3_bind_int64(s, 1, last);
+  sqlite3_bind_blob(s, 2, m + 24, 32, SQLITE_STATIC);
+  sqlite3_bind_blob(s, 3, m + 56, 32, SQLITE_STATIC);
+  sqlite3_bind_blob(s, 4, sig, sizeof(sig), SQLITE_STATIC);
+  sqlite3_bind_blob(s, 5, sk + 32, 32, SQLITE_STATIC);
+  rc = sqlite3_step(s) == SQLITE_DONE ? 0 : DS_EIO;
+  sqlite3_finalize(s);
+  return rc ? ds_fail(errbuf, rc, "could not sign the export") : 0;
+}
+
+static int info_blob(sqlite3 *db, const char *k, uint8_t *out, size_t len) {
+  sqlite3_stmt *s;
+  int rc = DS_ENOENT;
+  sqlite3_prepare_v2(db, "SELECT v FROM info WHERE k = ?1", -1, &s, NULL);
+  sqlite3_bind_text(s, 1, k, -1, SQLITE_STATIC);
+  if (sqlite3_step(s) == SQLITE_ROW) {
+    if (len == 0) {
+      *(int64_t *)(void *)out = sqlite3_column_int64(s, 0);
+      rc = 0;
+    } else if ((size_t)sqlite3_column_bytes(s, 0) == len) {
+      memcpy(out, sqlite3_column_blob(s, 0), len);
+      rc = 0;
+    }
+  }
+  sqlite3_finalize(s);
+  return rc;
+}
+
+int loghead_check(const char *path, const uint8_t *dpk, int64_t *entries,
+                  char *errbuf) {
+  uint8_t m[STMT_LEN], hash[32], nodes[32], sig[DSIG_LEN], epk[32];
+  int64_t seq = 0, last = 0, bad;
+  sqlite3 *db = NULL;
+  int rc;
+
+  if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL)) {
+    sqlite3_close(db);
+    return ds_fail(errbuf, DS_ENOENT, "cannot open %s", path);
+  }
+  if (info_blob(db, "head_seq", (uint8_t *)&seq, 0) ||
+      info_blob(db, "head_hash", hash, 32) ||
+      info_blob(db, "nodes_hash", nodes, 32) ||
+      info_blob(db, "head_sig", sig, sizeof(sig)) ||
+      info_blob(db, "district_pk", epk, 32)) {
+    rc = ds_fail(errbuf, DS_ECORRUPT,
+                 "%s carries no signed head of the district (it is not a log "
+                 "export, or one made before exports were signed)",
+                 path);
+    goto done;
+  }
+  memcpy(m, "dansync-loghead1", 16);
+  for (int i = 0; i < 8; i++)
+    m[16 + i] = (uint8_t)((uint64_t)seq >> (56 - 8 * i));
+  memcpy(m + 24, hash, 32);
+  memcpy(m + 56, nodes, 32);
+  if (crypto_sign_verify_detached(sig, m, sizeof(m), dpk ? dpk : epk)) {
+    rc = ds_fail(errbuf, DS_ECORRUPT,
+                 "the export's head is not signed by %s district key",
+                 dpk ? "this" : "its");
+    goto done;
+  }
+  rc = statement(db, "main", seq, &last, m);
+  if (rc)
+    goto done;
+  if (last < seq)
+    rc = ds_fail(errbuf, DS_ECORRUPT,
+                 "the log ends at entry %lld but the district signed it "
+                 "through entry %lld: its tail was cut",
+                 (long long)last, (long long)seq);
+  else if (last > seq)
+    rc = ds_fail(errbuf, DS_ECORRUPT,
+                 "the log holds entries after %lld, the last the district "
+                 "signed: they were added",
+                 (long long)seq);
+  else if (sodium_memcmp(m + 24, hash, 32))
+    rc = ds_fail(errbuf, DS_ECORRUPT,
+                 "entry %lld is not the one the district signed (the log was "
+                 "changed)",
+                 (long long)seq);
+  else if (sodium_memcmp(m + 56, nodes, 32))
+    rc = ds_fail(errbuf, DS_ECORRUPT,
+                 "a node's key or commune differs from the one the district "
+                 "signed");
+  if (!rc)
+    rc = synclog_verify_db(db, entries, &bad, errbuf);
+done:
+  sqlite3_close(db);
+  return rc;
+}
+
+int loghead_cmd_verify(const struct args *a) {
+  static const char *const flags[] = {"from", NULL};
+  uint8_t sk[DSIG_SK_LEN];
+  char err[DS_ERRBUF_LEN];
+  struct store *st;
+  int64_t n = 0;
+  int rc;
+
+  if (args_only(a, flags, err) || a->npos != 2)
+    return args_usage(&admin_prog, "log verify",
+                      a->npos != 2 ? "unexpected argument" : err);
+  rc = admin_open_store(a, &st);
+  if (rc)
+    return rc;
+  rc = answer_key_load(st, sk, err);
+  store_close(st);
+  if (!rc)
+    rc = loghead_check(args_get(a, "from"), sk + 32, &n, err);
+  sodium_memzero(sk, sizeof(sk));
+  if (rc)
+    return args_fail(&admin_prog, EXIT_ERROR, err);
+  printf("The exported log is intact: %lld entries, chain, signatures and "
+         "the district's signed head verified.\n",
+         (long long)n);
+  return EXIT_OK;
+}

@@ -1,0 +1,34 @@
+/* SPDX-License-Identifier: MIT
+ * loghead.h -- the district's signed head in a log export (DESIGN §11):
+ * `log export` signs where its log ends and which key each node had, so
+ * `log verify --from` and `log replay --from` on the export detect a cut
+ * tail and a node key swapped (with the entries re-signed by it). The
+ * statement, Ed25519 by the district key:
+ *   "dansync-loghead1" | last seq (u64 BE) | its chain hash (32)
+ *                      | BLAKE2b-256 over the node table, by node:
+ *                        node (16) | key (32) | commune length (1) | commune
+ * kept in the export's info table as head_seq, head_hash, nodes_hash,
+ * head_sig and district_pk. */
+#ifndef DS_DAEMON_LOGHEAD_H
+#define DS_DAEMON_LOGHEAD_H
+#include <stdint.h>
+
+#include "common/err.h"
+#include "common/dsig.h"
+
+struct store;
+struct args;
+typedef struct sqlite3 sqlite3;
+
+/* Signs the head of the export attached to |db| as schema "x". */
+DS_NODISCARD int loghead_sign(sqlite3 *db, const uint8_t sk[DSIG_SK_LEN],
+                              char *errbuf);
+/* Checks export |path|: its signed head against |dpk| (NULL: the key the
+ * export names), the log against that head (nothing cut, nothing added),
+ * the nodes' keys against the signed ones, and the chain and every
+ * signature. Prints nothing; DS_ECORRUPT with one sentence in |errbuf|. */
+DS_NODISCARD int loghead_check(const char *path, const uint8_t *dpk,
+                               int64_t *entries, char *errbuf);
+/* `dansyncd log verify --from EXPORT` (the district key from --db). */
+int loghead_cmd_verify(const struct args *a);
+#endif

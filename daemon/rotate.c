@@ -1,0 +1,119 @@
+/* SPDX-License-Identifier: MIT
+ * rotate.c -- `dansyncd key rotate`; see rotate.h. */
+#include "daemon/rotate.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include <sodium.h>
+#include <sqlite3.h>
+
+#include "common/args.h"
+#include "common/buf.h"
+#include "common/clock.h"
+#include "common/dsig.h"
+#include "common/hex.h"
+#include "common/id.h"
+#include "common/store.h"
+#include "daemon/admin_int.h"
+#include "daemon/answer.h"
+#include "daemon/log.h"
+
+void rotate_header(struct store *st, char *out, size_t cap) {
+  char b64[sodium_base64_ENCODED_LEN(ROTATE_CERT_LEN,
+                                     sodium_base64_VARIANT_ORIGINAL)];
+  struct buf b;
+  buf_init(&b, 0);
+  out[0] = '\0';
+  if (store_meta_get(st, "key_rotation", &b) == 0 &&
+      b.len == ROTATE_CERT_LEN) {
+    sodium_bin2base64(b64, sizeof(b64), b.data, b.len,
+                      sodium_base64_VARIANT_ORIGINAL);
+    snprintf(out, cap, "Dansync-Key-Rotation: %s\r\n", b64);
+  }
+  buf_cleanup(&b);
+}
+
+static int rotate(struct store *st, char new_hex[ID_HEX_LEN + 1],
+                  char *errbuf) {
+  uint8_t old_sk[DSIG_SK_LEN], sk[DSIG_SK_LEN], pk[DSIG_PK_LEN];
+  uint8_t cert[ROTATE_CERT_LEN], m[16 + DSIG_PK_LEN], node[ID_LEN];
+  uint64_t now = clock_now_ms();
+  sqlite3_stmt *s;
+  int rc = answer_key_load(st, old_sk, errbuf);
+
+  if (rc)
+    return rc;
+  crypto_sign_keypair(pk, sk);
+  id_random(node);
+  memcpy(m, "dansync-rotate-1", 16);
+  memcpy(m + 16, pk, DSIG_PK_LEN);
+  memcpy(cert, pk, DSIG_PK_LEN);
+  crypto_sign_detached(cert + DSIG_PK_LEN, NULL, m, sizeof(m), old_sk);
+  rc = store_begin(st);
+  /* The old district node is revoked, not changed: the log entries it
+   * signed still verify against its key. */
+  if (!rc)
+    rc = sqlite3_exec(store_sqlite(st),
+                      "UPDATE node SET revoked_ms = coalesce(revoked_ms, "
+                      "strftime('%s') * 1000) WHERE node = (SELECT v FROM "
+                      "meta WHERE k = 'district_node')",
+                      NULL, NULL, NULL)
+             ? DS_EIO
+             : 0;
+  if (!rc && sqlite3_prepare_v2(store_sqlite(st),
+                                "INSERT INTO node(node, pubkey, commune, "
+                                "label, enrolled_ms) VALUES (?1, ?2, "
+                                "'district', 'district (admin commands)', "
+                                "?3)",
+                                -1, &s, NULL) == SQLITE_OK) {
+    sqlite3_bind_blob(s, 1, node, ID_LEN, SQLITE_STATIC);
+    sqlite3_bind_blob(s, 2, pk, sizeof(pk), SQLITE_STATIC);
+    sqlite3_bind_int64(s, 3, (int64_t)now);
+    rc = sqlite3_step(s) == SQLITE_DONE ? 0 : DS_EIO;
+    sqlite3_finalize(s);
+  }
+  if (!rc)
+    rc = store_meta_set(st, "district_node", node, ID_LEN);
+  if (!rc)
+    rc = store_meta_set(st, "district_sk", sk, sizeof(sk));
+  if (!rc)
+    rc = store_meta_set(st, "key_rotation", cert, sizeof(cert));
+  if (!rc)
+    rc = store_commit(st);
+  else
+    store_rollback(st);
+  sodium_memzero(old_sk, sizeof(old_sk));
+  sodium_memzero(sk, sizeof(sk));
+  hex_encode(new_hex, node, ID_LEN);
+  return rc ? ds_fail(errbuf, rc, "could not rotate the district key") : 0;
+}
+
+int rotate_cmd(const struct args *a) {
+  static const char *const allowed[] = {"out", "force", NULL};
+  char err[DS_ERRBUF_LEN], node[ID_HEX_LEN + 1];
+  struct store *st;
+  int rc;
+
+  if (args_only(a, allowed, err) || a->npos != 2)
+    return args_usage(&admin_prog, "key rotate",
+                      a->npos != 2 ? "unexpected argument" : err);
+  if (!args_get(a, "out") || !*args_get(a, "out"))
+    return args_usage(&admin_prog, "key rotate",
+                      "key rotate needs --out FILE for the backup it takes");
+  rc = admin_open_store(a, &st);
+  if (rc)
+    return rc;
+  rc = rotate(st, node, err);
+  store_close(st);
+  if (rc)
+    return args_fail(&admin_prog, EXIT_ERROR, err);
+  LOG_WARN("key", "rotated the district key: new district node=%.16s; the "
+                  "old one is revoked",
+           node);
+  printf("Rotated the district key: the district node is now %s. Restart "
+         "serve; devices learn the new key from their next answer.\n",
+         node);
+  /* A backup from before the rotation cannot be served after it. */
+  return cmd_backup(a);
+}
