@@ -17,6 +17,13 @@ struct query_filter {
   const char *search;   /* words matched in citizen and content, or NULL */
   bool overdue;         /* due_on before |today| and not answered/resolved */
   const char *today;    /* YYYY-MM-DD */
+  bool open;            /* not yet answered or resolved */
+  const char *from, *to; /* received_on within, YYYY-MM-DD, or NULL */
+  const char *hamlet;   /* hamlet equal ignoring case, or NULL */
+  const char *meeting;  /* the meeting's id as 32 hex digits, or NULL */
+  /* Text output: the five column headings (id, date, status, category,
+   * content), or NULL for none. */
+  const char *const *heads;
 };
 
 /* Fills |flt| from a petition list's flags (--status, --category, --commune,

@@ -154,7 +154,7 @@ static const struct args_help helps[] = {
 
 const struct args_prog admin_prog = {
     "dansyncd", helps, sizeof(helps) / sizeof(helps[0]),
-    "The store is --db PATH, else $DANSYNCD_DB, else ./district.db."};
+    "The store is --db PATH, else $DANSYNCD_DB, else ./district.db.", NULL};
 
 const char *admin_db_path(const struct args *a) {
   const char *env = getenv("DANSYNCD_DB");

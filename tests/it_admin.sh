@@ -28,8 +28,8 @@ on A meeting update "$VM" --voided
 P1=$(on A petition add --received-on 2024-03-01 --category electricity --content "Điện chập chờn ấp 1")
 P2=$(on A petition add --received-on 2024-03-01 --category rural_transport --content "Đường ấp 2 ngập")
 P3=$(on A petition add --received-on 2024-03-02 --category land --content "Tranh chấp ranh đất ông Năm")
-P4=$(on A petition add --received-on 2024-03-02 --category water --content "Thiếu nước sạch" --due-on 2024-02-01)
-P5=$(on A petition add --received-on 2024-03-03 --category water --content "Giếng khoan hư" --due-on 2099-01-01)
+P4=$(on A petition add --received-on 2024-03-02 --category water --content "Thiếu nước sạch" --due-on 2024-02-01 --force)
+P5=$(on A petition add --received-on 2024-03-03 --category water --content "Giếng khoan hư" --due-on 2099-01-01 --force)
 PV=$(on A petition add --received-on 2024-03-03 --category other --content "Nhập nhầm")
 on A petition update "$P1" --status answered --response "Điện lực đã xử lý"
 on A petition update "$P2" --status resolved --resolved-on 2024-03-10

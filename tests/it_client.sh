@@ -97,7 +97,7 @@ bad_value() {
   unchanged "$name"
 }
 bad_value "bad date" petition add --received-on 2024-02-30 --category land --content x
-check_grep "bad date names field" "received_on" "$TMP/err"
+check_grep "bad date names field" "received-on" "$TMP/err"
 bad_value "unknown category" petition add --received-on 2024-02-03 --category roads --content x
 bad_value "negative gift" visit add --visited-on 2024-03-01 --household h --situation other --gift-vnd -5
 bad_value "gift not a number" visit add --visited-on 2024-03-01 --household h --situation other --gift-vnd lots
