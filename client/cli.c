@@ -12,7 +12,6 @@
 #include <sodium.h>
 
 #include "client/cli_int.h"
-#include "client/csync.h"
 #include "common/buf.h"
 #include "common/schema.h"
 
@@ -35,6 +34,8 @@ static const struct help_src help_src[] = {
     {"set-server", "set-server URL [--pin PIN | --cacert FILE] [--insecure-http]",
      MSG_HELP_SET_SERVER, -1,
      "dansync set-server https://10.0.0.3:8443 --pin sha256//YhKJ..."},
+    {"reenroll", "reenroll --token TOKEN", MSG_HELP_REENROLL, -1,
+     "dansync reenroll --token 3f9a..."},
     {"status", "status [--json]", MSG_HELP_STATUS, -1, "dansync status"},
     {"report",
      "report [--from DATE] [--to DATE] [--format text|json|csv|html|docx] "
@@ -289,7 +290,9 @@ int cli_main(int argc, char **argv) {
   if (!strcmp(w0, "report"))
     return a.npos == 1 ? cmd_report(&a) : cli_extra(&a, "report", 1);
   if (!strcmp(w0, "sync"))
-    return csync_main(&a);
+    return cmd_sync(&a);
+  if (!strcmp(w0, "reenroll"))
+    return cmd_reenroll(&a);
   if (ent >= 0 && w1)
     rc = dispatch_record(&a, ent, w1, cmd);
   if (rc >= 0)

@@ -39,26 +39,39 @@ static void when_text(int64_t ms, char *out, size_t cap) {
 
 /* The records with ops not yet acked (|rejected| false) or rejected, one
  * line each: short id, entity, a title cut to fit, and the reason. */
+#define TITLE_OF(o)                                                      \
+  "SELECT " o ".rid, r.ent, coalesce(p.content, v.household,"              \
+  " m.held_on || ' ' || coalesce(m.hamlet, ''), s.taken_on || ' ' ||"      \
+  " coalesce(s.service, ''))"
+#define JOIN_TITLE(o)                                                    \
+  " JOIN rec r ON r.rid = " o ".rid"                                       \
+  " LEFT JOIN petition p ON p.rid = " o ".rid"                             \
+  " LEFT JOIN visit v ON v.rid = " o ".rid"                                \
+  " LEFT JOIN meeting m ON m.rid = " o ".rid"                               \
+  " LEFT JOIN survey s ON s.rid = " o ".rid"
+/* Columns: rid, ent, title, error, message. ?2: 0 unsynced, 1 rejected,
+ * 2 pulled by the last sync (inbox rows after ?1). */
 static const char records_sql[] =
-    "SELECT o.rid, r.ent, coalesce(p.content, v.household,"
-    " m.held_on || ' ' || coalesce(m.hamlet, ''), s.taken_on || ' ' ||"
-    " coalesce(s.service, '')), max(o.error), max(o.message)"
-    " FROM outbox o JOIN rec r ON r.rid = o.rid"
-    " LEFT JOIN petition p ON p.rid = o.rid LEFT JOIN visit v ON v.rid = o.rid"
-    " LEFT JOIN meeting m ON m.rid = o.rid LEFT JOIN survey s ON s.rid = o.rid"
+    TITLE_OF("o") ", max(o.error), max(o.message) FROM outbox o"
+    JOIN_TITLE("o")
     " WHERE (?2 = 0 AND o.error IS NULL AND o.seq > ?1)"
     " OR (?2 = 1 AND o.error IS NOT NULL)"
     " GROUP BY o.rid ORDER BY min(o.seq)";
+static const char brought_sql[] =
+    TITLE_OF("i") ", NULL, NULL FROM inbox i" JOIN_TITLE("i")
+    " WHERE i.id > ?1 AND ?2 = 2 GROUP BY i.rid ORDER BY min(i.id)";
 
-static int status_records(struct device *dev, int64_t acked, bool rejected,
+static int status_records(struct device *dev, int64_t after, int which,
                           bool json, struct buf *out) {
+  bool rejected = which == 1;
   sqlite3_stmt *s;
   int rc = 0, k = 0;
 
-  if (sqlite3_prepare_v2(store_sqlite(dev->st), records_sql, -1, &s, NULL))
+  if (sqlite3_prepare_v2(store_sqlite(dev->st),
+                         which == 2 ? brought_sql : records_sql, -1, &s, NULL))
     return DS_EIO;
-  sqlite3_bind_int64(s, 1, acked);
-  sqlite3_bind_int(s, 2, rejected);
+  sqlite3_bind_int64(s, 1, after);
+  sqlite3_bind_int(s, 2, which);
   while (!rc && sqlite3_step(s) == SQLITE_ROW) {
     char sid[9];
     const char *title = (const char *)sqlite3_column_text(s, 2);
@@ -104,7 +117,8 @@ int cmd_status(const struct args *a) {
   struct device dev;
   char server[512], node[ID_HEX_LEN + 1], when[32];
   char pin[512], cacert[4096], trust[4200];
-  int64_t acked = 0, last = 0, queued = 0, rejected = 0, total = 0;
+  int64_t acked = 0, last = 0, queued = 0, rejected = 0, total = 0,
+          brought = -1;
   bool json = args_has(a, "json");
   sqlite3_stmt *s;
   struct buf out;
@@ -131,6 +145,8 @@ int cmd_status(const struct args *a) {
     acked = 0;
   if (store_meta_get_int(dev.st, "last_sync_ms", &last))
     last = 0;
+  if (store_meta_get_int(dev.st, "brought_from", &brought))
+    brought = -1;
   hex_encode(node, dev.node, ID_LEN);
   sqlite3_prepare_v2(store_sqlite(dev.st),
                      "SELECT count(*), count(*) FILTER (WHERE error IS NULL"
@@ -158,9 +174,11 @@ int cmd_status(const struct args *a) {
                           "%lld, \"unsynced\": [",
                           (long long)total, (long long)acked,
                           (long long)queued);
-    rc = rc || status_records(&dev, acked, false, true, &out);
+    rc = rc || status_records(&dev, acked, 0, true, &out);
     rc = rc || buf_printf(&out, "], \"rejected\": [");
-    rc = rc || status_records(&dev, acked, true, true, &out);
+    rc = rc || status_records(&dev, acked, 1, true, &out);
+    rc = rc || buf_printf(&out, "], \"brought\": [");
+    rc = rc || (brought >= 0 && status_records(&dev, brought, 2, true, &out));
     rc = rc || buf_printf(&out, "], \"last_sync\": %s%s%s}\n",
                           last ? "\"" : "", last ? when : "null",
                           last ? "\"" : "");
@@ -172,14 +190,21 @@ int cmd_status(const struct args *a) {
     rc = buf_printf(&out, "%s", head);
     if (!rc && queued)
       rc = buf_printf(&out, "%s", msg(MSG_STATUS_UNSYNCED));
-    rc = rc || (queued && status_records(&dev, acked, false, false, &out));
+    rc = rc || (queued && status_records(&dev, acked, 0, false, &out));
     if (!rc && rejected)
       rc = buf_printf(&out, "%s", msg(MSG_STATUS_REJECTED));
-    rc = rc || (rejected && status_records(&dev, acked, true, false, &out));
+    rc = rc || (rejected && status_records(&dev, acked, 1, false, &out));
     if (!rc) {
       char line[128];
       msg_fmt(line, sizeof(line), MSG_STATUS_LAST, when);
       rc = buf_printf(&out, "%s", line);
+    }
+    if (!rc && brought >= 0) {
+      size_t before = out.len;
+      rc = buf_printf(&out, "%s", msg(MSG_STATUS_BROUGHT));
+      rc = rc || status_records(&dev, brought, 2, false, &out);
+      if (!rc && out.len == before + strlen(msg(MSG_STATUS_BROUGHT)))
+        out.len = before; /* nothing came: no heading */
     }
   }
   if (!rc)

@@ -38,6 +38,8 @@ int cmd_set_server(const struct args *a);
 int cmd_status(const struct args *a);
 int cmd_digest(const struct args *a);
 int cmd_report(const struct args *a);
+int cmd_sync(const struct args *a);
+int cmd_reenroll(const struct args *a);
 /* add, update, reopen of entity |ent|; |cmd| is "petition add". */
 int cmd_record(const struct args *a, int ent, const char *verb,
                const char *cmd);
