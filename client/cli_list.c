@@ -127,8 +127,10 @@ static int list_other(struct device *dev, int ent, bool json,
   for (int f = 0; f < e->nfields && !rc; f++)
     if (f != e->commune_field)
       rc = buf_printf(&sql, ", %s", e->fields[f].name);
-  rc = rc || buf_printf(&sql, " FROM %s WHERE coalesce(voided, 0) = 0 ORDER BY"
-                              " %s, rid", e->name, cols[0].name);
+  rc = rc || buf_printf(&sql, " FROM %s", e->name);
+  if (!rc && schema_field_find(e, "voided", 6) >= 0)
+    rc = buf_printf(&sql, " WHERE coalesce(voided, 0) = 0");
+  rc = rc || buf_printf(&sql, " ORDER BY %s, rid", cols[0].name);
   rc = rc || buf_cstr(&sql);
   if (!rc && sqlite3_prepare_v2(store_sqlite(dev->st), (char *)sql.data, -1,
                                 &s, NULL))

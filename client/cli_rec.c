@@ -123,10 +123,7 @@ static int collect(struct typed *t, const struct args *a, bool create,
         norm[k] = name[k] == '-' ? '_' : name[k];
       f = schema_field_find(t->e, norm, len);
     }
-    if (f < 0 || f == t->e->commune_field ||
-        (t->ent == ENT_SURVEY && !create && strcmp(norm, "voided"))) {
-      if (t->ent == ENT_SURVEY && !create && f >= 0)
-        return cli_usage(cmd, msg(MSG_SURVEY_ONLY_VOIDED));
+    if (f < 0 || f == t->e->commune_field) {
       msg_fmt(m, sizeof(m), MSG_UNKNOWN_FIELD_FLAG, cli_ent_name(t->ent),
               name);
       return cli_usage(cmd, m);
@@ -289,6 +286,9 @@ int cmd_record(const struct args *a, int ent, const char *verb,
   struct device dev;
   int rc;
 
+  /* The wire's survey has no voided field: nothing of it changes. */
+  if (ent == ENT_SURVEY && !create)
+    return cli_usage(cmd, msg(MSG_SURVEY_IMMUTABLE));
   if (kind == LOCAL_REOPEN && a->nflags)
     return cli_usage(cmd, msg(MSG_REOPEN_ONLY_ID));
   rc = collect(&t, a, create, cmd);
