@@ -312,7 +312,7 @@ int query_record(struct store *st, const uint8_t rid[ID_LEN], bool json,
     size_t used;
     if (!w || value_decode(&v, w->val, w->len, &used))
       continue;
-    nconf += ms.f[f].nopen > 1;
+    nconf += mstate_conflicted(&ms, f);
     if (json) {
       rc = buf_printf(&b, "%s\"%s\": ", k++ ? ", " : "", e->fields[f].name);
       if (!rc)
@@ -322,7 +322,8 @@ int query_record(struct store *st, const uint8_t rid[ID_LEN], bool json,
       if (!rc)
         rc = human_value(&b, ms.ent, f, &v);
       if (!rc)
-        rc = buf_printf(&b, "%s\n", ms.f[f].nopen > 1 ? "  [xung đột]" : "");
+        rc = buf_printf(&b, "%s\n",
+                        mstate_conflicted(&ms, f) ? "  [xung đột]" : "");
     }
   }
   if (!rc && json)
@@ -331,7 +332,7 @@ int query_record(struct store *st, const uint8_t rid[ID_LEN], bool json,
     rc = buf_printf(&b, "Xung đột (conflicts): %d\n", nconf);
   for (int f = 0, k = 0; f < e->nfields && !rc; f++) {
     const struct mwrite *win = mstate_winner(&ms, f);
-    if (ms.f[f].nopen < 2)
+    if (!mstate_conflicted(&ms, f))
       continue;
     if (json)
       rc = buf_printf(&b, "%s{\"field\": \"%s\", \"writes\": [",

@@ -164,5 +164,38 @@ for cmd in "petition list" "petition show $PI"; do
   check_rc "dansyncd $cmd" 0 D $cmd
   check "dansyncd $cmd: no raw control bytes" 0 "$(raw "$TMP/out")"
 done
+check_rc "dansyncd log show --rid" 0 D log show --rid "$PI"
+check "log show: no raw control bytes" 0 "$(raw "$TMP/out")"
+check_grep "log show: the officer's time and the receive time" "(made, officer's clock)  received" "$TMP/out"
+
+# --- the district side ---
+B() { "$DANSYNC" --db "$TMP/b.db" "$@"; }
+check_rc "a second device pulls everything" 0 B sync
+# Two devices move one status concurrently: not a conflict (DESIGN §4).
+check_rc "A: answered" 0 C petition update "${P1: -8}" --status answered --response "Đã sửa"
+check_rc "B: resolved" 0 B petition update "${P1: -8}" --status resolved --resolved-on 2024-06-01
+check_rc "A syncs" 0 C sync
+check_rc "B syncs" 0 B sync
+check_rc "conflicts list" 0 D conflicts list
+check_grep "concurrent statuses are no conflict" "No conflicts." "$TMP/out"
+check_rc "petition show has no conflict" 0 D petition show "$P1" --json
+check_grep "no conflicts in show" '"conflicts": \[\]' "$TMP/out"
+D digest >"$TMP/dd.before"
+for cmd in "log show --commune hoa-ann" "petition list --commune hoa-ann" "conflicts list --commune hoa-ann" "report --commune hoa-ann" "digest --commune hoa-ann" "report --from 2024-12-31 --to 2024-01-01"; do
+  check_rc "dansyncd $cmd is refused" 1 D $cmd
+  check "dansyncd $cmd: one sentence" 1 "$(wc -l <"$TMP/err")"
+done
+check_rc "an unknown commune" 1 D petition list --commune hoa-ann
+check_grep "the unknown commune is named" "'hoa-ann' is not a commune" "$TMP/err"
+NODE=$(B status --json | grep -o '"node": "[0-9a-f]*"' | cut -d'"' -f4)
+check_rc "node revoke without --yes" 1 D node revoke "${NODE:0:12}"
+check_grep "revoke says what the district holds" "holds its changes 1\.\." "$TMP/err"
+check "nothing was revoked" "" "$(sqlite3 "$DB" "SELECT revoked_ms FROM node WHERE hex(node) = upper('$NODE')")"
+check "refusals left the district's digest" "$(cat "$TMP/dd.before")" "$(D digest)"
+check_rc "petition reopen at the district" 0 D petition reopen "$P1"
+check_rc "A pulls the reopening" 0 C sync
+check_grep "A sees it received again, generation 1" '"status": \[1, "received"\]' <(C petition show "$P1" --json)
+check_rc "node revoke --yes" 0 D node revoke "${NODE:0:12}" --yes
+check_rc "the revoked device is refused" 4 B sync
 stop_daemon
 finish
