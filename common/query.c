@@ -13,6 +13,7 @@
 #include "common/json.h"
 #include "common/merge.h"
 #include "common/textout.h"
+#include "common/vnenum.h"
 #include "common/utf8.h"
 
 void query_today(char out[11]) {
@@ -114,8 +115,8 @@ static int heading(const char *const *heads, FILE *out) {
 
 /* One petition as a line of aligned columns, typed text escaped. */
 static int petition_line(struct buf *line, sqlite3_stmt *s) {
-  const char *id = col(s, 0), *st = schema_status_label(col(s, 3));
-  const char *cat = schema_category_label(col(s, 4));
+  const char *id = col(s, 0), *st = vnenum_label(col(s, 3));
+  const char *cat = vnenum_label(col(s, 4));
   struct buf text;
   int rc;
 
