@@ -24,49 +24,16 @@ void cli_short_id(char out[9], const uint8_t rid[ID_LEN]) {
 
 int cli_resolve(struct store *st, int ent, const char *text,
                 uint8_t rid[ID_LEN]) {
-  char want[ID_HEX_LEN + 1], list[512] = "";
-  size_t n = strlen(text), len = 0;
-  sqlite3_stmt *s;
-  int found = 0;
-
-  if (n < 6 || n > ID_HEX_LEN)
+  char list[6 * (ID_HEX_LEN + 2)];
+  int rc = query_resolve(st, ent, text, rid, list, sizeof(list));
+  if (rc == DS_EINVAL)
     return cli_failf(EXIT_ERROR, MSG_BAD_ID, text);
-  for (size_t i = 0; i <= n; i++) {
-    char c = text[i];
-    if (c && !((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') ||
-               (c >= 'A' && c <= 'F')))
-      return cli_failf(EXIT_ERROR, MSG_BAD_ID, text);
-    want[i] = c >= 'A' && c <= 'F' ? (char)(c + 32) : c;
-  }
-  /* A prefix, or an end of 6+ digits (a short id is the last 8). */
-  if (sqlite3_prepare_v2(store_sqlite(st),
-                         "SELECT rid FROM rec WHERE (?2 < 0 OR ent = ?2) AND"
-                         " (substr(lower(hex(rid)), 1, length(?1)) = ?1 OR"
-                         " substr(lower(hex(rid)), -length(?1)) = ?1)"
-                         " ORDER BY rid LIMIT 6",
-                         -1, &s, NULL))
-    return cli_fail(EXIT_ERROR, msg(MSG_STORE_READ));
-  sqlite3_bind_text(s, 1, want, -1, SQLITE_STATIC);
-  sqlite3_bind_int(s, 2, ent);
-  while (sqlite3_step(s) == SQLITE_ROW) {
-    char hex[ID_HEX_LEN + 1];
-    if (sqlite3_column_bytes(s, 0) != ID_LEN)
-      continue;
-    if (found++ == 0)
-      memcpy(rid, sqlite3_column_blob(s, 0), ID_LEN);
-    hex_encode(hex, sqlite3_column_blob(s, 0), ID_LEN);
-    len += (size_t)snprintf(list + len, sizeof(list) - len, "%s%s",
-                            found > 1 ? ", " : "", hex);
-    if (len >= sizeof(list))
-      len = sizeof(list) - 1;
-  }
-  sqlite3_finalize(s);
-  if (found == 0)
+  if (rc == DS_ENOENT)
     return cli_failf(EXIT_ERROR, MSG_NO_SUCH_ID,
                      ent >= 0 ? cli_ent_name(ent) : "", text);
-  if (found > 1)
+  if (rc == DS_EAMBIGUOUS)
     return cli_failf(EXIT_ERROR, MSG_AMBIGUOUS_ID, text, list);
-  return 0;
+  return rc ? cli_fail(EXIT_ERROR, msg(MSG_STORE_READ)) : 0;
 }
 
 /* A list's columns: the view's column, its heading, its width (the last

@@ -126,7 +126,7 @@ static int parse_value(struct store *st, const struct field_def *fd,
     }
     return 0;
   case FT_RID: {
-    int rc = store_resolve(st, ENT_MEETING, s, rid, errbuf);
+    int rc = query_resolve_err(st, ENT_MEETING, s, rid, errbuf);
     if (rc)
       return rc == DS_ENOENT || rc == DS_EINVAL || rc == DS_EAMBIGUOUS
                  ? DS_EBADOP

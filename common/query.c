@@ -36,6 +36,67 @@ bool query_date_parse(const char *s, char out[11]) {
   return schema_date_ok(out, 10);
 }
 
+int query_resolve(struct store *st, int ent, const char *text,
+                  uint8_t rid[ID_LEN], char *list, size_t cap) {
+  char want[2 * ID_LEN + 1];
+  size_t n = strlen(text), len = 0;
+  sqlite3_stmt *s;
+  int found = 0;
+
+  if (n < 6 || n > 2 * ID_LEN)
+    return DS_EINVAL;
+  for (size_t i = 0; i <= n; i++) {
+    char c = text[i];
+    if (c && !((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') ||
+               (c >= 'A' && c <= 'F')))
+      return DS_EINVAL;
+    want[i] = c >= 'A' && c <= 'F' ? (char)(c + 32) : c;
+  }
+  if (cap)
+    list[0] = '\0';
+  /* A prefix, or an end of 6+ digits (a short id is the last 8). */
+  if (sqlite3_prepare_v2(store_sqlite(st),
+                         "SELECT rid FROM rec WHERE (?2 < 0 OR ent = ?2) AND"
+                         " (substr(lower(hex(rid)), 1, length(?1)) = ?1 OR"
+                         " substr(lower(hex(rid)), -length(?1)) = ?1)"
+                         " ORDER BY rid LIMIT 6",
+                         -1, &s, NULL))
+    return DS_EIO;
+  sqlite3_bind_text(s, 1, want, -1, SQLITE_STATIC);
+  sqlite3_bind_int(s, 2, ent);
+  while (sqlite3_step(s) == SQLITE_ROW) {
+    char hex[2 * ID_LEN + 1];
+    if (sqlite3_column_bytes(s, 0) != ID_LEN)
+      continue;
+    if (found++ == 0)
+      memcpy(rid, sqlite3_column_blob(s, 0), ID_LEN);
+    hex_encode(hex, sqlite3_column_blob(s, 0), ID_LEN);
+    if (len < cap)
+      len += (size_t)snprintf(list + len, cap - len, "%s%s",
+                              found > 1 ? ", " : "", hex);
+  }
+  sqlite3_finalize(s);
+  if (found == 0)
+    return DS_ENOENT;
+  return found > 1 ? DS_EAMBIGUOUS : 0;
+}
+
+int query_resolve_err(struct store *st, int ent, const char *text,
+                      uint8_t rid[ID_LEN], char *errbuf) {
+  const char *what = ent >= 0 ? schema_entity(ent)->name : "record";
+  char list[6 * (2 * ID_LEN + 2)];
+  int rc = query_resolve(st, ent, text, rid, list, sizeof(list));
+  if (rc == DS_EINVAL)
+    return ds_fail(errbuf, rc,
+                   "'%s' is not a record id (give 6 to 32 hex digits)", text);
+  if (rc == DS_ENOENT)
+    return ds_fail(errbuf, rc, "no %s has id %s", what, text);
+  if (rc == DS_EAMBIGUOUS)
+    return ds_fail(errbuf, rc, "id %s is ambiguous; it matches %s", text,
+                   list);
+  return rc ? ds_fail(errbuf, rc, "could not read the store") : 0;
+}
+
 void query_filter_from_args(struct query_filter *flt, const struct args *a,
                             char today[11]) {
   memset(flt, 0, sizeof(*flt));

@@ -97,7 +97,7 @@ int cmd_petition(const struct args *a, const char *verb) {
   rc = admin_open_store(a, &st);
   if (rc)
     return rc;
-  rc = store_resolve(st, ENT_PETITION, a->pos[2], rid, err);
+  rc = query_resolve_err(st, ENT_PETITION, a->pos[2], rid, err);
   if (!rc && !strcmp(verb, "show")) {
     rc = query_record(st, rid, args_has(a, "json"), NULL, stdout);
     if (rc)

@@ -192,7 +192,7 @@ check_rc "node revoke without --yes" 1 D node revoke "${NODE:0:12}"
 check_grep "revoke says what the district holds" "holds its changes 1\.\." "$TMP/err"
 check "nothing was revoked" "" "$(sqlite3 "$DB" "SELECT revoked_ms FROM node WHERE hex(node) = upper('$NODE')")"
 check "refusals left the district's digest" "$(cat "$TMP/dd.before")" "$(D digest)"
-check_rc "petition reopen at the district" 0 D petition reopen "$P1"
+check_rc "petition reopen at the district, by short id" 0 D petition reopen "${P1: -8}"
 check_rc "A pulls the reopening" 0 C sync
 check_grep "A sees it received again, generation 1" '"status": \[1, "received"\]' <(C petition show "$P1" --json)
 check_rc "node revoke --yes" 0 D node revoke "${NODE:0:12}" --yes
