@@ -320,13 +320,13 @@ static int human_value(struct buf *b, int ent, int f, const struct value *v) {
     return buf_printf(b, "%s", hex);
   case VAL_STATUS:
     snprintf(name, sizeof(name), "%.*s", (int)v->n, v->s);
-    return buf_printf(b, "%s (%s%s)", schema_status_label(name), name,
+    return buf_printf(b, "%s (%s%s)", vnenum_label(name), name,
                       v->i ? (v->i == 1 ? ", reopened" : ", reopened again")
                            : "");
   case VAL_STR:
-    if (fd->enums == schema_category_names) {
+    if (fd->enums) {
       snprintf(name, sizeof(name), "%.*s", (int)v->n, v->s);
-      return buf_printf(b, "%s (%s)", schema_category_label(name), name);
+      return buf_printf(b, "%s (%s)", vnenum_label(name), name);
     }
     return textout_escaped(b, v->s, v->n);
   }
