@@ -43,6 +43,7 @@ int args_parse(struct args *a, int argc, char **argv,
     } else if (i + 1 < argc) {
       f->value = argv[++i];
     } else {
+      a->missing = w;
       return ds_fail(errbuf, DS_EINVAL, "--%s needs a value", w);
     }
     if (n == 2 && memcmp(w, "db", 2) == 0) {
@@ -85,20 +86,36 @@ int args_only(const struct args *a, const char *const *allowed,
   return 0;
 }
 
-void args_usage_all(const struct args_prog *p, FILE *out) {
-  fprintf(out, "usage: %s [--db PATH] COMMAND ...\n\nCommands:\n", p->name);
-  for (size_t i = 0; i < p->nhelps; i++)
-    fprintf(out, "  %s\n", p->helps[i].usage);
-  fprintf(out, "\n%s\nRun '%s COMMAND --help' for one command, with an "
-               "example.\n",
-          p->footer, p->name);
+static const struct args_words english = {
+    "usage", "Commands", "Example",
+    "Run '%s COMMAND --help' for one command, with an example.", "see"};
+
+static const struct args_words *words(const struct args_prog *p) {
+  return p->words ? p->words : &english;
 }
 
+/* The catalogue's "more" sentence is a format with one %s, the program. */
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wformat-nonliteral"
+void args_usage_all(const struct args_prog *p, FILE *out) {
+  const struct args_words *w = words(p);
+  fprintf(out, "%s: %s [--db PATH] COMMAND ...\n\n%s:\n", w->usage, p->name,
+          w->commands);
+  for (size_t i = 0; i < p->nhelps; i++)
+    fprintf(out, "  %s\n", p->helps[i].usage);
+  fprintf(out, "\n%s\n", p->footer);
+  fprintf(out, w->more, p->name);
+  fputc('\n', out);
+}
+#pragma GCC diagnostic pop
+
 int args_help_for(const struct args_prog *p, const char *cmd, FILE *out) {
+  const struct args_words *w = words(p);
   for (size_t i = 0; i < p->nhelps; i++) {
     if (strcmp(p->helps[i].cmd, cmd) == 0) {
-      fprintf(out, "usage: %s %s\n\n%s\n\nExample:\n  %s\n", p->name,
-              p->helps[i].usage, p->helps[i].what, p->helps[i].example);
+      fprintf(out, "%s: %s %s\n\n%s\n\n%s:\n  %s\n", w->usage, p->name,
+              p->helps[i].usage, p->helps[i].what, w->example,
+              p->helps[i].example);
       return 0;
     }
   }
@@ -111,7 +128,7 @@ int args_fail(const struct args_prog *p, int code, const char *msg) {
 }
 
 int args_usage(const struct args_prog *p, const char *cmd, const char *msg) {
-  fprintf(stderr, "%s: %s (see '%s%s%s --help')\n", p->name, msg, p->name,
-          cmd ? " " : "", cmd ? cmd : "");
+  fprintf(stderr, "%s: %s (%s '%s%s%s --help')\n", p->name, msg,
+          words(p)->see, p->name, cmd ? " " : "", cmd ? cmd : "");
   return 2;
 }

@@ -23,6 +23,7 @@ struct args {
   struct args_flag flags[ARGS_MAX];
   const char *db;
   bool help;
+  const char *missing; /* after DS_EINVAL: the flag that lacked its value */
   char names[ARGS_MAX][48]; /* names given as --name=VALUE */
 };
 
@@ -43,11 +44,21 @@ struct args_help {
   const char *cmd, *usage, *what, *example;
 };
 
+/* The words of the help layout in a program's language; NULL: English. */
+struct args_words {
+  const char *usage;    /* "usage" */
+  const char *commands; /* "Commands" */
+  const char *example;  /* "Example" */
+  const char *more;     /* "Run '%s COMMAND --help' ...", %s the program */
+  const char *see;      /* "see", as in "(see 'dansync init --help')" */
+};
+
 struct args_prog {
   const char *name; /* "dansync" */
   const struct args_help *helps;
   size_t nhelps;
   const char *footer; /* printed after the list of commands */
+  const struct args_words *words; /* may be NULL */
 };
 
 /* The list of commands, then the footer. */

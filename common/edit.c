@@ -7,6 +7,8 @@
 #include <string.h>
 
 #include "common/merge.h"
+#include "common/query.h"
+#include "common/vnenum.h"
 
 static int field_by_flag(const struct entity_def *e, const char *name) {
   char norm[48];
@@ -75,6 +77,35 @@ static int parse_value(struct store *st, const struct field_def *fd,
   v->s = s;
   v->n = strlen(s);
   switch (fd->type) {
+  case FT_TEXT:
+    /* Typed text refuses C0/C1 controls but newline and tab (DESIGN §8). */
+    for (const unsigned char *p = (const unsigned char *)s; *p; p++)
+      if ((*p < 0x20 && *p != '\n' && *p != '\t') || *p == 0x7f ||
+          (p[0] == 0xc2 && p[1] >= 0x80 && p[1] < 0xa0))
+        return ds_fail(errbuf, DS_EBADOP,
+                       "--%s holds a control character; only newline and "
+                       "tab are allowed",
+                       fd->name);
+    return 0;
+  case FT_DATE: {
+    /* D/M/YYYY as well; the arena slot (16 bytes) holds the ISO form. */
+    char *iso = (char *)rid;
+    if (query_date_parse(s, iso)) {
+      v->s = iso;
+      v->n = 10;
+    }
+    return 0;
+  }
+  case FT_ENUM:
+  case FT_STATUS: {
+    /* A Vietnamese label, with or without diacritics, names its slug. */
+    int k = vnenum_parse(fd->enums, s);
+    if (k >= 0) {
+      v->s = fd->enums[k];
+      v->n = strlen(v->s);
+    }
+    return 0;
+  }
   case FT_INT: {
     char *end;
     long long i;
@@ -95,7 +126,7 @@ static int parse_value(struct store *st, const struct field_def *fd,
     }
     return 0;
   case FT_RID: {
-    int rc = store_resolve(st, ENT_MEETING, s, rid, errbuf);
+    int rc = query_resolve_err(st, ENT_MEETING, s, rid, errbuf);
     if (rc)
       return rc == DS_ENOENT || rc == DS_EINVAL || rc == DS_EAMBIGUOUS
                  ? DS_EBADOP

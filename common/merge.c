@@ -173,7 +173,7 @@ int mstate_apply(struct mstate *st, const struct op *op,
       if (pos >= 0)
         fs->open[pos] = fs->open[--fs->nopen];
     }
-    if (fs->nopen > 1 && find_open(fs, &w.v) >= 0)
+    if (mstate_conflicted(st, of->field) && find_open(fs, &w.v) >= 0)
       res->conflicts++;
     before = mstate_winner(st, of->field);
     if (!had || !before || version_cmp(&before->v, &before_v) != 0)

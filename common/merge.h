@@ -76,7 +76,10 @@ DS_NODISCARD int mstate_apply(struct mstate *st, const struct op *op,
 const struct mwrite *mstate_winner(const struct mstate *st, int f);
 /* True when field |f| has more than one open write. */
 static inline bool mstate_conflicted(const struct mstate *st, int f) {
-  return st->f[f].nopen > 1;
+  /* A petition's status never conflicts: its lattice order already says
+   * which write is later progress (DESIGN §4). */
+  return st->f[f].nopen > 1 &&
+         (st->ent < 0 || f != schema_entity(st->ent)->status_field);
 }
 /* The winning write of field |f| read straight from a saved state's blob,
  * without loading it (what the store's views show). Returns 0, DS_ENOENT

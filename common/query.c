@@ -12,6 +12,8 @@
 #include "common/hex.h"
 #include "common/json.h"
 #include "common/merge.h"
+#include "common/textout.h"
+#include "common/vnenum.h"
 #include "common/utf8.h"
 
 void query_today(char out[11]) {
@@ -32,6 +34,67 @@ bool query_date_parse(const char *s, char out[11]) {
     return false;
   snprintf(out, 11, "%04d-%02d-%02d", y, m, d);
   return schema_date_ok(out, 10);
+}
+
+int query_resolve(struct store *st, int ent, const char *text,
+                  uint8_t rid[ID_LEN], char *list, size_t cap) {
+  char want[2 * ID_LEN + 1];
+  size_t n = strlen(text), len = 0;
+  sqlite3_stmt *s;
+  int found = 0;
+
+  if (n < 6 || n > 2 * ID_LEN)
+    return DS_EINVAL;
+  for (size_t i = 0; i <= n; i++) {
+    char c = text[i];
+    if (c && !((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') ||
+               (c >= 'A' && c <= 'F')))
+      return DS_EINVAL;
+    want[i] = c >= 'A' && c <= 'F' ? (char)(c + 32) : c;
+  }
+  if (cap)
+    list[0] = '\0';
+  /* A prefix, or an end of 6+ digits (a short id is the last 8). */
+  if (sqlite3_prepare_v2(store_sqlite(st),
+                         "SELECT rid FROM rec WHERE (?2 < 0 OR ent = ?2) AND"
+                         " (substr(lower(hex(rid)), 1, length(?1)) = ?1 OR"
+                         " substr(lower(hex(rid)), -length(?1)) = ?1)"
+                         " ORDER BY rid LIMIT 6",
+                         -1, &s, NULL))
+    return DS_EIO;
+  sqlite3_bind_text(s, 1, want, -1, SQLITE_STATIC);
+  sqlite3_bind_int(s, 2, ent);
+  while (sqlite3_step(s) == SQLITE_ROW) {
+    char hex[2 * ID_LEN + 1];
+    if (sqlite3_column_bytes(s, 0) != ID_LEN)
+      continue;
+    if (found++ == 0)
+      memcpy(rid, sqlite3_column_blob(s, 0), ID_LEN);
+    hex_encode(hex, sqlite3_column_blob(s, 0), ID_LEN);
+    if (len < cap)
+      len += (size_t)snprintf(list + len, cap - len, "%s%s",
+                              found > 1 ? ", " : "", hex);
+  }
+  sqlite3_finalize(s);
+  if (found == 0)
+    return DS_ENOENT;
+  return found > 1 ? DS_EAMBIGUOUS : 0;
+}
+
+int query_resolve_err(struct store *st, int ent, const char *text,
+                      uint8_t rid[ID_LEN], char *errbuf) {
+  const char *what = ent >= 0 ? schema_entity(ent)->name : "record";
+  char list[6 * (2 * ID_LEN + 2)];
+  int rc = query_resolve(st, ent, text, rid, list, sizeof(list));
+  if (rc == DS_EINVAL)
+    return ds_fail(errbuf, rc,
+                   "'%s' is not a record id (give 6 to 32 hex digits)", text);
+  if (rc == DS_ENOENT)
+    return ds_fail(errbuf, rc, "no %s has id %s", what, text);
+  if (rc == DS_EAMBIGUOUS)
+    return ds_fail(errbuf, rc, "id %s is ambiguous; it matches %s", text,
+                   list);
+  return rc ? ds_fail(errbuf, rc, "could not read the store") : 0;
 }
 
 void query_filter_from_args(struct query_filter *flt, const struct args *a,
@@ -69,8 +132,9 @@ static int fts_query(struct buf *q, const char *text) {
     rc = buf_append(q, q->len ? " \"" : "\"", q->len ? 2 : 1);
     for (const char *c = w; c < p && !rc; c++)
       rc = *c == '"' ? buf_append(q, "\"\"", 2) : buf_putc(q, (uint8_t)*c);
+    /* Each word matches as a prefix: "nguye" finds "Nguyễn". */
     if (!rc)
-      rc = buf_putc(q, '"');
+      rc = buf_append(q, "\"*", 2);
   }
   if (!rc)
     rc = buf_cstr(q);
@@ -88,6 +152,49 @@ static void json_col(struct buf *b, sqlite3_stmt *s, int i) {
   int rc = t ? json_str(b, t, (size_t)sqlite3_column_bytes(s, i))
              : buf_append(b, "null", 4);
   (void)rc; /* a short buffer only truncates output */
+}
+
+/* Column widths of a petition list line: 8 + 10 + 19 + 16 + 39 and four
+ * gaps of 2 make 100 characters (DESIGN §8). */
+enum { W_ID = 8, W_DATE = 10, W_STATUS = 19, W_CAT = 16, W_TEXT = 39 };
+
+static int heading(const char *const *heads, FILE *out) {
+  static const int w[] = {W_ID, W_DATE, W_STATUS, W_CAT, W_TEXT};
+  struct buf b;
+  int rc = 0;
+  buf_init(&b, 0);
+  for (int i = 0; i < 5 && !rc; i++) {
+    rc = textout_cell(&b, heads[i], strlen(heads[i]), w[i], i < 4);
+    if (!rc)
+      rc = buf_printf(&b, i < 4 ? "  " : "\n");
+  }
+  if (!rc)
+    fwrite(b.data, 1, b.len, out);
+  buf_cleanup(&b);
+  return rc;
+}
+
+/* One petition as a line of aligned columns, typed text escaped. */
+static int petition_line(struct buf *line, sqlite3_stmt *s) {
+  const char *id = col(s, 0), *st = vnenum_label(col(s, 3));
+  const char *cat = vnenum_label(col(s, 4));
+  struct buf text;
+  int rc;
+
+  buf_init(&text, 0);
+  rc = buf_printf(&text, "%s%s%s%s", sqlite3_column_int(s, 10) ? "[xung đột] " : "",
+                  col(s, 5), *col(s, 5) ? ": " : "", col(s, 6));
+  rc = rc || buf_printf(line, "%s  ", id + (strlen(id) > W_ID ? strlen(id) - W_ID : 0));
+  rc = rc || textout_cell(line, col(s, 2), strlen(col(s, 2)), W_DATE, 1);
+  rc = rc || buf_printf(line, "  ");
+  rc = rc || textout_cell(line, st, strlen(st), W_STATUS, 1);
+  rc = rc || buf_printf(line, "  ");
+  rc = rc || textout_cell(line, cat, strlen(cat), W_CAT, 1);
+  rc = rc || buf_printf(line, "  ");
+  rc = rc || textout_cell(line, (const char *)text.data, text.len, W_TEXT, 0);
+  rc = rc || buf_putc(line, '\n');
+  buf_cleanup(&text);
+  return rc;
 }
 
 int query_petitions(struct store *st, const struct query_filter *flt,
@@ -124,7 +231,13 @@ int query_petitions(struct store *st, const struct query_filter *flt,
                   " AND (?2 IS NULL OR p.category = ?2)"
                   " AND (?3 IS NULL OR p.commune = ?3)"
                   " AND (?4 = 0 OR (p.due_on < ?5 AND coalesce(p.status,"
-                  " 'received') NOT IN ('answered', 'resolved')))");
+                  " 'received') NOT IN ('answered', 'resolved')))"
+                  " AND (?7 = 0 OR coalesce(p.status, 'received') NOT IN"
+                  " ('answered', 'resolved'))"
+                  " AND (?8 IS NULL OR p.received_on >= ?8)"
+                  " AND (?9 IS NULL OR p.received_on <= ?9)"
+                  " AND (?10 IS NULL OR lower(p.hamlet) = lower(?10))"
+                  " AND (?11 IS NULL OR lower(hex(p.meeting)) = ?11)");
   if (!rc && flt->search && *flt->search)
     rc = buf_printf(&sql, " AND p.id IN (SELECT rowid FROM search WHERE "
                           "search MATCH ?6)");
@@ -147,8 +260,15 @@ int query_petitions(struct store *st, const struct query_filter *flt,
   sqlite3_bind_text(s, 5, flt->today, -1, SQLITE_STATIC);
   if (flt->search && *flt->search)
     sqlite3_bind_text(s, 6, (char *)q.data, -1, SQLITE_STATIC);
+  sqlite3_bind_int(s, 7, flt->open);
+  sqlite3_bind_text(s, 8, flt->from, -1, SQLITE_STATIC);
+  sqlite3_bind_text(s, 9, flt->to, -1, SQLITE_STATIC);
+  sqlite3_bind_text(s, 10, flt->hamlet, -1, SQLITE_STATIC);
+  sqlite3_bind_text(s, 11, flt->meeting, -1, SQLITE_STATIC);
   if (json)
     fputs("[", out);
+  else if (flt->heads)
+    rc = heading(flt->heads, out);
   while ((step = sqlite3_step(s)) == SQLITE_ROW) {
     buf_reset(&line);
     if (json) {
@@ -164,24 +284,7 @@ int query_petitions(struct store *st, const struct query_filter *flt,
         rc = buf_printf(&line, ", \"conflicts\": %d}",
                         sqlite3_column_int(s, 10));
     } else {
-      const char *content = col(s, 6);
-      long chars = utf8_count(content, strlen(content));
-      size_t cut = strlen(content);
-      /* Cut long content at a code point boundary near 60 characters. */
-      if (chars > 60) {
-        long k = 0;
-        for (cut = 0; content[cut] && k < 57; cut++)
-          if (((unsigned char)content[cut] & 0xc0) != 0x80)
-            k++;
-        while (((unsigned char)content[cut] & 0xc0) == 0x80)
-          cut++;
-      }
-      rc = buf_printf(&line, "%s  %s  %-20s  %-14s  %s%s%.*s%s%s\n", col(s, 0),
-                      col(s, 2), schema_status_label(col(s, 3)),
-                      schema_category_label(col(s, 4)), col(s, 5),
-                      *col(s, 5) ? ": " : "", (int)cut, content,
-                      chars > 60 ? "..." : "",
-                      sqlite3_column_int(s, 10) ? "  [xung đột]" : "");
+      rc = petition_line(&line, s);
     }
     if (!rc)
       fwrite(line.data, 1, line.len, out);
@@ -191,7 +294,7 @@ int query_petitions(struct store *st, const struct query_filter *flt,
     rc = DS_EUNAVAIL;
   if (json)
     fputs(n ? "\n]\n" : "]\n", out);
-  else if (n == 0)
+  else if (n == 0 && !flt->heads)
     fputs("Không có kiến nghị nào. (no petitions match)\n", out);
 done:
   sqlite3_finalize(s);
@@ -217,15 +320,15 @@ static int human_value(struct buf *b, int ent, int f, const struct value *v) {
     return buf_printf(b, "%s", hex);
   case VAL_STATUS:
     snprintf(name, sizeof(name), "%.*s", (int)v->n, v->s);
-    return buf_printf(b, "%s (%s%s)", schema_status_label(name), name,
+    return buf_printf(b, "%s (%s%s)", vnenum_label(name), name,
                       v->i ? (v->i == 1 ? ", reopened" : ", reopened again")
                            : "");
   case VAL_STR:
-    if (fd->enums == schema_category_names) {
+    if (fd->enums) {
       snprintf(name, sizeof(name), "%.*s", (int)v->n, v->s);
-      return buf_printf(b, "%s (%s)", schema_category_label(name), name);
+      return buf_printf(b, "%s (%s)", vnenum_label(name), name);
     }
-    return buf_printf(b, "%.*s", (int)v->n, v->s);
+    return textout_escaped(b, v->s, v->n);
   }
   return 0;
 }
@@ -271,7 +374,7 @@ int query_record(struct store *st, const uint8_t rid[ID_LEN], bool json,
     size_t used;
     if (!w || value_decode(&v, w->val, w->len, &used))
       continue;
-    nconf += ms.f[f].nopen > 1;
+    nconf += mstate_conflicted(&ms, f);
     if (json) {
       rc = buf_printf(&b, "%s\"%s\": ", k++ ? ", " : "", e->fields[f].name);
       if (!rc)
@@ -281,7 +384,8 @@ int query_record(struct store *st, const uint8_t rid[ID_LEN], bool json,
       if (!rc)
         rc = human_value(&b, ms.ent, f, &v);
       if (!rc)
-        rc = buf_printf(&b, "%s\n", ms.f[f].nopen > 1 ? "  [xung đột]" : "");
+        rc = buf_printf(&b, "%s\n",
+                        mstate_conflicted(&ms, f) ? "  [xung đột]" : "");
     }
   }
   if (!rc && json)
@@ -290,7 +394,7 @@ int query_record(struct store *st, const uint8_t rid[ID_LEN], bool json,
     rc = buf_printf(&b, "Xung đột (conflicts): %d\n", nconf);
   for (int f = 0, k = 0; f < e->nfields && !rc; f++) {
     const struct mwrite *win = mstate_winner(&ms, f);
-    if (ms.f[f].nopen < 2)
+    if (!mstate_conflicted(&ms, f))
       continue;
     if (json)
       rc = buf_printf(&b, "%s{\"field\": \"%s\", \"writes\": [",

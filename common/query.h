@@ -17,6 +17,13 @@ struct query_filter {
   const char *search;   /* words matched in citizen and content, or NULL */
   bool overdue;         /* due_on before |today| and not answered/resolved */
   const char *today;    /* YYYY-MM-DD */
+  bool open;            /* not yet answered or resolved */
+  const char *from, *to; /* received_on within, YYYY-MM-DD, or NULL */
+  const char *hamlet;   /* hamlet equal ignoring case, or NULL */
+  const char *meeting;  /* the meeting's id as 32 hex digits, or NULL */
+  /* Text output: the five column headings (id, date, status, category,
+   * content), or NULL for none. */
+  const char *const *heads;
 };
 
 /* Fills |flt| from a petition list's flags (--status, --category, --commune,
@@ -29,6 +36,18 @@ void query_today(char out[11]);
 /* A date typed as YYYY-MM-DD, DD/MM/YYYY or D/M/YYYY, written into |out|
  * as YYYY-MM-DD. False when it is not a calendar date. */
 bool query_date_parse(const char *s, char out[11]);
+
+/* Finds the record of entity |ent| (-1: any) that |text| names: its full
+ * id, a unique prefix, or a unique end of 6 or more hex digits (a short id
+ * is the last 8, DESIGN §8). Returns 0 with |rid| set; DS_EINVAL (not 6 to
+ * 32 hex digits), DS_ENOENT, DS_EAMBIGUOUS (|list|, |cap| bytes, names up
+ * to six candidates), DS_EIO. */
+DS_NODISCARD int query_resolve(struct store *st, int ent, const char *text,
+                               uint8_t rid[ID_LEN], char *list, size_t cap);
+/* As query_resolve, with |errbuf| saying why in one English sentence. */
+DS_NODISCARD int query_resolve_err(struct store *st, int ent,
+                                   const char *text, uint8_t rid[ID_LEN],
+                                   char *errbuf);
 
 /* Writes the matching petitions to |out|. DS_EBADOP for a bad filter value
  * (|errbuf| says which). */

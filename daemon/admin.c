@@ -121,9 +121,11 @@ static const struct args_help helps[] = {
      "dansyncd key rotate --out /var/backups/dansync/after-rotation.db"},
     {"node list", "node list [--json]", "Lists enrolled devices.",
      "dansyncd node list"},
-    {"node revoke", "node revoke NODE",
-     "Revokes a device: its requests get 401 from now on.",
-     "dansyncd node revoke 4f2a9c01"},
+    {"node revoke", "node revoke NODE --yes",
+     "Revokes a device: its requests get 401 from now on, so whatever it has "
+     "not yet sent stays on it. Without --yes, says what the district has "
+     "received from it and changes nothing.",
+     "dansyncd node revoke 4f2a9c01 --yes"},
     {"quarantine list", "quarantine list [--json]",
      "Lists ops the daemon refused (bad_op, forbidden), with their reasons.",
      "dansyncd quarantine list"},
@@ -143,6 +145,10 @@ static const struct args_help helps[] = {
      "one); devices receive it on their next sync.",
      "dansyncd petition update 0193a2b4c5d6e7f8 --status answered "
      "--response 'Phòng TN-MT đã trả lời'"},
+    {"petition reopen", "petition reopen ID",
+     "Starts a petition over as received, as the district node, in a new "
+     "generation that beats every earlier status.",
+     "dansyncd petition reopen 5e6f7a8b"},
     {"report",
      "report [--from DATE] [--to DATE] [--commune C] [--as-of DATE] "
      "[--format text|json|csv|html|docx] [--number N] [--place P] [--signer S] "
@@ -199,7 +205,7 @@ static const struct args_help helps[] = {
 
 const struct args_prog admin_prog = {
     "dansyncd", helps, sizeof(helps) / sizeof(helps[0]),
-    "The store is --db PATH, else $DANSYNCD_DB, else ./district.db."};
+    "The store is --db PATH, else $DANSYNCD_DB, else ./district.db.", NULL};
 
 const char *admin_db_path(const struct args *a) {
   const char *env = getenv("DANSYNCD_DB");
@@ -243,21 +249,24 @@ static int cmd_simple(const struct args *a, const char *cmd) {
   static const char *const none[] = {NULL};
   char err[DS_ERRBUF_LEN];
   struct store *st;
-  int rc, want = !strcmp(cmd, "node revoke") ? 3 : !strcmp(cmd, "digest") ? 1
-                                                                          : 2;
+  int rc, want = !strcmp(cmd, "digest") ? 1 : 2;
 
   if (args_only(a,
                 !strcmp(cmd, "digest")        ? digest_flags
-                : !strcmp(cmd, "node revoke") ? none
                 : !strcmp(cmd, "log verify")  ? none
                                               : json_only,
                 err))
     return args_usage(&admin_prog, cmd, err);
   if (a->npos != want)
-    return args_usage(&admin_prog, cmd, want == 3 ? "give the node id" : "unexpected argument");
+    return args_usage(&admin_prog, cmd, "unexpected argument");
   rc = admin_open_store(a, &st);
   if (rc)
     return rc;
+  rc = admin_commune_check(st, args_get(a, "commune"));
+  if (rc) {
+    store_close(st);
+    return rc;
+  }
   if (!strcmp(cmd, "digest")) {
     char hex[65];
     rc = store_digest(st, args_get(a, "commune"), hex);
@@ -268,10 +277,6 @@ static int cmd_simple(const struct args *a, const char *cmd) {
   } else if (!strcmp(cmd, "node list")) {
     rc = district_node_list(st, args_has(a, "json"), stdout);
     snprintf(err, sizeof(err), "could not read the store");
-  } else if (!strcmp(cmd, "node revoke")) {
-    rc = district_node_revoke(st, a->pos[2], err);
-    if (!rc)
-      printf("Revoked %s.\n", a->pos[2]);
   } else if (!strcmp(cmd, "quarantine list")) {
     rc = district_quarantine_list(st, args_has(a, "json"), stdout);
     snprintf(err, sizeof(err), "could not read the store");
@@ -284,72 +289,6 @@ static int cmd_simple(const struct args *a, const char *cmd) {
              (long long)n);
     else if (rc != DS_ECORRUPT)
       snprintf(err, sizeof(err), "could not read the sync log");
-  }
-  store_close(st);
-  return rc ? args_fail(&admin_prog, EXIT_ERROR, err) : EXIT_OK;
-}
-
-struct petition_edit {
-  const uint8_t *rid;
-  struct edit_flag flags[ARGS_MAX];
-  int n;
-  struct edit_arena arena;
-};
-
-static int build_petition(struct store *st, struct op *op, void *arg,
-                          char *errbuf) {
-  struct petition_edit *pe = arg;
-  return edit_build(st, op, ENT_PETITION, pe->rid, false, NULL, pe->flags,
-                    pe->n, &pe->arena, errbuf);
-}
-
-static int cmd_petition(const struct args *a, const char *verb) {
-  static const char *const list_flags[] = {"status", "category", "overdue",
-                                           "search", "json", "commune", NULL};
-  static const char *const show_flags[] = {"json", NULL};
-  char err[DS_ERRBUF_LEN], cmd[32];
-  uint8_t rid[ID_LEN];
-  struct store *st;
-  int rc;
-
-  snprintf(cmd, sizeof(cmd), "petition %s", verb);
-  if (!strcmp(verb, "list")) {
-    struct query_filter flt;
-    char today[11];
-    if (args_only(a, list_flags, err))
-      return args_usage(&admin_prog, cmd, err);
-    rc = admin_open_store(a, &st);
-    if (rc)
-      return rc;
-    query_filter_from_args(&flt, a, today);
-    rc = query_petitions(st, &flt, args_has(a, "json"), stdout, err);
-    store_close(st);
-    return rc ? args_fail(&admin_prog, EXIT_ERROR, err) : EXIT_OK;
-  }
-  if (a->npos != 3)
-    return args_usage(&admin_prog, cmd, "give the petition's id");
-  if (!strcmp(verb, "show") && args_only(a, show_flags, err))
-    return args_usage(&admin_prog, cmd, err);
-  rc = admin_open_store(a, &st);
-  if (rc)
-    return rc;
-  rc = store_resolve(st, ENT_PETITION, a->pos[2], rid, err);
-  if (!rc && !strcmp(verb, "show")) {
-    rc = query_record(st, rid, args_has(a, "json"), NULL, stdout);
-    if (rc)
-      snprintf(err, sizeof(err), "could not read the store");
-  } else if (!rc) {
-    struct petition_edit pe;
-    pe.rid = rid;
-    pe.n = 0;
-    for (int i = 0; i < a->nflags; i++) {
-      pe.flags[pe.n].name = a->flags[i].name;
-      pe.flags[pe.n++].value = a->flags[i].value;
-    }
-    if (pe.n == 0)
-      rc = ds_fail(err, DS_EINVAL, "nothing to change: give a field flag");
-    else
-      rc = district_submit(st, build_petition, &pe, err);
   }
   store_close(st);
   return rc ? args_fail(&admin_prog, EXIT_ERROR, err) : EXIT_OK;
@@ -448,6 +387,10 @@ static int cmd_report(const struct args *a) {
   rc = admin_open_store(a, &live);
   if (rc)
     return rc;
+  if (admin_commune_check(live, o.commune)) {
+    store_close(live);
+    return EXIT_ERROR;
+  }
   rc = report_store(a, live, as_of, tmpdir, &st, err);
   if (!rc)
     rc = repfig_compute(st, &o, &f, err);
@@ -506,70 +449,32 @@ static int cmd_issuer(const struct args *a) {
   return rc ? args_fail(&admin_prog, EXIT_ERROR, err) : EXIT_OK;
 }
 
-struct resolve_arg {
-  const uint8_t *rid;
-  int field;
-  struct version keep;
-  struct buf val;
-};
-
-static int build_resolve(struct store *st, struct op *op, void *arg,
-                         char *errbuf) {
-  struct resolve_arg *r = arg;
-  return edit_resolve(st, op, r->rid, r->field, &r->keep, &r->val, errbuf);
-}
-
-static int cmd_conflicts(const struct args *a, const char *verb) {
-  static const char *const list_flags[] = {"commune", "json", NULL};
-  static const char *const show_flags[] = {"json", NULL};
-  static const char *const resolve_flags[] = {"keep", NULL};
-  char err[DS_ERRBUF_LEN], cmd[40];
-  uint8_t rid[ID_LEN];
+/* After a whole replay: the live store's (--db) digest beside the
+ * replayed one. A replay of the live store itself that differs is an
+ * error; from another file (an export) the difference is only told. */
+static int replay_compare(const struct args *a, const char *from,
+                          const char *digest) {
+  const char *db = admin_db_path(a);
+  char err[DS_ERRBUF_LEN], live[65];
   struct store *st;
-  int rc, field;
+  bool same_file = !strcmp(from, db);
+  int rc;
 
-  snprintf(cmd, sizeof(cmd), "conflicts %s", verb);
-  if (args_only(a,
-                !strcmp(verb, "list")   ? list_flags
-                : !strcmp(verb, "show") ? show_flags
-                                        : resolve_flags,
-                err))
-    return args_usage(&admin_prog, cmd, err);
-  if (a->npos != (!strcmp(verb, "list") ? 2 : 3))
-    return args_usage(&admin_prog, cmd, !strcmp(verb, "list") ? "unexpected argument"
-                                            : "give the conflict's id");
-  if (!strcmp(verb, "resolve") && !args_get(a, "keep"))
-    return args_usage(&admin_prog, cmd, "conflicts resolve needs --keep");
-  rc = admin_open_store(a, &st);
-  if (rc)
-    return rc;
-  if (!strcmp(verb, "list")) {
-    rc = audit_conflicts_list(st, args_get(a, "commune"), args_has(a, "json"),
-                              stdout);
-    snprintf(err, sizeof(err), "could not read the store");
-  } else {
-    rc = audit_conflict_parse(st, a->pos[2], rid, &field, err);
-    if (!rc && !strcmp(verb, "show")) {
-      rc = audit_conflict_show(st, rid, field, args_has(a, "json"), stdout);
-      snprintf(err, sizeof(err), "could not read the store");
-    } else if (!rc) {
-      struct resolve_arg r;
-      r.rid = rid;
-      r.field = field;
-      buf_init(&r.val, 0);
-      rc = audit_conflict_pick(st, rid, field, args_get(a, "keep"), &r.keep,
-                               err);
-      if (!rc)
-        rc = district_submit(st, build_resolve, &r, err);
-      if (!rc)
-        printf("Resolved %s: devices receive the kept value on their next "
-               "sync.\n",
-               a->pos[2]);
-      buf_cleanup(&r.val);
-    }
-  }
+  if (access(db, F_OK) != 0 || district_open(&st, db, err))
+    return EXIT_OK; /* no live store to compare with */
+  rc = store_digest(st, NULL, live);
   store_close(st);
-  return rc ? args_fail(&admin_prog, EXIT_ERROR, err) : EXIT_OK;
+  if (rc)
+    return EXIT_OK;
+  if (!strcmp(live, digest)) {
+    printf("The replayed digest matches the live store %s.\n", db);
+    return EXIT_OK;
+  }
+  printf("The replayed digest differs from the live store %s (%s)%s.\n", db,
+         live,
+         same_file ? ": the store does not follow from its log"
+                   : "; it holds changes the replayed log does not");
+  return same_file ? EXIT_ERROR : EXIT_OK;
 }
 
 static int cmd_log(const struct args *a, const char *verb) {
@@ -608,7 +513,7 @@ static int cmd_log(const struct args *a, const char *verb) {
       return args_fail(&admin_prog, EXIT_ERROR, err);
     printf("Replayed %lld ops into %s; digest %s\n", (long long)ops, into,
            digest);
-    return EXIT_OK;
+    return until ? EXIT_OK : replay_compare(a, from, digest);
   }
   if (!strcmp(verb, "export") && !args_get(a, "out"))
     return args_usage(&admin_prog, cmd, "log export needs --out FILE");
@@ -652,6 +557,10 @@ static int cmd_log(const struct args *a, const char *verb) {
       if (!rc && strlen(v) == 10 && v[4] == '-')
         f.until_ms += 86400000 - 1;
     }
+    if (!rc && f.commune && admin_commune_check(st, f.commune)) {
+      store_close(st);
+      return EXIT_ERROR;
+    }
     if (!rc) {
       rc = audit_log_show(st, &f, args_has(a, "json"), stdout);
       if (rc)
@@ -664,7 +573,8 @@ static int cmd_log(const struct args *a, const char *verb) {
 
 int admin_main(int argc, char **argv) {
   static const char *const bare[] = {"json",  "overdue",       "voided",
-                                     "force", "insecure-http", "no-ui", NULL};
+                                     "force", "insecure-http", "no-ui", "yes",
+                                     NULL};
   char err[DS_ERRBUF_LEN], cmd[64];
   const char *w0, *w1;
   struct args a;
@@ -711,9 +621,11 @@ int admin_main(int argc, char **argv) {
     return rotate_cmd(&a);
   if (!strcmp(cmd, "log verify") && args_get(&a, "from"))
     return loghead_cmd_verify(&a);
-  if (w1 && (!strcmp(cmd, "node list") || !strcmp(cmd, "node revoke") ||
+  if (w1 && (!strcmp(cmd, "node list") ||
              !strcmp(cmd, "quarantine list") || !strcmp(cmd, "log verify")))
     return cmd_simple(&a, cmd);
+  if (!strcmp(cmd, "node revoke"))
+    return cmd_node_revoke(&a);
   if (w1 && !strcmp(w0, "user") && (!strcmp(w1, "add") || !strcmp(w1, "list") ||
              !strcmp(w1, "passwd") || !strcmp(w1, "remove")))
     return users_cmd(&a, w1); /* i19: the dashboard's accounts */
@@ -729,7 +641,8 @@ int admin_main(int argc, char **argv) {
       (!strcmp(w1, "show") || !strcmp(w1, "export") || !strcmp(w1, "replay")))
     return cmd_log(&a, w1);
   if (w1 && !strcmp(w0, "petition") &&
-      (!strcmp(w1, "list") || !strcmp(w1, "show") || !strcmp(w1, "update")))
+      (!strcmp(w1, "list") || !strcmp(w1, "show") || !strcmp(w1, "update") ||
+       !strcmp(w1, "reopen")))
     return cmd_petition(&a, w1);
   return args_usage(&admin_prog, NULL, "unknown command");
 }

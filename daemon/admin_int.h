@@ -21,6 +21,15 @@ int admin_open_store(const struct args *a, struct store **st);
 /* "250ms", "90s", "30m", "1h", "2d", or plain seconds. */
 int admin_parse_duration(const char *s, uint64_t *ms);
 
+/* 0 when |slug| is NULL or one of the district's communes (or
+ * "district"); else says so on stderr and returns EXIT_ERROR (§8). */
+int admin_commune_check(struct store *st, const char *slug);
+
+/* admin_rec.c: petitions, conflicts and devices. */
+int cmd_petition(const struct args *a, const char *verb);
+int cmd_conflicts(const struct args *a, const char *verb);
+int cmd_node_revoke(const struct args *a);
+
 int cmd_serve(const struct args *a);
 int cmd_init(const struct args *a);
 int cmd_commune_list(const struct args *a);

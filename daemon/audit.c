@@ -20,6 +20,7 @@
 #include "common/store.h"
 #include "common/synclog.h"
 #include "daemon/answer.h"
+#include "common/textout.h"
 #include "daemon/district.h"
 #include "daemon/ingest.h"
 #include "daemon/loghead.h"
@@ -84,7 +85,7 @@ static void value_text(struct buf *b, const struct value *v) {
   case VAL_NIL: rc = buf_printf(b, "-"); break;
   case VAL_BOOL:
   case VAL_INT: rc = buf_printf(b, "%lld", (long long)v->i); break;
-  case VAL_STR: rc = buf_printf(b, "%.*s", (int)v->n, v->s); break;
+  case VAL_STR: rc = textout_escaped(b, v->s, v->n); break;
   case VAL_BIN:
     hex_encode(hex, (const uint8_t *)v->s, v->n == ID_LEN ? ID_LEN : 0);
     rc = buf_printf(b, "%s", hex);
@@ -94,6 +95,34 @@ static void value_text(struct buf *b, const struct value *v) {
     break;
   }
   (void)rc;
+}
+
+/* Appends |text| (|n| bytes, escaped already) wrapped to lines of at most
+ * |width| characters, breaking at a space where one is near, each line
+ * after the first indented by |indent| spaces. */
+static int wrap(struct buf *b, const char *text, size_t n, int width,
+                int indent) {
+  size_t start = 0;
+  int rc = 0;
+  while (!rc && start < n) {
+    size_t end = start, space = 0;
+    int chars = 0;
+    while (end < n && chars < width) {
+      if (text[end] == ' ')
+        space = end;
+      end++;
+      while (end < n && ((unsigned char)text[end] & 0xc0) == 0x80)
+        end++;
+      chars++;
+    }
+    if (end < n && space > start + (size_t)width / 2)
+      end = space + 1;
+    if (start)
+      rc = buf_printf(b, "\n%*s", indent, "");
+    rc = rc || buf_append(b, text + start, end - start);
+    start = end;
+  }
+  return rc;
 }
 
 int audit_log_show(struct store *st, const struct log_filter *f, bool json,
@@ -131,7 +160,7 @@ int audit_log_show(struct store *st, const struct log_filter *f, bool json,
     rc = buf_putc(&b, '[');
   while (!rc && sqlite3_step(s) == SQLITE_ROW) {
     const struct entity_def *e;
-    char when[32], ridhex[ID_HEX_LEN + 1], e2[DS_ERRBUF_LEN];
+    char when[32], made[32], ridhex[ID_HEX_LEN + 1], e2[DS_ERRBUF_LEN];
     time_t t = (time_t)(sqlite3_column_int64(s, 1) / 1000);
     const char *label = (const char *)sqlite3_column_text(s, 5);
     struct tm tm;
@@ -146,13 +175,16 @@ int audit_log_show(struct store *st, const struct log_filter *f, bool json,
     e = schema_entity(op.ent);
     gmtime_r(&t, &tm);
     strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", &tm);
+    t = (time_t)(HLC_MS(op.hlc) / 1000);
+    gmtime_r(&t, &tm);
+    strftime(made, sizeof(made), "%Y-%m-%dT%H:%M:%SZ", &tm);
     hex_encode(ridhex, op.rid, ID_LEN);
     if (json) {
       rc = buf_printf(&b,
                       "%s\n  {\"entry\": %lld, \"received\": \"%s\", "
-                      "\"node\": \"%s\", \"label\": ",
+                      "\"made\": \"%s\", \"node\": \"%s\", \"label\": ",
                       n ? "," : "", (long long)sqlite3_column_int64(s, 0),
-                      when, sqlite3_column_text(s, 2));
+                      when, made, sqlite3_column_text(s, 2));
       rc = rc || json_str(&b, label, strlen(label));
       rc = rc || buf_printf(&b,
                             ", \"commune\": \"%s\", \"seq\": %llu, \"hlc\": "
@@ -168,15 +200,24 @@ int audit_log_show(struct store *st, const struct log_filter *f, bool json,
       }
       rc = rc || buf_printf(&b, "}}");
     } else {
-      rc = buf_printf(&b, "%s  #%lld  %.16s%s%s (%s)  %s %s:", when,
+      /* When the officer made it (the op's clock) and when the district
+       * received it; then one field a line, wrapped within 100 columns. */
+      rc = buf_printf(&b, "%s %s (made, officer's clock)  received %s  #%lld\n"
+                      "  %.16s%s", made, ridhex + ID_HEX_LEN - 8, when,
                       (long long)sqlite3_column_int64(s, 0),
-                      sqlite3_column_text(s, 2), *label ? " " : "", label,
-                      sqlite3_column_text(s, 3), e->name, ridhex);
+                      sqlite3_column_text(s, 2), *label ? " " : "");
+      rc = rc || textout_escaped(&b, label, strlen(label));
+      rc = rc || buf_printf(&b, " (%s)  %s %s\n", sqlite3_column_text(s, 3),
+                            e->name, ridhex);
       for (int i = 0; i < op.nset && !rc; i++) {
-        rc = buf_printf(&b, " %s=", e->fields[op.set[i].field].name);
-        value_text(&b, &op.set[i].val);
+        struct buf v;
+        buf_init(&v, 0);
+        value_text(&v, &op.set[i].val);
+        rc = buf_printf(&b, "    %-13s ", e->fields[op.set[i].field].name);
+        rc = rc || wrap(&b, (const char *)v.data, v.len, 82, 18);
+        rc = rc || buf_putc(&b, '\n');
+        buf_cleanup(&v);
       }
-      rc = rc || buf_putc(&b, '\n');
     }
     proto_op_release(priv);
     n++;

@@ -99,7 +99,7 @@ bad_value() {
   unchanged "$name"
 }
 bad_value "bad date" petition add --received-on 2024-02-30 --category land --content x
-check_grep "bad date names field" "received_on" "$TMP/err"
+check_grep "bad date names field" "received-on" "$TMP/err"
 bad_value "unknown category" petition add --received-on 2024-02-03 --category roads --content x
 bad_value "negative gift" visit add --visited-on 2024-03-01 --household h --situation other --gift-vnd -5
 bad_value "gift not a number" visit add --visited-on 2024-03-01 --household h --situation other --gift-vnd lots
@@ -185,7 +185,7 @@ check_rc "the district has it" 0 "$DANSYNCD" --db "$TMP/district.db" petition sh
 BAD=$(C meeting add --held-on 2024-03-20 --attendees 10)
 GOOD=$(C petition add --received-on 2024-03-20 --category other --content "sau op hỏng")
 sqlite3 "$DANSYNC_DB" "UPDATE outbox SET op = CAST(replace(CAST(op AS TEXT), 'meeting', 'meetinx') AS BLOB) WHERE rid = X'$BAD'"
-check_rc "sync with one bad op" 0 C sync
+check_rc "sync with one bad op exits 4 (refused)" 4 C sync
 check "the bad op is rejected locally" 1 "$(C status --json | grep -o '"error": "bad_op"' | wc -l)"
 check_grep "status names it" "meetinx" <(C status)
 check_rc "the op behind it reached the district" 0 "$DANSYNCD" --db "$TMP/district.db" petition show "${GOOD:0:24}"

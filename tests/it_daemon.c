@@ -227,10 +227,14 @@ static void test_it_token_rules_and_revocation(void **state) {
   /* Revoked: refused from now on. */
   {
     char hex[ID_HEX_LEN + 1];
+    const char *ask[] = {DANSYNCD_BIN, "--db", f->db, "node", "revoke", hex,
+                         NULL};
     const char *argv[] = {DANSYNCD_BIN, "--db", f->db, "node", "revoke", hex,
-                          NULL};
+                          "--yes", NULL};
     hex_encode(hex, a.node, ID_LEN);
     hex[12] = '\0'; /* a prefix is enough */
+    /* Without --yes it only says what would be stranded (#17). */
+    assert_int_equal(it_run(ask, NULL), 1);
     assert_int_equal(it_run(argv, NULL), 0);
   }
   a.send_token = false;

@@ -34,7 +34,7 @@ start_daemon "$DB"
 "$DANSYNC" --db "$TMP/B.db" init --commune hoa-an --server "$URL" \
   --token "$(D enroll --commune hoa-an)" >/dev/null || bad "init B"
 add() { local i; for ((i = 0; i < $2; i++)); do
-  on "$1" petition add --received-on 2024-05-01 --category water --content "Kiến nghị $i" >/dev/null || bad "add $1"
+  on "$1" petition add --received-on 2024-05-01 --category water --content "Kiến nghị $i" --force >/dev/null || bad "add $1"
 done; }
 
 # --- one op a request, one request at a time: each 200 after its sync ---

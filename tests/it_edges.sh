@@ -24,7 +24,7 @@ dev() { # dev NAME COMMUNE [SERVER]
     --token "$(D enroll --commune "$2")" >/dev/null || bad "init $1"
 }
 add() { local i; for ((i = 0; i < $2; i++)); do
-  on "$1" petition add --received-on 2024-05-01 --category water --content "Kiến nghị $i của $1" >/dev/null || bad "add $1"
+  on "$1" petition add --received-on 2024-05-01 --category water --content "Kiến nghị $i của $1" --force >/dev/null || bad "add $1"
 done; }
 queued() { on "$1" status --json | grep -o '"queued": [0-9]*' | grep -o '[0-9]*$'; }
 start_proxy() {

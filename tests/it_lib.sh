@@ -6,6 +6,9 @@ set -u
 # the tests talk to loopback and must not be sent through one.
 unset http_proxy https_proxy HTTP_PROXY HTTPS_PROXY all_proxy ALL_PROXY \
   no_proxy NO_PROXY
+# The client speaks Vietnamese by default (DESIGN §8); these tests match
+# its English words unless a test chooses otherwise (it_cli.sh does).
+export DANSYNC_LANG=${DANSYNC_LANG:-en}
 PASS=0
 FAIL=0
 TMP=$(mktemp -d /tmp/dansync-it.XXXXXX)

@@ -62,7 +62,7 @@ work() { # work COMMUNE COUNT: COUNT ops, a mix of creations and updates
       "$DANSYNC" --db "$db" visit add --visited-on 2024-05-03 --household "Hộ $i" --situation poor_household --gift-vnd 300000 >/dev/null
     else
       id=$("$DANSYNC" --db "$db" petition add --received-on 2024-05-01 --category water \
-             --citizen "Người dân $i" --content "Kiến nghị $i của xã $1")
+             --citizen "Người dân $i" --content "Kiến nghị $i của xã $1" --force)
     fi || bad "work $1 op $i"
     n=$((n + 1))
   done

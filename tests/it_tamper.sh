@@ -19,7 +19,7 @@ dev A hoa-an
 dev B tan-long
 # Entries 1-3 from A, 4-6 from B, 7 from A: one batch each.
 for n in A A A B B B A; do
-  on $n petition add --received-on 2024-05-01 --category water --content "Kiến nghị của $n" >/dev/null
+  on $n petition add --received-on 2024-05-01 --category water --content "Kiến nghị của $n" --force >/dev/null
   check_rc "$n syncs" 0 on $n sync
 done
 check_rc "clean stop" 0 stop_daemon

@@ -86,6 +86,9 @@ static void test_merge_status_progress_beats_newer_clock(void **state) {
   assert_int_equal(th_apply(st, &op), 0);
   winner_text(st, "SELECT status FROM petition", v, sizeof(v));
   assert_string_equal(v, "resolved");
+  /* Two open statuses are not a conflict: the lattice orders them (#17). */
+  assert_int_equal(th_count(st, "SELECT count(*) FROM conflict"), 0);
+  assert_int_equal(th_count(st, "SELECT conflicted FROM rec"), 0);
   /* Reopening starts generation 1, which beats all of generation 0. */
   {
     char err[DS_ERRBUF_LEN];

@@ -1,0 +1,274 @@
+/* SPDX-License-Identifier: MIT
+ * admin_rec.c -- dansyncd's commands on records and devices: petition
+ * list/show/update/reopen as the district node, conflicts list/show/
+ * resolve, and node revoke (which asks for --yes). */
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include <sqlite3.h>
+
+#include "common/edit.h"
+#include "common/hex.h"
+#include "common/query.h"
+#include "common/store.h"
+#include "daemon/admin_int.h"
+#include "daemon/audit.h"
+#include "daemon/district.h"
+
+int admin_commune_check(struct store *st, const char *slug) {
+  sqlite3_stmt *s;
+  int found = 0;
+  if (!slug || !strcmp(slug, "district"))
+    return 0;
+  if (sqlite3_prepare_v2(store_sqlite(st),
+                         "SELECT count(*) FROM commune WHERE slug = ?1", -1,
+                         &s, NULL) == SQLITE_OK) {
+    sqlite3_bind_text(s, 1, slug, -1, SQLITE_STATIC);
+    if (sqlite3_step(s) == SQLITE_ROW)
+      found = sqlite3_column_int(s, 0);
+    sqlite3_finalize(s);
+  }
+  if (found)
+    return 0;
+  fprintf(stderr,
+          "dansyncd: '%s' is not a commune of this district (see 'dansyncd "
+          "commune list')\n",
+          slug);
+  return EXIT_ERROR;
+}
+
+struct petition_edit {
+  const uint8_t *rid;
+  bool reopen;
+  struct edit_flag flags[ARGS_MAX];
+  int n;
+  struct edit_arena arena;
+};
+
+static int build_petition(struct store *st, struct op *op, void *arg,
+                          char *errbuf) {
+  struct petition_edit *pe = arg;
+  if (pe->reopen)
+    return edit_reopen(st, op, pe->rid, errbuf);
+  return edit_build(st, op, ENT_PETITION, pe->rid, false, NULL, pe->flags,
+                    pe->n, &pe->arena, errbuf);
+}
+
+static int petition_list(const struct args *a, const char *cmd) {
+  static const char *const list_flags[] = {"status", "category", "overdue",
+                                           "search", "json", "commune", NULL};
+  char err[DS_ERRBUF_LEN], today[11];
+  struct query_filter flt;
+  struct store *st;
+  int rc;
+
+  if (args_only(a, list_flags, err))
+    return args_usage(&admin_prog, cmd, err);
+  rc = admin_open_store(a, &st);
+  if (rc)
+    return rc;
+  query_filter_from_args(&flt, a, today);
+  if (admin_commune_check(st, flt.commune)) {
+    store_close(st);
+    return EXIT_ERROR;
+  }
+  rc = query_petitions(st, &flt, args_has(a, "json"), stdout, err);
+  store_close(st);
+  return rc ? args_fail(&admin_prog, EXIT_ERROR, err) : EXIT_OK;
+}
+
+int cmd_petition(const struct args *a, const char *verb) {
+  static const char *const show_flags[] = {"json", NULL};
+  static const char *const none[] = {NULL};
+  char err[DS_ERRBUF_LEN], cmd[32];
+  uint8_t rid[ID_LEN];
+  struct store *st;
+  int rc;
+
+  snprintf(cmd, sizeof(cmd), "petition %s", verb);
+  if (!strcmp(verb, "list"))
+    return petition_list(a, cmd);
+  if (a->npos != 3)
+    return args_usage(&admin_prog, cmd, "give the petition's id");
+  if ((!strcmp(verb, "show") && args_only(a, show_flags, err)) ||
+      (!strcmp(verb, "reopen") && args_only(a, none, err)))
+    return args_usage(&admin_prog, cmd, err);
+  rc = admin_open_store(a, &st);
+  if (rc)
+    return rc;
+  rc = query_resolve_err(st, ENT_PETITION, a->pos[2], rid, err);
+  if (!rc && !strcmp(verb, "show")) {
+    rc = query_record(st, rid, args_has(a, "json"), NULL, stdout);
+    if (rc)
+      snprintf(err, sizeof(err), "could not read the store");
+  } else if (!rc) {
+    struct petition_edit pe;
+    pe.rid = rid;
+    pe.reopen = !strcmp(verb, "reopen");
+    pe.n = 0;
+    for (int i = 0; i < a->nflags; i++) {
+      pe.flags[pe.n].name = a->flags[i].name;
+      pe.flags[pe.n++].value = a->flags[i].value;
+    }
+    if (pe.n == 0 && !pe.reopen)
+      rc = ds_fail(err, DS_EINVAL, "nothing to change: give a field flag");
+    else
+      rc = district_submit(st, build_petition, &pe, err);
+    if (!rc && pe.reopen)
+      printf("Reopened %s as received; devices receive it on their next "
+             "sync.\n",
+             a->pos[2]);
+  }
+  store_close(st);
+  return rc ? args_fail(&admin_prog, EXIT_ERROR, err) : EXIT_OK;
+}
+
+struct resolve_arg {
+  const uint8_t *rid;
+  int field;
+  struct version keep;
+  struct buf val;
+};
+
+static int build_resolve(struct store *st, struct op *op, void *arg,
+                         char *errbuf) {
+  struct resolve_arg *r = arg;
+  return edit_resolve(st, op, r->rid, r->field, &r->keep, &r->val, errbuf);
+}
+
+static int conflict_resolve(struct store *st, const struct args *a,
+                            const uint8_t rid[ID_LEN], int field,
+                            char *err) {
+  struct resolve_arg r;
+  int rc;
+  r.rid = rid;
+  r.field = field;
+  buf_init(&r.val, 0);
+  rc = audit_conflict_pick(st, rid, field, args_get(a, "keep"), &r.keep, err);
+  if (!rc)
+    rc = district_submit(st, build_resolve, &r, err);
+  if (!rc)
+    printf("Resolved %s: devices receive the kept value on their next "
+           "sync.\n",
+           a->pos[2]);
+  buf_cleanup(&r.val);
+  return rc;
+}
+
+int cmd_conflicts(const struct args *a, const char *verb) {
+  static const char *const list_flags[] = {"commune", "json", NULL};
+  static const char *const show_flags[] = {"json", NULL};
+  static const char *const resolve_flags[] = {"keep", NULL};
+  char err[DS_ERRBUF_LEN], cmd[40];
+  uint8_t rid[ID_LEN];
+  struct store *st;
+  int rc, field;
+
+  snprintf(cmd, sizeof(cmd), "conflicts %s", verb);
+  if (args_only(a,
+                !strcmp(verb, "list")   ? list_flags
+                : !strcmp(verb, "show") ? show_flags
+                                        : resolve_flags,
+                err))
+    return args_usage(&admin_prog, cmd, err);
+  if (a->npos != (!strcmp(verb, "list") ? 2 : 3))
+    return args_usage(&admin_prog, cmd,
+                      !strcmp(verb, "list") ? "unexpected argument"
+                                            : "give the conflict's id");
+  if (!strcmp(verb, "resolve") && !args_get(a, "keep"))
+    return args_usage(&admin_prog, cmd, "conflicts resolve needs --keep");
+  rc = admin_open_store(a, &st);
+  if (rc)
+    return rc;
+  if (!strcmp(verb, "list")) {
+    if (admin_commune_check(st, args_get(a, "commune"))) {
+      store_close(st);
+      return EXIT_ERROR;
+    }
+    rc = audit_conflicts_list(st, args_get(a, "commune"), args_has(a, "json"),
+                              stdout);
+    snprintf(err, sizeof(err), "could not read the store");
+  } else {
+    rc = audit_conflict_parse(st, a->pos[2], rid, &field, err);
+    if (!rc && !strcmp(verb, "show")) {
+      rc = audit_conflict_show(st, rid, field, args_has(a, "json"), stdout);
+      snprintf(err, sizeof(err), "could not read the store");
+    } else if (!rc) {
+      rc = conflict_resolve(st, a, rid, field, err);
+    }
+  }
+  store_close(st);
+  return rc ? args_fail(&admin_prog, EXIT_ERROR, err) : EXIT_OK;
+}
+
+/* What the district knows of device |node_hex|: its commune, label, the
+ * highest seq received from it and its last sync. 0, or -1 when it is not
+ * exactly one device. The device's own queue is not known here. */
+static int node_facts(struct store *st, const char *node_hex, char *out,
+                      size_t cap) {
+  uint8_t lo[ID_LEN], hi[ID_LEN];
+  sqlite3_stmt *s;
+  int n = 0;
+
+  if (id_prefix_range(node_hex, lo, hi) ||
+      sqlite3_prepare_v2(store_sqlite(st),
+                         "SELECT commune, coalesce(label, ''), acked,"
+                         " coalesce(last_sync_ms, 0) FROM node"
+                         " WHERE node BETWEEN ?1 AND ?2",
+                         -1, &s, NULL))
+    return -1;
+  sqlite3_bind_blob(s, 1, lo, ID_LEN, SQLITE_STATIC);
+  sqlite3_bind_blob(s, 2, hi, ID_LEN, SQLITE_STATIC);
+  while (sqlite3_step(s) == SQLITE_ROW && n++ == 0) {
+    int64_t ms = sqlite3_column_int64(s, 3);
+    time_t t = (time_t)(ms / 1000);
+    char when[32] = "never";
+    struct tm tm;
+    if (ms > 0) {
+      gmtime_r(&t, &tm);
+      strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", &tm);
+    }
+    snprintf(out, cap,
+             "device %s (%s%s%s): the district holds its changes 1..%lld, "
+             "last sync %s; any change it has not yet sent stays on it and "
+             "will be refused",
+             node_hex, (const char *)sqlite3_column_text(s, 0),
+             *sqlite3_column_text(s, 1) ? ", " : "",
+             (const char *)sqlite3_column_text(s, 1),
+             (long long)sqlite3_column_int64(s, 2), when);
+  }
+  sqlite3_finalize(s);
+  return n == 1 ? 0 : -1;
+}
+
+int cmd_node_revoke(const struct args *a) {
+  static const char *const allowed[] = {"yes", NULL};
+  char err[DS_ERRBUF_LEN], facts[512] = "";
+  struct store *st;
+  int rc;
+
+  if (args_only(a, allowed, err))
+    return args_usage(&admin_prog, "node revoke", err);
+  if (a->npos != 3)
+    return args_usage(&admin_prog, "node revoke", "give the node id");
+  rc = admin_open_store(a, &st);
+  if (rc)
+    return rc;
+  (void)node_facts(st, a->pos[2], facts, sizeof(facts));
+  if (!args_has(a, "yes")) {
+    store_close(st);
+    if (!*facts)
+      snprintf(facts, sizeof(facts), "no one device has node id %s",
+               a->pos[2]);
+    fprintf(stderr, "dansyncd: %s; nothing was revoked: add --yes to "
+                    "revoke it\n", facts);
+    return EXIT_ERROR;
+  }
+  rc = district_node_revoke(st, a->pos[2], err);
+  store_close(st);
+  if (rc)
+    return args_fail(&admin_prog, EXIT_ERROR, err);
+  printf("Revoked %s.\n%s.\n", a->pos[2], facts);
+  return EXIT_OK;
+}
