@@ -1,9 +1,9 @@
 /* SPDX-License-Identifier: MIT
  * store.h -- a node's durable state in SQLite (WAL, synchronous=FULL):
- * records with their merge state and typed winner columns, the conflict
- * list, the search index, the client outbox, and the daemon's tables.
- * Client and daemon use the same file format; each leaves the other's tables
- * empty. Knows nothing about HTTP or the wire format. */
+ * records with their merge state (views show each field's winner), the
+ * conflict list and the search index in every store; a device store adds
+ * the outbox and inbox, a district store the district's tables. Knows
+ * nothing about HTTP or the wire format. */
 #ifndef DS_COMMON_STORE_H
 #define DS_COMMON_STORE_H
 #include <stdbool.h>
@@ -20,11 +20,16 @@ struct sqlite3;
 
 #define STORE_CREATE 1u /* create the file if it does not exist */
 #define STORE_EXCL 2u   /* fail with DS_EEXIST if it exists */
+/* Create the district's tables (communes, tokens, nodes, sync log, op log,
+ * quarantine) rather than a device's (outbox, inbox). */
+#define STORE_DISTRICT 4u
 
-/* Opens (creating if allowed) the database at |path| and applies pending
- * migrations. On success stores a new handle in |*out|; on failure |*out| is
- * untouched and |errbuf| (may be NULL) says why. Returns 0, DS_ENOENT (no
- * such store and STORE_CREATE not given), DS_EEXIST, DS_EIO, DS_ENOMEM. */
+/* Opens (creating if allowed) the database at |path| and upgrades a store
+ * of an earlier format in place, keeping a copy of the old file beside it
+ * (migrate.h). On success stores a new handle in |*out|; on failure |*out|
+ * is untouched and |errbuf| (may be NULL) says why. Returns 0, DS_ENOENT
+ * (no such store and STORE_CREATE not given), DS_EEXIST, DS_EVERSION (a
+ * format newer than this program's), DS_EIO, DS_ENOMEM. */
 DS_NODISCARD int store_open(struct store **out, const char *path,
                             unsigned flags, char *errbuf);
 /* Closes |st| and frees it. NULL is a no-op. */
@@ -32,6 +37,10 @@ void store_close(struct store *st);
 /* The connection, for read-only queries in the programs' report and list
  * code. Writes go through this module. */
 struct sqlite3 *store_sqlite(struct store *st);
+/* Whether |st| has the device's tables (outbox, inbox) or the
+ * district's (communes, nodes, logs). */
+bool store_is_device(const struct store *st);
+bool store_is_district(const struct store *st);
 /* The last SQLite error message of |st|. */
 const char *store_errmsg(struct store *st);
 
@@ -114,7 +123,7 @@ DS_NODISCARD int store_search_refresh(struct store *st);
  * can be rebuilt by applying its ops again. Inside a transaction. */
 DS_NODISCARD int store_forget(struct store *st, const uint8_t rid[ID_LEN]);
 
-/* Client outbox. */
+/* Client outbox (DS_EINVAL on a district store). */
 DS_NODISCARD int store_outbox_add(struct store *st, uint64_t seq,
                                   uint64_t hlc, const uint8_t rid[ID_LEN],
                                   const void *op, size_t len);

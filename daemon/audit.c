@@ -313,7 +313,8 @@ int audit_log_replay(const char *from, const char *into, int64_t until_ms,
     return ds_fail(errbuf, DS_EEXIST, "%s already exists; replay builds a "
                                       "new store (--force replaces it)",
                    into);
-  rc = store_open(&st, into, STORE_CREATE | STORE_EXCL, errbuf);
+  rc = store_open(&st, into, STORE_CREATE | STORE_EXCL | STORE_DISTRICT,
+                  errbuf);
   if (rc)
     return rc;
   db = store_sqlite(st);

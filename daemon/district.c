@@ -123,7 +123,8 @@ int district_create(struct store **out, const char *path,
     if (rc)
       goto done;
   }
-  rc = store_open(&st, path, STORE_CREATE | STORE_EXCL, errbuf);
+  rc = store_open(&st, path, STORE_CREATE | STORE_EXCL | STORE_DISTRICT,
+                  errbuf);
   if (rc == DS_EEXIST)
     ds_fail(errbuf, rc, "a district store already exists at %s", path);
   if (rc)
