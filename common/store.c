@@ -347,6 +347,10 @@ int store_hlc_get(struct store *st, uint64_t *out) {
   return 0;
 }
 
+int store_hlc_set(struct store *st, uint64_t v) {
+  return store_meta_set_int(st, "hlc", (int64_t)v);
+}
+
 int store_hlc_tick(struct store *st, uint64_t *out) {
   uint64_t last, next;
   int rc = store_hlc_get(st, &last);

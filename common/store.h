@@ -79,6 +79,8 @@ DS_NODISCARD int store_meta_set(struct store *st, const char *key,
 DS_NODISCARD int store_hlc_tick(struct store *st, uint64_t *out);
 DS_NODISCARD int store_hlc_adopt(struct store *st, uint64_t remote);
 DS_NODISCARD int store_hlc_get(struct store *st, uint64_t *out);
+/* Sets the clock outright (a restamp, the daemon's merge clock). */
+DS_NODISCARD int store_hlc_set(struct store *st, uint64_t v);
 
 /* Merges |op| into the record it names (creating the row if new). Must run
  * inside a transaction. Returns 0, DS_EBADOP (the rid belongs to another
