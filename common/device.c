@@ -39,6 +39,15 @@ static int prepare(struct store *st, const char *sql, sqlite3_stmt **out) {
   return rc == DS_EUNAVAIL && !store_is_device(st) ? DS_EINVAL : rc;
 }
 
+/* A statement of the device's tables kept with the store (these run once
+ * per op); a district store has neither table. */
+static int kept_stmt(struct store *st, enum store_slot slot, const char *sql,
+                     sqlite3_stmt **out) {
+  if (!store_is_device(st))
+    return DS_EINVAL;
+  return store__cached(st, slot, sql, out);
+}
+
 int device_iter_open(struct store *st, enum device_scan scan, uint64_t after,
                      int64_t limit, const uint8_t *rid,
                      struct device_iter **out) {
@@ -128,12 +137,7 @@ int device_inbox_add(struct store *st, const uint8_t rid[ID_LEN],
                      uint64_t hlc, const uint8_t node[ID_LEN], uint64_t seq,
                      const void *op, size_t len) {
   sqlite3_stmt *s;
-  int rc;
-
-  if (!store_is_device(st))
-    return DS_EINVAL;
-  /* Once per pulled op: the statement is kept with the store. */
-  rc = store__cached(st, STORE_SLOT_INBOX_ADD,
+  int rc = kept_stmt(st, STORE_SLOT_INBOX_ADD,
                      "INSERT OR IGNORE INTO inbox(rid, hlc, node, seq, op) "
                      "VALUES (?1, ?2, ?3, ?4, ?5)",
                      &s);
@@ -145,4 +149,52 @@ int device_inbox_add(struct store *st, const uint8_t rid[ID_LEN],
   sqlite3_bind_int64(s, 4, (int64_t)seq);
   sqlite3_bind_blob(s, 5, op, (int)len, SQLITE_STATIC);
   return db_run(s);
+}
+
+int store_outbox_add(struct store *st, uint64_t seq, uint64_t hlc,
+                     const uint8_t rid[ID_LEN], const void *op, size_t len) {
+  sqlite3_stmt *s;
+  int rc = kept_stmt(st, STORE_SLOT_OUTBOX_ADD,
+                       "INSERT INTO outbox(seq, hlc, rid, op) VALUES (?1, ?2, "
+                       "?3, ?4)",
+                       &s);
+  if (rc)
+    return rc;
+  sqlite3_bind_int64(s, 1, (int64_t)seq);
+  sqlite3_bind_int64(s, 2, (int64_t)hlc);
+  sqlite3_bind_blob(s, 3, rid, ID_LEN, SQLITE_STATIC);
+  sqlite3_bind_blob(s, 4, op, (int)len, SQLITE_STATIC);
+  return db_run(s);
+}
+
+int store_outbox_reject(struct store *st, uint64_t seq, const char *code,
+                        const char *message) {
+  sqlite3_stmt *s;
+  int rc = kept_stmt(st, STORE_SLOT_OUTBOX_REJECT,
+                       "UPDATE outbox SET error = ?2, message = ?3 WHERE "
+                       "seq = ?1",
+                       &s);
+  if (rc)
+    return rc;
+  sqlite3_bind_int64(s, 1, (int64_t)seq);
+  sqlite3_bind_text(s, 2, code, -1, SQLITE_STATIC);
+  sqlite3_bind_text(s, 3, message, -1, SQLITE_STATIC);
+  return db_run(s);
+}
+
+int store_next_seq(struct store *st, uint64_t *out) {
+  sqlite3_stmt *s;
+  int rc = kept_stmt(st, STORE_SLOT_NEXT_SEQ,
+                       "SELECT coalesce(max(seq), 0) + 1 FROM outbox", &s);
+  if (rc)
+    return rc;
+  rc = sqlite3_step(s);
+  if (rc == SQLITE_ROW) {
+    *out = (uint64_t)sqlite3_column_int64(s, 0);
+    rc = 0;
+  } else {
+    rc = db_translate(rc);
+  }
+  sqlite3_reset(s);
+  return rc;
 }

@@ -1,5 +1,8 @@
 /* SPDX-License-Identifier: MIT
- * store.c -- SQLite persistence of records, merge state and queues.
+ * store.c -- the store's connection and the per-op path: open (through
+ * migrate.c), transactions, meta, the clock, and each record's merge state
+ * loaded, checked and applied. records.c reads the records as a whole;
+ * device.c owns the outbox and inbox.
  *
  * One row per record in `rec`: its merge state as a blob (merge.c), which
  * holds each value once. The views meeting, petition, survey and visit show
@@ -13,7 +16,6 @@
 #include <string.h>
 #include <unistd.h>
 
-#include <sodium.h>
 #include <sqlite3.h>
 
 #include "common/alloc.h"
@@ -35,11 +37,6 @@ enum stmt_id {
   S_SEARCH_DIRTY,
   S_META_GET,
   S_META_SET,
-  S_DIGEST,
-  S_RESOLVE,
-  S_OUTBOX_ADD,
-  S_OUTBOX_REJECT,
-  S_NEXT_SEQ,
   S_COMMUNE_GET,
   S_COUNT
 };
@@ -91,14 +88,6 @@ static const char *const stmt_sql[S_COUNT] = {
     [S_SEARCH_DIRTY] = "INSERT OR IGNORE INTO search_dirty(id) VALUES (?1)",
     [S_META_GET] = "SELECT v FROM meta WHERE k = ?1",
     [S_META_SET] = "INSERT OR REPLACE INTO meta(k, v) VALUES (?1, ?2)",
-    [S_DIGEST] = "SELECT rid, st, commune FROM rec WHERE ent = ?1 ORDER BY rid",
-    [S_RESOLVE] = "SELECT rid FROM rec WHERE rid BETWEEN ?1 AND ?2 AND "
-                  "(?3 < 0 OR ent = ?3) ORDER BY rid LIMIT 6",
-    [S_OUTBOX_ADD] =
-        "INSERT INTO outbox(seq, hlc, rid, op) VALUES (?1, ?2, ?3, ?4)",
-    [S_OUTBOX_REJECT] = "UPDATE outbox SET error = ?2, message = ?3 "
-                        "WHERE seq = ?1",
-    [S_NEXT_SEQ] = "SELECT coalesce(max(seq), 0) + 1 FROM outbox",
     [S_COMMUNE_GET] = "SELECT 1 FROM commune WHERE slug = ?1",
 };
 
@@ -181,9 +170,8 @@ int store_open(struct store **out, const char *path, unsigned flags,
     goto fail;
   }
   for (int i = 0; i < S_COUNT; i++) {
-    /* A device store has no district tables and the other way round. */
-    if ((i >= S_OUTBOX_ADD && i <= S_NEXT_SEQ && !st->device) ||
-        (i == S_COMMUNE_GET && !st->district))
+    /* A device store has no commune table. */
+    if (i == S_COMMUNE_GET && !st->district)
       continue;
     if (sqlite3_prepare_v3(st->db, stmt_sql[i], -1, SQLITE_PREPARE_PERSISTENT,
                            &st->stmt[i], NULL)) {
@@ -229,6 +217,8 @@ struct sqlite3 *store_sqlite(struct store *st) { return st->db; }
 bool store_is_device(const struct store *st) { return st->device; }
 
 bool store_is_district(const struct store *st) { return st->district; }
+
+void store__forget_loaded(struct store *st) { st->cvalid = false; }
 
 int store__cached(struct store *st, enum store_slot slot, const char *sql,
                   sqlite3_stmt **out) {
@@ -657,137 +647,6 @@ int store_check_op(struct store *st, const struct op *op, const char *scope,
   return 0;
 }
 
-int store_resolve(struct store *st, int ent, const char *prefix,
-                  uint8_t rid[ID_LEN], char *errbuf) {
-  sqlite3_stmt *s = st->stmt[S_RESOLVE];
-  uint8_t lo[ID_LEN], hi[ID_LEN];
-  char list[6 * (ID_HEX_LEN + 2)] = "";
-  size_t len = 0;
-  int n = 0, rc;
-
-  if (id_prefix_range(prefix, lo, hi))
-    return ds_fail(errbuf, DS_EINVAL,
-                   "'%s' is not a record id (give 8 to 32 hex digits)",
-                   prefix);
-  sqlite3_bind_blob(s, 1, lo, ID_LEN, SQLITE_STATIC);
-  sqlite3_bind_blob(s, 2, hi, ID_LEN, SQLITE_STATIC);
-  sqlite3_bind_int(s, 3, ent);
-  while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-    char hex[ID_HEX_LEN + 1];
-    const void *p = sqlite3_column_blob(s, 0);
-    if (sqlite3_column_bytes(s, 0) != ID_LEN)
-      continue;
-    if (n == 0)
-      memcpy(rid, p, ID_LEN);
-    hex_encode(hex, p, ID_LEN);
-    len += (size_t)snprintf(list + len, sizeof(list) - len, "%s%s",
-                            n ? ", " : "", hex);
-    n++;
-  }
-  sqlite3_reset(s);
-  if (rc != SQLITE_DONE)
-    return translate(st, rc);
-  if (n == 0)
-    return ds_fail(errbuf, DS_ENOENT, "no %s has id %s",
-                   ent >= 0 ? schema_entity(ent)->name : "record", prefix);
-  if (n > 1)
-    return ds_fail(errbuf, DS_EAMBIGUOUS,
-                   "id prefix %s is ambiguous; it matches %s%s", prefix, list,
-                   n > 5 ? " and more" : "");
-  return 0;
-}
-
-/* Appends one digest line for field |f|'s winner |w|:
- * ent \t rid \t field \t version \t value-hex \n, built with plain copies
- * (this runs for every field of every record). */
-static int digest_line(struct buf *line, const struct entity_def *e,
-                       const char *ridhex, int f, const struct mwrite *w) {
-  const char *ent = e->name, *field = e->fields[f].name;
-  size_t ne = strlen(ent), nf = strlen(field), need;
-  char ver[64];
-  size_t nv = 0;
-  uint8_t hb[8];
-  char *p;
-  int rc;
-
-  if (f == e->status_field) {
-    struct value v;
-    size_t used;
-    if (value_decode(&v, w->val, w->len, &used) || v.type != VAL_STATUS)
-      return DS_ECORRUPT;
-    nv = (size_t)snprintf(ver, sizeof(ver), "%lld:%d:", (long long)v.i,
-                          schema_enum_index(schema_status_names, v.s, v.n));
-  }
-  for (int i = 0; i < 8; i++)
-    hb[i] = (uint8_t)(w->v.hlc >> (56 - 8 * i));
-  need = ne + 1 + ID_HEX_LEN + 1 + nf + 1 + nv + 16 + 1 + ID_HEX_LEN + 1 +
-         2 * (size_t)w->len + 1;
-  rc = buf_reserve(line, need + 1);
-  if (rc)
-    return rc;
-  p = (char *)line->data + line->len;
-  memcpy(p, ent, ne), p += ne, *p++ = '\t';
-  memcpy(p, ridhex, ID_HEX_LEN), p += ID_HEX_LEN, *p++ = '\t';
-  memcpy(p, field, nf), p += nf, *p++ = '\t';
-  memcpy(p, ver, nv), p += nv;
-  hex_encode(p, hb, 8), p += 16, *p++ = ':';
-  hex_encode(p, w->v.node, ID_LEN), p += ID_HEX_LEN, *p++ = '\t';
-  hex_encode(p, w->val, w->len), p += 2 * (size_t)w->len, *p++ = '\n';
-  line->len += need;
-  return 0;
-}
-
-int store_digest(struct store *st, const char *commune, char hex[65]) {
-  sqlite3_stmt *s = st->stmt[S_DIGEST];
-  crypto_hash_sha256_state h;
-  uint8_t out[crypto_hash_sha256_BYTES];
-  struct mstate ms;
-  struct buf line;
-  int rc = 0, step = SQLITE_DONE;
-
-  mstate_init(&ms);
-  buf_init(&line, 0);
-  crypto_hash_sha256_init(&h);
-  /* Entities, rids and field names are each walked in byte order, so the
-   * lines come out sorted without being collected. */
-  for (int e = 0; e < SCHEMA_NENT && !rc; e++) {
-    const struct entity_def *ed = schema_entity(e);
-    sqlite3_bind_int(s, 1, e);
-    while (!rc && (step = sqlite3_step(s)) == SQLITE_ROW) {
-      const char *c = (const char *)sqlite3_column_text(s, 2);
-      char ridhex[ID_HEX_LEN + 1];
-      if (commune && (!c || strcmp(c, commune) != 0))
-        continue;
-      if (sqlite3_column_bytes(s, 0) != ID_LEN) {
-        rc = DS_ECORRUPT;
-        break;
-      }
-      hex_encode(ridhex, sqlite3_column_blob(s, 0), ID_LEN);
-      rc = mstate_load(&ms, sqlite3_column_blob(s, 1),
-                       (size_t)sqlite3_column_bytes(s, 1));
-      for (int f = 0; f < ed->nfields && !rc; f++) {
-        const struct mwrite *w = mstate_winner(&ms, f);
-        if (!w)
-          continue;
-        buf_reset(&line);
-        rc = digest_line(&line, ed, ridhex, f, w);
-        if (!rc)
-          crypto_hash_sha256_update(&h, line.data, line.len);
-      }
-    }
-    if (!rc && step != SQLITE_DONE)
-      rc = translate(st, step);
-    sqlite3_reset(s);
-  }
-  mstate_cleanup(&ms);
-  buf_cleanup(&line);
-  if (rc)
-    return rc;
-  crypto_hash_sha256_final(&h, out);
-  hex_encode(hex, out, sizeof(out));
-  return 0;
-}
-
 /* ds_fold(text): the text with đ/Đ folded, as the search index holds it. */
 static void fold_fn(sqlite3_context *ctx, int argc, sqlite3_value **argv) {
   struct buf b;
@@ -806,99 +665,4 @@ static void fold_fn(sqlite3_context *ctx, int argc, sqlite3_value **argv) {
   sqlite3_result_text(ctx, b.data ? (char *)b.data : "", (int)b.len,
                       SQLITE_TRANSIENT);
   buf_cleanup(&b);
-}
-
-int store_search_refresh(struct store *st) {
-  const struct entity_def *e = schema_entity(ENT_PETITION);
-  char sql[1024];
-  int rc;
-
-  /* hw: every record up to this row id is indexed, except those marked
-   * in search_dirty. */
-#define HW "coalesce((SELECT v FROM meta WHERE k = 'search_hw'), 0)"
-  snprintf(sql, sizeof(sql),
-           "DELETE FROM search WHERE rowid > " HW " OR rowid IN (SELECT id "
-           "FROM search_dirty);"
-           "INSERT INTO search(rowid, body) SELECT r.id, ds_fold("
-           "coalesce(ds_f(r.st, %d), '') || char(10) || coalesce(ds_f(r.st, %d), "
-           "'')) FROM rec "
-           "r WHERE r.ent = %d AND (r.id > " HW " OR r.id IN (SELECT id FROM "
-           "search_dirty));"
-           "DELETE FROM search_dirty;"
-           "INSERT OR REPLACE INTO meta(k, v) SELECT 'search_hw', "
-           "coalesce(max(id), 0) FROM rec;",
-           schema_field_find(e, "citizen", 7),
-           schema_field_find(e, "content", 7), ENT_PETITION);
-#undef HW
-  rc = store_begin(st);
-  if (!rc)
-    rc = db_exec(st->db, sql);
-  if (!rc)
-    rc = store_commit(st);
-  else
-    store_rollback(st);
-  return rc;
-}
-
-int store_forget(struct store *st, const uint8_t rid[ID_LEN]) {
-  static const char *const sql[] = {
-      "DELETE FROM search WHERE rowid = (SELECT id FROM rec WHERE rid = ?1)",
-      /* Its row id may be given again: the index must not take it as done. */
-      ("UPDATE meta SET v = min(v, (SELECT id - 1 FROM rec WHERE rid = ?1)) "
-       "WHERE k = 'search_hw' AND EXISTS (SELECT 1 FROM rec WHERE rid = ?1)"),
-      ("DELETE FROM search_dirty WHERE id = (SELECT id FROM rec WHERE "
-       "rid = ?1)"),
-      "DELETE FROM conflict WHERE rid = ?1", "DELETE FROM rec WHERE rid = ?1"};
-  int rc = 0;
-  st->cvalid = false;
-  for (size_t i = 0; i < sizeof(sql) / sizeof(sql[0]) && !rc; i++) {
-    sqlite3_stmt *s;
-    rc = db_prepare(st->db, sql[i], &s);
-    if (rc)
-      return rc;
-    sqlite3_bind_blob(s, 1, rid, ID_LEN, SQLITE_STATIC);
-    rc = db_run(s);
-    sqlite3_finalize(s);
-  }
-  return rc;
-}
-
-int store_outbox_add(struct store *st, uint64_t seq, uint64_t hlc,
-                     const uint8_t rid[ID_LEN], const void *op, size_t len) {
-  sqlite3_stmt *s = st->stmt[S_OUTBOX_ADD];
-  if (!s) /* a district store has no outbox */
-    return DS_EINVAL;
-  sqlite3_bind_int64(s, 1, (int64_t)seq);
-  sqlite3_bind_int64(s, 2, (int64_t)hlc);
-  sqlite3_bind_blob(s, 3, rid, ID_LEN, SQLITE_STATIC);
-  sqlite3_bind_blob(s, 4, op, (int)len, SQLITE_STATIC);
-  return run(st, s);
-}
-
-int store_outbox_reject(struct store *st, uint64_t seq, const char *code,
-                        const char *message) {
-  sqlite3_stmt *s = st->stmt[S_OUTBOX_REJECT];
-  if (!s) /* a district store has no outbox */
-    return DS_EINVAL;
-  sqlite3_bind_int64(s, 1, (int64_t)seq);
-  sqlite3_bind_text(s, 2, code, -1, SQLITE_STATIC);
-  sqlite3_bind_text(s, 3, message, -1, SQLITE_STATIC);
-  return run(st, s);
-}
-
-int store_next_seq(struct store *st, uint64_t *out) {
-  sqlite3_stmt *s = st->stmt[S_NEXT_SEQ];
-  int rc;
-
-  if (!s) /* a district store has no outbox */
-    return DS_EINVAL;
-  rc = sqlite3_step(s);
-  if (rc == SQLITE_ROW) {
-    *out = (uint64_t)sqlite3_column_int64(s, 0);
-    rc = 0;
-  } else {
-    rc = translate(st, rc);
-  }
-  sqlite3_reset(s);
-  return rc;
 }

@@ -52,13 +52,13 @@ void store_set_busy_timeout(struct store *st, int ms);
  * device small; the daemon's writer takes more). */
 void store_set_cache_kib(struct store *st, int kib);
 
-/* BEGIN IMMEDIATE / COMMIT / ROLLBACK. DS_EBUSY when locked past the busy
- * timeout, DS_EUNAVAIL when storage fails (disk full, I/O). */
+/* db_begin, db_commit, db_rollback, db_savepoint, db_release and
+ * db_rollback_part (common/db.h) on |st|'s connection; each also drops
+ * what store_check_op had loaded when the transaction or part ends
+ * without being kept. */
 DS_NODISCARD int store_begin(struct store *st);
 DS_NODISCARD int store_commit(struct store *st);
 void store_rollback(struct store *st);
-/* A part of the open transaction that can be undone alone: SAVEPOINT /
- * RELEASE / ROLLBACK TO (which also releases it). Parts do not nest. */
 DS_NODISCARD int store_savepoint(struct store *st);
 DS_NODISCARD int store_release(struct store *st);
 void store_rollback_part(struct store *st);
