@@ -10,16 +10,17 @@
 #include <unistd.h>
 
 #include <sodium.h>
-#include <sqlite3.h>
 
 #include "client/local.h"
 #include "client/trust.h"
 #include "client/xport.h"
 #include "common/alloc.h"
 #include "common/clock.h"
+#include "common/device.h"
 #include "common/hex.h"
 #include "common/hlc.h"
 #include "common/json.h"
+#include "common/meta.h"
 #include "common/store.h"
 #include "proto/codec.h"
 
@@ -69,69 +70,35 @@ static void progress(void *arg, size_t up, size_t down) {
           (double)(s->bytes_down + down) / 1000.0);
 }
 
-static int64_t meta_int(struct store *st, const char *key) {
-  int64_t v = 0;
-  if (store_meta_get_int(st, key, &v))
-    v = 0;
-  return v;
-}
-
-static int meta_blob(struct store *st, const char *key, void *out,
-                     size_t len) {
-  struct buf b;
-  int rc;
-  buf_init(&b, 0);
-  rc = store_meta_get(st, key, &b);
-  if (!rc && b.len == len)
-    memcpy(out, b.data, len);
-  else if (!rc)
-    rc = DS_ECORRUPT;
-  buf_cleanup(&b);
-  return rc;
-}
-
-static int meta_str(struct store *st, const char *key, char *out, size_t cap) {
-  struct buf b;
-  int rc;
-  buf_init(&b, 0);
-  rc = store_meta_get(st, key, &b);
-  if (!rc)
-    snprintf(out, cap, "%s", (char *)b.data);
-  buf_cleanup(&b);
-  return rc;
-}
-
 /* Builds a request with the queued ops after |acked| (at most s->batch). */
 static int build_request(struct sync *s, uint64_t acked, struct buf *body,
                          uint32_t *nops, uint64_t *last_seq) {
   struct store *st = s->dev.st;
   struct proto_req hdr = {0};
   struct buf *ops = &s->ops;
-  sqlite3_stmt *q;
-  int rc = 0;
+  struct device_iter *it;
+  struct device_row row;
+  int rc, more;
 
   buf_reset(ops);
   *nops = 0;
   *last_seq = acked;
-  sqlite3_prepare_v2(store_sqlite(st),
-                     "SELECT seq, op FROM outbox WHERE seq > ?1 ORDER BY seq "
-                     "LIMIT ?2",
-                     -1, &q, NULL);
-  sqlite3_bind_int64(q, 1, (int64_t)acked);
-  sqlite3_bind_int64(q, 2, s->batch);
-  while (!rc && sqlite3_step(q) == SQLITE_ROW) {
-    uint64_t seq = (uint64_t)sqlite3_column_int64(q, 0);
-    if (seq != *last_seq + 1)
+  /* A scan that cannot start is an error, never an empty batch. */
+  rc = device_iter_open(st, DEVICE_OUTBOX_AFTER, acked, s->batch, NULL, &it);
+  if (rc)
+    return rc;
+  while (!rc && (more = device_iter_next(it, &row)) == 1) {
+    if (row.seq != *last_seq + 1)
       break; /* the outbox has no gaps; stop rather than send one */
-    if (*nops > 0 &&
-        ops->len + (size_t)sqlite3_column_bytes(q, 1) > BATCH_MAX_BYTES)
+    if (*nops > 0 && ops->len + row.len > BATCH_MAX_BYTES)
       break;
-    rc = buf_append(ops, sqlite3_column_blob(q, 1),
-                    (size_t)sqlite3_column_bytes(q, 1));
-    *last_seq = seq;
+    rc = buf_append(ops, row.op, row.len);
+    *last_seq = row.seq;
     (*nops)++;
   }
-  sqlite3_finalize(q);
+  if (!rc && more < 0)
+    rc = more;
+  device_iter_close(it);
   memcpy(hdr.node, s->dev.node, ID_LEN);
   hdr.ts = clock_now_ms();
   /* Each attempt stamped anew (DESIGN §11: the district refuses a request
@@ -140,9 +107,9 @@ static int build_request(struct sync *s, uint64_t acked, struct buf *body,
     rc = store_hlc_get(st, &hdr.hlc);
   if (!rc)
     hdr.hlc = hlc_tick(hdr.hlc, clock_now_ms());
-  hdr.cursor = (uint64_t)meta_int(st, "cursor");
+  hdr.cursor = (uint64_t)meta_int_or_0(st, META_CURSOR);
   hdr.has_cursor_hash = hdr.cursor > 0 &&
-                        meta_blob(st, "cursor_hash", hdr.cursor_hash,
+                        meta_get_exact(st, META_CURSOR_HASH, hdr.cursor_hash,
                                   PROTO_HASH_LEN) == 0;
   hdr.limit = (uint64_t)s->pull_limit;
   buf_reset(body);
@@ -160,7 +127,6 @@ static int apply_response(struct sync *s, const struct proto_resp *resp,
   uint64_t next = 1;
   struct store *st = s->dev.st;
   uint64_t seen = 0;
-  sqlite3_stmt *ins = NULL;
   struct buf enc;
   int rc;
 
@@ -181,13 +147,6 @@ static int apply_response(struct sync *s, const struct proto_resp *resp,
     rc = store_outbox_reject(st, r.seq, code, msg);
     s->rejected++;
   }
-  if (!rc)
-    rc = sqlite3_prepare_v2(store_sqlite(st),
-                            "INSERT OR IGNORE INTO inbox(rid, hlc, node, seq,"
-                            " op) VALUES (?1, ?2, ?3, ?4, ?5)",
-                            -1, &ins, NULL)
-             ? DS_EUNAVAIL
-             : 0;
   for (uint32_t i = 0; i < resp->nops && !rc; i++) {
     struct mresult res;
     struct op op;
@@ -203,47 +162,41 @@ static int apply_response(struct sync *s, const struct proto_resp *resp,
     rc = proto_op_encode(&enc, &op, true);
     if (rc)
       break;
-    sqlite3_bind_blob(ins, 1, op.rid, ID_LEN, SQLITE_STATIC);
-    sqlite3_bind_int64(ins, 2, (int64_t)op.hlc);
-    sqlite3_bind_blob(ins, 3, op.node, ID_LEN, SQLITE_STATIC);
-    sqlite3_bind_int64(ins, 4, (int64_t)op.seq);
-    sqlite3_bind_blob(ins, 5, enc.data, (int)enc.len, SQLITE_STATIC);
-    rc = sqlite3_step(ins) == SQLITE_DONE ? 0 : DS_EUNAVAIL;
-    sqlite3_reset(ins);
+    rc = device_inbox_add(st, op.rid, op.hlc, op.node, op.seq, enc.data,
+                          enc.len);
     if (op.hlc > seen)
       seen = op.hlc;
     s->conflicts += res.conflicts;
   }
-  sqlite3_finalize(ins);
   /* The daemon's acked may be below ours after a restore from backup: then
    * we send again from its acked + 1 and the district loses nothing. */
   *acked_after = resp->acked;
   if (!rc)
-    rc = store_meta_set_int(st, "acked", (int64_t)resp->acked);
+    rc = meta_set_int(st, META_ACKED, (int64_t)resp->acked);
   if (!rc && resp->acked > acked_before)
     s->pushed += resp->acked - acked_before;
   if (!rc)
-    rc = store_meta_set_int(st, "cursor", (int64_t)resp->cursor);
+    rc = meta_set_int(st, META_CURSOR, (int64_t)resp->cursor);
   if (!rc)
     rc = resp->has_cursor_hash
-             ? store_meta_set(st, "cursor_hash", resp->cursor_hash,
+             ? meta_set(st, META_CURSOR_HASH, resp->cursor_hash,
                               PROTO_HASH_LEN)
-             : store_meta_set(st, "cursor_hash", NULL, 0);
+             : meta_set(st, META_CURSOR_HASH, NULL, 0);
   if (resp->hlc > seen)
     seen = resp->hlc;
   if (!rc)
     rc = store_hlc_adopt(st, seen);
-  if (!rc && seen > (uint64_t)meta_int(st, "hlc_seen"))
-    rc = store_meta_set_int(st, "hlc_seen", (int64_t)seen);
+  if (!rc && seen > (uint64_t)meta_int_or_0(st, META_HLC_SEEN))
+    rc = meta_set_int(st, META_HLC_SEEN, (int64_t)seen);
   if (!rc)
-    rc = store_meta_set_int(st, "enrolled", 1);
+    rc = meta_set_int(st, META_ENROLLED, 1);
   if (!rc)
     rc = trust_enrolled(st); /* confirmed: the token is forgotten */
   if (!rc)
     rc = store_next_seq(st, &next);
   *more = resp->more || next - 1 > resp->acked;
   if (!rc && !*more)
-    rc = store_meta_set_int(st, "last_sync_ms", (int64_t)clock_now_ms());
+    rc = meta_set_int(st, META_LAST_SYNC_MS, (int64_t)clock_now_ms());
   if (!rc)
     rc = store_commit(st);
   else
@@ -272,8 +225,9 @@ static enum outcome round_trip(struct sync *s, bool *more, char *msg,
       key_hdr[128], nodehex[ID_HEX_LEN + 1], keyhex[65], sigb64[100];
   const char *headers[8];
   uint8_t sig[crypto_sign_BYTES];
-  uint64_t acked = (uint64_t)meta_int(st, "acked"), last_seq, after = 0;
-  int64_t sent_before = meta_int(st, "sent_max");
+  uint64_t acked = (uint64_t)meta_int_or_0(st, META_ACKED), last_seq;
+  uint64_t after = 0;
+  int64_t sent_before = meta_int_or_0(st, META_SENT_MAX);
   struct proto_resp resp;
   struct buf *body = &s->body, *rbody = &s->rbody;
   uint32_t nops;
@@ -289,7 +243,7 @@ static enum outcome round_trip(struct sync *s, bool *more, char *msg,
   /* From here the ops may reach the district: they count as sent, which
    * --restamp must not touch, until a definite refusal says otherwise. */
   if ((int64_t)last_seq > sent_before &&
-      store_meta_set_int(st, "sent_max", (int64_t)last_seq)) {
+      meta_set_int(st, META_SENT_MAX, (int64_t)last_seq)) {
     snprintf(msg, msgcap, "could not write the local store");
     goto done;
   }
@@ -305,7 +259,7 @@ static enum outcome round_trip(struct sync *s, bool *more, char *msg,
   headers[h++] = "Expect:";
   hex_encode(keyhex, s->pk, sizeof(s->pk));
   snprintf(key_hdr, sizeof(key_hdr), "Dansync-Key: %s", keyhex);
-  if (!meta_int(st, "enrolled")) {
+  if (!meta_int_or_0(st, META_ENROLLED)) {
     snprintf(tok_hdr, sizeof(tok_hdr), "Dansync-Token: %s", s->token);
     headers[h++] = tok_hdr;
     headers[h++] = key_hdr;
@@ -323,7 +277,7 @@ static enum outcome round_trip(struct sync *s, bool *more, char *msg,
                   rbody, err);
   if (rc == DS_EIDENTITY) {
     /* Only the TLS handshake left the device: nothing was sent. */
-    if (store_meta_set_int(st, "sent_max", sent_before) == 0)
+    if (meta_set_int(st, META_SENT_MAX, sent_before) == 0)
       out = OUT_IDENTITY;
     snprintf(msg, msgcap, "%s", err);
     goto done;
@@ -346,7 +300,7 @@ static enum outcome round_trip(struct sync *s, bool *more, char *msg,
     bool has_exp = false;
     uint64_t exp = 0;
     /* A refused request changes nothing at the district. */
-    if (store_meta_set_int(st, "sent_max", sent_before))
+    if (meta_set_int(st, META_SENT_MAX, sent_before))
       goto done;
     if (proto_error_decode(rbody->data, rbody->len, code, sizeof(code), text,
                            sizeof(text), &has_exp, &exp))
@@ -354,7 +308,7 @@ static enum outcome round_trip(struct sync *s, bool *more, char *msg,
     if (status == 409 && !strcmp(code, PROTO_E_GAP) && has_exp && exp >= 1 &&
         exp - 1 < acked) {
       /* The district holds less than we thought (a restore): resend. */
-      if (store_meta_set_int(st, "acked", (int64_t)(exp - 1)) == 0)
+      if (meta_set_int(st, META_ACKED, (int64_t)(exp - 1)) == 0)
         out = OUT_AGAIN;
       goto done;
     }
@@ -426,15 +380,16 @@ static void backoff(int attempt) {
  * records they touch are rebuilt from every op this device holds. */
 static int restamp(struct sync *s, uint64_t *count, char *err) {
   struct store *st = s->dev.st;
-  int64_t sent = meta_int(st, "sent_max");
+  int64_t sent = meta_int_or_0(st, META_SENT_MAX);
   /* Old version -> new version of every restamped op, for the bases of
    * later ops that name them. */
   struct version *map = NULL; /* pairs: map[2k] old, map[2k+1] new */
   size_t nmap = 0, capmap = 0;
-  uint64_t clock;
-  sqlite3_stmt *q, *up;
+  uint64_t clock, top = 0;
+  struct device_iter *it = NULL;
+  struct device_row row;
   struct buf enc;
-  int rc;
+  int rc, more = 0;
 
   *count = 0;
   buf_init(&enc, 0);
@@ -442,29 +397,17 @@ static int restamp(struct sync *s, uint64_t *count, char *err) {
   if (rc)
     return ds_fail(err, rc, "the local store is busy");
   /* The clock restarts from what others have shown us and what we sent. */
-  clock = (uint64_t)meta_int(st, "hlc_seen");
-  sqlite3_prepare_v2(store_sqlite(st),
-                     "SELECT coalesce(max(hlc), 0) FROM outbox WHERE seq <= "
-                     "?1",
-                     -1, &q, NULL);
-  sqlite3_bind_int64(q, 1, sent);
-  if (sqlite3_step(q) == SQLITE_ROW &&
-      (uint64_t)sqlite3_column_int64(q, 0) > clock)
-    clock = (uint64_t)sqlite3_column_int64(q, 0);
-  sqlite3_finalize(q);
-  sqlite3_prepare_v2(store_sqlite(st),
-                     "SELECT seq, op FROM outbox WHERE seq > ?1 ORDER BY seq",
-                     -1, &q, NULL);
-  sqlite3_prepare_v2(store_sqlite(st),
-                     "UPDATE outbox SET hlc = ?2, op = ?3 WHERE seq = ?1", -1,
-                     &up, NULL);
-  sqlite3_bind_int64(q, 1, sent);
-  while (!rc && sqlite3_step(q) == SQLITE_ROW) {
+  clock = (uint64_t)meta_int_or_0(st, META_HLC_SEEN);
+  rc = device_outbox_max_hlc(st, (uint64_t)sent, &top);
+  if (!rc && top > clock)
+    clock = top;
+  if (!rc)
+    rc = device_iter_open(st, DEVICE_OUTBOX_AFTER, (uint64_t)sent, 0, NULL,
+                          &it);
+  while (!rc && (more = device_iter_next(it, &row)) == 1) {
     void *priv;
     struct op op;
-    rc = proto_op_decode(sqlite3_column_blob(q, 1),
-                         (size_t)sqlite3_column_bytes(q, 1), &op, false, &priv,
-                         err);
+    rc = proto_op_decode(row.op, row.len, &op, false, &priv, err);
     if (rc)
       break;
     memcpy(op.node, s->dev.node, ID_LEN);
@@ -493,52 +436,46 @@ static int restamp(struct sync *s, uint64_t *count, char *err) {
     buf_reset(&enc);
     rc = proto_op_encode(&enc, &op, false);
     proto_op_release(priv);
-    if (rc)
-      break;
-    sqlite3_bind_int64(up, 1, sqlite3_column_int64(q, 0));
-    sqlite3_bind_int64(up, 2, (int64_t)clock);
-    sqlite3_bind_blob(up, 3, enc.data, (int)enc.len, SQLITE_STATIC);
-    rc = sqlite3_step(up) == SQLITE_DONE ? 0 : DS_EUNAVAIL;
-    sqlite3_reset(up);
+    if (!rc)
+      rc = device_outbox_restamp(st, row.seq, clock, enc.data, enc.len);
     (*count)++;
   }
-  sqlite3_finalize(q);
-  sqlite3_finalize(up);
+  if (!rc && more < 0)
+    rc = more;
+  device_iter_close(it);
+  it = NULL;
   ds_free(map);
   if (!rc && *count) {
     /* Rebuild every record a restamped op touched, from all held ops. */
-    static const char *const sql =
-        "SELECT op, NULL FROM outbox WHERE rid IN (SELECT rid FROM outbox "
-        "WHERE seq > ?1) UNION ALL SELECT op, 1 FROM inbox WHERE rid IN "
-        "(SELECT rid FROM outbox WHERE seq > ?1)";
-    sqlite3_prepare_v2(store_sqlite(st),
-                       "SELECT DISTINCT rid FROM outbox WHERE seq > ?1", -1,
-                       &q, NULL);
-    sqlite3_bind_int64(q, 1, sent);
-    while (!rc && sqlite3_step(q) == SQLITE_ROW)
-      rc = store_forget(st, sqlite3_column_blob(q, 0));
-    sqlite3_finalize(q);
-    sqlite3_prepare_v2(store_sqlite(st), sql, -1, &q, NULL);
-    sqlite3_bind_int64(q, 1, sent);
-    while (!rc && sqlite3_step(q) == SQLITE_ROW) {
-      bool pulled = sqlite3_column_type(q, 1) != SQLITE_NULL;
+    rc = device_iter_open(st, DEVICE_RIDS_AFTER, (uint64_t)sent, 0, NULL,
+                          &it);
+    while (!rc && (more = device_iter_next(it, &row)) == 1)
+      rc = row.rid ? store_forget(st, row.rid) : DS_ECORRUPT;
+    if (!rc && more < 0)
+      rc = more;
+    device_iter_close(it);
+    it = NULL;
+    if (!rc)
+      rc = device_iter_open(st, DEVICE_OPS_OF_RIDS_AFTER, (uint64_t)sent, 0,
+                            NULL, &it);
+    while (!rc && (more = device_iter_next(it, &row)) == 1) {
       struct mresult res;
       void *priv;
       struct op op;
-      rc = proto_op_decode(sqlite3_column_blob(q, 0),
-                           (size_t)sqlite3_column_bytes(q, 0), &op, pulled,
-                           &priv, err);
+      rc = proto_op_decode(row.op, row.len, &op, row.pulled, &priv, err);
       if (rc)
         break;
-      if (!pulled)
+      if (!row.pulled)
         memcpy(op.node, s->dev.node, ID_LEN);
       rc = store_apply(st, &op, &res);
       proto_op_release(priv);
     }
-    sqlite3_finalize(q);
+    if (!rc && more < 0)
+      rc = more;
+    device_iter_close(it);
   }
   if (!rc)
-    rc = store_meta_set_int(st, "hlc", (int64_t)clock);
+    rc = store_hlc_set(st, clock);
   if (!rc)
     rc = store_commit(st);
   else
@@ -593,9 +530,9 @@ int csync_main(const struct args *a) {
     return fail(EXIT_ERROR, "the store path is too long");
   if (local_open(&s.dev, path, err))
     return fail(EXIT_ERROR, err);
-  if (meta_str(s.dev.st, "server", s.server, sizeof(s.server)) ||
-      meta_blob(s.dev.st, "pk", s.pk, sizeof(s.pk)) ||
-      meta_blob(s.dev.st, "sk", s.sk, sizeof(s.sk))) {
+  if (meta_get_str(s.dev.st, META_SERVER, s.server, sizeof(s.server)) ||
+      meta_get_exact(s.dev.st, META_PK, s.pk, sizeof(s.pk)) ||
+      meta_get_exact(s.dev.st, META_SK, s.sk, sizeof(s.sk))) {
     local_close(&s.dev);
     return fail(EXIT_ERROR, "the store has no server or keys; was it made "
                             "with 'dansync init'?");
@@ -603,9 +540,9 @@ int csync_main(const struct args *a) {
   trust_token_secret(s.dev.st, s.token, sizeof(s.token));
   /* Absent in stores made before pins, and when the system CA store is
    * trusted. */
-  if (meta_str(s.dev.st, "pin", s.pin, sizeof(s.pin)))
+  if (meta_get_str(s.dev.st, META_PIN, s.pin, sizeof(s.pin)))
     s.pin[0] = '\0';
-  if (meta_str(s.dev.st, "cacert", s.cacert, sizeof(s.cacert)))
+  if (meta_get_str(s.dev.st, META_CACERT, s.cacert, sizeof(s.cacert)))
     s.cacert[0] = '\0';
   if (args_has(a, "restamp")) {
     uint64_t n;
@@ -617,7 +554,8 @@ int csync_main(const struct args *a) {
             (unsigned long long)n);
   }
   if (store_next_seq(s.dev.st, &next) == 0)
-    s.queued_at_start = next - 1 - (uint64_t)meta_int(s.dev.st, "acked");
+    s.queued_at_start =
+        next - 1 - (uint64_t)meta_int_or_0(s.dev.st, META_ACKED);
   s.tty = isatty(2);
   {
     struct xport_cfg cfg = {s.server, s.pin[0] ? s.pin : NULL,
@@ -670,7 +608,7 @@ int csync_main(const struct args *a) {
   } else {
     uint64_t queued = 0;
     if (store_next_seq(s.dev.st, &next) == 0)
-      queued = next - 1 - (uint64_t)meta_int(s.dev.st, "acked");
+      queued = next - 1 - (uint64_t)meta_int_or_0(s.dev.st, META_ACKED);
     if (code == EXIT_IDENTITY && s.unsigned_answer)
       fprintf(stderr, "dansync: %s; %llu ops stay queued\n", msg,
               (unsigned long long)queued);
@@ -718,7 +656,7 @@ int csync_apply(struct device *dev, const struct proto_resp *resp, bool *more,
   int rc;
   memset(&s, 0, sizeof(s));
   s.dev = *dev;
-  rc = apply_response(&s, resp, (uint64_t)meta_int(dev->st, "acked"), &after,
+  rc = apply_response(&s, resp, (uint64_t)meta_int_or_0(dev->st, META_ACKED), &after,
                       more, err);
   t->pushed += s.pushed;
   t->pulled += s.pulled;
@@ -729,23 +667,20 @@ int csync_apply(struct device *dev, const struct proto_resp *resp, bool *more,
 
 int csync_history(struct store *st, const uint8_t rid[ID_LEN], bool json,
                   struct buf *b) {
-  sqlite3_stmt *q;
+  struct device_iter *it;
+  struct device_row row;
   uint8_t me[ID_LEN];
-  int rc = 0, n = 0;
+  int rc, n = 0, more = 0;
 
-  if (meta_blob(st, "node", me, ID_LEN))
+  if (meta_get_exact(st, META_NODE, me, ID_LEN))
     memset(me, 0, ID_LEN);
-  if (sqlite3_prepare_v2(store_sqlite(st),
-                         "SELECT hlc, op, 0 FROM outbox WHERE rid = ?1 UNION "
-                         "ALL SELECT hlc, op, 1 FROM inbox WHERE rid = ?1 "
-                         "ORDER BY 1",
-                         -1, &q, NULL))
-    return DS_EUNAVAIL;
-  sqlite3_bind_blob(q, 1, rid, ID_LEN, SQLITE_STATIC);
+  rc = device_iter_open(st, DEVICE_HISTORY, 0, 0, rid, &it);
+  if (rc)
+    return rc;
   if (json)
     rc = buf_printf(b, "\"history\": [");
-  while (!rc && sqlite3_step(q) == SQLITE_ROW) {
-    bool pulled = sqlite3_column_int(q, 2);
+  while (!rc && (more = device_iter_next(it, &row)) == 1) {
+    bool pulled = row.pulled;
     char when[32], node[ID_HEX_LEN + 1];
     const struct entity_def *e;
     void *priv;
@@ -754,9 +689,7 @@ int csync_history(struct store *st, const uint8_t rid[ID_LEN], bool json,
     struct tm tm;
     char e2[DS_ERRBUF_LEN];
 
-    if (proto_op_decode(sqlite3_column_blob(q, 1),
-                        (size_t)sqlite3_column_bytes(q, 1), &op, pulled,
-                        &priv, e2))
+    if (proto_op_decode(row.op, row.len, &op, pulled, &priv, e2))
       continue;
     if (!pulled)
       memcpy(op.node, me, ID_LEN);
@@ -801,7 +734,9 @@ int csync_history(struct store *st, const uint8_t rid[ID_LEN], bool json,
     n++;
     proto_op_release(priv);
   }
-  sqlite3_finalize(q);
+  if (!rc && more < 0)
+    rc = more;
+  device_iter_close(it);
   if (!rc && json)
     rc = buf_putc(b, ']');
   if (!rc)

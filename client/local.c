@@ -11,6 +11,7 @@
 #include "common/buf.h"
 #include "common/clock.h"
 #include "common/hex.h"
+#include "common/meta.h"
 #include "proto/codec.h"
 
 static int mkdirs(char *path) {
@@ -58,11 +59,11 @@ int local_open(struct device *dev, const char *path, char *errbuf) {
   if (rc)
     return rc;
   buf_init(&b, 0);
-  rc = store_meta_get(dev->st, "commune", &b);
+  rc = meta_get(dev->st, META_COMMUNE, &b);
   if (!rc && b.len <= SCHEMA_SLUG_MAX)
     memcpy(dev->commune, b.data, b.len + 1);
   if (!rc)
-    rc = store_meta_get(dev->st, "node", &b);
+    rc = meta_get(dev->st, META_NODE, &b);
   if (!rc && b.len == ID_LEN)
     memcpy(dev->node, b.data, ID_LEN);
   else if (!rc)

@@ -725,14 +725,17 @@ static int escalations(struct ctx *c) {
   if (!rc)
     rc = sqlf(
         c,
-        "SELECT lower(hex(rid)), coalesce((SELECT kind || ' ' || name FROM"
-        " commune WHERE slug = rec.commune), commune), ds_f(st, %d),"
+        "SELECT lower(hex(rid)), %s, ds_f(st, %d),"
         " ds_f(st, %d), ds_f(st, %d), ds_f(st, %d), ds_f(st, %d),"
         " coalesce(ds_f(st, %d), 'received'), ds_f(st, %d), ds_f(st, %d),"
         " ds_fnode(st, %d) FROM rec WHERE ent = %d AND (?3 IS NULL OR"
         " commune = ?3) AND (ds_f(st, %d) = 'escalated' OR"
         " coalesce(ds_f(st, %d), '') != '') AND " CUR("ds_f(st, %d)")
         " AND coalesce(ds_f(st, %d), 0) = 0 ORDER BY 3, 2, 1",
+        /* A laptop's store has no commune table: the slug it is. */
+        c->o->device ? "commune"
+                     : "coalesce((SELECT kind || ' ' || name FROM commune"
+                       " WHERE slug = rec.commune), commune)",
         fld(E_PETITION, "received_on"), fld(E_PETITION, "citizen"),
         fld(E_PETITION, "hamlet"), fld(E_PETITION, "content"),
         fld(E_PETITION, "escalated_to"), stf, fld(E_PETITION, "response"),

@@ -1,5 +1,8 @@
 /* SPDX-License-Identifier: MIT
- * store.c -- SQLite persistence of records, merge state and queues.
+ * store.c -- the store's connection and the per-op path: open (through
+ * migrate.c), transactions, meta, the clock, and each record's merge state
+ * loaded, checked and applied. records.c reads the records as a whole;
+ * device.c owns the outbox and inbox.
  *
  * One row per record in `rec`: its merge state as a blob (merge.c), which
  * holds each value once. The views meeting, petition, survey and visit show
@@ -8,18 +11,21 @@
  * row. */
 #include "common/store.h"
 
+#include <assert.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
 
-#include <sodium.h>
 #include <sqlite3.h>
 
 #include "common/alloc.h"
 #include "common/clock.h"
+#include "common/db.h"
 #include "common/files.h"
 #include "common/hex.h"
 #include "common/hlc.h"
+#include "common/migrate.h"
+#include "common/store_int.h"
 #include "common/utf8.h"
 
 enum stmt_id {
@@ -31,11 +37,6 @@ enum stmt_id {
   S_SEARCH_DIRTY,
   S_META_GET,
   S_META_SET,
-  S_DIGEST,
-  S_RESOLVE,
-  S_OUTBOX_ADD,
-  S_OUTBOX_REJECT,
-  S_NEXT_SEQ,
   S_COMMUNE_GET,
   S_COUNT
 };
@@ -52,14 +53,14 @@ struct store {
   bool cvalid;
   uint8_t crid[ID_LEN];
   int64_t cid; /* 0: the record does not exist */
+  sqlite3_stmt *slot[STORE_SLOT_COUNT]; /* store__cached */
+  bool device;   /* it has the device's tables (outbox, inbox) */
+  bool district; /* it has the district's (communes, nodes, logs) */
 };
 
 
-/* The file format this code reads and writes (PRAGMA user_version). 2: the
- * oplog points into the logged bodies; the search index tracks new records
- * by row id. 3: no typed value columns in rec (the views read the blob);
- * the sync log chains each body's hash. */
-#define STORE_FORMAT 3
+/* With 16 KiB pages rather than 4 KiB, the daemon writes in fewer, larger
+ * pieces (the file format itself is migrate.h's STORE_FORMAT). */
 #define STORE_PAGE_SIZE 16384
 #define DS_STR_(x) #x
 #define DS_STR(x) DS_STR_(x)
@@ -71,24 +72,8 @@ static void field_node_fn(sqlite3_context *ctx, int argc,
 
 static int translate(struct store *st, int rc) {
   (void)st;
-  switch (rc & 0xff) {
-  case SQLITE_OK:
-  case SQLITE_DONE:
-  case SQLITE_ROW:
-    return 0;
-  case SQLITE_BUSY:
-  case SQLITE_LOCKED:
-    return DS_EBUSY;
-  case SQLITE_NOMEM:
-    return DS_ENOMEM;
-  case SQLITE_CONSTRAINT:
-    return DS_EEXIST;
-  case SQLITE_CORRUPT:
-  case SQLITE_NOTADB:
-    return DS_ECORRUPT;
-  default:
-    return DS_EUNAVAIL;
-  }
+  assert(rc != SQLITE_OK && rc != SQLITE_ROW && rc != SQLITE_DONE);
+  return db_translate(rc);
 }
 
 static const char *const stmt_sql[S_COUNT] = {
@@ -103,119 +88,8 @@ static const char *const stmt_sql[S_COUNT] = {
     [S_SEARCH_DIRTY] = "INSERT OR IGNORE INTO search_dirty(id) VALUES (?1)",
     [S_META_GET] = "SELECT v FROM meta WHERE k = ?1",
     [S_META_SET] = "INSERT OR REPLACE INTO meta(k, v) VALUES (?1, ?2)",
-    [S_DIGEST] = "SELECT rid, st, commune FROM rec WHERE ent = ?1 ORDER BY rid",
-    [S_RESOLVE] = "SELECT rid FROM rec WHERE rid BETWEEN ?1 AND ?2 AND "
-                  "(?3 < 0 OR ent = ?3) ORDER BY rid LIMIT 6",
-    [S_OUTBOX_ADD] =
-        "INSERT INTO outbox(seq, hlc, rid, op) VALUES (?1, ?2, ?3, ?4)",
-    [S_OUTBOX_REJECT] = "UPDATE outbox SET error = ?2, message = ?3 "
-                        "WHERE seq = ?1",
-    [S_NEXT_SEQ] = "SELECT coalesce(max(seq), 0) + 1 FROM outbox",
     [S_COMMUNE_GET] = "SELECT 1 FROM commune WHERE slug = ?1",
 };
-
-static const char schema_sql[] =
-    "CREATE TABLE meta(k TEXT PRIMARY KEY, v) WITHOUT ROWID;"
-    "CREATE TABLE rec(id INTEGER PRIMARY KEY, rid BLOB NOT NULL UNIQUE,"
-    " ent INTEGER NOT NULL, commune TEXT, conflicted INTEGER NOT NULL,"
-    " st BLOB NOT NULL);"
-    "CREATE TABLE conflict(rid BLOB NOT NULL, field INTEGER NOT NULL,"
-    " PRIMARY KEY(rid, field)) WITHOUT ROWID;"
-    "CREATE VIRTUAL TABLE search USING fts5(body,"
-    " tokenize = 'unicode61 remove_diacritics 2');"
-    /* Existing petitions whose search text changed since the index was
-     * refreshed: indexing is deferred to the first search. Records created
-     * since are those above meta 'search_hw' (store_search_refresh). */
-    "CREATE TABLE search_dirty(id INTEGER PRIMARY KEY);"
-    /* Client: every local op, kept after it is acked (DESIGN §6). */
-    "CREATE TABLE outbox(seq INTEGER PRIMARY KEY, hlc INTEGER NOT NULL,"
-    " rid BLOB NOT NULL, op BLOB NOT NULL, error TEXT, message TEXT);"
-    "CREATE INDEX outbox_rid ON outbox(rid);"
-    /* Client: every op pulled from the daemon, for a record's history. */
-    "CREATE TABLE inbox(id INTEGER PRIMARY KEY, rid BLOB NOT NULL,"
-    " hlc INTEGER NOT NULL, node BLOB NOT NULL, seq INTEGER NOT NULL,"
-    " op BLOB NOT NULL, UNIQUE(node, seq));"
-    "CREATE INDEX inbox_rid ON inbox(rid);"
-    /* Daemon: the district, its devices and its sync log. */
-    "CREATE TABLE commune(slug TEXT PRIMARY KEY, name TEXT NOT NULL,"
-    " kind TEXT NOT NULL) WITHOUT ROWID;"
-    "CREATE TABLE token(hash BLOB PRIMARY KEY, commune TEXT NOT NULL,"
-    " label TEXT, created_ms INTEGER NOT NULL, expires_ms INTEGER NOT NULL,"
-    " node BLOB, pubkey BLOB) WITHOUT ROWID;"
-    "CREATE TABLE node(node BLOB PRIMARY KEY, pubkey BLOB NOT NULL,"
-    " commune TEXT NOT NULL, label TEXT, enrolled_ms INTEGER NOT NULL,"
-    " revoked_ms INTEGER, acked INTEGER NOT NULL DEFAULT 0,"
-    " last_sync_ms INTEGER) WITHOUT ROWID;"
-    "CREATE TABLE synclog(seq INTEGER PRIMARY KEY, node BLOB NOT NULL,"
-    " sig BLOB NOT NULL, received_ms INTEGER NOT NULL, body BLOB NOT NULL,"
-    " hash BLOB NOT NULL);"
-    /* Daemon: every merged op, in merge order; its bytes are those of the
-     * logged request body |entry| at |off|, |len| (daemon/oplog.h). */
-    "CREATE TABLE oplog(pos INTEGER PRIMARY KEY, entry INTEGER NOT NULL,"
-    " node BLOB NOT NULL, commune TEXT NOT NULL, rid BLOB NOT NULL,"
-    " off INTEGER NOT NULL, len INTEGER NOT NULL);"
-    "CREATE INDEX oplog_commune ON oplog(commune, pos);"
-    "CREATE TABLE quarantine(id INTEGER PRIMARY KEY, entry INTEGER NOT NULL,"
-    " node BLOB NOT NULL, seq INTEGER NOT NULL, error TEXT NOT NULL,"
-    " message TEXT NOT NULL, op BLOB);";
-
-/* One view per entity naming the typed winner columns. */
-static int create_views(sqlite3 *db, struct buf *sql) {
-  int rc = 0;
-
-  for (int e = 0; e < SCHEMA_NENT && !rc; e++) {
-    const struct entity_def *ed = schema_entity(e);
-    buf_reset(sql);
-    rc = buf_printf(sql, "CREATE VIEW %s AS SELECT id, rid, commune, "
-                    "conflicted",
-                    ed->name);
-    for (int f = 0; f < ed->nfields && !rc; f++)
-      if (f != ed->commune_field)
-        rc = buf_printf(sql, ", ds_f(st, %d) AS %s", f, ed->fields[f].name);
-    if (!rc)
-      rc = buf_printf(sql, " FROM rec WHERE ent = %d;", e);
-    if (!rc)
-      rc = buf_cstr(sql);
-    if (!rc && sqlite3_exec(db, (char *)sql->data, NULL, NULL, NULL))
-      rc = DS_EIO;
-  }
-  return rc;
-}
-
-static int migrate(struct store *st, char *errbuf) {
-  sqlite3_stmt *s;
-  struct buf sql;
-  int version = 0, rc;
-
-  if (sqlite3_prepare_v2(st->db, "PRAGMA user_version", -1, &s, NULL))
-    return ds_fail(errbuf, DS_EIO, "cannot read the store's version: %s",
-                   sqlite3_errmsg(st->db));
-  if (sqlite3_step(s) == SQLITE_ROW)
-    version = sqlite3_column_int(s, 0);
-  sqlite3_finalize(s);
-  if (version == STORE_FORMAT)
-    return 0;
-  if (version != 0)
-    return ds_fail(errbuf, DS_EIO,
-                   "the store has format version %d; this program knows %d",
-                   version, STORE_FORMAT);
-  buf_init(&sql, 0);
-  rc = sqlite3_exec(st->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) ? DS_EIO : 0;
-  if (!rc && sqlite3_exec(st->db, schema_sql, NULL, NULL, NULL))
-    rc = DS_EIO;
-  if (!rc)
-    rc = create_views(st->db, &sql);
-  if (!rc && sqlite3_exec(st->db, "PRAGMA user_version = " DS_STR(STORE_FORMAT) "; COMMIT", NULL,
-                          NULL, NULL))
-    rc = DS_EIO;
-  buf_cleanup(&sql);
-  if (rc) {
-    ds_fail(errbuf, rc, "cannot create the store's tables: %s",
-            sqlite3_errmsg(st->db));
-    sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
-  }
-  return rc;
-}
 
 int store_open(struct store **out, const char *path, unsigned flags,
                char *errbuf) {
@@ -283,10 +157,22 @@ int store_open(struct store **out, const char *path, unsigned flags,
                  sqlite3_errmsg(st->db));
     goto fail;
   }
-  rc = migrate(st, errbuf);
-  if (rc)
+  rc = store__migrate(st->db, memory ? ":memory:" : path,
+                      (flags & STORE_DISTRICT) != 0, errbuf);
+  if (!rc)
+    rc = db_has_table(st->db, "outbox", &st->device);
+  if (!rc)
+    rc = db_has_table(st->db, "commune", &st->district);
+  if (rc) {
+    if (rc != DS_EVERSION)
+      ds_fail(errbuf, rc, "%s is not a usable dansync store: %s", path,
+              sqlite3_errmsg(st->db));
     goto fail;
+  }
   for (int i = 0; i < S_COUNT; i++) {
+    /* A device store has no commune table. */
+    if (i == S_COMMUNE_GET && !st->district)
+      continue;
     if (sqlite3_prepare_v3(st->db, stmt_sql[i], -1, SQLITE_PREPARE_PERSISTENT,
                            &st->stmt[i], NULL)) {
       rc = ds_fail(errbuf, DS_EIO, "%s is not a usable dansync store: %s",
@@ -314,6 +200,8 @@ void store_close(struct store *st) {
     return;
   for (int i = 0; i < S_COUNT; i++)
     sqlite3_finalize(st->stmt[i]);
+  for (int i = 0; i < STORE_SLOT_COUNT; i++)
+    sqlite3_finalize(st->slot[i]);
   sqlite3_close(st->db);
   mstate_cleanup(&st->ms);
   mstate_cleanup(&st->cms);
@@ -325,6 +213,30 @@ void store_close(struct store *st) {
 }
 
 struct sqlite3 *store_sqlite(struct store *st) { return st->db; }
+
+bool store_is_device(const struct store *st) { return st->device; }
+
+bool store_is_district(const struct store *st) { return st->district; }
+
+void store__forget_loaded(struct store *st) { st->cvalid = false; }
+
+int store__cached(struct store *st, enum store_slot slot, const char *sql,
+                  sqlite3_stmt **out) {
+  int rc;
+
+  assert((unsigned)slot < STORE_SLOT_COUNT);
+  if (!st->slot[slot]) {
+    rc = sqlite3_prepare_v3(st->db, sql, -1, SQLITE_PREPARE_PERSISTENT,
+                            &st->slot[slot], NULL);
+    if (rc != SQLITE_OK) {
+      sqlite3_finalize(st->slot[slot]);
+      st->slot[slot] = NULL;
+      return db_translate(rc);
+    }
+  }
+  *out = st->slot[slot];
+  return 0;
+}
 
 const char *store_errmsg(struct store *st) { return sqlite3_errmsg(st->db); }
 
@@ -338,39 +250,32 @@ void store_set_cache_kib(struct store *st, int kib) {
   sqlite3_exec(st->db, sql, NULL, NULL, NULL);
 }
 
-static int exec(struct store *st, const char *sql) {
-  return translate(st, sqlite3_exec(st->db, sql, NULL, NULL, NULL));
-}
-
-int store_begin(struct store *st) { return exec(st, "BEGIN IMMEDIATE"); }
+int store_begin(struct store *st) { return db_begin(st->db); }
 
 int store_commit(struct store *st) {
-  int rc = exec(st, "COMMIT");
+  int rc = db_commit(st->db);
   if (rc)
-    store_rollback(st);
+    st->cvalid = false;
   return rc;
 }
 
 void store_rollback(struct store *st) {
   st->cvalid = false;
-  if (!sqlite3_get_autocommit(st->db))
-    sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
+  db_rollback(st->db);
 }
 
-int store_savepoint(struct store *st) { return exec(st, "SAVEPOINT part"); }
+int store_savepoint(struct store *st) { return db_savepoint(st->db); }
 
-int store_release(struct store *st) { return exec(st, "RELEASE part"); }
+int store_release(struct store *st) { return db_release(st->db); }
 
 void store_rollback_part(struct store *st) {
   st->cvalid = false;
-  sqlite3_exec(st->db, "ROLLBACK TO part; RELEASE part", NULL, NULL, NULL);
+  db_rollback_part(st->db);
 }
 
-/* Steps a statement that returns no row, and resets it. */
 static int run(struct store *st, sqlite3_stmt *s) {
-  int rc = sqlite3_step(s);
-  sqlite3_reset(s);
-  return rc == SQLITE_DONE || rc == SQLITE_ROW ? 0 : translate(st, rc);
+  (void)st;
+  return db_run(s);
 }
 
 int store_meta_get(struct store *st, const char *key, struct buf *out) {
@@ -430,6 +335,10 @@ int store_hlc_get(struct store *st, uint64_t *out) {
     return rc;
   *out = (uint64_t)v;
   return 0;
+}
+
+int store_hlc_set(struct store *st, uint64_t v) {
+  return store_meta_set_int(st, "hlc", (int64_t)v);
 }
 
 int store_hlc_tick(struct store *st, uint64_t *out) {
@@ -722,6 +631,8 @@ int store_check_op(struct store *st, const struct op *op, const char *scope,
                    scope, (int)set_commune->n, set_commune->s);
   if (known_communes) {
     sqlite3_stmt *s = st->stmt[S_COMMUNE_GET];
+    if (!s) /* a device store has no commune table */
+      return DS_EINVAL;
     sqlite3_bind_text(s, 1, set_commune->s, (int)set_commune->n,
                       SQLITE_STATIC);
     rc = sqlite3_step(s);
@@ -733,137 +644,6 @@ int store_check_op(struct store *st, const struct op *op, const char *scope,
       return translate(st, rc);
   }
   copy_slug(commune, set_commune);
-  return 0;
-}
-
-int store_resolve(struct store *st, int ent, const char *prefix,
-                  uint8_t rid[ID_LEN], char *errbuf) {
-  sqlite3_stmt *s = st->stmt[S_RESOLVE];
-  uint8_t lo[ID_LEN], hi[ID_LEN];
-  char list[6 * (ID_HEX_LEN + 2)] = "";
-  size_t len = 0;
-  int n = 0, rc;
-
-  if (id_prefix_range(prefix, lo, hi))
-    return ds_fail(errbuf, DS_EINVAL,
-                   "'%s' is not a record id (give 8 to 32 hex digits)",
-                   prefix);
-  sqlite3_bind_blob(s, 1, lo, ID_LEN, SQLITE_STATIC);
-  sqlite3_bind_blob(s, 2, hi, ID_LEN, SQLITE_STATIC);
-  sqlite3_bind_int(s, 3, ent);
-  while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-    char hex[ID_HEX_LEN + 1];
-    const void *p = sqlite3_column_blob(s, 0);
-    if (sqlite3_column_bytes(s, 0) != ID_LEN)
-      continue;
-    if (n == 0)
-      memcpy(rid, p, ID_LEN);
-    hex_encode(hex, p, ID_LEN);
-    len += (size_t)snprintf(list + len, sizeof(list) - len, "%s%s",
-                            n ? ", " : "", hex);
-    n++;
-  }
-  sqlite3_reset(s);
-  if (rc != SQLITE_DONE)
-    return translate(st, rc);
-  if (n == 0)
-    return ds_fail(errbuf, DS_ENOENT, "no %s has id %s",
-                   ent >= 0 ? schema_entity(ent)->name : "record", prefix);
-  if (n > 1)
-    return ds_fail(errbuf, DS_EAMBIGUOUS,
-                   "id prefix %s is ambiguous; it matches %s%s", prefix, list,
-                   n > 5 ? " and more" : "");
-  return 0;
-}
-
-/* Appends one digest line for field |f|'s winner |w|:
- * ent \t rid \t field \t version \t value-hex \n, built with plain copies
- * (this runs for every field of every record). */
-static int digest_line(struct buf *line, const struct entity_def *e,
-                       const char *ridhex, int f, const struct mwrite *w) {
-  const char *ent = e->name, *field = e->fields[f].name;
-  size_t ne = strlen(ent), nf = strlen(field), need;
-  char ver[64];
-  size_t nv = 0;
-  uint8_t hb[8];
-  char *p;
-  int rc;
-
-  if (f == e->status_field) {
-    struct value v;
-    size_t used;
-    if (value_decode(&v, w->val, w->len, &used) || v.type != VAL_STATUS)
-      return DS_ECORRUPT;
-    nv = (size_t)snprintf(ver, sizeof(ver), "%lld:%d:", (long long)v.i,
-                          schema_enum_index(schema_status_names, v.s, v.n));
-  }
-  for (int i = 0; i < 8; i++)
-    hb[i] = (uint8_t)(w->v.hlc >> (56 - 8 * i));
-  need = ne + 1 + ID_HEX_LEN + 1 + nf + 1 + nv + 16 + 1 + ID_HEX_LEN + 1 +
-         2 * (size_t)w->len + 1;
-  rc = buf_reserve(line, need + 1);
-  if (rc)
-    return rc;
-  p = (char *)line->data + line->len;
-  memcpy(p, ent, ne), p += ne, *p++ = '\t';
-  memcpy(p, ridhex, ID_HEX_LEN), p += ID_HEX_LEN, *p++ = '\t';
-  memcpy(p, field, nf), p += nf, *p++ = '\t';
-  memcpy(p, ver, nv), p += nv;
-  hex_encode(p, hb, 8), p += 16, *p++ = ':';
-  hex_encode(p, w->v.node, ID_LEN), p += ID_HEX_LEN, *p++ = '\t';
-  hex_encode(p, w->val, w->len), p += 2 * (size_t)w->len, *p++ = '\n';
-  line->len += need;
-  return 0;
-}
-
-int store_digest(struct store *st, const char *commune, char hex[65]) {
-  sqlite3_stmt *s = st->stmt[S_DIGEST];
-  crypto_hash_sha256_state h;
-  uint8_t out[crypto_hash_sha256_BYTES];
-  struct mstate ms;
-  struct buf line;
-  int rc = 0, step = SQLITE_DONE;
-
-  mstate_init(&ms);
-  buf_init(&line, 0);
-  crypto_hash_sha256_init(&h);
-  /* Entities, rids and field names are each walked in byte order, so the
-   * lines come out sorted without being collected. */
-  for (int e = 0; e < SCHEMA_NENT && !rc; e++) {
-    const struct entity_def *ed = schema_entity(e);
-    sqlite3_bind_int(s, 1, e);
-    while (!rc && (step = sqlite3_step(s)) == SQLITE_ROW) {
-      const char *c = (const char *)sqlite3_column_text(s, 2);
-      char ridhex[ID_HEX_LEN + 1];
-      if (commune && (!c || strcmp(c, commune) != 0))
-        continue;
-      if (sqlite3_column_bytes(s, 0) != ID_LEN) {
-        rc = DS_ECORRUPT;
-        break;
-      }
-      hex_encode(ridhex, sqlite3_column_blob(s, 0), ID_LEN);
-      rc = mstate_load(&ms, sqlite3_column_blob(s, 1),
-                       (size_t)sqlite3_column_bytes(s, 1));
-      for (int f = 0; f < ed->nfields && !rc; f++) {
-        const struct mwrite *w = mstate_winner(&ms, f);
-        if (!w)
-          continue;
-        buf_reset(&line);
-        rc = digest_line(&line, ed, ridhex, f, w);
-        if (!rc)
-          crypto_hash_sha256_update(&h, line.data, line.len);
-      }
-    }
-    if (!rc && step != SQLITE_DONE)
-      rc = translate(st, step);
-    sqlite3_reset(s);
-  }
-  mstate_cleanup(&ms);
-  buf_cleanup(&line);
-  if (rc)
-    return rc;
-  crypto_hash_sha256_final(&h, out);
-  hex_encode(hex, out, sizeof(out));
   return 0;
 }
 
@@ -885,90 +665,4 @@ static void fold_fn(sqlite3_context *ctx, int argc, sqlite3_value **argv) {
   sqlite3_result_text(ctx, b.data ? (char *)b.data : "", (int)b.len,
                       SQLITE_TRANSIENT);
   buf_cleanup(&b);
-}
-
-int store_search_refresh(struct store *st) {
-  const struct entity_def *e = schema_entity(ENT_PETITION);
-  char sql[1024];
-  int rc;
-
-  /* hw: every record up to this row id is indexed, except those marked
-   * in search_dirty. */
-#define HW "coalesce((SELECT v FROM meta WHERE k = 'search_hw'), 0)"
-  snprintf(sql, sizeof(sql),
-           "DELETE FROM search WHERE rowid > " HW " OR rowid IN (SELECT id "
-           "FROM search_dirty);"
-           "INSERT INTO search(rowid, body) SELECT r.id, ds_fold("
-           "coalesce(ds_f(r.st, %d), '') || char(10) || coalesce(ds_f(r.st, %d), "
-           "'')) FROM rec "
-           "r WHERE r.ent = %d AND (r.id > " HW " OR r.id IN (SELECT id FROM "
-           "search_dirty));"
-           "DELETE FROM search_dirty;"
-           "INSERT OR REPLACE INTO meta(k, v) SELECT 'search_hw', "
-           "coalesce(max(id), 0) FROM rec;",
-           schema_field_find(e, "citizen", 7),
-           schema_field_find(e, "content", 7), ENT_PETITION);
-#undef HW
-  rc = store_begin(st);
-  if (!rc)
-    rc = exec(st, sql);
-  if (!rc)
-    rc = store_commit(st);
-  else
-    store_rollback(st);
-  return rc;
-}
-
-int store_forget(struct store *st, const uint8_t rid[ID_LEN]) {
-  static const char *const sql[] = {
-      "DELETE FROM search WHERE rowid = (SELECT id FROM rec WHERE rid = ?1)",
-      /* Its row id may be given again: the index must not take it as done. */
-      ("UPDATE meta SET v = min(v, (SELECT id - 1 FROM rec WHERE rid = ?1)) "
-       "WHERE k = 'search_hw' AND EXISTS (SELECT 1 FROM rec WHERE rid = ?1)"),
-      ("DELETE FROM search_dirty WHERE id = (SELECT id FROM rec WHERE "
-       "rid = ?1)"),
-      "DELETE FROM conflict WHERE rid = ?1", "DELETE FROM rec WHERE rid = ?1"};
-  int rc = 0;
-  st->cvalid = false;
-  for (size_t i = 0; i < sizeof(sql) / sizeof(sql[0]) && !rc; i++) {
-    sqlite3_stmt *s;
-    if (sqlite3_prepare_v2(st->db, sql[i], -1, &s, NULL))
-      return DS_EUNAVAIL;
-    sqlite3_bind_blob(s, 1, rid, ID_LEN, SQLITE_STATIC);
-    rc = sqlite3_step(s) == SQLITE_DONE ? 0 : DS_EUNAVAIL;
-    sqlite3_finalize(s);
-  }
-  return rc;
-}
-
-int store_outbox_add(struct store *st, uint64_t seq, uint64_t hlc,
-                     const uint8_t rid[ID_LEN], const void *op, size_t len) {
-  sqlite3_stmt *s = st->stmt[S_OUTBOX_ADD];
-  sqlite3_bind_int64(s, 1, (int64_t)seq);
-  sqlite3_bind_int64(s, 2, (int64_t)hlc);
-  sqlite3_bind_blob(s, 3, rid, ID_LEN, SQLITE_STATIC);
-  sqlite3_bind_blob(s, 4, op, (int)len, SQLITE_STATIC);
-  return run(st, s);
-}
-
-int store_outbox_reject(struct store *st, uint64_t seq, const char *code,
-                        const char *message) {
-  sqlite3_stmt *s = st->stmt[S_OUTBOX_REJECT];
-  sqlite3_bind_int64(s, 1, (int64_t)seq);
-  sqlite3_bind_text(s, 2, code, -1, SQLITE_STATIC);
-  sqlite3_bind_text(s, 3, message, -1, SQLITE_STATIC);
-  return run(st, s);
-}
-
-int store_next_seq(struct store *st, uint64_t *out) {
-  sqlite3_stmt *s = st->stmt[S_NEXT_SEQ];
-  int rc = sqlite3_step(s);
-  if (rc == SQLITE_ROW) {
-    *out = (uint64_t)sqlite3_column_int64(s, 0);
-    rc = 0;
-  } else {
-    rc = translate(st, rc);
-  }
-  sqlite3_reset(s);
-  return rc;
 }

@@ -1,9 +1,9 @@
 /* SPDX-License-Identifier: MIT
  * store.h -- a node's durable state in SQLite (WAL, synchronous=FULL):
- * records with their merge state and typed winner columns, the conflict
- * list, the search index, the client outbox, and the daemon's tables.
- * Client and daemon use the same file format; each leaves the other's tables
- * empty. Knows nothing about HTTP or the wire format. */
+ * records with their merge state (views show each field's winner), the
+ * conflict list and the search index in every store; a device store adds
+ * the outbox and inbox, a district store the district's tables. Knows
+ * nothing about HTTP or the wire format. */
 #ifndef DS_COMMON_STORE_H
 #define DS_COMMON_STORE_H
 #include <stdbool.h>
@@ -20,11 +20,16 @@ struct sqlite3;
 
 #define STORE_CREATE 1u /* create the file if it does not exist */
 #define STORE_EXCL 2u   /* fail with DS_EEXIST if it exists */
+/* Create the district's tables (communes, tokens, nodes, sync log, op log,
+ * quarantine) rather than a device's (outbox, inbox). */
+#define STORE_DISTRICT 4u
 
-/* Opens (creating if allowed) the database at |path| and applies pending
- * migrations. On success stores a new handle in |*out|; on failure |*out| is
- * untouched and |errbuf| (may be NULL) says why. Returns 0, DS_ENOENT (no
- * such store and STORE_CREATE not given), DS_EEXIST, DS_EIO, DS_ENOMEM. */
+/* Opens (creating if allowed) the database at |path| and upgrades a store
+ * of an earlier format in place, keeping a copy of the old file beside it
+ * (migrate.h). On success stores a new handle in |*out|; on failure |*out|
+ * is untouched and |errbuf| (may be NULL) says why. Returns 0, DS_ENOENT
+ * (no such store and STORE_CREATE not given), DS_EEXIST, DS_EVERSION (a
+ * format newer than this program's), DS_EIO, DS_ENOMEM. */
 DS_NODISCARD int store_open(struct store **out, const char *path,
                             unsigned flags, char *errbuf);
 /* Closes |st| and frees it. NULL is a no-op. */
@@ -32,6 +37,10 @@ void store_close(struct store *st);
 /* The connection, for read-only queries in the programs' report and list
  * code. Writes go through this module. */
 struct sqlite3 *store_sqlite(struct store *st);
+/* Whether |st| has the device's tables (outbox, inbox) or the
+ * district's (communes, nodes, logs). */
+bool store_is_device(const struct store *st);
+bool store_is_district(const struct store *st);
 /* The last SQLite error message of |st|. */
 const char *store_errmsg(struct store *st);
 
@@ -43,13 +52,13 @@ void store_set_busy_timeout(struct store *st, int ms);
  * device small; the daemon's writer takes more). */
 void store_set_cache_kib(struct store *st, int kib);
 
-/* BEGIN IMMEDIATE / COMMIT / ROLLBACK. DS_EBUSY when locked past the busy
- * timeout, DS_EUNAVAIL when storage fails (disk full, I/O). */
+/* db_begin, db_commit, db_rollback, db_savepoint, db_release and
+ * db_rollback_part (common/db.h) on |st|'s connection; each also drops
+ * what store_check_op had loaded when the transaction or part ends
+ * without being kept. */
 DS_NODISCARD int store_begin(struct store *st);
 DS_NODISCARD int store_commit(struct store *st);
 void store_rollback(struct store *st);
-/* A part of the open transaction that can be undone alone: SAVEPOINT /
- * RELEASE / ROLLBACK TO (which also releases it). Parts do not nest. */
 DS_NODISCARD int store_savepoint(struct store *st);
 DS_NODISCARD int store_release(struct store *st);
 void store_rollback_part(struct store *st);
@@ -70,6 +79,8 @@ DS_NODISCARD int store_meta_set(struct store *st, const char *key,
 DS_NODISCARD int store_hlc_tick(struct store *st, uint64_t *out);
 DS_NODISCARD int store_hlc_adopt(struct store *st, uint64_t remote);
 DS_NODISCARD int store_hlc_get(struct store *st, uint64_t *out);
+/* Sets the clock outright (a restamp, the daemon's merge clock). */
+DS_NODISCARD int store_hlc_set(struct store *st, uint64_t v);
 
 /* Merges |op| into the record it names (creating the row if new). Must run
  * inside a transaction. Returns 0, DS_EBADOP (the rid belongs to another
@@ -114,7 +125,7 @@ DS_NODISCARD int store_search_refresh(struct store *st);
  * can be rebuilt by applying its ops again. Inside a transaction. */
 DS_NODISCARD int store_forget(struct store *st, const uint8_t rid[ID_LEN]);
 
-/* Client outbox. */
+/* Client outbox (DS_EINVAL on a district store). */
 DS_NODISCARD int store_outbox_add(struct store *st, uint64_t seq,
                                   uint64_t hlc, const uint8_t rid[ID_LEN],
                                   const void *op, size_t len);

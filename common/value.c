@@ -4,6 +4,8 @@
 
 #include <string.h>
 
+#include "proto/mpfmt.h"
+
 static int put_be(struct buf *out, uint8_t tag, uint64_t v, int bytes) {
   uint8_t b[9];
   b[0] = tag;
@@ -13,29 +15,29 @@ static int put_be(struct buf *out, uint8_t tag, uint64_t v, int bytes) {
 }
 
 int mp_put_uint(struct buf *out, uint64_t u) {
-  if (u < 0x80)
+  if (u <= MP_POSFIXINT_MAX)
     return buf_putc(out, (uint8_t)u);
   if (u <= 0xff)
-    return put_be(out, 0xcc, u, 1);
+    return put_be(out, MP_UINT8, u, 1);
   if (u <= 0xffff)
-    return put_be(out, 0xcd, u, 2);
+    return put_be(out, MP_UINT16, u, 2);
   if (u <= 0xffffffffu)
-    return put_be(out, 0xce, u, 4);
-  return put_be(out, 0xcf, u, 8);
+    return put_be(out, MP_UINT32, u, 4);
+  return put_be(out, MP_UINT64, u, 8);
 }
 
 int mp_put_int(struct buf *out, int64_t i) {
   if (i >= 0)
     return mp_put_uint(out, (uint64_t)i);
   if (i >= -32)
-    return buf_putc(out, (uint8_t)(0xe0 | (i + 32)));
+    return buf_putc(out, (uint8_t)(MP_NEGFIXINT | (i + 32)));
   if (i >= INT8_MIN)
-    return put_be(out, 0xd0, (uint64_t)i, 1);
+    return put_be(out, MP_INT8, (uint64_t)i, 1);
   if (i >= INT16_MIN)
-    return put_be(out, 0xd1, (uint64_t)i, 2);
+    return put_be(out, MP_INT16, (uint64_t)i, 2);
   if (i >= INT32_MIN)
-    return put_be(out, 0xd2, (uint64_t)i, 4);
-  return put_be(out, 0xd3, (uint64_t)i, 8);
+    return put_be(out, MP_INT32, (uint64_t)i, 4);
+  return put_be(out, MP_INT64, (uint64_t)i, 8);
 }
 
 static int put_len(struct buf *out, size_t n, uint8_t t8, uint8_t t16,
@@ -48,20 +50,20 @@ static int put_len(struct buf *out, size_t n, uint8_t t8, uint8_t t16,
 }
 
 int mp_put_str(struct buf *out, const char *s, size_t n) {
-  int rc = n < 32 ? buf_putc(out, (uint8_t)(0xa0 | n))
-                  : put_len(out, n, 0xd9, 0xda, 0xdb);
+  int rc = n <= MP_FIX5_MAX ? buf_putc(out, (uint8_t)(MP_FIXSTR | n))
+                            : put_len(out, n, MP_STR8, MP_STR16, MP_STR32);
   return rc ? rc : buf_append(out, s, n);
 }
 
 int mp_put_bin(struct buf *out, const void *p, size_t n) {
-  int rc = put_len(out, n, 0xc4, 0xc5, 0xc6);
+  int rc = put_len(out, n, MP_BIN8, MP_BIN16, MP_BIN32);
   return rc ? rc : buf_append(out, p, n);
 }
 
 int mp_put_array(struct buf *out, uint32_t n) {
-  if (n < 16)
-    return buf_putc(out, (uint8_t)(0x90 | n));
-  return put_len(out, n, 0, 0xdc, 0xdd);
+  if (n <= MP_FIX4_MAX)
+    return buf_putc(out, (uint8_t)(MP_FIXARRAY | n));
+  return put_len(out, n, 0, MP_ARRAY16, MP_ARRAY32);
 }
 
 int value_encode(struct buf *out, const struct value *v) {
@@ -69,9 +71,9 @@ int value_encode(struct buf *out, const struct value *v) {
 
   switch (v->type) {
   case VAL_NIL:
-    return buf_putc(out, 0xc0);
+    return buf_putc(out, MP_NIL);
   case VAL_BOOL:
-    return buf_putc(out, v->i ? 0xc3 : 0xc2);
+    return buf_putc(out, v->i ? MP_TRUE : MP_FALSE);
   case VAL_INT:
     return mp_put_int(out, v->i);
   case VAL_STR:
@@ -104,13 +106,13 @@ static int get_int(const uint8_t *p, size_t n, int64_t *out, size_t *used) {
   if (n < 1)
     return DS_EPROTO;
   t = p[0];
-  if (t < 0x80 || t >= 0xe0) {
+  if (t <= MP_POSFIXINT_MAX || t >= MP_NEGFIXINT) {
     *out = (int8_t)t;
     *used = 1;
     return 0;
   }
-  if (t >= 0xcc && t <= 0xcf) {
-    int b = ulen[t - 0xcc];
+  if (t >= MP_UINT8 && t <= MP_UINT64) {
+    int b = ulen[t - MP_UINT8];
     uint64_t u;
     if (n < (size_t)b + 1)
       return DS_EPROTO;
@@ -121,8 +123,8 @@ static int get_int(const uint8_t *p, size_t n, int64_t *out, size_t *used) {
     *used = (size_t)b + 1;
     return 0;
   }
-  if (t >= 0xd0 && t <= 0xd3) {
-    int b = ulen[t - 0xd0];
+  if (t >= MP_INT8 && t <= MP_INT64) {
+    int b = ulen[t - MP_INT8];
     uint64_t u;
     if (n < (size_t)b + 1)
       return DS_EPROTO;
@@ -146,20 +148,20 @@ static int get_bytes(const uint8_t *p, size_t n, int *is_str,
   if (n < 1)
     return DS_EPROTO;
   t = p[0];
-  if ((t & 0xe0) == 0xa0) {
-    *is_str = 1, hdr = 1, l = t & 0x1f;
-  } else if (t == 0xd9 || t == 0xc4) {
-    *is_str = t == 0xd9, hdr = 2;
+  if ((t & MP_FIX5_MASK) == MP_FIXSTR) {
+    *is_str = 1, hdr = 1, l = t & MP_FIX5_MAX;
+  } else if (t == MP_STR8 || t == MP_BIN8) {
+    *is_str = t == MP_STR8, hdr = 2;
     if (n < hdr)
       return DS_EPROTO;
     l = p[1];
-  } else if (t == 0xda || t == 0xc5) {
-    *is_str = t == 0xda, hdr = 3;
+  } else if (t == MP_STR16 || t == MP_BIN16) {
+    *is_str = t == MP_STR16, hdr = 3;
     if (n < hdr)
       return DS_EPROTO;
     l = (size_t)get_be(p + 1, 2);
-  } else if (t == 0xdb || t == 0xc6) {
-    *is_str = t == 0xdb, hdr = 5;
+  } else if (t == MP_STR32 || t == MP_BIN32) {
+    *is_str = t == MP_STR32, hdr = 5;
     if (n < hdr)
       return DS_EPROTO;
     l = (size_t)get_be(p + 1, 4);
@@ -183,17 +185,17 @@ int value_decode(struct value *v, const uint8_t *p, size_t n, size_t *used) {
     return DS_EPROTO;
   memset(v, 0, sizeof(*v));
   switch (p[0]) {
-  case 0xc0:
+  case MP_NIL:
     v->type = VAL_NIL;
     *used = 1;
     return 0;
-  case 0xc2:
-  case 0xc3:
+  case MP_FALSE:
+  case MP_TRUE:
     v->type = VAL_BOOL;
-    v->i = p[0] == 0xc3;
+    v->i = p[0] == MP_TRUE;
     *used = 1;
     return 0;
-  case 0x92: /* [gen, name] */
+  case MP_FIXARRAY | 2: /* [gen, name] */
     rc = get_int(p + 1, n - 1, &v->i, &u1);
     if (rc)
       return rc;

@@ -12,11 +12,13 @@
 #include <uv.h>
 
 #include "common/buf.h"
+#include "common/db.h"
 #include "common/files.h"
 #include "common/hex.h"
 #include "common/hlc.h"
 #include "common/json.h"
 #include "common/merge.h"
+#include "common/meta.h"
 #include "common/store.h"
 #include "common/synclog.h"
 #include "daemon/answer.h"
@@ -285,9 +287,16 @@ int audit_log_export(struct store *st, const char *path, int64_t *entries,
     rc = exec(db, "COMMIT", errbuf);
   if (rc)
     sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
-  sqlite3_prepare_v2(db, "SELECT count(*) FROM x.synclog", -1, &s, NULL);
-  *entries = sqlite3_step(s) == SQLITE_ROW ? sqlite3_column_int64(s, 0) : 0;
-  sqlite3_finalize(s);
+  *entries = 0;
+  if (!rc)
+    rc = db_prepare(db, "SELECT count(*) FROM x.synclog", &s);
+  if (!rc) {
+    rc = db_step(s);
+    *entries = rc == 1 ? sqlite3_column_int64(s, 0) : 0;
+    rc = rc < 0 ? ds_fail(errbuf, rc, "cannot count the exported entries")
+                : 0;
+    sqlite3_finalize(s);
+  }
   sqlite3_exec(db, "DETACH x", NULL, NULL, NULL);
   if (rc)
     unlink(path);
@@ -379,7 +388,8 @@ int audit_log_replay(const char *from, const char *into, int64_t until_ms,
     return ds_fail(errbuf, DS_EEXIST, "%s already exists; replay builds a "
                                       "new store (--force replaces it)",
                    into);
-  rc = store_open(&st, into, STORE_CREATE | STORE_EXCL, errbuf);
+  rc = store_open(&st, into, STORE_CREATE | STORE_EXCL | STORE_DISTRICT,
+                  errbuf);
   if (rc)
     return rc;
   db = store_sqlite(st);
@@ -413,20 +423,26 @@ int audit_log_replay(const char *from, const char *into, int64_t until_ms,
       q = "SELECT v FROM src.info WHERE k = 'district_node'";
     else
       sqlite3_finalize(m);
-    if (sqlite3_prepare_v2(db, q, -1, &m, NULL) == SQLITE_OK) {
+    rc = db_prepare(db, q, &m);
+    if (rc) {
+      rc = ds_fail(errbuf, rc, "%s has no district key", from);
+    } else {
       if (sqlite3_step(m) == SQLITE_ROW &&
           sqlite3_column_bytes(m, 0) == ID_LEN)
-        rc = store_meta_set(st, "district_node", sqlite3_column_blob(m, 0),
-                            ID_LEN);
+        rc = meta_set(st, META_DISTRICT_NODE, sqlite3_column_blob(m, 0),
+                      ID_LEN);
       sqlite3_finalize(m);
     }
   }
   if (!rc)
     rc = ingest_open(&ing, st);
-  if (!rc && sqlite3_prepare_v2(db,
-                                "SELECT count(*) FROM src.synclog WHERE ?1 < "
-                                "0 OR received_ms <= ?1",
-                                -1, &s, NULL) == SQLITE_OK) {
+  if (!rc &&
+      db_prepare(db,
+                 "SELECT count(*) FROM src.synclog WHERE ?1 < 0 OR "
+                 "received_ms <= ?1",
+                 &s))
+    rc = ds_fail(errbuf, DS_EIO, "%s has no sync log", from);
+  if (!rc) {
     sqlite3_bind_int64(s, 1, until_ms);
     if (sqlite3_step(s) == SQLITE_ROW)
       total = sqlite3_column_int64(s, 0);
@@ -621,10 +637,12 @@ int audit_conflict_show(struct store *st, const uint8_t rid[ID_LEN],
   e = schema_entity(ms.ent);
   win = mstate_winner(&ms, field);
   hex_encode(ridhex, rid, ID_LEN);
-  sqlite3_prepare_v2(store_sqlite(st),
-                     "SELECT commune, coalesce(label, '') FROM node WHERE "
-                     "node = ?1",
-                     -1, &q, NULL);
+  rc = db_prepare(store_sqlite(st),
+                  "SELECT commune, coalesce(label, '') FROM node WHERE "
+                  "node = ?1",
+                  &q);
+  if (rc)
+    goto done;
   rc = json ? buf_printf(&b,
                          "{\"id\": \"%s:%s\", \"entity\": \"%s\", \"record\":"
                          " \"%s\", \"field\": \"%s\", \"writes\": [",

@@ -15,66 +15,15 @@
 #include "common/clock.h"
 #include "common/hex.h"
 #include "common/json.h"
+#include "common/meta.h"
 #include "common/store.h"
 #include "daemon/communes_tsv.h"
 #include "daemon/ingest.h"
+#include "daemon/registry.h"
 #include "daemon/users.h"
 #include "proto/codec.h"
 
 #define TOKEN_TTL_MS (7ull * 24 * 3600 * 1000)
-
-/* Loads communes from TSV text (a header line, then slug, name, kind). */
-static int load_communes(sqlite3 *db, const char *tsv, char *errbuf) {
-  sqlite3_stmt *s;
-  const char *p = strchr(tsv, '\n');
-  int line = 1, n = 0, rc = 0;
-
-  if (!p)
-    return ds_fail(errbuf, DS_EINVAL, "the communes file is empty");
-  if (sqlite3_prepare_v2(db,
-                         "INSERT INTO commune(slug, name, kind) VALUES "
-                         "(?1, ?2, ?3)",
-                         -1, &s, NULL))
-    return DS_EIO;
-  while (*++p && !rc) {
-    const char *end = strchr(p, '\n'), *t1, *t2;
-    size_t len = end ? (size_t)(end - p) : strlen(p);
-    line++;
-    if (len && p[len - 1] == '\r')
-      len--;
-    if (len == 0) {
-      if (!end)
-        break;
-      p = end;
-      continue;
-    }
-    t1 = memchr(p, '\t', len);
-    t2 = t1 ? memchr(t1 + 1, '\t', len - (size_t)(t1 + 1 - p)) : NULL;
-    if (!t1 || !t2 || !schema_slug_ok(p, (size_t)(t1 - p)) ||
-        !strcmp("district", p) || t2 == t1 + 1) {
-      rc = ds_fail(errbuf, DS_EINVAL,
-                   "communes file line %d is not 'slug<TAB>name<TAB>kind'",
-                   line);
-      break;
-    }
-    sqlite3_bind_text(s, 1, p, (int)(t1 - p), SQLITE_TRANSIENT);
-    sqlite3_bind_text(s, 2, t1 + 1, (int)(t2 - t1 - 1), SQLITE_TRANSIENT);
-    sqlite3_bind_text(s, 3, t2 + 1, (int)(len - (size_t)(t2 + 1 - p)),
-                      SQLITE_TRANSIENT);
-    if (sqlite3_step(s) != SQLITE_DONE)
-      rc = ds_fail(errbuf, DS_EINVAL,
-                   "communes file line %d repeats a commune", line);
-    sqlite3_reset(s);
-    n++;
-    if (!end)
-      break;
-    p = end;
-  }
-  sqlite3_finalize(s);
-  if (!rc && n == 0)
-    rc = ds_fail(errbuf, DS_EINVAL, "the communes file lists no commune");
-  return rc;
-}
 
 static int read_file(const char *path, struct buf *out, char *errbuf) {
   FILE *f = fopen(path, "rb");
@@ -100,7 +49,7 @@ int district_open(struct store **out, const char *path, char *errbuf) {
   if (rc)
     return rc;
   buf_init(&b, 0);
-  rc = store_meta_get(*out, "district_node", &b);
+  rc = meta_get(*out, META_DISTRICT_NODE, &b);
   buf_cleanup(&b);
   if (!rc && users_init(*out)) { /* i19: the dashboard's accounts */
   }
@@ -127,7 +76,8 @@ int district_create(struct store **out, const char *path,
     if (rc)
       goto done;
   }
-  rc = store_open(&st, path, STORE_CREATE | STORE_EXCL, errbuf);
+  rc = store_open(&st, path, STORE_CREATE | STORE_EXCL | STORE_DISTRICT,
+                  errbuf);
   if (rc == DS_EEXIST)
     ds_fail(errbuf, rc, "a district store already exists at %s", path);
   if (rc)
@@ -136,25 +86,16 @@ int district_create(struct store **out, const char *path,
   id_random(node);
   rc = store_begin(st);
   if (!rc)
-    rc = load_communes(store_sqlite(st),
-                       communes_file ? (char *)b.data : communes_tsv, errbuf);
+    rc = registry_communes_load(
+        st, communes_file ? (char *)b.data : communes_tsv, errbuf);
   if (!rc)
-    rc = store_meta_set(st, "district_node", node, ID_LEN);
+    rc = meta_set(st, META_DISTRICT_NODE, node, ID_LEN);
   if (!rc)
-    rc = store_meta_set(st, "district_sk", sk, sizeof(sk));
-  if (!rc) {
-    sqlite3_stmt *s;
-    sqlite3_prepare_v2(store_sqlite(st),
-                       "INSERT INTO node(node, pubkey, commune, label, "
-                       "enrolled_ms) VALUES (?1, ?2, 'district', "
-                       "'district (admin commands)', ?3)",
-                       -1, &s, NULL);
-    sqlite3_bind_blob(s, 1, node, ID_LEN, SQLITE_STATIC);
-    sqlite3_bind_blob(s, 2, pk, sizeof(pk), SQLITE_STATIC);
-    sqlite3_bind_int64(s, 3, (int64_t)clock_now_ms());
-    rc = sqlite3_step(s) == SQLITE_DONE ? 0 : DS_EIO;
-    sqlite3_finalize(s);
-  }
+    rc = meta_set(st, META_DISTRICT_SK, sk, sizeof(sk));
+  if (!rc)
+    rc = registry_node_add(st, node, pk, sizeof(pk), "district",
+                           "district (admin commands)",
+                           (int64_t)clock_now_ms());
   sodium_memzero(sk, sizeof(sk));
   if (!rc)
     rc = store_commit(st);
@@ -173,25 +114,18 @@ done:
   return rc;
 }
 
-static int commune_known(struct store *st, const char *slug) {
-  sqlite3_stmt *s;
-  int found;
-  sqlite3_prepare_v2(store_sqlite(st), "SELECT 1 FROM commune WHERE slug = ?1",
-                     -1, &s, NULL);
-  sqlite3_bind_text(s, 1, slug, -1, SQLITE_STATIC);
-  found = sqlite3_step(s) == SQLITE_ROW;
-  sqlite3_finalize(s);
-  return found;
-}
-
 int district_enroll(struct store *st, const char *commune, const char *label,
                     char token[65], char *errbuf) {
   uint8_t raw[32], hash[32];
   uint64_t now = clock_now_ms();
-  sqlite3_stmt *s;
-  int rc;
+  bool known = true;
+  int rc = strcmp(commune, "district")
+               ? registry_commune_known(st, commune, &known)
+               : 0;
 
-  if (strcmp(commune, "district") && !commune_known(st, commune))
+  if (rc)
+    return ds_fail(errbuf, rc, "could not read the district's communes");
+  if (!known)
     return ds_fail(errbuf, DS_ENOENT,
                    "'%s' is not a commune of this district (see 'dansyncd "
                    "report' for the list)",
@@ -199,18 +133,8 @@ int district_enroll(struct store *st, const char *commune, const char *label,
   randombytes_buf(raw, sizeof(raw));
   hex_encode(token, raw, sizeof(raw));
   crypto_generichash(hash, sizeof(hash), (const uint8_t *)token, 64, NULL, 0);
-  if (sqlite3_prepare_v2(store_sqlite(st),
-                         "INSERT INTO token(hash, commune, label, created_ms,"
-                         " expires_ms) VALUES (?1, ?2, ?3, ?4, ?5)",
-                         -1, &s, NULL))
-    return DS_EIO;
-  sqlite3_bind_blob(s, 1, hash, sizeof(hash), SQLITE_STATIC);
-  sqlite3_bind_text(s, 2, commune, -1, SQLITE_STATIC);
-  sqlite3_bind_text(s, 3, label, -1, SQLITE_STATIC);
-  sqlite3_bind_int64(s, 4, (int64_t)now);
-  sqlite3_bind_int64(s, 5, (int64_t)(now + TOKEN_TTL_MS));
-  rc = sqlite3_step(s) == SQLITE_DONE ? 0 : DS_EIO;
-  sqlite3_finalize(s);
+  rc = registry_token_add(st, hash, commune, label, (int64_t)now,
+                          (int64_t)(now + TOKEN_TTL_MS));
   return rc ? ds_fail(errbuf, rc, "could not store the token") : 0;
 }
 
@@ -296,40 +220,22 @@ int district_node_list(struct store *st, bool json, FILE *out) {
 int district_node_revoke(struct store *st, const char *node_hex,
                          char *errbuf) {
   uint8_t lo[ID_LEN], hi[ID_LEN];
-  sqlite3_stmt *s;
-  int n;
+  int n, rc;
 
   if (id_prefix_range(node_hex, lo, hi))
     return ds_fail(errbuf, DS_EINVAL,
                    "'%s' is not a node id (give 8 to 32 hex digits)",
                    node_hex);
-  /* The district's own node signs admin changes and cannot be revoked. */
-  sqlite3_prepare_v2(store_sqlite(st),
-                     "SELECT count(*) FROM node WHERE node BETWEEN ?1 AND ?2 "
-                     "AND node IS NOT (SELECT v FROM meta WHERE k = "
-                     "'district_node')",
-                     -1, &s, NULL);
-  sqlite3_bind_blob(s, 1, lo, ID_LEN, SQLITE_STATIC);
-  sqlite3_bind_blob(s, 2, hi, ID_LEN, SQLITE_STATIC);
-  n = sqlite3_step(s) == SQLITE_ROW ? sqlite3_column_int(s, 0) : -1;
-  sqlite3_finalize(s);
+  rc = registry_node_revoke(st, lo, hi, (int64_t)clock_now_ms(), &n);
+  if (rc)
+    return ds_fail(errbuf, rc, "could not revoke the device");
   if (n == 0)
     return ds_fail(errbuf, DS_ENOENT, "no device has node id %s", node_hex);
   if (n > 1)
     return ds_fail(errbuf, DS_EAMBIGUOUS,
                    "node id %s matches %d devices; give more digits",
                    node_hex, n);
-  sqlite3_prepare_v2(store_sqlite(st),
-                     "UPDATE node SET revoked_ms = coalesce(revoked_ms, ?3) "
-                     "WHERE node BETWEEN ?1 AND ?2 AND node IS NOT (SELECT v "
-                     "FROM meta WHERE k = 'district_node')",
-                     -1, &s, NULL);
-  sqlite3_bind_blob(s, 1, lo, ID_LEN, SQLITE_STATIC);
-  sqlite3_bind_blob(s, 2, hi, ID_LEN, SQLITE_STATIC);
-  sqlite3_bind_int64(s, 3, (int64_t)clock_now_ms());
-  n = sqlite3_step(s) == SQLITE_DONE;
-  sqlite3_finalize(s);
-  return n ? 0 : ds_fail(errbuf, DS_EIO, "could not revoke the device");
+  return 0;
 }
 
 int district_quarantine_list(struct store *st, bool json, FILE *out) {
@@ -390,11 +296,11 @@ int district_submit(struct store *st, district_build_cb build, void *arg,
   int rc;
 
   buf_init(&b, 0);
-  rc = store_meta_get(st, "district_node", &b);
+  rc = meta_get(st, META_DISTRICT_NODE, &b);
   if (!rc && b.len == ID_LEN)
     memcpy(node, b.data, ID_LEN);
   if (!rc)
-    rc = store_meta_get(st, "district_sk", &b);
+    rc = meta_get(st, META_DISTRICT_SK, &b);
   if (!rc && b.len == sizeof(sk))
     memcpy(sk, b.data, sizeof(sk));
   else if (!rc)
@@ -425,17 +331,10 @@ int district_submit_as(struct store *st, const uint8_t node[ID_LEN],
   ingest_res_init(&rs);
   memset(&op, 0, sizeof(op));
   memcpy(op.node, node, ID_LEN);
-  {
-    sqlite3_stmt *s;
-    sqlite3_prepare_v2(store_sqlite(st),
-                       "SELECT acked FROM node WHERE node = ?1", -1, &s, NULL);
-    sqlite3_bind_blob(s, 1, op.node, ID_LEN, SQLITE_STATIC);
-    if (sqlite3_step(s) == SQLITE_ROW)
-      acked = sqlite3_column_int64(s, 0);
-    sqlite3_finalize(s);
-  }
+  rc = registry_node_acked(st, op.node, &acked);
   op.seq = (uint64_t)acked + 1;
-  rc = store_hlc_tick(st, &op.hlc);
+  if (!rc)
+    rc = store_hlc_tick(st, &op.hlc);
   if (!rc)
     rc = build(st, &op, arg, errbuf);
   if (rc)

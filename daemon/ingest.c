@@ -11,12 +11,14 @@
 
 #include "common/alloc.h"
 #include "common/clock.h"
+#include "common/db.h"
 #include "common/hex.h"
 #include "common/hlc.h"
 #include "common/merge.h"
 #include "common/store.h"
 #include "daemon/enrol.h"
 #include "daemon/oplog.h"
+#include "daemon/registry.h"
 #include "proto/codec.h"
 
 /* Most ops one response carries, whatever the device asks for. */
@@ -24,7 +26,6 @@
 
 enum {
   Q_NODE_GET,
-  Q_NODE_ADD,
   Q_NODE_SET,
   Q_TOKEN_GET,
   Q_TOKEN_BIND,
@@ -40,8 +41,6 @@ enum {
 static const char *const qsql[Q_COUNT] = {
     [Q_NODE_GET] = "SELECT pubkey, commune, revoked_ms, acked FROM node "
                    "WHERE node = ?1",
-    [Q_NODE_ADD] = "INSERT INTO node(node, pubkey, commune, label, "
-                   "enrolled_ms) VALUES (?1, ?2, ?3, ?4, ?5)",
     [Q_NODE_SET] = "UPDATE node SET acked = ?2, last_sync_ms = ?3 WHERE "
                    "node = ?1",
     [Q_TOKEN_GET] = "SELECT commune, label, expires_ms, node, pubkey FROM "
@@ -117,12 +116,6 @@ static int refuse(struct ingest_res *rs, int status, const char *code,
   snprintf(rs->error, sizeof(rs->error), "%s", code);
   buf_reset(&rs->body);
   return proto_error_encode(&rs->body, code, msg, has_expected, expected);
-}
-
-static int step_done(sqlite3_stmt *s) {
-  int rc = sqlite3_step(s);
-  sqlite3_reset(s);
-  return rc == SQLITE_DONE ? 0 : DS_EUNAVAIL;
 }
 
 /* One request's transaction: its own, or its part of the group's. */
@@ -212,7 +205,7 @@ static int load_node(struct ingest *ing, const uint8_t node[ID_LEN],
     w->acked = (uint64_t)sqlite3_column_int64(s, 3);
     rc = 0;
   } else {
-    rc = rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : DS_EUNAVAIL;
+    rc = rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : db_translate(rc);
   }
   sqlite3_reset(s);
   return rc;
@@ -267,7 +260,7 @@ static int enroll(struct ingest *ing, const struct ingest_req *rq,
   }
   sqlite3_reset(s);
   if (rc != SQLITE_ROW && rc != SQLITE_DONE)
-    return DS_EUNAVAIL;
+    return db_translate(rc);
   if (rc == SQLITE_DONE)
     return *why = "the enrolment token is not valid", DS_EAUTH;
   if (bound && !same)
@@ -280,16 +273,11 @@ static int enroll(struct ingest *ing, const struct ingest_req *rq,
   sqlite3_bind_blob(s, 1, hash, sizeof(hash), SQLITE_STATIC);
   sqlite3_bind_blob(s, 2, rq->node, ID_LEN, SQLITE_STATIC);
   sqlite3_bind_blob(s, 3, pk, sizeof(pk), SQLITE_STATIC);
-  rc = step_done(s);
+  rc = db_run(s);
   if (rc)
     return rc;
-  s = ing->q[Q_NODE_ADD];
-  sqlite3_bind_blob(s, 1, rq->node, ID_LEN, SQLITE_STATIC);
-  sqlite3_bind_blob(s, 2, pk, sizeof(pk), SQLITE_STATIC);
-  sqlite3_bind_text(s, 3, commune, -1, SQLITE_STATIC);
-  sqlite3_bind_text(s, 4, label, -1, SQLITE_STATIC);
-  sqlite3_bind_int64(s, 5, (int64_t)rq->received_ms);
-  rc = step_done(s);
+  rc = registry_node_add(ing->st, rq->node, pk, sizeof(pk), commune, label,
+                         (int64_t)rq->received_ms);
   if (rc)
     return rc;
   memset(w, 0, sizeof(*w));
@@ -342,7 +330,7 @@ static int hash_at_pos(struct ingest *ing, int64_t pos,
     memcpy(hash, sqlite3_column_blob(s, 0), PROTO_HASH_LEN);
     rc = 0;
   } else {
-    rc = rc == SQLITE_ROW || rc == SQLITE_DONE ? DS_ENOENT : DS_EUNAVAIL;
+    rc = rc == SQLITE_ROW || rc == SQLITE_DONE ? DS_ENOENT : db_translate(rc);
   }
   sqlite3_reset(s);
   return rc;
@@ -367,7 +355,7 @@ static int pull(struct ingest *ing, const struct proto_req *req,
    * backup) starts the pull over from 0: pulls are idempotent. */
   if (cursor > 0) {
     rc = hash_at_pos(ing, (int64_t)cursor, have);
-    if (rc == DS_EUNAVAIL)
+    if (rc && rc != DS_ENOENT)
       return rc;
     if (rc || !req->has_cursor_hash ||
         memcmp(have, req->cursor_hash, PROTO_HASH_LEN) != 0)
@@ -402,7 +390,7 @@ static int pull(struct ingest *ing, const struct proto_req *req,
   sqlite3_reset(s);
   opread_done(&ing->rd);
   if (step != SQLITE_ROW && step != SQLITE_DONE)
-    return DS_EUNAVAIL;
+    return db_translate(step);
   if (!hdr->more) {
     /* Nothing more is visible to this device: its cursor can move to the
      * end of the log, so the next pull starts there. */
@@ -419,7 +407,7 @@ static int pull(struct ingest *ing, const struct proto_req *req,
   hdr->has_cursor_hash = false;
   if (last > 0) {
     rc = hash_at_pos(ing, last, hdr->cursor_hash);
-    if (rc == DS_EUNAVAIL)
+    if (rc && rc != DS_ENOENT)
       return rc;
     hdr->has_cursor_hash = rc == 0;
   }
@@ -440,7 +428,7 @@ int ingest_sync(struct ingest *ing, const struct ingest_req *rq,
   struct proto_rejected *rej = NULL;
   struct proto_resp hdr = {0};
   struct proto_req req;
-  const char *why;
+  const char *why = "the request is not authorised";
   struct who w;
   uint64_t now_hlc, limit_hlc, acked;
   uint8_t hash[SYNCLOG_HASH_LEN];
@@ -582,7 +570,7 @@ int ingest_sync(struct ingest *ing, const struct ingest_req *rq,
       sqlite3_bind_text(s, 5, err, -1, SQLITE_STATIC);
       sqlite3_bind_blob(s, 6, ing->raw.data, (int)ing->raw.len,
                         SQLITE_STATIC);
-      rc = step_done(s);
+      rc = db_run(s);
       if (!rc)
         rc = buf_append(&ing->msgs, err, mlen);
       if (rc)
@@ -617,7 +605,7 @@ int ingest_sync(struct ingest *ing, const struct ingest_req *rq,
       sqlite3_bind_blob(s, 4, op.rid, ID_LEN, SQLITE_STATIC);
       sqlite3_bind_int64(s, 5, off);
       sqlite3_bind_int64(s, 6, len);
-      rc = step_done(s);
+      rc = db_run(s);
     }
     if (rc)
       goto out_unavail;
@@ -628,13 +616,13 @@ int ingest_sync(struct ingest *ing, const struct ingest_req *rq,
     acked = req.first_seq + req.nops - 1;
   if (!rq->replay && req.hlc > now_hlc)
     now_hlc = req.hlc;
-  rc = store_meta_set_int(ing->st, "hlc", (int64_t)now_hlc);
+  rc = store_hlc_set(ing->st, now_hlc);
   if (!rc) {
     sqlite3_stmt *s = ing->q[Q_NODE_SET];
     sqlite3_bind_blob(s, 1, rq->node, ID_LEN, SQLITE_STATIC);
     sqlite3_bind_int64(s, 2, (int64_t)acked);
     sqlite3_bind_int64(s, 3, (int64_t)rq->received_ms);
-    rc = step_done(s);
+    rc = db_run(s);
   }
   if (rc)
     goto out_unavail;

@@ -8,6 +8,7 @@
 #include <msgpack.h>
 
 #include "common/alloc.h"
+#include "proto/mpfmt.h"
 #include "proto/mpwalk.h"
 
 /* ---- helpers ---- */
@@ -512,14 +513,15 @@ void proto_req_op_span(const struct proto_req *req, uint32_t i,
 /* A map or array header at |p|: its element count and header length. */
 static int container_hdr(const uint8_t *p, size_t n, bool map, uint32_t *count,
                          size_t *hlen) {
-  uint8_t fix = map ? 0x80 : 0x90, b16 = map ? 0xde : 0xdc;
+  uint8_t fix = map ? MP_FIXMAP : MP_FIXARRAY;
+  uint8_t b16 = map ? MP_MAP16 : MP_ARRAY16, b32 = map ? MP_MAP32 : MP_ARRAY32;
   if (n < 1)
     return DS_EPROTO;
-  if ((p[0] & 0xf0) == fix) {
-    *count = p[0] & 0x0f, *hlen = 1;
+  if ((p[0] & MP_FIX4_MASK) == fix) {
+    *count = p[0] & MP_FIX4_MAX, *hlen = 1;
   } else if (p[0] == b16 && n >= 3) {
     *count = (uint32_t)p[1] << 8 | p[2], *hlen = 3;
-  } else if (p[0] == b16 + 1 && n >= 5) {
+  } else if (p[0] == b32 && n >= 5) {
     *count = (uint32_t)p[1] << 24 | (uint32_t)p[2] << 16 |
              (uint32_t)p[3] << 8 | p[4];
     *hlen = 5;
@@ -528,6 +530,9 @@ static int container_hdr(const uint8_t *p, size_t n, bool map, uint32_t *count,
   }
   return 0;
 }
+
+/* The request map's "ops" key, as msgpack writes it. */
+static const uint8_t ops_key[] = {MP_FIXSTR | 3, 'o', 'p', 's'};
 
 /* Finds where each op lies in the body (already checked well-formed), so
  * the daemon can keep and serve ops as the bytes that were signed. */
@@ -543,7 +548,8 @@ static int op_spans(struct proto_req *req, size_t len) {
     return DS_EPROTO;
   at = hlen;
   for (uint32_t k = 0; k < npairs; k++) {
-    bool is_ops = len - at >= 4 && memcmp(p + at, "\xa3ops", 4) == 0;
+    bool is_ops = len - at >= sizeof(ops_key) &&
+                  memcmp(p + at, ops_key, sizeof(ops_key)) == 0;
     if (mpwalk(p + at, len - at, PROTO_MAX_DEPTH, &used))
       return DS_EPROTO;
     at += used;
@@ -570,7 +576,9 @@ static int op_spans(struct proto_req *req, size_t len) {
 
 int proto_op_with_node(struct buf *out, const uint8_t *raw, size_t len,
                        const uint8_t node[ID_LEN]) {
-  uint8_t hdr[5], tail[7 + ID_LEN] = {0xa4, 'n', 'o', 'd', 'e', 0xc4, ID_LEN};
+  /* The "node" key, then the header of its 16-byte bin value. */
+  uint8_t hdr[5], tail[7 + ID_LEN] = {MP_FIXSTR | 4, 'n', 'o', 'd', 'e',
+                                      MP_BIN8, ID_LEN};
   uint32_t n;
   size_t hlen, nh;
   int rc;
@@ -578,10 +586,11 @@ int proto_op_with_node(struct buf *out, const uint8_t *raw, size_t len,
   if (container_hdr(raw, len, true, &n, &hlen) || n >= 0xffff)
     return DS_EPROTO;
   n++;
-  if (n <= 15) {
-    hdr[0] = (uint8_t)(0x80 | n), nh = 1;
+  if (n <= MP_FIX4_MAX) {
+    hdr[0] = (uint8_t)(MP_FIXMAP | n), nh = 1;
   } else {
-    hdr[0] = 0xde, hdr[1] = (uint8_t)(n >> 8), hdr[2] = (uint8_t)n, nh = 3;
+    hdr[0] = MP_MAP16, hdr[1] = (uint8_t)(n >> 8), hdr[2] = (uint8_t)n;
+    nh = 3;
   }
   memcpy(tail + 7, node, ID_LEN);
   rc = buf_reserve(out, nh + (len - hlen) + 7 + ID_LEN);

@@ -2,6 +2,8 @@
  * mpwalk.c -- iterative msgpack structure check (no recursion on input). */
 #include "proto/mpwalk.h"
 
+#include "proto/mpfmt.h"
+
 #define MPWALK_STACK 16
 
 static uint64_t be(const uint8_t *p, int n) {
@@ -32,45 +34,50 @@ int mpwalk(const uint8_t *p, size_t n, int max_depth, size_t *used) {
     if (i >= n)
       return DS_EPROTO;
     t = p[i];
-    if (t <= 0x7f || t >= 0xe0 || t == 0xc0 || t == 0xc2 || t == 0xc3) {
+    if (t <= MP_POSFIXINT_MAX || t >= MP_NEGFIXINT || t == MP_NIL ||
+        t == MP_FALSE || t == MP_TRUE) {
       /* fixint, nil, bool */
-    } else if ((t & 0xf0) == 0x80) {
-      items = 2u * (t & 0x0f);
-    } else if ((t & 0xf0) == 0x90) {
-      items = t & 0x0f;
-    } else if ((t & 0xe0) == 0xa0) {
-      skip = t & 0x1f;
+    } else if ((t & MP_FIX4_MASK) == MP_FIXMAP) {
+      items = 2u * (t & MP_FIX4_MAX);
+    } else if ((t & MP_FIX4_MASK) == MP_FIXARRAY) {
+      items = t & MP_FIX4_MAX;
+    } else if ((t & MP_FIX5_MASK) == MP_FIXSTR) {
+      skip = t & MP_FIX5_MAX;
     } else {
       switch (t) {
-      case 0xcc: case 0xd0: hdr = 2; break;
-      case 0xcd: case 0xd1: hdr = 3; break;
-      case 0xca: case 0xce: case 0xd2: hdr = 5; break;
-      case 0xcb: case 0xcf: case 0xd3: hdr = 9; break;
-      case 0xd4: hdr = 3; break; /* fixext 1: type + 1 */
-      case 0xd5: hdr = 4; break;
-      case 0xd6: hdr = 6; break;
-      case 0xd7: hdr = 10; break;
-      case 0xd8: hdr = 18; break;
-      case 0xc4: case 0xd9: hdr = 2; break;
-      case 0xc5: case 0xda: hdr = 3; break;
-      case 0xc6: case 0xdb: hdr = 5; break;
-      case 0xc7: hdr = 3; break; /* ext 8: len, type */
-      case 0xc8: hdr = 4; break;
-      case 0xc9: hdr = 6; break;
-      case 0xdc: case 0xde: hdr = 3; break;
-      case 0xdd: case 0xdf: hdr = 5; break;
+      case MP_UINT8: case MP_INT8: hdr = 2; break;
+      case MP_UINT16: case MP_INT16: hdr = 3; break;
+      case MP_FLOAT32: case MP_UINT32: case MP_INT32: hdr = 5; break;
+      case MP_FLOAT64: case MP_UINT64: case MP_INT64: hdr = 9; break;
+      case MP_FIXEXT1: hdr = 3; break; /* type + 1 */
+      case MP_FIXEXT2: hdr = 4; break;
+      case MP_FIXEXT4: hdr = 6; break;
+      case MP_FIXEXT8: hdr = 10; break;
+      case MP_FIXEXT16: hdr = 18; break;
+      case MP_BIN8: case MP_STR8: hdr = 2; break;
+      case MP_BIN16: case MP_STR16: hdr = 3; break;
+      case MP_BIN32: case MP_STR32: hdr = 5; break;
+      case MP_EXT8: hdr = 3; break; /* len, type */
+      case MP_EXT16: hdr = 4; break;
+      case MP_EXT32: hdr = 6; break;
+      case MP_ARRAY16: case MP_MAP16: hdr = 3; break;
+      case MP_ARRAY32: case MP_MAP32: hdr = 5; break;
       default: return DS_EPROTO; /* 0xc1 is never used */
       }
       if (n - i < (size_t)hdr)
         return DS_EPROTO;
       switch (t) {
-      case 0xc4: case 0xd9: case 0xc7: skip = p[i + 1]; break;
-      case 0xc5: case 0xda: case 0xc8: skip = be(p + i + 1, 2); break;
-      case 0xc6: case 0xdb: case 0xc9: skip = be(p + i + 1, 4); break;
-      case 0xdc: items = be(p + i + 1, 2); break;
-      case 0xdd: items = be(p + i + 1, 4); break;
-      case 0xde: items = 2 * be(p + i + 1, 2); break;
-      case 0xdf: items = 2 * be(p + i + 1, 4); break;
+      case MP_BIN8: case MP_STR8: case MP_EXT8: skip = p[i + 1]; break;
+      case MP_BIN16: case MP_STR16: case MP_EXT16:
+        skip = be(p + i + 1, 2);
+        break;
+      case MP_BIN32: case MP_STR32: case MP_EXT32:
+        skip = be(p + i + 1, 4);
+        break;
+      case MP_ARRAY16: items = be(p + i + 1, 2); break;
+      case MP_ARRAY32: items = be(p + i + 1, 4); break;
+      case MP_MAP16: items = 2 * be(p + i + 1, 2); break;
+      case MP_MAP32: items = 2 * be(p + i + 1, 4); break;
       default: break;
       }
     }

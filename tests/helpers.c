@@ -82,7 +82,7 @@ void th_petition(struct op *op, const uint8_t rid[ID_LEN],
 struct store *th_store(void) {
   struct store *st = NULL;
   char err[DS_ERRBUF_LEN];
-  if (store_open(&st, ":memory:", STORE_CREATE, err)) {
+  if (store_open(&st, ":memory:", STORE_CREATE | STORE_DISTRICT, err)) {
     fprintf(stderr, "helpers: %s\n", err);
     abort();
   }

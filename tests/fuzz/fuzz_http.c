@@ -36,7 +36,8 @@ static void setup(void) {
   char err[DS_ERRBUF_LEN];
   sqlite3_stmt *s;
 
-  if (sodium_init() < 0 || store_open(&st, ":memory:", STORE_CREATE, err) ||
+  if (sodium_init() < 0 ||
+      store_open(&st, ":memory:", STORE_CREATE | STORE_DISTRICT, err) ||
       ingest_open(&ing, st))
     abort();
   crypto_sign_keypair(pk, sk);

@@ -1,0 +1,59 @@
+/* SPDX-License-Identifier: MIT
+ * db.h -- the one place SQLite's result codes become DS_E* codes, and the
+ * small connection helpers every store module shares (exec, the format
+ * version, whether a table exists). Knows no table of its own. */
+#ifndef DS_COMMON_DB_H
+#define DS_COMMON_DB_H
+#include <stdbool.h>
+
+#include "common/err.h"
+
+struct sqlite3;
+struct sqlite3_stmt;
+
+/* SQLite's |rc| (primary or extended) as a DS_E* code: OK, ROW and DONE
+ * are 0; BUSY and LOCKED DS_EBUSY; NOMEM DS_ENOMEM; CONSTRAINT DS_EEXIST;
+ * CORRUPT and NOTADB DS_ECORRUPT; anything else (I/O, full disk, a
+ * statement that does not prepare) DS_EUNAVAIL. */
+int db_translate(int rc);
+
+/* Runs |sql| (one or more statements, no rows wanted). Returns 0 or the
+ * translated error; sqlite3_errmsg(|db|) says why. */
+DS_NODISCARD int db_exec(struct sqlite3 *db, const char *sql);
+
+/* Prepares |sql| on |db| into |*out| (set only on success). A statement
+ * that does not prepare is an error, never an empty result: the
+ * translated code (DS_EUNAVAIL for a missing table). */
+DS_NODISCARD int db_prepare(struct sqlite3 *db, const char *sql,
+                            struct sqlite3_stmt **out);
+
+/* Steps |s|: 1 for a row, 0 when it is done, or the translated error. */
+DS_NODISCARD int db_step(struct sqlite3_stmt *s);
+
+/* Steps |s|, which returns no row, and resets it: 0 or the error. */
+DS_NODISCARD int db_run(struct sqlite3_stmt *s);
+
+/* BEGIN IMMEDIATE, COMMIT (rolled back if it fails), ROLLBACK (if a
+ * transaction is open). DS_EBUSY past the busy timeout, DS_EUNAVAIL when
+ * storage fails. */
+DS_NODISCARD int db_begin(struct sqlite3 *db);
+DS_NODISCARD int db_commit(struct sqlite3 *db);
+void db_rollback(struct sqlite3 *db);
+/* A part of the open transaction that can be undone alone: SAVEPOINT,
+ * RELEASE, ROLLBACK TO (which also releases it). Parts do not nest. */
+DS_NODISCARD int db_savepoint(struct sqlite3 *db);
+DS_NODISCARD int db_release(struct sqlite3 *db);
+void db_rollback_part(struct sqlite3 *db);
+
+/* The file's format (PRAGMA user_version) into |*out|. */
+DS_NODISCARD int db_user_version(struct sqlite3 *db, int *out);
+
+/* Whether table |name| exists in the main schema, into |*out|. */
+DS_NODISCARD int db_has_table(struct sqlite3 *db, const char *name,
+                              bool *out);
+
+/* Whether table |name| holds no row, into |*out|. |name| is one of the
+ * store's own table names, never input. */
+DS_NODISCARD int db_table_empty(struct sqlite3 *db, const char *name,
+                                bool *out);
+#endif

@@ -1,0 +1,85 @@
+/* SPDX-License-Identifier: MIT
+ * meta.c -- typed meta keys over the store's meta table. */
+#include "common/meta.h"
+
+#include <assert.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "common/store.h"
+
+static const char *const names[META_COUNT] = {
+    [META_COMMUNE] = "commune",
+    [META_NODE] = "node",
+    [META_PK] = "pk",
+    [META_SK] = "sk",
+    [META_SERVER] = "server",
+    [META_TOKEN] = "token",
+    [META_PIN] = "pin",
+    [META_CACERT] = "cacert",
+    [META_ACKED] = "acked",
+    [META_SENT_MAX] = "sent_max",
+    [META_CURSOR] = "cursor",
+    [META_CURSOR_HASH] = "cursor_hash",
+    [META_HLC_SEEN] = "hlc_seen",
+    [META_ENROLLED] = "enrolled",
+    [META_LAST_SYNC_MS] = "last_sync_ms",
+    [META_DISTRICT_NODE] = "district_node",
+    [META_DISTRICT_SK] = "district_sk",
+    [META_ISSUER] = "issuer",
+};
+
+const char *meta_name(enum meta_key k) {
+  assert((unsigned)k < META_COUNT && names[k]);
+  return names[k];
+}
+
+int meta_get_int(struct store *st, enum meta_key k, int64_t *out) {
+  return store_meta_get_int(st, meta_name(k), out);
+}
+
+int meta_set_int(struct store *st, enum meta_key k, int64_t v) {
+  return store_meta_set_int(st, meta_name(k), v);
+}
+
+int meta_get(struct store *st, enum meta_key k, struct buf *out) {
+  return store_meta_get(st, meta_name(k), out);
+}
+
+int meta_set(struct store *st, enum meta_key k, const void *p, size_t n) {
+  return store_meta_set(st, meta_name(k), p, n);
+}
+
+int64_t meta_int_or_0(struct store *st, enum meta_key k) {
+  int64_t v = 0;
+  if (meta_get_int(st, k, &v))
+    v = 0;
+  return v;
+}
+
+int meta_get_exact(struct store *st, enum meta_key k, void *out,
+                   size_t len) {
+  struct buf b;
+  int rc;
+
+  buf_init(&b, 0);
+  rc = meta_get(st, k, &b);
+  if (!rc && b.len == len)
+    memcpy(out, b.data, len);
+  else if (!rc)
+    rc = DS_ECORRUPT;
+  buf_cleanup(&b);
+  return rc;
+}
+
+int meta_get_str(struct store *st, enum meta_key k, char *out, size_t cap) {
+  struct buf b;
+  int rc;
+
+  buf_init(&b, 0);
+  rc = meta_get(st, k, &b);
+  if (!rc)
+    snprintf(out, cap, "%s", (char *)b.data);
+  buf_cleanup(&b);
+  return rc;
+}

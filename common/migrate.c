@@ -1,0 +1,229 @@
+/* SPDX-License-Identifier: MIT
+ * migrate.c -- the store's tables for each format, and the upgrade from
+ * each earlier one. A laptop in the field holds queued work in whatever
+ * format it was written in, so a store of an earlier format is never
+ * refused: it is copied beside itself and upgraded in place. */
+#include "common/migrate.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include <sqlite3.h>
+
+#include "common/buf.h"
+#include "common/db.h"
+#include "common/files.h"
+#include "common/schema.h"
+
+#define DS_STR_(x) #x
+#define DS_STR(x) DS_STR_(x)
+
+/* Both roles: the records with their merge state, conflicts, search. */
+static const char common_sql[] =
+    "CREATE TABLE meta(k TEXT PRIMARY KEY, v) WITHOUT ROWID;"
+    "CREATE TABLE rec(id INTEGER PRIMARY KEY, rid BLOB NOT NULL UNIQUE,"
+    " ent INTEGER NOT NULL, commune TEXT, conflicted INTEGER NOT NULL,"
+    " st BLOB NOT NULL);"
+    "CREATE TABLE conflict(rid BLOB NOT NULL, field INTEGER NOT NULL,"
+    " PRIMARY KEY(rid, field)) WITHOUT ROWID;"
+    "CREATE VIRTUAL TABLE search USING fts5(body,"
+    " tokenize = 'unicode61 remove_diacritics 2');"
+    /* Existing petitions whose search text changed since the index was
+     * refreshed: indexing is deferred to the first search. Records created
+     * since are those above meta 'search_hw' (store_search_refresh). */
+    "CREATE TABLE search_dirty(id INTEGER PRIMARY KEY);";
+
+/* A device: every local op, kept after it is acked (DESIGN §6), and every
+ * op pulled from the district, for a record's history. */
+static const char device_sql[] =
+    "CREATE TABLE outbox(seq INTEGER PRIMARY KEY, hlc INTEGER NOT NULL,"
+    " rid BLOB NOT NULL, op BLOB NOT NULL, error TEXT, message TEXT);"
+    "CREATE INDEX outbox_rid ON outbox(rid);"
+    "CREATE TABLE inbox(id INTEGER PRIMARY KEY, rid BLOB NOT NULL,"
+    " hlc INTEGER NOT NULL, node BLOB NOT NULL, seq INTEGER NOT NULL,"
+    " op BLOB NOT NULL, UNIQUE(node, seq));"
+    "CREATE INDEX inbox_rid ON inbox(rid);";
+
+/* The district: its communes, devices and sync log. */
+static const char district_sql[] =
+    "CREATE TABLE commune(slug TEXT PRIMARY KEY, name TEXT NOT NULL,"
+    " kind TEXT NOT NULL) WITHOUT ROWID;"
+    "CREATE TABLE token(hash BLOB PRIMARY KEY, commune TEXT NOT NULL,"
+    " label TEXT, created_ms INTEGER NOT NULL, expires_ms INTEGER NOT NULL,"
+    " node BLOB, pubkey BLOB) WITHOUT ROWID;"
+    "CREATE TABLE node(node BLOB PRIMARY KEY, pubkey BLOB NOT NULL,"
+    " commune TEXT NOT NULL, label TEXT, enrolled_ms INTEGER NOT NULL,"
+    " revoked_ms INTEGER, acked INTEGER NOT NULL DEFAULT 0,"
+    " last_sync_ms INTEGER) WITHOUT ROWID;"
+    "CREATE TABLE synclog(seq INTEGER PRIMARY KEY, node BLOB NOT NULL,"
+    " sig BLOB NOT NULL, received_ms INTEGER NOT NULL, body BLOB NOT NULL,"
+    " hash BLOB NOT NULL);"
+    /* Every merged op, in merge order; its bytes are those of the logged
+     * request body |entry| at |off|, |len| (daemon/oplog.h). */
+    "CREATE TABLE oplog(pos INTEGER PRIMARY KEY, entry INTEGER NOT NULL,"
+    " node BLOB NOT NULL, commune TEXT NOT NULL, rid BLOB NOT NULL,"
+    " off INTEGER NOT NULL, len INTEGER NOT NULL);"
+    "CREATE INDEX oplog_commune ON oplog(commune, pos);"
+    "CREATE TABLE quarantine(id INTEGER PRIMARY KEY, entry INTEGER NOT NULL,"
+    " node BLOB NOT NULL, seq INTEGER NOT NULL, error TEXT NOT NULL,"
+    " message TEXT NOT NULL, op BLOB);";
+
+static const char *const device_tables[] = {"outbox", "inbox", NULL};
+static const char *const district_tables[] = {
+    "commune", "token", "node", "synclog", "oplog", "quarantine", NULL};
+
+/* One view per entity naming the winner of each field as a column. */
+static int create_views(sqlite3 *db) {
+  struct buf sql;
+  int rc = 0;
+
+  buf_init(&sql, 0);
+  for (int e = 0; e < SCHEMA_NENT && !rc; e++) {
+    const struct entity_def *ed = schema_entity(e);
+    buf_reset(&sql);
+    rc = buf_printf(&sql, "CREATE VIEW %s AS SELECT id, rid, commune, "
+                    "conflicted",
+                    ed->name);
+    for (int f = 0; f < ed->nfields && !rc; f++)
+      if (f != ed->commune_field)
+        rc = buf_printf(&sql, ", ds_f(st, %d) AS %s", f, ed->fields[f].name);
+    if (!rc)
+      rc = buf_printf(&sql, " FROM rec WHERE ent = %d;", e);
+    if (!rc)
+      rc = buf_cstr(&sql);
+    if (!rc)
+      rc = db_exec(db, (char *)sql.data);
+  }
+  buf_cleanup(&sql);
+  return rc;
+}
+
+static int create(sqlite3 *db, bool district) {
+  int rc = db_exec(db, common_sql);
+  if (!rc)
+    rc = db_exec(db, district ? district_sql : device_sql);
+  return rc ? rc : create_views(db);
+}
+
+/* Drops those of |tables| that hold no row: the other role's, which a
+ * format-3 store was created with and never used. */
+static int drop_empty(sqlite3 *db, const char *const *tables) {
+  char sql[64];
+  bool exists, empty;
+  int rc = 0;
+
+  for (int i = 0; tables[i] && !rc; i++) {
+    rc = db_has_table(db, tables[i], &exists);
+    if (!rc && exists)
+      rc = db_table_empty(db, tables[i], &empty);
+    if (rc || !exists || !empty)
+      continue;
+    snprintf(sql, sizeof(sql), "DROP TABLE %s", tables[i]);
+    rc = db_exec(db, sql);
+  }
+  return rc;
+}
+
+/* 3 -> 4: each store keeps its own role's tables. A district store is the
+ * one holding the district's key. */
+static int from_3(sqlite3 *db) {
+  sqlite3_stmt *s;
+  bool district;
+  int rc = sqlite3_prepare_v2(
+      db, "SELECT 1 FROM meta WHERE k = 'district_node'", -1, &s, NULL);
+
+  if (rc != SQLITE_OK)
+    return db_translate(rc);
+  rc = sqlite3_step(s);
+  sqlite3_finalize(s);
+  if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+    return db_translate(rc);
+  district = rc == SQLITE_ROW;
+  return drop_empty(db, district ? device_tables : district_tables);
+}
+
+/* The step from format i to i + 1 is steps[i - STORE_FORMAT_OLDEST]. */
+static int (*const steps[STORE_FORMAT - STORE_FORMAT_OLDEST])(sqlite3 *) = {
+    from_3};
+
+/* Copies the store to |path|.v|version|, 0600, through SQLite so the
+ * copy holds what the WAL holds too. */
+static int keep_copy(sqlite3 *db, const char *path, int version,
+                     char *errbuf) {
+  char copy[FILES_PATH_MAX], plain[FILES_PATH_MAX];
+  sqlite3_stmt *s;
+  int rc, gone;
+
+  if (snprintf(copy, sizeof(copy), "%s.v%d", path, version) >=
+          (int)sizeof(copy) ||
+      !files_plain(copy, plain, sizeof(plain)))
+    return ds_fail(errbuf, DS_EINVAL, "the store's path is too long");
+  rc = files_remove(copy, errbuf);
+  if (!rc)
+    rc = files_create_private(copy, errbuf);
+  if (rc)
+    return rc;
+  rc = sqlite3_prepare_v2(db, "VACUUM INTO ?1", -1, &s, NULL);
+  if (rc == SQLITE_OK)
+    rc = sqlite3_bind_text(s, 1, plain, -1, SQLITE_STATIC);
+  if (rc == SQLITE_OK)
+    rc = sqlite3_step(s);
+  if (rc != SQLITE_DONE) {
+    rc = ds_fail(errbuf, DS_EIO,
+                 "cannot keep a copy of the format-%d store at %s before "
+                 "upgrading it: %s",
+                 version, copy, sqlite3_errmsg(db));
+    sqlite3_finalize(s);
+    /* The store itself is untouched; a half copy goes if it can. */
+    gone = files_remove(copy, NULL);
+    (void)gone;
+    return rc;
+  }
+  sqlite3_finalize(s);
+  return 0;
+}
+
+int store__migrate(sqlite3 *db, const char *path, bool district,
+                   char *errbuf) {
+  bool memory = strcmp(path, ":memory:") == 0;
+  int version, rc = db_user_version(db, &version);
+
+  if (rc)
+    return ds_fail(errbuf, DS_EIO, "cannot read the store's format: %s",
+                   sqlite3_errmsg(db));
+  if (version == STORE_FORMAT)
+    return 0;
+  if (version > STORE_FORMAT || (version && version < STORE_FORMAT_OLDEST))
+    return ds_fail(errbuf, DS_EVERSION,
+                   "the store has format version %d; this program reads "
+                   "formats %d to %d",
+                   version, STORE_FORMAT_OLDEST, STORE_FORMAT);
+  if (version && !memory) {
+    rc = keep_copy(db, path, version, errbuf);
+    if (rc)
+      return rc;
+  }
+  rc = db_exec(db, "BEGIN IMMEDIATE");
+  /* Another connection may have upgraded it while the copy was made. */
+  if (!rc)
+    rc = db_user_version(db, &version);
+  if (!rc && version == 0)
+    rc = create(db, district);
+  for (int v = version ? version : STORE_FORMAT; !rc && v < STORE_FORMAT;
+       v++)
+    rc = steps[v - STORE_FORMAT_OLDEST](db);
+  if (!rc)
+    rc = db_exec(db, "PRAGMA user_version = " DS_STR(STORE_FORMAT)
+                     "; COMMIT");
+  if (!rc)
+    return 0;
+  rc = rc == DS_EBUSY ? rc : DS_EIO;
+  if (version)
+    ds_fail(errbuf, rc, "cannot upgrade the store from format %d: %s",
+            version, sqlite3_errmsg(db));
+  else
+    ds_fail(errbuf, rc, "cannot create the store's tables: %s",
+            sqlite3_errmsg(db));
+  sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+  return rc;
+}

@@ -1,0 +1,212 @@
+/* SPDX-License-Identifier: MIT
+ * records.c -- reading the records as a whole: an id prefix resolved, the
+ * digest of DESIGN §4, the deferred search index, and a record forgotten
+ * to be rebuilt. store.c keeps the per-op path (load, check, apply). */
+#include "common/store.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include <sodium.h>
+#include <sqlite3.h>
+
+#include "common/db.h"
+#include "common/hex.h"
+#include "common/store_int.h"
+
+int store_resolve(struct store *st, int ent, const char *prefix,
+                  uint8_t rid[ID_LEN], char *errbuf) {
+  uint8_t lo[ID_LEN], hi[ID_LEN];
+  char list[6 * (ID_HEX_LEN + 2)] = "";
+  size_t len = 0;
+  sqlite3_stmt *s;
+  int n = 0, rc = store__cached(st, STORE_SLOT_RESOLVE,
+                                "SELECT rid FROM rec WHERE rid BETWEEN ?1 AND "
+                                "?2 AND (?3 < 0 OR ent = ?3) ORDER BY rid "
+                                "LIMIT 6",
+                                &s);
+
+  if (rc)
+    return rc;
+  if (id_prefix_range(prefix, lo, hi))
+    return ds_fail(errbuf, DS_EINVAL,
+                   "'%s' is not a record id (give 8 to 32 hex digits)",
+                   prefix);
+  sqlite3_bind_blob(s, 1, lo, ID_LEN, SQLITE_STATIC);
+  sqlite3_bind_blob(s, 2, hi, ID_LEN, SQLITE_STATIC);
+  sqlite3_bind_int(s, 3, ent);
+  while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+    char hex[ID_HEX_LEN + 1];
+    const void *p = sqlite3_column_blob(s, 0);
+    if (sqlite3_column_bytes(s, 0) != ID_LEN)
+      continue;
+    if (n == 0)
+      memcpy(rid, p, ID_LEN);
+    hex_encode(hex, p, ID_LEN);
+    len += (size_t)snprintf(list + len, sizeof(list) - len, "%s%s",
+                            n ? ", " : "", hex);
+    n++;
+  }
+  sqlite3_reset(s);
+  if (rc != SQLITE_DONE)
+    return db_translate(rc);
+  if (n == 0)
+    return ds_fail(errbuf, DS_ENOENT, "no %s has id %s",
+                   ent >= 0 ? schema_entity(ent)->name : "record", prefix);
+  if (n > 1)
+    return ds_fail(errbuf, DS_EAMBIGUOUS,
+                   "id prefix %s is ambiguous; it matches %s%s", prefix, list,
+                   n > 5 ? " and more" : "");
+  return 0;
+}
+
+/* Appends one digest line for field |f|'s winner |w|:
+ * ent \t rid \t field \t version \t value-hex \n, built with plain copies
+ * (this runs for every field of every record). */
+static int digest_line(struct buf *line, const struct entity_def *e,
+                       const char *ridhex, int f, const struct mwrite *w) {
+  const char *ent = e->name, *field = e->fields[f].name;
+  size_t ne = strlen(ent), nf = strlen(field), need;
+  char ver[64];
+  size_t nv = 0;
+  uint8_t hb[8];
+  char *p;
+  int rc;
+
+  if (f == e->status_field) {
+    struct value v;
+    size_t used;
+    if (value_decode(&v, w->val, w->len, &used) || v.type != VAL_STATUS)
+      return DS_ECORRUPT;
+    nv = (size_t)snprintf(ver, sizeof(ver), "%lld:%d:", (long long)v.i,
+                          schema_enum_index(schema_status_names, v.s, v.n));
+  }
+  for (int i = 0; i < 8; i++)
+    hb[i] = (uint8_t)(w->v.hlc >> (56 - 8 * i));
+  need = ne + 1 + ID_HEX_LEN + 1 + nf + 1 + nv + 16 + 1 + ID_HEX_LEN + 1 +
+         2 * (size_t)w->len + 1;
+  rc = buf_reserve(line, need + 1);
+  if (rc)
+    return rc;
+  p = (char *)line->data + line->len;
+  memcpy(p, ent, ne), p += ne, *p++ = '\t';
+  memcpy(p, ridhex, ID_HEX_LEN), p += ID_HEX_LEN, *p++ = '\t';
+  memcpy(p, field, nf), p += nf, *p++ = '\t';
+  memcpy(p, ver, nv), p += nv;
+  hex_encode(p, hb, 8), p += 16, *p++ = ':';
+  hex_encode(p, w->v.node, ID_LEN), p += ID_HEX_LEN, *p++ = '\t';
+  hex_encode(p, w->val, w->len), p += 2 * (size_t)w->len, *p++ = '\n';
+  line->len += need;
+  return 0;
+}
+
+int store_digest(struct store *st, const char *commune, char hex[65]) {
+  crypto_hash_sha256_state h;
+  uint8_t out[crypto_hash_sha256_BYTES];
+  struct mstate ms;
+  struct buf line;
+  sqlite3_stmt *s;
+  int step = SQLITE_DONE;
+  int rc = store__cached(
+      st, STORE_SLOT_DIGEST,
+      "SELECT rid, st, commune FROM rec WHERE ent = ?1 ORDER BY rid", &s);
+
+  if (rc)
+    return rc;
+  mstate_init(&ms);
+  buf_init(&line, 0);
+  crypto_hash_sha256_init(&h);
+  /* Entities, rids and field names are each walked in byte order, so the
+   * lines come out sorted without being collected. */
+  for (int e = 0; e < SCHEMA_NENT && !rc; e++) {
+    const struct entity_def *ed = schema_entity(e);
+    sqlite3_bind_int(s, 1, e);
+    while (!rc && (step = sqlite3_step(s)) == SQLITE_ROW) {
+      const char *c = (const char *)sqlite3_column_text(s, 2);
+      char ridhex[ID_HEX_LEN + 1];
+      if (commune && (!c || strcmp(c, commune) != 0))
+        continue;
+      if (sqlite3_column_bytes(s, 0) != ID_LEN) {
+        rc = DS_ECORRUPT;
+        break;
+      }
+      hex_encode(ridhex, sqlite3_column_blob(s, 0), ID_LEN);
+      rc = mstate_load(&ms, sqlite3_column_blob(s, 1),
+                       (size_t)sqlite3_column_bytes(s, 1));
+      for (int f = 0; f < ed->nfields && !rc; f++) {
+        const struct mwrite *w = mstate_winner(&ms, f);
+        if (!w)
+          continue;
+        buf_reset(&line);
+        rc = digest_line(&line, ed, ridhex, f, w);
+        if (!rc)
+          crypto_hash_sha256_update(&h, line.data, line.len);
+      }
+    }
+    if (!rc && step != SQLITE_DONE)
+      rc = db_translate(step);
+    sqlite3_reset(s);
+  }
+  mstate_cleanup(&ms);
+  buf_cleanup(&line);
+  if (rc)
+    return rc;
+  crypto_hash_sha256_final(&h, out);
+  hex_encode(hex, out, sizeof(out));
+  return 0;
+}
+
+int store_search_refresh(struct store *st) {
+  const struct entity_def *e = schema_entity(ENT_PETITION);
+  char sql[1024];
+  int rc;
+
+  /* hw: every record up to this row id is indexed, except those marked
+   * in search_dirty. */
+#define HW "coalesce((SELECT v FROM meta WHERE k = 'search_hw'), 0)"
+  snprintf(sql, sizeof(sql),
+           "DELETE FROM search WHERE rowid > " HW " OR rowid IN (SELECT id "
+           "FROM search_dirty);"
+           "INSERT INTO search(rowid, body) SELECT r.id, ds_fold("
+           "coalesce(ds_f(r.st, %d), '') || char(10) || coalesce(ds_f(r.st, %d), "
+           "'')) FROM rec "
+           "r WHERE r.ent = %d AND (r.id > " HW " OR r.id IN (SELECT id FROM "
+           "search_dirty));"
+           "DELETE FROM search_dirty;"
+           "INSERT OR REPLACE INTO meta(k, v) SELECT 'search_hw', "
+           "coalesce(max(id), 0) FROM rec;",
+           schema_field_find(e, "citizen", 7),
+           schema_field_find(e, "content", 7), ENT_PETITION);
+#undef HW
+  rc = store_begin(st);
+  if (!rc)
+    rc = db_exec(store_sqlite(st), sql);
+  if (!rc)
+    rc = store_commit(st);
+  else
+    store_rollback(st);
+  return rc;
+}
+
+int store_forget(struct store *st, const uint8_t rid[ID_LEN]) {
+  static const char *const sql[] = {
+      "DELETE FROM search WHERE rowid = (SELECT id FROM rec WHERE rid = ?1)",
+      /* Its row id may be given again: the index must not take it as done. */
+      ("UPDATE meta SET v = min(v, (SELECT id - 1 FROM rec WHERE rid = ?1)) "
+       "WHERE k = 'search_hw' AND EXISTS (SELECT 1 FROM rec WHERE rid = ?1)"),
+      ("DELETE FROM search_dirty WHERE id = (SELECT id FROM rec WHERE "
+       "rid = ?1)"),
+      "DELETE FROM conflict WHERE rid = ?1", "DELETE FROM rec WHERE rid = ?1"};
+  int rc = 0;
+  store__forget_loaded(st);
+  for (size_t i = 0; i < sizeof(sql) / sizeof(sql[0]) && !rc; i++) {
+    sqlite3_stmt *s;
+    rc = db_prepare(store_sqlite(st), sql[i], &s);
+    if (rc)
+      return rc;
+    sqlite3_bind_blob(s, 1, rid, ID_LEN, SQLITE_STATIC);
+    rc = db_run(s);
+    sqlite3_finalize(s);
+  }
+  return rc;
+}

@@ -1,0 +1,48 @@
+/* SPDX-License-Identifier: MIT
+ * registry.h -- the district store's communes, enrolment tokens and nodes:
+ * the writes and look-ups of the admin commands. Every SQLite failure is
+ * a translated DS_E* code (common/db.h); a statement that does not
+ * prepare is an error, never "not found". */
+#ifndef DS_DAEMON_REGISTRY_H
+#define DS_DAEMON_REGISTRY_H
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "common/err.h"
+#include "common/id.h"
+
+struct store;
+
+/* Adds the communes of |tsv| (a header line, then slug<TAB>name<TAB>kind
+ * lines). DS_EINVAL with |errbuf| naming the line that is not one, or
+ * that repeats a commune. Inside a transaction. */
+DS_NODISCARD int registry_communes_load(struct store *st, const char *tsv,
+                                        char *errbuf);
+/* Whether commune |slug| is one of the district's, into |*out|. */
+DS_NODISCARD int registry_commune_known(struct store *st, const char *slug,
+                                        bool *out);
+/* Stores an enrolment token by its hash, for |commune|, valid from
+ * |created_ms| until |expires_ms|. */
+DS_NODISCARD int registry_token_add(struct store *st,
+                                    const uint8_t hash[32],
+                                    const char *commune, const char *label,
+                                    int64_t created_ms, int64_t expires_ms);
+/* Registers node |node| with its signing key |pk| (|pklen| bytes). */
+DS_NODISCARD int registry_node_add(struct store *st,
+                                   const uint8_t node[ID_LEN],
+                                   const uint8_t *pk, size_t pklen,
+                                   const char *commune, const char *label,
+                                   int64_t enrolled_ms);
+/* The devices whose node id lies in [|lo|, |hi|], the district's own node
+ * left out, into |*n|; with |revoke_ms| > 0 and exactly one of them, it is
+ * revoked at that time (a revoked one keeps its first revocation time). */
+DS_NODISCARD int registry_node_revoke(struct store *st,
+                                      const uint8_t lo[ID_LEN],
+                                      const uint8_t hi[ID_LEN],
+                                      int64_t revoke_ms, int *n);
+/* The highest seq the district holds from |node| (0 for an unknown one). */
+DS_NODISCARD int registry_node_acked(struct store *st,
+                                     const uint8_t node[ID_LEN],
+                                     int64_t *out);
+#endif
