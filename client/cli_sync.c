@@ -5,9 +5,11 @@
 #include <stdio.h>
 #include <string.h>
 
+#include <sodium.h>
 #include <sqlite3.h>
 
 #include "client/cli_int.h"
+#include "client/trust.h"
 #include "client/csync.h"
 
 /* The outbox's rejected ops and the inbox's last row, or -1s. */
@@ -65,8 +67,9 @@ int cmd_sync(const struct args *a) {
 /* A device whose token was mistyped or expired before its first sync takes
  * a new one; its key, node id and queued changes stay. */
 int cmd_reenroll(const struct args *a) {
-  static const char *const allowed[] = {"token", NULL};
-  const char *token = args_get(a, "token");
+  static const char *const allowed[] = {"token", "token-file", NULL};
+  char err[DS_ERRBUF_LEN];
+  struct token tok;
   int64_t acked = 0, last = 0, queued = 0;
   struct device dev;
   sqlite3_stmt *s;
@@ -75,13 +78,19 @@ int cmd_reenroll(const struct args *a) {
   rc = cli_only(a, "reenroll", allowed);
   if (rc || (rc = cli_extra(a, "reenroll", 1)))
     return rc;
-  if (!token)
+  if (!args_get(a, "token") && !args_get(a, "token-file"))
     return cli_usage("reenroll", msg(MSG_REENROLL_NEEDS));
-  if (!*token)
-    return cli_fail(EXIT_ERROR, msg(MSG_EMPTY_TOKEN));
+  if (trust_token_arg(a, &tok, err))
+    return cli_fail(EXIT_ERROR, err);
   rc = cli_open(&dev, a);
   if (rc)
     return rc;
+  if (strcmp(tok.commune, dev.commune)) {
+    local_close(&dev);
+    msg_fmt(err, sizeof(err), MSG_REENROLL_COMMUNE, tok.commune,
+            dev.commune);
+    return cli_fail(EXIT_ERROR, err);
+  }
   if (store_meta_get_int(dev.st, "acked", &acked))
     acked = 0;
   if (store_meta_get_int(dev.st, "last_sync_ms", &last))
@@ -96,7 +105,14 @@ int cmd_reenroll(const struct args *a) {
       queued = sqlite3_column_int64(s, 0);
     sqlite3_finalize(s);
   }
-  rc = store_meta_set(dev.st, "token", token, strlen(token));
+  rc = store_begin(dev.st);
+  if (!rc)
+    rc = trust_store_token(dev.st, &tok);
+  if (!rc)
+    rc = store_commit(dev.st);
+  else
+    store_rollback(dev.st);
+  sodium_memzero(tok.secret, sizeof(tok.secret));
   local_close(&dev);
   if (rc)
     return cli_fail(EXIT_ERROR, msg(MSG_STORE_WRITE));

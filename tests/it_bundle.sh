@@ -138,7 +138,7 @@ on r init --server "$URL" --token "$(D enroll --commune hoa-an)" >/dev/null || b
 add r 6
 check_rc "r exports" 0 on r bundle export --out "$TMP/rb1"
 check_rc "r's first bundle is imported" 0 D bundle import "$TMP/rb1" --answer "$TMP/ra1"
-check_rc "r is revoked" 0 D node revoke "$(sqlite3 "$TMP/r.db" "SELECT lower(hex(v)) FROM meta WHERE k = 'node'")"
+check_rc "r is revoked" 0 D node revoke "$(sqlite3 "$TMP/r.db" "SELECT lower(hex(v)) FROM meta WHERE k = 'node'")" --yes
 add r 7
 check_rc "r exports again" 0 on r bundle export --out "$TMP/rb2"
 refused_at_district "a revoked device's bundle" "$TMP/rb2" "revoked (device check)" 4

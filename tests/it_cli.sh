@@ -17,9 +17,16 @@ D() { "$DANSYNCD" --db "$DB" "$@"; }
 start_daemon "$DB"
 export DANSYNC_DB="$TMP/a.db"
 C() { "$DANSYNC" "$@"; }
-# A device whose token has a wrong digit: nothing synced yet.
+# A mistyped token is refused by init (its checksum); a device given a
+# token the district then cancelled has nothing synced yet.
 GOOD_TOKEN=$(D enroll --commune hoa-an)
-check_rc "init with a mistyped token" 0 C init --commune hoa-an --server "$URL" --token "${GOOD_TOKEN}x"
+BAD_TOKEN=$(D enroll --commune hoa-an)
+check_rc "init with a mistyped token" 1 C init --server "$URL" --token "${GOOD_TOKEN}x"
+check "a mistyped token makes no store" no "$(test -e "$DANSYNC_DB" && echo yes || echo no)"
+BAD_ID=${BAD_TOKEN#dst1-}
+BAD_ID=${BAD_ID%%-*}
+check_rc "cancel the second token" 0 D enroll cancel "$BAD_ID"
+check_rc "init with a cancelled token" 0 C init --commune hoa-an --server "$URL" --token "$BAD_TOKEN"
 check_grep "init speaks Vietnamese" "Đã tạo" "$TMP/out"
 
 # --- language ---
@@ -132,7 +139,7 @@ check "every byte valid UTF-8" 0 "$(iconv -f UTF-8 -t UTF-8 "$TMP/out" >/dev/nul
 check_rc "status" 0 C status
 check_grep "status lists an unsynced record" "^  ${P2: -8}  kiến nghị" "$TMP/out"
 
-# --- a mistyped token: sync refused, reenroll keeps the work ---
+# --- a cancelled token: sync refused, reenroll keeps the work ---
 check_rc "sync with the bad token is refused" 4 C sync
 check_rc "reenroll with the right token" 0 C reenroll --token "$GOOD_TOKEN"
 check_rc "sync now" 0 C sync

@@ -20,7 +20,7 @@ DANSYNCD=$2
 DB="$TMP/district.db"
 D() { "$DANSYNCD" --db "$DB" "$@"; }
 on() { local n=$1; shift; "$DANSYNC" --db "$TMP/$n.db" "$@"; }
-add() { on "$1" petition add --received-on 2024-05-0"$2" --category water --content "Kiến nghị $2" >/dev/null || bad "add $1 $2"; }
+add() { on "$1" petition add --received-on 2024-05-0"$2" --category water --content "Kiến nghị $2" --force >/dev/null || bad "add $1 $2"; }
 queued() { on "$1" status --json | grep -o '"queued": [0-9]*'; }
 nodes() { sqlite3 "$DB" "SELECT count(*) FROM node"; }
 meta() { sqlite3 "$TMP/$1.db" "SELECT count(*) FROM meta WHERE k = '$2'"; }
