@@ -45,9 +45,9 @@
 #include "proto/codec.h"
 
 static const char *const communes[] = {
-    "cay-duong", "kinh-cung", "bung-tau", "binh-thanh", "hiep-hung",
-    "hoa-an", "hoa-my", "long-thanh", "phung-hiep", "phuong-binh",
-    "phuong-phu", "tan-binh", "tan-long", "tan-phuoc-hung", "thanh-hoa"};
+    "cay-duong",  "kinh-cung", "bung-tau",   "binh-thanh",     "hiep-hung",
+    "hoa-an",     "hoa-my",    "long-thanh", "phung-hiep",     "phuong-binh",
+    "phuong-phu", "tan-binh",  "tan-long",   "tan-phuoc-hung", "thanh-hoa"};
 
 static double now_s(void) {
   struct timespec ts;
@@ -102,8 +102,8 @@ static void make_device(const char *path, const char *commune,
   crypto_sign_keypair(pk, sk);
   id_random(node);
   buf_init(&enc, 0);
-  if (store_begin(st) || store_meta_set(st, "commune", commune,
-                                        strlen(commune)) ||
+  if (store_begin(st) ||
+      store_meta_set(st, "commune", commune, strlen(commune)) ||
       store_meta_set(st, "server", server, strlen(server)) ||
       (tls_pin_s[0] &&
        store_meta_set(st, "pin", tls_pin_s, strlen(tls_pin_s))) ||
@@ -130,8 +130,8 @@ static void make_device(const char *path, const char *commune,
     op.seq = (uint64_t)i + 1;
     buf_reset(&enc);
     if (store_hlc_tick(st, &op.hlc) ||
-        edit_build(st, &op, ENT_PETITION, rid, true, commune, flags, 5,
-                   &arena, err) ||
+        edit_build(st, &op, ENT_PETITION, rid, true, commune, flags, 5, &arena,
+                   err) ||
         store_apply(st, &op, &res) || proto_op_encode(&enc, &op, false) ||
         store_outbox_add(st, op.seq, op.hlc, rid, enc.data, enc.len))
       die("cannot record a petition");
@@ -264,13 +264,13 @@ struct daemon_proc {
 };
 
 static void start_daemon_tls(struct daemon_proc *d, const char *dir,
-                             const char *db, const char *crt,
-                             const char *key) {
+                             const char *db, const char *crt, const char *key) {
   char portfile[512], log[512];
-  const char *argv[] = {DANSYNCD_BIN,  "--db",        db,       "serve",
-                        "--listen",    "127.0.0.1:0", "--port-file",
-                        portfile,      crt ? "--tls-cert" : NULL,
-                        crt,           "--tls-key",   key,      NULL};
+  const char *argv[] = {DANSYNCD_BIN,  "--db",      db,
+                        "serve",       "--listen",  "127.0.0.1:0",
+                        "--port-file", portfile,    crt ? "--tls-cert" : NULL,
+                        crt,           "--tls-key", key,
+                        NULL};
   snprintf(portfile, sizeof(portfile), "%s/daemon.port", dir);
   snprintf(log, sizeof(log), "%s/daemon.log", dir);
   unlink(portfile);
@@ -419,8 +419,8 @@ int main(int argc, char **argv) {
   }
   start_daemon(&d, dir, db);
   for (int k = 0; k < ndev; k++) {
-    const char *ea[] = {DANSYNCD_BIN, "--db", db, "enroll", "--commune",
-                        communes[k], NULL};
+    const char *ea[] = {DANSYNCD_BIN, "--db",      db,  "enroll",
+                        "--commune",  communes[k], NULL};
     char token[TOKEN_TEXT_MAX];
     if (run(ea, token, sizeof(token)) != 0)
       die("enroll failed");
@@ -433,8 +433,8 @@ int main(int argc, char **argv) {
     t0 = now_s();
     for (int k = 0; k < ndev; k++) {
       char p[512];
-      const char *sa[] = {DANSYNC_BIN, "--db", p, "sync", "--batch", "1000",
-                          NULL};
+      const char *sa[] = {DANSYNC_BIN, "--db", p,   "sync",
+                          "--batch",   "1000", NULL};
       snprintf(p, sizeof(p), "%s/dev%d.db", dir, k);
       pids[k] = spawn(sa, NULL);
     }
@@ -456,10 +456,10 @@ int main(int argc, char **argv) {
   /* Correctness: every device's commune digest equals the daemon's. */
   for (int k = 0; k < ndev; k++) {
     char want[128], got[128], p[512];
-    const char *da[] = {DANSYNCD_BIN, "--db", db, "digest", "--commune",
-                        communes[k], NULL};
-    const char *ca[] = {DANSYNC_BIN, "--db", p, "digest", "--commune",
-                        communes[k], NULL};
+    const char *da[] = {DANSYNCD_BIN, "--db",      db,  "digest",
+                        "--commune",  communes[k], NULL};
+    const char *ca[] = {DANSYNC_BIN, "--db",      p,   "digest",
+                        "--commune", communes[k], NULL};
     snprintf(p, sizeof(p), "%s/dev%d.db", dir, k);
     run(da, want, sizeof(want));
     run(ca, got, sizeof(got));
@@ -479,8 +479,8 @@ int main(int argc, char **argv) {
     if (store_open(&dst, db, 0, err))
       die(err);
     h = store_sqlite(dst);
-    sqlite3_prepare_v2(h, "SELECT sum(length(body)), count(*) FROM synclog",
-                       -1, &s, NULL);
+    sqlite3_prepare_v2(h, "SELECT sum(length(body)), count(*) FROM synclog", -1,
+                       &s, NULL);
     if (sqlite3_step(s) == SQLITE_ROW) {
       body = sqlite3_column_double(s, 0);
       nreq = sqlite3_column_double(s, 1);
@@ -513,8 +513,8 @@ int main(int argc, char **argv) {
   {
     struct repfig_opts ro = {
         .from = "2024-01-01", .to = "2024-12-31", .as_of = "2024-12-31"};
-    struct report_doc doc = {"ỦY BAN NHÂN DÂN HUYỆN", NULL, NULL, NULL,
-                             NULL, NULL};
+    struct report_doc doc = {
+        "ỦY BAN NHÂN DÂN HUYỆN", NULL, NULL, NULL, NULL, NULL};
     struct repfig *fig = NULL;
     struct store *rst;
     char err[DS_ERRBUF_LEN];
@@ -544,8 +544,8 @@ int main(int argc, char **argv) {
   /* 6. Client peak RSS during a 10,000-op sync (or all the ops it has). */
   {
     char token[TOKEN_TEXT_MAX], p[512];
-    const char *ea[] = {DANSYNCD_BIN, "--db", db, "enroll", "--commune",
-                        "hoa-an", NULL};
+    const char *ea[] = {DANSYNCD_BIN, "--db",   db,  "enroll",
+                        "--commune",  "hoa-an", NULL};
     const char *sa[] = {DANSYNC_BIN, "--db", p, "sync", NULL};
     struct rusage ru;
     int status;
@@ -578,9 +578,15 @@ int main(int argc, char **argv) {
                          "LIMIT 10",
                          -1, &s, NULL);
       while (sqlite3_step(s) == SQLITE_ROW) {
-        const char *ua[] = {DANSYNC_BIN, "--db", p, "petition", "update",
+        const char *ua[] = {DANSYNC_BIN,
+                            "--db",
+                            p,
+                            "petition",
+                            "update",
                             (const char *)sqlite3_column_text(s, 0),
-                            "--response", "Đã tiếp nhận, đang xử lý", NULL};
+                            "--response",
+                            "Đã tiếp nhận, đang xử lý",
+                            NULL};
         if (run(ua, NULL, 0) != 0)
           die("update failed");
       }
@@ -659,8 +665,7 @@ int main(int argc, char **argv) {
           const struct entity_def *e = schema_entity(ENT_PETITION);
           const char *names[] = {"category", "citizen", "commune", "content",
                                  "received_on"};
-          const char *vals[] = {"land", citizen, "hoa-an", text,
-                                "2024-03-15"};
+          const char *vals[] = {"land", citizen, "hoa-an", text, "2024-03-15"};
           for (int f = 0; f < 5; f++) {
             struct op_field *of = &op.set[op.nset++];
             of->field = schema_field_find(e, names[f], strlen(names[f]));

@@ -91,13 +91,20 @@ int main(int argc, char **argv) {
   store_close(st);
   pick(db, id, commune);
   {
-    const char *fixed[] = {
-        "/", "/?from=2024-01-01&to=2024-12-31", "/petitions",
-        "/petitions?q=nguyen+van", "/petitions?status=received&overdue=1",
-        "/petitions?category=water&page=3", "/conflicts", "/devices",
-        "/report?from=2024-01-01&to=2024-12-31", "/api/overview",
-        "/api/petitions?q=kien+nghi", "/api/report", "/api/devices",
-        "/api/conflicts"};
+    const char *fixed[] = {"/",
+                           "/?from=2024-01-01&to=2024-12-31",
+                           "/petitions",
+                           "/petitions?q=nguyen+van",
+                           "/petitions?status=received&overdue=1",
+                           "/petitions?category=water&page=3",
+                           "/conflicts",
+                           "/devices",
+                           "/report?from=2024-01-01&to=2024-12-31",
+                           "/api/overview",
+                           "/api/petitions?q=kien+nghi",
+                           "/api/report",
+                           "/api/devices",
+                           "/api/conflicts"};
     for (size_t i = 0; i < sizeof(fixed) / sizeof(fixed[0]); i++)
       snprintf(urls[nurl++], sizeof(urls[0]), "%s", fixed[i]);
     if (id[0]) { /* an empty district has none */

@@ -22,45 +22,43 @@
 #include "proto/bundle.h"
 #include "proto/codec.h"
 
-#define BATCH 500        /* ops per request, as sync */
-#define PULL_LIMIT 1000  /* the last request's page, as sync */
+#define BATCH 500       /* ops per request, as sync */
+#define PULL_LIMIT 1000 /* the last request's page, as sync */
 
 /* Every sentence this file prints, in one place. */
-#define MSG_NO_DISTRICT_KEY \
-    "this device learned no district key at enrolment (a store made before " \
-    "tokens carried it), so it can neither seal nor check a bundle; " \
-    "re-enrol it with a new token"
-#define MSG_NO_KEYS \
-    "the store has no keys; was it made with 'dansync init'?"
+#define MSG_NO_DISTRICT_KEY                                                \
+  "this device learned no district key at enrolment (a store made before " \
+  "tokens carried it), so it can neither seal nor check a bundle; "        \
+  "re-enrol it with a new token"
+#define MSG_NO_KEYS "the store has no keys; was it made with 'dansync init'?"
 #define MSG_NOT_ANSWER \
-    "%s is damaged: its first frame is not an answer's head (format check)"
-#define MSG_OTHER_DEVICE \
-    "%s is an answer for another device (node %.16s...), not this one " \
-    "(device check); nothing was applied"
-#define MSG_BAD_FRAME \
-    "%s is damaged: frame %llu is not a response the district writes " \
-    "(format check)"
-#define MSG_BAD_SIG \
-    "%s is not signed by the district key this device learned at enrolment " \
-    "(signature check); nothing was applied"
-#define MSG_STALE \
-    "%s is older than an answer already applied (made %s); it holds nothing " \
-    "new and nothing was applied"
-#define MSG_EXPORTED \
-    "Bundle written to %s: %llu queued ops in %u requests, sealed to the " \
-    "district's key. Carry it to the district; the ops stay queued until " \
-    "its answer is imported here.\n"
-#define MSG_APPLIED \
-    "Bundle applied: pushed %llu ops, pulled %llu, conflicts %llu, rejected " \
-    "%llu.\n"
-#define MSG_REFUSED \
-    "the district refused request %u of the bundle (%s): %s"
-#define MSG_GAP \
-    "the district holds fewer of this device's ops than it had acked (it " \
-    "was restored from a backup): export a new bundle, which sends them " \
-    "again"
+  "%s is damaged: its first frame is not an answer's head (format check)"
+#define MSG_OTHER_DEVICE                                              \
+  "%s is an answer for another device (node %.16s...), not this one " \
+  "(device check); nothing was applied"
+#define MSG_BAD_FRAME                                                \
+  "%s is damaged: frame %llu is not a response the district writes " \
+  "(format check)"
+#define MSG_BAD_SIG                                                        \
+  "%s is not signed by the district key this device learned at enrolment " \
+  "(signature check); nothing was applied"
+#define MSG_STALE                                                           \
+  "%s is older than an answer already applied (made %s); it holds nothing " \
+  "new and nothing was applied"
+#define MSG_EXPORTED                                                     \
+  "Bundle written to %s: %llu queued ops in %u requests, sealed to the " \
+  "district's key. Carry it to the district; the ops stay queued until " \
+  "its answer is imported here.\n"
+#define MSG_APPLIED                                                         \
+  "Bundle applied: pushed %llu ops, pulled %llu, conflicts %llu, rejected " \
+  "%llu.\n"
+#define MSG_REFUSED "the district refused request %u of the bundle (%s): %s"
+#define MSG_GAP                                                          \
+  "the district holds fewer of this device's ops than it had acked (it " \
+  "was restored from a backup): export a new bundle, which sends them "  \
+  "again"
 #define USAGE \
-    "usage: dansync bundle export --out FILE | dansync bundle import FILE"
+  "usage: dansync bundle export --out FILE | dansync bundle import FILE"
 
 struct dev_keys {
   struct device dev;
@@ -163,8 +161,7 @@ static int write_export(struct bundle_writer *w, struct dev_keys *k,
      * headers (DESIGN §5), inside the seal. */
     struct buf t;
     buf_init(&t, 0);
-    if (store_meta_get(st, "token", &t) == 0 &&
-        t.len <= PROTO_BUNDLE_TOKEN_MAX)
+    if (store_meta_get(st, "token", &t) == 0 && t.len <= PROTO_BUNDLE_TOKEN_MAX)
       memcpy(head.token, t.data, t.len);
     buf_cleanup(&t);
     head.has_key = true;
@@ -187,8 +184,7 @@ static int write_export(struct bundle_writer *w, struct dev_keys *k,
     }
   }
   if (!rc)
-    rc = csync_request(&k->dev, after, BATCH, PULL_LIMIT, &body, &nops,
-                       &after);
+    rc = csync_request(&k->dev, after, BATCH, PULL_LIMIT, &body, &nops, &after);
   if (!rc)
     rc = put_request(w, k, &body, &frame);
   if (!rc) {
@@ -236,18 +232,19 @@ static int cmd_export(const struct args *a) {
   /* The note `status` shows; the queue itself is untouched. */
   if (!rc && !(rc = store_begin(k.dev.st))) {
     rc = store_meta_set(k.dev.st, "bundle_out_id", id, ID_LEN);
-    rc = rc || store_meta_set_int(k.dev.st, "bundle_out_ms",
-                                  (int64_t)clock_now_ms());
-    rc = rc || store_meta_set_int(k.dev.st, "bundle_out_ops",
-                                  (int64_t)last - acked);
+    rc = rc ||
+         store_meta_set_int(k.dev.st, "bundle_out_ms", (int64_t)clock_now_ms());
+    rc = rc ||
+         store_meta_set_int(k.dev.st, "bundle_out_ops", (int64_t)last - acked);
     rc = rc || store_meta_set_int(k.dev.st, "bundle_out_seq", (int64_t)last);
     if (!rc)
       rc = store_commit(k.dev.st);
     else
       store_rollback(k.dev.st);
     if (rc)
-      snprintf(err, sizeof(err), "the bundle was written, but the store "
-                                 "could not note it");
+      snprintf(err, sizeof(err),
+               "the bundle was written, but the store "
+               "could not note it");
   }
   if (!rc)
     printf(MSG_EXPORTED, out, (unsigned long long)((int64_t)last - acked),
@@ -278,17 +275,17 @@ static int check_frame(void *arg, const uint8_t *frame, size_t len, bool last,
 
   rc = proto_bundle_decode(&f, frame, len, NULL);
   if (rc)
-    return rc == DS_ENOMEM ? ds_fail(err, rc, "out of memory")
-                           : ds_fail(err, DS_EPROTO, MSG_BAD_FRAME, c->path,
-                                     at);
+    return rc == DS_ENOMEM
+               ? ds_fail(err, rc, "out of memory")
+               : ds_fail(err, DS_EPROTO, MSG_BAD_FRAME, c->path, at);
   if (at == 1 && (f.type != PROTO_BUNDLE_HEAD || !f.answer || last))
     rc = ds_fail(err, DS_EPROTO, MSG_NOT_ANSWER, c->path);
   else if (at == 1)
     c->head = f;
   else if (last && (f.type != PROTO_BUNDLE_END || f.count != at - 1))
     rc = ds_fail(err, DS_EPROTO, MSG_BAD_FRAME, c->path, at);
-  else if (last && (!f.has_sig || !dsig_bundle_ok(c->k->district_pk, digest,
-                                                    f.sig)))
+  else if (last &&
+           (!f.has_sig || !dsig_bundle_ok(c->k->district_pk, digest, f.sig)))
     rc = ds_fail(err, DS_EIDENTITY, MSG_BAD_SIG, c->path);
   else if (last)
     c->signed_ok = true;
@@ -345,8 +342,7 @@ static int apply_refusal(struct dev_keys *k, const struct proto_bundle_frame *f,
       return ds_fail(err, DS_EIO, "could not write the local store");
     return ds_fail(err, DS_EGAP, "%s", MSG_GAP);
   }
-  return ds_fail(err, DS_EAUTH, MSG_REFUSED, i, *code ? code : "error",
-                 text);
+  return ds_fail(err, DS_EAUTH, MSG_REFUSED, i, *code ? code : "error", text);
 }
 
 /* The second pass: each response applied as sync applies it. */
@@ -443,8 +439,9 @@ static int cmd_import(const struct args *a) {
            (unsigned long long)t.rejected);
   /* A gap is the district restored from a backup: applied as sync does,
    * and the next export sends the ops again. */
-  code = rc == DS_EAUTH ? EXIT_REFUSED : rc && rc != DS_EGAP ? EXIT_ERROR
-                                                             : EXIT_OK;
+  code = rc == DS_EAUTH        ? EXIT_REFUSED
+         : rc && rc != DS_EGAP ? EXIT_ERROR
+                               : EXIT_OK;
   if (rc)
     fprintf(stderr, "dansync: %s\n", err);
   else if (t.rejected)

@@ -35,7 +35,8 @@ static const struct help_src help_src[] = {
      "dansync bundle export --out /media/usb/hoa-an.bundle"},
     {"bundle import", "bundle import FILE", MSG_HELP_BUNDLE_IMPORT, -1,
      "dansync bundle import /media/usb/hoa-an.answer"},
-    {"set-server", "set-server URL [--pin PIN | --cacert FILE] [--insecure-http]",
+    {"set-server",
+     "set-server URL [--pin PIN | --cacert FILE] [--insecure-http]",
      MSG_HELP_SET_SERVER, -1,
      "dansync set-server https://10.0.0.3:8443 --pin sha256//YhKJ..."},
     {"reenroll", "reenroll --token TOKEN", MSG_HELP_REENROLL, -1,
@@ -70,8 +71,8 @@ static const struct help_src help_src[] = {
      "[--search TEXT] [--hamlet T] [--from DATE] [--to DATE] [--meeting ID] "
      "[--json]",
      MSG_HELP_PETITION_LIST, -1, "dansync petition list --search 'nguyen van'"},
-    {"petition show", "petition show ID [--json]", MSG_HELP_SHOW,
-     ENT_PETITION, "dansync petition show 5e6f7a8b"},
+    {"petition show", "petition show ID [--json]", MSG_HELP_SHOW, ENT_PETITION,
+     "dansync petition show 5e6f7a8b"},
     {"survey add", NULL, MSG_HELP_ADD, ENT_SURVEY,
      "dansync survey add --taken-on 15/3/2024 --service 'đất đai' "
      "--overall 4"},
@@ -107,8 +108,8 @@ struct helps {
  * field of |ent| as a flag, required ones first and bare. */
 static void field_usage(char *out, size_t cap, int ent, bool add) {
   const struct entity_def *e = schema_entity(ent);
-  size_t len = (size_t)snprintf(out, cap, "%s %s", e->name,
-                                add ? "add" : "update ID");
+  size_t len =
+      (size_t)snprintf(out, cap, "%s %s", e->name, add ? "add" : "update ID");
   for (int pass = 0; pass < 2; pass++) {
     for (int f = 0; f < e->nfields && len < cap; f++) {
       const struct field_def *fd = &e->fields[f];
@@ -120,15 +121,15 @@ static void field_usage(char *out, size_t cap, int ent, bool add) {
       snprintf(flag, sizeof(flag), "%s", fd->name);
       for (char *p = flag; *p; p++)
         *p = *p == '_' ? '-' : *p;
-      len += (size_t)snprintf(
-          out + len, cap - len, "%s%s--%s%s%s%s", len && out[len - 1] != ' ' ? " " : "",
-          req ? "" : "[", flag,
-          fd->type == FT_BOOL   ? ""
-          : fd->type == FT_DATE ? " DATE"
-          : fd->type == FT_INT  ? " N"
-          : fd->type == FT_RID  ? " ID"
-                                : " T",
-          "", req ? "" : "]");
+      len += (size_t)snprintf(out + len, cap - len, "%s%s--%s%s%s%s",
+                              len && out[len - 1] != ' ' ? " " : "",
+                              req ? "" : "[", flag,
+                              fd->type == FT_BOOL   ? ""
+                              : fd->type == FT_DATE ? " DATE"
+                              : fd->type == FT_INT  ? " N"
+                              : fd->type == FT_RID  ? " ID"
+                                                    : " T",
+                              "", req ? "" : "]");
     }
   }
   if (len < cap)
@@ -187,8 +188,8 @@ int cli_failf(int code, enum msg_id id, ...) {
 }
 
 int cli_usage(const char *cmd, const char *m) {
-  fprintf(stderr, "dansync: %s (%s 'dansync%s%s --help')\n", m,
-          msg(MSG_W_SEE), cmd ? " " : "", cmd ? cmd : "");
+  fprintf(stderr, "dansync: %s (%s 'dansync%s%s --help')\n", m, msg(MSG_W_SEE),
+          cmd ? " " : "", cmd ? cmd : "");
   return EXIT_USAGE;
 }
 
@@ -225,9 +226,10 @@ int cli_open(struct device *dev, const struct args *a) {
 }
 
 const char *cli_ent_name(int ent) {
-  static const enum msg_id names[] = {
-      [ENT_MEETING] = MSG_ENT_MEETING, [ENT_PETITION] = MSG_ENT_PETITION,
-      [ENT_SURVEY] = MSG_ENT_SURVEY, [ENT_VISIT] = MSG_ENT_VISIT};
+  static const enum msg_id names[] = {[ENT_MEETING] = MSG_ENT_MEETING,
+                                      [ENT_PETITION] = MSG_ENT_PETITION,
+                                      [ENT_SURVEY] = MSG_ENT_SURVEY,
+                                      [ENT_VISIT] = MSG_ENT_VISIT};
   if (ent < 0 || ent >= SCHEMA_NENT)
     return "";
   return msg(names[ent]);

@@ -40,27 +40,26 @@ static void when_text(int64_t ms, char *out, size_t cap) {
 
 /* The records with ops not yet acked (|rejected| false) or rejected, one
  * line each: short id, entity, a title cut to fit, and the reason. */
-#define TITLE_OF(o)                                                      \
-  "SELECT " o ".rid, r.ent, coalesce(p.content, v.household,"              \
-  " m.held_on || ' ' || coalesce(m.hamlet, ''), s.taken_on || ' ' ||"      \
+#define TITLE_OF(o)                                                   \
+  "SELECT " o ".rid, r.ent, coalesce(p.content, v.household,"         \
+  " m.held_on || ' ' || coalesce(m.hamlet, ''), s.taken_on || ' ' ||" \
   " coalesce(s.service, ''))"
-#define JOIN_TITLE(o)                                                    \
-  " JOIN rec r ON r.rid = " o ".rid"                                       \
-  " LEFT JOIN petition p ON p.rid = " o ".rid"                             \
-  " LEFT JOIN visit v ON v.rid = " o ".rid"                                \
-  " LEFT JOIN meeting m ON m.rid = " o ".rid"                               \
+#define JOIN_TITLE(o)                          \
+  " JOIN rec r ON r.rid = " o ".rid"           \
+  " LEFT JOIN petition p ON p.rid = " o ".rid" \
+  " LEFT JOIN visit v ON v.rid = " o ".rid"    \
+  " LEFT JOIN meeting m ON m.rid = " o ".rid"  \
   " LEFT JOIN survey s ON s.rid = " o ".rid"
 /* Columns: rid, ent, title, error, message. ?2: 0 unsynced, 1 rejected,
  * 2 pulled by the last sync (inbox rows after ?1). */
 static const char records_sql[] =
-    TITLE_OF("o") ", max(o.error), max(o.message) FROM outbox o"
-    JOIN_TITLE("o")
-    " WHERE (?2 = 0 AND o.error IS NULL AND o.seq > ?1)"
-    " OR (?2 = 1 AND o.error IS NOT NULL)"
-    " GROUP BY o.rid ORDER BY min(o.seq)";
+    TITLE_OF("o") ", max(o.error), max(o.message) FROM outbox o" JOIN_TITLE(
+        "o") " WHERE (?2 = 0 AND o.error IS NULL AND o.seq > ?1)"
+             " OR (?2 = 1 AND o.error IS NOT NULL)"
+             " GROUP BY o.rid ORDER BY min(o.seq)";
 static const char brought_sql[] =
-    TITLE_OF("i") ", NULL, NULL FROM inbox i" JOIN_TITLE("i")
-    " WHERE i.id > ?1 AND ?2 = 2 GROUP BY i.rid ORDER BY min(i.id)";
+    TITLE_OF("i") ", NULL, NULL FROM inbox i" JOIN_TITLE(
+        "i") " WHERE i.id > ?1 AND ?2 = 2 GROUP BY i.rid ORDER BY min(i.id)";
 
 static int status_records(struct device *dev, int64_t after, int which,
                           bool json, struct buf *out) {
@@ -98,8 +97,8 @@ static int status_records(struct device *dev, int64_t after, int which,
       continue;
     }
     rc = buf_printf(out, "  %s  ", sid);
-    rc = rc || textout_cell(out, cli_ent_name(ent), strlen(cli_ent_name(ent)),
-                            14, 1);
+    rc = rc ||
+         textout_cell(out, cli_ent_name(ent), strlen(cli_ent_name(ent)), 14, 1);
     rc = rc || buf_printf(out, "  ");
     rc = rc || textout_cell(out, title, strlen(title), 72, 0);
     if (!rc && rejected) {
@@ -139,9 +138,9 @@ int cmd_status(const struct args *a) {
   else if (*cacert)
     msg_fmt(trust, sizeof(trust), MSG_TRUST_CAFILE_IS, cacert);
   else
-    snprintf(trust, sizeof(trust), "%s",
-             msg(strncmp(server, "https:", 6) ? MSG_TRUST_NONE
-                                              : MSG_TRUST_SYSTEM));
+    snprintf(
+        trust, sizeof(trust), "%s",
+        msg(strncmp(server, "https:", 6) ? MSG_TRUST_NONE : MSG_TRUST_SYSTEM));
   if (store_meta_get_int(dev.st, "acked", &acked))
     acked = 0;
   if (store_meta_get_int(dev.st, "last_sync_ms", &last))
@@ -170,19 +169,18 @@ int cmd_status(const struct args *a) {
     rc = rc || json_str(&out, server, strlen(server));
     rc = rc || buf_printf(&out, ", \"trust\": ");
     rc = rc || json_str(&out, trust, strlen(trust));
-    rc = rc || buf_printf(&out,
-                          ", \"ops\": %lld, \"acked\": %lld, \"queued\": "
-                          "%lld, \"unsynced\": [",
-                          (long long)total, (long long)acked,
-                          (long long)queued);
+    rc =
+        rc || buf_printf(&out,
+                         ", \"ops\": %lld, \"acked\": %lld, \"queued\": "
+                         "%lld, \"unsynced\": [",
+                         (long long)total, (long long)acked, (long long)queued);
     rc = rc || status_records(&dev, acked, 0, true, &out);
     rc = rc || buf_printf(&out, "], \"rejected\": [");
     rc = rc || status_records(&dev, acked, 1, true, &out);
     rc = rc || buf_printf(&out, "], \"brought\": [");
     rc = rc || (brought >= 0 && status_records(&dev, brought, 2, true, &out));
-    rc = rc || buf_printf(&out, "], \"last_sync\": %s%s%s",
-                          last ? "\"" : "", last ? when : "null",
-                          last ? "\"" : "");
+    rc = rc || buf_printf(&out, "], \"last_sync\": %s%s%s", last ? "\"" : "",
+                          last ? when : "null", last ? "\"" : "");
     rc = rc || cbundle_status(dev.st, true, &out);
     rc = rc || buf_printf(&out, "}\n");
   } else {
@@ -229,8 +227,7 @@ static void commune_name(const char *slug, char *out, size_t cap) {
     const char *end = strchr(p, '\n');
     if (!end)
       end = p + strlen(p);
-    if (t1 && t2 && t2 < end && (size_t)(t1 - p) == n &&
-        !strncmp(p, slug, n)) {
+    if (t1 && t2 && t2 < end && (size_t)(t1 - p) == n && !strncmp(p, slug, n)) {
       snprintf(out, cap, "%.*s %.*s", (int)(end - t2 - 1), t2 + 1,
                (int)(t2 - t1 - 1), t1 + 1);
       return;
@@ -239,17 +236,15 @@ static void commune_name(const char *slug, char *out, size_t cap) {
 }
 
 int cmd_report(const struct args *a) {
-  static const char *const allowed[] = {"from",   "to",       "format",
-                                        "as-of",  "number",   "place",
-                                        "signer", "position", "issuer",
-                                        NULL};
+  static const char *const allowed[] = {"from",   "to",    "format", "as-of",
+                                        "number", "place", "signer", "position",
+                                        "issuer", NULL};
   struct repfig_opts o = {0};
   struct report_doc doc = {0};
   struct repfig *f = NULL;
   struct device dev;
   const char *v;
-  char err[DS_ERRBUF_LEN], from[11], to[11], as_of[11], today[11],
-      name[160];
+  char err[DS_ERRBUF_LEN], from[11], to[11], as_of[11], today[11], name[160];
   int64_t last = 0;
   int rc, fmt;
 
@@ -257,7 +252,7 @@ int cmd_report(const struct args *a) {
   if (rc)
     return rc;
   fmt = report_format_parse(args_get(a, "format") ? args_get(a, "format")
-                                                   : "text");
+                                                  : "text");
   if (fmt < 0)
     return cli_fail(EXIT_ERROR, msg(MSG_BAD_FORMAT));
   query_today(today);
@@ -288,8 +283,8 @@ int cmd_report(const struct args *a) {
   o.device = true;
   o.commune_name = name;
   o.last_sync_ms = last;
-  doc.issuer = args_get(a, "issuer") ? args_get(a, "issuer")
-                                     : "ỦY BAN NHÂN DÂN";
+  doc.issuer =
+      args_get(a, "issuer") ? args_get(a, "issuer") : "ỦY BAN NHÂN DÂN";
   doc.number = args_get(a, "number");
   doc.place = args_get(a, "place");
   doc.signer = args_get(a, "signer");

@@ -13,9 +13,8 @@
 #include "common/schema.h"
 
 /* Writes the new store's identity in one transaction. */
-static int init_write(struct store *st, const char *commune,
-                      const char *server, const struct token *tok,
-                      const char *pin,
+static int init_write(struct store *st, const char *commune, const char *server,
+                      const struct token *tok, const char *pin,
                       const char *cacert, const uint8_t node[ID_LEN]) {
   uint8_t pk[crypto_sign_PUBLICKEYBYTES], sk[crypto_sign_SECRETKEYBYTES];
   int rc;
@@ -47,8 +46,8 @@ static int init_write(struct store *st, const char *commune,
 }
 
 int cmd_init(const struct args *a) {
-  static const char *const allowed[] = {"commune", "server",     "token",
-                                        "token-file", "pin",     "cacert",
+  static const char *const allowed[] = {"commune",       "server", "token",
+                                        "token-file",    "pin",    "cacert",
                                         "insecure-http", NULL};
   const char *server = args_get(a, "server"), *pin = args_get(a, "pin");
   const char *cacert = args_get(a, "cacert");
@@ -97,8 +96,7 @@ int cmd_init(const struct args *a) {
 
 /* Changes the server and its trust; the queue, keys and cursor stay. */
 int cmd_set_server(const struct args *a) {
-  static const char *const allowed[] = {"pin", "cacert", "insecure-http",
-                                        NULL};
+  static const char *const allowed[] = {"pin", "cacert", "insecure-http", NULL};
   const char *server = a->npos == 2 ? a->pos[1] : NULL;
   const char *pin = args_get(a, "pin"), *cacert = args_get(a, "cacert");
   char err[DS_ERRBUF_LEN];

@@ -17,8 +17,7 @@ int cli_failf(int code, enum msg_id id, ...);
 /* "dansync: MSG (see 'dansync CMD --help')"; returns EXIT_USAGE. */
 int cli_usage(const char *cmd, const char *msg);
 /* Usage error naming the first flag not in |allowed|, or 0. */
-int cli_only(const struct args *a, const char *cmd,
-             const char *const *allowed);
+int cli_only(const struct args *a, const char *cmd, const char *const *allowed);
 /* Usage error naming the first positional word past the first |want|. */
 int cli_extra(const struct args *a, const char *cmd, int want);
 /* Opens the device's store; on failure says why and returns EXIT_ERROR. */

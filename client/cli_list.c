@@ -77,8 +77,7 @@ static int list_line(struct buf *b, const struct column *cols, int ncols,
   return rc || buf_putc(b, '\n');
 }
 
-static int list_other(struct device *dev, int ent, bool json,
-                      struct buf *out) {
+static int list_other(struct device *dev, int ent, bool json, struct buf *out) {
   const struct column *cols = ent == ENT_MEETING  ? meeting_cols
                               : ent == ENT_SURVEY ? survey_cols
                                                   : visit_cols;
@@ -99,8 +98,8 @@ static int list_other(struct device *dev, int ent, bool json,
     rc = buf_printf(&sql, " WHERE coalesce(voided, 0) = 0");
   rc = rc || buf_printf(&sql, " ORDER BY %s, rid", cols[0].name);
   rc = rc || buf_cstr(&sql);
-  if (!rc && sqlite3_prepare_v2(store_sqlite(dev->st), (char *)sql.data, -1,
-                                &s, NULL))
+  if (!rc &&
+      sqlite3_prepare_v2(store_sqlite(dev->st), (char *)sql.data, -1, &s, NULL))
     rc = DS_EIO;
   if (!rc && json)
     rc = buf_putc(out, '[');
@@ -118,7 +117,8 @@ static int list_other(struct device *dev, int ent, bool json,
         const char *t = (const char *)sqlite3_column_text(s, c);
         rc = buf_printf(out, "\"%s\": ", sqlite3_column_name(s, c));
         rc = rc || (t ? json_str(out, t, strlen(t)) : buf_printf(out, "null"));
-        rc = rc || buf_printf(out, "%s", c + 1 < sqlite3_column_count(s) ? ", " : "}");
+        rc = rc || buf_printf(out, "%s",
+                              c + 1 < sqlite3_column_count(s) ? ", " : "}");
         (void)f;
       }
       k++;
@@ -141,11 +141,9 @@ static int list_other(struct device *dev, int ent, bool json,
   return rc;
 }
 
-static int list_petitions(struct device *dev, const struct args *a,
-                          bool json) {
-  static const enum msg_id heads_id[] = {MSG_COL_ID, MSG_COL_DATE,
-                                         MSG_COL_STATUS, MSG_COL_CATEGORY,
-                                         MSG_COL_TEXT};
+static int list_petitions(struct device *dev, const struct args *a, bool json) {
+  static const enum msg_id heads_id[] = {
+      MSG_COL_ID, MSG_COL_DATE, MSG_COL_STATUS, MSG_COL_CATEGORY, MSG_COL_TEXT};
   const char *heads[5];
   struct query_filter flt;
   char err[DS_ERRBUF_LEN], today[11], from[11], to[11], meeting[ID_HEX_LEN + 1];
@@ -170,7 +168,8 @@ static int list_petitions(struct device *dev, const struct args *a,
     flt.category = schema_category_names[k];
   if (((v = args_get(a, "from")) && !query_date_parse(v, from)) ||
       ((v = args_get(a, "to")) && !query_date_parse(v, to)))
-    return cli_failf(EXIT_ERROR, MSG_BAD_DATE, args_get(a, "from") == v ? "from" : "to", v);
+    return cli_failf(EXIT_ERROR, MSG_BAD_DATE,
+                     args_get(a, "from") == v ? "from" : "to", v);
   flt.from = args_get(a, "from") ? from : NULL;
   flt.to = args_get(a, "to") ? to : NULL;
   if (flt.from && flt.to && strcmp(flt.from, flt.to) > 0)
@@ -189,8 +188,8 @@ static int list_petitions(struct device *dev, const struct args *a,
 
 int cmd_list(const struct args *a, int ent, const char *cmd) {
   static const char *const pet_allowed[] = {
-      "status", "category", "overdue", "search", "json", "commune", "open",
-      "hamlet", "from",     "to",      "meeting", NULL};
+      "status", "category", "overdue", "search", "json",    "commune",
+      "open",   "hamlet",   "from",    "to",     "meeting", NULL};
   static const char *const allowed[] = {"json", NULL};
   bool json = args_has(a, "json");
   struct device dev;

@@ -94,8 +94,7 @@ static int canon(struct typed *t, struct store *st, int i, const char *flag) {
     if (blank(v))
       return cli_failf(EXIT_ERROR, MSG_BLANK, flag);
     return 0;
-  default:
-    return 0;
+  default: return 0;
   }
   t->flags[i].value = t->val[i];
   return 0;
@@ -124,8 +123,7 @@ static int collect(struct typed *t, const struct args *a, bool create,
       f = schema_field_find(t->e, norm, len);
     }
     if (f < 0 || f == t->e->commune_field) {
-      msg_fmt(m, sizeof(m), MSG_UNKNOWN_FIELD_FLAG, cli_ent_name(t->ent),
-              name);
+      msg_fmt(m, sizeof(m), MSG_UNKNOWN_FIELD_FLAG, cli_ent_name(t->ent), name);
       return cli_usage(cmd, m);
     }
     t->field[t->n] = f;
@@ -166,8 +164,7 @@ static void stored_received(struct store *st, const uint8_t rid[ID_LEN],
 }
 
 /* A petition with the same commune, day, citizen and content, or 0. */
-static bool duplicate(struct device *dev, const struct typed *t,
-                      char sid[9]) {
+static bool duplicate(struct device *dev, const struct typed *t, char sid[9]) {
   const char *citizen = typed_get(t, "citizen");
   sqlite3_stmt *s;
   bool found = false;
@@ -182,8 +179,7 @@ static bool duplicate(struct device *dev, const struct typed *t,
   sqlite3_bind_text(s, 2, typed_get(t, "received_on"), -1, SQLITE_STATIC);
   sqlite3_bind_text(s, 3, citizen ? citizen : "", -1, SQLITE_STATIC);
   sqlite3_bind_text(s, 4, typed_get(t, "content"), -1, SQLITE_STATIC);
-  if (sqlite3_step(s) == SQLITE_ROW &&
-      sqlite3_column_bytes(s, 0) == ID_LEN) {
+  if (sqlite3_step(s) == SQLITE_ROW && sqlite3_column_bytes(s, 0) == ID_LEN) {
     cli_short_id(sid, sqlite3_column_blob(s, 0));
     found = true;
   }
@@ -194,12 +190,10 @@ static bool duplicate(struct device *dev, const struct typed *t,
 /* DESIGN §8's plausibility checks; EXIT_ERROR after saying which. */
 static int plausible(struct device *dev, const struct typed *t, bool create,
                      const uint8_t rid[ID_LEN]) {
-  static const char *const events[] = {"held_on", "received_on",
-                                       "resolved_on", "taken_on",
-                                       "visited_on", NULL};
-  static const char *const flags[] = {"held-on", "received-on",
-                                      "resolved-on", "taken-on",
-                                      "visited-on"};
+  static const char *const events[] = {"held_on",  "received_on", "resolved_on",
+                                       "taken_on", "visited_on",  NULL};
+  static const char *const flags[] = {"held-on", "received-on", "resolved-on",
+                                      "taken-on", "visited-on"};
   char today[11], limit[32], received[11], sid[9];
   const char *v;
   int y, m, d;
@@ -225,15 +219,13 @@ static int plausible(struct device *dev, const struct typed *t, bool create,
                        received);
     if ((v = typed_get(t, "due_on")) && *v && *received &&
         strcmp(v, received) < 0)
-      return cli_failf(EXIT_ERROR, MSG_BEFORE_RECEIVED, "due-on", v,
-                       received);
+      return cli_failf(EXIT_ERROR, MSG_BEFORE_RECEIVED, "due-on", v, received);
     if (create && duplicate(dev, t, sid))
       return cli_failf(EXIT_ERROR, MSG_DUPLICATE, sid);
   }
   if ((v = typed_get(t, "gift_vnd")) && *v &&
       strtoll(v, NULL, 10) > GIFT_VND_PLAUSIBLE)
-    return cli_failf(EXIT_ERROR, MSG_AMOUNT_HUGE, "gift-vnd", v,
-                     "100.000.000");
+    return cli_failf(EXIT_ERROR, MSG_AMOUNT_HUGE, "gift-vnd", v, "100.000.000");
   return 0;
 }
 
@@ -249,8 +241,8 @@ static void escalate(struct typed *t, struct store *st, bool create,
   if (!create) {
     sqlite3_stmt *s;
     if (sqlite3_prepare_v2(store_sqlite(st),
-                           "SELECT status FROM petition WHERE rid = ?1", -1,
-                           &s, NULL))
+                           "SELECT status FROM petition WHERE rid = ?1", -1, &s,
+                           NULL))
       return;
     sqlite3_bind_blob(s, 1, rid, ID_LEN, SQLITE_STATIC);
     if (sqlite3_step(s) == SQLITE_ROW && sqlite3_column_text(s, 0))

@@ -59,8 +59,7 @@ int cmd_sync(const struct args *a) {
   if (in1 >= 0)
     mark_brought(a, in0);
   if (rej1 > rej0)
-    return cli_failf(EXIT_REFUSED, MSG_SYNC_REJECTED,
-                     (long long)(rej1 - rej0));
+    return cli_failf(EXIT_REFUSED, MSG_SYNC_REJECTED, (long long)(rej1 - rej0));
   return rc;
 }
 
@@ -87,8 +86,7 @@ int cmd_reenroll(const struct args *a) {
     return rc;
   if (strcmp(tok.commune, dev.commune)) {
     local_close(&dev);
-    msg_fmt(err, sizeof(err), MSG_REENROLL_COMMUNE, tok.commune,
-            dev.commune);
+    msg_fmt(err, sizeof(err), MSG_REENROLL_COMMUNE, tok.commune, dev.commune);
     return cli_fail(EXIT_ERROR, err);
   }
   if (store_meta_get_int(dev.st, "acked", &acked))

@@ -28,7 +28,7 @@
 /* A request also stops growing at this many bytes of ops, well under the
  * daemon's 8 MiB cap (500 petitions of 4,000 characters would pass it). */
 #define BATCH_MAX_BYTES (4u * 1024u * 1024u)
-#define PULL_LIMIT 1000 /* the daemon caps it at its own page size */
+#define PULL_LIMIT 1000      /* the daemon caps it at its own page size */
 #define DEFAULT_TIMEOUT_S 30 /* DESIGN §8: per round */
 /* After a round times out its batch is halved; this many good rounds in a
  * row double it again, up to --batch. */
@@ -42,7 +42,7 @@ struct sync {
   bool tty;
   bool unsigned_answer; /* an answer failed trust_check_answer */
   int64_t batch, batch_max;
-  int good_rounds; /* in a row, since the batch last shrank or grew */
+  int good_rounds;    /* in a row, since the batch last shrank or grew */
   int64_t pull_limit; /* most ops asked for in one answer */
   /* Totals for the summary. */
   uint64_t pushed, pulled, conflicts, rejected, bytes_up, bytes_down;
@@ -63,10 +63,8 @@ static void progress(void *arg, size_t up, size_t down) {
   fprintf(stderr,
           "\rsync: pushed %llu/%llu ops, pulled %llu ops, %.1f kB up, %.1f kB "
           "down   ",
-          (unsigned long long)s->pushed,
-          (unsigned long long)s->queued_at_start,
-          (unsigned long long)s->pulled,
-          (double)(s->bytes_up + up) / 1000.0,
+          (unsigned long long)s->pushed, (unsigned long long)s->queued_at_start,
+          (unsigned long long)s->pulled, (double)(s->bytes_up + up) / 1000.0,
           (double)(s->bytes_down + down) / 1000.0);
 }
 
@@ -108,9 +106,9 @@ static int build_request(struct sync *s, uint64_t acked, struct buf *body,
   if (!rc)
     hdr.hlc = hlc_tick(hdr.hlc, clock_now_ms());
   hdr.cursor = (uint64_t)meta_int_or_0(st, META_CURSOR);
-  hdr.has_cursor_hash = hdr.cursor > 0 &&
-                        meta_get_exact(st, META_CURSOR_HASH, hdr.cursor_hash,
-                                  PROTO_HASH_LEN) == 0;
+  hdr.has_cursor_hash =
+      hdr.cursor > 0 && meta_get_exact(st, META_CURSOR_HASH, hdr.cursor_hash,
+                                       PROTO_HASH_LEN) == 0;
   hdr.limit = (uint64_t)s->pull_limit;
   buf_reset(body);
   if (!rc)
@@ -179,8 +177,7 @@ static int apply_response(struct sync *s, const struct proto_resp *resp,
     rc = meta_set_int(st, META_CURSOR, (int64_t)resp->cursor);
   if (!rc)
     rc = resp->has_cursor_hash
-             ? meta_set(st, META_CURSOR_HASH, resp->cursor_hash,
-                              PROTO_HASH_LEN)
+             ? meta_set(st, META_CURSOR_HASH, resp->cursor_hash, PROTO_HASH_LEN)
              : meta_set(st, META_CURSOR_HASH, NULL, 0);
   if (resp->hlc > seen)
     seen = resp->hlc;
@@ -402,8 +399,8 @@ static int restamp(struct sync *s, uint64_t *count, char *err) {
   if (!rc && top > clock)
     clock = top;
   if (!rc)
-    rc = device_iter_open(st, DEVICE_OUTBOX_AFTER, (uint64_t)sent, 0, NULL,
-                          &it);
+    rc =
+        device_iter_open(st, DEVICE_OUTBOX_AFTER, (uint64_t)sent, 0, NULL, &it);
   while (!rc && (more = device_iter_next(it, &row)) == 1) {
     void *priv;
     struct op op;
@@ -447,8 +444,7 @@ static int restamp(struct sync *s, uint64_t *count, char *err) {
   ds_free(map);
   if (!rc && *count) {
     /* Rebuild every record a restamped op touched, from all held ops. */
-    rc = device_iter_open(st, DEVICE_RIDS_AFTER, (uint64_t)sent, 0, NULL,
-                          &it);
+    rc = device_iter_open(st, DEVICE_RIDS_AFTER, (uint64_t)sent, 0, NULL, &it);
     while (!rc && (more = device_iter_next(it, &row)) == 1)
       rc = row.rid ? store_forget(st, row.rid) : DS_ECORRUPT;
     if (!rc && more < 0)
@@ -485,9 +481,8 @@ static int restamp(struct sync *s, uint64_t *count, char *err) {
 }
 
 int csync_main(const struct args *a) {
-  static const char *const allowed[] = {"restamp", "wait", "retries",
-                                        "timeout", "batch", "pull-limit",
-                                        NULL};
+  static const char *const allowed[] = {
+      "restamp", "wait", "retries", "timeout", "batch", "pull-limit", NULL};
   char err[DS_ERRBUF_LEN], msg[768] = "", path[4096];
   long retries = 3, timeout = DEFAULT_TIMEOUT_S;
   bool wait = args_has(a, "wait"), more = true;
@@ -501,9 +496,10 @@ int csync_main(const struct args *a) {
   buf_init(&s.body, 0);
   buf_init(&s.rbody, 4 * PROTO_MAX_BODY);
   if (args_only(a, allowed, err)) {
-    fprintf(stderr, "dansync: %s\nusage: dansync sync [--restamp] [--wait] "
-                    "[--retries N] [--timeout S] [--batch N] "
-                    "[--pull-limit N]\n",
+    fprintf(stderr,
+            "dansync: %s\nusage: dansync sync [--restamp] [--wait] "
+            "[--retries N] [--timeout S] [--batch N] "
+            "[--pull-limit N]\n",
             err);
     return EXIT_USAGE;
   }
@@ -558,9 +554,9 @@ int csync_main(const struct args *a) {
         next - 1 - (uint64_t)meta_int_or_0(s.dev.st, META_ACKED);
   s.tty = isatty(2);
   {
-    struct xport_cfg cfg = {s.server, s.pin[0] ? s.pin : NULL,
-                            s.cacert[0] ? s.cacert : NULL, timeout,
-                            s.tty ? progress : NULL, &s};
+    struct xport_cfg cfg = {
+        s.server, s.pin[0] ? s.pin : NULL, s.cacert[0] ? s.cacert : NULL,
+        timeout,  s.tty ? progress : NULL, &s};
     if (xport_open(&s.x, &cfg, msg)) {
       local_close(&s.dev);
       return fail(EXIT_ERROR, msg);
@@ -656,8 +652,8 @@ int csync_apply(struct device *dev, const struct proto_resp *resp, bool *more,
   int rc;
   memset(&s, 0, sizeof(s));
   s.dev = *dev;
-  rc = apply_response(&s, resp, (uint64_t)meta_int_or_0(dev->st, META_ACKED), &after,
-                      more, err);
+  rc = apply_response(&s, resp, (uint64_t)meta_int_or_0(dev->st, META_ACKED),
+                      &after, more, err);
   t->pushed += s.pushed;
   t->pulled += s.pulled;
   t->conflicts += s.conflicts;

@@ -139,8 +139,7 @@ int local_change(struct device *dev, enum local_kind kind, int ent,
     rc = proto_op_encode(&enc, &op, false);
   failpoint("after_apply");
   if (!rc)
-    rc = store_outbox_add(dev->st, op.seq, op.hlc, op.rid, enc.data,
-                          enc.len);
+    rc = store_outbox_add(dev->st, op.seq, op.hlc, op.rid, enc.data, enc.len);
   failpoint("before_commit");
   if (rc)
     goto fail;

@@ -11,8 +11,14 @@
 #include "common/store.h"
 
 /* Exit codes of both programs (DESIGN §8). */
-enum { EXIT_OK = 0, EXIT_ERROR = 1, EXIT_USAGE = 2, EXIT_OFFLINE = 3,
-       EXIT_REFUSED = 4, EXIT_IDENTITY = 5 };
+enum {
+  EXIT_OK = 0,
+  EXIT_ERROR = 1,
+  EXIT_USAGE = 2,
+  EXIT_OFFLINE = 3,
+  EXIT_REFUSED = 4,
+  EXIT_IDENTITY = 5
+};
 
 struct device {
   struct store *st;
@@ -27,8 +33,7 @@ struct device {
 DS_NODISCARD int local_db_path(char *out, size_t cap, const char *flag,
                                bool create);
 /* Opens an initialised device store. */
-DS_NODISCARD int local_open(struct device *dev, const char *path,
-                            char *errbuf);
+DS_NODISCARD int local_open(struct device *dev, const char *path, char *errbuf);
 void local_close(struct device *dev);
 
 enum local_kind { LOCAL_CREATE, LOCAL_UPDATE, LOCAL_REOPEN };
@@ -37,9 +42,8 @@ enum local_kind { LOCAL_CREATE, LOCAL_UPDATE, LOCAL_REOPEN };
  * it and queues it, all in one transaction. For LOCAL_CREATE a new UUIDv7 is
  * made and written to |rid|. |commune| is the record's commune for a district
  * device's creation (else the device's own). */
-DS_NODISCARD int local_change(struct device *dev, enum local_kind kind,
-                              int ent, uint8_t rid[ID_LEN],
-                              const char *commune,
+DS_NODISCARD int local_change(struct device *dev, enum local_kind kind, int ent,
+                              uint8_t rid[ID_LEN], const char *commune,
                               const struct edit_flag *flags, int nflags,
                               char *errbuf);
 #endif

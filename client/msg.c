@@ -30,7 +30,9 @@ const char *msg_in(enum msg_id id, bool en) {
   return texts[id][en ? 1 : 0];
 }
 
-const char *msg(enum msg_id id) { return msg_in(id, msg_english()); }
+const char *msg(enum msg_id id) {
+  return msg_in(id, msg_english());
+}
 
 /* The catalogue's texts are formats chosen at run time; test_msg checks
  * that both languages of a message have the same conversions, which is

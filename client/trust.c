@@ -32,8 +32,7 @@ int trust_token_arg(const struct args *a, struct token *t, char *errbuf) {
   if (file || (text && !strcmp(text, "-"))) {
     FILE *f = file ? fopen(file, "r") : stdin;
     if (!f)
-      return ds_fail(errbuf, DS_EINVAL, "cannot read the token file %s",
-                     file);
+      return ds_fail(errbuf, DS_EINVAL, "cannot read the token file %s", file);
     rc = read_all(f, buf, sizeof(buf));
     if (file)
       fclose(f);
@@ -65,8 +64,8 @@ int trust_store_token(struct store *st, const struct token *t) {
 
 /* Meta value |key|: text (NUL-terminated, shorter than |cap|) or, when
  * |fixed|, exactly |cap| bytes. 0, or DS_ENOENT (|out| "" for text). */
-static int meta_read(struct store *st, const char *key, void *out,
-                     size_t cap, bool fixed) {
+static int meta_read(struct store *st, const char *key, void *out, size_t cap,
+                     bool fixed) {
   struct buf b;
   int rc;
   buf_init(&b, 0);
@@ -111,9 +110,8 @@ static int rotated(struct xport *x, uint8_t pk[DSIG_PK_LEN]) {
   return 0;
 }
 
-int trust_check_answer(struct store *st, struct xport *x,
-                       const struct buf *req, const struct buf *ans,
-                       char *errbuf) {
+int trust_check_answer(struct store *st, struct xport *x, const struct buf *req,
+                       const struct buf *ans, char *errbuf) {
   uint8_t pk[DSIG_PK_LEN], sig[DSIG_LEN];
   char b64[DSIG_B64_MAX + 8];
 
@@ -130,8 +128,7 @@ int trust_check_answer(struct store *st, struct xport *x,
     /* Signed by the key the district announced, under the old one. */
     fprintf(stderr, "sync: the district's key was rotated; this device now "
                     "trusts the new key\n");
-    return store_meta_set(st, "district_pk", pk, sizeof(pk)) ? DS_EUNAVAIL
-                                                             : 0;
+    return store_meta_set(st, "district_pk", pk, sizeof(pk)) ? DS_EUNAVAIL : 0;
   }
   if (!dsig_from_b64(b64, sig) ||
       !dsig_answer_ok(pk, req->data, req->len, ans->data, ans->len, sig))

@@ -141,11 +141,11 @@ static int on_debug(CURL *c, curl_infotype type, char *data, size_t n,
   if (at) {
     const char *b64 = at + sizeof(tag) - 1;
     size_t k = 0, left = n - (size_t)(b64 - data);
-    while (k < left && k < PIN_B64_LEN &&
-           strchr(B64_CHARS, b64[k]) && b64[k] != '\0')
+    while (k < left && k < PIN_B64_LEN && strchr(B64_CHARS, b64[k]) &&
+           b64[k] != '\0')
       k++;
-    snprintf(x->presented, sizeof(x->presented), "%s%.*s", PIN_PREFIX,
-             (int)k, b64);
+    snprintf(x->presented, sizeof(x->presented), "%s%.*s", PIN_PREFIX, (int)k,
+             b64);
   }
   return 0;
 }
@@ -231,8 +231,7 @@ static int setup(struct xport *x) {
   return e == CURLE_OK ? 0 : DS_EIO;
 }
 
-int xport_open(struct xport **out, const struct xport_cfg *cfg,
-               char *errbuf) {
+int xport_open(struct xport **out, const struct xport_cfg *cfg, char *errbuf) {
   struct xport *x;
   size_t n;
   int rc;
@@ -325,8 +324,8 @@ static int failure(struct xport *x, CURLcode e, char *errbuf) {
                      "pinned %s",
                      x->base, x->presented, x->pin);
     return ds_fail(errbuf, DS_EIDENTITY,
-                   "the server at %s does not have the pinned key %s",
-                   x->base, x->pin);
+                   "the server at %s does not have the pinned key %s", x->base,
+                   x->pin);
   case CURLE_PEER_FAILED_VERIFICATION:
   case CURLE_SSL_CACERT_BADFILE:
   case CURLE_SSL_ISSUER_ERROR:
@@ -336,14 +335,13 @@ static int failure(struct xport *x, CURLcode e, char *errbuf) {
                    "verified against %s (%s)",
                    x->base, x->cacert ? x->cacert : "the system's CA store",
                    why);
-  default:
-    return ds_fail(errbuf, DS_EIO, "%s", why);
+  default: return ds_fail(errbuf, DS_EIO, "%s", why);
   }
 }
 
-int xport_post(struct xport *x, const char *path, const void *body,
-               size_t len, const char *const *headers, long *status,
-               struct buf *resp, char *errbuf) {
+int xport_post(struct xport *x, const char *path, const void *body, size_t len,
+               const char *const *headers, long *status, struct buf *resp,
+               char *errbuf) {
   size_t n = strlen(x->base) + strlen(path) + 1;
   CURLcode e;
   int rc;

@@ -56,10 +56,9 @@ void xport_close(struct xport *x);
  * DS_EIO: the server could not be reached or the connection failed: whether
  *   it stored anything is unknown;
  * DS_ENOMEM. */
-DS_NODISCARD int xport_post(struct xport *x, const char *path,
-                            const void *body, size_t len,
-                            const char *const *headers, long *status,
-                            struct buf *resp, char *errbuf);
+DS_NODISCARD int xport_post(struct xport *x, const char *path, const void *body,
+                            size_t len, const char *const *headers,
+                            long *status, struct buf *resp, char *errbuf);
 /* The value of header |name| in the last answer (its last occurrence), or
  * DS_ENOENT when absent or longer than |cap| - 1. */
 DS_NODISCARD int xport_header(struct xport *x, const char *name, char *out,

@@ -40,7 +40,9 @@ void *ds_realloc(void *p, size_t n) {
   return realloc(p, n ? n : 1);
 }
 
-void ds_free(void *p) { free(p); }
+void ds_free(void *p) {
+  free(p);
+}
 
 char *ds_strndup(const char *s, size_t n) {
   char *d = ds_malloc(n + 1);
@@ -51,4 +53,6 @@ char *ds_strndup(const char *s, size_t n) {
   return d;
 }
 
-char *ds_strdup(const char *s) { return ds_strndup(s, strlen(s)); }
+char *ds_strdup(const char *s) {
+  return ds_strndup(s, strlen(s));
+}

@@ -11,8 +11,8 @@ static bool listed(const char *const *list, const char *name, size_t n) {
   return false;
 }
 
-int args_parse(struct args *a, int argc, char **argv,
-               const char *const *bare, char *errbuf) {
+int args_parse(struct args *a, int argc, char **argv, const char *const *bare,
+               char *errbuf) {
   memset(a, 0, sizeof(*a));
   for (int i = 1; i < argc; i++) {
     const char *w = argv[i], *eq;
@@ -77,12 +77,10 @@ bool args_has(const struct args *a, const char *name) {
   return false;
 }
 
-int args_only(const struct args *a, const char *const *allowed,
-              char *errbuf) {
+int args_only(const struct args *a, const char *const *allowed, char *errbuf) {
   for (int i = 0; i < a->nflags; i++)
     if (!listed(allowed, a->flags[i].name, strlen(a->flags[i].name)))
-      return ds_fail(errbuf, DS_EINVAL, "unknown flag --%s",
-                     a->flags[i].name);
+      return ds_fail(errbuf, DS_EINVAL, "unknown flag --%s", a->flags[i].name);
   return 0;
 }
 
@@ -128,7 +126,7 @@ int args_fail(const struct args_prog *p, int code, const char *msg) {
 }
 
 int args_usage(const struct args_prog *p, const char *cmd, const char *msg) {
-  fprintf(stderr, "%s: %s (%s '%s%s%s --help')\n", p->name, msg,
-          words(p)->see, p->name, cmd ? " " : "", cmd ? cmd : "");
+  fprintf(stderr, "%s: %s (%s '%s%s%s --help')\n", p->name, msg, words(p)->see,
+          p->name, cmd ? " " : "", cmd ? cmd : "");
   return 2;
 }

@@ -12,7 +12,7 @@
 #define ARGS_MAX 64
 
 struct args_flag {
-  const char *name; /* without the leading dashes */
+  const char *name;  /* without the leading dashes */
   const char *value; /* NULL for a bare flag */
 };
 
@@ -57,7 +57,7 @@ struct args_prog {
   const char *name; /* "dansync" */
   const struct args_help *helps;
   size_t nhelps;
-  const char *footer; /* printed after the list of commands */
+  const char *footer;             /* printed after the list of commands */
   const struct args_words *words; /* may be NULL */
 };
 

@@ -21,7 +21,9 @@ void buf_cleanup(struct buf *b) {
   b->cap = 0;
 }
 
-void buf_reset(struct buf *b) { b->len = 0; }
+void buf_reset(struct buf *b) {
+  b->len = 0;
+}
 
 int buf_reserve(struct buf *b, size_t n) {
   size_t want, ncap;
@@ -74,7 +76,9 @@ int buf_append(struct buf *b, const void *p, size_t n) {
   return 0;
 }
 
-int buf_putc(struct buf *b, uint8_t c) { return buf_append(b, &c, 1); }
+int buf_putc(struct buf *b, uint8_t c) {
+  return buf_append(b, &c, 1);
+}
 
 int buf_vprintf(struct buf *b, const char *fmt, va_list ap) {
   va_list ap2;

@@ -38,5 +38,7 @@ DS_NODISCARD int buf_vprintf(struct buf *b, const char *fmt, va_list ap)
 DS_NODISCARD int buf_cstr(struct buf *b);
 /* Hands the storage to the caller (free with ds_free); |b| is left empty. */
 uint8_t *buf_take(struct buf *b, size_t *len);
-static inline size_t buf_len(const struct buf *b) { return b->len; }
+static inline size_t buf_len(const struct buf *b) {
+  return b->len;
+}
 #endif

@@ -17,8 +17,8 @@
 #define MAGIC_LEN (sizeof(BUNDLE_MAGIC) - 1)
 #define MAGIC_PREFIX_LEN 15 /* "DANSYNC-BUNDLE " */
 #define KEYID_LEN 8
-#define SEALED_LEN (crypto_box_SEALBYTES + \
-                    crypto_secretstream_xchacha20poly1305_KEYBYTES)
+#define SEALED_LEN \
+  (crypto_box_SEALBYTES + crypto_secretstream_xchacha20poly1305_KEYBYTES)
 #define SS_HDR_LEN crypto_secretstream_xchacha20poly1305_HEADERBYTES
 #define HDR_LEN (MAGIC_LEN + 1 + KEYID_LEN + SEALED_LEN + SS_HDR_LEN)
 #define SS_ABYTES crypto_secretstream_xchacha20poly1305_ABYTES
@@ -56,8 +56,7 @@ static void key_id(const uint8_t x_pk[32], uint8_t out[KEYID_LEN]) {
   crypto_generichash(out, KEYID_LEN, x_pk, 32, NULL, 0);
 }
 
-static void hash_frame(crypto_generichash_state *h, const void *p,
-                       size_t len) {
+static void hash_frame(crypto_generichash_state *h, const void *p, size_t len) {
   uint8_t be[4] = {(uint8_t)(len >> 24), (uint8_t)(len >> 16),
                    (uint8_t)(len >> 8), (uint8_t)len};
   crypto_generichash_update(h, be, 4);
@@ -155,10 +154,9 @@ static int check_header(struct bundle_reader *r, const char *path, char kind,
   return 0;
 }
 
-int bundle_reader_open(struct bundle_reader **out, const char *path,
-                       char kind, const uint8_t x_pk[32],
-                       const uint8_t x_sk[32], const char *whose,
-                       char *errbuf) {
+int bundle_reader_open(struct bundle_reader **out, const char *path, char kind,
+                       const uint8_t x_pk[32], const uint8_t x_sk[32],
+                       const char *whose, char *errbuf) {
   struct bundle_reader *r = ds_calloc(1, sizeof(*r));
   int rc;
   if (!r)
@@ -274,8 +272,8 @@ int bundle_read_all(const char *path, char kind, const uint8_t x_pk[32],
 
 /* ---- writing ---- */
 
-int bundle_writer_open(struct bundle_writer **out, const char *path,
-                       char kind, const uint8_t x_pk[32], char *errbuf) {
+int bundle_writer_open(struct bundle_writer **out, const char *path, char kind,
+                       const uint8_t x_pk[32], char *errbuf) {
   uint8_t key[crypto_secretstream_xchacha20poly1305_KEYBYTES];
   struct bundle_writer *w;
   uint8_t *p;

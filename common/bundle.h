@@ -58,9 +58,9 @@ typedef int (*bundle_frame_cb)(void *arg, const uint8_t *frame, size_t len,
                                bool last, const uint8_t digest[32],
                                char *errbuf);
 DS_NODISCARD int bundle_read_all(const char *path, char kind,
-                                 const uint8_t x_pk[32],
-                                 const uint8_t x_sk[32], const char *whose,
-                                 bundle_frame_cb cb, void *arg, char *errbuf);
+                                 const uint8_t x_pk[32], const uint8_t x_sk[32],
+                                 const char *whose, bundle_frame_cb cb,
+                                 void *arg, char *errbuf);
 
 /* Creates |path| (0600, O_EXCL|O_NOFOLLOW) and writes the header of a
  * bundle of |kind| sealed to |x_pk|. */

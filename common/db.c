@@ -11,20 +11,14 @@ int db_translate(int rc) {
   switch (rc & 0xff) {
   case SQLITE_OK:
   case SQLITE_DONE:
-  case SQLITE_ROW:
-    return 0;
+  case SQLITE_ROW: return 0;
   case SQLITE_BUSY:
-  case SQLITE_LOCKED:
-    return DS_EBUSY;
-  case SQLITE_NOMEM:
-    return DS_ENOMEM;
-  case SQLITE_CONSTRAINT:
-    return DS_EEXIST;
+  case SQLITE_LOCKED: return DS_EBUSY;
+  case SQLITE_NOMEM: return DS_ENOMEM;
+  case SQLITE_CONSTRAINT: return DS_EEXIST;
   case SQLITE_CORRUPT:
-  case SQLITE_NOTADB:
-    return DS_ECORRUPT;
-  default:
-    return DS_EUNAVAIL;
+  case SQLITE_NOTADB: return DS_ECORRUPT;
+  default: return DS_EUNAVAIL;
   }
 }
 
@@ -57,7 +51,9 @@ int db_run(sqlite3_stmt *s) {
   return rc == SQLITE_DONE || rc == SQLITE_ROW ? 0 : db_translate(rc);
 }
 
-int db_begin(struct sqlite3 *db) { return db_exec(db, "BEGIN IMMEDIATE"); }
+int db_begin(struct sqlite3 *db) {
+  return db_exec(db, "BEGIN IMMEDIATE");
+}
 
 int db_commit(struct sqlite3 *db) {
   int rc = db_exec(db, "COMMIT");
@@ -71,9 +67,13 @@ void db_rollback(struct sqlite3 *db) {
     sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
 }
 
-int db_savepoint(struct sqlite3 *db) { return db_exec(db, "SAVEPOINT part"); }
+int db_savepoint(struct sqlite3 *db) {
+  return db_exec(db, "SAVEPOINT part");
+}
 
-int db_release(struct sqlite3 *db) { return db_exec(db, "RELEASE part"); }
+int db_release(struct sqlite3 *db) {
+  return db_exec(db, "RELEASE part");
+}
 
 void db_rollback_part(struct sqlite3 *db) {
   sqlite3_exec(db, "ROLLBACK TO part; RELEASE part", NULL, NULL, NULL);

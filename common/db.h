@@ -49,8 +49,7 @@ void db_rollback_part(struct sqlite3 *db);
 DS_NODISCARD int db_user_version(struct sqlite3 *db, int *out);
 
 /* Whether table |name| exists in the main schema, into |*out|. */
-DS_NODISCARD int db_has_table(struct sqlite3 *db, const char *name,
-                              bool *out);
+DS_NODISCARD int db_has_table(struct sqlite3 *db, const char *name, bool *out);
 
 /* Whether table |name| holds no row, into |*out|. |name| is one of the
  * store's own table names, never input. */

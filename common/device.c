@@ -101,9 +101,8 @@ void device_iter_close(struct device_iter *it) {
 
 int device_outbox_max_hlc(struct store *st, uint64_t upto, uint64_t *out) {
   sqlite3_stmt *s;
-  int rc = prepare(st,
-                   "SELECT coalesce(max(hlc), 0) FROM outbox WHERE seq <= ?1",
-                   &s);
+  int rc = prepare(
+      st, "SELECT coalesce(max(hlc), 0) FROM outbox WHERE seq <= ?1", &s);
   if (rc)
     return rc;
   sqlite3_bind_int64(s, 1, (int64_t)upto);
@@ -121,8 +120,8 @@ int device_outbox_max_hlc(struct store *st, uint64_t upto, uint64_t *out) {
 int device_outbox_restamp(struct store *st, uint64_t seq, uint64_t hlc,
                           const void *op, size_t len) {
   sqlite3_stmt *s;
-  int rc = prepare(st, "UPDATE outbox SET hlc = ?2, op = ?3 WHERE seq = ?1",
-                   &s);
+  int rc =
+      prepare(st, "UPDATE outbox SET hlc = ?2, op = ?3 WHERE seq = ?1", &s);
   if (rc)
     return rc;
   sqlite3_bind_int64(s, 1, (int64_t)seq);
@@ -133,9 +132,9 @@ int device_outbox_restamp(struct store *st, uint64_t seq, uint64_t hlc,
   return rc;
 }
 
-int device_inbox_add(struct store *st, const uint8_t rid[ID_LEN],
-                     uint64_t hlc, const uint8_t node[ID_LEN], uint64_t seq,
-                     const void *op, size_t len) {
+int device_inbox_add(struct store *st, const uint8_t rid[ID_LEN], uint64_t hlc,
+                     const uint8_t node[ID_LEN], uint64_t seq, const void *op,
+                     size_t len) {
   sqlite3_stmt *s;
   int rc = kept_stmt(st, STORE_SLOT_INBOX_ADD,
                      "INSERT OR IGNORE INTO inbox(rid, hlc, node, seq, op) "
@@ -155,9 +154,9 @@ int store_outbox_add(struct store *st, uint64_t seq, uint64_t hlc,
                      const uint8_t rid[ID_LEN], const void *op, size_t len) {
   sqlite3_stmt *s;
   int rc = kept_stmt(st, STORE_SLOT_OUTBOX_ADD,
-                       "INSERT INTO outbox(seq, hlc, rid, op) VALUES (?1, ?2, "
-                       "?3, ?4)",
-                       &s);
+                     "INSERT INTO outbox(seq, hlc, rid, op) VALUES (?1, ?2, "
+                     "?3, ?4)",
+                     &s);
   if (rc)
     return rc;
   sqlite3_bind_int64(s, 1, (int64_t)seq);
@@ -171,9 +170,9 @@ int store_outbox_reject(struct store *st, uint64_t seq, const char *code,
                         const char *message) {
   sqlite3_stmt *s;
   int rc = kept_stmt(st, STORE_SLOT_OUTBOX_REJECT,
-                       "UPDATE outbox SET error = ?2, message = ?3 WHERE "
-                       "seq = ?1",
-                       &s);
+                     "UPDATE outbox SET error = ?2, message = ?3 WHERE "
+                     "seq = ?1",
+                     &s);
   if (rc)
     return rc;
   sqlite3_bind_int64(s, 1, (int64_t)seq);
@@ -185,7 +184,7 @@ int store_outbox_reject(struct store *st, uint64_t seq, const char *code,
 int store_next_seq(struct store *st, uint64_t *out) {
   sqlite3_stmt *s;
   int rc = kept_stmt(st, STORE_SLOT_NEXT_SEQ,
-                       "SELECT coalesce(max(seq), 0) + 1 FROM outbox", &s);
+                     "SELECT coalesce(max(seq), 0) + 1 FROM outbox", &s);
   if (rc)
     return rc;
   rc = sqlite3_step(s);

@@ -18,7 +18,7 @@ struct device_iter;
 
 /* One stored op, borrowed until the next device_iter_next or close. */
 struct device_row {
-  uint64_t seq;   /* outbox: the local seq; inbox: the author's */
+  uint64_t seq; /* outbox: the local seq; inbox: the author's */
   uint64_t hlc;
   const uint8_t *rid; /* ID_LEN bytes, or NULL where not selected */
   const void *op;     /* the op's encoded bytes */
@@ -42,8 +42,7 @@ enum device_scan {
  * the scan in |*out|. Returns 0, DS_EINVAL, DS_EUNAVAIL, DS_ENOMEM. */
 DS_NODISCARD int device_iter_open(struct store *st, enum device_scan scan,
                                   uint64_t after, int64_t limit,
-                                  const uint8_t *rid,
-                                  struct device_iter **out);
+                                  const uint8_t *rid, struct device_iter **out);
 /* The next row into |*row|: 1, 0 at the end, or DS_EBUSY/DS_EUNAVAIL. */
 DS_NODISCARD int device_iter_next(struct device_iter *it,
                                   struct device_row *row);
@@ -59,8 +58,7 @@ DS_NODISCARD int device_outbox_restamp(struct store *st, uint64_t seq,
                                        uint64_t hlc, const void *op,
                                        size_t len);
 /* Keeps a pulled op (once per node and seq). Inside a transaction. */
-DS_NODISCARD int device_inbox_add(struct store *st,
-                                  const uint8_t rid[ID_LEN], uint64_t hlc,
-                                  const uint8_t node[ID_LEN], uint64_t seq,
-                                  const void *op, size_t len);
+DS_NODISCARD int device_inbox_add(struct store *st, const uint8_t rid[ID_LEN],
+                                  uint64_t hlc, const uint8_t node[ID_LEN],
+                                  uint64_t seq, const void *op, size_t len);
 #endif

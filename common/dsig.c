@@ -75,10 +75,10 @@ bool dsig_from_b64(const char *text, uint8_t sig[DSIG_LEN]) {
          n == DSIG_LEN && *end == '\0';
 }
 
-static size_t receipt_stmt(const uint8_t node[16], const uint8_t pk[32],
-                           const char *commune, size_t clen,
-                           uint8_t out[CTX_LEN + 16 + 32 + 1 +
-                                       SCHEMA_SLUG_MAX]) {
+static size_t
+receipt_stmt(const uint8_t node[16], const uint8_t pk[32], const char *commune,
+             size_t clen,
+             uint8_t out[CTX_LEN + 16 + 32 + 1 + SCHEMA_SLUG_MAX]) {
   memcpy(out, "dansync-receipt1", CTX_LEN);
   memcpy(out + CTX_LEN, node, 16);
   memcpy(out + CTX_LEN + 16, pk, 32);
@@ -108,8 +108,8 @@ bool dsig_receipt_ok(const uint8_t dpk[DSIG_PK_LEN], const uint8_t node[16],
   const char *sp = strchr(text, ' ');
   size_t clen = sp ? (size_t)(sp - text) : 0;
   if (!sp || !schema_slug_ok(text, clen) || !dsig_from_b64(sp + 1, sig) ||
-      crypto_sign_verify_detached(sig, m,
-                                  receipt_stmt(node, pk, text, clen, m), dpk))
+      crypto_sign_verify_detached(sig, m, receipt_stmt(node, pk, text, clen, m),
+                                  dpk))
     return false;
   memcpy(commune, text, clen);
   commune[clen] = '\0';

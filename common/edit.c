@@ -136,8 +136,7 @@ static int parse_value(struct store *st, const struct field_def *fd,
     v->n = ID_LEN;
     return 0;
   }
-  default:
-    return 0;
+  default: return 0;
   }
 }
 
@@ -254,8 +253,9 @@ int edit_build(struct store *st, struct op *op, int ent,
         rc = ds_fail(errbuf, DS_EBADOP, "a new %s needs --%s", e->name,
                      e->fields[op->set[i].field].name);
   } else if (op->nset == 0) {
-    rc = ds_fail(errbuf, DS_EBADOP, "nothing to change: give at least one "
-                                    "field flag");
+    rc = ds_fail(errbuf, DS_EBADOP,
+                 "nothing to change: give at least one "
+                 "field flag");
   }
   if (!rc)
     rc = op_check(op, errbuf);

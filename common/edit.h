@@ -23,15 +23,14 @@ struct edit_arena {
 /* Builds in |op| (hlc, node and seq already set by the caller) a change of
  * entity |ent| record |rid|: a new record of |commune| when |create|, else an
  * update of the stored one. op->hlc is raised past any base version it
- * names (the caller then adopts it into the node's clock). Returns 0; DS_EBADOP (a value is wrong, a field
- * unknown or not settable, a required field missing, a status lower than the
- * current one), DS_ENOENT (no such record), or a store error; |errbuf| says
- * why in one sentence. */
+ * names (the caller then adopts it into the node's clock). Returns 0; DS_EBADOP
+ * (a value is wrong, a field unknown or not settable, a required field missing,
+ * a status lower than the current one), DS_ENOENT (no such record), or a store
+ * error; |errbuf| says why in one sentence. */
 DS_NODISCARD int edit_build(struct store *st, struct op *op, int ent,
                             const uint8_t rid[ID_LEN], bool create,
                             const char *commune, const struct edit_flag *flags,
-                            int nflags, struct edit_arena *arena,
-                            char *errbuf);
+                            int nflags, struct edit_arena *arena, char *errbuf);
 /* Builds the op that reopens petition |rid|: status [gen + 1, received]. */
 DS_NODISCARD int edit_reopen(struct store *st, struct op *op,
                              const uint8_t rid[ID_LEN], char *errbuf);

@@ -8,24 +8,20 @@
 const char *ds_errname(int rc) {
   switch (rc) {
 #define DS_ERR_NAME(name, value, msg) \
-  case value:                         \
-    return "DS_" #name;
+  case value: return "DS_" #name;
     DS_ERRNO_MAP(DS_ERR_NAME)
 #undef DS_ERR_NAME
-  default:
-    return "DS_E?";
+  default: return "DS_E?";
   }
 }
 
 const char *ds_strerror(int rc) {
   switch (rc) {
 #define DS_ERR_MSG(name, value, msg) \
-  case value:                        \
-    return msg;
+  case value: return msg;
     DS_ERRNO_MAP(DS_ERR_MSG)
 #undef DS_ERR_MSG
-  default:
-    return "unknown error";
+  default: return "unknown error";
   }
 }
 

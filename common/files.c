@@ -10,8 +10,8 @@
 #include <unistd.h>
 
 int files_create_private(const char *path, char *errbuf) {
-  int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
-                0600);
+  int fd =
+      open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
   if (fd < 0 && errno == EEXIST)
     return ds_fail(errbuf, DS_EEXIST,
                    "%s already exists; refusing to overwrite it (--force "

@@ -8,7 +8,9 @@
 
 #include "common/hex.h"
 
-void id_random(uint8_t out[ID_LEN]) { randombytes_buf(out, ID_LEN); }
+void id_random(uint8_t out[ID_LEN]) {
+  randombytes_buf(out, ID_LEN);
+}
 
 void id_uuidv7(uint8_t out[ID_LEN], uint64_t now_ms) {
   randombytes_buf(out, ID_LEN);

@@ -26,14 +26,11 @@ int json_str(struct buf *out, const char *s, size_t n) {
 int json_value(struct buf *out, const struct value *v) {
   char hex[2 * ID_LEN + 1];
   switch (v->type) {
-  case VAL_NIL:
-    return buf_append(out, "null", 4);
+  case VAL_NIL: return buf_append(out, "null", 4);
   case VAL_BOOL:
     return v->i ? buf_append(out, "true", 4) : buf_append(out, "false", 5);
-  case VAL_INT:
-    return buf_printf(out, "%lld", (long long)v->i);
-  case VAL_STR:
-    return json_str(out, v->s, v->n);
+  case VAL_INT: return buf_printf(out, "%lld", (long long)v->i);
+  case VAL_STR: return json_str(out, v->s, v->n);
   case VAL_BIN:
     if (v->n != ID_LEN)
       return buf_append(out, "null", 4);

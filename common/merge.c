@@ -45,8 +45,8 @@ static int grow(void **p, uint32_t *cap, uint32_t need, size_t elem) {
 }
 
 static int add_open(struct mfield *fs, const struct mwrite *w) {
-  int rc = grow((void **)&fs->open, &fs->capopen, fs->nopen + 1,
-                sizeof(*fs->open));
+  int rc =
+      grow((void **)&fs->open, &fs->capopen, fs->nopen + 1, sizeof(*fs->open));
   if (rc)
     return rc;
   fs->open[fs->nopen++] = *w;
@@ -115,9 +115,13 @@ const struct mwrite *mstate_winner(const struct mstate *st, int f) {
   return best;
 }
 
-void mvals_init(struct mvals *mv) { buf_init(&mv->bytes, 0); }
+void mvals_init(struct mvals *mv) {
+  buf_init(&mv->bytes, 0);
+}
 
-void mvals_cleanup(struct mvals *mv) { buf_cleanup(&mv->bytes); }
+void mvals_cleanup(struct mvals *mv) {
+  buf_cleanup(&mv->bytes);
+}
 
 int mvals_encode(struct mvals *mv, const struct op *op) {
   int rc;
@@ -134,8 +138,8 @@ int mvals_encode(struct mvals *mv, const struct op *op) {
   return 0;
 }
 
-int mstate_apply(struct mstate *st, const struct op *op,
-                 const struct mvals *mv, struct mresult *res) {
+int mstate_apply(struct mstate *st, const struct op *op, const struct mvals *mv,
+                 struct mresult *res) {
   struct mwrite w;
   int rc;
 
@@ -253,8 +257,7 @@ int mstate_save(struct mstate *st, struct buf *out) {
           continue;
         if (version_cmp(&st->vt[at], v) < 0)
           at++;
-        memmove(&st->vt[at + 1], &st->vt[at],
-                (nv - at) * sizeof(*st->vt));
+        memmove(&st->vt[at + 1], &st->vt[at], (nv - at) * sizeof(*st->vt));
         st->vt[at] = *v;
         nv++;
         continue;

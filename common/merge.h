@@ -44,8 +44,7 @@ void mstate_cleanup(struct mstate *st);
 
 /* Loads a state from |blob| (|n| bytes) as written by mstate_save. Returns 0,
  * DS_ECORRUPT if the blob is malformed, DS_ENOMEM. */
-DS_NODISCARD int mstate_load(struct mstate *st, const uint8_t *blob,
-                             size_t n);
+DS_NODISCARD int mstate_load(struct mstate *st, const uint8_t *blob, size_t n);
 /* Appends the blob form of |st| to |out|, sorting its sets first (which
  * changes no meaning: they are sets) so equal states give equal blobs. */
 DS_NODISCARD int mstate_save(struct mstate *st, struct buf *out);

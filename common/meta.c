@@ -57,8 +57,7 @@ int64_t meta_int_or_0(struct store *st, enum meta_key k) {
   return v;
 }
 
-int meta_get_exact(struct store *st, enum meta_key k, void *out,
-                   size_t len) {
+int meta_get_exact(struct store *st, enum meta_key k, void *out, size_t len) {
   struct buf b;
   int rc;
 

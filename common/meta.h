@@ -42,11 +42,9 @@ const char *meta_name(enum meta_key k);
 
 /* As store_meta_get_int / _set_int / _get / _set, by typed key. Getters
  * return DS_ENOENT when the key is absent. */
-DS_NODISCARD int meta_get_int(struct store *st, enum meta_key k,
-                              int64_t *out);
+DS_NODISCARD int meta_get_int(struct store *st, enum meta_key k, int64_t *out);
 DS_NODISCARD int meta_set_int(struct store *st, enum meta_key k, int64_t v);
-DS_NODISCARD int meta_get(struct store *st, enum meta_key k,
-                          struct buf *out);
+DS_NODISCARD int meta_get(struct store *st, enum meta_key k, struct buf *out);
 DS_NODISCARD int meta_set(struct store *st, enum meta_key k, const void *p,
                           size_t n);
 /* The integer value, or 0 when it is absent or unreadable. */

@@ -81,7 +81,8 @@ static int create_views(sqlite3 *db) {
   for (int e = 0; e < SCHEMA_NENT && !rc; e++) {
     const struct entity_def *ed = schema_entity(e);
     buf_reset(&sql);
-    rc = buf_printf(&sql, "CREATE VIEW %s AS SELECT id, rid, commune, "
+    rc = buf_printf(&sql,
+                    "CREATE VIEW %s AS SELECT id, rid, commune, "
                     "conflicted",
                     ed->name);
     for (int f = 0; f < ed->nfields && !rc; f++)
@@ -148,8 +149,7 @@ static int (*const steps[STORE_FORMAT - STORE_FORMAT_OLDEST])(sqlite3 *) = {
 
 /* Copies the store to |path|.v|version|, 0600, through SQLite so the
  * copy holds what the WAL holds too. */
-static int keep_copy(sqlite3 *db, const char *path, int version,
-                     char *errbuf) {
+static int keep_copy(sqlite3 *db, const char *path, int version, char *errbuf) {
   char copy[FILES_PATH_MAX], plain[FILES_PATH_MAX];
   sqlite3_stmt *s;
   int rc, gone;
@@ -183,8 +183,7 @@ static int keep_copy(sqlite3 *db, const char *path, int version,
   return 0;
 }
 
-int store__migrate(sqlite3 *db, const char *path, bool district,
-                   char *errbuf) {
+int store__migrate(sqlite3 *db, const char *path, bool district, char *errbuf) {
   bool memory = strcmp(path, ":memory:") == 0;
   int version, rc = db_user_version(db, &version);
 
@@ -209,18 +208,16 @@ int store__migrate(sqlite3 *db, const char *path, bool district,
     rc = db_user_version(db, &version);
   if (!rc && version == 0)
     rc = create(db, district);
-  for (int v = version ? version : STORE_FORMAT; !rc && v < STORE_FORMAT;
-       v++)
+  for (int v = version ? version : STORE_FORMAT; !rc && v < STORE_FORMAT; v++)
     rc = steps[v - STORE_FORMAT_OLDEST](db);
   if (!rc)
-    rc = db_exec(db, "PRAGMA user_version = " DS_STR(STORE_FORMAT)
-                     "; COMMIT");
+    rc = db_exec(db, "PRAGMA user_version = " DS_STR(STORE_FORMAT) "; COMMIT");
   if (!rc)
     return 0;
   rc = rc == DS_EBUSY ? rc : DS_EIO;
   if (version)
-    ds_fail(errbuf, rc, "cannot upgrade the store from format %d: %s",
-            version, sqlite3_errmsg(db));
+    ds_fail(errbuf, rc, "cannot upgrade the store from format %d: %s", version,
+            sqlite3_errmsg(db));
   else
     ds_fail(errbuf, rc, "cannot create the store's tables: %s",
             sqlite3_errmsg(db));

@@ -92,8 +92,7 @@ int query_resolve_err(struct store *st, int ent, const char *text,
   if (rc == DS_ENOENT)
     return ds_fail(errbuf, rc, "no %s has id %s", what, text);
   if (rc == DS_EAMBIGUOUS)
-    return ds_fail(errbuf, rc, "id %s is ambiguous; it matches %s", text,
-                   list);
+    return ds_fail(errbuf, rc, "id %s is ambiguous; it matches %s", text, list);
   return rc ? ds_fail(errbuf, rc, "could not read the store") : 0;
 }
 
@@ -182,9 +181,11 @@ static int petition_line(struct buf *line, sqlite3_stmt *s) {
   int rc;
 
   buf_init(&text, 0);
-  rc = buf_printf(&text, "%s%s%s%s", sqlite3_column_int(s, 10) ? "[xung đột] " : "",
-                  col(s, 5), *col(s, 5) ? ": " : "", col(s, 6));
-  rc = rc || buf_printf(line, "%s  ", id + (strlen(id) > W_ID ? strlen(id) - W_ID : 0));
+  rc = buf_printf(&text, "%s%s%s%s",
+                  sqlite3_column_int(s, 10) ? "[xung đột] " : "", col(s, 5),
+                  *col(s, 5) ? ": " : "", col(s, 6));
+  rc = rc || buf_printf(line, "%s  ",
+                        id + (strlen(id) > W_ID ? strlen(id) - W_ID : 0));
   rc = rc || textout_cell(line, col(s, 2), strlen(col(s, 2)), W_DATE, 1);
   rc = rc || buf_printf(line, "  ");
   rc = rc || textout_cell(line, st, strlen(st), W_STATUS, 1);
@@ -197,23 +198,21 @@ static int petition_line(struct buf *line, sqlite3_stmt *s) {
   return rc;
 }
 
-int query_petitions(struct store *st, const struct query_filter *flt,
-                    bool json, FILE *out, char *errbuf) {
+int query_petitions(struct store *st, const struct query_filter *flt, bool json,
+                    FILE *out, char *errbuf) {
   struct buf sql, q, line;
   sqlite3_stmt *s = NULL;
   int rc = 0, n = 0, step;
 
-  if (flt->status &&
-      schema_enum_index(schema_status_names, flt->status,
-                        strlen(flt->status)) < 0)
+  if (flt->status && schema_enum_index(schema_status_names, flt->status,
+                                       strlen(flt->status)) < 0)
     return ds_fail(errbuf, DS_EBADOP,
                    "--status must be one of: received, in_progress, "
                    "escalated, answered, resolved");
   if (flt->category && schema_enum_index(schema_category_names, flt->category,
                                          strlen(flt->category)) < 0)
     return ds_fail(errbuf, DS_EBADOP,
-                   "--category '%s' is not a petition category",
-                   flt->category);
+                   "--category '%s' is not a petition category", flt->category);
   if (flt->search && *flt->search) {
     rc = store_search_refresh(st);
     if (rc)
@@ -222,22 +221,21 @@ int query_petitions(struct store *st, const struct query_filter *flt,
   buf_init(&sql, 0);
   buf_init(&q, 0);
   buf_init(&line, 0);
-  rc = buf_printf(&sql,
-                  "SELECT lower(hex(p.rid)), p.commune, p.received_on,"
-                  " p.status, p.category, p.citizen, p.content, p.due_on,"
-                  " p.escalated_to, p.response, p.conflicted"
-                  " FROM petition p WHERE coalesce(p.voided, 0) = 0"
-                  " AND (?1 IS NULL OR p.status = ?1)"
-                  " AND (?2 IS NULL OR p.category = ?2)"
-                  " AND (?3 IS NULL OR p.commune = ?3)"
-                  " AND (?4 = 0 OR (p.due_on < ?5 AND coalesce(p.status,"
-                  " 'received') NOT IN ('answered', 'resolved')))"
-                  " AND (?7 = 0 OR coalesce(p.status, 'received') NOT IN"
-                  " ('answered', 'resolved'))"
-                  " AND (?8 IS NULL OR p.received_on >= ?8)"
-                  " AND (?9 IS NULL OR p.received_on <= ?9)"
-                  " AND (?10 IS NULL OR lower(p.hamlet) = lower(?10))"
-                  " AND (?11 IS NULL OR lower(hex(p.meeting)) = ?11)");
+  rc = buf_printf(&sql, "SELECT lower(hex(p.rid)), p.commune, p.received_on,"
+                        " p.status, p.category, p.citizen, p.content, p.due_on,"
+                        " p.escalated_to, p.response, p.conflicted"
+                        " FROM petition p WHERE coalesce(p.voided, 0) = 0"
+                        " AND (?1 IS NULL OR p.status = ?1)"
+                        " AND (?2 IS NULL OR p.category = ?2)"
+                        " AND (?3 IS NULL OR p.commune = ?3)"
+                        " AND (?4 = 0 OR (p.due_on < ?5 AND coalesce(p.status,"
+                        " 'received') NOT IN ('answered', 'resolved')))"
+                        " AND (?7 = 0 OR coalesce(p.status, 'received') NOT IN"
+                        " ('answered', 'resolved'))"
+                        " AND (?8 IS NULL OR p.received_on >= ?8)"
+                        " AND (?9 IS NULL OR p.received_on <= ?9)"
+                        " AND (?10 IS NULL OR lower(p.hamlet) = lower(?10))"
+                        " AND (?11 IS NULL OR lower(hex(p.meeting)) = ?11)");
   if (!rc && flt->search && *flt->search)
     rc = buf_printf(&sql, " AND p.id IN (SELECT rowid FROM search WHERE "
                           "search MATCH ?6)");
@@ -273,8 +271,8 @@ int query_petitions(struct store *st, const struct query_filter *flt,
     buf_reset(&line);
     if (json) {
       static const char *const keys[] = {
-          "id", "commune", "received_on", "status", "category", "citizen",
-          "content", "due_on", "escalated_to", "response"};
+          "id",      "commune", "received_on", "status",       "category",
+          "citizen", "content", "due_on",      "escalated_to", "response"};
       rc = buf_printf(&line, "%s\n  {", n ? "," : "");
       for (int i = 0; i < 10 && !rc; i++) {
         rc = buf_printf(&line, "%s\"%s\": ", i ? ", " : "", keys[i]);
@@ -309,12 +307,9 @@ static int human_value(struct buf *b, int ent, int f, const struct value *v) {
   const struct field_def *fd = &schema_entity(ent)->fields[f];
   char hex[2 * ID_LEN + 1], name[64];
   switch (v->type) {
-  case VAL_NIL:
-    return buf_printf(b, "-");
-  case VAL_BOOL:
-    return buf_printf(b, "%s", v->i ? "có" : "không");
-  case VAL_INT:
-    return buf_printf(b, "%lld", (long long)v->i);
+  case VAL_NIL: return buf_printf(b, "-");
+  case VAL_BOOL: return buf_printf(b, "%s", v->i ? "có" : "không");
+  case VAL_INT: return buf_printf(b, "%lld", (long long)v->i);
   case VAL_BIN:
     hex_encode(hex, (const uint8_t *)v->s, v->n == ID_LEN ? ID_LEN : 0);
     return buf_printf(b, "%s", hex);
@@ -416,8 +411,7 @@ int query_record(struct store *st, const uint8_t rid[ID_LEN], bool json,
         if (!rc)
           rc = version_text(&b, &w->v, true);
         if (!rc)
-          rc = buf_printf(&b, ", \"winner\": %s}",
-                          w == win ? "true" : "false");
+          rc = buf_printf(&b, ", \"winner\": %s}", w == win ? "true" : "false");
       } else {
         rc = buf_printf(&b, "    %s ", w == win ? "*" : " ");
         if (!rc)

@@ -11,16 +11,16 @@
 #include "common/store.h"
 
 struct query_filter {
-  const char *status;   /* a status name, or NULL */
-  const char *category; /* a category name, or NULL */
-  const char *commune;  /* or NULL */
-  const char *search;   /* words matched in citizen and content, or NULL */
-  bool overdue;         /* due_on before |today| and not answered/resolved */
-  const char *today;    /* YYYY-MM-DD */
-  bool open;            /* not yet answered or resolved */
+  const char *status;    /* a status name, or NULL */
+  const char *category;  /* a category name, or NULL */
+  const char *commune;   /* or NULL */
+  const char *search;    /* words matched in citizen and content, or NULL */
+  bool overdue;          /* due_on before |today| and not answered/resolved */
+  const char *today;     /* YYYY-MM-DD */
+  bool open;             /* not yet answered or resolved */
   const char *from, *to; /* received_on within, YYYY-MM-DD, or NULL */
-  const char *hamlet;   /* hamlet equal ignoring case, or NULL */
-  const char *meeting;  /* the meeting's id as 32 hex digits, or NULL */
+  const char *hamlet;    /* hamlet equal ignoring case, or NULL */
+  const char *meeting;   /* the meeting's id as 32 hex digits, or NULL */
   /* Text output: the five column headings (id, date, status, category,
    * content), or NULL for none. */
   const char *const *heads;
@@ -45,9 +45,8 @@ bool query_date_parse(const char *s, char out[11]);
 DS_NODISCARD int query_resolve(struct store *st, int ent, const char *text,
                                uint8_t rid[ID_LEN], char *list, size_t cap);
 /* As query_resolve, with |errbuf| saying why in one English sentence. */
-DS_NODISCARD int query_resolve_err(struct store *st, int ent,
-                                   const char *text, uint8_t rid[ID_LEN],
-                                   char *errbuf);
+DS_NODISCARD int query_resolve_err(struct store *st, int ent, const char *text,
+                                   uint8_t rid[ID_LEN], char *errbuf);
 
 /* Writes the matching petitions to |out|. DS_EBADOP for a bad filter value
  * (|errbuf| says which). */

@@ -30,8 +30,7 @@ int store_resolve(struct store *st, int ent, const char *prefix,
     return rc;
   if (id_prefix_range(prefix, lo, hi))
     return ds_fail(errbuf, DS_EINVAL,
-                   "'%s' is not a record id (give 8 to 32 hex digits)",
-                   prefix);
+                   "'%s' is not a record id (give 8 to 32 hex digits)", prefix);
   sqlite3_bind_blob(s, 1, lo, ID_LEN, SQLITE_STATIC);
   sqlite3_bind_blob(s, 2, hi, ID_LEN, SQLITE_STATIC);
   sqlite3_bind_int(s, 3, ent);
@@ -164,19 +163,20 @@ int store_search_refresh(struct store *st) {
   /* hw: every record up to this row id is indexed, except those marked
    * in search_dirty. */
 #define HW "coalesce((SELECT v FROM meta WHERE k = 'search_hw'), 0)"
-  snprintf(sql, sizeof(sql),
-           "DELETE FROM search WHERE rowid > " HW " OR rowid IN (SELECT id "
-           "FROM search_dirty);"
-           "INSERT INTO search(rowid, body) SELECT r.id, ds_fold("
-           "coalesce(ds_f(r.st, %d), '') || char(10) || coalesce(ds_f(r.st, %d), "
-           "'')) FROM rec "
-           "r WHERE r.ent = %d AND (r.id > " HW " OR r.id IN (SELECT id FROM "
-           "search_dirty));"
-           "DELETE FROM search_dirty;"
-           "INSERT OR REPLACE INTO meta(k, v) SELECT 'search_hw', "
-           "coalesce(max(id), 0) FROM rec;",
-           schema_field_find(e, "citizen", 7),
-           schema_field_find(e, "content", 7), ENT_PETITION);
+  snprintf(
+      sql, sizeof(sql),
+      "DELETE FROM search WHERE rowid > " HW " OR rowid IN (SELECT id "
+      "FROM search_dirty);"
+      "INSERT INTO search(rowid, body) SELECT r.id, ds_fold("
+      "coalesce(ds_f(r.st, %d), '') || char(10) || coalesce(ds_f(r.st, %d), "
+      "'')) FROM rec "
+      "r WHERE r.ent = %d AND (r.id > " HW " OR r.id IN (SELECT id FROM "
+      "search_dirty));"
+      "DELETE FROM search_dirty;"
+      "INSERT OR REPLACE INTO meta(k, v) SELECT 'search_hw', "
+      "coalesce(max(id), 0) FROM rec;",
+      schema_field_find(e, "citizen", 7), schema_field_find(e, "content", 7),
+      ENT_PETITION);
 #undef HW
   rc = store_begin(st);
   if (!rc)

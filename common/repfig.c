@@ -23,11 +23,15 @@
 const char *const repfig_rating_names[REPFIG_NRATINGS] = {
     "overall", "attitude", "timeliness", "procedure"};
 
-static const char *const situation_names[] = {
-    "policy_family", "poor_household", "elderly_alone", "student_hardship",
-    "poor_patient",  "other",          NULL};
+static const char *const situation_names[] = {"policy_family",
+                                              "poor_household",
+                                              "elderly_alone",
+                                              "student_hardship",
+                                              "poor_patient",
+                                              "other",
+                                              NULL};
 static const char *const situation_labels[] = {
-    "gia đình chính sách", "hộ nghèo",         "người già neo đơn",
+    "gia đình chính sách", "hộ nghèo",        "người già neo đơn",
     "học sinh khó khăn",   "bệnh nhân nghèo", "khác"};
 
 const char *repfig_situation_label(const char *name) {
@@ -59,24 +63,24 @@ static const struct {
   uint32_t cp;
   uint8_t w;
 } vn_letters[] = {
-    {0x00c0, 0}, {0x00c1, 0}, {0x00c2, 2}, {0x00c3, 0}, {0x00c8, 7},
-    {0x00c9, 7}, {0x00ca, 8}, {0x00cc, 12}, {0x00cd, 12}, {0x00d2, 18},
+    {0x00c0, 0},  {0x00c1, 0},  {0x00c2, 2},  {0x00c3, 0},  {0x00c8, 7},
+    {0x00c9, 7},  {0x00ca, 8},  {0x00cc, 12}, {0x00cd, 12}, {0x00d2, 18},
     {0x00d3, 18}, {0x00d4, 19}, {0x00d5, 18}, {0x00d9, 26}, {0x00da, 26},
-    {0x00dd, 31}, {0x00e0, 0}, {0x00e1, 0}, {0x00e2, 2}, {0x00e3, 0},
-    {0x00e8, 7}, {0x00e9, 7}, {0x00ea, 8}, {0x00ec, 12}, {0x00ed, 12},
+    {0x00dd, 31}, {0x00e0, 0},  {0x00e1, 0},  {0x00e2, 2},  {0x00e3, 0},
+    {0x00e8, 7},  {0x00e9, 7},  {0x00ea, 8},  {0x00ec, 12}, {0x00ed, 12},
     {0x00f2, 18}, {0x00f3, 18}, {0x00f4, 19}, {0x00f5, 18}, {0x00f9, 26},
-    {0x00fa, 26}, {0x00fd, 31}, {0x0102, 1}, {0x0103, 1}, {0x0110, 6},
-    {0x0111, 6}, {0x0128, 12}, {0x0129, 12}, {0x0168, 26}, {0x0169, 26},
+    {0x00fa, 26}, {0x00fd, 31}, {0x0102, 1},  {0x0103, 1},  {0x0110, 6},
+    {0x0111, 6},  {0x0128, 12}, {0x0129, 12}, {0x0168, 26}, {0x0169, 26},
     {0x01a0, 20}, {0x01a1, 20}, {0x01af, 27}, {0x01b0, 27}, {0x1e0c, 5},
-    {0x1e0d, 5}, {0x1e4c, 18}, {0x1e4d, 18}, {0x1e78, 26}, {0x1e79, 26},
-    {0x1ea0, 0}, {0x1ea1, 0}, {0x1ea2, 0}, {0x1ea3, 0}, {0x1ea4, 2},
-    {0x1ea5, 2}, {0x1ea6, 2}, {0x1ea7, 2}, {0x1ea8, 2}, {0x1ea9, 2},
-    {0x1eaa, 2}, {0x1eab, 2}, {0x1eac, 2}, {0x1ead, 2}, {0x1eae, 1},
-    {0x1eaf, 1}, {0x1eb0, 1}, {0x1eb1, 1}, {0x1eb2, 1}, {0x1eb3, 1},
-    {0x1eb4, 1}, {0x1eb5, 1}, {0x1eb6, 1}, {0x1eb7, 1}, {0x1eb8, 7},
-    {0x1eb9, 7}, {0x1eba, 7}, {0x1ebb, 7}, {0x1ebc, 7}, {0x1ebd, 7},
-    {0x1ebe, 8}, {0x1ebf, 8}, {0x1ec0, 8}, {0x1ec1, 8}, {0x1ec2, 8},
-    {0x1ec3, 8}, {0x1ec4, 8}, {0x1ec5, 8}, {0x1ec6, 8}, {0x1ec7, 8},
+    {0x1e0d, 5},  {0x1e4c, 18}, {0x1e4d, 18}, {0x1e78, 26}, {0x1e79, 26},
+    {0x1ea0, 0},  {0x1ea1, 0},  {0x1ea2, 0},  {0x1ea3, 0},  {0x1ea4, 2},
+    {0x1ea5, 2},  {0x1ea6, 2},  {0x1ea7, 2},  {0x1ea8, 2},  {0x1ea9, 2},
+    {0x1eaa, 2},  {0x1eab, 2},  {0x1eac, 2},  {0x1ead, 2},  {0x1eae, 1},
+    {0x1eaf, 1},  {0x1eb0, 1},  {0x1eb1, 1},  {0x1eb2, 1},  {0x1eb3, 1},
+    {0x1eb4, 1},  {0x1eb5, 1},  {0x1eb6, 1},  {0x1eb7, 1},  {0x1eb8, 7},
+    {0x1eb9, 7},  {0x1eba, 7},  {0x1ebb, 7},  {0x1ebc, 7},  {0x1ebd, 7},
+    {0x1ebe, 8},  {0x1ebf, 8},  {0x1ec0, 8},  {0x1ec1, 8},  {0x1ec2, 8},
+    {0x1ec3, 8},  {0x1ec4, 8},  {0x1ec5, 8},  {0x1ec6, 8},  {0x1ec7, 8},
     {0x1ec8, 12}, {0x1ec9, 12}, {0x1eca, 12}, {0x1ecb, 12}, {0x1ecc, 18},
     {0x1ecd, 18}, {0x1ece, 18}, {0x1ecf, 18}, {0x1ed0, 19}, {0x1ed1, 19},
     {0x1ed2, 19}, {0x1ed3, 19}, {0x1ed4, 19}, {0x1ed5, 19}, {0x1ed6, 19},
@@ -177,7 +181,8 @@ static int grow(void *arr, int n, size_t size) {
 /* "2024-05-31" -> "2023-05-31" (29 February -> 28). */
 static void year_before(const char *d, char out[REPFIG_DATE_LEN]) {
   int y = atoi(d);
-  snprintf(out, REPFIG_DATE_LEN, "%04u-%.5s", (unsigned)(y - 1) % 10000u, d + 5);
+  snprintf(out, REPFIG_DATE_LEN, "%04u-%.5s", (unsigned)(y - 1) % 10000u,
+           d + 5);
   if (!strcmp(out + 4, "-02-29"))
     memcpy(out + 8, "28", 2);
 }
@@ -206,16 +211,14 @@ static sqlite3_stmt *prep(struct ctx *c) {
   sqlite3_stmt *s;
   struct repfig *f = c->f;
   if (buf_cstr(&c->sql) ||
-      sqlite3_prepare_v2(store_sqlite(c->st), (const char *)c->sql.data, -1,
-                         &s, NULL))
+      sqlite3_prepare_v2(store_sqlite(c->st), (const char *)c->sql.data, -1, &s,
+                         NULL))
     return NULL;
   sqlite3_bind_text(s, 1, *f->from ? f->from : NULL, -1, SQLITE_STATIC);
   sqlite3_bind_text(s, 2, *f->to ? f->to : NULL, -1, SQLITE_STATIC);
   sqlite3_bind_text(s, 3, f->commune, -1, SQLITE_STATIC);
-  sqlite3_bind_text(s, 4, f->has_prev ? f->prev_from : NULL, -1,
-                    SQLITE_STATIC);
-  sqlite3_bind_text(s, 5, f->has_prev ? f->prev_to : NULL, -1,
-                    SQLITE_STATIC);
+  sqlite3_bind_text(s, 4, f->has_prev ? f->prev_from : NULL, -1, SQLITE_STATIC);
+  sqlite3_bind_text(s, 5, f->has_prev ? f->prev_to : NULL, -1, SQLITE_STATIC);
   sqlite3_bind_text(s, 6, f->as_of, -1, SQLITE_STATIC);
   sqlite3_bind_int64(s, 7, c->as_of_end_ms);
   return s;
@@ -266,9 +269,10 @@ static int per_commune(struct ctx *c, int n, const size_t *off,
     struct repfig_commune *cm =
         commune_of(c->f, (const char *)sqlite3_column_text(s, 0));
     for (int k = 0; k < n; k++) {
-      struct repfig_counts add = {0}, *tot[] = {&c->f->cur, &c->f->prev,
-                                                &c->f->cumul};
-      *(int64_t *)(void *)((char *)&add + off[k]) = sqlite3_column_int64(s, 1 + k);
+      struct repfig_counts add = {0},
+                           *tot[] = {&c->f->cur, &c->f->prev, &c->f->cumul};
+      *(int64_t *)(void *)((char *)&add + off[k]) =
+          sqlite3_column_int64(s, 1 + k);
       add_counts(tot[which[k]], &add);
       if (cm && which[k] == 0)
         add_counts(&cm->c, &add);
@@ -359,12 +363,10 @@ static int communes(struct ctx *c) {
 }
 
 static int meetings(struct ctx *c) {
-  static const size_t off[] = {OFF(meetings),   OFF(attendees),
-                               OFF(dialogues),  OFF(dialogue_att),
-                               OFF(receptions), OFF(reception_att),
-                               OFF(meetings),   OFF(attendees),
-                               OFF(dialogues),  OFF(dialogue_att),
-                               OFF(receptions), OFF(reception_att)};
+  static const size_t off[] = {
+      OFF(meetings),   OFF(attendees),     OFF(dialogues),  OFF(dialogue_att),
+      OFF(receptions), OFF(reception_att), OFF(meetings),   OFF(attendees),
+      OFF(dialogues),  OFF(dialogue_att),  OFF(receptions), OFF(reception_att)};
   static const int which[] = {0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 1};
   int rc = sqlf(
       c,
@@ -373,19 +375,47 @@ static int meetings(struct ctx *c) {
       " coalesce(ds_f(st, %d), 0) AS a FROM rec WHERE ent = %d AND"
       " coalesce(ds_f(st, %d), 0) = 0 AND (?3 IS NULL OR commune = ?3))"
       " SELECT commune,"
-      " count(*) FILTER (WHERE k = 'monthly_listening' AND " CUR("d") "),"
-      " total(a) FILTER (WHERE k = 'monthly_listening' AND " CUR("d") "),"
-      " count(*) FILTER (WHERE k = 'dialogue' AND " CUR("d") "),"
-      " total(a) FILTER (WHERE k = 'dialogue' AND " CUR("d") "),"
-      " count(*) FILTER (WHERE k = 'citizen_reception' AND " CUR("d") "),"
-      " total(a) FILTER (WHERE k = 'citizen_reception' AND " CUR("d") "),"
-      " count(*) FILTER (WHERE k = 'monthly_listening' AND " PREV("d") "),"
-      " total(a) FILTER (WHERE k = 'monthly_listening' AND " PREV("d") "),"
-      " count(*) FILTER (WHERE k = 'dialogue' AND " PREV("d") "),"
-      " total(a) FILTER (WHERE k = 'dialogue' AND " PREV("d") "),"
-      " count(*) FILTER (WHERE k = 'citizen_reception' AND " PREV("d") "),"
-      " total(a) FILTER (WHERE k = 'citizen_reception' AND " PREV("d") ")"
-      " FROM m GROUP BY commune",
+      " count(*) FILTER (WHERE k = 'monthly_listening' AND " CUR(
+          "d") "),"
+               " total(a) FILTER (WHERE k = 'monthly_listening' AND " CUR(
+                   "d") "),"
+                        " count(*) FILTER (WHERE k = 'dialogue' AND " CUR(
+                            "d") "),"
+                                 " total(a) FILTER (WHERE k = 'dialogue' "
+                                 "AND " CUR(
+                                     "d") "),"
+                                          " count(*) FILTER (WHERE k = "
+                                          "'citizen_reception' AND " CUR(
+                                              "d") "),"
+                                                   " total(a) FILTER (WHERE k "
+                                                   "= 'citizen_reception' "
+                                                   "AND " CUR(
+                                                       "d") "),"
+                                                            " count(*) FILTER "
+                                                            "(WHERE k = "
+                                                            "'monthly_"
+                                                            "listening' "
+                                                            "AND " PREV(
+                                                                "d") "),"
+                                                                     " total(a)"
+                                                                     " FILTER "
+                                                                     "(WHERE k "
+                                                                     "= "
+                                                                     "'monthly_"
+                                                                     "listening"
+                                                                     "' "
+                                                                     "AND"
+                                                                     " " PREV(
+                                                                         "d") "),"
+                                                                              " count(*) FILTER (WHERE k = 'dialogue' AND " PREV(
+                                                                                  "d") "),"
+                                                                                       " total(a) FILTER (WHERE k = 'dialogue' AND " PREV(
+                                                                                           "d") "),"
+                                                                                                " count(*) FILTER (WHERE k = 'citizen_reception' AND " PREV(
+                                                                                                    "d") "),"
+                                                                                                         " total(a) FILTER (WHERE k = 'citizen_reception' AND " PREV(
+                                                                                                             "d") ")"
+                                                                                                                  " FROM m GROUP BY commune",
       fld(E_MEETING, "held_on"), fld(E_MEETING, "kind"),
       fld(E_MEETING, "attendees"), E_MEETING, fld(E_MEETING, "voided"));
   if (!rc)
@@ -498,8 +528,9 @@ static int petitions(struct ctx *c) {
               "SELECT commune, ds_f(st, %d), ds_f(st, %d), ds_f(st, %d),"
               " ds_f(st, %d), ds_f(st, %d), ds_fnode(st, %d) FROM rec WHERE"
               " ent = %d AND (?3 IS NULL OR commune = ?3) AND"
-              " (" CUR("ds_f(st, %d)") " OR " PREV("ds_f(st, %d)") ") AND"
-              " coalesce(ds_f(st, %d), 0) = 0",
+              " (" CUR("ds_f(st, %d)") " OR " PREV(
+                  "ds_f(st, %d)") ") AND"
+                                  " coalesce(ds_f(st, %d), 0) = 0",
               fld(E_PETITION, "received_on"), stf,
               fld(E_PETITION, "escalated_to"), fld(E_PETITION, "due_on"),
               fld(E_PETITION, "category"), stf, E_PETITION,
@@ -556,26 +587,40 @@ static int visits(struct ctx *c) {
     offs[k] = off[k % 4];
     which[k] = k / 4;
   }
-  rc = sqlf(c,
-            "WITH v AS MATERIALIZED (SELECT commune, ds_f(st, %d) AS d,"
-            " coalesce(ds_f(st, %d), 0) AS g, coalesce(ds_f(st, %d), 0) AS"
-            " n FROM rec WHERE ent = %d AND coalesce(ds_f(st, %d), 0) = 0"
-            " AND (?3 IS NULL OR commune = ?3))"
-            " SELECT commune, count(*) FILTER (WHERE " CUR("d") "),"
-            " count(*) FILTER (WHERE " CUR("d") " AND g > 0),"
-            " total(g) FILTER (WHERE " CUR("d") "),"
-            " total(n) FILTER (WHERE " CUR("d") "),"
-            " count(*) FILTER (WHERE " PREV("d") "),"
-            " count(*) FILTER (WHERE " PREV("d") " AND g > 0),"
-            " total(g) FILTER (WHERE " PREV("d") "),"
-            " total(n) FILTER (WHERE " PREV("d") "),"
-            " count(*) FILTER (WHERE ?2 IS NULL OR d <= ?2),"
-            " count(*) FILTER (WHERE (?2 IS NULL OR d <= ?2) AND g > 0),"
-            " total(g) FILTER (WHERE ?2 IS NULL OR d <= ?2),"
-            " total(n) FILTER (WHERE ?2 IS NULL OR d <= ?2)"
-            " FROM v GROUP BY commune",
-            fld(E_VISIT, "visited_on"), fld(E_VISIT, "gift_vnd"),
-            fld(E_VISIT, "volunteers"), E_VISIT, fld(E_VISIT, "voided"));
+  rc = sqlf(
+      c,
+      "WITH v AS MATERIALIZED (SELECT commune, ds_f(st, %d) AS d,"
+      " coalesce(ds_f(st, %d), 0) AS g, coalesce(ds_f(st, %d), 0) AS"
+      " n FROM rec WHERE ent = %d AND coalesce(ds_f(st, %d), 0) = 0"
+      " AND (?3 IS NULL OR commune = ?3))"
+      " SELECT commune, count(*) FILTER (WHERE " CUR(
+          "d") "),"
+               " count(*) FILTER (WHERE " CUR(
+                   "d") " AND g > 0),"
+                        " total(g) FILTER (WHERE " CUR(
+                            "d") "),"
+                                 " total(n) FILTER (WHERE " CUR(
+                                     "d") "),"
+                                          " count(*) FILTER (WHERE " PREV(
+                                              "d") "),"
+                                                   " count(*) FILTER "
+                                                   "(WHERE " PREV(
+                                                       "d") " AND g > 0),"
+                                                            " total(g) FILTER "
+                                                            "(WHERE " PREV(
+                                                                "d") "),"
+                                                                     " total(n)"
+                                                                     " FILTER "
+                                                                     "(WHERE"
+                                                                     " " PREV(
+                                                                         "d") "),"
+                                                                              " count(*) FILTER (WHERE ?2 IS NULL OR d <= ?2),"
+                                                                              " count(*) FILTER (WHERE (?2 IS NULL OR d <= ?2) AND g > 0),"
+                                                                              " total(g) FILTER (WHERE ?2 IS NULL OR d <= ?2),"
+                                                                              " total(n) FILTER (WHERE ?2 IS NULL OR d <= ?2)"
+                                                                              " FROM v GROUP BY commune",
+      fld(E_VISIT, "visited_on"), fld(E_VISIT, "gift_vnd"),
+      fld(E_VISIT, "volunteers"), E_VISIT, fld(E_VISIT, "voided"));
   return rc ? rc : per_commune(c, 12, offs, which);
 }
 
@@ -586,26 +631,30 @@ static int surveys(struct ctx *c) {
   struct repfig *f = c->f;
   struct repfig_sat all = {0};
   sqlite3_stmt *s;
-  int rc = sqlf(c,
-                "SELECT commune, count(*) FILTER (WHERE " CUR("d") "),"
-                " count(*) FILTER (WHERE " PREV("d") ") FROM (SELECT"
-                " commune, ds_f(st, %d) AS d FROM rec WHERE ent = %d AND"
-                " (?3 IS NULL OR commune = ?3)) GROUP BY commune",
-                fld(E_SURVEY, "taken_on"), E_SURVEY);
+  int rc =
+      sqlf(c,
+           "SELECT commune, count(*) FILTER (WHERE " CUR(
+               "d") "),"
+                    " count(*) FILTER (WHERE " PREV(
+                        "d") ") FROM (SELECT"
+                             " commune, ds_f(st, %d) AS d FROM rec WHERE ent = "
+                             "%d AND"
+                             " (?3 IS NULL OR commune = ?3)) GROUP BY commune",
+           fld(E_SURVEY, "taken_on"), E_SURVEY);
   int step;
   if (!rc)
     rc = per_commune(c, 2, off, which);
   if (!rc)
-    rc = sqlf(c, "WITH v AS MATERIALIZED (SELECT ds_f(st, %d) AS sv,"
-                 " ds_f(st, %d) AS r0, ds_f(st, %d) AS r1, ds_f(st, %d) AS"
-                 " r2, ds_f(st, %d) AS r3 FROM rec WHERE ent = %d AND"
-                 " (?3 IS NULL OR commune = ?3) AND ds_f(st, %d) IS NOT NULL"
-                 " AND " CUR("ds_f(st, %d)") ") SELECT sv, count(*)",
+    rc = sqlf(c,
+              "WITH v AS MATERIALIZED (SELECT ds_f(st, %d) AS sv,"
+              " ds_f(st, %d) AS r0, ds_f(st, %d) AS r1, ds_f(st, %d) AS"
+              " r2, ds_f(st, %d) AS r3 FROM rec WHERE ent = %d AND"
+              " (?3 IS NULL OR commune = ?3) AND ds_f(st, %d) IS NOT NULL"
+              " AND " CUR("ds_f(st, %d)") ") SELECT sv, count(*)",
               fld(E_SURVEY, "service"), fld(E_SURVEY, "overall"),
               fld(E_SURVEY, "attitude"), fld(E_SURVEY, "timeliness"),
-              fld(E_SURVEY, "procedure"), E_SURVEY,
-              fld(E_SURVEY, "taken_on"), fld(E_SURVEY, "taken_on"),
-              fld(E_SURVEY, "taken_on"));
+              fld(E_SURVEY, "procedure"), E_SURVEY, fld(E_SURVEY, "taken_on"),
+              fld(E_SURVEY, "taken_on"), fld(E_SURVEY, "taken_on"));
   for (int r = 0; !rc && r < REPFIG_NRATINGS; r++)
     rc = buf_printf(&c->sql,
                     ", count(r%d), count(*) FILTER (WHERE r%d = 5),"
@@ -681,10 +730,11 @@ static int situations(struct ctx *c) {
                 "WITH v AS MATERIALIZED (SELECT ds_f(st, %d) AS sit,"
                 " coalesce(ds_f(st, %d), 0) AS g, coalesce(ds_f(st, %d), 0)"
                 " AS n FROM rec WHERE ent = %d AND coalesce(ds_f(st, %d), 0)"
-                " = 0 AND (?3 IS NULL OR commune = ?3) AND "
-                CUR("ds_f(st, %d)") ") SELECT sit, count(*), count(*)"
-                " FILTER (WHERE g > 0), total(g), total(n) FROM v GROUP BY"
-                " sit ORDER BY count(*) DESC, sit",
+                " = 0 AND (?3 IS NULL OR commune = ?3) AND " CUR(
+                    "ds_f(st, %d)") ") SELECT sit, count(*), count(*)"
+                                    " FILTER (WHERE g > 0), total(g), total(n) "
+                                    "FROM v GROUP BY"
+                                    " sit ORDER BY count(*) DESC, sit",
                 fld(E_VISIT, "situation"), fld(E_VISIT, "gift_vnd"),
                 fld(E_VISIT, "volunteers"), E_VISIT, fld(E_VISIT, "voided"),
                 fld(E_VISIT, "visited_on"), fld(E_VISIT, "visited_on"));
@@ -695,8 +745,8 @@ static int situations(struct ctx *c) {
     return DS_EUNAVAIL;
   while (!rc && sqlite3_step(s) == SQLITE_ROW) {
     struct repfig_situation *x;
-    const char *n = static_name(situation_names,
-                                (const char *)sqlite3_column_text(s, 0));
+    const char *n =
+        static_name(situation_names, (const char *)sqlite3_column_text(s, 0));
     rc = grow(&f->situations, f->nsituations, sizeof(*f->situations));
     if (rc)
       break;
@@ -723,25 +773,25 @@ static int escalations(struct ctx *c) {
   int stf = schema_entity(E_PETITION)->status_field;
   int rc = district_nodes(c, &dn);
   if (!rc)
-    rc = sqlf(
-        c,
-        "SELECT lower(hex(rid)), %s, ds_f(st, %d),"
-        " ds_f(st, %d), ds_f(st, %d), ds_f(st, %d), ds_f(st, %d),"
-        " coalesce(ds_f(st, %d), 'received'), ds_f(st, %d), ds_f(st, %d),"
-        " ds_fnode(st, %d) FROM rec WHERE ent = %d AND (?3 IS NULL OR"
-        " commune = ?3) AND (ds_f(st, %d) = 'escalated' OR"
-        " coalesce(ds_f(st, %d), '') != '') AND " CUR("ds_f(st, %d)")
-        " AND coalesce(ds_f(st, %d), 0) = 0 ORDER BY 3, 2, 1",
-        /* A laptop's store has no commune table: the slug it is. */
-        c->o->device ? "commune"
-                     : "coalesce((SELECT kind || ' ' || name FROM commune"
-                       " WHERE slug = rec.commune), commune)",
-        fld(E_PETITION, "received_on"), fld(E_PETITION, "citizen"),
-        fld(E_PETITION, "hamlet"), fld(E_PETITION, "content"),
-        fld(E_PETITION, "escalated_to"), stf, fld(E_PETITION, "response"),
-        fld(E_PETITION, "resolved_on"), stf, E_PETITION, stf,
-        fld(E_PETITION, "escalated_to"), fld(E_PETITION, "received_on"),
-        fld(E_PETITION, "received_on"), fld(E_PETITION, "voided"));
+    rc = sqlf(c,
+              "SELECT lower(hex(rid)), %s, ds_f(st, %d),"
+              " ds_f(st, %d), ds_f(st, %d), ds_f(st, %d), ds_f(st, %d),"
+              " coalesce(ds_f(st, %d), 'received'), ds_f(st, %d), ds_f(st, %d),"
+              " ds_fnode(st, %d) FROM rec WHERE ent = %d AND (?3 IS NULL OR"
+              " commune = ?3) AND (ds_f(st, %d) = 'escalated' OR"
+              " coalesce(ds_f(st, %d), '') != '') AND " CUR(
+                  "ds_f(st, %d)") " AND coalesce(ds_f(st, %d), 0) = 0 ORDER BY "
+                                  "3, 2, 1",
+              /* A laptop's store has no commune table: the slug it is. */
+              c->o->device ? "commune"
+                           : "coalesce((SELECT kind || ' ' || name FROM commune"
+                             " WHERE slug = rec.commune), commune)",
+              fld(E_PETITION, "received_on"), fld(E_PETITION, "citizen"),
+              fld(E_PETITION, "hamlet"), fld(E_PETITION, "content"),
+              fld(E_PETITION, "escalated_to"), stf, fld(E_PETITION, "response"),
+              fld(E_PETITION, "resolved_on"), stf, E_PETITION, stf,
+              fld(E_PETITION, "escalated_to"), fld(E_PETITION, "received_on"),
+              fld(E_PETITION, "received_on"), fld(E_PETITION, "voided"));
   s = rc ? NULL : prep(c);
   if (!rc && !s)
     rc = DS_EUNAVAIL;
@@ -774,9 +824,8 @@ static int escalations(struct ctx *c) {
     x->resolved_on = dup_col(s, 9, &rc);
     x->settled = x->status && (!strcmp(x->status, "answered") ||
                                !strcmp(x->status, "resolved"));
-    x->by_district = x->settled &&
-                     is_district(&dn, sqlite3_column_blob(s, 10),
-                                 sqlite3_column_bytes(s, 10));
+    x->by_district = x->settled && is_district(&dn, sqlite3_column_blob(s, 10),
+                                               sqlite3_column_bytes(s, 10));
   }
   sqlite3_finalize(s);
   ds_free(dn.id);
@@ -789,17 +838,22 @@ static int quarantined(struct ctx *c) {
   struct repfig *f = c->f;
   sqlite3_stmt *s;
   /* A laptop's: the ops the district rejected, by when they were made. */
-  int rc = c->o->device ? sqlf(c,
-      "SELECT hlc >> 16, 'thiết bị này', ?3, error, message FROM outbox"
-      " WHERE error IS NOT NULL AND "
-      CUR("date((hlc >> 16) / 1000, 'unixepoch', 'localtime')")
-      " ORDER BY seq") : sqlf(
-      c, "SELECT l.received_ms, coalesce(nullif(n.label, ''), lower(hex(q.node))),"
-         " coalesce(n.commune, ''), q.error, q.message FROM quarantine q"
-         " JOIN synclog l ON l.seq = q.entry LEFT JOIN node n ON n.node ="
-         " q.node WHERE (?3 IS NULL OR n.commune = ?3) AND "
-         CUR("date(l.received_ms / 1000, 'unixepoch', 'localtime')")
-         " ORDER BY l.seq, q.seq");
+  int rc =
+      c->o->device
+          ? sqlf(c, "SELECT hlc >> 16, 'thiết bị này', ?3, error, message "
+                    "FROM outbox"
+                    " WHERE error IS NOT NULL AND " CUR(
+                        "date((hlc >> 16) / 1000, 'unixepoch', "
+                        "'localtime')") " ORDER BY seq")
+          : sqlf(c, "SELECT l.received_ms, coalesce(nullif(n.label, ''), "
+                    "lower(hex(q.node))),"
+                    " coalesce(n.commune, ''), q.error, q.message FROM "
+                    "quarantine q"
+                    " JOIN synclog l ON l.seq = q.entry LEFT JOIN node n ON "
+                    "n.node ="
+                    " q.node WHERE (?3 IS NULL OR n.commune = ?3) AND " CUR(
+                        "date(l.received_ms / 1000, 'unixepoch', "
+                        "'localtime')") " ORDER BY l.seq, q.seq");
   if (rc)
     return rc;
   s = prep(c);
@@ -837,8 +891,8 @@ static void staleness(struct repfig *f) {
   const char *end = *f->to && strcmp(f->to, f->as_of) < 0 ? f->to : f->as_of;
   int64_t limit = day_end_ms(end) - 7 * 86400000LL;
   for (int i = 0; i < f->ncommunes; i++)
-    f->communes[i].stale = f->communes[i].last_sync_ms <= 0 ||
-                           f->communes[i].last_sync_ms < limit;
+    f->communes[i].stale =
+        f->communes[i].last_sync_ms <= 0 || f->communes[i].last_sync_ms < limit;
 }
 
 int repfig_compute(struct store *st, const struct repfig_opts *o,
@@ -930,8 +984,8 @@ void repfig_free(struct repfig *f) {
   }
   for (int i = 0; i < f->nesc; i++) {
     struct repfig_escalation *x = &f->esc[i];
-    char *p[] = {x->id,      x->commune_name, x->received_on, x->citizen,
-                 x->hamlet,  x->content,      x->agency,      x->status,
+    char *p[] = {x->id,       x->commune_name, x->received_on, x->citizen,
+                 x->hamlet,   x->content,      x->agency,      x->status,
                  x->response, x->resolved_on};
     for (size_t k = 0; k < sizeof(p) / sizeof(p[0]); k++)
       ds_free(p[k]);

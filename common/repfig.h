@@ -58,10 +58,10 @@ struct repfig_commune {
 };
 
 struct repfig_escalation {
-  char *id, *commune_name, *received_on, *citizen, *hamlet, *content,
-      *agency, *status, *response, *resolved_on;
-  bool settled;         /* answered or resolved since */
-  bool by_district;     /* that answer was written by a district node */
+  char *id, *commune_name, *received_on, *citizen, *hamlet, *content, *agency,
+      *status, *response, *resolved_on;
+  bool settled;     /* answered or resolved since */
+  bool by_district; /* that answer was written by a district node */
 };
 
 struct repfig_named_count {
@@ -73,8 +73,13 @@ struct repfig_named_count {
 struct repfig_rating {
   int64_t n, k5, k4, k3, le2, sum;
 };
-enum { REPFIG_OVERALL, REPFIG_ATTITUDE, REPFIG_TIMELINESS, REPFIG_PROCEDURE,
-       REPFIG_NRATINGS };
+enum {
+  REPFIG_OVERALL,
+  REPFIG_ATTITUDE,
+  REPFIG_TIMELINESS,
+  REPFIG_PROCEDURE,
+  REPFIG_NRATINGS
+};
 extern const char *const repfig_rating_names[REPFIG_NRATINGS];
 
 struct repfig_sat {

@@ -20,8 +20,7 @@
 #include "common/report_int.h"
 
 int report_format_parse(const char *s) {
-  static const char *const names[] = {"text", "json", "csv", "html",
-                                      "docx"};
+  static const char *const names[] = {"text", "json", "csv", "html", "docx"};
   for (int i = 0; s && i < 5; i++)
     if (!strcmp(s, names[i]))
       return i;
@@ -443,21 +442,11 @@ int report_write(const struct repfig *f, const struct report_doc *doc,
   buf_init(&b->b, 0);
   buf_init(&tmp.b, 0);
   switch (format) {
-  case REPORT_TEXT:
-    text(b, &tmp, f, doc);
-    break;
-  case REPORT_JSON:
-    report__json(b, f, doc);
-    break;
-  case REPORT_CSV:
-    report__csv(b, f);
-    break;
-  case REPORT_HTML:
-    report__html(b, &tmp, f, doc);
-    break;
-  case REPORT_DOCX:
-    report__docx(b, &tmp, f, doc);
-    break;
+  case REPORT_TEXT: text(b, &tmp, f, doc); break;
+  case REPORT_JSON: report__json(b, f, doc); break;
+  case REPORT_CSV: report__csv(b, f); break;
+  case REPORT_HTML: report__html(b, &tmp, f, doc); break;
+  case REPORT_DOCX: report__docx(b, &tmp, f, doc); break;
   }
   rc = b->rc ? b->rc : tmp.rc;
   if (!rc && fwrite(b->b.data, 1, b->b.len, out) != b->b.len)

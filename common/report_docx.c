@@ -49,8 +49,8 @@ enum {
 static void run(struct out *b, const char *s, unsigned fl) {
   P("<w:r>");
   if (fl & (B | I | U | SMALL))
-    P("<w:rPr>%s%s%s%s</w:rPr>", fl & B ? "<w:b/>" : "",
-      fl & I ? "<w:i/>" : "", fl & U ? "<w:u w:val=\"single\"/>" : "",
+    P("<w:rPr>%s%s%s%s</w:rPr>", fl & B ? "<w:b/>" : "", fl & I ? "<w:i/>" : "",
+      fl & U ? "<w:u w:val=\"single\"/>" : "",
       fl & SMALL ? "<w:sz w:val=\"22\"/>" : "");
   P("<w:t xml:space=\"preserve\">");
   x_text(b, s);
@@ -73,15 +73,15 @@ static void para(struct out *b, const char *s, unsigned fl) {
   P("</w:p>");
 }
 
-static void sentence_para(struct out *b, struct out *tmp,
-                          report_sentence_fn fn, const struct repfig *f) {
+static void sentence_para(struct out *b, struct out *tmp, report_sentence_fn fn,
+                          const struct repfig *f) {
   para(b, report__sentence(tmp, fn, f), INDENT);
 }
 
 /* A table with borders; |w| column widths in twentieths of a point. */
 static void tbl_begin(struct out *b, const int *w, int n, bool borders) {
-  static const char *const sides[] = {"top", "left", "bottom", "right",
-                                      "insideH", "insideV"};
+  static const char *const sides[] = {"top",   "left",    "bottom",
+                                      "right", "insideH", "insideV"};
   P("<w:tbl><w:tblPr><w:tblW w:w=\"5000\" w:type=\"pct\"/>");
   P("<w:tblBorders>");
   for (int i = 0; i < 6; i++)
@@ -122,8 +122,7 @@ static void head(struct out *b, const struct repfig *f,
   if (!tmp->rc)
     tmp->rc = buf_cstr(&tmp->b);
   para(b, tmp->rc ? "" : (const char *)tmp->b.data, CENTER);
-  P("</w:tc><w:tc><w:tcPr><w:tcW w:w=\"%d\" w:type=\"dxa\"/></w:tcPr>",
-    w[1]);
+  P("</w:tc><w:tc><w:tcPr><w:tcW w:w=\"%d\" w:type=\"dxa\"/></w:tcPr>", w[1]);
   para(b, "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM", B | CENTER);
   para(b, "Độc lập - Tự do - Hạnh phúc", B | U | CENTER);
   buf_reset(&tmp->b);
@@ -144,8 +143,7 @@ static void head(struct out *b, const struct repfig *f,
   para(b, tmp->rc ? "" : (const char *)tmp->b.data, B | CENTER);
   para(b, report__sentence(tmp, report__period, f), B | CENTER);
   buf_reset(&tmp->b);
-  report__outf(tmp, "(số liệu tính đến ngày %s)",
-               report__date(f->as_of).s);
+  report__outf(tmp, "(số liệu tính đến ngày %s)", report__date(f->as_of).s);
   if (!tmp->rc)
     tmp->rc = buf_cstr(&tmp->b);
   para(b, tmp->rc ? "" : (const char *)tmp->b.data, I | CENTER);
@@ -156,9 +154,9 @@ static void escalations(struct out *b, const struct repfig *f) {
   static const unsigned hf[] = {B | CENTER, B | CENTER, B | CENTER, B | CENTER,
                                 B | CENTER, B | CENTER, B | CENTER};
   static const unsigned rf[] = {CENTER, 0, CENTER, 0, 0, 0, 0};
-  static const char *const h[] = {"TT",       "Xã, thị trấn", "Ngày",
-                                  "Công dân", "Nội dung",     "Cơ quan",
-                                  "Hiện trạng, trả lời"};
+  static const char *const h[] = {
+      "TT",      "Xã, thị trấn",       "Ngày", "Công dân", "Nội dung",
+      "Cơ quan", "Hiện trạng, trả lời"};
   if (!f->nesc)
     return;
   tbl_begin(b, w, 7, true);
@@ -169,8 +167,7 @@ static void escalations(struct out *b, const struct repfig *f) {
     const char *v[7];
     snprintf(tt, sizeof(tt), "%d", i + 1);
     snprintf(st, sizeof(st), "%s%s%s%s", report__status_text(e),
-             e->settled ? (e->by_district ? " (cấp huyện)" : " (cấp xã)")
-                        : "",
+             e->settled ? (e->by_district ? " (cấp huyện)" : " (cấp xã)") : "",
              e->response ? ": " : "", e->response ? e->response : "");
     v[0] = tt;
     v[1] = e->commune_name;
@@ -189,12 +186,11 @@ static void escalations(struct out *b, const struct repfig *f) {
 
 static void satisfaction(struct out *b, const struct repfig *f) {
   static const int w[] = {1700, 1600, 750, 1100, 1000, 1100, 1100, 1005};
-  static const unsigned hf[] = {B | CENTER, B | CENTER, B | CENTER,
-                                B | CENTER, B | CENTER, B | CENTER,
-                                B | CENTER, B | CENTER};
+  static const unsigned hf[] = {B | CENTER, B | CENTER, B | CENTER, B | CENTER,
+                                B | CENTER, B | CENTER, B | CENTER, B | CENTER};
   static const unsigned rf[] = {0, 0, RIGHT, RIGHT, RIGHT, RIGHT, RIGHT, RIGHT};
-  static const char *const h[] = {"Dịch vụ",      "Tiêu chí",   "Phiếu",
-                                  "Rất hài lòng", "Hài lòng",   "Bình thường",
+  static const char *const h[] = {"Dịch vụ",       "Tiêu chí", "Phiếu",
+                                  "Rất hài lòng",  "Hài lòng", "Bình thường",
                                   "Chưa hài lòng", "Điểm TB"};
   if (!f->nsat)
     return;
@@ -229,21 +225,19 @@ static void communes(struct out *b, const struct repfig *f) {
   static const unsigned rf[] = {0,     RIGHT, RIGHT, RIGHT, RIGHT,
                                 RIGHT, RIGHT, RIGHT, 0};
   static const char *const h[] = {
-      "Xã, thị trấn",     "Sinh hoạt",  "Người dự", "Tiếp nhận",
-      "Đã giải quyết",    "Chuyển cấp huyện", "Đang xử lý", "Quá hạn",
-      "Đồng bộ lần cuối"};
+      "Xã, thị trấn", "Sinh hoạt",     "Người dự",
+      "Tiếp nhận",    "Đã giải quyết", "Chuyển cấp huyện",
+      "Đang xử lý",   "Quá hạn",       "Đồng bộ lần cuối"};
   tbl_begin(b, w, 9, true);
   row(b, w, h, 9, hf);
   for (int i = 0; i < f->ncommunes; i++) {
     const struct repfig_commune *cm = &f->communes[i];
     const struct repfig_counts *c = &cm->c;
-    struct num n[7] = {report__int(c->meetings),
-                       report__int(c->attendees),
-                       report__int(c->received),
-                       report__int(c->at_commune + c->at_district),
-                       report__int(c->escalated),
-                       report__int(c->open),
-                       report__int(c->overdue)};
+    struct num n[7] = {
+        report__int(c->meetings),  report__int(c->attendees),
+        report__int(c->received),  report__int(c->at_commune + c->at_district),
+        report__int(c->escalated), report__int(c->open),
+        report__int(c->overdue)};
     char last[64];
     const char *v[9];
     snprintf(last, sizeof(last), "%s%s", report__time(cm->last_sync_ms).s,
@@ -301,8 +295,7 @@ static void document(struct out *b, struct out *tmp, const struct repfig *f,
   para(b, "V. THEO TỪNG XÃ, THỊ TRẤN", B);
   communes(b, f);
   para(b, "(*) chưa đồng bộ trong 7 ngày trước cuối kỳ.", I);
-  snprintf(line, sizeof(line),
-           "VI. THAO TÁC BỊ TỪ CHỐI, CÁCH LY TRONG KỲ (%s)",
+  snprintf(line, sizeof(line), "VI. THAO TÁC BỊ TỪ CHỐI, CÁCH LY TRONG KỲ (%s)",
            report__int(f->nquar).s);
   para(b, line, B);
   if (!f->nquar)
@@ -333,8 +326,7 @@ static void document(struct out *b, struct out *tmp, const struct repfig *f,
     para(b, "Nơi nhận:", B | I | SMALL);
     para(b, "- Như trên;", SMALL);
     para(b, "- Lưu: VT.", SMALL);
-    P("</w:tc><w:tc><w:tcPr><w:tcW w:w=\"%d\" w:type=\"dxa\"/></w:tcPr>",
-      w[1]);
+    P("</w:tc><w:tc><w:tcPr><w:tcW w:w=\"%d\" w:type=\"dxa\"/></w:tcPr>", w[1]);
     para(b, d->position ? d->position : "TM. ỦY BAN NHÂN DÂN", B | CENTER);
     para(b, "(Ký, ghi rõ họ tên, đóng dấu)", I | CENTER);
     para(b, "", CENTER);
@@ -430,13 +422,12 @@ static int container(const struct buf *docxml, struct buf *out) {
   }
   zip_source_keep(src);
   /* [Content_Types].xml first, as Word expects. */
-  rc = add(za, "[Content_Types].xml", content_types,
-           sizeof(content_types) - 1);
+  rc = add(za, "[Content_Types].xml", content_types, sizeof(content_types) - 1);
   if (!rc)
     rc = add(za, "_rels/.rels", rels, sizeof(rels) - 1);
   if (!rc)
-    rc = add(za, "word/_rels/document.xml.rels", doc_rels,
-             sizeof(doc_rels) - 1);
+    rc =
+        add(za, "word/_rels/document.xml.rels", doc_rels, sizeof(doc_rels) - 1);
   if (!rc)
     rc = add(za, "word/styles.xml", styles, sizeof(styles) - 1);
   if (!rc)

@@ -13,24 +13,12 @@ static void put_html(struct out *b, const char *s) {
   for (; *p; p++) {
     size_t n = report__ctrl_len(p);
     switch (*p) {
-    case '&':
-      P("&amp;");
-      break;
-    case '<':
-      P("&lt;");
-      break;
-    case '>':
-      P("&gt;");
-      break;
-    case '"':
-      P("&quot;");
-      break;
-    case '\'':
-      P("&#39;");
-      break;
-    case '\n':
-      P("<br>");
-      break;
+    case '&': P("&amp;"); break;
+    case '<': P("&lt;"); break;
+    case '>': P("&gt;"); break;
+    case '"': P("&quot;"); break;
+    case '\'': P("&#39;"); break;
+    case '\n': P("<br>"); break;
     default:
       if (n == 1)
         P(" ");

@@ -11,50 +11,93 @@
 const char *const schema_status_names[] = {
     "received", "in_progress", "escalated", "answered", "resolved", NULL};
 
-static const char *const status_labels[] = {
-    "đã tiếp nhận", "đang xử lý", "đã chuyển cấp huyện", "đã trả lời",
-    "đã giải quyết"};
+static const char *const status_labels[] = {"đã tiếp nhận", "đang xử lý",
+                                            "đã chuyển cấp huyện", "đã trả lời",
+                                            "đã giải quyết"};
 
-const char *const schema_category_names[] = {
-    "economy", "culture", "environment", "rural_transport", "irrigation",
-    "electricity", "water", "agriculture", "merit_policy",
-    "social_protection", "social_security", "health_insurance",
-    "public_order", "land", "civil_servant_attitude",
-    "administrative_procedure", "housing", "other", NULL};
+const char *const schema_category_names[] = {"economy",
+                                             "culture",
+                                             "environment",
+                                             "rural_transport",
+                                             "irrigation",
+                                             "electricity",
+                                             "water",
+                                             "agriculture",
+                                             "merit_policy",
+                                             "social_protection",
+                                             "social_security",
+                                             "health_insurance",
+                                             "public_order",
+                                             "land",
+                                             "civil_servant_attitude",
+                                             "administrative_procedure",
+                                             "housing",
+                                             "other",
+                                             NULL};
 
-static const char *const category_labels[] = {
-    "kinh tế", "văn hóa", "môi trường", "giao thông nông thôn", "thủy lợi",
-    "điện", "nước sinh hoạt", "sản xuất nông nghiệp",
-    "chế độ chính sách người có công", "bảo trợ xã hội", "an sinh xã hội",
-    "bảo hiểm y tế", "an ninh trật tự", "đất đai",
-    "thái độ phục vụ của công chức", "thủ tục hành chính", "nhà ở", "khác"};
+static const char *const category_labels[] = {"kinh tế",
+                                              "văn hóa",
+                                              "môi trường",
+                                              "giao thông nông thôn",
+                                              "thủy lợi",
+                                              "điện",
+                                              "nước sinh hoạt",
+                                              "sản xuất nông nghiệp",
+                                              "chế độ chính sách người có công",
+                                              "bảo trợ xã hội",
+                                              "an sinh xã hội",
+                                              "bảo hiểm y tế",
+                                              "an ninh trật tự",
+                                              "đất đai",
+                                              "thái độ phục vụ của công chức",
+                                              "thủ tục hành chính",
+                                              "nhà ở",
+                                              "khác"};
 
-const char *const schema_service_names[] = {
-    "civil_registration", "social_protection", "land", "construction",
-    "business", "other", NULL};
+const char *const schema_service_names[] = {"civil_registration",
+                                            "social_protection",
+                                            "land",
+                                            "construction",
+                                            "business",
+                                            "other",
+                                            NULL};
 
 static const char *const service_labels[] = {
     "hộ tịch", "bảo trợ xã hội", "đất đai", "xây dựng", "kinh doanh", "khác"};
 
-static const char *const meeting_kinds[] = {
-    "monthly_listening", "dialogue", "citizen_reception", NULL};
+static const char *const meeting_kinds[] = {"monthly_listening", "dialogue",
+                                            "citizen_reception", NULL};
 
-static const char *const situations[] = {
-    "policy_family", "poor_household", "elderly_alone", "student_hardship",
-    "poor_patient", "other", NULL};
+static const char *const situations[] = {"policy_family",
+                                         "poor_household",
+                                         "elderly_alone",
+                                         "student_hardship",
+                                         "poor_patient",
+                                         "other",
+                                         NULL};
 
 #define REQ FIELD_REQUIRED
-#define TEXT(n, max) {n, FT_TEXT, 0, max, NULL, 0}
-#define DATE(n, fl) {n, FT_DATE, 0, 0, NULL, fl}
-#define INT(n, lo, hi, fl) {n, FT_INT, lo, hi, NULL, fl}
-#define ENUM(n, list, fl) {n, FT_ENUM, 0, 0, list, fl}
-#define COMMUNE {"commune", FT_COMMUNE, 0, 0, NULL, REQ}
-#define VOIDED {"voided", FT_BOOL, 0, 0, NULL, 0}
+#define TEXT(n, max) \
+  { n, FT_TEXT, 0, max, NULL, 0 }
+#define DATE(n, fl) \
+  { n, FT_DATE, 0, 0, NULL, fl }
+#define INT(n, lo, hi, fl) \
+  { n, FT_INT, lo, hi, NULL, fl }
+#define ENUM(n, list, fl) \
+  { n, FT_ENUM, 0, 0, list, fl }
+#define COMMUNE \
+  { "commune", FT_COMMUNE, 0, 0, NULL, REQ }
+#define VOIDED \
+  { "voided", FT_BOOL, 0, 0, NULL, 0 }
 
 /* Each list in byte order of the names (checked by test_schema). */
 static const struct field_def meeting_fields[] = {
-    INT("attendees", 0, 100000, 0), COMMUNE, TEXT("hamlet", 120),
-    DATE("held_on", REQ), ENUM("kind", meeting_kinds, 0), TEXT("note", 2000),
+    INT("attendees", 0, 100000, 0),
+    COMMUNE,
+    TEXT("hamlet", 120),
+    DATE("held_on", REQ),
+    ENUM("kind", meeting_kinds, 0),
+    TEXT("note", 2000),
     VOIDED};
 
 static const struct field_def petition_fields[] = {
@@ -73,9 +116,13 @@ static const struct field_def petition_fields[] = {
     VOIDED};
 
 static const struct field_def survey_fields[] = {
-    INT("attitude", 1, 5, 0), TEXT("comment", 2000), COMMUNE,
-    INT("overall", 1, 5, REQ), INT("procedure", 1, 5, 0),
-    ENUM("service", schema_service_names, REQ), DATE("taken_on", REQ),
+    INT("attitude", 1, 5, 0),
+    TEXT("comment", 2000),
+    COMMUNE,
+    INT("overall", 1, 5, REQ),
+    INT("procedure", 1, 5, 0),
+    ENUM("service", schema_service_names, REQ),
+    DATE("taken_on", REQ),
     INT("timeliness", 1, 5, 0)};
 
 static const struct field_def visit_fields[] = {
@@ -126,8 +173,8 @@ int schema_enum_index(const char *const *list, const char *name, size_t n) {
   return -1;
 }
 
-static const char *label_of(const char *const *names,
-                            const char *const *labels, const char *name) {
+static const char *label_of(const char *const *names, const char *const *labels,
+                            const char *name) {
   for (int i = 0; names[i]; i++)
     if (strcmp(names[i], name) == 0)
       return labels[i];
@@ -180,8 +227,8 @@ static int list_sentence(char *out, size_t cap, const char *const *list) {
   size_t len = 0;
   out[0] = '\0';
   for (int i = 0; list[i] && len < cap; i++)
-    len += (size_t)snprintf(out + len, cap - len, "%s%s", i ? ", " : "",
-                            list[i]);
+    len +=
+        (size_t)snprintf(out + len, cap - len, "%s%s", i ? ", " : "", list[i]);
   return 0;
 }
 
@@ -216,8 +263,7 @@ int schema_check(const struct entity_def *e, int f, const struct value *v,
   case FT_DATE:
     if (v->type != VAL_STR || !schema_date_ok(v->s, v->n))
       return ds_fail(errbuf, DS_EBADOP,
-                     "field '%s' must be a date written YYYY-MM-DD",
-                     fd->name);
+                     "field '%s' must be a date written YYYY-MM-DD", fd->name);
     return 0;
   case FT_INT:
     if (v->type != VAL_INT || v->i < fd->min || v->i > fd->max) {

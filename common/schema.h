@@ -19,14 +19,14 @@
 enum schema_ent { ENT_MEETING, ENT_PETITION, ENT_SURVEY, ENT_VISIT };
 
 enum field_type {
-  FT_TEXT,    /* UTF-8, at most |max| code points */
-  FT_DATE,    /* "YYYY-MM-DD", a real calendar date */
-  FT_INT,     /* |min|..|max| */
+  FT_TEXT, /* UTF-8, at most |max| code points */
+  FT_DATE, /* "YYYY-MM-DD", a real calendar date */
+  FT_INT,  /* |min|..|max| */
   FT_BOOL,
-  FT_ENUM,    /* one of |enums| */
-  FT_RID,     /* 16-byte record id */
-  FT_STATUS,  /* [gen, name], name one of |enums| (ranked by position) */
-  FT_COMMUNE  /* a slug: [a-z0-9-], 1..SCHEMA_SLUG_MAX */
+  FT_ENUM,   /* one of |enums| */
+  FT_RID,    /* 16-byte record id */
+  FT_STATUS, /* [gen, name], name one of |enums| (ranked by position) */
+  FT_COMMUNE /* a slug: [a-z0-9-], 1..SCHEMA_SLUG_MAX */
 };
 
 #define FIELD_REQUIRED 1u /* must be set when the record is created */
@@ -65,7 +65,7 @@ bool schema_date_ok(const char *s, size_t n);
 /* True when |s| is a valid commune slug. */
 bool schema_slug_ok(const char *s, size_t n);
 
-extern const char *const schema_status_names[];  /* by rank */
+extern const char *const schema_status_names[]; /* by rank */
 /* The Vietnamese label of a petition status, or the name itself. */
 const char *schema_status_label(const char *name);
 extern const char *const schema_category_names[];

@@ -44,20 +44,19 @@ enum stmt_id {
 struct store {
   sqlite3 *db;
   sqlite3_stmt *stmt[S_COUNT];
-  struct mstate ms;   /* scratch for store_apply */
-  struct mstate cms;  /* scratch for store_check_op */
+  struct mstate ms;  /* scratch for store_apply */
+  struct mstate cms; /* scratch for store_check_op */
   struct mvals mv;
   struct buf blob, out, cblob;
   /* What store_check_op last loaded, so the store_apply that follows it
    * for the same record needs no second read. */
   bool cvalid;
   uint8_t crid[ID_LEN];
-  int64_t cid; /* 0: the record does not exist */
+  int64_t cid;                          /* 0: the record does not exist */
   sqlite3_stmt *slot[STORE_SLOT_COUNT]; /* store__cached */
   bool device;   /* it has the device's tables (outbox, inbox) */
   bool district; /* it has the district's (communes, nodes, logs) */
 };
-
 
 /* With 16 KiB pages rather than 4 KiB, the daemon writes in fewer, larger
  * pieces (the file format itself is migrate.h's STORE_FORMAT). */
@@ -67,8 +66,7 @@ struct store {
 
 static void fold_fn(sqlite3_context *ctx, int argc, sqlite3_value **argv);
 static void field_fn(sqlite3_context *ctx, int argc, sqlite3_value **argv);
-static void field_node_fn(sqlite3_context *ctx, int argc,
-                          sqlite3_value **argv);
+static void field_node_fn(sqlite3_context *ctx, int argc, sqlite3_value **argv);
 
 static int translate(struct store *st, int rc) {
   (void)st;
@@ -109,7 +107,7 @@ int store_open(struct store **out, const char *path, unsigned flags,
     return ds_fail(errbuf, DS_ENOENT, "no store at %s", path);
   /* Created 0600 before SQLite opens it: its -wal and -shm take the
    * store's mode. An existing store others can read is refused. */
-  rc = memory ? 0
+  rc = memory   ? 0
        : exists ? files_check_store(path, errbuf)
                 : files_create_private(path, errbuf);
   if (rc)
@@ -133,12 +131,10 @@ int store_open(struct store **out, const char *path, unsigned flags,
   }
   sqlite3_busy_timeout(st->db, 10000);
   sqlite3_create_function(st->db, "ds_f", 2,
-                          SQLITE_UTF8 | SQLITE_DETERMINISTIC |
-                              SQLITE_INNOCUOUS,
+                          SQLITE_UTF8 | SQLITE_DETERMINISTIC | SQLITE_INNOCUOUS,
                           NULL, field_fn, NULL, NULL);
   sqlite3_create_function(st->db, "ds_fnode", 2,
-                          SQLITE_UTF8 | SQLITE_DETERMINISTIC |
-                              SQLITE_INNOCUOUS,
+                          SQLITE_UTF8 | SQLITE_DETERMINISTIC | SQLITE_INNOCUOUS,
                           NULL, field_node_fn, NULL, NULL);
   sqlite3_create_function(st->db, "ds_fold", 1,
                           SQLITE_UTF8 | SQLITE_DETERMINISTIC, NULL, fold_fn,
@@ -148,10 +144,13 @@ int store_open(struct store **out, const char *path, unsigned flags,
    * 16 KiB pages rather than 4 KiB, the daemon writes in fewer, larger
    * pieces: initial sync ran ~25% faster in the benchmark. */
   if (sqlite3_exec(st->db,
-                   "PRAGMA page_size = " DS_STR(STORE_PAGE_SIZE) ";"
-                   " PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL;"
-                   " PRAGMA foreign_keys = OFF; PRAGMA cache_size = -2048;"
-                   " PRAGMA wal_autocheckpoint = 4096;",
+                   "PRAGMA page_size = " DS_STR(
+                       STORE_PAGE_SIZE) ";"
+                                        " PRAGMA journal_mode = WAL; PRAGMA "
+                                        "synchronous = FULL;"
+                                        " PRAGMA foreign_keys = OFF; PRAGMA "
+                                        "cache_size = -2048;"
+                                        " PRAGMA wal_autocheckpoint = 4096;",
                    NULL, NULL, NULL)) {
     rc = ds_fail(errbuf, DS_EIO, "%s is not a usable dansync store: %s", path,
                  sqlite3_errmsg(st->db));
@@ -175,8 +174,8 @@ int store_open(struct store **out, const char *path, unsigned flags,
       continue;
     if (sqlite3_prepare_v3(st->db, stmt_sql[i], -1, SQLITE_PREPARE_PERSISTENT,
                            &st->stmt[i], NULL)) {
-      rc = ds_fail(errbuf, DS_EIO, "%s is not a usable dansync store: %s",
-                   path, sqlite3_errmsg(st->db));
+      rc = ds_fail(errbuf, DS_EIO, "%s is not a usable dansync store: %s", path,
+                   sqlite3_errmsg(st->db));
       goto fail;
     }
   }
@@ -212,13 +211,21 @@ void store_close(struct store *st) {
   ds_free(st);
 }
 
-struct sqlite3 *store_sqlite(struct store *st) { return st->db; }
+struct sqlite3 *store_sqlite(struct store *st) {
+  return st->db;
+}
 
-bool store_is_device(const struct store *st) { return st->device; }
+bool store_is_device(const struct store *st) {
+  return st->device;
+}
 
-bool store_is_district(const struct store *st) { return st->district; }
+bool store_is_district(const struct store *st) {
+  return st->district;
+}
 
-void store__forget_loaded(struct store *st) { st->cvalid = false; }
+void store__forget_loaded(struct store *st) {
+  st->cvalid = false;
+}
 
 int store__cached(struct store *st, enum store_slot slot, const char *sql,
                   sqlite3_stmt **out) {
@@ -238,7 +245,9 @@ int store__cached(struct store *st, enum store_slot slot, const char *sql,
   return 0;
 }
 
-const char *store_errmsg(struct store *st) { return sqlite3_errmsg(st->db); }
+const char *store_errmsg(struct store *st) {
+  return sqlite3_errmsg(st->db);
+}
 
 void store_set_busy_timeout(struct store *st, int ms) {
   sqlite3_busy_timeout(st->db, ms);
@@ -250,7 +259,9 @@ void store_set_cache_kib(struct store *st, int kib) {
   sqlite3_exec(st->db, sql, NULL, NULL, NULL);
 }
 
-int store_begin(struct store *st) { return db_begin(st->db); }
+int store_begin(struct store *st) {
+  return db_begin(st->db);
+}
 
 int store_commit(struct store *st) {
   int rc = db_commit(st->db);
@@ -264,9 +275,13 @@ void store_rollback(struct store *st) {
   db_rollback(st->db);
 }
 
-int store_savepoint(struct store *st) { return db_savepoint(st->db); }
+int store_savepoint(struct store *st) {
+  return db_savepoint(st->db);
+}
 
-int store_release(struct store *st) { return db_release(st->db); }
+int store_release(struct store *st) {
+  return db_release(st->db);
+}
 
 void store_rollback_part(struct store *st) {
   st->cvalid = false;
@@ -297,8 +312,7 @@ int store_meta_get(struct store *st, const char *key, struct buf *out) {
   return rc;
 }
 
-int store_meta_set(struct store *st, const char *key, const void *p,
-                   size_t n) {
+int store_meta_set(struct store *st, const char *key, const void *p, size_t n) {
   sqlite3_stmt *s = st->stmt[S_META_SET];
   sqlite3_bind_text(s, 1, key, -1, SQLITE_STATIC);
   sqlite3_bind_blob(s, 2, p ? p : "", (int)n, SQLITE_STATIC);
@@ -371,20 +385,16 @@ static void field_fn(sqlite3_context *ctx, int argc, sqlite3_value **argv) {
   size_t used;
 
   (void)argc;
-  if (!blob || mstate_blob_winner(blob, (size_t)n,
-                                  sqlite3_value_int(argv[1]), &w) ||
+  if (!blob ||
+      mstate_blob_winner(blob, (size_t)n, sqlite3_value_int(argv[1]), &w) ||
       value_decode(&v, w.val, w.len, &used)) {
     sqlite3_result_null(ctx);
     return;
   }
   switch (v.type) {
-  case VAL_NIL:
-    sqlite3_result_null(ctx);
-    break;
+  case VAL_NIL: sqlite3_result_null(ctx); break;
   case VAL_BOOL:
-  case VAL_INT:
-    sqlite3_result_int64(ctx, v.i);
-    break;
+  case VAL_INT: sqlite3_result_int64(ctx, v.i); break;
   case VAL_STR:
   case VAL_STATUS:
     sqlite3_result_text(ctx, v.s, (int)v.n, SQLITE_TRANSIENT);
@@ -405,8 +415,8 @@ static void field_node_fn(sqlite3_context *ctx, int argc,
   struct mwrite w;
 
   (void)argc;
-  if (!blob || mstate_blob_winner(blob, (size_t)n,
-                                  sqlite3_value_int(argv[1]), &w)) {
+  if (!blob ||
+      mstate_blob_winner(blob, (size_t)n, sqlite3_value_int(argv[1]), &w)) {
     sqlite3_result_null(ctx);
     return;
   }
@@ -633,8 +643,7 @@ int store_check_op(struct store *st, const struct op *op, const char *scope,
     sqlite3_stmt *s = st->stmt[S_COMMUNE_GET];
     if (!s) /* a device store has no commune table */
       return DS_EINVAL;
-    sqlite3_bind_text(s, 1, set_commune->s, (int)set_commune->n,
-                      SQLITE_STATIC);
+    sqlite3_bind_text(s, 1, set_commune->s, (int)set_commune->n, SQLITE_STATIC);
     rc = sqlite3_step(s);
     sqlite3_reset(s);
     if (rc == SQLITE_DONE)

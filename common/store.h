@@ -126,9 +126,9 @@ DS_NODISCARD int store_search_refresh(struct store *st);
 DS_NODISCARD int store_forget(struct store *st, const uint8_t rid[ID_LEN]);
 
 /* Client outbox (DS_EINVAL on a district store). */
-DS_NODISCARD int store_outbox_add(struct store *st, uint64_t seq,
-                                  uint64_t hlc, const uint8_t rid[ID_LEN],
-                                  const void *op, size_t len);
+DS_NODISCARD int store_outbox_add(struct store *st, uint64_t seq, uint64_t hlc,
+                                  const uint8_t rid[ID_LEN], const void *op,
+                                  size_t len);
 /* Marks op |seq| rejected by the server with |code| and |message|. */
 DS_NODISCARD int store_outbox_reject(struct store *st, uint64_t seq,
                                      const char *code, const char *message);

@@ -162,8 +162,8 @@ int synclog_verify_db(sqlite3 *db, int64_t *entries, int64_t *bad,
       break;
     }
     synclog_body_hash(body ? body : h, len, h);
-    synclog_link(prev, seq, node, sig, (uint64_t)sqlite3_column_int64(s, 3),
-                 h, h);
+    synclog_link(prev, seq, node, sig, (uint64_t)sqlite3_column_int64(s, 3), h,
+                 h);
     if (sodium_memcmp(h, hash, SYNCLOG_HASH_LEN) != 0) {
       rc = ds_fail(errbuf, DS_ECORRUPT,
                    "entry %lld does not match its hash (its contents or the "

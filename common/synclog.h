@@ -47,6 +47,6 @@ DS_NODISCARD int synclog_verify(struct store *st, int64_t *entries,
                                 int64_t *bad, char *errbuf);
 /* The same on any database with synclog and node tables (an export). */
 typedef struct sqlite3 sqlite3;
-DS_NODISCARD int synclog_verify_db(sqlite3 *db, int64_t *entries,
-                                   int64_t *bad, char *errbuf);
+DS_NODISCARD int synclog_verify_db(sqlite3 *db, int64_t *entries, int64_t *bad,
+                                   char *errbuf);
 #endif

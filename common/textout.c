@@ -9,7 +9,7 @@
 
 /* The length of the valid UTF-8 sequence at |p| (1..4), or 0. */
 static size_t seq_len(const uint8_t *p, size_t n) {
-  size_t len = p[0] < 0x80            ? 1
+  size_t len = p[0] < 0x80             ? 1
                : (p[0] & 0xe0) == 0xc0 ? 2
                : (p[0] & 0xf0) == 0xe0 ? 3
                : (p[0] & 0xf8) == 0xf0 ? 4
@@ -49,8 +49,7 @@ int textout_escaped(struct buf *out, const char *s, size_t n) {
   return rc;
 }
 
-int textout_cell(struct buf *out, const char *s, size_t n, int width,
-                 int pad) {
+int textout_cell(struct buf *out, const char *s, size_t n, int width, int pad) {
   struct buf esc;
   size_t cut = 0;
   long chars, k = 0;

@@ -14,8 +14,8 @@
 #define HEAD_LEN (PREFIX_LEN + TOKEN_ID_HEX + 1) /* "dst1-IIIIIIII-" */
 #define CHECK_LEN 4
 /* secret, key, flags, pin, commune length, commune, check */
-#define RAW_MAX                                                          \
-  (TOKEN_SECRET_LEN + TOKEN_KEY_LEN + 1 + TOKEN_PIN_LEN + 1 +            \
+#define RAW_MAX                                               \
+  (TOKEN_SECRET_LEN + TOKEN_KEY_LEN + 1 + TOKEN_PIN_LEN + 1 + \
    SCHEMA_SLUG_MAX + CHECK_LEN)
 
 void token_public_id(const char *secret_hex, char id[TOKEN_ID_HEX + 1]) {
@@ -79,8 +79,7 @@ int token_decode(const char *text, struct token *t, char *errbuf) {
     s[len++] = *p;
   }
   s[len] = '\0';
-  if (len < HEAD_LEN || memcmp(s, PREFIX, PREFIX_LEN) ||
-      s[HEAD_LEN - 1] != '-')
+  if (len < HEAD_LEN || memcmp(s, PREFIX, PREFIX_LEN) || s[HEAD_LEN - 1] != '-')
     return ds_fail(errbuf, DS_EINVAL,
                    "the enrolment token must start with dst1- as 'dansyncd "
                    "enroll' prints it");

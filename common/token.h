@@ -42,18 +42,14 @@ struct token {
 void token_public_id(const char *secret_hex, char id[TOKEN_ID_HEX + 1]);
 
 /* Writes |t|'s text (|t->id| is derived from the secret). */
-DS_NODISCARD int token_encode(const struct token *t,
-                              char out[TOKEN_TEXT_MAX]);
+DS_NODISCARD int token_encode(const struct token *t, char out[TOKEN_TEXT_MAX]);
 
 /* Parses a token's text, ignoring whitespace (a token file's newline, a
  * token wrapped by a mail program). DS_EINVAL with one sentence in
  * |errbuf| when it is not a whole, unaltered token. */
-DS_NODISCARD int token_decode(const char *text, struct token *t,
-                              char *errbuf);
+DS_NODISCARD int token_decode(const char *text, struct token *t, char *errbuf);
 
 /* "sha256//BASE64" <-> the 32 bytes it names. */
-void token_pin_text(const uint8_t pin[TOKEN_PIN_LEN],
-                    char out[TOKEN_PIN_TEXT]);
-DS_NODISCARD int token_pin_parse(const char *text,
-                                 uint8_t out[TOKEN_PIN_LEN]);
+void token_pin_text(const uint8_t pin[TOKEN_PIN_LEN], char out[TOKEN_PIN_TEXT]);
+DS_NODISCARD int token_pin_parse(const char *text, uint8_t out[TOKEN_PIN_LEN]);
 #endif

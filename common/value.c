@@ -70,16 +70,11 @@ int value_encode(struct buf *out, const struct value *v) {
   int rc;
 
   switch (v->type) {
-  case VAL_NIL:
-    return buf_putc(out, MP_NIL);
-  case VAL_BOOL:
-    return buf_putc(out, v->i ? MP_TRUE : MP_FALSE);
-  case VAL_INT:
-    return mp_put_int(out, v->i);
-  case VAL_STR:
-    return mp_put_str(out, v->s, v->n);
-  case VAL_BIN:
-    return mp_put_bin(out, v->s, v->n);
+  case VAL_NIL: return buf_putc(out, MP_NIL);
+  case VAL_BOOL: return buf_putc(out, v->i ? MP_TRUE : MP_FALSE);
+  case VAL_INT: return mp_put_int(out, v->i);
+  case VAL_STR: return mp_put_str(out, v->s, v->n);
+  case VAL_BIN: return mp_put_bin(out, v->s, v->n);
   case VAL_STATUS:
     rc = mp_put_array(out, 2);
     if (!rc)
@@ -207,8 +202,7 @@ int value_decode(struct value *v, const uint8_t *p, size_t n, size_t *used) {
     v->n = l;
     *used = 1 + u1 + u2;
     return 0;
-  default:
-    break;
+  default: break;
   }
   if (get_int(p, n, &v->i, used) == 0) {
     v->type = VAL_INT;
@@ -227,11 +221,9 @@ int value_equal(const struct value *a, const struct value *b) {
   if (a->type != b->type)
     return 0;
   switch (a->type) {
-  case VAL_NIL:
-    return 1;
+  case VAL_NIL: return 1;
   case VAL_BOOL:
-  case VAL_INT:
-    return a->i == b->i;
+  case VAL_INT: return a->i == b->i;
   case VAL_STATUS:
     if (a->i != b->i)
       return 0;

@@ -37,7 +37,6 @@
 #include "daemon/server.h"
 #include "daemon/users.h"
 
-
 static const struct args_help helps[] = {
     {"serve",
      "serve [--listen ADDR:PORT] [--max-skew DURATION] [--communes FILE] "
@@ -252,9 +251,9 @@ static int cmd_simple(const struct args *a, const char *cmd) {
   int rc, want = !strcmp(cmd, "digest") ? 1 : 2;
 
   if (args_only(a,
-                !strcmp(cmd, "digest")        ? digest_flags
-                : !strcmp(cmd, "log verify")  ? none
-                                              : json_only,
+                !strcmp(cmd, "digest")       ? digest_flags
+                : !strcmp(cmd, "log verify") ? none
+                                             : json_only,
                 err))
     return args_usage(&admin_prog, cmd, err);
   if (a->npos != want)
@@ -298,8 +297,8 @@ static int cmd_simple(const struct args *a, const char *cmd) {
  * has received nothing after that day ended, else one rebuilt from the
  * sync log up to then (as `log replay --until`), in |tmpdir|. */
 static int report_store(const struct args *a, struct store *live,
-                        const char *as_of, char tmpdir[64],
-                        struct store **out, char *err) {
+                        const char *as_of, char tmpdir[64], struct store **out,
+                        char *err) {
   int64_t end_ms, last = 0;
   struct tm tm = {0};
   sqlite3_stmt *s;
@@ -327,11 +326,14 @@ static int report_store(const struct args *a, struct store *live,
            getenv("TMPDIR") && *getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
   if (strlen(tmpdir) > 63 || !mkdtemp(tmpdir)) {
     tmpdir[0] = '\0';
-    return ds_fail(err, DS_EIO, "cannot make a temporary directory to "
-                                "rebuild the store as of %s", as_of);
+    return ds_fail(err, DS_EIO,
+                   "cannot make a temporary directory to "
+                   "rebuild the store as of %s",
+                   as_of);
   }
   snprintf(path, sizeof(path), "%s/as-of.db", tmpdir);
-  rc = audit_log_replay(admin_db_path(a), path, end_ms, NULL, digest, &ops, err);
+  rc =
+      audit_log_replay(admin_db_path(a), path, end_ms, NULL, digest, &ops, err);
   if (!rc)
     rc = store_open(out, path, 0, err);
   return rc;
@@ -353,9 +355,9 @@ static void report_store_drop(struct store *st, struct store *live,
 }
 
 static int cmd_report(const struct args *a) {
-  static const char *const allowed[] = {
-      "from",   "to",       "commune", "format", "as-of", "signer",
-      "position", "number", "place",   "issuer", NULL};
+  static const char *const allowed[] = {"from",  "to",     "commune",  "format",
+                                        "as-of", "signer", "position", "number",
+                                        "place", "issuer", NULL};
   struct repfig_opts o = {0};
   struct report_doc doc = {0};
   struct repfig *f = NULL;
@@ -363,7 +365,8 @@ static int cmd_report(const struct args *a) {
   char err[DS_ERRBUF_LEN], from[11], to[11], as_of[11], tmpdir[64] = "";
   struct store *live, *st = NULL;
   struct buf issuer;
-  int rc, fmt = report_format_parse(args_get(a, "format") ? args_get(a, "format") : "text");
+  int rc, fmt = report_format_parse(
+              args_get(a, "format") ? args_get(a, "format") : "text");
 
   if (args_only(a, allowed, err))
     return args_usage(&admin_prog, "report", err);
@@ -431,8 +434,9 @@ static int cmd_issuer(const struct args *a) {
   if (a->npos == 2) {
     const char *t = a->pos[1];
     if (!*t || strlen(t) > 200 || utf8_count(t, strlen(t)) < 0)
-      rc = ds_fail(err, DS_EINVAL, "the issuing body's name is 1 to 200 "
-                                   "bytes of UTF-8 text");
+      rc = ds_fail(err, DS_EINVAL,
+                   "the issuing body's name is 1 to 200 "
+                   "bytes of UTF-8 text");
     else
       rc = store_meta_set(st, "issuer", t, strlen(t));
     if (rc && rc != DS_EINVAL)
@@ -504,8 +508,9 @@ static int cmd_log(const struct args *a, const char *verb) {
     if (!from || !into)
       return args_usage(&admin_prog, cmd, "log replay needs --from and --into");
     if (until && audit_parse_time(until, &until_ms))
-      return args_fail(&admin_prog, EXIT_ERROR, "--until must be a date, a UTC date-time such "
-                              "as 2024-05-01T10:30Z, or Unix milliseconds");
+      return args_fail(&admin_prog, EXIT_ERROR,
+                       "--until must be a date, a UTC date-time such "
+                       "as 2024-05-01T10:30Z, or Unix milliseconds");
     rc = args_has(a, "force") ? files_remove(into, err) : 0;
     if (!rc)
       rc = audit_log_replay(from, into, until_ms, stderr, digest, &ops, err);
@@ -546,12 +551,14 @@ static int cmd_log(const struct args *a, const char *verb) {
     if (rc)
       snprintf(err, sizeof(err), "--node and --rid take 8 to 32 hex digits");
     if (!rc && (v = args_get(a, "since")) && audit_parse_time(v, &f.since_ms))
-      rc = ds_fail(err, DS_EINVAL, "--since is a date, a UTC date-time or "
-                                   "Unix milliseconds");
+      rc = ds_fail(err, DS_EINVAL,
+                   "--since is a date, a UTC date-time or "
+                   "Unix milliseconds");
     if (!rc && (v = args_get(a, "until"))) {
       rc = audit_parse_time(v, &f.until_ms)
-               ? ds_fail(err, DS_EINVAL, "--until is a date, a UTC date-time "
-                                         "or Unix milliseconds")
+               ? ds_fail(err, DS_EINVAL,
+                         "--until is a date, a UTC date-time "
+                         "or Unix milliseconds")
                : 0;
       /* A bare date means the whole of that day. */
       if (!rc && strlen(v) == 10 && v[4] == '-')
@@ -572,9 +579,9 @@ static int cmd_log(const struct args *a, const char *verb) {
 }
 
 int admin_main(int argc, char **argv) {
-  static const char *const bare[] = {"json",  "overdue",       "voided",
-                                     "force", "insecure-http", "no-ui", "yes",
-                                     NULL};
+  static const char *const bare[] = {
+      "json",          "overdue", "voided", "force",
+      "insecure-http", "no-ui",   "yes",    NULL};
   char err[DS_ERRBUF_LEN], cmd[64];
   const char *w0, *w1;
   struct args a;
@@ -593,12 +600,15 @@ int admin_main(int argc, char **argv) {
   }
   snprintf(cmd, sizeof(cmd), "%s%s%s", w0, w1 ? " " : "", w1 ? w1 : "");
   if (a.help) {
-    if (args_help_for(&admin_prog, cmd, stdout) && args_help_for(&admin_prog, w0, stdout))
+    if (args_help_for(&admin_prog, cmd, stdout) &&
+        args_help_for(&admin_prog, w0, stdout))
       args_usage_all(&admin_prog, stdout);
     return EXIT_OK;
   }
   if (!strcmp(w0, "serve"))
-    return a.npos == 1 ? cmd_serve(&a) : args_usage(&admin_prog, "serve", "unexpected argument");
+    return a.npos == 1
+               ? cmd_serve(&a)
+               : args_usage(&admin_prog, "serve", "unexpected argument");
   if (!strcmp(w0, "init"))
     return a.npos == 1 ? cmd_init(&a)
                        : args_usage(&admin_prog, "init", "unexpected argument");
@@ -606,8 +616,9 @@ int admin_main(int argc, char **argv) {
     return a.npos == 2 ? cmd_tls(&a, w1)
                        : args_usage(&admin_prog, cmd, "unexpected argument");
   if (!strcmp(w0, "backup"))
-    return a.npos == 1 ? cmd_backup(&a)
-                       : args_usage(&admin_prog, "backup", "unexpected argument");
+    return a.npos == 1
+               ? cmd_backup(&a)
+               : args_usage(&admin_prog, "backup", "unexpected argument");
   if (!strcmp(cmd, "commune list"))
     return a.npos == 2 ? cmd_commune_list(&a)
                        : args_usage(&admin_prog, cmd, "unexpected argument");
@@ -621,19 +632,21 @@ int admin_main(int argc, char **argv) {
     return rotate_cmd(&a);
   if (!strcmp(cmd, "log verify") && args_get(&a, "from"))
     return loghead_cmd_verify(&a);
-  if (w1 && (!strcmp(cmd, "node list") ||
-             !strcmp(cmd, "quarantine list") || !strcmp(cmd, "log verify")))
+  if (w1 && (!strcmp(cmd, "node list") || !strcmp(cmd, "quarantine list") ||
+             !strcmp(cmd, "log verify")))
     return cmd_simple(&a, cmd);
   if (!strcmp(cmd, "node revoke"))
     return cmd_node_revoke(&a);
-  if (w1 && !strcmp(w0, "user") && (!strcmp(w1, "add") || !strcmp(w1, "list") ||
-             !strcmp(w1, "passwd") || !strcmp(w1, "remove")))
+  if (w1 && !strcmp(w0, "user") &&
+      (!strcmp(w1, "add") || !strcmp(w1, "list") || !strcmp(w1, "passwd") ||
+       !strcmp(w1, "remove")))
     return users_cmd(&a, w1); /* i19: the dashboard's accounts */
   if (!strcmp(w0, "issuer"))
     return cmd_issuer(&a);
   if (!strcmp(w0, "report"))
-    return a.npos == 1 ? cmd_report(&a)
-                       : args_usage(&admin_prog, "report", "unexpected argument");
+    return a.npos == 1
+               ? cmd_report(&a)
+               : args_usage(&admin_prog, "report", "unexpected argument");
   if (w1 && !strcmp(w0, "conflicts") &&
       (!strcmp(w1, "list") || !strcmp(w1, "show") || !strcmp(w1, "resolve")))
     return cmd_conflicts(&a, w1);

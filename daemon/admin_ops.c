@@ -121,8 +121,8 @@ static const struct setting {
 
 /* Sets |st| from |v|; |where| ("--" for a flag, "FILE:LINE: " for the
  * config) prefixes the one-sentence error in |err|. */
-static int apply(struct serve_opts *o, const struct setting *st,
-                 const char *v, const char *where, char *err) {
+static int apply(struct serve_opts *o, const struct setting *st, const char *v,
+                 const char *where, char *err) {
   char *p = (char *)o + st->off, *end;
   uint64_t n = 0;
   bool ok = true;
@@ -172,8 +172,8 @@ static int apply(struct serve_opts *o, const struct setting *st,
       memcpy(p, &v, sizeof(v));
     break;
   case K_BOOL: /* a bare flag is "" */
-    ok = !*v || !strcmp(v, "yes") || !strcmp(v, "true") ||
-         !strcmp(v, "no") || !strcmp(v, "false");
+    ok = !*v || !strcmp(v, "yes") || !strcmp(v, "true") || !strcmp(v, "no") ||
+         !strcmp(v, "false");
     if (ok)
       *(bool *)(void *)p = !*v || *v == 'y' || *v == 't';
     break;
@@ -204,16 +204,15 @@ static int read_config(const char *path, struct serve_opts *o, char **text,
   char *at, *nl;
 
   if (!f)
-    return ds_fail(err, DS_EINVAL, "cannot read the config %s: %s",
-                    path, strerror(errno));
+    return ds_fail(err, DS_EINVAL, "cannot read the config %s: %s", path,
+                   strerror(errno));
   *text = calloc(1, 65537);
   len = *text ? fread(*text, 1, 65536, f) : 0;
   if (*text && !ferror(f) && fgetc(f) != EOF)
     len = 65537;
   fclose(f);
   if (!*text || len > 65536)
-    return ds_fail(err, DS_EINVAL, "the config %s is larger than 64 KiB",
-                    path);
+    return ds_fail(err, DS_EINVAL, "the config %s is larger than 64 KiB", path);
   for (at = *text; at && *at; at = nl) {
     char *eq, *k, *v, *e, where[300];
     const struct setting *st;
@@ -239,12 +238,11 @@ static int read_config(const char *path, struct serve_opts *o, char **text,
     st = setting_find(k, (size_t)(e - k));
     if (!st) {
       *e = '\0';
-      return ds_fail(err, DS_EINVAL, "%sunknown setting '%.40s'", where,
-                      k);
+      return ds_fail(err, DS_EINVAL, "%sunknown setting '%.40s'", where, k);
     }
     if (line[st - settings])
-      return ds_fail(err, DS_EINVAL, "%s%s is already set on line %d",
-                      where, st->name, line[st - settings]);
+      return ds_fail(err, DS_EINVAL, "%s%s is already set on line %d", where,
+                     st->name, line[st - settings]);
     line[st - settings] = no;
     if (apply(o, st, v, where, err))
       return -1;
@@ -291,8 +289,7 @@ int cmd_serve(const struct args *a) {
       v = "";
     else
       v = args_get(a, settings[i].name);
-    if (v &&
-        apply(&o, &settings[i], v, "--", err)) {
+    if (v && apply(&o, &settings[i], v, "--", err)) {
       free(text);
       return args_fail(&admin_prog, EXIT_ERROR, err);
     }
@@ -307,8 +304,8 @@ int cmd_serve(const struct args *a) {
                      "give --tls-cert and --tls-key together");
   }
   if (!o.per_addr_set)
-    o.cfg.max_conns_per_addr = o.cfg.max_conns / 4 > 0 ? o.cfg.max_conns / 4
-                                                       : 1;
+    o.cfg.max_conns_per_addr =
+        o.cfg.max_conns / 4 > 0 ? o.cfg.max_conns / 4 : 1;
   /* The lock sits beside a store that exists: a mistyped --db leaves
    * nothing behind. */
   if (access(admin_db_path(a), F_OK) != 0) {
@@ -346,9 +343,8 @@ int cmd_init(const struct args *a) {
 
   if (args_only(a, allowed, err))
     return args_usage(&admin_prog, "init", err);
-  if (issuer &&
-      (!*issuer || strlen(issuer) > 200 ||
-       utf8_count(issuer, strlen(issuer)) < 0))
+  if (issuer && (!*issuer || strlen(issuer) > 200 ||
+                 utf8_count(issuer, strlen(issuer)) < 0))
     return args_fail(&admin_prog, EXIT_ERROR,
                      "--issuer is the issuing body's name, up to 200 bytes");
   rc = district_create(&st, path, args_get(a, "communes"), err);
@@ -362,8 +358,8 @@ int cmd_init(const struct args *a) {
   {
     sqlite3_stmt *s;
     int n = 0;
-    if (sqlite3_prepare_v2(store_sqlite(st), "SELECT count(*) FROM commune",
-                           -1, &s, NULL) == SQLITE_OK &&
+    if (sqlite3_prepare_v2(store_sqlite(st), "SELECT count(*) FROM commune", -1,
+                           &s, NULL) == SQLITE_OK &&
         sqlite3_step(s) == SQLITE_ROW)
       n = sqlite3_column_int(s, 0);
     sqlite3_finalize(s);
@@ -460,8 +456,8 @@ static int backup_copy(struct store *st, const char *out, char *err) {
   rc = sqlite3_backup_step(bk, -1);
   sqlite3_backup_finish(bk);
   if (rc != SQLITE_DONE) {
-    rc = ds_fail(err, rc == SQLITE_BUSY || rc == SQLITE_LOCKED ? DS_EBUSY
-                                                               : DS_EIO,
+    rc = ds_fail(err,
+                 rc == SQLITE_BUSY || rc == SQLITE_LOCKED ? DS_EBUSY : DS_EIO,
                  "the backup could not be written: %s", sqlite3_errstr(rc));
     sqlite3_close(dst);
     return rc;
@@ -481,8 +477,8 @@ static int backup_check(const char *out, int64_t *pos, char hash[65],
 
   if (rc)
     return rc;
-  rc = sqlite3_prepare_v2(store_sqlite(bst), "PRAGMA integrity_check", -1,
-                          &s, NULL) ||
+  rc = sqlite3_prepare_v2(store_sqlite(bst), "PRAGMA integrity_check", -1, &s,
+                          NULL) ||
        sqlite3_step(s) != SQLITE_ROW ||
        strcmp((const char *)sqlite3_column_text(s, 0), "ok");
   sqlite3_finalize(s);

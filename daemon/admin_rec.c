@@ -22,8 +22,8 @@ int admin_commune_check(struct store *st, const char *slug) {
   if (!slug || !strcmp(slug, "district"))
     return 0;
   if (sqlite3_prepare_v2(store_sqlite(st),
-                         "SELECT count(*) FROM commune WHERE slug = ?1", -1,
-                         &s, NULL) == SQLITE_OK) {
+                         "SELECT count(*) FROM commune WHERE slug = ?1", -1, &s,
+                         NULL) == SQLITE_OK) {
     sqlite3_bind_text(s, 1, slug, -1, SQLITE_STATIC);
     if (sqlite3_step(s) == SQLITE_ROW)
       found = sqlite3_column_int(s, 0);
@@ -56,8 +56,8 @@ static int build_petition(struct store *st, struct op *op, void *arg,
 }
 
 static int petition_list(const struct args *a, const char *cmd) {
-  static const char *const list_flags[] = {"status", "category", "overdue",
-                                           "search", "json", "commune", NULL};
+  static const char *const list_flags[] = {
+      "status", "category", "overdue", "search", "json", "commune", NULL};
   char err[DS_ERRBUF_LEN], today[11];
   struct query_filter flt;
   struct store *st;
@@ -138,8 +138,7 @@ static int build_resolve(struct store *st, struct op *op, void *arg,
 }
 
 static int conflict_resolve(struct store *st, const struct args *a,
-                            const uint8_t rid[ID_LEN], int field,
-                            char *err) {
+                            const uint8_t rid[ID_LEN], int field, char *err) {
   struct resolve_arg r;
   int rc;
   r.rid = rid;
@@ -259,10 +258,11 @@ int cmd_node_revoke(const struct args *a) {
   if (!args_has(a, "yes")) {
     store_close(st);
     if (!*facts)
-      snprintf(facts, sizeof(facts), "no one device has node id %s",
-               a->pos[2]);
-    fprintf(stderr, "dansyncd: %s; nothing was revoked: add --yes to "
-                    "revoke it\n", facts);
+      snprintf(facts, sizeof(facts), "no one device has node id %s", a->pos[2]);
+    fprintf(stderr,
+            "dansyncd: %s; nothing was revoked: add --yes to "
+            "revoke it\n",
+            facts);
     return EXIT_ERROR;
   }
   rc = district_node_revoke(st, a->pos[2], err);

@@ -11,8 +11,7 @@
 #include "common/hex.h"
 #include "common/store.h"
 
-int answer_key_load(struct store *st, uint8_t sk[DSIG_SK_LEN],
-                    char *errbuf) {
+int answer_key_load(struct store *st, uint8_t sk[DSIG_SK_LEN], char *errbuf) {
   struct buf b;
   int rc;
   buf_init(&b, 0);
@@ -24,8 +23,7 @@ int answer_key_load(struct store *st, uint8_t sk[DSIG_SK_LEN],
   if (b.data)
     sodium_memzero(b.data, b.len);
   buf_cleanup(&b);
-  return rc ? ds_fail(errbuf, rc, "the district store has no district key")
-            : 0;
+  return rc ? ds_fail(errbuf, rc, "the district store has no district key") : 0;
 }
 
 void answer_sign_header(const uint8_t sk[DSIG_SK_LEN],

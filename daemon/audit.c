@@ -48,8 +48,8 @@ int audit_parse_time(const char *s, int64_t *ms) {
 
   memset(&tm, 0, sizeof(tm));
   if (strlen(s) >= 10 && s[4] == '-' && s[7] == '-') {
-    if (sscanf(s, "%4d-%2d-%2d%n", &tm.tm_year, &tm.tm_mon, &tm.tm_mday,
-               &n) != 3 ||
+    if (sscanf(s, "%4d-%2d-%2d%n", &tm.tm_year, &tm.tm_mon, &tm.tm_mday, &n) !=
+            3 ||
         !schema_date_ok(s, 10))
       return DS_EINVAL;
     if (s[n] == 'T' || s[n] == ' ') {
@@ -68,7 +68,11 @@ int audit_parse_time(const char *s, int64_t *ms) {
     if (s[n] || tm.tm_hour > 23 || tm.tm_min > 59 || tm.tm_sec > 60)
       return DS_EINVAL;
     *ms = ((days_from_civil(tm.tm_year, tm.tm_mon, tm.tm_mday) * 24 +
-            tm.tm_hour) * 60 + tm.tm_min) * 60000 + (int64_t)tm.tm_sec * 1000;
+            tm.tm_hour) *
+               60 +
+           tm.tm_min) *
+              60000 +
+          (int64_t)tm.tm_sec * 1000;
     return 0;
   }
   v = strtoll(s, &end, 10);
@@ -137,7 +141,8 @@ int audit_log_show(struct store *st, const struct log_filter *f, bool json,
   if (sqlite3_prepare_v2(
           store_sqlite(st),
           "SELECT o.entry, l.received_ms, lower(hex(o.node)), o.commune, "
-          "o.off, coalesce(nd.label, ''), o.len FROM oplog o JOIN synclog l ON l.seq "
+          "o.off, coalesce(nd.label, ''), o.len FROM oplog o JOIN synclog l ON "
+          "l.seq "
           "= o.entry LEFT JOIN node nd ON nd.node = o.node WHERE (?1 IS NULL "
           "OR o.node BETWEEN ?1 AND ?2) AND (?3 IS NULL OR o.commune = ?3) "
           "AND (?4 IS NULL OR o.rid BETWEEN ?4 AND ?5) AND (?6 < 0 OR "
@@ -185,16 +190,16 @@ int audit_log_show(struct store *st, const struct log_filter *f, bool json,
       rc = buf_printf(&b,
                       "%s\n  {\"entry\": %lld, \"received\": \"%s\", "
                       "\"made\": \"%s\", \"node\": \"%s\", \"label\": ",
-                      n ? "," : "", (long long)sqlite3_column_int64(s, 0),
-                      when, made, sqlite3_column_text(s, 2));
+                      n ? "," : "", (long long)sqlite3_column_int64(s, 0), when,
+                      made, sqlite3_column_text(s, 2));
       rc = rc || json_str(&b, label, strlen(label));
-      rc = rc || buf_printf(&b,
-                            ", \"commune\": \"%s\", \"seq\": %llu, \"hlc\": "
-                            "%llu, \"entity\": \"%s\", \"id\": \"%s\", "
-                            "\"set\": {",
-                            sqlite3_column_text(s, 3),
-                            (unsigned long long)op.seq,
-                            (unsigned long long)op.hlc, e->name, ridhex);
+      rc = rc ||
+           buf_printf(&b,
+                      ", \"commune\": \"%s\", \"seq\": %llu, \"hlc\": "
+                      "%llu, \"entity\": \"%s\", \"id\": \"%s\", "
+                      "\"set\": {",
+                      sqlite3_column_text(s, 3), (unsigned long long)op.seq,
+                      (unsigned long long)op.hlc, e->name, ridhex);
       for (int i = 0; i < op.nset && !rc; i++) {
         rc = buf_printf(&b, "%s\"%s\": ", i ? ", " : "",
                         e->fields[op.set[i].field].name);
@@ -204,8 +209,10 @@ int audit_log_show(struct store *st, const struct log_filter *f, bool json,
     } else {
       /* When the officer made it (the op's clock) and when the district
        * received it; then one field a line, wrapped within 100 columns. */
-      rc = buf_printf(&b, "%s %s (made, officer's clock)  received %s  #%lld\n"
-                      "  %.16s%s", made, ridhex + ID_HEX_LEN - 8, when,
+      rc = buf_printf(&b,
+                      "%s %s (made, officer's clock)  received %s  #%lld\n"
+                      "  %.16s%s",
+                      made, ridhex + ID_HEX_LEN - 8, when,
                       (long long)sqlite3_column_int64(s, 0),
                       sqlite3_column_text(s, 2), *label ? " " : "");
       rc = rc || textout_escaped(&b, label, strlen(label));
@@ -293,8 +300,7 @@ int audit_log_export(struct store *st, const char *path, int64_t *entries,
   if (!rc) {
     rc = db_step(s);
     *entries = rc == 1 ? sqlite3_column_int64(s, 0) : 0;
-    rc = rc < 0 ? ds_fail(errbuf, rc, "cannot count the exported entries")
-                : 0;
+    rc = rc < 0 ? ds_fail(errbuf, rc, "cannot count the exported entries") : 0;
     sqlite3_finalize(s);
   }
   sqlite3_exec(db, "DETACH x", NULL, NULL, NULL);
@@ -328,8 +334,7 @@ static int pending_read(sqlite3_stmt *s, struct pending *p, int64_t n,
   if (rc == SQLITE_DONE)
     return 1;
   if (rc != SQLITE_ROW)
-    return ds_fail(errbuf, DS_EIO, "cannot read log entry %lld",
-                   (long long)n);
+    return ds_fail(errbuf, DS_EIO, "cannot read log entry %lld", (long long)n);
   if (sqlite3_column_bytes(s, 0) != ID_LEN ||
       sqlite3_column_bytes(s, 1) != SYNCLOG_SIG_LEN)
     return ds_fail(errbuf, DS_ECORRUPT, "log entry %lld is malformed",
@@ -385,18 +390,18 @@ int audit_log_replay(const char *from, const char *into, int64_t until_ms,
     return DS_ECORRUPT;
   total = 0;
   if (access(into, F_OK) == 0)
-    return ds_fail(errbuf, DS_EEXIST, "%s already exists; replay builds a "
-                                      "new store (--force replaces it)",
+    return ds_fail(errbuf, DS_EEXIST,
+                   "%s already exists; replay builds a "
+                   "new store (--force replaces it)",
                    into);
-  rc = store_open(&st, into, STORE_CREATE | STORE_EXCL | STORE_DISTRICT,
-                  errbuf);
+  rc =
+      store_open(&st, into, STORE_CREATE | STORE_EXCL | STORE_DISTRICT, errbuf);
   if (rc)
     return rc;
   db = store_sqlite(st);
   /* The new file is deleted if replay fails, so it is built without a
    * journal, and made durable once, at the end (back in WAL mode). */
-  rc = exec(db, "PRAGMA journal_mode = OFF; PRAGMA synchronous = OFF",
-            errbuf);
+  rc = exec(db, "PRAGMA journal_mode = OFF; PRAGMA synchronous = OFF", errbuf);
   /* As the writer has. A larger cache only grows into fresh memory, and
    * its page faults cost more than the reads it saves (256 MiB: 86k ops/s
    * on a 300k-op replay; 16 MiB: 133k). */
@@ -427,20 +432,18 @@ int audit_log_replay(const char *from, const char *into, int64_t until_ms,
     if (rc) {
       rc = ds_fail(errbuf, rc, "%s has no district key", from);
     } else {
-      if (sqlite3_step(m) == SQLITE_ROW &&
-          sqlite3_column_bytes(m, 0) == ID_LEN)
-        rc = meta_set(st, META_DISTRICT_NODE, sqlite3_column_blob(m, 0),
-                      ID_LEN);
+      if (sqlite3_step(m) == SQLITE_ROW && sqlite3_column_bytes(m, 0) == ID_LEN)
+        rc =
+            meta_set(st, META_DISTRICT_NODE, sqlite3_column_blob(m, 0), ID_LEN);
       sqlite3_finalize(m);
     }
   }
   if (!rc)
     rc = ingest_open(&ing, st);
-  if (!rc &&
-      db_prepare(db,
-                 "SELECT count(*) FROM src.synclog WHERE ?1 < 0 OR "
-                 "received_ms <= ?1",
-                 &s))
+  if (!rc && db_prepare(db,
+                        "SELECT count(*) FROM src.synclog WHERE ?1 < 0 OR "
+                        "received_ms <= ?1",
+                        &s))
     rc = ds_fail(errbuf, DS_EIO, "%s has no sync log", from);
   if (!rc) {
     sqlite3_bind_int64(s, 1, until_ms);
@@ -518,8 +521,8 @@ int audit_log_replay(const char *from, const char *into, int64_t until_ms,
 
 /* ---- conflicts ---- */
 
-int audit_conflict_parse(struct store *st, const char *id,
-                         uint8_t rid[ID_LEN], int *field, char *errbuf) {
+int audit_conflict_parse(struct store *st, const char *id, uint8_t rid[ID_LEN],
+                         int *field, char *errbuf) {
   const char *colon = strchr(id, ':');
   char prefix[ID_HEX_LEN + 1];
   struct mstate ms;
@@ -545,8 +548,10 @@ int audit_conflict_parse(struct store *st, const char *id,
       rc = ds_fail(errbuf, DS_ENOENT, "a %s has no field '%s'", e->name,
                    colon + 1);
     else if (ms.f[*field].nopen < 2)
-      rc = ds_fail(errbuf, DS_ENOENT, "field '%s' of that %s is not in "
-                                      "conflict", colon + 1, e->name);
+      rc = ds_fail(errbuf, DS_ENOENT,
+                   "field '%s' of that %s is not in "
+                   "conflict",
+                   colon + 1, e->name);
   }
   mstate_cleanup(&ms);
   buf_cleanup(&blob);
@@ -618,8 +623,8 @@ int audit_conflicts_list(struct store *st, const char *commune, bool json,
   return rc;
 }
 
-int audit_conflict_show(struct store *st, const uint8_t rid[ID_LEN],
-                        int field, bool json, FILE *out) {
+int audit_conflict_show(struct store *st, const uint8_t rid[ID_LEN], int field,
+                        bool json, FILE *out) {
   sqlite3_stmt *q;
   struct mstate ms;
   struct buf b, blob;
@@ -678,12 +683,12 @@ int audit_conflict_show(struct store *st, const uint8_t rid[ID_LEN],
       rc = rc || buf_printf(&b, ", \"at\": \"%s\", \"winner\": %s}", at,
                             w == win ? "true" : "false");
     } else {
-      rc = buf_printf(&b, "  %s %016llx:%s\n      value:  ",
-                      w == win ? "winner" : "other ",
-                      (unsigned long long)w->v.hlc, node);
+      rc = buf_printf(
+          &b, "  %s %016llx:%s\n      value:  ", w == win ? "winner" : "other ",
+          (unsigned long long)w->v.hlc, node);
       value_text(&b, &v);
-      rc = rc || buf_printf(&b, "\n      device: %s\n      when:   %s\n", dev,
-                            at);
+      rc = rc ||
+           buf_printf(&b, "\n      device: %s\n      when:   %s\n", dev, at);
     }
   }
   sqlite3_finalize(q);
@@ -698,9 +703,8 @@ done:
   return rc;
 }
 
-int audit_conflict_pick(struct store *st, const uint8_t rid[ID_LEN],
-                        int field, const char *keep, struct version *out,
-                        char *errbuf) {
+int audit_conflict_pick(struct store *st, const uint8_t rid[ID_LEN], int field,
+                        const char *keep, struct version *out, char *errbuf) {
   struct mstate ms;
   struct buf blob;
   const struct mwrite *win;

@@ -35,8 +35,7 @@ DS_NODISCARD int audit_log_export(struct store *st, const char *path,
  * resulting digest into |digest| (NULL: not computed). */
 DS_NODISCARD int audit_log_replay(const char *from, const char *into,
                                   int64_t until_ms, FILE *progress,
-                                  char digest[65], int64_t *ops,
-                                  char *errbuf);
+                                  char digest[65], int64_t *ops, char *errbuf);
 
 /* A conflict is named RID:FIELD (the rid may be a unique prefix). */
 DS_NODISCARD int audit_conflict_parse(struct store *st, const char *id,

@@ -39,8 +39,8 @@ struct import {
   char key_hex[65];
   uint32_t nreq, answered;
   uint64_t merged, quarantined, pulled, acked;
-  bool refused;    /* a request was refused: the rest are not ingested */
-  bool more;       /* the last answer said more */
+  bool refused;           /* a request was refused: the rest are not ingested */
+  bool more;              /* the last answer said more */
   struct proto_resp last; /* its cursor, for the pages after it */
   uint64_t last_hlc;
 };
@@ -189,8 +189,8 @@ static int ingest_one(struct import *im, struct bundle_writer *w,
     char code[32], msg[200];
     bool has;
     uint64_t exp;
-    if (proto_error_decode(rs.body.data, rs.body.len, code, sizeof(code),
-                           msg, sizeof(msg), &has, &exp))
+    if (proto_error_decode(rs.body.data, rs.body.len, code, sizeof(code), msg,
+                           sizeof(msg), &has, &exp))
       snprintf(msg, sizeof(msg), "unauthorized");
     rc = ds_fail(err, DS_EAUTH,
                  "the district refused the bundle's device: %s (device "
@@ -263,8 +263,8 @@ struct ingest_pass {
   struct bundle_writer *w;
 };
 
-static int ingest_frame(void *arg, const uint8_t *frame, size_t len,
-                        bool last, const uint8_t digest[32], char *err) {
+static int ingest_frame(void *arg, const uint8_t *frame, size_t len, bool last,
+                        const uint8_t digest[32], char *err) {
   struct ingest_pass *p = arg;
   struct proto_bundle_frame f;
   int rc = 0;
@@ -388,11 +388,12 @@ static int cmd_import(const struct args *a) {
     LOG_WARN("bundle", "could not note the import in bundle_import");
   hex_encode(hex, im.head.node, ID_LEN);
   if (!rc) {
-    LOG_INFO("bundle", "imported node=%.16s requests=%u merged=%llu "
+    LOG_INFO("bundle",
+             "imported node=%.16s requests=%u merged=%llu "
              "quarantined=%llu pulled=%llu acked=%llu",
              hex, im.nreq, (unsigned long long)im.merged,
-             (unsigned long long)im.quarantined,
-             (unsigned long long)im.pulled, (unsigned long long)im.acked);
+             (unsigned long long)im.quarantined, (unsigned long long)im.pulled,
+             (unsigned long long)im.acked);
     printf("Imported the bundle of device %.16s: %u requests, %llu ops "
            "merged, %llu quarantined, acked through %llu; the answer (%llu "
            "ops to pull) is in %s, sealed to the device.\n",

@@ -41,7 +41,7 @@ static const char *reason(int status) {
 }
 
 static void count_status(struct daemon *d, int status) {
-  int k = status < 300   ? 0
+  int k = status < 300    ? 0
           : status == 401 ? 1
           : status == 409 ? 2
           : status == 413 ? 3
@@ -111,7 +111,7 @@ static void release(struct conn *c) {
 
 /* Sends a response; the connection closes after it unless kept alive. */
 void conn_respond(struct conn *c, int status, const char *type,
-                    const void *body, size_t len) {
+                  const void *body, size_t len) {
   uv_buf_t b;
   int rc;
 
@@ -159,7 +159,7 @@ void conn_respond(struct conn *c, int status, const char *type,
 }
 
 void conn_respond_error(struct conn *c, int status, const char *code,
-                          const char *msg) {
+                        const char *msg) {
   struct buf b;
   buf_init(&b, 0);
   if (proto_error_encode(&b, code, msg, false, 0)) {
@@ -186,8 +186,8 @@ static void rlog_emit(const char *peer, const char *reason, uint64_t more,
                       void *arg) {
   (void)arg;
   LOG_WARN("http", "refused peer=%s reason=%s repeated=%llu window_s=%d",
-           peer ? peer : "(other addresses)", reason,
-           (unsigned long long)more, RLOG_WINDOW_MS / 1000);
+           peer ? peer : "(other addresses)", reason, (unsigned long long)more,
+           RLOG_WINDOW_MS / 1000);
 }
 
 /* ---- the prep step: before the writer, on the pool ---- */
@@ -204,8 +204,7 @@ static void prep_cb(uv_work_t *w) {
 /* True when another connection has a request of |c|'s node in flight. */
 static bool node_busy(const struct conn *c) {
   for (const struct conn *o = c->d->conns; o; o = o->next)
-    if (o != c && o->holds_node &&
-        memcmp(o->rq.node, c->rq.node, ID_LEN) == 0)
+    if (o != c && o->holds_node && memcmp(o->rq.node, c->rq.node, ID_LEN) == 0)
       return true;
   return false;
 }
@@ -320,32 +319,29 @@ static void feed(struct conn *c, const uint8_t *data, size_t len) {
     return;
   }
   switch (st) {
-  case HTTP_RP_MORE:
-    return;
-  case HTTP_RP_HEAD:
-    conn_head(c);
-    return;
+  case HTTP_RP_MORE: return;
+  case HTTP_RP_HEAD: conn_head(c); return;
   case HTTP_RP_REQUEST:
     c->keep_alive = c->rp.keep_alive;
     dispatch(c);
     return;
-  case HTTP_RP_ERROR:
-    break;
+  case HTTP_RP_ERROR: break;
   }
   uv_read_stop((uv_stream_t *)&c->tcp);
   c->pending.len = 0;
   c->keep_alive = false;
   c->drain = status == 413; /* the body may still be on its way */
   c->is_sync = strncmp(c->rp.url, "/v1/sync", 8) == 0;
-  conn_refusal(c, status == 413   ? "too_large"
-             : status == 431 ? "headers_too_large"
-                             : "malformed",
-          NULL);
+  conn_refusal(c,
+               status == 413   ? "too_large"
+               : status == 431 ? "headers_too_large"
+                               : "malformed",
+               NULL);
   conn_respond_error(c, status,
-                status == 413 ? PROTO_E_TOO_LARGE : PROTO_E_BAD_REQUEST,
-                status == 413   ? "the body is larger than 8 MiB"
-                : status == 431 ? "the headers are too large"
-                                : "malformed HTTP request");
+                     status == 413 ? PROTO_E_TOO_LARGE : PROTO_E_BAD_REQUEST,
+                     status == 413   ? "the body is larger than 8 MiB"
+                     : status == 431 ? "the headers are too large"
+                                     : "malformed HTTP request");
 }
 
 /* A TLS message the engine must send on its own (the handshake's, a
@@ -575,8 +571,7 @@ void conn_on_sweep(uv_timer_t *t) {
         conn_close(c);
       break;
     case RS_CHECK:
-    case RS_QUEUED:
-      break;
+    case RS_QUEUED: break;
     }
   }
   if (now - d->rlog_ms >= RLOG_WINDOW_MS) {
@@ -612,13 +607,12 @@ static struct conn *victim(struct daemon *d, const struct conn *nc,
   int best_rank = 6;
   for (struct conn *c = d->conns; c; c = c->next) {
     int r;
-    if (c == nc || c->closing ||
-        (same_peer && !peer_same(&c->peer, &nc->peer)))
+    if (c == nc || c->closing || (same_peer && !peer_same(&c->peer, &nc->peer)))
       continue;
     r = evict_rank(c, now);
     /* The list runs newest first: <= keeps the oldest of a rank. */
-    if (r >= 0 && (r < best_rank ||
-                   (r == best_rank && c->since_ms <= best->since_ms))) {
+    if (r >= 0 &&
+        (r < best_rank || (r == best_rank && c->since_ms <= best->since_ms))) {
       best = c;
       best_rank = r;
     }
@@ -694,8 +688,7 @@ void conn_on_connection(uv_stream_t *server, int status) {
     conn_close(c);
     return;
   }
-  peer_set(&c->peer, uv_tcp_getpeername(&c->tcp, (struct sockaddr *)&sa,
-                                        &salen)
+  peer_set(&c->peer, uv_tcp_getpeername(&c->tcp, (struct sockaddr *)&sa, &salen)
                          ? NULL
                          : (struct sockaddr *)&sa);
   if (d->stopping) {
@@ -715,4 +708,3 @@ void conn_on_connection(uv_stream_t *server, int status) {
   if (uv_read_start((uv_stream_t *)&c->tcp, alloc_cb, read_cb))
     conn_close(c);
 }
-

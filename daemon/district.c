@@ -56,8 +56,7 @@ int district_open(struct store **out, const char *path, char *errbuf) {
   if (rc) {
     store_close(*out);
     return ds_fail(errbuf, DS_EINVAL,
-                   "%s is not a district store (it has no district key)",
-                   path);
+                   "%s is not a district store (it has no district key)", path);
   }
   return 0;
 }
@@ -76,8 +75,8 @@ int district_create(struct store **out, const char *path,
     if (rc)
       goto done;
   }
-  rc = store_open(&st, path, STORE_CREATE | STORE_EXCL | STORE_DISTRICT,
-                  errbuf);
+  rc =
+      store_open(&st, path, STORE_CREATE | STORE_EXCL | STORE_DISTRICT, errbuf);
   if (rc == DS_EEXIST)
     ds_fail(errbuf, rc, "a district store already exists at %s", path);
   if (rc)
@@ -93,9 +92,9 @@ int district_create(struct store **out, const char *path,
   if (!rc)
     rc = meta_set(st, META_DISTRICT_SK, sk, sizeof(sk));
   if (!rc)
-    rc = registry_node_add(st, node, pk, sizeof(pk), "district",
-                           "district (admin commands)",
-                           (int64_t)clock_now_ms());
+    rc =
+        registry_node_add(st, node, pk, sizeof(pk), "district",
+                          "district (admin commands)", (int64_t)clock_now_ms());
   sodium_memzero(sk, sizeof(sk));
   if (!rc)
     rc = store_commit(st);
@@ -174,8 +173,7 @@ int district_node_list(struct store *st, bool json, FILE *out) {
   buf_init(&b, 0);
   rc = json ? buf_putc(&b, '[')
             : buf_printf(&b, "%-32s  %-16s %-20s %-20s %6s  %s\n", "node",
-                         "commune", "enrolled", "last sync", "acked",
-                         "label");
+                         "commune", "enrolled", "last sync", "acked", "label");
   while (!rc && sqlite3_step(s) == SQLITE_ROW) {
     char enrolled[32], last[32];
     const char *label = (const char *)sqlite3_column_text(s, 2);
@@ -202,8 +200,7 @@ int district_node_list(struct store *st, bool json, FILE *out) {
       rc = buf_printf(&b, "%-32s  %-16s %-20s %-20s %6lld  %s%s%s\n",
                       sqlite3_column_text(s, 0), sqlite3_column_text(s, 1),
                       enrolled, last, (long long)sqlite3_column_int64(s, 5),
-                      label,
-                      sqlite3_column_int64(s, 6) ? " [revoked]" : "",
+                      label, sqlite3_column_int64(s, 6) ? " [revoked]" : "",
                       by_bundle(st, s) ? " [synced by bundle]" : "");
     }
     n++;
@@ -217,15 +214,13 @@ int district_node_list(struct store *st, bool json, FILE *out) {
   return rc;
 }
 
-int district_node_revoke(struct store *st, const char *node_hex,
-                         char *errbuf) {
+int district_node_revoke(struct store *st, const char *node_hex, char *errbuf) {
   uint8_t lo[ID_LEN], hi[ID_LEN];
   int n, rc;
 
   if (id_prefix_range(node_hex, lo, hi))
     return ds_fail(errbuf, DS_EINVAL,
-                   "'%s' is not a node id (give 8 to 32 hex digits)",
-                   node_hex);
+                   "'%s' is not a node id (give 8 to 32 hex digits)", node_hex);
   rc = registry_node_revoke(st, lo, hi, (int64_t)clock_now_ms(), &n);
   if (rc)
     return ds_fail(errbuf, rc, "could not revoke the device");
@@ -233,8 +228,8 @@ int district_node_revoke(struct store *st, const char *node_hex,
     return ds_fail(errbuf, DS_ENOENT, "no device has node id %s", node_hex);
   if (n > 1)
     return ds_fail(errbuf, DS_EAMBIGUOUS,
-                   "node id %s matches %d devices; give more digits",
-                   node_hex, n);
+                   "node id %s matches %d devices; give more digits", node_hex,
+                   n);
   return 0;
 }
 
@@ -315,8 +310,8 @@ int district_submit(struct store *st, district_build_cb build, void *arg,
 }
 
 int district_submit_as(struct store *st, const uint8_t node[ID_LEN],
-                       const uint8_t sk[64], district_build_cb build,
-                       void *arg, char *errbuf) {
+                       const uint8_t sk[64], district_build_cb build, void *arg,
+                       char *errbuf) {
   struct ingest_req rq = {0};
   struct proto_req hdr = {0};
   struct ingest_res rs;
@@ -378,8 +373,8 @@ int district_submit_as(struct store *st, const uint8_t node[ID_LEN],
     rc = DS_EBADOP;
     if (proto_resp_decode(&resp, rs.body.data, rs.body.len, e2) == 0) {
       if (proto_resp_rejected(&resp, 0, &r) == 0)
-        ds_fail(errbuf, rc, "the change was refused: %.*s",
-                (int)r.message_len, r.message);
+        ds_fail(errbuf, rc, "the change was refused: %.*s", (int)r.message_len,
+                r.message);
       proto_resp_cleanup(&resp);
     }
   }

@@ -75,13 +75,15 @@ int enrol_list(struct store *st, bool json, FILE *out) {
     fmt_time(sqlite3_column_int64(s, 3), made, sizeof(made));
     fmt_time(sqlite3_column_int64(s, 4), ends, sizeof(ends));
     if (json) {
-      rc = buf_printf(&b, "%s\n  {\"id\": \"%s\", \"commune\": \"%s\", "
-                          "\"label\": ",
+      rc = buf_printf(&b,
+                      "%s\n  {\"id\": \"%s\", \"commune\": \"%s\", "
+                      "\"label\": ",
                       n ? "," : "", sqlite3_column_text(s, 0),
                       sqlite3_column_text(s, 1));
       rc = rc || json_str(&b, label, strlen(label));
-      rc = rc || buf_printf(&b, ", \"created\": \"%s\", \"expires\": "
-                                "\"%s\"}",
+      rc = rc || buf_printf(&b,
+                            ", \"created\": \"%s\", \"expires\": "
+                            "\"%s\"}",
                             made, ends);
     } else {
       rc = buf_printf(&b, "%-8s  %-16s %-20s %-20s  %s\n",
@@ -164,15 +166,16 @@ int enrol_from_receipt(struct store *st, const uint8_t *node,
   sqlite3_bind_blob(s, 2, pk, 32, SQLITE_STATIC);
   sqlite3_bind_text(s, 3, commune, -1, SQLITE_STATIC);
   sqlite3_bind_int64(s, 4, (int64_t)now_ms);
-  rc = sqlite3_step(s) != SQLITE_DONE                 ? DS_EUNAVAIL
+  rc = sqlite3_step(s) != SQLITE_DONE           ? DS_EUNAVAIL
        : sqlite3_changes(store_sqlite(st)) == 1 ? 0
-                                                      : DS_EAUTH;
+                                                : DS_EAUTH;
   sqlite3_finalize(s);
   hex_encode(node_hex, node, ID_LEN);
   if (!rc)
-    LOG_WARN("enrol", "re-registered node=%.16s commune=%s from its "
-                      "enrolment receipt (the store is older than its "
-                      "enrolment)",
+    LOG_WARN("enrol",
+             "re-registered node=%.16s commune=%s from its "
+             "enrolment receipt (the store is older than its "
+             "enrolment)",
              node_hex, commune);
   return rc;
 }
@@ -217,9 +220,9 @@ int enrol_cmd(const struct args *a, const char *verb) {
   int rc;
 
   if (!verb)
-    return a->npos == 1 ? cmd_make(a)
-                        : args_usage(&admin_prog, "enroll",
-                                     "unexpected argument");
+    return a->npos == 1
+               ? cmd_make(a)
+               : args_usage(&admin_prog, "enroll", "unexpected argument");
   if (!strcmp(verb, "list")) {
     if (args_only(a, list_flags, err) || a->npos != 2)
       return args_usage(&admin_prog, "enroll list",

@@ -23,8 +23,7 @@ DS_NODISCARD int enrol_token(struct store *st, const char *commune,
 /* Tokens neither used nor expired, by public id. */
 DS_NODISCARD int enrol_list(struct store *st, bool json, FILE *out);
 /* Burns the unused token whose public id is |id|. */
-DS_NODISCARD int enrol_cancel(struct store *st, const char *id,
-                              char *errbuf);
+DS_NODISCARD int enrol_cancel(struct store *st, const char *id, char *errbuf);
 
 /* Enrolment receipts (DESIGN §11). The head check's test, off the writer:
  * is |receipt| the district's (key |dpk|) for |node| and |key_hex|? */

@@ -21,7 +21,8 @@ void peer_set(struct peer *p, const struct sockaddr *sa) {
     const struct sockaddr_in6 *in6 =
         (const struct sockaddr_in6 *)(const void *)sa;
     const uint8_t *a = in6->sin6_addr.s6_addr;
-    static const uint8_t mapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
+    static const uint8_t mapped[12] = {0, 0, 0, 0, 0,    0,
+                                       0, 0, 0, 0, 0xff, 0xff};
     if (memcmp(a, mapped, sizeof(mapped)) == 0) {
       p->key[0] = 4; /* an IPv4 peer on a dual-stack socket */
       memcpy(p->key + 1, a + 12, 4);

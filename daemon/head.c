@@ -116,14 +116,12 @@ static void check_cb(uv_work_t *w) {
     rc = sqlite3_step(d->tokq);
     /* As the writer judges it, so a stranger with a spent or expired token
      * is refused before its body is read. */
-    c->check = rc == SQLITE_DONE ? CK_BAD_TOKEN
-               : rc != SQLITE_ROW ? CK_FAILED
-               : sqlite3_column_int(d->tokq, 0)
-                   ? CK_USED_TOKEN
-                   : (uint64_t)sqlite3_column_int64(d->tokq, 1) <
-                           clock_now_ms()
-                       ? CK_EXPIRED_TOKEN
-                       : CK_TOKEN;
+    c->check = rc == SQLITE_DONE                ? CK_BAD_TOKEN
+               : rc != SQLITE_ROW               ? CK_FAILED
+               : sqlite3_column_int(d->tokq, 0) ? CK_USED_TOKEN
+               : (uint64_t)sqlite3_column_int64(d->tokq, 1) < clock_now_ms()
+                   ? CK_EXPIRED_TOKEN
+                   : CK_TOKEN;
     sqlite3_reset(d->tokq);
   }
   sqlite3_reset(d->keyq);
@@ -209,10 +207,10 @@ void conn_head(struct conn *c) {
     return;
   }
   c->rq.has_node = hex_decode(c->rq.node, ID_LEN, rp->node) == 0;
-  c->rq.has_sig = sodium_base642bin(c->rq.sig, sizeof(c->rq.sig), rp->sig,
-                                    strlen(rp->sig), NULL, &n, NULL,
-                                    sodium_base64_VARIANT_ORIGINAL) == 0 &&
-                  n == sizeof(c->rq.sig);
+  c->rq.has_sig =
+      sodium_base642bin(c->rq.sig, sizeof(c->rq.sig), rp->sig, strlen(rp->sig),
+                        NULL, &n, NULL, sodium_base64_VARIANT_ORIGINAL) == 0 &&
+      n == sizeof(c->rq.sig);
   if (!c->rq.has_node || !c->rq.has_sig) {
     head_refuse(c, 401, PROTO_E_UNAUTHORIZED,
                 "requests must carry Dansync-Node and Dansync-Signature",
@@ -235,4 +233,3 @@ void conn_head(struct conn *c) {
     admit(c); /* the writer judges it all */
   }
 }
-

@@ -7,7 +7,9 @@
 
 #include "proto/codec.h"
 
-static struct http_rp *of(http_parser *p) { return p->data; }
+static struct http_rp *of(http_parser *p) {
+  return p->data;
+}
 
 /* Keeps the value of a header dansync reads; a value too long to be valid
  * is treated as absent. */
@@ -144,8 +146,7 @@ static const http_parser_settings settings = {
     .on_message_complete = on_message_complete,
 };
 
-void http_rp_init(struct http_rp *rp, void (*on_begin)(void *arg),
-                  void *arg) {
+void http_rp_init(struct http_rp *rp, void (*on_begin)(void *arg), void *arg) {
   memset(rp, 0, sizeof(*rp));
   buf_init(&rp->field, 1024);
   buf_init(&rp->value, 8192);
@@ -174,7 +175,7 @@ enum http_rp_status http_rp_feed(struct http_rp *rp, const char *data,
     return HTTP_RP_HEAD;
   if (e == HPE_OK && *used == len)
     return HTTP_RP_MORE;
-  *status = rp->too_large                                  ? 413
+  *status = rp->too_large                              ? 413
             : rp->header_bytes > HTTP_MAX_HEADER_BYTES ? 431
                                                        : 400;
   return HTTP_RP_ERROR;

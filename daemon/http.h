@@ -2,9 +2,9 @@
  * http.h -- HTTP/1.1 request parsing for the daemon, sans I/O (on
  * http-parser): bytes in; out, a whole request (method, path, the dansync
  * headers, the body) or the status to refuse the bytes with. It stops
- * after each request's head, so the caller can refuse a body unread. Caps: 256-byte
- * URL, 16 KiB of headers, the protocol's 8 MiB body (refused as soon as
- * Content-Length says so). Daemon-internal: includes http_parser.h. */
+ * after each request's head, so the caller can refuse a body unread. Caps:
+ * 256-byte URL, 16 KiB of headers, the protocol's 8 MiB body (refused as soon
+ * as Content-Length says so). Daemon-internal: includes http_parser.h. */
 #ifndef DS_DAEMON_HTTP_H
 #define DS_DAEMON_HTTP_H
 #include <stdbool.h>
@@ -24,7 +24,7 @@ struct http_rp {
   char url[HTTP_MAX_URL + 1];
   struct buf body;
   char node[64], sig[128], token[160], key[128]; /* "" when absent */
-  char cookie[512]; /* the dashboard's (daemon/ui.c); "" when absent */
+  char cookie[512];  /* the dashboard's (daemon/ui.c); "" when absent */
   char receipt[160]; /* Dansync-Receipt (enrol.c), "" when absent */
   bool keep_alive;
   /* Valid from HTTP_RP_HEAD on: the declared body, if any. */

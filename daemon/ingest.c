@@ -107,7 +107,9 @@ void ingest_res_init(struct ingest_res *rs) {
   buf_init(&rs->body, 0);
 }
 
-void ingest_res_cleanup(struct ingest_res *rs) { buf_cleanup(&rs->body); }
+void ingest_res_cleanup(struct ingest_res *rs) {
+  buf_cleanup(&rs->body);
+}
 
 /* Fills |rs| with a whole-request error. */
 static int refuse(struct ingest_res *rs, int status, const char *code,
@@ -241,8 +243,7 @@ static int enroll(struct ingest *ing, const struct ingest_req *rq,
   if (!rq->token || !rq->key_hex || rq->replay)
     return DS_EAUTH;
   if (hex_decode(pk, sizeof(pk), rq->key_hex))
-    return *why = "Dansync-Key must be a 32-byte Ed25519 key in hex",
-           DS_EAUTH;
+    return *why = "Dansync-Key must be a 32-byte Ed25519 key in hex", DS_EAUTH;
   crypto_generichash(hash, sizeof(hash), (const uint8_t *)rq->token,
                      strlen(rq->token), NULL, 0);
   sqlite3_bind_blob(s, 1, hash, sizeof(hash), SQLITE_STATIC);
@@ -287,8 +288,8 @@ static int enroll(struct ingest *ing, const struct ingest_req *rq,
   return 0;
 }
 
-static int skew_refusal(struct ingest_res *rs, uint64_t worst,
-                        uint64_t now_hlc, uint64_t max_skew_ms) {
+static int skew_refusal(struct ingest_res *rs, uint64_t worst, uint64_t now_hlc,
+                        uint64_t max_skew_ms) {
   char msg[DS_ERRBUF_LEN];
   snprintf(msg, sizeof(msg),
            "the device's clock is %llu s ahead of the district's (the limit "
@@ -486,8 +487,8 @@ int ingest_sync(struct ingest *ing, const struct ingest_req *rq,
   }
   if (memcmp(req.node, rq->node, ID_LEN) != 0) {
     rc = refuse(rs, 400, PROTO_E_BAD_REQUEST,
-                "the body's node is not the Dansync-Node that signed it",
-                false, 0);
+                "the body's node is not the Dansync-Node that signed it", false,
+                0);
     goto out_rollback;
   }
   acked = w.acked;
@@ -568,8 +569,7 @@ int ingest_sync(struct ingest *ing, const struct ingest_req *rq,
       sqlite3_bind_int64(s, 3, (int64_t)op.seq);
       sqlite3_bind_text(s, 4, reject_code(orc), -1, SQLITE_STATIC);
       sqlite3_bind_text(s, 5, err, -1, SQLITE_STATIC);
-      sqlite3_bind_blob(s, 6, ing->raw.data, (int)ing->raw.len,
-                        SQLITE_STATIC);
+      sqlite3_bind_blob(s, 6, ing->raw.data, (int)ing->raw.len, SQLITE_STATIC);
       rc = db_run(s);
       if (!rc)
         rc = buf_append(&ing->msgs, err, mlen);

@@ -10,9 +10,13 @@
 
 static enum log_level level = LOG_LVL_INFO;
 
-void log_set_level(enum log_level lvl) { level = lvl; }
+void log_set_level(enum log_level lvl) {
+  level = lvl;
+}
 
-enum log_level log_level(void) { return level; }
+enum log_level log_level(void) {
+  return level;
+}
 
 void log_write(enum log_level lvl, const char *module, const char *fmt, ...) {
   static const char *const names[] = {"ERROR", "WARN", "INFO", "DEBUG"};

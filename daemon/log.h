@@ -12,9 +12,9 @@ enum log_level log_level(void);
 void log_write(enum log_level lvl, const char *module, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
-#define LOG_AT(lvl, mod, ...)        \
-  do {                               \
-    if ((lvl) <= log_level())        \
+#define LOG_AT(lvl, mod, ...)           \
+  do {                                  \
+    if ((lvl) <= log_level())           \
       log_write(lvl, mod, __VA_ARGS__); \
   } while (0)
 #define LOG_ERROR(mod, ...) LOG_AT(LOG_LVL_ERROR, mod, __VA_ARGS__)

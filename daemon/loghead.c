@@ -46,8 +46,7 @@ static int statement(sqlite3 *db, const char *db_name, int64_t seq,
     memcpy(out + 24, sqlite3_column_blob(s, 0), 32);
   sqlite3_finalize(s);
   snprintf(sql, sizeof(sql),
-           "SELECT node, pubkey, commune FROM %s.node ORDER BY node",
-           db_name);
+           "SELECT node, pubkey, commune FROM %s.node ORDER BY node", db_name);
   if (sqlite3_prepare_v2(db, sql, -1, &s, NULL))
     return DS_EIO;
   crypto_generichash_init(&h, NULL, 0, 32);

@@ -31,8 +31,8 @@ int opread_raw(struct opread *r, int64_t entry, uint32_t off, uint32_t len) {
 
   if (!r->blob || r->entry != entry) {
     rc = r->blob ? sqlite3_blob_reopen(r->blob, entry)
-                 : sqlite3_blob_open(r->db, "main", "synclog", "body", entry,
-                                     0, &r->blob);
+                 : sqlite3_blob_open(r->db, "main", "synclog", "body", entry, 0,
+                                     &r->blob);
     if (rc) {
       opread_done(r);
       return rc == SQLITE_ERROR ? DS_ECORRUPT : DS_EUNAVAIL;

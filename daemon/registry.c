@@ -52,8 +52,8 @@ int registry_communes_load(struct store *st, const char *tsv, char *errbuf) {
                       SQLITE_TRANSIENT);
     rc = db_run(s);
     if (rc == DS_EEXIST)
-      rc = ds_fail(errbuf, DS_EINVAL,
-                   "communes file line %d repeats a commune", line);
+      rc = ds_fail(errbuf, DS_EINVAL, "communes file line %d repeats a commune",
+                   line);
     n++;
     if (!end)
       break;
@@ -121,8 +121,7 @@ int registry_node_add(struct store *st, const uint8_t node[ID_LEN],
 }
 
 int registry_node_revoke(struct store *st, const uint8_t lo[ID_LEN],
-                         const uint8_t hi[ID_LEN], int64_t revoke_ms,
-                         int *n) {
+                         const uint8_t hi[ID_LEN], int64_t revoke_ms, int *n) {
   /* The district's own node signs admin changes and cannot be revoked. */
   static const char *const sql[] = {
       "SELECT count(*) FROM node WHERE node BETWEEN ?1 AND ?2 AND node IS "

@@ -24,13 +24,11 @@ DS_NODISCARD int registry_commune_known(struct store *st, const char *slug,
                                         bool *out);
 /* Stores an enrolment token by its hash, for |commune|, valid from
  * |created_ms| until |expires_ms|. */
-DS_NODISCARD int registry_token_add(struct store *st,
-                                    const uint8_t hash[32],
+DS_NODISCARD int registry_token_add(struct store *st, const uint8_t hash[32],
                                     const char *commune, const char *label,
                                     int64_t created_ms, int64_t expires_ms);
 /* Registers node |node| with its signing key |pk| (|pklen| bytes). */
-DS_NODISCARD int registry_node_add(struct store *st,
-                                   const uint8_t node[ID_LEN],
+DS_NODISCARD int registry_node_add(struct store *st, const uint8_t node[ID_LEN],
                                    const uint8_t *pk, size_t pklen,
                                    const char *commune, const char *label,
                                    int64_t enrolled_ms);
@@ -43,6 +41,5 @@ DS_NODISCARD int registry_node_revoke(struct store *st,
                                       int64_t revoke_ms, int *n);
 /* The highest seq the district holds from |node| (0 for an unknown one). */
 DS_NODISCARD int registry_node_acked(struct store *st,
-                                     const uint8_t node[ID_LEN],
-                                     int64_t *out);
+                                     const uint8_t node[ID_LEN], int64_t *out);
 #endif

@@ -25,8 +25,7 @@ void rotate_header(struct store *st, char *out, size_t cap) {
   struct buf b;
   buf_init(&b, 0);
   out[0] = '\0';
-  if (store_meta_get(st, "key_rotation", &b) == 0 &&
-      b.len == ROTATE_CERT_LEN) {
+  if (store_meta_get(st, "key_rotation", &b) == 0 && b.len == ROTATE_CERT_LEN) {
     sodium_bin2base64(b64, sizeof(b64), b.data, b.len,
                       sodium_base64_VARIANT_ORIGINAL);
     snprintf(out, cap, "Dansync-Key-Rotation: %s\r\n", b64);
@@ -108,8 +107,9 @@ int rotate_cmd(const struct args *a) {
   store_close(st);
   if (rc)
     return args_fail(&admin_prog, EXIT_ERROR, err);
-  LOG_WARN("key", "rotated the district key: new district node=%.16s; the "
-                  "old one is revoked",
+  LOG_WARN("key",
+           "rotated the district key: new district node=%.16s; the "
+           "old one is revoked",
            node);
   printf("Rotated the district key: the district node is now %s. Restart "
          "serve; devices learn the new key from their next answer.\n",

@@ -72,10 +72,10 @@ struct daemon {
   sqlite3 *keydb;
   sqlite3_stmt *keyq, *tokq;
   uv_mutex_t keylock;
-  uv_work_t ckwork;   /* the checkpointer */
-  sqlite3 *ckdb;      /* its connection; NULL: the writer checkpoints */
+  uv_work_t ckwork; /* the checkpointer */
+  sqlite3 *ckdb;    /* its connection; NULL: the writer checkpoints */
   bool ck_running;
-  int wal_frames;     /* after the writer's last commit */
+  int wal_frames;                /* after the writer's last commit */
   int ck_frames, ck_hard_frames; /* the two bounds, in pages */
   const struct srv_config *cfg;
   struct store *st;
@@ -94,11 +94,11 @@ struct daemon {
   bool stopping;
   struct rlog rlog;
   struct ncache known;
-  struct tls_ctx *tls; /* NULL: plain HTTP (loopback or --insecure-http) */
-  struct ui *ui;       /* the dashboard (daemon/ui.c), or NULL */
+  struct tls_ctx *tls;   /* NULL: plain HTTP (loopback or --insecure-http) */
+  struct ui *ui;         /* the dashboard (daemon/ui.c), or NULL */
   uint8_t answer_sk[64]; /* the district key: signs 200 answers (answer.c) */
   char rotation[200];    /* its announcement after a rotation (rotate.c) */
-  uv_tcp_t spare;      /* accepts and drops a connection when out of memory */
+  uv_tcp_t spare;        /* accepts and drops a connection when out of memory */
   bool spare_busy;
   uint8_t rbuf[64 * 1024]; /* every read lands here first */
   /* Metrics, touched only on the loop thread. */
@@ -157,17 +157,17 @@ struct conn {
   struct peer peer;
   enum req_state state;
   bool closing, keep_alive, is_sync, drain;
-  bool in_writer; /* in the writer's group: closed after it */
-  bool in_pool;   /* in the head check or the prep step: closed after it */
+  bool in_writer;  /* in the writer's group: closed after it */
+  bool in_pool;    /* in the head check or the prep step: closed after it */
   bool holds_node; /* its request is its node's one request in flight */
   bool has_pk;     /* pk: the node's key as the head check found it */
   int check;       /* the head check's verdict (enum check) */
   uint8_t pk[32];
-  uint64_t since_ms;  /* when the current state began */
-  uint64_t body_len;  /* the declared body, reserved in d->body_reserved */
-  uint64_t wq_ms;     /* when the answer's write last made progress */
-  size_t wq_left;     /* what it had left then */
-  unsigned served;    /* requests answered on this connection */
+  uint64_t since_ms; /* when the current state began */
+  uint64_t body_len; /* the declared body, reserved in d->body_reserved */
+  uint64_t wq_ms;    /* when the answer's write last made progress */
+  size_t wq_left;    /* what it had left then */
+  unsigned served;   /* requests answered on this connection */
   size_t drained;
   struct buf pending, out;
   struct tls_conn *tls; /* with d->tls */
@@ -177,7 +177,6 @@ struct conn {
   char xhdr[512]; /* extra header lines of the next answer (answer.c) */
   uint64_t queued_ns, work_ns; /* when it was queued; the merge's time */
 };
-
 
 /* conn.c */
 void conn_on_connection(uv_stream_t *server, int status);

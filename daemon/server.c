@@ -45,8 +45,8 @@ void srv_metrics(struct conn *c) {
   rc = buf_printf(&b, "# HELP dansync_requests_total Sync requests answered."
                       "\n# TYPE dansync_requests_total counter\n");
   for (int i = 0; i < 6 && !rc; i++)
-    rc = buf_printf(&b, "dansync_requests_total{status=\"%s\"} %llu\n",
-                    cls[i], (unsigned long long)d->requests[i]);
+    rc = buf_printf(&b, "dansync_requests_total{status=\"%s\"} %llu\n", cls[i],
+                    (unsigned long long)d->requests[i]);
   if (!rc)
     rc = buf_printf(
         &b,
@@ -76,9 +76,8 @@ void srv_metrics(struct conn *c) {
         "of any device of the commune.\n"
         "# TYPE dansync_last_sync_timestamp_seconds gauge\n",
         (unsigned long long)d->merged, (unsigned long long)d->quarantined,
-        (unsigned long long)d->conflicts, d->nlive,
-        (unsigned long long)d->shed, (unsigned long long)d->evicted,
-        (unsigned long long)d->cut[CUT_HEAD],
+        (unsigned long long)d->conflicts, d->nlive, (unsigned long long)d->shed,
+        (unsigned long long)d->evicted, (unsigned long long)d->cut[CUT_HEAD],
         (unsigned long long)d->cut[CUT_BODY],
         (unsigned long long)d->cut[CUT_WRITE],
         (unsigned long long)d->cut[CUT_IDLE],
@@ -118,8 +117,8 @@ static void work_cb(uv_work_t *w) {
   int rc;
 
   if (g->full && !d->writer_full) {
-    sqlite3_exec(store_sqlite(d->st), "PRAGMA synchronous = FULL", NULL,
-                 NULL, NULL);
+    sqlite3_exec(store_sqlite(d->st), "PRAGMA synchronous = FULL", NULL, NULL,
+                 NULL);
     d->writer_full = true;
   }
   rc = ingest_group_begin(d->ing);
@@ -153,10 +152,11 @@ static void answer(struct daemon *d, struct group *g, struct conn *c) {
     d->quarantined += c->rs.quarantined;
     d->conflicts += c->rs.conflicts;
     note_sync(d, c->rs.commune, c->rq.received_ms);
-    LOG_INFO("sync", "accepted node=%.16s commune=%s merged=%u "
-                     "quarantined=%u conflicts=%u pulled=%u wait_ms=%.1f "
-                     "merge_ms=%.1f group=%d commit_ms=%.1f sync_ms=%.1f "
-                     "peer=%s",
+    LOG_INFO("sync",
+             "accepted node=%.16s commune=%s merged=%u "
+             "quarantined=%u conflicts=%u pulled=%u wait_ms=%.1f "
+             "merge_ms=%.1f group=%d commit_ms=%.1f sync_ms=%.1f "
+             "peer=%s",
              node, c->rs.commune, c->rs.merged, c->rs.quarantined,
              c->rs.conflicts, c->rs.pulled,
              (double)(uv_hrtime() - c->queued_ns - c->work_ns) / 1e6,
@@ -188,7 +188,7 @@ static void answer(struct daemon *d, struct group *g, struct conn *c) {
       strncat(c->xhdr, d->rotation, sizeof(c->xhdr) - strlen(c->xhdr) - 1);
     }
     conn_respond(c, c->rs.status, "application/msgpack", c->rs.body.data,
-            c->rs.body.len);
+                 c->rs.body.len);
   }
 }
 
@@ -214,8 +214,9 @@ static void after_sync(uv_work_t *w, int status) {
   if (g->sync_rc) {
     /* Committed but perhaps not on disk: the devices send again, and what
      * is already stored is acked without being stored twice. */
-    LOG_ERROR("server", "cannot sync the WAL (%s); answering 503 and "
-                        "committing with full syncs from now on",
+    LOG_ERROR("server",
+              "cannot sync the WAL (%s); answering 503 and "
+              "committing with full syncs from now on",
               strerror(g->sync_rc));
     d->sync_full = true;
     for (int i = 0; i < g->n; i++)
@@ -249,10 +250,9 @@ static void after_work(uv_work_t *w, int status) {
 static void ck_work(uv_work_t *w) {
   struct daemon *d = container_of(w, struct daemon, ckwork);
   int nlog = 0, nckpt = 0;
-  if (sqlite3_wal_checkpoint_v2(d->ckdb, NULL, SQLITE_CHECKPOINT_PASSIVE,
-                                &nlog, &nckpt) != SQLITE_OK)
+  if (sqlite3_wal_checkpoint_v2(d->ckdb, NULL, SQLITE_CHECKPOINT_PASSIVE, &nlog,
+                                &nckpt) != SQLITE_OK)
     LOG_WARN("server", "checkpoint: %s", sqlite3_errmsg(d->ckdb));
-
 }
 
 static void ck_after(uv_work_t *w, int status) {
@@ -273,8 +273,7 @@ static int wal_hook(void *arg, sqlite3 *db, const char *name, int frames) {
   struct daemon *d = arg;
   d->wal_frames = frames;
   if (frames >= (d->ckdb ? d->ck_hard_frames : d->ck_frames))
-    sqlite3_wal_checkpoint_v2(db, name, SQLITE_CHECKPOINT_PASSIVE, NULL,
-                              NULL);
+    sqlite3_wal_checkpoint_v2(db, name, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
   return SQLITE_OK;
 }
 
@@ -369,8 +368,8 @@ static void on_ready(uv_timer_t *t) {
   if (fd >= 0 && close(fd))
     ok = false;
   if (!ok || rename(tmp, d->cfg->port_file)) {
-    LOG_ERROR("server", "cannot write the port file %s: %s",
-              d->cfg->port_file, strerror(errno));
+    LOG_ERROR("server", "cannot write the port file %s: %s", d->cfg->port_file,
+              strerror(errno));
     unlink(tmp);
   }
 }
@@ -411,8 +410,8 @@ static void open_helpers(struct daemon *d) {
    * checkpoints do nothing (they report -1 frames): read the schema. */
   if (path && *path &&
       (sqlite3_open_v2(path, &d->ckdb, SQLITE_OPEN_READWRITE, NULL) ||
-       sqlite3_exec(d->ckdb, "SELECT count(*) FROM sqlite_master", NULL,
-                    NULL, NULL))) {
+       sqlite3_exec(d->ckdb, "SELECT count(*) FROM sqlite_master", NULL, NULL,
+                    NULL))) {
     sqlite3_close(d->ckdb);
     d->ckdb = NULL;
   }

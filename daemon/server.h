@@ -15,16 +15,16 @@ struct srv_config {
   const char *host; /* "127.0.0.1" */
   int port;         /* 0 picks a free port */
   uint64_t max_skew_ms;
-  int max_conns;            /* beyond this, idle connections are evicted */
-  int max_conns_per_addr;   /* from one IPv4 address or IPv6 /64 */
-  uint64_t head_timeout_ms; /* a request's head must arrive within this */
-  uint64_t read_timeout_ms; /* its body within this, at >= 1 KiB/s */
+  int max_conns;             /* beyond this, idle connections are evicted */
+  int max_conns_per_addr;    /* from one IPv4 address or IPv6 /64 */
+  uint64_t head_timeout_ms;  /* a request's head must arrive within this */
+  uint64_t read_timeout_ms;  /* its body within this, at >= 1 KiB/s */
   uint64_t write_timeout_ms; /* an answer that stops moving this long */
-  uint64_t idle_timeout_ms; /* keep-alive connections idle past this close */
-  uint64_t max_body_bytes;  /* all bodies being handled at once */
-  const char *port_file;    /* if set, the bound port is written here */
+  uint64_t idle_timeout_ms;  /* keep-alive connections idle past this close */
+  uint64_t max_body_bytes;   /* all bodies being handled at once */
+  const char *port_file;     /* if set, the bound port is written here */
   const char *tls_cert, *tls_key; /* PEM files: serve HTTPS */
-  bool insecure_http;       /* plain HTTP on an address not loopback */
+  bool insecure_http;             /* plain HTTP on an address not loopback */
   /* The dashboard (daemon/ui.h): --ui-listen, --ui-port-file, --no-ui. */
   const char *ui_host;
   int ui_port;

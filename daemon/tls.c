@@ -51,8 +51,9 @@ int tls_ctx_new(struct tls_ctx **out, const char *cert_file,
   if (rc)
     return rc;
   if (access(cert_file, R_OK) || access(key_file, R_OK))
-    return ds_fail(errbuf, DS_ENOENT, "cannot read the TLS certificate %s or "
-                                      "its key %s",
+    return ds_fail(errbuf, DS_ENOENT,
+                   "cannot read the TLS certificate %s or "
+                   "its key %s",
                    cert_file, key_file);
   t = ds_calloc(1, sizeof(*t));
   if (!t)
@@ -237,7 +238,9 @@ static int pem_of(int (*w)(BIO *, void *), void *obj, struct buf *out) {
 static int w_key(BIO *b, void *k) {
   return PEM_write_bio_PrivateKey(b, k, NULL, NULL, 0, NULL, NULL);
 }
-static int w_crt(BIO *b, void *x) { return PEM_write_bio_X509(b, x); }
+static int w_crt(BIO *b, void *x) {
+  return PEM_write_bio_X509(b, x);
+}
 
 static bool is_ip(const char *h) {
   unsigned char a[16];
@@ -264,8 +267,8 @@ int tls_make_cert(const char *dir, const char *const *hosts, int nhosts,
     goto done;
   for (int i = 0; i < nhosts; i++) {
     /* An IP address in SAN must be an IP entry, or clients ignore it. */
-    if (buf_printf(&san, "%s%s:%s", i ? "," : "", is_ip(hosts[i]) ? "IP" : "DNS",
-                   hosts[i]) ||
+    if (buf_printf(&san, "%s%s:%s", i ? "," : "",
+                   is_ip(hosts[i]) ? "IP" : "DNS", hosts[i]) ||
         buf_cstr(&san))
       goto done;
   }
@@ -273,17 +276,17 @@ int tls_make_cert(const char *dir, const char *const *hosts, int nhosts,
   serial[0] &= 0x7f;
   bn = BN_bin2bn(serial, sizeof(serial), NULL);
   if (!bn || !BN_to_ASN1_INTEGER(bn, X509_get_serialNumber(x)) ||
-      !X509_set_version(x, 2) || !X509_gmtime_adj(X509_getm_notBefore(x), -3600) ||
+      !X509_set_version(x, 2) ||
+      !X509_gmtime_adj(X509_getm_notBefore(x), -3600) ||
       !X509_gmtime_adj(X509_getm_notAfter(x), (long)days * 86400) ||
       !X509_set_pubkey(x, key))
     goto done;
   name = X509_get_subject_name(x);
   if (!X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_UTF8,
-                                  (const unsigned char *)hosts[0], -1, -1,
-                                  0) ||
+                                  (const unsigned char *)hosts[0], -1, -1, 0) ||
       !X509_NAME_add_entry_by_txt(name, "O", MBSTRING_UTF8,
-                                  (const unsigned char *)"dansync district",
-                                  -1, -1, 0) ||
+                                  (const unsigned char *)"dansync district", -1,
+                                  -1, 0) ||
       !X509_set_issuer_name(x, name))
     goto done;
   X509V3_set_ctx(&v3, x, x, NULL, NULL, 0);
@@ -342,8 +345,7 @@ int tls_pin(const char *cert_file, char *pin, size_t cap, char *errbuf) {
     fclose(f);
   if (!x) {
     ERR_clear_error();
-    return ds_fail(errbuf, DS_EINVAL, "%s is not a PEM certificate",
-                   cert_file);
+    return ds_fail(errbuf, DS_EINVAL, "%s is not a PEM certificate", cert_file);
   }
   n = i2d_X509_PUBKEY(X509_get_X509_PUBKEY(x), &der);
   X509_free(x);

@@ -55,7 +55,7 @@ struct ui {
   bool stopping;
   struct uconn *conns;
   struct ui_db db;
-  sqlite3 *logindb; /* users_login's, under hashlock */
+  sqlite3 *logindb;    /* users_login's, under hashlock */
   uv_mutex_t hashlock; /* one Argon2id hash at a time */
   struct ui_sessions ss;
   char rbuf[64 * 1024];
@@ -67,7 +67,6 @@ struct ui {
 static void process(struct uconn *c);
 
 /* ---- answers ---- */
-
 
 static void on_close(uv_handle_t *h) {
   struct uconn *c = h->data, **pp;
@@ -126,8 +125,8 @@ static void send_resp(struct uconn *c) {
       "Content-Security-Policy: default-src 'self'; img-src 'self' data:; "
       "frame-ancestors 'none'; form-action 'self'%s\r\n%s"
       "Connection: %s\r\n\r\n",
-      r->status, http_status_str((enum http_status)r->status), r->type ? r->type : "text/plain",
-      r->body.len, r->headers,
+      r->status, http_status_str((enum http_status)r->status),
+      r->type ? r->type : "text/plain", r->body.len, r->headers,
       r->inline_style ? "; style-src 'self' 'unsafe-inline'" : "",
       c->tls ? "Strict-Transport-Security: max-age=31536000\r\n" : "",
       c->keep_alive ? "keep-alive" : "close");
@@ -200,9 +199,8 @@ static void work_cb(uv_work_t *w) {
 
   if (c->login) {
     uv_mutex_lock(&ui->hashlock);
-    if (!ui->logindb &&
-        sqlite3_open_v2(ui->db.path, &ui->logindb, SQLITE_OPEN_READONLY,
-                        NULL)) {
+    if (!ui->logindb && sqlite3_open_v2(ui->db.path, &ui->logindb,
+                                        SQLITE_OPEN_READONLY, NULL)) {
       sqlite3_close(ui->logindb);
       ui->logindb = NULL;
     }
@@ -263,7 +261,8 @@ static void queue(struct uconn *c) {
 }
 
 /* The session cookie's value in |hdr|, or "". */
-static void cookie_value(const char *hdr, bool tls, char out[UI_TOKEN_HEX + 1]) {
+static void cookie_value(const char *hdr, bool tls,
+                         char out[UI_TOKEN_HEX + 1]) {
   const char *name = tls ? "__Host-ds_session=" : "ds_session=";
   size_t nl = strlen(name);
   const char *p = hdr;
@@ -309,7 +308,8 @@ static void dispatch(struct uconn *c) {
     send_error(c, 405, "GET or POST only");
     return;
   }
-  if (!strncmp(path, "/assets/", 8) || (!post && http_rp_path_is(&c->rp, "/login"))) {
+  if (!strncmp(path, "/assets/", 8) ||
+      (!post && http_rp_path_is(&c->rp, "/login"))) {
     queue(c); /* no session needed */
     return;
   }
@@ -329,8 +329,8 @@ static void dispatch(struct uconn *c) {
                wait);
       resp_reset(&c->resp);
       ui_pages_login(&c->resp, 429, msg);
-      snprintf(c->resp.headers, sizeof(c->resp.headers),
-               "Retry-After: %u\r\n", wait);
+      snprintf(c->resp.headers, sizeof(c->resp.headers), "Retry-After: %u\r\n",
+               wait);
       send_resp(c);
       return;
     }
@@ -396,8 +396,7 @@ static void process(struct uconn *c) {
       if (c->rp.chunked || c->rp.length > UI_MAX_BODY) {
         c->keep_alive = false;
         snprintf(c->req.url, sizeof(c->req.url), "%s", c->rp.url);
-        send_error(c, c->rp.chunked ? 411 : 413,
-                   "Dữ liệu gửi lên quá lớn.");
+        send_error(c, c->rp.chunked ? 411 : 413, "Dữ liệu gửi lên quá lớn.");
         return;
       }
       http_rp_resume(&c->rp);
@@ -477,8 +476,7 @@ static void read_cb(uv_stream_t *s, ssize_t nread, const uv_buf_t *b) {
     return;
   c->since_ms = uv_now(c->ui->loop);
   if (c->tls) {
-    enum tls_status st =
-        tls_feed(c->tls, b->base, (size_t)nread, &c->pending);
+    enum tls_status st = tls_feed(c->tls, b->base, (size_t)nread, &c->pending);
     tls_flush(c);
     if (st != TLS_OK) {
       uconn_close(c);
@@ -594,8 +592,10 @@ int ui_start(struct ui **out, uv_loop_t *loop, const struct ui_config *cfg,
   memset(&addr, 0, sizeof(addr));
   if (uv_ip4_addr(cfg->host, cfg->port, (struct sockaddr_in *)&addr) &&
       uv_ip6_addr(cfg->host, cfg->port, (struct sockaddr_in6 *)&addr))
-    return ds_fail(errbuf, DS_EINVAL, "--ui-listen: '%s' is not an IP "
-                                      "address", cfg->host);
+    return ds_fail(errbuf, DS_EINVAL,
+                   "--ui-listen: '%s' is not an IP "
+                   "address",
+                   cfg->host);
   ui = ds_calloc(1, sizeof(*ui));
   if (!ui)
     return DS_ENOMEM;

@@ -18,8 +18,8 @@ struct store;
 struct tls_ctx;
 
 struct ui_config {
-  const char *host; /* "127.0.0.1" */
-  int port;         /* 8081; 0 picks a free port */
+  const char *host;      /* "127.0.0.1" */
+  int port;              /* 8081; 0 picks a free port */
   const char *port_file; /* if set, the bound port is written here */
   bool insecure_http;    /* plain HTTP on an address not loopback */
 };

@@ -37,8 +37,9 @@ static void conflict_card(struct page *p, const uint8_t rid[ID_LEN],
   e = schema_entity(ms.ent);
   win = mstate_winner(&ms, field);
   hex_encode(ridhex, rid, ID_LEN);
-  ui_out(p, "<div class=\"card\"><h2>%s <a href=\"/petitions/%s\"><code>%s"
-            "</code></a>, trường <code>%s</code></h2><div class=\"grid\">",
+  ui_out(p,
+         "<div class=\"card\"><h2>%s <a href=\"/petitions/%s\"><code>%s"
+         "</code></a>, trường <code>%s</code></h2><div class=\"grid\">",
          ms.ent == ENT_PETITION ? "Kiến nghị" : e->name, ridhex, ridhex + 24,
          e->fields[field].name);
   for (uint32_t i = 0; i < ms.f[field].nopen; i++) {
@@ -53,17 +54,19 @@ static void conflict_card(struct page *p, const uint8_t rid[ID_LEN],
       p->oom = true;
     hex_encode(node, w->v.node, ID_LEN);
     ui_time(when, (int64_t)HLC_MS(w->v.hlc));
-    ui_out(p, "<div class=\"stat\"><p class=\"muted\">%s · thiết bị <code>"
-              "%.8s</code> · %s</p><p class=\"pre\">",
+    ui_out(p,
+           "<div class=\"stat\"><p class=\"muted\">%s · thiết bị <code>"
+           "%.8s</code> · %s</p><p class=\"pre\">",
            w == win ? "Đang thắng" : "Giá trị khác", node, when);
     ui_text(p, v.data ? (char *)v.data : "");
     ui_out(p, "</p>");
     if (p->who.role >= USERS_CLERK)
-      ui_out(p, "<form method=\"post\" action=\"/conflicts/resolve\">"
-                "<input type=\"hidden\" name=\"csrf\" value=\"%s\">"
-                "<input type=\"hidden\" name=\"id\" value=\"%s:%s\">"
-                "<input type=\"hidden\" name=\"keep\" value=\"%016llx:%s\">"
-                "<button class=\"primary\">Giữ giá trị này</button></form>",
+      ui_out(p,
+             "<form method=\"post\" action=\"/conflicts/resolve\">"
+             "<input type=\"hidden\" name=\"csrf\" value=\"%s\">"
+             "<input type=\"hidden\" name=\"id\" value=\"%s:%s\">"
+             "<input type=\"hidden\" name=\"keep\" value=\"%016llx:%s\">"
+             "<button class=\"primary\">Giữ giá trị này</button></form>",
              p->rq->csrf, ridhex, e->fields[field].name,
              (unsigned long long)w->v.hlc, node);
     ui_out(p, "</div>");

@@ -51,8 +51,7 @@ static bool commune_exists(struct page *p, const char *slug) {
   return found;
 }
 
-static int figures(struct page *p, const struct period *pd,
-                   struct repfig **f) {
+static int figures(struct page *p, const struct period *pd, struct repfig **f) {
   struct repfig_opts o = {0};
   char err[DS_ERRBUF_LEN];
   o.from = pd->from;
@@ -105,29 +104,33 @@ static void chart(struct page *p, const struct period *pd) {
     }
   }
   sqlite3_finalize(s);
-  ui_out(p, "<div class=\"card\"><h2>Theo tháng</h2><svg class=\"chart\" "
-            "viewBox=\"0 0 %d 170\" role=\"img\" aria-label=\"Kiến nghị và "
-            "cuộc sinh hoạt theo tháng\">",
+  ui_out(p,
+         "<div class=\"card\"><h2>Theo tháng</h2><svg class=\"chart\" "
+         "viewBox=\"0 0 %d 170\" role=\"img\" aria-label=\"Kiến nghị và "
+         "cuộc sinh hoạt theo tháng\">",
          n * 40 + 20);
   for (int i = 0; i < n; i++) {
     int h1 = (int)(pet[i] * 110 / max), h2 = (int)(met[i] * 110 / max);
-    ui_out(p, "<rect x=\"%d\" y=\"%d\" width=\"14\" height=\"%d\" "
-              "fill=\"#0b5cad\"><title>%s: %lld kiến nghị</title></rect>"
-              "<rect x=\"%d\" y=\"%d\" width=\"14\" height=\"%d\" "
-              "fill=\"#e0912b\"><title>%s: %lld cuộc sinh hoạt</title>"
-              "</rect><text x=\"%d\" y=\"150\" font-size=\"10\" "
-              "text-anchor=\"middle\">%.2s/%.2s</text>",
-           20 + i * 40, 135 - h1, h1, months[i], (long long)pet[i],
-           34 + i * 40, 135 - h2, h2, months[i], (long long)met[i],
-           34 + i * 40, months[i] + 5, months[i] + 2);
+    ui_out(p,
+           "<rect x=\"%d\" y=\"%d\" width=\"14\" height=\"%d\" "
+           "fill=\"#0b5cad\"><title>%s: %lld kiến nghị</title></rect>"
+           "<rect x=\"%d\" y=\"%d\" width=\"14\" height=\"%d\" "
+           "fill=\"#e0912b\"><title>%s: %lld cuộc sinh hoạt</title>"
+           "</rect><text x=\"%d\" y=\"150\" font-size=\"10\" "
+           "text-anchor=\"middle\">%.2s/%.2s</text>",
+           20 + i * 40, 135 - h1, h1, months[i], (long long)pet[i], 34 + i * 40,
+           135 - h2, h2, months[i], (long long)met[i], 34 + i * 40,
+           months[i] + 5, months[i] + 2);
     /* The counts over the bars: the chart has no axis to read them off. */
     if (pet[i])
-      ui_out(p, "<text x=\"%d\" y=\"%d\" font-size=\"9\" "
-                "text-anchor=\"middle\">%lld</text>",
+      ui_out(p,
+             "<text x=\"%d\" y=\"%d\" font-size=\"9\" "
+             "text-anchor=\"middle\">%lld</text>",
              27 + i * 40, 132 - h1, (long long)pet[i]);
     if (met[i])
-      ui_out(p, "<text x=\"%d\" y=\"%d\" font-size=\"9\" "
-                "text-anchor=\"middle\">%lld</text>",
+      ui_out(p,
+             "<text x=\"%d\" y=\"%d\" font-size=\"9\" "
+             "text-anchor=\"middle\">%lld</text>",
              41 + i * 40, 132 - h2, (long long)met[i]);
   }
   ui_out(p, "<rect x=\"20\" y=\"158\" width=\"10\" height=\"10\" "
@@ -139,10 +142,11 @@ static void chart(struct page *p, const struct period *pd) {
 
 static void period_form(struct page *p, const struct period *pd,
                         const char *action, bool with_commune) {
-  ui_out(p, "<form class=\"filters card\" method=\"get\" action=\"%s\">"
-            "<label>Từ ngày<input type=\"date\" name=\"from\" value=\"%s\">"
-            "</label><label>Đến ngày<input type=\"date\" name=\"to\" "
-            "value=\"%s\"></label>",
+  ui_out(p,
+         "<form class=\"filters card\" method=\"get\" action=\"%s\">"
+         "<label>Từ ngày<input type=\"date\" name=\"from\" value=\"%s\">"
+         "</label><label>Đến ngày<input type=\"date\" name=\"to\" "
+         "value=\"%s\"></label>",
          action, pd->from, pd->to);
   if (with_commune) {
     sqlite3_stmt *s;
@@ -193,8 +197,9 @@ void ui_overview(struct page *p, const char *slug) {
   char when[24];
 
   if (!period_get(p, &pd)) {
-    ui_fail(p, 400, "Khoảng thời gian không hợp lệ (ngày viết YYYY-MM-DD "
-                    "hoặc DD/MM/YYYY, ngày đầu trước ngày cuối).");
+    ui_fail(p, 400,
+            "Khoảng thời gian không hợp lệ (ngày viết YYYY-MM-DD "
+            "hoặc DD/MM/YYYY, ngày đầu trước ngày cuối).");
     return;
   }
   if (slug && !commune_exists(p, slug)) {
@@ -213,12 +218,13 @@ void ui_overview(struct page *p, const char *slug) {
   }
   ui_page_begin(p, slug ? f->scope_name : "Tổng quan toàn huyện", "/");
   period_form(p, &pd, p->path, false);
-  ui_out(p, "<div class=\"grid\"><div class=\"stat\"><b>%lld</b>cuộc sinh "
-            "hoạt</div><div class=\"stat\"><b>%lld</b>người dân tham gia"
-            "</div><div class=\"stat\"><b>%lld</b>kiến nghị tiếp nhận</div>"
-            "<div class=\"stat\"><b>%lld</b>đang mở</div><div class=\"stat\">"
-            "<b>%lld</b>quá hạn</div><div class=\"stat\"><b>%lld</b>chuyển "
-            "cấp trên</div></div>\n",
+  ui_out(p,
+         "<div class=\"grid\"><div class=\"stat\"><b>%lld</b>cuộc sinh "
+         "hoạt</div><div class=\"stat\"><b>%lld</b>người dân tham gia"
+         "</div><div class=\"stat\"><b>%lld</b>kiến nghị tiếp nhận</div>"
+         "<div class=\"stat\"><b>%lld</b>đang mở</div><div class=\"stat\">"
+         "<b>%lld</b>quá hạn</div><div class=\"stat\"><b>%lld</b>chuyển "
+         "cấp trên</div></div>\n",
          (long long)f->cur.meetings, (long long)f->cur.attendees,
          (long long)f->cur.received, (long long)f->cur.open,
          (long long)f->cur.overdue, (long long)f->cur.escalated);
@@ -238,16 +244,17 @@ void ui_overview(struct page *p, const char *slug) {
     ui_text(p, c->slug);
     ui_out(p, "\">");
     ui_text(p, c->name);
-    ui_out(p, "</a></td><td%s>%s%s</td><td class=\"n\">%lld</td>"
-              "<td class=\"n\">%lld</td><td class=\"n\">%lld</td>"
-              "<td class=\"n\">%lld</td><td class=\"n\">%lld</td>"
-              "<td class=\"n\">%lld</td></tr>",
+    ui_out(p,
+           "</a></td><td%s>%s%s</td><td class=\"n\">%lld</td>"
+           "<td class=\"n\">%lld</td><td class=\"n\">%lld</td>"
+           "<td class=\"n\">%lld</td><td class=\"n\">%lld</td>"
+           "<td class=\"n\">%lld</td></tr>",
            c->stale ? " class=\"stale\"" : "",
            c->last_sync_ms ? when : "chưa đồng bộ lần nào",
-           c->stale && c->last_sync_ms ? " (lâu chưa đồng bộ)" : "", (long long)c->c.meetings,
-           (long long)c->c.attendees, (long long)c->c.received,
-           (long long)c->c.open, (long long)c->c.overdue,
-           (long long)c->c.escalated);
+           c->stale && c->last_sync_ms ? " (lâu chưa đồng bộ)" : "",
+           (long long)c->c.meetings, (long long)c->c.attendees,
+           (long long)c->c.received, (long long)c->c.open,
+           (long long)c->c.overdue, (long long)c->c.escalated);
   }
   ui_out(p, "</tbody></table></div>\n");
   repfig_free(f);
@@ -276,15 +283,15 @@ void ui_report(struct page *p, const char *kind) {
   buf_init(&issuer, 0);
   r.f = f;
   r.doc.date = p->today;
-  r.doc.issuer = store_meta_get(p->st, "issuer", &issuer) == 0 &&
-                         !buf_cstr(&issuer)
-                     ? (const char *)issuer.data
-                     : "ỦY BAN NHÂN DÂN HUYỆN";
+  r.doc.issuer =
+      store_meta_get(p->st, "issuer", &issuer) == 0 && !buf_cstr(&issuer)
+          ? (const char *)issuer.data
+          : "ỦY BAN NHÂN DÂN HUYỆN";
   if (p->api || kind) {
-    r.fmt = p->api                    ? REPORT_JSON
-            : !strcmp(kind, "csv")    ? REPORT_CSV
-            : !strcmp(kind, "docx")   ? REPORT_DOCX
-                                      : REPORT_HTML;
+    r.fmt = p->api                  ? REPORT_JSON
+            : !strcmp(kind, "csv")  ? REPORT_CSV
+            : !strcmp(kind, "docx") ? REPORT_DOCX
+                                    : REPORT_HTML;
     p->rs->type = r.fmt == REPORT_JSON   ? "application/json"
                   : r.fmt == REPORT_CSV  ? "text/csv; charset=utf-8"
                   : r.fmt == REPORT_DOCX ? "application/vnd.openxmlformats-"
@@ -301,15 +308,16 @@ void ui_report(struct page *p, const char *kind) {
       ui_fail(p, 503, "Không viết được báo cáo.");
   } else {
     char qs[200];
-    snprintf(qs, sizeof(qs), "from=%s&amp;to=%s&amp;commune=%s", pd.from,
-             pd.to, pd.commune);
+    snprintf(qs, sizeof(qs), "from=%s&amp;to=%s&amp;commune=%s", pd.from, pd.to,
+             pd.commune);
     ui_page_begin(p, "Báo cáo", "/report");
     period_form(p, &pd, "/report", true);
     bp = repfig_settled_bp(&f->cur);
-    ui_out(p, "<div class=\"card\"><p>Sinh hoạt được <b>%lld</b> cuộc, có "
-              "<b>%lld</b> người dân tham gia; tiếp nhận <b>%lld</b> ý kiến, "
-              "kiến nghị: giải quyết tại xã <b>%lld</b>, tại huyện <b>%lld"
-              "</b>, chuyển cấp trên <b>%lld</b>, đang mở <b>%lld</b>",
+    ui_out(p,
+           "<div class=\"card\"><p>Sinh hoạt được <b>%lld</b> cuộc, có "
+           "<b>%lld</b> người dân tham gia; tiếp nhận <b>%lld</b> ý kiến, "
+           "kiến nghị: giải quyết tại xã <b>%lld</b>, tại huyện <b>%lld"
+           "</b>, chuyển cấp trên <b>%lld</b>, đang mở <b>%lld</b>",
            (long long)f->cur.meetings, (long long)f->cur.attendees,
            (long long)f->cur.received, (long long)f->cur.at_commune,
            (long long)f->cur.at_district, (long long)f->cur.escalated,
@@ -317,14 +325,15 @@ void ui_report(struct page *p, const char *kind) {
     if (bp >= 0)
       ui_out(p, "; đạt %lld,%02lld%%", (long long)(bp / 100),
              (long long)(bp % 100));
-    ui_out(p, ". %lld/%lld xã, thị trấn tổ chức sinh hoạt.</p>"
-              "<p class=\"noprint\"><a class=\"button\" href=\"/report/html?"
-              "%s\">Bản in</a> <a href=\"/report/csv?%s\">Tải CSV</a> · "
-              "<a href=\"/report/docx?%s\">Tải DOCX</a> · <a href=\"/api/"
-              "report?%s\">JSON</a> · <button id=\"print\" type=\"button\">"
-              "In trang này</button></p></div>",
-           (long long)f->communes_met, (long long)f->communes_total, qs, qs,
-           qs, qs);
+    ui_out(p,
+           ". %lld/%lld xã, thị trấn tổ chức sinh hoạt.</p>"
+           "<p class=\"noprint\"><a class=\"button\" href=\"/report/html?"
+           "%s\">Bản in</a> <a href=\"/report/csv?%s\">Tải CSV</a> · "
+           "<a href=\"/report/docx?%s\">Tải DOCX</a> · <a href=\"/api/"
+           "report?%s\">JSON</a> · <button id=\"print\" type=\"button\">"
+           "In trang này</button></p></div>",
+           (long long)f->communes_met, (long long)f->communes_total, qs, qs, qs,
+           qs);
     ui_out(p, "<div class=\"card scroll\"><h2>Theo lĩnh vực</h2><table>"
               "<tbody>");
     for (int i = 0; i < f->ncategories; i++)
@@ -337,4 +346,3 @@ void ui_report(struct page *p, const char *kind) {
   buf_cleanup(&issuer);
   repfig_free(f);
 }
-

@@ -23,8 +23,7 @@ int ui_esc_n(struct buf *b, const char *s, size_t n) {
        * and tab, DEL, and C1 (U+0080..U+009F, C2 80..C2 9F in UTF-8). */
       if ((ch < 0x20 && ch != '\n' && ch != '\t') || ch == 0x7f) {
         rc = buf_printf(b, "\\x%02x", ch);
-      } else if (ch == 0xc2 && i + 1 < n &&
-                 (unsigned char)s[i + 1] >= 0x80 &&
+      } else if (ch == 0xc2 && i + 1 < n && (unsigned char)s[i + 1] >= 0x80 &&
                  (unsigned char)s[i + 1] <= 0x9f) {
         rc = buf_printf(b, "\\u%04x", (unsigned char)s[i + 1]);
         i++;

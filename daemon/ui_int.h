@@ -73,7 +73,7 @@ struct ui_req {
 
 struct ui_resp {
   int status;
-  const char *type; /* Content-Type */
+  const char *type;  /* Content-Type */
   char headers[640]; /* extra header lines, each ending in \r\n */
   bool inline_style; /* the printable report carries its own <style> */
   struct buf body;
@@ -82,9 +82,9 @@ struct ui_resp {
 /* The dashboard's store connections, used from the pool's threads. */
 struct ui_db {
   char path[4096];
-  struct store *ro;    /* pages: PRAGMA query_only; under lock */
+  struct store *ro; /* pages: PRAGMA query_only; under lock */
   uv_mutex_t lock;
-  struct store *rw;    /* edits, opened on the first; under rwlock */
+  struct store *rw; /* edits, opened on the first; under rwlock */
   uv_mutex_t rwlock;
 };
 
@@ -112,8 +112,8 @@ struct page {
 /* ui_pages.c: writing an answer. */
 void ui_out(struct page *p, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
-void ui_text(struct page *p, const char *s); /* HTML-escaped */
-void ui_json(struct page *p, const char *s); /* a JSON string, or null */
+void ui_text(struct page *p, const char *s);   /* HTML-escaped */
+void ui_json(struct page *p, const char *s);   /* a JSON string, or null */
 void ui_date(struct page *p, const char *ymd); /* as DD/MM/YYYY */
 /* |ms| as local DD/MM/YYYY HH:MM, or "chưa bao giờ" for 0. */
 void ui_time(char out[24], int64_t ms);
@@ -134,9 +134,9 @@ int ui_submit(struct page *p,
                            char *errbuf),
               void *arg, char *errbuf);
 /* Runs |fn| on the edit connection (opened on first use). */
-int ui_with_rw(struct page *p, int (*fn)(struct store *st, void *arg,
-                                         char *errbuf),
-               void *arg, char *errbuf);
+int ui_with_rw(struct page *p,
+               int (*fn)(struct store *st, void *arg, char *errbuf), void *arg,
+               char *errbuf);
 
 /* ui_figures.c: the overview (|slug| NULL: the district) and the report
  * (|kind| NULL: the page; "html", "csv", "docx": the document). */

@@ -88,9 +88,10 @@ void ui_page_begin(struct page *p, const char *title, const char *active) {
                nav[i].label);
     ui_out(p, "</nav><span>");
     ui_text(p, p->who.name);
-    ui_out(p, " (%s)</span><form method=\"post\" action=\"/logout\">"
-              "<input type=\"hidden\" name=\"csrf\" value=\"%s\">"
-              "<button>Đăng xuất</button></form></header>\n",
+    ui_out(p,
+           " (%s)</span><form method=\"post\" action=\"/logout\">"
+           "<input type=\"hidden\" name=\"csrf\" value=\"%s\">"
+           "<button>Đăng xuất</button></form></header>\n",
            users_role_label(p->who.role), p->rq->csrf);
   }
   ui_out(p, "<main>\n<h1>");
@@ -98,7 +99,9 @@ void ui_page_begin(struct page *p, const char *title, const char *active) {
   ui_out(p, "</h1>\n");
 }
 
-void ui_page_end(struct page *p) { ui_out(p, "</main></body></html>\n"); }
+void ui_page_end(struct page *p) {
+  ui_out(p, "</main></body></html>\n");
+}
 
 void ui_fail(struct page *p, int status, const char *msg) {
   buf_reset(&p->rs->body);
@@ -155,8 +158,8 @@ int ui_capture(struct page *p, int (*fn)(void *arg, FILE *f), void *arg) {
 }
 
 int ui_with_rw(struct page *p,
-               int (*fn)(struct store *st, void *arg, char *errbuf),
-               void *arg, char *errbuf) {
+               int (*fn)(struct store *st, void *arg, char *errbuf), void *arg,
+               char *errbuf) {
   struct ui_db *db = p->db;
   int rc = 0;
   uv_mutex_lock(&db->rwlock);
@@ -179,8 +182,8 @@ struct submit_arg {
 
 static int submit_rw(struct store *st, void *arg, char *errbuf) {
   struct submit_arg *s = arg;
-  return district_submit_as(st, s->p->who.node, s->p->who.sk, s->build,
-                            s->arg, errbuf);
+  return district_submit_as(st, s->p->who.node, s->p->who.sk, s->build, s->arg,
+                            errbuf);
 }
 
 int ui_submit(struct page *p,
@@ -207,10 +210,11 @@ static void devices(struct page *p) {
     return;
   }
   ui_page_begin(p, "Thiết bị", "/devices");
-  ui_out(p, "<div class=\"card scroll\"><table><thead><tr><th>Thiết bị</th>"
-            "<th>Xã</th><th>Đăng ký</th><th>Đồng bộ lần cuối</th>"
-            "<th class=\"n\">Bị từ chối</th><th>Trạng thái</th>%s</tr>"
-            "</thead><tbody>",
+  ui_out(p,
+         "<div class=\"card scroll\"><table><thead><tr><th>Thiết bị</th>"
+         "<th>Xã</th><th>Đăng ký</th><th>Đồng bộ lần cuối</th>"
+         "<th class=\"n\">Bị từ chối</th><th>Trạng thái</th>%s</tr>"
+         "</thead><tbody>",
          p->who.role >= USERS_ADMIN ? "<th></th>" : "");
   if (sqlite3_prepare_v2(
           store_sqlite(p->st),
@@ -229,19 +233,21 @@ static void devices(struct page *p) {
       ui_text(p, (const char *)sqlite3_column_text(s, 2));
       ui_out(p, "</td><td>");
       ui_text(p, (const char *)sqlite3_column_text(s, 1));
-      ui_out(p, "</td><td>%s</td><td>%s</td><td class=\"n\">%d</td><td>%s"
-                "</td>",
+      ui_out(p,
+             "</td><td>%s</td><td>%s</td><td class=\"n\">%d</td><td>%s"
+             "</td>",
              enrolled, when, sqlite3_column_int(s, 6),
              revoked ? "đã thu hồi" : "đang dùng");
       if (p->who.role >= USERS_ADMIN) {
         ui_out(p, "<td>");
         if (!revoked && !sqlite3_column_int(s, 7))
-          ui_out(p, "<form method=\"post\" action=\"/devices/revoke\">"
-                    "<input type=\"hidden\" name=\"csrf\" value=\"%s\">"
-                    "<input type=\"hidden\" name=\"node\" value=\"%s\">"
-                    "<button class=\"danger\" data-confirm=\"Thu hồi thiết "
-                    "bị này? Nó sẽ không đồng bộ được nữa.\">Thu hồi"
-                    "</button></form>",
+          ui_out(p,
+                 "<form method=\"post\" action=\"/devices/revoke\">"
+                 "<input type=\"hidden\" name=\"csrf\" value=\"%s\">"
+                 "<input type=\"hidden\" name=\"node\" value=\"%s\">"
+                 "<button class=\"danger\" data-confirm=\"Thu hồi thiết "
+                 "bị này? Nó sẽ không đồng bộ được nữa.\">Thu hồi"
+                 "</button></form>",
                  p->rq->csrf, node);
         ui_out(p, "</td>");
       }
@@ -274,7 +280,9 @@ static void device_revoke(struct page *p) {
     ui_redirect(p, "/devices");
 }
 
-static int users_json(void *arg, FILE *f) { return users_list(arg, true, f); }
+static int users_json(void *arg, FILE *f) {
+  return users_list(arg, true, f);
+}
 
 static void users_page(struct page *p) {
   sqlite3_stmt *s;
@@ -329,13 +337,13 @@ static void log_page(struct page *p) {
   }
   ui_page_begin(p, "Nhật ký đồng bộ", "/log");
   if (rc) {
-    ui_out(p, "<p class=\"msg\">Nhật ký có lỗi từ mục %lld: ",
-           (long long)bad);
+    ui_out(p, "<p class=\"msg\">Nhật ký có lỗi từ mục %lld: ", (long long)bad);
     ui_text(p, err);
     ui_out(p, "</p>");
   } else {
-    ui_out(p, "<p class=\"msg ok\">Đã kiểm tra %lld mục: chuỗi băm và mọi "
-              "chữ ký đều đúng.</p>",
+    ui_out(p,
+           "<p class=\"msg ok\">Đã kiểm tra %lld mục: chuỗi băm và mọi "
+           "chữ ký đều đúng.</p>",
            (long long)entries);
   }
   ui_page_end(p);

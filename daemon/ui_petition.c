@@ -39,12 +39,18 @@ static uint32_t fold_cp(uint32_t c) {
   if (c >= 0x300 && c <= 0x36f)
     return 0;
   switch (c) {
-  case 0x102: case 0x103: return 'a';
-  case 0x110: case 0x111: return 'd';
-  case 0x128: case 0x129: return 'i';
-  case 0x168: case 0x169: return 'u';
-  case 0x1a0: case 0x1a1: return 'o';
-  case 0x1af: case 0x1b0: return 'u';
+  case 0x102:
+  case 0x103: return 'a';
+  case 0x110:
+  case 0x111: return 'd';
+  case 0x128:
+  case 0x129: return 'i';
+  case 0x168:
+  case 0x169: return 'u';
+  case 0x1a0:
+  case 0x1a1: return 'o';
+  case 0x1af:
+  case 0x1b0: return 'u';
   default: break;
   }
   if (c >= 0x1ea0 && c <= 0x1eb7)
@@ -110,9 +116,9 @@ static void match_fn(sqlite3_context *ctx, int argc, sqlite3_value **argv) {
     const char *p = text;
     ok = 0;
     while ((p = strstr(p, w)) != NULL) {
-      if (p == text || !((p[-1] >= 'a' && p[-1] <= 'z') ||
-                         (p[-1] >= '0' && p[-1] <= '9') ||
-                         (unsigned char)p[-1] >= 0x80)) {
+      if (p == text ||
+          !((p[-1] >= 'a' && p[-1] <= 'z') || (p[-1] >= '0' && p[-1] <= '9') ||
+            (unsigned char)p[-1] >= 0x80)) {
         ok = 1;
         break;
       }
@@ -161,8 +167,8 @@ struct filters {
 };
 
 static const char *const list_cols[] = {
-    "id",      "commune",  "received_on", "status", "category", "citizen",
-    "hamlet",  "content",  "due_on",      "escalated_to", "conflicts"};
+    "id",     "commune", "received_on", "status",       "category", "citizen",
+    "hamlet", "content", "due_on",      "escalated_to", "conflicts"};
 
 static bool filters_get(struct page *p, struct filters *fl, char *err,
                         size_t cap) {
@@ -174,9 +180,8 @@ static bool filters_get(struct page *p, struct filters *fl, char *err,
   ui_form_get(p->q, "hamlet", fl->hamlet, sizeof(fl->hamlet));
   ui_form_get(p->q, "q", fl->q, sizeof(fl->q));
   fl->overdue = ui_form_get(p->q, "overdue", v, sizeof(v)) && *v;
-  fl->page = ui_form_get(p->q, "page", v, sizeof(v))
-                 ? (int)strtol(v, NULL, 10)
-                 : 1;
+  fl->page =
+      ui_form_get(p->q, "page", v, sizeof(v)) ? (int)strtol(v, NULL, 10) : 1;
   if (fl->page < 1 || fl->page > 100000)
     fl->page = 1;
   snprintf(fl->from, sizeof(fl->from), "0000-00-00");
@@ -206,8 +211,9 @@ static bool filters_get(struct page *p, struct filters *fl, char *err,
 static void select_opts(struct page *p, const char *name, const char *label,
                         const char *const *names,
                         const char *(*lab)(const char *), const char *cur) {
-  ui_out(p, "<label>%s<select name=\"%s\"><option value=\"\">Tất cả"
-            "</option>",
+  ui_out(p,
+         "<label>%s<select name=\"%s\"><option value=\"\">Tất cả"
+         "</option>",
          label, name);
   for (int i = 0; names[i]; i++)
     ui_out(p, "<option value=\"%s\"%s>%s</option>", names[i],
@@ -215,7 +221,9 @@ static void select_opts(struct page *p, const char *name, const char *label,
   ui_out(p, "</select></label>");
 }
 
-static const char *commune_label(const char *s) { return s; }
+static const char *commune_label(const char *s) {
+  return s;
+}
 
 static void filter_form(struct page *p, const struct filters *fl) {
   sqlite3_stmt *s;
@@ -241,16 +249,18 @@ static void filter_form(struct page *p, const struct filters *fl) {
               schema_category_label, fl->category);
   ui_out(p, "<label>Ấp<input name=\"hamlet\" value=\"");
   ui_text(p, fl->hamlet);
-  ui_out(p, "\"></label><label>Từ ngày<input type=\"date\" name=\"from\" "
-            "value=\"%s\"></label><label>Đến ngày<input type=\"date\" "
-            "name=\"to\" value=\"%s\"></label><label>Tìm (tên, nội dung)"
-            "<input name=\"q\" value=\"",
+  ui_out(p,
+         "\"></label><label>Từ ngày<input type=\"date\" name=\"from\" "
+         "value=\"%s\"></label><label>Đến ngày<input type=\"date\" "
+         "name=\"to\" value=\"%s\"></label><label>Tìm (tên, nội dung)"
+         "<input name=\"q\" value=\"",
          strcmp(fl->from, "0000-00-00") ? fl->from : "",
          strcmp(fl->to, "9999-12-31") ? fl->to : "");
   ui_text(p, fl->q);
-  ui_out(p, "\"></label><label>Quá hạn<input type=\"checkbox\" "
-            "name=\"overdue\" value=\"1\"%s></label><button "
-            "class=\"primary\">Lọc</button></form>\n",
+  ui_out(p,
+         "\"></label><label>Quá hạn<input type=\"checkbox\" "
+         "name=\"overdue\" value=\"1\"%s></label><button "
+         "class=\"primary\">Lọc</button></form>\n",
          fl->overdue ? " checked" : "");
 }
 
@@ -319,8 +329,7 @@ void ui_petitions(struct page *p) {
       ui_out(p, "%s\n  {", n ? "," : "");
       for (int i = 0; i < 10; i++) {
         ui_out(p, "%s\"%s\": ", i ? ", " : "", list_cols[i]);
-        ui_json(p, sqlite3_column_type(s, i) == SQLITE_NULL ? NULL
-                                                            : col(s, i));
+        ui_json(p, sqlite3_column_type(s, i) == SQLITE_NULL ? NULL : col(s, i));
       }
       ui_out(p, ", \"conflicts\": %d}", sqlite3_column_int(s, 10));
     } else {
@@ -328,8 +337,9 @@ void ui_petitions(struct page *p) {
       while (cut < strlen(content) &&
              ((unsigned char)content[cut] & 0xc0) == 0x80)
         cut++;
-      ui_out(p, "<tr><td><a href=\"/petitions/%s\"><code>%s</code></a>%s"
-                "</td><td>",
+      ui_out(p,
+             "<tr><td><a href=\"/petitions/%s\"><code>%s</code></a>%s"
+             "</td><td>",
              id, id + 24, sqlite3_column_int(s, 10) ? " ⚠" : "");
       ui_text(p, col(s, 1));
       ui_out(p, "</td><td>");
@@ -352,8 +362,7 @@ void ui_petitions(struct page *p) {
   } else {
     char qs[HTTP_MAX_URL + 1];
     const char *q = ui_query(p->rq->url), *pg = strstr(q, "page=");
-    snprintf(qs, sizeof(qs), "%.*s", pg ? (int)(pg - q) : (int)strlen(q),
-             q);
+    snprintf(qs, sizeof(qs), "%.*s", pg ? (int)(pg - q) : (int)strlen(q), q);
     if (*qs && qs[strlen(qs) - 1] != '&')
       strncat(qs, "&", sizeof(qs) - strlen(qs) - 1);
     ui_out(p, "</tbody></table>%s</div><div class=\"pager\">",
@@ -392,11 +401,12 @@ static void history(struct page *p, const uint8_t rid[ID_LEN]) {
           -1, &s, NULL))
     return;
   sqlite3_bind_blob(s, 1, rid, ID_LEN, SQLITE_STATIC);
-  ui_out(p, p->api ? ", \"history\": [" : "<div class=\"card scroll\"><h2>"
-                                          "Lịch sử</h2><table><thead><tr>"
-                                          "<th>Người/thiết bị</th><th>Lúc "
-                                          "nhập</th><th>Lúc nhận</th><th>"
-                                          "Thay đổi</th></tr></thead><tbody>");
+  ui_out(p, p->api ? ", \"history\": ["
+                   : "<div class=\"card scroll\"><h2>"
+                     "Lịch sử</h2><table><thead><tr>"
+                     "<th>Người/thiết bị</th><th>Lúc "
+                     "nhập</th><th>Lúc nhận</th><th>"
+                     "Thay đổi</th></tr></thead><tbody>");
   while (sqlite3_step(s) == SQLITE_ROW) {
     struct op op;
     void *priv = NULL;
@@ -431,8 +441,9 @@ static void history(struct page *p, const uint8_t rid[ID_LEN]) {
       ui_text(p, *col(s, 1) ? col(s, 1) : "thiết bị");
       ui_out(p, " <span class=\"muted\">(");
       ui_text(p, col(s, 2));
-      ui_out(p, ", <code>%.8s</code>)</span></td><td>%s</td><td>%s</td>"
-                "<td class=\"pre\">",
+      ui_out(p,
+             ", <code>%.8s</code>)</span></td><td>%s</td><td>%s</td>"
+             "<td class=\"pre\">",
              node, typed, recv);
       ui_text(p, vals.data ? (char *)vals.data : "");
       ui_out(p, "</td></tr>");
@@ -446,13 +457,14 @@ static void history(struct page *p, const uint8_t rid[ID_LEN]) {
 }
 
 static const char *const show_cols[] = {
-    "commune", "received_on", "status",   "category",     "citizen",
-    "hamlet",  "content",     "response", "due_on",       "escalated_to",
-    "resolved_on", "meeting"};
+    "commune", "received_on",  "status",      "category",
+    "citizen", "hamlet",       "content",     "response",
+    "due_on",  "escalated_to", "resolved_on", "meeting"};
 static const char *const show_labels[] = {
-    "Xã",      "Ngày nhận", "Trạng thái", "Lĩnh vực",      "Người dân",
-    "Ấp",      "Nội dung",  "Trả lời",    "Hạn giải quyết", "Chuyển đến",
-    "Ngày giải quyết", "Cuộc họp"};
+    "Xã",         "Ngày nhận",       "Trạng thái",
+    "Lĩnh vực",   "Người dân",       "Ấp",
+    "Nội dung",   "Trả lời",         "Hạn giải quyết",
+    "Chuyển đến", "Ngày giải quyết", "Cuộc họp"};
 #define NSHOW (int)(sizeof(show_cols) / sizeof(show_cols[0]))
 
 static int resolve_id(struct page *p, const char *id, uint8_t rid[ID_LEN]) {
@@ -468,9 +480,10 @@ static int resolve_id(struct page *p, const char *id, uint8_t rid[ID_LEN]) {
 static void edit_form(struct page *p, const char *ridhex, sqlite3_stmt *s) {
   const char *cur = col(s, 2);
   int rank = schema_enum_index(schema_status_names, cur, strlen(cur));
-  ui_out(p, "<div class=\"card\"><h2>Cập nhật</h2><form method=\"post\" "
-            "action=\"/petitions/%s\"><input type=\"hidden\" name=\"csrf\" "
-            "value=\"%s\"><label>Trạng thái<select name=\"status\">",
+  ui_out(p,
+         "<div class=\"card\"><h2>Cập nhật</h2><form method=\"post\" "
+         "action=\"/petitions/%s\"><input type=\"hidden\" name=\"csrf\" "
+         "value=\"%s\"><label>Trạng thái<select name=\"status\">",
          ridhex, p->rq->csrf);
   for (int i = rank < 0 ? 0 : rank; schema_status_names[i]; i++)
     ui_out(p, "<option value=\"%s\"%s>%s</option>", schema_status_names[i],
@@ -479,9 +492,10 @@ static void edit_form(struct page *p, const char *ridhex, sqlite3_stmt *s) {
   ui_out(p, "</select></label><label>Trả lời<textarea name=\"response\" "
             "maxlength=\"4000\">");
   ui_text(p, col(s, 7));
-  ui_out(p, "</textarea></label><label>Hạn giải quyết<input type=\"date\" "
-            "name=\"due_on\" value=\"%s\"></label><label>Chuyển đến (cơ "
-            "quan)<input name=\"escalated_to\" maxlength=\"200\" value=\"",
+  ui_out(p,
+         "</textarea></label><label>Hạn giải quyết<input type=\"date\" "
+         "name=\"due_on\" value=\"%s\"></label><label>Chuyển đến (cơ "
+         "quan)<input name=\"escalated_to\" maxlength=\"200\" value=\"",
          col(s, 8));
   ui_text(p, col(s, 9));
   ui_out(p, "\"></label><p><button class=\"primary\">Lưu</button></p>"
@@ -577,8 +591,8 @@ struct edit_arg {
 static int build_edit(struct store *st, struct op *op, void *arg,
                       char *errbuf) {
   struct edit_arg *e = arg;
-  return edit_build(st, op, ENT_PETITION, e->rid, false, NULL, e->flags,
-                    e->n, &e->arena, errbuf);
+  return edit_build(st, op, ENT_PETITION, e->rid, false, NULL, e->flags, e->n,
+                    &e->arena, errbuf);
 }
 
 void ui_petition_edit(struct page *p, const char *id) {
@@ -627,8 +641,9 @@ void ui_petition_edit(struct page *p, const char *id) {
   sqlite3_finalize(s);
   hex_encode(ridhex, e->rid, ID_LEN);
   if (e->n < 0) {
-    snprintf(err, sizeof(err), "Hạn giải quyết phải là một ngày (YYYY-MM-DD "
-                               "hoặc DD/MM/YYYY).");
+    snprintf(err, sizeof(err),
+             "Hạn giải quyết phải là một ngày (YYYY-MM-DD "
+             "hoặc DD/MM/YYYY).");
   } else if (e->n == 0) {
     snprintf(err, sizeof(err), "Không có gì thay đổi.");
   } else if (ui_submit(p, build_edit, e, err) == 0) {
@@ -645,4 +660,3 @@ void ui_petition_edit(struct page *p, const char *id) {
   ds_free(e);
   ui_fail(p, 400, err);
 }
-

@@ -62,8 +62,8 @@ struct session *session_new(struct ui_sessions *ss, const char *user) {
   return s;
 }
 
-static struct throttle *throttle_of(struct ui_sessions *ss, const struct peer *p,
-                                    bool make) {
+static struct throttle *throttle_of(struct ui_sessions *ss,
+                                    const struct peer *p, bool make) {
   struct throttle *old = &ss->thr[0];
   uint64_t now = clock_now_ms();
   for (int i = 0; i < UI_THROTTLE_SLOTS; i++) {
@@ -87,9 +87,8 @@ static struct throttle *throttle_of(struct ui_sessions *ss, const struct peer *p
 unsigned throttle_wait(struct ui_sessions *ss, const struct peer *p) {
   struct throttle *t = throttle_of(ss, p, false);
   uint64_t now = clock_now_ms();
-  return t && t->until_ms > now
-             ? (unsigned)((t->until_ms - now + 999) / 1000)
-             : 0;
+  return t && t->until_ms > now ? (unsigned)((t->until_ms - now + 999) / 1000)
+                                : 0;
 }
 
 void throttle_fail(struct ui_sessions *ss, const struct peer *p) {
@@ -99,8 +98,8 @@ void throttle_fail(struct ui_sessions *ss, const struct peer *p) {
   if (t->fails >= UI_FREE_FAILS) {
     int shift = t->fails - UI_FREE_FAILS;
     uint64_t wait = shift >= 6 ? UI_MAX_WAIT_S : (1u << shift);
-    t->until_ms = t->last_ms + (wait > UI_MAX_WAIT_S ? UI_MAX_WAIT_S : wait) *
-                                   1000;
+    t->until_ms =
+        t->last_ms + (wait > UI_MAX_WAIT_S ? UI_MAX_WAIT_S : wait) * 1000;
   }
 }
 

@@ -77,14 +77,14 @@ static int pw_hash(char out[crypto_pwhash_STRBYTES], const char *pw,
                    char *errbuf) {
   if (crypto_pwhash_str(out, pw, strlen(pw), USERS_PW_OPSLIMIT,
                         USERS_PW_MEMLIMIT))
-    return ds_fail(errbuf, DS_ENOMEM, "not enough memory to hash the "
-                                      "password");
+    return ds_fail(errbuf, DS_ENOMEM,
+                   "not enough memory to hash the "
+                   "password");
   return 0;
 }
 
 /* Runs one statement with up to three text/blob bindings; rows changed. */
-static int exec1(sqlite3 *db, const char *sql, const char *t1,
-                 const char *t2) {
+static int exec1(sqlite3 *db, const char *sql, const char *t1, const char *t2) {
   sqlite3_stmt *s;
   int n = -1;
   if (sqlite3_prepare_v2(db, sql, -1, &s, NULL))
@@ -233,13 +233,13 @@ int users_list(struct store *st, bool json, FILE *out) {
       if (!rc)
         rc = json_str(&b, name, strlen(name));
       if (!rc)
-        rc = buf_printf(&b, ", \"role\": \"%s\", \"node\": \"%s\", "
-                            "\"created_ms\": %lld}",
+        rc = buf_printf(&b,
+                        ", \"role\": \"%s\", \"node\": \"%s\", "
+                        "\"created_ms\": %lld}",
                         users_role_name(role), node,
                         (long long)sqlite3_column_int64(s, 3));
     } else {
-      rc = buf_printf(&b, "%-20s %-7s %s\n", name, users_role_name(role),
-                      node);
+      rc = buf_printf(&b, "%-20s %-7s %s\n", name, users_role_name(role), node);
     }
     n++;
   }
@@ -264,8 +264,7 @@ static int read_who(sqlite3 *db, const char *name, struct users_who *who,
                          -1, &s, NULL))
     return DS_EIO;
   sqlite3_bind_text(s, 1, name, -1, SQLITE_STATIC);
-  if (sqlite3_step(s) == SQLITE_ROW &&
-      sqlite3_column_bytes(s, 2) == ID_LEN &&
+  if (sqlite3_step(s) == SQLITE_ROW && sqlite3_column_bytes(s, 2) == ID_LEN &&
       sqlite3_column_bytes(s, 3) == (int)sizeof(who->sk) &&
       (size_t)sqlite3_column_bytes(s, 1) < crypto_pwhash_STRBYTES) {
     snprintf(who->name, sizeof(who->name), "%s", name);
@@ -295,15 +294,13 @@ int users_login(sqlite3 *db, const char *name, const char *password,
   int rc;
 
   if (!dummy[0] &&
-      crypto_pwhash_str(dummy, "\x01", 1, USERS_PW_OPSLIMIT,
-                        USERS_PW_MEMLIMIT))
+      crypto_pwhash_str(dummy, "\x01", 1, USERS_PW_OPSLIMIT, USERS_PW_MEMLIMIT))
     return DS_ENOMEM;
-  rc = strlen(name) <= USERS_NAME_MAX ? read_who(db, name, &w, hash)
-                                      : DS_ENOENT;
+  rc =
+      strlen(name) <= USERS_NAME_MAX ? read_who(db, name, &w, hash) : DS_ENOENT;
   if (rc && rc != DS_ENOENT)
     return rc;
-  if (crypto_pwhash_str_verify(rc ? dummy : hash, password,
-                               strlen(password)) ||
+  if (crypto_pwhash_str_verify(rc ? dummy : hash, password, strlen(password)) ||
       rc) {
     sodium_memzero(&w, sizeof(w));
     return DS_EPERM;
@@ -393,11 +390,11 @@ int users_cmd(const struct args *a, const char *verb) {
   else if (!strcmp(verb, "remove"))
     rc = users_remove(st, name, err);
   else
-    rc = users_list(st, args_has(a, "json"), stdout) ? ds_fail(
-                                                           err, DS_EIO,
-                                                           "cannot read the "
-                                                           "users")
-                                                     : 0;
+    rc = users_list(st, args_has(a, "json"), stdout)
+             ? ds_fail(err, DS_EIO,
+                       "cannot read the "
+                       "users")
+             : 0;
   sodium_memzero(pw, sizeof(pw));
   store_close(st);
   if (rc)

@@ -49,8 +49,7 @@ DS_NODISCARD int users_passwd(struct store *st, const char *name,
                               const char *password, char *errbuf);
 /* Removes the account and revokes its node (its past changes stay in the
  * log under its name). */
-DS_NODISCARD int users_remove(struct store *st, const char *name,
-                              char *errbuf);
+DS_NODISCARD int users_remove(struct store *st, const char *name, char *errbuf);
 DS_NODISCARD int users_list(struct store *st, bool json, FILE *out);
 
 /* Checks |password| for |name| on |db| (read-only is enough). 0 and |*who|

@@ -28,16 +28,15 @@ int proto_bundle_head_encode(struct buf *out,
   msgpack_packer pk;
   int bad;
   msgpack_packer_init(&pk, out, write_cb);
-  bad = msgpack_pack_map(&pk, 7 + (f->has_key ? 1 : 0) +
-                                  (f->token[0] ? 1 : 0)) ||
-        pack_str(&pk, "t") || pack_str(&pk, "head") || pack_str(&pk, "v") ||
-        msgpack_pack_uint64(&pk, PROTO_BUNDLE_VERSION) ||
-        pack_str(&pk, "kind") ||
-        pack_str(&pk, f->answer ? "answer" : "export") ||
-        pack_str(&pk, "node") || pack_bin(&pk, f->node, ID_LEN) ||
-        pack_str(&pk, "id") || pack_bin(&pk, f->id, ID_LEN) ||
-        pack_str(&pk, "made") || msgpack_pack_uint64(&pk, f->made_ms) ||
-        pack_str(&pk, "hlc") || msgpack_pack_uint64(&pk, f->hlc);
+  bad =
+      msgpack_pack_map(&pk, 7 + (f->has_key ? 1 : 0) + (f->token[0] ? 1 : 0)) ||
+      pack_str(&pk, "t") || pack_str(&pk, "head") || pack_str(&pk, "v") ||
+      msgpack_pack_uint64(&pk, PROTO_BUNDLE_VERSION) || pack_str(&pk, "kind") ||
+      pack_str(&pk, f->answer ? "answer" : "export") || pack_str(&pk, "node") ||
+      pack_bin(&pk, f->node, ID_LEN) || pack_str(&pk, "id") ||
+      pack_bin(&pk, f->id, ID_LEN) || pack_str(&pk, "made") ||
+      msgpack_pack_uint64(&pk, f->made_ms) || pack_str(&pk, "hlc") ||
+      msgpack_pack_uint64(&pk, f->hlc);
   if (f->has_key)
     bad = bad || pack_str(&pk, "key") || pack_bin(&pk, f->key, 32);
   if (f->token[0])

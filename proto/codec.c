@@ -95,9 +95,7 @@ static void to_value(const msgpack_object *o, struct value *v) {
   v->type = VAL_BIN;
   v->s = "";
   switch (o->type) {
-  case MSGPACK_OBJECT_NIL:
-    v->type = VAL_NIL;
-    break;
+  case MSGPACK_OBJECT_NIL: v->type = VAL_NIL; break;
   case MSGPACK_OBJECT_BOOLEAN:
     v->type = VAL_BOOL;
     v->i = o->via.boolean;
@@ -132,13 +130,19 @@ static void to_value(const msgpack_object *o, struct value *v) {
       v->n = o->via.array.ptr[1].via.str.size;
     }
     break;
-  default:
-    break;
+  default: break;
   }
 }
 
-enum { K_SEQ = 1, K_HLC = 2, K_ENT = 4, K_RID = 8, K_SET = 16, K_BASE = 32,
-       K_NODE = 64 };
+enum {
+  K_SEQ = 1,
+  K_HLC = 2,
+  K_ENT = 4,
+  K_RID = 8,
+  K_SET = 16,
+  K_BASE = 32,
+  K_NODE = 64
+};
 
 static int decode_base(const msgpack_object *bo, struct op *op,
                        const struct entity_def *e, char *why, size_t cap) {
@@ -257,8 +261,7 @@ static int decode_op(const msgpack_object *o, struct op *op, bool want_node,
   }
   need = K_SEQ | K_HLC | K_ENT | K_RID | K_SET | (want_node ? K_NODE : 0);
   if ((seen & need) != need) {
-    snprintf(why, sizeof(why),
-             "an op needs seq, hlc, ent, rid and set%s",
+    snprintf(why, sizeof(why), "an op needs seq, hlc, ent, rid and set%s",
              want_node ? " and node" : "");
     goto fail;
   }
@@ -294,8 +297,8 @@ static int decode_op(const msgpack_object *o, struct op *op, bool want_node,
     goto fail;
   return 0;
 fail:
-  return ds_fail(errbuf, DS_EBADOP, "op %llu: %s",
-                 (unsigned long long)op->seq, why);
+  return ds_fail(errbuf, DS_EBADOP, "op %llu: %s", (unsigned long long)op->seq,
+                 why);
 }
 
 int proto_op_encode(struct buf *out, const struct op *op, bool with_node) {
@@ -316,8 +319,7 @@ int proto_op_encode(struct buf *out, const struct op *op, bool with_node) {
   bad = bad || pack_key(&pk, "rid") || pack_bin(&pk, op->rid, ID_LEN);
   if (with_node)
     bad = bad || pack_key(&pk, "node") || pack_bin(&pk, op->node, ID_LEN);
-  bad = bad || pack_key(&pk, "set") ||
-        msgpack_pack_map(&pk, (size_t)op->nset);
+  bad = bad || pack_key(&pk, "set") || msgpack_pack_map(&pk, (size_t)op->nset);
   for (int i = 0; i < op->nset && !bad; i++) {
     const struct value *v = &op->set[i].val;
     bad = pack_key(&pk, e->fields[op->set[i].field].name);
@@ -337,8 +339,7 @@ int proto_op_encode(struct buf *out, const struct op *op, bool with_node) {
             msgpack_pack_array(&pk, of->nbase);
       for (uint32_t b = 0; b < of->nbase && !bad; b++) {
         const struct version *bv = &op->base[of->base_off + b];
-        bad = msgpack_pack_array(&pk, 2) ||
-              msgpack_pack_uint64(&pk, bv->hlc) ||
+        bad = msgpack_pack_array(&pk, 2) || msgpack_pack_uint64(&pk, bv->hlc) ||
               pack_bin(&pk, bv->node, ID_LEN);
       }
     }
@@ -363,7 +364,9 @@ int proto_op_decode(const void *bytes, size_t len, struct op *op,
   return 0;
 }
 
-void proto_op_release(void *priv) { unpacked_free(priv); }
+void proto_op_release(void *priv) {
+  unpacked_free(priv);
+}
 
 /* ---- requests ---- */
 
@@ -390,10 +393,18 @@ static int op_spans(struct proto_req *req, size_t len);
 
 int proto_req_decode(struct proto_req *req, const void *body, size_t len,
                      char *errbuf) {
-  enum { R_V = 1, R_NODE = 2, R_TS = 4, R_HLC = 8, R_CURSOR = 16,
-         R_CHASH = 32, R_LIMIT = 64, R_OPS = 128 };
-  const unsigned need = R_V | R_NODE | R_TS | R_HLC | R_CURSOR | R_LIMIT |
-                        R_OPS;
+  enum {
+    R_V = 1,
+    R_NODE = 2,
+    R_TS = 4,
+    R_HLC = 8,
+    R_CURSOR = 16,
+    R_CHASH = 32,
+    R_LIMIT = 64,
+    R_OPS = 128
+  };
+  const unsigned need =
+      R_V | R_NODE | R_TS | R_HLC | R_CURSOR | R_LIMIT | R_OPS;
   msgpack_unpacked *u = NULL;
   const msgpack_object *m, *ops = NULL;
   unsigned seen = 0;
@@ -504,8 +515,8 @@ void proto_req_cleanup(struct proto_req *req) {
   DS_FREE(req->op_off);
 }
 
-void proto_req_op_span(const struct proto_req *req, uint32_t i,
-                       uint32_t *off, uint32_t *len) {
+void proto_req_op_span(const struct proto_req *req, uint32_t i, uint32_t *off,
+                       uint32_t *len) {
   *off = req->op_off[i];
   *len = req->op_off[i + 1] - req->op_off[i];
 }
@@ -522,8 +533,8 @@ static int container_hdr(const uint8_t *p, size_t n, bool map, uint32_t *count,
   } else if (p[0] == b16 && n >= 3) {
     *count = (uint32_t)p[1] << 8 | p[2], *hlen = 3;
   } else if (p[0] == b32 && n >= 5) {
-    *count = (uint32_t)p[1] << 24 | (uint32_t)p[2] << 16 |
-             (uint32_t)p[3] << 8 | p[4];
+    *count = (uint32_t)p[1] << 24 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 8 |
+             p[4];
     *hlen = 5;
   } else {
     return DS_EPROTO;
@@ -577,8 +588,8 @@ static int op_spans(struct proto_req *req, size_t len) {
 int proto_op_with_node(struct buf *out, const uint8_t *raw, size_t len,
                        const uint8_t node[ID_LEN]) {
   /* The "node" key, then the header of its 16-byte bin value. */
-  uint8_t hdr[5], tail[7 + ID_LEN] = {MP_FIXSTR | 4, 'n', 'o', 'd', 'e',
-                                      MP_BIN8, ID_LEN};
+  uint8_t hdr[5],
+      tail[7 + ID_LEN] = {MP_FIXSTR | 4, 'n', 'o', 'd', 'e', MP_BIN8, ID_LEN};
   uint32_t n;
   size_t hlen, nh;
   int rc;
@@ -614,8 +625,7 @@ int proto_req_encode(struct buf *out, const struct proto_req *hdr,
   bad = bad || pack_key(&pk, "node") || pack_bin(&pk, hdr->node, ID_LEN);
   bad = bad || pack_key(&pk, "ts") || msgpack_pack_uint64(&pk, hdr->ts);
   bad = bad || pack_key(&pk, "hlc") || msgpack_pack_uint64(&pk, hdr->hlc);
-  bad = bad || pack_key(&pk, "cursor") ||
-        msgpack_pack_uint64(&pk, hdr->cursor);
+  bad = bad || pack_key(&pk, "cursor") || msgpack_pack_uint64(&pk, hdr->cursor);
   if (hdr->has_cursor_hash)
     bad = bad || pack_key(&pk, "cursor_hash") ||
           pack_bin(&pk, hdr->cursor_hash, PROTO_HASH_LEN);
@@ -637,8 +647,7 @@ int proto_resp_begin(struct buf *out, const struct proto_resp *hdr) {
   bad = bad || pack_key(&pk, "v") || msgpack_pack_uint64(&pk, PROTO_VERSION);
   bad = bad || pack_key(&pk, "acked") || msgpack_pack_uint64(&pk, hdr->acked);
   bad = bad || pack_key(&pk, "hlc") || msgpack_pack_uint64(&pk, hdr->hlc);
-  bad = bad || pack_key(&pk, "cursor") ||
-        msgpack_pack_uint64(&pk, hdr->cursor);
+  bad = bad || pack_key(&pk, "cursor") || msgpack_pack_uint64(&pk, hdr->cursor);
   if (hdr->has_cursor_hash)
     bad = bad || pack_key(&pk, "cursor_hash") ||
           pack_bin(&pk, hdr->cursor_hash, PROTO_HASH_LEN);
@@ -725,8 +734,8 @@ fail:
 
 int proto_resp_op(const struct proto_resp *resp, uint32_t i, struct op *op,
                   char *errbuf) {
-  const msgpack_object *ops = map_get(&((msgpack_unpacked *)resp->priv)->data,
-                                      "ops");
+  const msgpack_object *ops =
+      map_get(&((msgpack_unpacked *)resp->priv)->data, "ops");
   int ok;
   if (!ops || i >= ops->via.array.size)
     return DS_EINVAL;
@@ -736,8 +745,8 @@ int proto_resp_op(const struct proto_resp *resp, uint32_t i, struct op *op,
 
 int proto_resp_rejected(const struct proto_resp *resp, uint32_t i,
                         struct proto_rejected *out) {
-  const msgpack_object *rej = map_get(
-      &((msgpack_unpacked *)resp->priv)->data, "rejected");
+  const msgpack_object *rej =
+      map_get(&((msgpack_unpacked *)resp->priv)->data, "rejected");
   const msgpack_object *r, *o;
 
   if (!rej || i >= rej->via.array.size)
@@ -772,13 +781,12 @@ int proto_error_encode(struct buf *out, const char *code, const char *message,
   int bad;
 
   msgpack_packer_init(&pk, out, write_cb);
-  bad = msgpack_pack_map(&pk, has_expected ? 3 : 2) ||
-        pack_key(&pk, "error") || pack_key(&pk, code) ||
-        pack_key(&pk, "message") || msgpack_pack_str(&pk, n) ||
-        msgpack_pack_str_body(&pk, message, n);
+  bad = msgpack_pack_map(&pk, has_expected ? 3 : 2) || pack_key(&pk, "error") ||
+        pack_key(&pk, code) || pack_key(&pk, "message") ||
+        msgpack_pack_str(&pk, n) || msgpack_pack_str_body(&pk, message, n);
   if (has_expected)
-    bad = bad || pack_key(&pk, "expected") ||
-          msgpack_pack_uint64(&pk, expected);
+    bad =
+        bad || pack_key(&pk, "expected") || msgpack_pack_uint64(&pk, expected);
   return bad ? DS_ENOMEM : 0;
 }
 

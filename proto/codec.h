@@ -43,7 +43,7 @@ struct proto_req {
   uint64_t first_seq; /* seq of ops[0]; the ops are first_seq, +1, ... */
   void *priv;         /* the unpacked tree */
   const uint8_t *body;
-  uint32_t *op_off;   /* op i is body[op_off[i] .. op_off[i + 1]) */
+  uint32_t *op_off; /* op i is body[op_off[i] .. op_off[i + 1]) */
 };
 
 /* Decodes a request body. Checks its shape: a map with exactly the keys of
@@ -63,8 +63,8 @@ DS_NODISCARD int proto_req_op(const struct proto_req *req, uint32_t i,
 void proto_req_cleanup(struct proto_req *req);
 
 /* Op |i|'s bytes as they are in the request body: its offset and length. */
-void proto_req_op_span(const struct proto_req *req, uint32_t i,
-                       uint32_t *off, uint32_t *len);
+void proto_req_op_span(const struct proto_req *req, uint32_t i, uint32_t *off,
+                       uint32_t *len);
 /* Appends the response form of an op given as the bytes a request carried
  * it in (a map without "node"): the same map with "node" added. Returns 0,
  * DS_EPROTO (not such a map), DS_ENOMEM. */
@@ -73,8 +73,7 @@ DS_NODISCARD int proto_op_with_node(struct buf *out, const uint8_t *raw,
 
 /* Encodes a request whose ops are the concatenated encodings in |ops|
  * (|nops| of them, each from proto_op_encode without node). */
-DS_NODISCARD int proto_req_encode(struct buf *out,
-                                  const struct proto_req *hdr,
+DS_NODISCARD int proto_req_encode(struct buf *out, const struct proto_req *hdr,
                                   const void *ops, size_t ops_len,
                                   uint32_t nops);
 
@@ -120,8 +119,8 @@ DS_NODISCARD int proto_resp_decode(struct proto_resp *resp, const void *body,
                                    size_t len, char *errbuf);
 DS_NODISCARD int proto_resp_op(const struct proto_resp *resp, uint32_t i,
                                struct op *op, char *errbuf);
-DS_NODISCARD int proto_resp_rejected(const struct proto_resp *resp,
-                                     uint32_t i, struct proto_rejected *out);
+DS_NODISCARD int proto_resp_rejected(const struct proto_resp *resp, uint32_t i,
+                                     struct proto_rejected *out);
 void proto_resp_cleanup(struct proto_resp *resp);
 
 /* Error bodies: {"error": code, "message": text[, "expected": uint]}. */

@@ -45,35 +45,48 @@ int mpwalk(const uint8_t *p, size_t n, int max_depth, size_t *used) {
       skip = t & MP_FIX5_MAX;
     } else {
       switch (t) {
-      case MP_UINT8: case MP_INT8: hdr = 2; break;
-      case MP_UINT16: case MP_INT16: hdr = 3; break;
-      case MP_FLOAT32: case MP_UINT32: case MP_INT32: hdr = 5; break;
-      case MP_FLOAT64: case MP_UINT64: case MP_INT64: hdr = 9; break;
+      case MP_UINT8:
+      case MP_INT8: hdr = 2; break;
+      case MP_UINT16:
+      case MP_INT16: hdr = 3; break;
+      case MP_FLOAT32:
+      case MP_UINT32:
+      case MP_INT32: hdr = 5; break;
+      case MP_FLOAT64:
+      case MP_UINT64:
+      case MP_INT64: hdr = 9; break;
       case MP_FIXEXT1: hdr = 3; break; /* type + 1 */
       case MP_FIXEXT2: hdr = 4; break;
       case MP_FIXEXT4: hdr = 6; break;
       case MP_FIXEXT8: hdr = 10; break;
       case MP_FIXEXT16: hdr = 18; break;
-      case MP_BIN8: case MP_STR8: hdr = 2; break;
-      case MP_BIN16: case MP_STR16: hdr = 3; break;
-      case MP_BIN32: case MP_STR32: hdr = 5; break;
+      case MP_BIN8:
+      case MP_STR8: hdr = 2; break;
+      case MP_BIN16:
+      case MP_STR16: hdr = 3; break;
+      case MP_BIN32:
+      case MP_STR32: hdr = 5; break;
       case MP_EXT8: hdr = 3; break; /* len, type */
       case MP_EXT16: hdr = 4; break;
       case MP_EXT32: hdr = 6; break;
-      case MP_ARRAY16: case MP_MAP16: hdr = 3; break;
-      case MP_ARRAY32: case MP_MAP32: hdr = 5; break;
+      case MP_ARRAY16:
+      case MP_MAP16: hdr = 3; break;
+      case MP_ARRAY32:
+      case MP_MAP32: hdr = 5; break;
       default: return DS_EPROTO; /* 0xc1 is never used */
       }
       if (n - i < (size_t)hdr)
         return DS_EPROTO;
       switch (t) {
-      case MP_BIN8: case MP_STR8: case MP_EXT8: skip = p[i + 1]; break;
-      case MP_BIN16: case MP_STR16: case MP_EXT16:
-        skip = be(p + i + 1, 2);
-        break;
-      case MP_BIN32: case MP_STR32: case MP_EXT32:
-        skip = be(p + i + 1, 4);
-        break;
+      case MP_BIN8:
+      case MP_STR8:
+      case MP_EXT8: skip = p[i + 1]; break;
+      case MP_BIN16:
+      case MP_STR16:
+      case MP_EXT16: skip = be(p + i + 1, 2); break;
+      case MP_BIN32:
+      case MP_STR32:
+      case MP_EXT32: skip = be(p + i + 1, 4); break;
       case MP_ARRAY16: items = be(p + i + 1, 2); break;
       case MP_ARRAY32: items = be(p + i + 1, 4); break;
       case MP_MAP16: items = 2 * be(p + i + 1, 2); break;

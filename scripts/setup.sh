@@ -7,7 +7,11 @@ cd "$(dirname "$0")/.."
 pkgs=(build-essential cmake pkg-config libsqlite3-dev libuv1-dev libmsgpack-dev
       libcurl4-openssl-dev libcmocka-dev libsodium-dev libhttp-parser-dev
       libssl-dev openssl libzip-dev sqlite3 curl patch python3 chromium
-      poppler-utils fonts-liberation libreoffice-writer-nogui nodejs npm)
+      poppler-utils fonts-liberation libreoffice-writer-nogui clang-format)
+# Node for the browser test's helper: Debian's, unless a node and npm are
+# already installed (NodeSource's nodejs carries its own npm and conflicts
+# with Debian's npm package).
+command -v node >/dev/null && command -v npm >/dev/null || pkgs+=(nodejs npm)
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing+=("$p")

@@ -55,7 +55,7 @@ struct pair {
   uv_connect_t connect;
   struct pair *next;
   int closing, handles;
-  int chunks; /* delayed or in-flight chunks still pointing at this pair */
+  int chunks;   /* delayed or in-flight chunks still pointing at this pair */
   int answered; /* --close-after-answer: close once this chunk is out */
 };
 
@@ -134,7 +134,9 @@ static void send_chunk(struct chunk *c) {
     uv_close((uv_handle_t *)&c->timer, chunk_free);
 }
 
-static void on_delay(uv_timer_t *t) { send_chunk(t->data); }
+static void on_delay(uv_timer_t *t) {
+  send_chunk(t->data);
+}
 
 static void alloc_cb(uv_handle_t *h, size_t hint, uv_buf_t *b) {
   (void)h;
@@ -186,8 +188,8 @@ static void on_read(uv_stream_t *s, ssize_t n, const uv_buf_t *b) {
     /* The pipe is busy until the chunk before has gone; this one takes
      * len / bw more. Reading stops until it is out. */
     uint64_t now = uv_now(&p->loop);
-    uint64_t at = (to->release > now ? to->release : now) +
-                  (uint64_t)n * 1000 / p->bw;
+    uint64_t at =
+        (to->release > now ? to->release : now) + (uint64_t)n * 1000 / p->bw;
     to->release = at;
     uv_read_stop(s);
     uv_timer_start(&c->timer, on_delay, at - now, 0);

@@ -57,8 +57,8 @@ int main(int argc, char **argv) {
     buf_reset(&enc);
     rc = store_hlc_tick(dev.st, &op.hlc);
     if (!rc)
-      rc = edit_build(dev.st, &op, ENT_PETITION, rid, true, dev.commune,
-                      flags, 4, &arena, err);
+      rc = edit_build(dev.st, &op, ENT_PETITION, rid, true, dev.commune, flags,
+                      4, &arena, err);
     if (!rc)
       rc = store_apply(dev.st, &op, &res);
     if (!rc)

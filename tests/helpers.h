@@ -18,8 +18,7 @@ void th_set_status(struct op *op, int64_t gen, const char *name);
 void th_base(struct op *op, uint64_t hlc, const uint8_t node[ID_LEN]);
 /* A new petition of |commune| with its required fields. */
 void th_petition(struct op *op, const uint8_t rid[ID_LEN],
-                 const uint8_t node[ID_LEN], uint64_t hlc,
-                 const char *commune);
+                 const uint8_t node[ID_LEN], uint64_t hlc, const char *commune);
 /* Opens an in-memory store; fails the test on error. */
 struct store *th_store(void);
 /* Everything that must be equal on converged nodes: digest, conflict list

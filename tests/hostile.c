@@ -180,9 +180,9 @@ static void round_half(void) {
 }
 
 int main(int argc, char **argv) {
-  void (*rounds[])(void) = {round_idle,    round_pipelined, round_slowloris,
-                            round_big_body, round_drain,    round_unread,
-                            round_garbage, round_half};
+  void (*rounds[])(void) = {round_idle,     round_pipelined, round_slowloris,
+                            round_big_body, round_drain,     round_unread,
+                            round_garbage,  round_half};
   long long end;
   long n = 0;
 

@@ -143,8 +143,8 @@ static int setup_group(void **state) {
   for (int i = 0; i < 1200; i++) {
     uint8_t rid[ID_LEN];
     randombytes_buf(rid, sizeof(rid));
-    th_petition(&ops[i], rid, pusher.node, HLC_FROM_MS(clock_now_ms()) + (uint64_t)i,
-                "hoa-an");
+    th_petition(&ops[i], rid, pusher.node,
+                HLC_FROM_MS(clock_now_ms()) + (uint64_t)i, "hoa-an");
     ops[i].seq = ++pusher.seq;
   }
   buf_init(&body, 0);
@@ -324,7 +324,8 @@ static void test_slowloris(void **state) {
   int fd[2], cut_ms[2] = {-1, -1};
   size_t sent[2] = {0, 0};
   uint64_t t0 = clock_now_ms();
-  long before = it_metric(&d, "dansync_connections_cut_total{deadline=\"head\"}");
+  long before =
+      it_metric(&d, "dansync_connections_cut_total{deadline=\"head\"}");
   long before_body =
       it_metric(&d, "dansync_connections_cut_total{deadline=\"body\"}");
   (void)state;
@@ -360,10 +361,12 @@ static void test_slowloris(void **state) {
                 cut_ms[0], cut_ms[1]);
   assert_true(cut_ms[0] >= 0 && cut_ms[0] < LIVENESS_MS);
   assert_true(cut_ms[1] >= 0 && cut_ms[1] < LIVENESS_MS);
-  assert_true(it_metric(&d, "dansync_connections_cut_total{deadline=\"head\"}") >
-              before);
-  assert_true(it_metric(&d, "dansync_connections_cut_total{deadline=\"body\"}") >
-              before_body);
+  assert_true(
+      it_metric(&d, "dansync_connections_cut_total{deadline=\"head\"}") >
+      before);
+  assert_true(
+      it_metric(&d, "dansync_connections_cut_total{deadline=\"body\"}") >
+      before_body);
   close(fd[0]);
   close(fd[1]);
   buf_cleanup(&claim);
@@ -374,7 +377,8 @@ static void test_slowloris(void **state) {
  * the answer stops moving, and the connection is dropped after the write
  * timeout (3 s here). */
 static void test_unread_answers_dropped(void **state) {
-  long before = it_metric(&d, "dansync_connections_cut_total{deadline=\"write\"}");
+  long before =
+      it_metric(&d, "dansync_connections_cut_total{deadline=\"write\"}");
   int fd, flags;
   uint64_t t0;
   (void)state;
@@ -394,8 +398,9 @@ static void test_unread_answers_dropped(void **state) {
   }
   print_message("unread answers: dropped %llu ms after the last send\n",
                 (unsigned long long)(clock_now_ms() - t0));
-  assert_true(it_metric(&d, "dansync_connections_cut_total{deadline=\"write\"}") >
-              before);
+  assert_true(
+      it_metric(&d, "dansync_connections_cut_total{deadline=\"write\"}") >
+      before);
   close(fd);
   assert_alive();
 }
@@ -509,7 +514,8 @@ static void test_log_lines(void **state) {
       assert_int_equal(buf_append(&log, chunk, n), 0);
     fclose(f);
     assert_int_equal(buf_cstr(&log), 0);
-    if (strstr((char *)log.data, "peer=127.0.3.1 reason=unknown_node repeated=") ||
+    if (strstr((char *)log.data,
+               "peer=127.0.3.1 reason=unknown_node repeated=") ||
         clock_now_ms() - t0 > LIVENESS_MS)
       break;
     {
@@ -517,10 +523,14 @@ static void test_log_lines(void **state) {
       (void)poll(&p, 1, 200);
     }
   }
-  assert_non_null(strstr((char *)log.data, "peer=127.0.3.1 reason=unknown_node repeated="));
-  assert_non_null(strstr((char *)log.data, "reason=unknown_node claimed_node="));
-  assert_non_null(strstr((char *)log.data, "peer=127.0.1.4 reason=head_timeout"));
-  assert_non_null(strstr((char *)log.data, "peer=127.0.1.5 reason=write_timeout"));
+  assert_non_null(
+      strstr((char *)log.data, "peer=127.0.3.1 reason=unknown_node repeated="));
+  assert_non_null(
+      strstr((char *)log.data, "reason=unknown_node claimed_node="));
+  assert_non_null(
+      strstr((char *)log.data, "peer=127.0.1.4 reason=head_timeout"));
+  assert_non_null(
+      strstr((char *)log.data, "peer=127.0.1.5 reason=write_timeout"));
   assert_non_null(strstr((char *)log.data, "reason=busy"));
   /* 25 refusals from 127.0.3.1, a handful of lines. */
   for (const char *at = (char *)log.data;

@@ -35,7 +35,8 @@ struct rf {
   const char *raw;
   size_t len;
 };
-#define RF(n, bytes) {n, bytes, sizeof(bytes) - 1}
+#define RF(n, bytes) \
+  { n, bytes, sizeof(bytes) - 1 }
 
 /* A request with one raw op: {seq, hlc, ent, rid, set: {fields}}. */
 static void raw_request(struct buf *out, uint64_t seq, const char *ent,
@@ -48,9 +49,8 @@ static void raw_request(struct buf *out, uint64_t seq, const char *ent,
   assert_int_equal(mp_put_str(&op, "hlc", 3) ||
                        mp_put_uint(&op, HLC_FROM_MS(clock_now_ms())),
                    0);
-  assert_int_equal(mp_put_str(&op, "ent", 3) ||
-                       mp_put_str(&op, ent, strlen(ent)),
-                   0);
+  assert_int_equal(
+      mp_put_str(&op, "ent", 3) || mp_put_str(&op, ent, strlen(ent)), 0);
   assert_int_equal(mp_put_str(&op, "rid", 3) || mp_put_bin(&op, rid, ID_LEN),
                    0);
   assert_int_equal(mp_put_str(&op, "set", 3), 0);
@@ -104,12 +104,12 @@ static void expect_rejected(const char *what, const char *ent,
 /* A valid petition creation's fields, with field |bad| replaced. */
 static int petition_with(struct rf *out, const char *bad, const char *raw,
                          size_t len) {
-  static const struct rf base[] = {
-      RF("commune", "\xa6hoa-an"),
-      RF("received_on", "\xaa" "2024-03-15"),
-      RF("category", "\xa5water"),
-      RF("content", "\xa4xin!"),
-      RF("status", "\x92\x00\xa8received")};
+  static const struct rf base[] = {RF("commune", "\xa6hoa-an"),
+                                   RF("received_on", "\xaa"
+                                                     "2024-03-15"),
+                                   RF("category", "\xa5water"),
+                                   RF("content", "\xa4xin!"),
+                                   RF("status", "\x92\x00\xa8received")};
   int n = 0, replaced = 0;
   for (int i = 0; i < 5; i++) {
     out[n] = base[i];
@@ -171,12 +171,13 @@ static int teardown_group(void **state) {
   return rc == 0 ? 0 : -1;
 }
 
-static void new_rid(uint8_t rid[ID_LEN]) { id_uuidv7(rid, clock_now_ms()); }
+static void new_rid(uint8_t rid[ID_LEN]) {
+  id_uuidv7(rid, clock_now_ms());
+}
 
 static void test_cat_wrong_types_for_every_field(void **state) {
   /* For each entity and field, a value of a type the field never takes. */
-  static const char *const ents[] = {"meeting", "petition", "survey",
-                                     "visit"};
+  static const char *const ents[] = {"meeting", "petition", "survey", "visit"};
   struct rf f[8];
   uint8_t rid[ID_LEN];
   (void)state;
@@ -222,17 +223,24 @@ static void test_cat_values_out_of_range(void **state) {
     const char *ent, *field, *raw;
     size_t len;
   } cases[] = {
-      {"meeting", "attendees", "\xff", 1},                /* -1 */
+      {"meeting", "attendees", "\xff", 1},                 /* -1 */
       {"meeting", "attendees", "\xce\x00\x01\x86\xa1", 5}, /* 100001 */
       {"survey", "overall", "\x00", 1},
       {"survey", "overall", "\x06", 1},
-      {"visit", "gift_vnd", "\xd0\x80", 2},                            /* -128 */
-      {"visit", "volunteers", "\xcf\xff\xff\xff\xff\xff\xff\xff\xff", 9}, /* 2^64-1 */
+      {"visit", "gift_vnd", "\xd0\x80", 2}, /* -128 */
+      {"visit", "volunteers", "\xcf\xff\xff\xff\xff\xff\xff\xff\xff",
+       9}, /* 2^64-1 */
       {"petition", "status", "\x92\x00\xa4open", 7},
       {"petition", "status", "\x92\xff\xa8received", 11}, /* gen -1 */
       {"petition", "category", "\xa5roads", 6},
-      {"petition", "received_on", "\xaa" "2024-02-30", 11},
-      {"petition", "citizen", "\xa3" "a\0b", 4},           /* NUL */
+      {"petition", "received_on",
+       "\xaa"
+       "2024-02-30",
+       11},
+      {"petition", "citizen",
+       "\xa3"
+       "a\0b",
+       4},                                                /* NUL */
       {"petition", "citizen", "\xa2\xc0\xaf", 3},         /* overlong '/' */
       {"petition", "citizen", "\xa3\xed\xa0\x80", 4},     /* surrogate */
       {"petition", "citizen", "\xa2\xc3\x28", 3},         /* invalid */
@@ -251,8 +259,8 @@ static void test_cat_values_out_of_range(void **state) {
       f[1].len = cases[i].len;
       n = 2;
     }
-    snprintf(what, sizeof(what), "%s.%s case %zu", cases[i].ent,
-             cases[i].field, i);
+    snprintf(what, sizeof(what), "%s.%s case %zu", cases[i].ent, cases[i].field,
+             i);
     expect_rejected(what, cases[i].ent, rid, f, n, "bad_op");
   }
 }
@@ -284,8 +292,8 @@ static void test_cat_scope_and_immutability(void **state) {
   expect_rejected("another commune's record", "petition", rid, f, n,
                   "forbidden");
   f[0].name = "commune", f[0].raw = "\xa8tan-long", f[0].len = 9;
-  expect_rejected("a record moved to another commune", "petition", existing,
-                  f, 1, "forbidden");
+  expect_rejected("a record moved to another commune", "petition", existing, f,
+                  1, "forbidden");
   f[0].name = "overall", f[0].raw = "\x01", f[0].len = 1;
   expect_rejected("a survey changed after creation", "survey", survey, f, 1,
                   "bad_op");
@@ -294,8 +302,8 @@ static void test_cat_scope_and_immutability(void **state) {
                   1, "bad_op");
   new_rid(rid);
   f[0].name = "response", f[0].raw = "\xa1x", f[0].len = 2;
-  expect_rejected("an update of a record that does not exist", "petition",
-                  rid, f, 1, "bad_op");
+  expect_rejected("an update of a record that does not exist", "petition", rid,
+                  f, 1, "bad_op");
   new_rid(rid);
   expect_rejected("an unknown entity", "vote", rid, f, 1, "bad_op");
   new_rid(rid);
@@ -317,8 +325,8 @@ static void test_cat_base_naming_unknown_node(void **state) {
   uint8_t ghost[ID_LEN] = {0xde, 0xad};
   struct op op;
   (void)state;
-  th_op_init(&op, ENT_PETITION, existing, dev.node,
-             HLC_FROM_MS(clock_now_ms()), ++dev.seq);
+  th_op_init(&op, ENT_PETITION, existing, dev.node, HLC_FROM_MS(clock_now_ms()),
+             ++dev.seq);
   th_set_str(&op, "response", "đã nhận");
   th_base(&op, 5, ghost);
   buf_init(&body, 0);
@@ -379,8 +387,8 @@ static void test_cat_request_codes(void **state) {
   /* Too far ahead. */
   {
     struct op op;
-    th_petition(&op, rid, dev.node,
-                HLC_FROM_MS(clock_now_ms() + 7200 * 1000), "hoa-an");
+    th_petition(&op, rid, dev.node, HLC_FROM_MS(clock_now_ms() + 7200 * 1000),
+                "hoa-an");
     op.seq = dev.seq + 1;
     it_request(&body, &dev, &op, 1, 0);
     expect_refused("an op two hours ahead", body.data, body.len, 409,

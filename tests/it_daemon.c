@@ -227,10 +227,10 @@ static void test_it_token_rules_and_revocation(void **state) {
   /* Revoked: refused from now on. */
   {
     char hex[ID_HEX_LEN + 1];
-    const char *ask[] = {DANSYNCD_BIN, "--db", f->db, "node", "revoke", hex,
-                         NULL};
-    const char *argv[] = {DANSYNCD_BIN, "--db", f->db, "node", "revoke", hex,
-                          "--yes", NULL};
+    const char *ask[] = {DANSYNCD_BIN, "--db", f->db, "node",
+                         "revoke",     hex,    NULL};
+    const char *argv[] = {DANSYNCD_BIN, "--db", f->db,   "node",
+                          "revoke",     hex,    "--yes", NULL};
     hex_encode(hex, a.node, ID_LEN);
     hex[12] = '\0'; /* a prefix is enough */
     /* Without --yes it only says what would be stranded (#17). */
@@ -257,7 +257,7 @@ static void test_it_bad_ops_are_quarantined_not_blocking(void **state) {
   petition(&ops[0], &a, "hoa-an");
   petition(&ops[1], &a, "hoa-my"); /* another commune's record */
   petition(&ops[2], &a, "hoa-an");
-  ops[2].set[3].val.n = 0;          /* content "" : too short */
+  ops[2].set[3].val.n = 0; /* content "" : too short */
   petition(&ops[3], &a, "hoa-an");
   it_request(&f->body, &a, ops, 4, 0);
   assert_int_equal(it_post(&f->d, &a, f->body.data, f->body.len, &f->resp),
@@ -274,8 +274,8 @@ static void test_it_bad_ops_are_quarantined_not_blocking(void **state) {
   proto_resp_cleanup(&r);
   /* The quarantine lists both; the next batch flows. */
   {
-    const char *argv[] = {DANSYNCD_BIN, "--db", f->db, "quarantine", "list",
-                          "--json", NULL};
+    const char *argv[] = {DANSYNCD_BIN, "--db",   f->db, "quarantine",
+                          "list",       "--json", NULL};
     buf_init(&out, 0);
     assert_int_equal(it_run(argv, &out), 0);
     assert_non_null(strstr((char *)out.data, "\"seq\": 2, \"error\": "
@@ -291,8 +291,8 @@ static void test_it_bad_ops_are_quarantined_not_blocking(void **state) {
                    200);
   assert_int_equal(acked_of(&f->resp), 5);
   {
-    const char *argv[] = {DANSYNCD_BIN, "--db", f->db, "petition", "list",
-                          "--json", NULL};
+    const char *argv[] = {DANSYNCD_BIN, "--db",   f->db, "petition",
+                          "list",       "--json", NULL};
     buf_init(&out, 0);
     assert_int_equal(it_run(argv, &out), 0);
     /* Three good petitions: seqs 1, 4, 5. */
@@ -367,8 +367,8 @@ static void test_it_garbage_and_half_requests(void **state) {
     memcpy(sig + 86, "==", 3);
     it_device_new(&dev, f->db, "hoa-an");
     it_request(&f->body, &dev, NULL, 0, 0);
-    assert_int_equal(
-        it_post(&f->d, &dev, f->body.data, f->body.len, &f->resp), 200);
+    assert_int_equal(it_post(&f->d, &dev, f->body.data, f->body.len, &f->resp),
+                     200);
     hex_encode(node, dev.node, ID_LEN);
     n = snprintf(req, sizeof(req),
                  "POST /v1/sync HTTP/1.1\r\nHost: x\r\nDansync-Node: %s\r\n"

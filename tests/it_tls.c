@@ -96,7 +96,7 @@ static int setup_group(void **state) {
   out[strcspn(out, "\n")] = '\0';
   snprintf(d.pin, sizeof(d.pin), "%.79s", out);
   {
-    const char *extra[] = {"--tls-cert", crt, "--tls-key", key,
+    const char *extra[] = {"--tls-cert",     crt,  "--tls-key", key,
                            "--head-timeout", "2s", NULL};
     it_daemon_start(&d, db, extra);
   }
@@ -131,8 +131,8 @@ static void test_sync_over_tls(void **state) {
   for (int i = 0; i < 3; i++) {
     uint8_t rid[ID_LEN];
     randombytes_buf(rid, sizeof(rid));
-    th_petition(&ops[i], rid, dev.node, HLC_FROM_MS(clock_now_ms()) + (uint64_t)i,
-                "hoa-an");
+    th_petition(&ops[i], rid, dev.node,
+                HLC_FROM_MS(clock_now_ms()) + (uint64_t)i, "hoa-an");
     ops[i].seq = ++dev.seq;
   }
   it_request(&body, &dev, ops, 3, 0);
@@ -190,8 +190,7 @@ static void test_old_tls_refused(void **state) {
   char body[64] = "";
   (void)state;
   assert_int_not_equal(
-      health(d.pin, CURL_SSLVERSION_MAX_TLSv1_1, body, sizeof(body)),
-      CURLE_OK);
+      health(d.pin, CURL_SSLVERSION_MAX_TLSv1_1, body, sizeof(body)), CURLE_OK);
   assert_string_equal(body, "");
   assert_alive();
 }
@@ -242,8 +241,7 @@ static void test_garbage_after_handshake(void **state) {
 
 static void test_truncated_record(void **state) {
   /* Application data, 16 KiB announced, 5 bytes sent, then end of file. */
-  static const uint8_t rec[] = {0x17, 0x03, 0x03, 0x40, 0x00,
-                                1,    2,    3,    4,    5};
+  static const uint8_t rec[] = {0x17, 0x03, 0x03, 0x40, 0x00, 1, 2, 3, 4, 5};
   (void)state;
   after_handshake(rec, sizeof(rec), true);
 }

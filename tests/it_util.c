@@ -157,10 +157,9 @@ int it_daemon_stop(struct it_daemon *d, bool kill9) {
   return WEXITSTATUS(status);
 }
 
-void it_device_new(struct it_device *dev, const char *db,
-                   const char *commune) {
-  const char *argv[] = {DANSYNCD_BIN, "--db", db, "enroll", "--commune",
-                        commune, NULL};
+void it_device_new(struct it_device *dev, const char *db, const char *commune) {
+  const char *argv[] = {DANSYNCD_BIN, "--db",  db,  "enroll",
+                        "--commune",  commune, NULL};
   struct buf out;
   memset(dev, 0, sizeof(*dev));
   buf_init(&out, 0);
@@ -177,8 +176,8 @@ void it_device_new(struct it_device *dev, const char *db,
   dev->send_token = true;
 }
 
-void it_request(struct buf *out, const struct it_device *dev,
-                struct op *ops, int nops, uint64_t cursor) {
+void it_request(struct buf *out, const struct it_device *dev, struct op *ops,
+                int nops, uint64_t cursor) {
   struct proto_req hdr = {0};
   struct buf enc;
   buf_init(&enc, 0);
@@ -290,7 +289,9 @@ void it_raw(const struct it_daemon *d, const void *bytes, size_t len,
 }
 
 void it_digest(const char *db, const char *commune, char hex[65]) {
-  const char *argv[] = {DANSYNCD_BIN, "--db", db, "digest", commune ? "--commune" : NULL, commune, NULL};
+  const char *argv[] = {
+      DANSYNCD_BIN, "--db", db, "digest", commune ? "--commune" : NULL,
+      commune,      NULL};
   struct buf out;
   buf_init(&out, 0);
   if (it_run(argv, &out) != 0 || out.len < 64)
@@ -361,7 +362,8 @@ int it_wait_closed(int fd, int timeout_ms, struct buf *got) {
 }
 
 long it_metric(const struct it_daemon *d, const char *name) {
-  static const char get[] = "GET /metrics HTTP/1.1\r\nConnection: close\r\n\r\n";
+  static const char get[] =
+      "GET /metrics HTTP/1.1\r\nConnection: close\r\n\r\n";
   struct buf resp;
   const char *at;
   long v = -1;
@@ -369,8 +371,7 @@ long it_metric(const struct it_daemon *d, const char *name) {
 
   buf_init(&resp, 0);
   it_raw(d, get, sizeof(get) - 1, false, 5000, &resp);
-  for (at = (const char *)resp.data; at && (at = strstr(at, name));
-       at += n) {
+  for (at = (const char *)resp.data; at && (at = strstr(at, name)); at += n) {
     if ((at == (const char *)resp.data || at[-1] == '\n') && at[n] == ' ') {
       v = strtol(at + n + 1, NULL, 10);
       break;

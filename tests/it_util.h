@@ -41,21 +41,20 @@ int it_daemon_stop(struct it_daemon *d, bool kill9);
 struct it_device {
   uint8_t node[ID_LEN];
   uint8_t pk[32], sk[64];
-  char token[65]; /* the secret of its enrolment token */
+  char token[65];          /* the secret of its enrolment token */
   uint8_t district_pk[32]; /* from the token: checks answers */
   bool send_token;
   uint64_t seq;
 };
-void it_device_new(struct it_device *dev, const char *db,
-                   const char *commune);
+void it_device_new(struct it_device *dev, const char *db, const char *commune);
 
 /* Signs |body| as |dev| and POSTs it; returns the HTTP status (0 if the
  * connection failed) with the response body in |resp|. */
 long it_post(const struct it_daemon *d, const struct it_device *dev,
              const void *body, size_t len, struct buf *resp);
 /* Encodes a request from |dev| carrying |ops| (their node set to dev's). */
-void it_request(struct buf *out, const struct it_device *dev,
-                struct op *ops, int nops, uint64_t cursor);
+void it_request(struct buf *out, const struct it_device *dev, struct op *ops,
+                int nops, uint64_t cursor);
 /* Sends raw bytes on a new TCP connection and reads until the peer closes
  * or |timeout_ms| passes; returns the bytes read in |resp|. */
 void it_raw(const struct it_daemon *d, const void *bytes, size_t len,

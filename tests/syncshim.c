@@ -23,7 +23,9 @@ typedef ssize_t (*w_fn)(int, const void *, size_t);
 typedef ssize_t (*wv_fn)(int, const struct iovec *, int);
 typedef int (*sync_fn)(int);
 
-static void *next(const char *name) { return dlsym(RTLD_NEXT, name); }
+static void *next(const char *name) {
+  return dlsym(RTLD_NEXT, name);
+}
 
 /* One line per event, in one write(2) to an O_APPEND file: the lines of
  * the daemon's threads never interleave. */

@@ -55,9 +55,8 @@ static void write_three(struct fx *f) {
   h.node[0] = 1;
   h.made_ms = 5;
   buf_init(&b, 0);
-  assert_int_equal(bundle_writer_open(&w, f->path, BUNDLE_KIND_EXPORT,
-                                      f->x_pk, NULL),
-                   0);
+  assert_int_equal(
+      bundle_writer_open(&w, f->path, BUNDLE_KIND_EXPORT, f->x_pk, NULL), 0);
   assert_int_equal(proto_bundle_head_encode(&b, &h), 0);
   assert_int_equal(bundle_writer_put(w, b.data, b.len, false), 0);
   buf_reset(&b);
@@ -111,8 +110,7 @@ static void test_bundle_round_trip(void **state) {
   {
     struct fx other = *f;
     crypto_box_keypair(other.x_pk, other.x_sk);
-    assert_int_equal(read_back(&other, f->path, BUNDLE_KIND_EXPORT),
-                     DS_EPERM);
+    assert_int_equal(read_back(&other, f->path, BUNDLE_KIND_EXPORT), DS_EPERM);
   }
 }
 
@@ -167,9 +165,9 @@ static void test_bundle_writer_refuses_existing(void **state) {
   struct fx *f = *state;
   struct bundle_writer *w;
   write_three(f);
-  assert_int_equal(bundle_writer_open(&w, f->path, BUNDLE_KIND_EXPORT,
-                                      f->x_pk, NULL),
-                   DS_EEXIST);
+  assert_int_equal(
+      bundle_writer_open(&w, f->path, BUNDLE_KIND_EXPORT, f->x_pk, NULL),
+      DS_EEXIST);
   assert_int_equal(read_back(f, f->path, BUNDLE_KIND_EXPORT), 0);
 }
 
@@ -188,9 +186,9 @@ static void test_bundle_frame_decode_refuses(void **state) {
   static const uint8_t not_map[] = {0x91, 0x01};
   static const uint8_t no_t[] = {0x81, 0xa1, 'v', 0x01};
   static const uint8_t bad_t[] = {0x81, 0xa1, 't', 0xa1, 'x'};
-  static const uint8_t req_no_sig[] = {0x82, 0xa1, 't', 0xa3, 'r', 'e', 'q',
-                                       0xa4, 'b', 'o', 'd', 'y', 0xc4, 0x01,
-                                       0x00};
+  static const uint8_t req_no_sig[] = {0x82, 0xa1, 't',  0xa3, 'r',
+                                       'e',  'q',  0xa4, 'b',  'o',
+                                       'd',  'y',  0xc4, 0x01, 0x00};
   struct proto_bundle_frame fr;
   (void)state;
   assert_int_equal(proto_bundle_decode(&fr, not_map, sizeof(not_map), NULL),
@@ -222,14 +220,13 @@ static void test_bundle_read_alloc_failures(void **state) {
 
 int main(void) {
   const struct CMUnitTest tests[] = {
-      cmocka_unit_test_setup_teardown(test_bundle_round_trip, setup,
-                                      teardown),
+      cmocka_unit_test_setup_teardown(test_bundle_round_trip, setup, teardown),
       cmocka_unit_test_setup_teardown(test_bundle_every_cut_and_flip_refused,
                                       setup, teardown),
       cmocka_unit_test_setup_teardown(test_bundle_writer_refuses_existing,
                                       setup, teardown),
-      cmocka_unit_test_setup_teardown(test_bundle_signature_binds_digest,
-                                      setup, teardown),
+      cmocka_unit_test_setup_teardown(test_bundle_signature_binds_digest, setup,
+                                      teardown),
       cmocka_unit_test_setup_teardown(test_bundle_frame_decode_refuses, setup,
                                       teardown),
       cmocka_unit_test_setup_teardown(test_bundle_read_alloc_failures, setup,

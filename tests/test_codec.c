@@ -29,9 +29,8 @@ static void make_request(struct buf *out, int nops) {
   }
   memcpy(hdr.node, NA, ID_LEN);
   hdr.ts = 5, hdr.hlc = 6, hdr.cursor = 7, hdr.limit = 100;
-  assert_int_equal(proto_req_encode(out, &hdr, ops.data, ops.len,
-                                    (uint32_t)nops),
-                   0);
+  assert_int_equal(
+      proto_req_encode(out, &hdr, ops.data, ops.len, (uint32_t)nops), 0);
   buf_cleanup(&ops);
 }
 
@@ -136,9 +135,8 @@ static void test_codec_op_spans_and_node(void **state) {
       assert_memory_equal(b->data + off, enc.data, enc.len);
       buf_reset(&wire);
       assert_int_equal(proto_op_with_node(&wire, b->data + off, len, NB), 0);
-      assert_int_equal(proto_op_decode(wire.data, wire.len, &back, true,
-                                       &priv, err),
-                       0);
+      assert_int_equal(
+          proto_op_decode(wire.data, wire.len, &back, true, &priv, err), 0);
       assert_memory_equal(back.node, NB, ID_LEN);
       assert_int_equal(back.seq, 1 + i);
       assert_int_equal(back.hlc, 1000 + i);
@@ -148,8 +146,9 @@ static void test_codec_op_spans_and_node(void **state) {
     proto_req_cleanup(&req);
   }
   /* Not a map: refused. */
-  assert_int_equal(proto_op_with_node(&wire, (const uint8_t *)"\x93\x01\x02"
-                                                          "\x03",
+  assert_int_equal(proto_op_with_node(&wire,
+                                      (const uint8_t *)"\x93\x01\x02"
+                                                       "\x03",
                                       4, NB),
                    DS_EPROTO);
   assert_int_equal(proto_op_with_node(&wire, (const uint8_t *)"", 0, NB),
@@ -202,8 +201,8 @@ static void test_codec_huge_lengths_and_depth(void **state) {
   /* A map claiming 2^32-1 pairs, an array claiming 2^32-1 items, a str
    * claiming 4 GiB: all longer than the bytes present. */
   const uint8_t map[] = {0xdf, 0xff, 0xff, 0xff, 0xff, 0xa1, 'v', 1};
-  const uint8_t arr[] = {0x81, 0xa3, 'o', 'p', 's', 0xdd, 0xff, 0xff, 0xff,
-                         0xff};
+  const uint8_t arr[] = {0x81, 0xa3, 'o',  'p',  's',
+                         0xdd, 0xff, 0xff, 0xff, 0xff};
   const uint8_t str[] = {0x81, 0xdb, 0xff, 0xff, 0xff, 0xff, 'x'};
   uint8_t deep[64];
   struct proto_req req;
@@ -221,8 +220,7 @@ static void test_codec_huge_lengths_and_depth(void **state) {
                    DS_EPROTO);
   deep[0] = 0x81; /* {x: [[[...]]]} with a nil key */
   deep[1] = 0xc0;
-  assert_int_equal(proto_req_decode(&req, deep, sizeof(deep), err),
-                   DS_EPROTO);
+  assert_int_equal(proto_req_decode(&req, deep, sizeof(deep), err), DS_EPROTO);
 }
 
 static void test_codec_not_a_request(void **state) {
@@ -254,9 +252,8 @@ static void one_field_request(struct buf *out, const char *ent,
   assert_int_equal(buf_putc(&op, 0x85), 0);
   assert_int_equal(mp_put_str(&op, "seq", 3) || mp_put_uint(&op, 3), 0);
   assert_int_equal(mp_put_str(&op, "hlc", 3) || mp_put_uint(&op, 77), 0);
-  assert_int_equal(mp_put_str(&op, "ent", 3) ||
-                       mp_put_str(&op, ent, strlen(ent)),
-                   0);
+  assert_int_equal(
+      mp_put_str(&op, "ent", 3) || mp_put_str(&op, ent, strlen(ent)), 0);
   assert_int_equal(mp_put_str(&op, "rid", 3) || mp_put_bin(&op, RID, ID_LEN),
                    0);
   assert_int_equal(mp_put_str(&op, "set", 3) || buf_putc(&op, 0x81) ||
@@ -269,8 +266,7 @@ static void one_field_request(struct buf *out, const char *ent,
 }
 
 static void expect_bad_op(const char *ent, const char *field,
-                          const uint8_t *raw, size_t rawlen,
-                          const char *want) {
+                          const uint8_t *raw, size_t rawlen, const char *want) {
   struct proto_req req;
   struct buf body;
   char err[DS_ERRBUF_LEN];
@@ -293,8 +289,8 @@ static void test_codec_bad_values_name_op_and_field(void **state) {
   const uint8_t flt[] = {0xcb, 0x40, 0x45, 0, 0, 0, 0, 0, 0};
   const uint8_t badutf[] = {0xa2, 0xc3, 0x28};
   const uint8_t nul[] = {0xa3, 'a', 0, 'b'};
-  const uint8_t date[] = {0xaa, '2', '0', '2', '4', '-', '0', '2', '-', '3',
-                          '0'};
+  const uint8_t date[] = {0xaa, '2', '0', '2', '4', '-',
+                          '0',  '2', '-', '3', '0'};
   const uint8_t status[] = {0x92, 0x00, 0xa4, 'd', 'o', 'n', 'e'};
   const uint8_t neg[] = {0xff};
   (void)state;
@@ -303,8 +299,7 @@ static void test_codec_bad_values_name_op_and_field(void **state) {
                 "op 3: field 'attendees' must be an integer 0..100000");
   expect_bad_op("meeting", "attendees", str5, sizeof(str5),
                 "must be an integer");
-  expect_bad_op("meeting", "attendees", flt, sizeof(flt),
-                "must be an integer");
+  expect_bad_op("meeting", "attendees", flt, sizeof(flt), "must be an integer");
   expect_bad_op("petition", "citizen", badutf, sizeof(badutf), "UTF-8");
   expect_bad_op("petition", "citizen", nul, sizeof(nul), "NUL");
   expect_bad_op("petition", "due_on", date, sizeof(date), "YYYY-MM-DD");

@@ -59,8 +59,8 @@ static void emit(const char *peer, const char *reason, uint64_t more,
                  void *arg) {
   struct emitted *e = arg;
   assert_true(e->n < 8);
-  snprintf(e->line[e->n++], sizeof(e->line[0]), "%s %s %llu",
-           peer ? peer : "-", reason, (unsigned long long)more);
+  snprintf(e->line[e->n++], sizeof(e->line[0]), "%s %s %llu", peer ? peer : "-",
+           reason, (unsigned long long)more);
 }
 
 static void test_rlog_counts_a_flood(void **state) {

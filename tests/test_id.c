@@ -58,14 +58,13 @@ static void test_utf8_count_and_fold(void **state) {
   (void)state;
   assert_int_equal(utf8_count("Nguyễn", strlen("Nguyễn")), 6);
   assert_int_equal(utf8_count("\xf4\x90\x80\x80", 4), -1); /* > U+10FFFF */
-  assert_int_equal(utf8_count("\xe2\x82", 2), -1);          /* truncated */
+  assert_int_equal(utf8_count("\xe2\x82", 2), -1);         /* truncated */
   /* ASCII runs are counted a word at a time: runs longer than a word, at
    * every offset around multi-byte characters, and a bad byte after one. */
   {
     const char *t = "abcdefghijklmnopq Nguyễn Văn Dân rstuvwxyz0123456789";
     for (size_t off = 0; off < 20; off++)
-      assert_int_equal(utf8_count(t + off, strlen(t + off)),
-                       52 - (long)off);
+      assert_int_equal(utf8_count(t + off, strlen(t + off)), 52 - (long)off);
     assert_int_equal(utf8_count("abcdefghijklmnop\xff", 17), -1);
     assert_int_equal(utf8_count("abcdefghijklmnop\xc4", 17), -1);
     assert_int_equal(utf8_count("abcdefgh", 8), 8);

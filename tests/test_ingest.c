@@ -63,8 +63,8 @@ static void petitions(struct op *ops, int n, struct it_device *dev,
 }
 
 /* Signs and ingests one request as the daemon would receive it. */
-static int ingest(struct fx *f, struct it_device *dev, struct op *ops,
-                  int n, struct ingest_res *rs) {
+static int ingest(struct fx *f, struct it_device *dev, struct op *ops, int n,
+                  struct ingest_res *rs) {
   struct ingest_req rq;
 
   it_request(&f->body, dev, ops, n, 0);
@@ -123,14 +123,12 @@ static void test_a_refused_request_leaves_its_group_intact(void **state) {
   assert_int_equal(th_count(f->st, "SELECT count(*) FROM rec"), 5);
   assert_int_equal(th_count(f->st, "SELECT count(*) FROM synclog"), 3);
   hex_encode(hex, b.node, ID_LEN);
-  snprintf(sql, sizeof(sql), "SELECT acked FROM node WHERE node = x'%s'",
-           hex);
+  snprintf(sql, sizeof(sql), "SELECT acked FROM node WHERE node = x'%s'", hex);
   assert_int_equal(th_count(f->st, sql), 2);
   ingest_res_cleanup(&rs);
 }
 
-static void test_a_group_that_is_not_committed_stores_nothing(
-    void **state) {
+static void test_a_group_that_is_not_committed_stores_nothing(void **state) {
   struct fx *f = *state;
   struct it_device a;
   struct ingest_res rs;
@@ -162,8 +160,7 @@ int main(void) {
       cmocka_unit_test_setup_teardown(
           test_a_refused_request_leaves_its_group_intact, setup, teardown),
       cmocka_unit_test_setup_teardown(
-          test_a_group_that_is_not_committed_stores_nothing, setup,
-          teardown),
+          test_a_group_that_is_not_committed_stores_nothing, setup, teardown),
   };
   int rc;
   if (sodium_init() < 0)

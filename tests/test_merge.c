@@ -14,8 +14,8 @@
 #include "common/store.h"
 #include "tests/helpers.h"
 
-static const uint8_t RID[ID_LEN] = {0x01, 0x93, 1, 2, 3, 4, 0x70, 5,
-                                    0x80, 6,    7, 8, 9, 10, 11, 12};
+static const uint8_t RID[ID_LEN] = {0x01, 0x93, 1, 2, 3, 4,  0x70, 5,
+                                    0x80, 6,    7, 8, 9, 10, 11,   12};
 static const uint8_t NA[ID_LEN] = {0xaa};
 static const uint8_t NB[ID_LEN] = {0xbb};
 static const uint8_t NC[ID_LEN] = {0xcc};
@@ -34,8 +34,7 @@ static void winner_text(struct store *st, const char *sql, char *out,
                         size_t cap) {
   sqlite3_stmt *s;
   out[0] = '\0';
-  assert_int_equal(sqlite3_prepare_v2(store_sqlite(st), sql, -1, &s, NULL),
-                   0);
+  assert_int_equal(sqlite3_prepare_v2(store_sqlite(st), sql, -1, &s, NULL), 0);
   if (sqlite3_step(s) == SQLITE_ROW && sqlite3_column_text(s, 0))
     snprintf(out, cap, "%s", sqlite3_column_text(s, 0));
   sqlite3_finalize(s);
@@ -169,14 +168,14 @@ static void test_digest_empty_and_exact_lines(void **state) {
   th_petition(&op, RID, NA, 0x10, "hoa-an");
   op.rid[15] = 99;
   assert_int_equal(th_apply(st, &op), 0);
-  lines =
-      "meeting\t01930102030470058006070809" "0a0b0c\tattendees\t"
-      "0000000000001234:aa000000000000000000000000000000\t2a\n"
-      "meeting\t019301020304700580060708090a0b0c\tcommune\t"
-      "0000000000001234:aa000000000000000000000000000000\ta6686f612d616e\n"
-      "meeting\t019301020304700580060708090a0b0c\theld_on\t"
-      "0000000000001234:aa000000000000000000000000000000\t"
-      "aa323032342d30332d3031\n";
+  lines = "meeting\t01930102030470058006070809"
+          "0a0b0c\tattendees\t"
+          "0000000000001234:aa000000000000000000000000000000\t2a\n"
+          "meeting\t019301020304700580060708090a0b0c\tcommune\t"
+          "0000000000001234:aa000000000000000000000000000000\ta6686f612d616e\n"
+          "meeting\t019301020304700580060708090a0b0c\theld_on\t"
+          "0000000000001234:aa000000000000000000000000000000\t"
+          "aa323032342d30332d3031\n";
   crypto_hash_sha256(h, (const uint8_t *)lines, strlen(lines));
   hex_encode(want, h, 32);
   assert_int_equal(store_digest(st, "nope", got), 0);
@@ -235,13 +234,15 @@ static void test_check_op_rules(void **state) {
                    DS_EFORBIDDEN);
   assert_int_equal(store_check_op(st, &op, "hoa-an", true, NULL, err), 0);
   op.nset = 2; /* commune and received_on only */
-  assert_int_equal(store_check_op(st, &op, "hoa-an", true, NULL, err), DS_EBADOP);
+  assert_int_equal(store_check_op(st, &op, "hoa-an", true, NULL, err),
+                   DS_EBADOP);
   assert_non_null(strstr(err, "field 'category' is required"));
   th_petition(&op, RID, NA, 100, "hoa-an");
   assert_int_equal(th_apply(st, &op), 0);
   th_op_init(&op, ENT_PETITION, RID, NB, 200, 1);
   th_set_str(&op, "commune", "hoa-my");
-  assert_int_equal(store_check_op(st, &op, NULL, true, NULL, err), DS_EFORBIDDEN);
+  assert_int_equal(store_check_op(st, &op, NULL, true, NULL, err),
+                   DS_EFORBIDDEN);
   th_op_init(&op, ENT_PETITION, RID, NB, 200, 1);
   th_set_str(&op, "response", "ok");
   assert_int_equal(store_check_op(st, &op, "hoa-my", true, NULL, err),
@@ -280,8 +281,7 @@ static void test_resolve_prefixes(void **state) {
   assert_int_equal(th_apply(st, &op), 0);
   th_petition(&op, rid2, NA, 101, "hoa-an");
   assert_int_equal(th_apply(st, &op), 0);
-  assert_int_equal(store_resolve(st, -1, "01930102", got, err),
-                   DS_EAMBIGUOUS);
+  assert_int_equal(store_resolve(st, -1, "01930102", got, err), DS_EAMBIGUOUS);
   assert_non_null(strstr(err, "019301020304700580060708090a0bee"));
   assert_int_equal(store_resolve(st, ENT_PETITION,
                                  "019301020304700580060708090a0bee", got, err),
@@ -300,10 +300,10 @@ static void test_search_ignores_diacritics(void **state) {
   th_set_str(&op, "citizen", "Nguyễn Văn Ấn");
   assert_int_equal(th_apply(st, &op), 0);
   assert_int_equal(store_search_refresh(st), 0);
-  assert_int_equal(
-      th_count(st, "SELECT count(*) FROM search WHERE search MATCH "
-                "'\"nguyen\" \"van\" \"an\"'"),
-      1);
+  assert_int_equal(th_count(st,
+                            "SELECT count(*) FROM search WHERE search MATCH "
+                            "'\"nguyen\" \"van\" \"an\"'"),
+                   1);
   assert_int_equal(
       th_count(st, "SELECT count(*) FROM search WHERE search MATCH '\"dien\"'"),
       1);

@@ -49,8 +49,8 @@ static void test_msg_every_message_in_both_languages(void **state) {
     conversions(vi, cv, sizeof(cv));
     conversions(en, ce, sizeof(ce));
     if (strcmp(cv, ce))
-      fail_msg("message %d: conversions [%s] in Vietnamese, [%s] in English",
-               i, cv, ce);
+      fail_msg("message %d: conversions [%s] in Vietnamese, [%s] in English", i,
+               cv, ce);
   }
 }
 

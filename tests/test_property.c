@@ -91,12 +91,8 @@ static void random_value(struct sim *s, int ent, int f, struct op_field *of,
     snprintf(text, 24, "2024-0%u-1%u", 1 + rnd(s, 9), rnd(s, 10));
     v->type = VAL_STR, v->s = text, v->n = strlen(text);
     break;
-  case FT_INT:
-    v->type = VAL_INT, v->i = fd->min + rnd(s, 5);
-    break;
-  case FT_BOOL:
-    v->type = VAL_BOOL, v->i = rnd(s, 2);
-    break;
+  case FT_INT: v->type = VAL_INT, v->i = fd->min + rnd(s, 5); break;
+  case FT_BOOL: v->type = VAL_BOOL, v->i = rnd(s, 2); break;
   case FT_ENUM:
     v->type = VAL_STR, v->s = fd->enums[rnd(s, 3)], v->n = strlen(v->s);
     break;
@@ -107,9 +103,7 @@ static void random_value(struct sim *s, int ent, int f, struct op_field *of,
     v->type = VAL_STATUS, v->i = rnd(s, 2);
     v->s = schema_status_names[rnd(s, 5)], v->n = strlen(v->s);
     break;
-  case FT_COMMUNE:
-    v->type = VAL_STR, v->s = "hoa-an", v->n = 6;
-    break;
+  case FT_COMMUNE: v->type = VAL_STR, v->s = "hoa-an", v->n = 6; break;
   }
 }
 
@@ -130,8 +124,7 @@ static void write_op(struct sim *s, int d, uint64_t step) {
     r = (int)rnd(s, (uint32_t)s->nrec);
   }
   ent = s->rent[r];
-  th_op_init(op, ent, s->rids[r], s->node[d], tick(s, d, step),
-             ++s->seq[d]);
+  th_op_init(op, ent, s->rids[r], s->node[d], tick(s, d, step), ++s->seq[d]);
   mstate_init(&ms);
   buf_init(&blob, 0);
   known = store_load(s->dev[d], s->rids[r], &ms, &blob) == 0;
@@ -154,8 +147,7 @@ static void write_op(struct sim *s, int d, uint64_t step) {
      * the writer names only part of it, as a device that saw the conflict
      * half-way would. */
     if (known) {
-      for (uint32_t w = 0; w < ms.f[f].nopen && op->nbase < OP_MAX_BASE;
-           w++) {
+      for (uint32_t w = 0; w < ms.f[f].nopen && op->nbase < OP_MAX_BASE; w++) {
         if (w > 0 && rnd(s, 4) == 0)
           continue;
         op->base[op->nbase++] = ms.f[f].open[w].v;
@@ -258,8 +250,8 @@ static void test_property_merge_order_does_not_matter(void **state) {
   for (long seed = 1; seed <= seeds; seed++) {
     sqlite3_stmt *q;
     run_seed(s, (uint64_t)seed);
-    sqlite3_prepare_v2(store_sqlite(s->obs[0]),
-                       "SELECT count(*) FROM conflict", -1, &q, NULL);
+    sqlite3_prepare_v2(store_sqlite(s->obs[0]), "SELECT count(*) FROM conflict",
+                       -1, &q, NULL);
     if (sqlite3_step(q) == SQLITE_ROW && sqlite3_column_int(q, 0) > 0)
       conflicted++;
     sqlite3_finalize(q);

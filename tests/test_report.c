@@ -51,8 +51,7 @@ static void test_report_mean_and_dates(void **state) {
 }
 
 static void test_report_settled_share(void **state) {
-  struct repfig_counts c = {.received = 221, .at_commune = 218,
-                            .escalated = 3};
+  struct repfig_counts c = {.received = 221, .at_commune = 218, .escalated = 3};
   (void)state;
   assert_int_equal(repfig_settled_bp(&c), 9864);
   c.esc_settled = 3;

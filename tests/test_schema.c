@@ -16,11 +16,10 @@ static void test_schema_names_are_in_byte_order(void **state) {
     assert_string_equal(ed->fields[ed->commune_field].name, "commune");
     assert_true(ed->nfields <= SCHEMA_MAX_FIELDS);
   }
-  assert_string_equal(
-      schema_entity(ENT_PETITION)->fields[schema_entity(ENT_PETITION)
-                                              ->status_field]
-          .name,
-      "status");
+  assert_string_equal(schema_entity(ENT_PETITION)
+                          ->fields[schema_entity(ENT_PETITION)->status_field]
+                          .name,
+                      "status");
 }
 
 static int check_str(int ent, const char *field, const char *s, char *err) {
@@ -34,9 +33,9 @@ static void test_schema_messages_name_the_field(void **state) {
   struct value v = {VAL_INT, 100001, NULL, 0};
   char err[DS_ERRBUF_LEN];
   (void)state;
-  assert_int_equal(schema_check(m, schema_field_find(m, "attendees", 9), &v,
-                                err),
-                   DS_EBADOP);
+  assert_int_equal(
+      schema_check(m, schema_field_find(m, "attendees", 9), &v, err),
+      DS_EBADOP);
   assert_string_equal(err, "field 'attendees' must be an integer 0..100000");
   assert_int_equal(check_str(ENT_PETITION, "category", "roads", err),
                    DS_EBADOP);
@@ -75,12 +74,11 @@ static void test_schema_required_and_nil(void **state) {
   struct value nil = {VAL_NIL, 0, NULL, 0};
   char err[DS_ERRBUF_LEN];
   (void)state;
-  assert_int_equal(schema_check(p, schema_field_find(p, "due_on", 6), &nil,
-                                err),
-                   0);
-  assert_int_equal(schema_check(p, schema_field_find(p, "content", 7), &nil,
-                                err),
-                   DS_EBADOP);
+  assert_int_equal(
+      schema_check(p, schema_field_find(p, "due_on", 6), &nil, err), 0);
+  assert_int_equal(
+      schema_check(p, schema_field_find(p, "content", 7), &nil, err),
+      DS_EBADOP);
 }
 
 static void test_schema_labels(void **state) {

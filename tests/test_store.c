@@ -145,8 +145,7 @@ static void test_store_device_scans(void **state) {
   assert_int_equal(seqs[3], 50);
 
   /* Records touched after seq 3: a (5) and b (4); their held ops. */
-  assert_int_equal(device_iter_open(st, DEVICE_RIDS_AFTER, 3, 0, NULL, &it),
-                   0);
+  assert_int_equal(device_iter_open(st, DEVICE_RIDS_AFTER, 3, 0, NULL, &it), 0);
   n = 0;
   while (device_iter_next(it, &row) == 1)
     n++;

@@ -39,7 +39,9 @@ static void test_ui_escape_controls(void **state) {
   assert_string_equal(esc("a\x1b[2Jb"), "a\\x1b[2Jb");
   assert_string_equal(esc("tab\tnew\nline"), "tab\tnew\nline");
   assert_string_equal(esc("del\x7f"), "del\\x7f");
-  assert_string_equal(esc("c1\xc2\x9b" "x"), "c1\\u009bx"); /* U+009B CSI */
+  assert_string_equal(esc("c1\xc2\x9b"
+                          "x"),
+                      "c1\\u009bx"); /* U+009B CSI */
 }
 
 static void test_ui_form_decoding(void **state) {
@@ -114,7 +116,7 @@ static void test_ui_slowdown_never_locks(void **state) {
   for (int i = 0; i < 20; i++)
     throttle_fail(ss, &a);
   assert_int_equal(throttle_wait(ss, &a), 60); /* capped */
-  assert_int_equal(throttle_wait(ss, &b), 0); /* per address */
+  assert_int_equal(throttle_wait(ss, &b), 0);  /* per address */
   throttle_ok(ss, &a);
   assert_int_equal(throttle_wait(ss, &a), 0);
   ds_free(ss);

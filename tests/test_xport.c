@@ -18,29 +18,30 @@
 static void test_xport_check_accepts(void **state) {
   char err[DS_ERRBUF_LEN];
   (void)state;
-  assert_int_equal(xport_check("https://10.0.0.2:8443", NULL, NULL, false,
-                               err), 0);
-  assert_int_equal(xport_check("https://district.example/dansync/", PIN,
-                               NULL, false, err), 0);
-  assert_int_equal(xport_check("https://[2001:db8::2]:8443", PIN ";" PIN2,
-                               NULL, false, err), 0);
-  assert_int_equal(xport_check("https://10.0.0.2", NULL, "/etc/ca.pem",
-                               false, err), 0);
-  /* Plain http: loopback, or when the officer insists. */
-  assert_int_equal(xport_check("http://127.0.0.1:8080", NULL, NULL, false,
-                               err), 0);
-  assert_int_equal(xport_check("http://[::1]:8080", NULL, NULL, false, err),
+  assert_int_equal(xport_check("https://10.0.0.2:8443", NULL, NULL, false, err),
                    0);
-  assert_int_equal(xport_check("http://localhost:8080", NULL, NULL, false,
-                               err), 0);
-  assert_int_equal(xport_check("http://10.0.0.2:8080", NULL, NULL, true,
-                               err), 0);
+  assert_int_equal(
+      xport_check("https://district.example/dansync/", PIN, NULL, false, err),
+      0);
+  assert_int_equal(
+      xport_check("https://[2001:db8::2]:8443", PIN ";" PIN2, NULL, false, err),
+      0);
+  assert_int_equal(
+      xport_check("https://10.0.0.2", NULL, "/etc/ca.pem", false, err), 0);
+  /* Plain http: loopback, or when the officer insists. */
+  assert_int_equal(xport_check("http://127.0.0.1:8080", NULL, NULL, false, err),
+                   0);
+  assert_int_equal(xport_check("http://[::1]:8080", NULL, NULL, false, err), 0);
+  assert_int_equal(xport_check("http://localhost:8080", NULL, NULL, false, err),
+                   0);
+  assert_int_equal(xport_check("http://10.0.0.2:8080", NULL, NULL, true, err),
+                   0);
 }
 
 static void test_xport_check_refuses_addresses(void **state) {
   static const char *const bad[] = {
-      "10.0.0.2:8080",      "ftp://10.0.0.2",     "https://",
-      "https://:8443",      "https://[::1",       "https://10.0.0.2:70000",
+      "10.0.0.2:8080",       "ftp://10.0.0.2",    "https://",
+      "https://:8443",       "https://[::1",      "https://10.0.0.2:70000",
       "https://10.0.0.2:0x", "gopher://10.0.0.2", "",
   };
   char err[DS_ERRBUF_LEN];
@@ -50,15 +51,15 @@ static void test_xport_check_refuses_addresses(void **state) {
     assert_int_equal(xport_check(bad[i], NULL, NULL, true, err), DS_EINVAL);
     assert_non_null(strstr(err, "address"));
   }
-  assert_int_equal(xport_check("http://10.0.0.2:8080", NULL, NULL, false,
-                               err), DS_EINVAL);
+  assert_int_equal(xport_check("http://10.0.0.2:8080", NULL, NULL, false, err),
+                   DS_EINVAL);
   assert_non_null(strstr(err, "--insecure-http"));
   assert_int_equal(xport_check("http://128.0.0.1", NULL, NULL, false, err),
                    DS_EINVAL);
-  assert_int_equal(xport_check("http://127.example.org", NULL, NULL, false,
-                               err), DS_EINVAL);
-  assert_int_equal(xport_check("http://127.1.2.3:80", NULL, NULL, false,
-                               err), 0);
+  assert_int_equal(
+      xport_check("http://127.example.org", NULL, NULL, false, err), DS_EINVAL);
+  assert_int_equal(xport_check("http://127.1.2.3:80", NULL, NULL, false, err),
+                   0);
 }
 
 static void test_xport_check_refuses_trust(void **state) {
@@ -75,12 +76,12 @@ static void test_xport_check_refuses_trust(void **state) {
   char err[DS_ERRBUF_LEN];
   (void)state;
   for (size_t i = 0; i < sizeof(bad_pins) / sizeof(bad_pins[0]); i++)
-    assert_int_equal(xport_check("https://10.0.0.2", bad_pins[i], NULL,
-                                 false, err),
-                     DS_EINVAL);
-  assert_int_equal(xport_check("https://10.0.0.2", PIN, "/etc/ca.pem", false,
-                               err),
-                   DS_EINVAL);
+    assert_int_equal(
+        xport_check("https://10.0.0.2", bad_pins[i], NULL, false, err),
+        DS_EINVAL);
+  assert_int_equal(
+      xport_check("https://10.0.0.2", PIN, "/etc/ca.pem", false, err),
+      DS_EINVAL);
   assert_non_null(strstr(err, "not both"));
   assert_int_equal(xport_check("http://127.0.0.1", PIN, NULL, false, err),
                    DS_EINVAL);
@@ -90,8 +91,8 @@ static void test_xport_check_refuses_trust(void **state) {
 }
 
 static void test_xport_open_checks_its_config(void **state) {
-  struct xport_cfg cfg = {"https://10.0.0.2", "sha256//x", NULL, 30, NULL,
-                          NULL};
+  struct xport_cfg cfg = {
+      "https://10.0.0.2", "sha256//x", NULL, 30, NULL, NULL};
   struct xport *x = (struct xport *)&cfg; /* must stay untouched */
   char err[DS_ERRBUF_LEN];
   (void)state;

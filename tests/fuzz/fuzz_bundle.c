@@ -79,8 +79,7 @@ static void whole(const uint8_t *p, size_t n) {
   for (size_t k = 0; k < sizeof(kinds); k++) {
     struct bundle_reader *r;
     bool last = false;
-    if (bundle_reader_open(&r, path, kinds[k], x_pk, x_sk, "the fuzzer",
-                           err))
+    if (bundle_reader_open(&r, path, kinds[k], x_pk, x_sk, "the fuzzer", err))
       continue;
     while (!last && bundle_reader_next(r, &frame, &last, err) == 0)
       one_frame(frame.data, frame.len);

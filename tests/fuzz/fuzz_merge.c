@@ -18,7 +18,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 static struct store *st;
 static unsigned runs;
 
-static void close_store(void) { store_close(st); }
+static void close_store(void) {
+  store_close(st);
+}
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   char err[DS_ERRBUF_LEN], hex[65];

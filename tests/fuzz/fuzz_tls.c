@@ -32,7 +32,8 @@ static void setup(void) {
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
-  static const char answer[] = "HTTP/1.1 200 OK\r\nContent-Length: 3\r\n\r\nok\n";
+  static const char answer[] =
+      "HTTP/1.1 200 OK\r\nContent-Length: 3\r\n\r\nok\n";
   struct tls_conn *t;
   struct buf plain, out;
   size_t off = 0, chunk;

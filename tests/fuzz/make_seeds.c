@@ -109,13 +109,11 @@ static int bundle_seeds(const char *root, const struct buf *req,
       buf_reset(&f[0]);
       buf_reset(&f[1]);
       rc |= proto_bundle_head_encode(&f[0], &head);
-      rc |= proto_bundle_resp_encode(&f[1], 200, seed, resp->data,
-                                     resp->len);
+      rc |= proto_bundle_resp_encode(&f[1], 200, seed, resp->data, resp->len);
       save_mode(dir, "frame-resp", 0, &f[1]);
     }
-    rc |= bundle_writer_open(&w, path,
-                             kind ? BUNDLE_KIND_ANSWER : BUNDLE_KIND_EXPORT,
-                             x_pk, NULL);
+    rc |= bundle_writer_open(
+        &w, path, kind ? BUNDLE_KIND_ANSWER : BUNDLE_KIND_EXPORT, x_pk, NULL);
     for (int i = 0; i < 3 && !rc; i++)
       rc |= bundle_writer_put(w, f[i].data, f[i].len, i == 2);
     rc |= bundle_writer_close(w, NULL);
@@ -185,20 +183,21 @@ int main(int argc, char **argv) {
   {
     struct buf req;
     buf_init(&req, 0);
-    if (buf_printf(&req, "%cPOST /v1/sync HTTP/1.1\r\nHost: d\r\n"
-                         "Content-Type: application/msgpack\r\n"
-                         "Content-Length: %zu\r\n\r\n",
+    if (buf_printf(&req,
+                   "%cPOST /v1/sync HTTP/1.1\r\nHost: d\r\n"
+                   "Content-Type: application/msgpack\r\n"
+                   "Content-Length: %zu\r\n\r\n",
                    7, b.len) ||
         buf_append(&req, b.data, b.len) ||
         buf_printf(&req, "GET /v1/health HTTP/1.1\r\n\r\n"))
       return 1;
     save(dir, "sync-then-health", &req);
     buf_reset(&req);
-    if (buf_printf(&req, "%cPOST /v1/sync HTTP/1.1\r\nTransfer-Encoding: "
-                         "chunked\r\n\r\n%zx\r\n",
+    if (buf_printf(&req,
+                   "%cPOST /v1/sync HTTP/1.1\r\nTransfer-Encoding: "
+                   "chunked\r\n\r\n%zx\r\n",
                    30, b.len) ||
-        buf_append(&req, b.data, b.len) ||
-        buf_printf(&req, "\r\n0\r\n\r\n"))
+        buf_append(&req, b.data, b.len) || buf_printf(&req, "\r\n0\r\n\r\n"))
       return 1;
     save(dir, "sync-chunked", &req);
     buf_cleanup(&req);
@@ -227,7 +226,8 @@ int main(int argc, char **argv) {
     buf_reset(&ops);
     if (proto_resp_begin(&resp, &rh) || proto_op_encode(&resp, &op[0], true) ||
         proto_op_encode(&resp, &op[1], true) ||
-        proto_resp_end(&resp, &rej, 1) || proto_op_encode(&ops, &op[0], false) ||
+        proto_resp_end(&resp, &rej, 1) ||
+        proto_op_encode(&ops, &op[0], false) ||
         proto_req_encode(&req, &hdr, ops.data, ops.len, 1))
       return 1;
     if (bundle_seeds(root, &req, &resp))
