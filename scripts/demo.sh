@@ -77,7 +77,10 @@ work() {
       --gift-vnd $((500000 * (1 + RANDOM % 3))) --volunteers $((RANDOM % 5)) >/dev/null
   done
 }
-for s in "${SLUGS[@]}"; do work "$s"; done
+# Each add confirms itself with its short id on stderr; those lines go to a
+# file (a failing add still stops the demo, and its sentence is there too).
+for s in "${SLUGS[@]}"; do work "$s" 2>>"$OUT/record.log"; done
+echo "$(grep -c "mã ngắn" "$OUT/record.log") records made; their short ids are in $OUT/record.log"
 ESC=$(C hoa-an petition add --received-on 2024-03-12 --category land --citizen "Nguyễn Văn Sáu" \
         --content "Đất bị sạt lở do nạo vét kênh, xin huyện xem xét bồi thường" \
         --status escalated --escalated-to "Phòng Tài nguyên và Môi trường huyện" --due-on 2024-04-30)
@@ -102,7 +105,7 @@ set +e
 C tan-long sync --retries 1 --timeout 3
 echo "(exit $? — offline, the queue is kept)"
 set -e
-C tan-long status | grep Queued
+C tan-long status | grep "Chưa đồng bộ"
 
 say "The network comes back; every device syncs (retrying through drops)"
 kill -USR2 "$PPID_"
