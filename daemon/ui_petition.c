@@ -456,16 +456,15 @@ static void history(struct page *p, const uint8_t rid[ID_LEN]) {
   ui_out(p, p->api ? "%s]" : "%s</tbody></table></div>", "");
 }
 
-static const char *const show_cols[] = {
-    "commune", "received_on",  "status",      "category",
-    "citizen", "hamlet",       "content",     "response",
-    "due_on",  "escalated_to", "resolved_on", "meeting"};
+/* The petition's fields in the order the show query selects them:
+ * commune, received_on, status, category, citizen, hamlet, content,
+ * response, due_on, escalated_to, resolved_on, meeting. */
 static const char *const show_labels[] = {
     "Xã",         "Ngày nhận",       "Trạng thái",
     "Lĩnh vực",   "Người dân",       "Ấp",
     "Nội dung",   "Trả lời",         "Hạn giải quyết",
     "Chuyển đến", "Ngày giải quyết", "Cuộc họp"};
-#define NSHOW (int)(sizeof(show_cols) / sizeof(show_cols[0]))
+#define NSHOW (int)(sizeof(show_labels) / sizeof(show_labels[0]))
 
 static int resolve_id(struct page *p, const char *id, uint8_t rid[ID_LEN]) {
   char err[DS_ERRBUF_LEN];
