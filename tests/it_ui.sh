@@ -233,14 +233,16 @@ check "the daemon still serves syncs" 0 "$(curl -s -o /dev/null -w '%{http_code}
 stop_daemon || bad "serve exits 0"
 
 # --- idle expiry (shortened for the test) ---
-DANSYNCD_UI_IDLE_MS=1500 start_daemon "$DB" --ui-listen 127.0.0.1:0 --ui-port-file "$TMP/ui.port2"
+# 6 s: long enough that the login and first read (Argon2id, on a loaded
+# machine) fall well inside it, short enough to wait out.
+DANSYNCD_UI_IDLE_MS=6000 start_daemon "$DB" --ui-listen 127.0.0.1:0 --ui-port-file "$TMP/ui.port2"
 wait_for "the dashboard to listen" 10 test -s "$TMP/ui.port2"
 UI="http://127.0.0.1:$(cat "$TMP/ui.port2")"
 check "log in again" 303 "$(login lan mat-khau-lan "$TMP/jar.idle")"
 check "a fresh session reads" 200 "$(get / -b "$TMP/jar.idle")"
 # Every request renews the session, so the wait is on the clock alone.
-END=$(($(date +%s%3N) + 1600))
-wait_for "1.6 s to pass" 10 sh -c "[ \$(date +%s%3N) -gt $END ]"
+END=$(($(date +%s%3N) + 6100))
+wait_for "6.1 s to pass" 15 sh -c "[ \$(date +%s%3N) -gt $END ]"
 check "the session after its idle time" 401 "$(get / -b "$TMP/jar.idle")"
 stop_daemon || bad "serve exits 0"
 
