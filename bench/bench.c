@@ -92,7 +92,7 @@ static void make_device(const char *path, const char *commune,
   uint8_t node[ID_LEN];
   char err[DS_ERRBUF_LEN], text[600], citizen[64];
   struct edit_arena arena;
-  struct store *st;
+  struct store *st = NULL;
   struct buf enc;
 
   struct token tok;
