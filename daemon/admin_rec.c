@@ -124,29 +124,16 @@ int cmd_petition(const struct args *a, const char *verb) {
   return rc ? args_fail(&admin_prog, EXIT_ERROR, err) : EXIT_OK;
 }
 
-struct resolve_arg {
-  const uint8_t *rid;
-  int field;
-  struct version keep;
-  struct buf val;
-};
-
-static int build_resolve(struct store *st, struct op *op, void *arg,
-                         char *errbuf) {
-  struct resolve_arg *r = arg;
-  return edit_resolve(st, op, r->rid, r->field, &r->keep, &r->val, errbuf);
-}
-
 static int conflict_resolve(struct store *st, const struct args *a,
                             const uint8_t rid[ID_LEN], int field, char *err) {
-  struct resolve_arg r;
+  struct district_resolve r;
   int rc;
-  r.rid = rid;
+  memcpy(r.rid, rid, ID_LEN);
   r.field = field;
   buf_init(&r.val, 0);
   rc = audit_conflict_pick(st, rid, field, args_get(a, "keep"), &r.keep, err);
   if (!rc)
-    rc = district_submit(st, build_resolve, &r, err);
+    rc = district_submit(st, district_build_resolve, &r, err);
   if (!rc)
     printf("Resolved %s: devices receive the kept value on their next "
            "sync.\n",

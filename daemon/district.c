@@ -16,6 +16,7 @@
 #include "common/hex.h"
 #include "common/json.h"
 #include "common/meta.h"
+#include "common/edit.h"
 #include "common/store.h"
 #include "daemon/communes_tsv.h"
 #include "daemon/ingest.h"
@@ -384,4 +385,10 @@ done:
   buf_cleanup(&b);
   buf_cleanup(&ops);
   return rc;
+}
+
+int district_build_resolve(struct store *st, struct op *op, void *arg,
+                           char *errbuf) {
+  struct district_resolve *r = arg;
+  return edit_resolve(st, op, r->rid, r->field, &r->keep, &r->val, errbuf);
 }

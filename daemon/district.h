@@ -8,6 +8,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "common/buf.h"
 #include "common/op.h"
 
 struct store;
@@ -48,4 +49,15 @@ DS_NODISCARD int district_submit_as(struct store *st,
                                     const uint8_t sk[64],
                                     district_build_cb build, void *arg,
                                     char *errbuf);
+
+/* A conflict resolution as a district_build_cb: |keep| of |field| of
+ * record |rid| wins (common/edit.c edit_resolve; |val| is its scratch). */
+struct district_resolve {
+  uint8_t rid[ID_LEN];
+  int field;
+  struct version keep;
+  struct buf val;
+};
+DS_NODISCARD int district_build_resolve(struct store *st, struct op *op,
+                                        void *arg, char *errbuf);
 #endif

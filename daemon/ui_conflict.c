@@ -13,6 +13,7 @@
 #include "common/schema.h"
 #include "common/store.h"
 #include "daemon/audit.h"
+#include "daemon/district.h"
 #include "daemon/ui_int.h"
 
 /* ---- conflicts ---- */
@@ -105,22 +106,9 @@ void ui_conflicts(struct page *p) {
   ui_page_end(p);
 }
 
-struct resolve_arg {
-  uint8_t rid[ID_LEN];
-  int field;
-  struct version keep;
-  struct buf val;
-};
-
-static int build_resolve(struct store *st, struct op *op, void *arg,
-                         char *errbuf) {
-  struct resolve_arg *r = arg;
-  return edit_resolve(st, op, r->rid, r->field, &r->keep, &r->val, errbuf);
-}
-
 void ui_conflict_resolve(struct page *p) {
   char id[80], keep[60], err[DS_ERRBUF_LEN];
-  struct resolve_arg r;
+  struct district_resolve r;
   int rc;
 
   if (!ui_role(p, USERS_CLERK))
@@ -135,7 +123,7 @@ void ui_conflict_resolve(struct page *p) {
   if (!rc)
     rc = audit_conflict_pick(p->st, r.rid, r.field, keep, &r.keep, err);
   if (!rc)
-    rc = ui_submit(p, build_resolve, &r, err);
+    rc = ui_submit(p, district_build_resolve, &r, err);
   buf_cleanup(&r.val);
   if (rc) {
     ui_fail(p, rc == DS_ENOENT ? 404 : 400, err);
