@@ -20,28 +20,37 @@ D() { "$B/dansyncd" --db "$DB" "$@"; }
 C() { local n=$1; shift; "$B/dansync" --db "$OUT/$n.db" "$@"; }
 wait_file() { for _ in $(seq 200); do [ -s "$1" ] && return 0; sleep 0.05; done; echo "timed out: $1" >&2; exit 1; }
 
-say "Creating the district store"
+say "Creating the district store and its TLS certificate"
 D init
-say "District daemon on loopback, behind a link that drops 2% of packets"
+# The certificate the district signs itself; devices trust it by the pin
+# their tokens carry, never by a CA.
+D tls init --out "$OUT/tls" --host 127.0.0.1
+CRT=$OUT/tls/district.crt
+say "District daemon on loopback (TLS), behind a link that drops 2% of packets"
 # Started directly (not through D), so $! is the daemon itself.
 "$B/dansyncd" --db "$DB" serve --listen 127.0.0.1:0 --port-file "$OUT/daemon.port" \
-  2>"$OUT/daemon.log" &
+  --tls-cert "$CRT" --tls-key "$OUT/tls/district.key" 2>"$OUT/daemon.log" &
 DPID=$!
 wait_file "$OUT/daemon.port"
 "$B/tests/faultproxy" --target "127.0.0.1:$(cat "$OUT/daemon.port")" \
   --port-file "$OUT/proxy.port" --seed 2024 --drop 20 --delay-ms 3 &
 PPID_=$!
 wait_file "$OUT/proxy.port"
-URL="http://127.0.0.1:$(cat "$OUT/proxy.port")"
+# The proxy forwards the TLS bytes untouched.
+URL="https://127.0.0.1:$(cat "$OUT/proxy.port")"
 echo "daemon $DPID on port $(cat "$OUT/daemon.port"); devices reach it through $URL"
 
 mapfile -t SLUGS < <(tail -n +2 data/phung-hiep-communes.tsv | cut -f1)
 mapfile -t NAMES < <(tail -n +2 data/phung-hiep-communes.tsv | cut -f2)
 say "Enrolling ${#SLUGS[@]} commune devices and one district device"
+# A token carries the commune, the district's key and the certificate's
+# pin, so init needs nothing else.
 for s in "${SLUGS[@]}"; do
-  C "$s" init --commune "$s" --server "$URL" --token "$(D enroll --commune "$s" --label "máy xã $s")" >/dev/null
+  C "$s" init --server "$URL" --token "$(D enroll --commune "$s" --label "máy xã $s" --tls-cert "$CRT")" >/dev/null
 done
-C district-officer init --commune district --server "$URL" --token "$(D enroll --commune district --label "phòng tiếp dân huyện")" >/dev/null
+TOK=$(D enroll --commune district --label "phòng tiếp dân huyện" --tls-cert "$CRT")
+echo "a token, as the district hands it to an officer: $TOK"
+C district-officer init --server "$URL" --token "$TOK" >/dev/null
 echo "16 one-time tokens issued; each device binds its key on its first sync"
 
 say "A month of work, offline: meetings, petitions, surveys, visits"
