@@ -16,6 +16,7 @@
 #include "common/alloc.h"
 #include "common/clock.h"
 #include "common/json.h"
+#include "common/repfig.h"
 #include "common/store.h"
 #include "daemon/guard.h"
 #include "daemon/log.h"
@@ -654,6 +655,7 @@ void ui_free(struct ui *ui) {
   if (!ui)
     return;
   store_close(ui->db.ro);
+  repfig_facts_free(ui->db.facts);
   sqlite3_close(ui->logindb);
   store_close(ui->db.rw);
   uv_mutex_destroy(&ui->db.lock);

@@ -19,6 +19,7 @@
 #include "daemon/users.h"
 
 struct op;
+struct repfig_facts;
 struct store;
 
 /* A session is forgotten after this long without a request. */
@@ -86,6 +87,11 @@ struct ui_db {
   uv_mutex_t lock;
   struct store *rw; /* edits, opened on the first; under rwlock */
   uv_mutex_t rwlock;
+  /* The figures' facts of the store as |facts_st| (ro) saw it at PRAGMA
+   * data_version |facts_version|; under lock (ui_facts). */
+  struct repfig_facts *facts;
+  const struct store *facts_st;
+  int64_t facts_version;
 };
 
 /* ui_pages.c: answers |rq| (its session already checked by ui.c; the
@@ -138,6 +144,12 @@ int ui_with_rw(struct page *p,
                int (*fn)(struct store *st, void *arg, char *errbuf), void *arg,
                char *errbuf);
 
+/* ui_figures.c: the facts of the store as the read transaction begun by
+ * ui_read_begin sees it (common/repfig.h), kept in p->db while the store
+ * is unchanged; NULL when it cannot be read. */
+const struct repfig_facts *ui_facts(struct page *p);
+bool ui_read_begin(struct page *p);
+void ui_read_end(struct page *p);
 /* ui_figures.c: the overview (|slug| NULL: the district) and the report
  * (|kind| NULL: the page; "html", "csv", "docx": the document). */
 void ui_overview(struct page *p, const char *slug);
@@ -149,8 +161,14 @@ void ui_petition(struct page *p, const char *id);
 void ui_petition_edit(struct page *p, const char *id);
 void ui_conflicts(struct page *p);
 void ui_conflict_resolve(struct page *p);
-/* Registers ui_fold(text) (lower case, Vietnamese diacritics removed). */
+
+/* ui_search.c. Registers ui_match(citizen, content, words) on |db|. */
 int ui_fold_register(sqlite3 *db);
+/* Folds |s| into |out| (NUL-terminated, cut at |cap|): lower case, the
+ * Vietnamese marks taken off, as the search index folds. */
+void ui_fold(const unsigned char *s, char *out, size_t cap);
+/* The FTS5 query of folded |words|: each a quoted prefix ("dien"*). */
+void ui_fts_prefix(const char *words, char *out, size_t cap);
 
 /* ui_html.c */
 DS_NODISCARD int ui_esc(struct buf *b, const char *s); /* HTML text/attr */

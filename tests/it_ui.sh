@@ -132,6 +132,29 @@ get "/api/petitions?q=dien" -b "$TMP/jar.xem" >/dev/null
 check_grep "\"dien\" finds \"điện\"" "\"id\": \"$P1\"" "$TMP/body"
 get "/api/petitions?category=water&commune=hoa-an" -b "$TMP/jar.xem" >/dev/null
 if grep -q "$P1" "$TMP/body"; then bad "the category filter let another category through"; else ok; fi
+check_grep "the category filter finds its petition" "\"id\": \"$P2\"" "$TMP/body"
+get "/api/petitions?hamlet=%E1%BA%A4p+%3Cb%3E1%3C%2Fb%3E" -b "$TMP/jar.xem" >/dev/null
+check_grep "the hamlet filter finds its petition" "\"id\": \"$P1\"" "$TMP/body"
+if grep -q "$P2" "$TMP/body"; then bad "the hamlet filter let another hamlet through"; else ok; fi
+check "a filter on a commune without petitions" '{"page": 1, "petitions": [], "more": false}' \
+  "$(get "/api/petitions?category=water&commune=bung-tau" -b "$TMP/jar.xem" >/dev/null; tr -d '\n' <"$TMP/body")"
+
+# --- figures and filters follow the store: what a device synced since the
+# last page is counted at once (the dashboard keeps the figures' facts only
+# while the store is unchanged) ---
+received() { # received PATH: the period's received count of an API answer
+  get "$1" -b "$TMP/jar.xem" >/dev/null
+  grep -o '"received": [0-9]*' "$TMP/body" | head -1 | grep -o '[0-9]*$'
+}
+R0=$(received "/api/overview?from=2024-01-01&to=2024-12-31")
+get "/api/petitions?category=water&overdue=1" -b "$TMP/jar.xem" >/dev/null
+P3=$("$DANSYNC" --db "$TMP/b.db" petition add --received-on 2024-06-01 --category water \
+  --due-on 2024-06-15 --content "Giếng nước nhiễm phèn" | head -1 | cut -c1-32)
+check_rc "device b syncs a new petition" 0 "$DANSYNC" --db "$TMP/b.db" sync
+check "the overview counts it at once" "$((R0 + 1))" "$(received "/api/overview?from=2024-01-01&to=2024-12-31")"
+check "the commune's overview too" "$((R0 + 1))" "$(received "/api/communes/hoa-an?from=2024-01-01&to=2024-12-31")"
+get "/api/petitions?category=water&overdue=1" -b "$TMP/jar.xem" >/dev/null
+check_grep "a filtered list shows it at once" "\"id\": \"$P3\"" "$TMP/body"
 check "a bad status filter" 400 "$(get "/petitions?status=xyz" -b "$TMP/jar.xem")"
 
 # --- assets and unknown places ---
