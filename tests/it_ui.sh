@@ -270,9 +270,15 @@ check "the session after its idle time" 401 "$(get / -b "$TMP/jar.idle")"
 stop_daemon || bad "serve exits 0"
 
 # --- over TLS: the same certificate, a __Host- Secure cookie ---
-"$DANSYNCD" tls init --out "$TMP/tls" --host localhost --host 127.0.0.1 >/dev/null || bad "tls init"
+# Made for the district's LAN name only: the loopback names come with it,
+# so a browser on the server itself accepts the dashboard's default address.
+"$DANSYNCD" tls init --out "$TMP/tls" --host huyen.lan >/dev/null || bad "tls init"
 CERT=$(ls "$TMP"/tls/*.crt "$TMP"/tls/cert.pem 2>/dev/null | head -1)
 KEY=$(ls "$TMP"/tls/*.key "$TMP"/tls/key.pem 2>/dev/null | head -1)
+openssl x509 -in "$CERT" -noout -ext subjectAltName >"$TMP/san"
+for n in "DNS:huyen.lan" "DNS:localhost" "IP Address:127.0.0.1" "IP Address:0:0:0:0:0:0:0:1"; do
+  check_grep "the certificate names $n" "$n" "$TMP/san"
+done
 start_daemon "$DB" --tls-cert "$CERT" --tls-key "$KEY" --ui-listen 127.0.0.1:0 --ui-port-file "$TMP/ui.port3"
 wait_for "the dashboard to listen" 10 test -s "$TMP/ui.port3"
 UI="https://127.0.0.1:$(cat "$TMP/ui.port3")"
@@ -280,6 +286,10 @@ check "login over TLS" 303 "$(curl -s --cacert "$CERT" -o /dev/null -w '%{http_c
   --data 'user=lan&password=mat-khau-lan' "$UI/login")"
 check_grep "the TLS cookie is __Host- and Secure" "Set-Cookie: __Host-ds_session=[0-9a-f]\{64\}; Path=/; HttpOnly; SameSite=Strict; Secure" "$TMP/head"
 check "a page over TLS" 200 "$(curl -s --cacert "$CERT" -o /dev/null -w '%{http_code}' -b "$TMP/jar.tls" "$UI/")"
+check "the dashboard as https://localhost" 200 "$(curl -s --cacert "$CERT" -o /dev/null -w '%{http_code}' \
+  --resolve "localhost:$(cat "$TMP/ui.port3"):127.0.0.1" "https://localhost:$(cat "$TMP/ui.port3")/login")"
+check "the dashboard as its LAN name" 200 "$(curl -s --cacert "$CERT" -o /dev/null -w '%{http_code}' \
+  --resolve "huyen.lan:$(cat "$TMP/ui.port3"):127.0.0.1" "https://huyen.lan:$(cat "$TMP/ui.port3")/login")"
 check "plain HTTP on the TLS port fails" 000 "$(curl -s -m 5 -o /dev/null -w '%{http_code}' "http://127.0.0.1:$(cat "$TMP/ui.port3")/")"
 stop_daemon || bad "serve exits 0"
 
