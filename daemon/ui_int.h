@@ -94,6 +94,25 @@ struct ui_db {
   int64_t facts_version;
 };
 
+/* ui_index.c: the search index refreshed on the edit connection once the
+ * daemon's writer has been idle this long. */
+#define UI_INDEX_IDLE_MS 1000
+struct ui_index {
+  uv_loop_t *loop;
+  struct ui_db *db;
+  uv_timer_t timer;
+  uv_work_t work;
+  bool running, again, stopped;
+  int rc;
+  int64_t version;    /* the edit connection's data_version when refreshed */
+  uint64_t refreshes; /* how many ran */
+};
+void ui_index_init(struct ui_index *x, uv_loop_t *loop, struct ui_db *db);
+/* The writer has nothing left: refresh after UI_INDEX_IDLE_MS unless it
+ * is kicked again before. */
+void ui_index_kick(struct ui_index *x);
+void ui_index_stop(struct ui_index *x); /* closes its timer */
+
 /* ui_pages.c: answers |rq| (its session already checked by ui.c; the
  * account is read again here, so a removed or demoted user loses access
  * at once). Runs on a pool thread. */

@@ -155,6 +155,12 @@ check "the overview counts it at once" "$((R0 + 1))" "$(received "/api/overview?
 check "the commune's overview too" "$((R0 + 1))" "$(received "/api/communes/hoa-an?from=2024-01-01&to=2024-12-31")"
 get "/api/petitions?category=water&overdue=1" -b "$TMP/jar.xem" >/dev/null
 check_grep "a filtered list shows it at once" "\"id\": \"$P3\"" "$TMP/body"
+# The daemon's writer, idle again, takes the synced petition into the search
+# index on its own (no CLI search ran); the dashboard's search finds it.
+indexed() { [ "$(sqlite3 "$DB" "SELECT count(*) FROM search WHERE search MATCH '$1'")" = 1 ]; }
+wait_for "the idle writer to index the synced petition" 20 indexed phen
+get "/api/petitions?q=nhiem+phen" -b "$TMP/jar.xem" >/dev/null
+check_grep "the dashboard's search finds the synced petition" "\"id\": \"$P3\"" "$TMP/body"
 check "a bad status filter" 400 "$(get "/petitions?status=xyz" -b "$TMP/jar.xem")"
 
 # --- assets and unknown places ---
