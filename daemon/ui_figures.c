@@ -51,16 +51,28 @@ static bool commune_exists(struct page *p, const char *slug) {
   return found;
 }
 
-const struct repfig_facts *ui_facts(struct page *p) {
-  struct ui_db *db = p->db;
+/* PRAGMA data_version of the page connection, or -1. */
+static int64_t data_version(struct page *p) {
   sqlite3_stmt *s;
-  char err[DS_ERRBUF_LEN];
   int64_t v = -1;
   if (sqlite3_prepare_v2(store_sqlite(p->st), "PRAGMA data_version", -1, &s,
                          NULL) == SQLITE_OK &&
       sqlite3_step(s) == SQLITE_ROW)
     v = sqlite3_column_int64(s, 0);
   sqlite3_finalize(s);
+  return v;
+}
+
+bool ui_facts_fresh(struct page *p) {
+  int64_t v = data_version(p);
+  return p->db->facts && p->db->facts_st == p->st && v >= 0 &&
+         v == p->db->facts_version;
+}
+
+const struct repfig_facts *ui_facts(struct page *p) {
+  struct ui_db *db = p->db;
+  char err[DS_ERRBUF_LEN];
+  int64_t v = data_version(p);
   if (db->facts && db->facts_st == p->st && v >= 0 && v == db->facts_version)
     return db->facts;
   repfig_facts_free(db->facts);

@@ -167,6 +167,8 @@ int ui_with_rw(struct page *p,
  * ui_read_begin sees it (common/repfig.h), kept in p->db while the store
  * is unchanged; NULL when it cannot be read. */
 const struct repfig_facts *ui_facts(struct page *p);
+/* True when ui_facts would not load them again. */
+bool ui_facts_fresh(struct page *p);
 bool ui_read_begin(struct page *p);
 void ui_read_end(struct page *p);
 /* ui_figures.c: the overview (|slug| NULL: the district) and the report
