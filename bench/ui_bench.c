@@ -4,7 +4,10 @@
  * benchmark's 150,000-petition store). Pages are made as serve makes them
  * (ui_pages_handle on a read-only connection), without the socket; prints
  * `name value unit` lines as bench does, with `dashboard_page_ms_p50` (the
- * median over every page) and the slowest page's median.
+ * median over every page) and the slowest page's median; for each page made
+ * from the figures' facts, its first load (the facts read anew, as after
+ * any change to the store); then every page again while a writer commits
+ * to the store (`dashboard_while_writing_*`, information only).
  *
  *   ui_bench --db DISTRICT.db [--rounds 9] [--only TEXT]
  *
@@ -12,6 +15,7 @@
  *
  * It adds a viewer account `ui-bench` to the store if it has none (the
  * pages are made as that user). Kept apart from bench/bench.c. */
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,6 +24,7 @@
 #include <sodium.h>
 #include <sqlite3.h>
 
+#include "common/repfig.h"
 #include "common/store.h"
 #include "daemon/district.h"
 #include "daemon/ui_int.h"
@@ -55,6 +60,117 @@ static void pick(const char *db, char id[33], char commune[64]) {
   sqlite3_close(h);
 }
 
+/* The writer of the second pass: each page is made after one of its
+ * commits, as a page asked for while devices sync finds the store changed
+ * since the page before. */
+struct writer {
+  const char *db;
+  atomic_int stop, commits;
+};
+static struct writer *writing;
+
+/* Makes the page of |rq| 1 + |rounds| times into |t|, the first (which
+ * warms the page cache) then the rest sorted; |fresh|: the figures' facts
+ * dropped before each, as after a change to the store. Returns 0, or -1
+ * when the page did not answer 200. */
+static int pages(struct ui_db *udb, struct ui_req *rq, struct ui_resp *rs,
+                 int rounds, bool fresh, double *t) {
+  for (int r = 0; r <= rounds; r++) {
+    double t0;
+    if (fresh || r == 0) {
+      repfig_facts_free(udb->facts);
+      udb->facts = NULL;
+    }
+    if (writing) {
+      struct timespec tick = {0, 2 * 1000 * 1000};
+      int c0 = atomic_load(&writing->commits);
+      while (atomic_load(&writing->commits) == c0 &&
+             !atomic_load(&writing->stop))
+        nanosleep(&tick, NULL);
+    }
+    t0 = now_ms();
+    buf_reset(&rs->body);
+    rs->headers[0] = '\0';
+    rs->status = 200;
+    ui_pages_handle(udb, rq, rs);
+    t[r] = now_ms() - t0;
+    if (rs->status != 200)
+      return -1;
+  }
+  qsort(t + 1, (size_t)rounds, sizeof(double), cmp_double);
+  return 0;
+}
+
+/* Makes every page of |urls| (those containing |only|) and prints its
+ * median; |busy|: while the writer commits, the lines named so. Returns 0,
+ * or 1 when a page did not answer 200. */
+static int run(struct ui_db *udb, struct ui_req *rq, struct ui_resp *rs,
+               char (*urls)[HTTP_MAX_URL + 1], int nurl, int rounds,
+               const char *only, bool busy) {
+  static double all[20 * 101];
+  double worst = 0, cold_worst = 0;
+  const char *tag = busy ? "_while_writing" : "";
+  int nall = 0, slowest = 0;
+  for (int u = 0; u < nurl; u++) {
+    double t[101], med;
+    if (only && !strstr(urls[u], only))
+      continue;
+    snprintf(rq->url, sizeof(rq->url), "%s", urls[u]);
+    if (pages(udb, rq, rs, rounds, false, t)) {
+      fprintf(stderr, "ui_bench: %s answered %d\n", urls[u], rs->status);
+      return 1;
+    }
+    med = t[1 + rounds / 2];
+    memcpy(all + nall, t + 1, (size_t)rounds * sizeof(double));
+    nall += rounds;
+    if (med > worst) {
+      worst = med;
+      slowest = u;
+    }
+    printf("dashboard%s_ms_p50 %.2f ms %s\n", tag, med, urls[u]);
+    /* A page made from the figures' facts, again with the facts loaded
+     * anew each time: its first load after the store changed. */
+    if (!busy && udb->facts && pages(udb, rq, rs, rounds, true, t) == 0) {
+      printf("dashboard_first_load_ms_p50 %.2f ms %s\n", t[1 + rounds / 2],
+             urls[u]);
+      if (t[1 + rounds / 2] > cold_worst)
+        cold_worst = t[1 + rounds / 2];
+    }
+  }
+  if (cold_worst > 0)
+    printf("dashboard_first_load_slowest_ms_p50 %.2f ms\n", cold_worst);
+  if (nall == 0)
+    return 0;
+  qsort(all, (size_t)nall, sizeof(double), cmp_double);
+  printf("dashboard%s_page_ms_p50 %.2f ms\n", tag, all[nall / 2]);
+  printf("dashboard%s_slowest_page_ms_p50 %.2f ms %s\n", tag, worst,
+         urls[slowest]);
+  return 0;
+}
+
+/* Commits every 100 ms a transaction writing 500 KB (what a sync of 1,000
+ * petitions logs) under a key of its own in meta, deleted at the end: the
+ * records stay as they were, the store's version moves at every commit. */
+static void writer_main(void *arg) {
+  struct writer *w = arg;
+  sqlite3 *h = NULL;
+  if (sqlite3_open_v2(w->db, &h, SQLITE_OPEN_READWRITE, NULL) == SQLITE_OK) {
+    sqlite3_busy_timeout(h, 10000);
+    while (!atomic_load(&w->stop)) {
+      struct timespec pace = {0, 100 * 1000 * 1000};
+      if (sqlite3_exec(h,
+                       "INSERT OR REPLACE INTO meta(k, v) VALUES "
+                       "('ui-bench-writer', randomblob(500000))",
+                       NULL, NULL, NULL) == SQLITE_OK)
+        atomic_fetch_add(&w->commits, 1);
+      nanosleep(&pace, NULL);
+    }
+    sqlite3_exec(h, "DELETE FROM meta WHERE k = 'ui-bench-writer'", NULL, NULL,
+                 NULL);
+  }
+  sqlite3_close(h);
+}
+
 int main(int argc, char **argv) {
   const char *db = NULL, *only = NULL;
   int rounds = 9;
@@ -63,8 +179,7 @@ int main(int argc, char **argv) {
   struct ui_db udb;
   struct ui_req rq;
   struct ui_resp rs;
-  double all[20 * 101], medians[20], worst = 0;
-  int nurl = 0, nall = 0, slowest = 0;
+  int nurl = 0, rc;
 
   for (int i = 1; i + 1 < argc; i += 2) {
     if (!strcmp(argv[i], "--db"))
@@ -125,41 +240,30 @@ int main(int argc, char **argv) {
   snprintf(rq.user, sizeof(rq.user), "ui-bench");
   memset(rq.csrf, 'a', UI_TOKEN_HEX);
   printf("# ui_bench: %d pages x %d rounds on %s\n", nurl, rounds, db);
-  for (int u = 0; u < nurl; u++) {
-    double t[101];
-    if (only && !strstr(urls[u], only))
-      continue;
-    snprintf(rq.url, sizeof(rq.url), "%s", urls[u]);
-    for (int r = 0; r <= rounds; r++) {
-      double t0 = now_ms();
-      buf_reset(&rs.body);
-      rs.headers[0] = '\0';
-      rs.status = 200;
-      ui_pages_handle(&udb, &rq, &rs);
-      t[r] = now_ms() - t0;
-      if (rs.status != 200) {
-        fprintf(stderr, "ui_bench: %s answered %d\n", urls[u], rs.status);
-        return 1;
-      }
-    }
-    /* The first round warms the page cache and is left out. */
-    qsort(t + 1, (size_t)rounds, sizeof(double), cmp_double);
-    medians[u] = t[1 + rounds / 2];
-    memcpy(all + nall, t + 1, (size_t)rounds * sizeof(double));
-    nall += rounds;
-    if (medians[u] > worst) {
-      worst = medians[u];
-      slowest = u;
-    }
-    printf("dashboard_ms_p50 %.2f ms %s\n", medians[u], urls[u]);
+  if (run(&udb, &rq, &rs, urls, nurl, rounds, only, false))
+    return 1;
+  /* The same while the store changes under the pages, as when devices
+   * sync: a writer on its own connection commits 500 KB every 100 ms
+   * (writer_main), and each page is made just after a commit, so every
+   * figure page finds its facts out of date. */
+  {
+    struct writer w = {db, 0, 0};
+    uv_thread_t th;
+    if (uv_thread_create(&th, writer_main, &w))
+      return 1;
+    writing = &w;
+    rc = run(&udb, &rq, &rs, urls, nurl, rounds, only, true);
+    atomic_store(&w.stop, 1);
+    uv_thread_join(&th);
+    writing = NULL;
+    printf("dashboard_while_writing_commits %d commits\n",
+           atomic_load(&w.commits));
+    if (rc)
+      return 1;
   }
-  qsort(all, (size_t)nall, sizeof(double), cmp_double);
-  if (nall == 0)
-    return 2;
-  printf("dashboard_page_ms_p50 %.2f ms\n", all[nall / 2]);
-  printf("dashboard_slowest_page_ms_p50 %.2f ms %s\n", worst, urls[slowest]);
   store_close(udb.ro);
   store_close(udb.rw);
+  repfig_facts_free(udb.facts);
   uv_mutex_destroy(&udb.lock);
   uv_mutex_destroy(&udb.rwlock);
   buf_cleanup(&rq.body);

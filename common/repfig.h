@@ -133,6 +133,42 @@ DS_NODISCARD int repfig_compute(struct store *st, const struct repfig_opts *o,
                                 struct repfig **out, char *errbuf);
 void repfig_free(struct repfig *f);
 
+/* The facts of every record the figures read, from one pass over the
+ * store's records (each record's state decoded once; see DECISIONS). The
+ * dashboard keeps them while the store is unchanged and computes each
+ * page's figures from them; repfig_compute loads them for one report. */
+struct repfig_facts;
+/* Loads the facts of |st|, in the caller's read transaction. |device|: a
+ * laptop's store (its creators are noted: DESIGN §9's "the district").
+ * DS_EUNAVAIL, DS_ENOMEM; |errbuf| says which. */
+DS_NODISCARD int repfig_facts_load(struct store *st, bool device,
+                                   struct repfig_facts **out, char *errbuf);
+void repfig_facts_free(struct repfig_facts *x);
+/* repfig_compute from facts loaded in the same read transaction. */
+DS_NODISCARD int repfig_compute_facts(struct store *st,
+                                      const struct repfig_facts *x,
+                                      const struct repfig_opts *o,
+                                      struct repfig **out, char *errbuf);
+/* Adds to pet[k] the petitions received and to met[k] the programme's
+ * meetings held in month k (0: the month of |from|) of |n|, from |from|
+ * to |to| (YYYY-MM-DD) in |commune| ("" or NULL: every commune). */
+void repfig_facts_months(const struct repfig_facts *x, const char *from,
+                         const char *to, const char *commune, int64_t *pet,
+                         int64_t *met, int n);
+/* The dashboard's petition filters: each "" when not filtered on; from
+ * and to YYYY-MM-DD, both given; overdue: past due_on at |today|, not
+ * answered or resolved. */
+struct repfig_filter {
+  const char *commune, *status, *category, *hamlet, *from, *to, *today;
+  bool overdue;
+};
+/* Writes to |rid| the ids of the petitions (voided ones left out) that
+ * pass |fl|, newest first, after skipping |skip|; at most |want|. Returns
+ * how many. */
+int repfig_facts_list(const struct repfig_facts *x,
+                      const struct repfig_filter *fl, int64_t skip, int want,
+                      uint8_t (*rid)[16]);
+
 /* Vietnamese labels of the enums the report prints (DESIGN §3), or the
  * name itself. */
 const char *repfig_situation_label(const char *name);

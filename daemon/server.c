@@ -245,6 +245,8 @@ static void after_work(uv_work_t *w, int status) {
     d->syncing++;
   maybe_checkpoint(d);
   start_next(d);
+  if (!d->group)
+    ui_writer_idle(d->ui); /* the writer is idle: index what it merged */
 }
 
 static void ck_work(uv_work_t *w) {

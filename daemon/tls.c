@@ -6,6 +6,7 @@
 #include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 #include <unistd.h>
 
 #include <openssl/bio.h>
@@ -247,6 +248,26 @@ static bool is_ip(const char *h) {
   return inet_pton(AF_INET, h, a) == 1 || inet_pton(AF_INET6, h, a) == 1;
 }
 
+#define NLOOPBACK 3
+static const char *const loopback[NLOOPBACK] = {"localhost", "127.0.0.1",
+                                                "::1"};
+
+/* |h| is one of |hosts| (the same address however written). */
+static bool given(const char *const *hosts, int n, const char *h) {
+  unsigned char a[16], b[16];
+  int fa = strchr(h, ':') ? AF_INET6 : AF_INET;
+  bool ip = inet_pton(fa, h, a) == 1;
+  for (int i = 0; i < n; i++) {
+    if (!strcasecmp(hosts[i], h))
+      return true;
+    memset(b, 0, sizeof(b));
+    if (ip && inet_pton(fa, hosts[i], b) == 1 &&
+        !memcmp(a, b, fa == AF_INET ? 4 : 16))
+      return true;
+  }
+  return false;
+}
+
 int tls_make_cert(const char *dir, const char *const *hosts, int nhosts,
                   int days, char *errbuf) {
   EVP_PKEY *key = EVP_EC_gen("P-256");
@@ -265,10 +286,15 @@ int tls_make_cert(const char *dir, const char *const *hosts, int nhosts,
   buf_init(&cpem, 0);
   if (!key || !x)
     goto done;
-  for (int i = 0; i < nhosts; i++) {
+  for (int i = 0; i < nhosts + NLOOPBACK; i++) {
+    const char *h = i < nhosts ? hosts[i] : loopback[i - nhosts];
+    /* The loopback names too, unless given: the dashboard listens on
+     * 127.0.0.1 by default, and a browser there checks the name. */
+    if (i >= nhosts && given(hosts, nhosts, h))
+      continue;
     /* An IP address in SAN must be an IP entry, or clients ignore it. */
-    if (buf_printf(&san, "%s%s:%s", i ? "," : "",
-                   is_ip(hosts[i]) ? "IP" : "DNS", hosts[i]) ||
+    if (buf_printf(&san, "%s%s:%s", san.len ? "," : "", is_ip(h) ? "IP" : "DNS",
+                   h) ||
         buf_cstr(&san))
       goto done;
   }

@@ -52,8 +52,10 @@ bool tls_handshake_done(const struct tls_conn *t);
 const char *tls_error(const struct tls_conn *t);
 
 /* `dansyncd tls init`: a new ECDSA P-256 key (0600) and a self-signed
- * certificate valid for |nhosts| names (DNS names or IP addresses) for
- * |days| days, written as DIR/district.key and DIR/district.crt. */
+ * certificate valid for |nhosts| names (DNS names or IP addresses) and the
+ * loopback names (localhost, 127.0.0.1, ::1: the dashboard's default
+ * address) for |days| days, written as DIR/district.key and
+ * DIR/district.crt. */
 DS_NODISCARD int tls_make_cert(const char *dir, const char *const *hosts,
                                int nhosts, int days, char *errbuf);
 /* `dansyncd tls pin`: "sha256//BASE64" of |cert_file|'s public key. */

@@ -16,6 +16,7 @@
 #include "common/alloc.h"
 #include "common/clock.h"
 #include "common/json.h"
+#include "common/repfig.h"
 #include "common/store.h"
 #include "daemon/guard.h"
 #include "daemon/log.h"
@@ -58,6 +59,7 @@ struct ui {
   sqlite3 *logindb;    /* users_login's, under hashlock */
   uv_mutex_t hashlock; /* one Argon2id hash at a time */
   struct ui_sessions ss;
+  struct ui_index idx;
   char rbuf[64 * 1024];
 };
 
@@ -633,6 +635,7 @@ int ui_start(struct ui **out, uv_loop_t *loop, const struct ui_config *cfg,
   uv_timer_init(loop, &ui->ready);
   ui->ready.data = ui;
   uv_timer_start(&ui->ready, on_ready, 0, 0);
+  ui_index_init(&ui->idx, loop, &ui->db);
   LOG_INFO("ui", "dashboard on %s:%d %s", cfg->host, ui->port,
            tls ? "https" : "http");
   *out = ui;
@@ -645,15 +648,22 @@ void ui_stop(struct ui *ui) {
   ui->stopping = true;
   uv_close((uv_handle_t *)&ui->listener, NULL);
   uv_close((uv_handle_t *)&ui->sweep, NULL);
+  ui_index_stop(&ui->idx);
   for (struct uconn *c = ui->conns; c; c = c->next)
     if (!c->busy && !c->writing)
       uconn_close(c);
+}
+
+void ui_writer_idle(struct ui *ui) {
+  if (ui && !ui->stopping)
+    ui_index_kick(&ui->idx);
 }
 
 void ui_free(struct ui *ui) {
   if (!ui)
     return;
   store_close(ui->db.ro);
+  repfig_facts_free(ui->db.facts);
   sqlite3_close(ui->logindb);
   store_close(ui->db.rw);
   uv_mutex_destroy(&ui->db.lock);

@@ -34,6 +34,9 @@ DS_NODISCARD int ui_start(struct ui **out, uv_loop_t *loop,
 /* Stops listening and closes idle connections; pages being made are
  * answered, then their connections close. NULL is a no-op. */
 void ui_stop(struct ui *ui);
+/* server.c: its writer has nothing left to do (NULL is a no-op). The
+ * search index is refreshed if it stays so (ui_index.c). */
+void ui_writer_idle(struct ui *ui);
 /* After the loop has ended: frees what ui_start made. NULL is a no-op. */
 void ui_free(struct ui *ui);
 #endif

@@ -51,20 +51,74 @@ static bool commune_exists(struct page *p, const char *slug) {
   return found;
 }
 
-static int figures(struct page *p, const struct period *pd, struct repfig **f) {
-  struct repfig_opts o = {0};
+/* PRAGMA data_version of the page connection, or -1. */
+static int64_t data_version(struct page *p) {
+  sqlite3_stmt *s;
+  int64_t v = -1;
+  if (sqlite3_prepare_v2(store_sqlite(p->st), "PRAGMA data_version", -1, &s,
+                         NULL) == SQLITE_OK &&
+      sqlite3_step(s) == SQLITE_ROW)
+    v = sqlite3_column_int64(s, 0);
+  sqlite3_finalize(s);
+  return v;
+}
+
+bool ui_facts_fresh(struct page *p) {
+  int64_t v = data_version(p);
+  return p->db->facts && p->db->facts_st == p->st && v >= 0 &&
+         v == p->db->facts_version;
+}
+
+const struct repfig_facts *ui_facts(struct page *p) {
+  struct ui_db *db = p->db;
   char err[DS_ERRBUF_LEN];
+  int64_t v = data_version(p);
+  if (db->facts && db->facts_st == p->st && v >= 0 && v == db->facts_version)
+    return db->facts;
+  repfig_facts_free(db->facts);
+  db->facts = NULL;
+  if (v < 0 || repfig_facts_load(p->st, false, &db->facts, err))
+    return NULL;
+  db->facts_st = p->st;
+  db->facts_version = v;
+  return db->facts;
+}
+
+bool ui_read_begin(struct page *p) {
+  return sqlite3_exec(store_sqlite(p->st), "BEGIN", NULL, NULL, NULL) ==
+         SQLITE_OK;
+}
+
+void ui_read_end(struct page *p) {
+  sqlite3_exec(store_sqlite(p->st), "COMMIT", NULL, NULL, NULL);
+}
+
+/* The figures of |pd|, and in |*xp| the facts they came from (kept in
+ * p->db while the page runs). */
+static int figures(struct page *p, const struct period *pd,
+                   const struct repfig_facts **xp, struct repfig **f) {
+  struct repfig_opts o = {0};
+  const struct repfig_facts *x;
+  char err[DS_ERRBUF_LEN];
+  int rc;
   o.from = pd->from;
   o.to = pd->to;
   o.commune = pd->commune[0] ? pd->commune : NULL;
   o.as_of = p->today;
-  return repfig_compute(p->st, &o, f, err);
+  /* One read transaction: the facts and the small tables agree. */
+  if (!ui_read_begin(p))
+    return DS_EUNAVAIL;
+  x = ui_facts(p);
+  rc = x ? repfig_compute_facts(p->st, x, &o, f, err) : DS_EUNAVAIL;
+  ui_read_end(p);
+  *xp = x;
+  return rc;
 }
 
 /* Received petitions and programme meetings by month as an inline SVG bar
  * chart (no script, no external file). */
-static void chart(struct page *p, const struct period *pd) {
-  sqlite3_stmt *s;
+static void chart(struct page *p, const struct period *pd,
+                  const struct repfig_facts *x) {
   char months[24][8];
   int64_t pet[24] = {0}, met[24] = {0}, max = 1;
   int n = 0, y = (int)strtol(pd->from, NULL, 10),
@@ -80,30 +134,13 @@ static void chart(struct page *p, const struct period *pd) {
   }
   if (n == 0)
     return;
-  if (sqlite3_prepare_v2(
-          store_sqlite(p->st),
-          "SELECT 0, substr(received_on, 1, 7), count(*) FROM petition "
-          "WHERE coalesce(voided, 0) = 0 AND received_on BETWEEN ?1 AND ?2 "
-          "AND (?3 = '' OR commune = ?3) GROUP BY 2 UNION ALL "
-          "SELECT 1, substr(held_on, 1, 7), count(*) FROM meeting WHERE "
-          "coalesce(voided, 0) = 0 AND kind = 'monthly_listening' AND "
-          "held_on BETWEEN ?1 AND ?2 AND (?3 = '' OR commune = ?3) GROUP BY 2",
-          -1, &s, NULL) == SQLITE_OK) {
-    sqlite3_bind_text(s, 1, pd->from, -1, SQLITE_STATIC);
-    sqlite3_bind_text(s, 2, pd->to, -1, SQLITE_STATIC);
-    sqlite3_bind_text(s, 3, pd->commune, -1, SQLITE_STATIC);
-    while (sqlite3_step(s) == SQLITE_ROW) {
-      const char *mo = (const char *)sqlite3_column_text(s, 1);
-      for (int i = 0; mo && i < n; i++)
-        if (!strcmp(months[i], mo)) {
-          int64_t v = sqlite3_column_int64(s, 2);
-          (sqlite3_column_int(s, 0) ? met : pet)[i] = v;
-          if (v > max)
-            max = v;
-        }
-    }
+  repfig_facts_months(x, pd->from, pd->to, pd->commune, pet, met, n);
+  for (int i = 0; i < n; i++) {
+    if (pet[i] > max)
+      max = pet[i];
+    if (met[i] > max)
+      max = met[i];
   }
-  sqlite3_finalize(s);
   ui_out(p,
          "<div class=\"card\"><h2>Theo tháng</h2><svg class=\"chart\" "
          "viewBox=\"0 0 %d 170\" role=\"img\" aria-label=\"Kiến nghị và "
@@ -192,6 +229,7 @@ static void figures_json(struct page *p, const struct repfig *f) {
 
 /* Overview of the district (|slug| NULL) or of one commune. */
 void ui_overview(struct page *p, const char *slug) {
+  const struct repfig_facts *x = NULL;
   struct period pd;
   struct repfig *f = NULL;
   char when[24];
@@ -207,7 +245,7 @@ void ui_overview(struct page *p, const char *slug) {
     return;
   }
   snprintf(pd.commune, sizeof(pd.commune), "%s", slug ? slug : "");
-  if (figures(p, &pd, &f)) {
+  if (figures(p, &pd, &x, &f)) {
     ui_fail(p, 503, "Không đọc được số liệu; thử lại sau.");
     return;
   }
@@ -228,7 +266,7 @@ void ui_overview(struct page *p, const char *slug) {
          (long long)f->cur.meetings, (long long)f->cur.attendees,
          (long long)f->cur.received, (long long)f->cur.open,
          (long long)f->cur.overdue, (long long)f->cur.escalated);
-  chart(p, &pd);
+  chart(p, &pd, x);
   ui_out(p, "<div class=\"card scroll\"><h2>Theo xã</h2><table><thead><tr>"
             "<th>Xã, thị trấn</th><th>Đồng bộ lần cuối</th><th class=\"n\">"
             "Sinh hoạt</th><th class=\"n\">Người dự</th><th class=\"n\">"
@@ -262,6 +300,7 @@ void ui_overview(struct page *p, const char *slug) {
 }
 
 void ui_report(struct page *p, const char *kind) {
+  const struct repfig_facts *x = NULL;
   struct period pd;
   struct repfig *f = NULL;
   struct report_arg r = {NULL, {0}, REPORT_HTML};
@@ -276,7 +315,7 @@ void ui_report(struct page *p, const char *kind) {
     ui_fail(p, 404, "Không có xã này.");
     return;
   }
-  if (figures(p, &pd, &f)) {
+  if (figures(p, &pd, &x, &f)) {
     ui_fail(p, 503, "Không đọc được số liệu; thử lại sau.");
     return;
   }

@@ -19,6 +19,7 @@
 #include "daemon/users.h"
 
 struct op;
+struct repfig_facts;
 struct store;
 
 /* A session is forgotten after this long without a request. */
@@ -86,7 +87,31 @@ struct ui_db {
   uv_mutex_t lock;
   struct store *rw; /* edits, opened on the first; under rwlock */
   uv_mutex_t rwlock;
+  /* The figures' facts of the store as |facts_st| (ro) saw it at PRAGMA
+   * data_version |facts_version|; under lock (ui_facts). */
+  struct repfig_facts *facts;
+  const struct store *facts_st;
+  int64_t facts_version;
 };
+
+/* ui_index.c: the search index refreshed on the edit connection once the
+ * daemon's writer has been idle this long. */
+#define UI_INDEX_IDLE_MS 1000
+struct ui_index {
+  uv_loop_t *loop;
+  struct ui_db *db;
+  uv_timer_t timer;
+  uv_work_t work;
+  bool running, again, stopped;
+  int rc;
+  int64_t version;    /* the edit connection's data_version when refreshed */
+  uint64_t refreshes; /* how many ran */
+};
+void ui_index_init(struct ui_index *x, uv_loop_t *loop, struct ui_db *db);
+/* The writer has nothing left: refresh after UI_INDEX_IDLE_MS unless it
+ * is kicked again before. */
+void ui_index_kick(struct ui_index *x);
+void ui_index_stop(struct ui_index *x); /* closes its timer */
 
 /* ui_pages.c: answers |rq| (its session already checked by ui.c; the
  * account is read again here, so a removed or demoted user loses access
@@ -138,6 +163,14 @@ int ui_with_rw(struct page *p,
                int (*fn)(struct store *st, void *arg, char *errbuf), void *arg,
                char *errbuf);
 
+/* ui_figures.c: the facts of the store as the read transaction begun by
+ * ui_read_begin sees it (common/repfig.h), kept in p->db while the store
+ * is unchanged; NULL when it cannot be read. */
+const struct repfig_facts *ui_facts(struct page *p);
+/* True when ui_facts would not load them again. */
+bool ui_facts_fresh(struct page *p);
+bool ui_read_begin(struct page *p);
+void ui_read_end(struct page *p);
 /* ui_figures.c: the overview (|slug| NULL: the district) and the report
  * (|kind| NULL: the page; "html", "csv", "docx": the document). */
 void ui_overview(struct page *p, const char *slug);
@@ -149,8 +182,14 @@ void ui_petition(struct page *p, const char *id);
 void ui_petition_edit(struct page *p, const char *id);
 void ui_conflicts(struct page *p);
 void ui_conflict_resolve(struct page *p);
-/* Registers ui_fold(text) (lower case, Vietnamese diacritics removed). */
+
+/* ui_search.c. Registers ui_match(citizen, content, words) on |db|. */
 int ui_fold_register(sqlite3 *db);
+/* Folds |s| into |out| (NUL-terminated, cut at |cap|): lower case, the
+ * Vietnamese marks taken off, as the search index folds. */
+void ui_fold(const unsigned char *s, char *out, size_t cap);
+/* The FTS5 query of folded |words|: each a quoted prefix ("dien"*). */
+void ui_fts_prefix(const char *words, char *out, size_t cap);
 
 /* ui_html.c */
 DS_NODISCARD int ui_esc(struct buf *b, const char *s); /* HTML text/attr */

@@ -14,6 +14,7 @@
 #include "common/json.h"
 #include "common/merge.h"
 #include "common/query.h"
+#include "common/repfig.h"
 #include "common/schema.h"
 #include "common/store.h"
 #include "common/utf8.h"
@@ -22,140 +23,6 @@
 #include "proto/codec.h"
 
 #define PAGE_ROWS 50
-
-/* ---- folding for search ---- */
-
-/* Latin-1 letters U+00C0..U+00FF without their marks. */
-static const char latin1[] =
-    "aaaaaaaceeeeiiiidnooooo*ouuuuypsaaaaaaaceeeeiiiidnooooo/ouuuuypy";
-
-/* The base letter of a Vietnamese letter, 0 for a combining mark, or the
- * code point itself when it has no mark to take off. */
-static uint32_t fold_cp(uint32_t c) {
-  if (c < 0x80)
-    return c >= 'A' && c <= 'Z' ? c + 32 : c;
-  if (c >= 0xc0 && c <= 0xff)
-    return (uint32_t)latin1[c - 0xc0];
-  if (c >= 0x300 && c <= 0x36f)
-    return 0;
-  switch (c) {
-  case 0x102:
-  case 0x103: return 'a';
-  case 0x110:
-  case 0x111: return 'd';
-  case 0x128:
-  case 0x129: return 'i';
-  case 0x168:
-  case 0x169: return 'u';
-  case 0x1a0:
-  case 0x1a1: return 'o';
-  case 0x1af:
-  case 0x1b0: return 'u';
-  default: break;
-  }
-  if (c >= 0x1ea0 && c <= 0x1eb7)
-    return 'a';
-  if (c >= 0x1eb8 && c <= 0x1ec7)
-    return 'e';
-  if (c >= 0x1ec8 && c <= 0x1ecb)
-    return 'i';
-  if (c >= 0x1ecc && c <= 0x1ee3)
-    return 'o';
-  if (c >= 0x1ee4 && c <= 0x1ef1)
-    return 'u';
-  if (c >= 0x1ef2 && c <= 0x1ef9)
-    return 'y';
-  return c;
-}
-
-/* Folds |s| into |out| (NUL-terminated, cut at |cap|). */
-static void fold(const unsigned char *s, char *out, size_t cap) {
-  size_t o = 0;
-  while (s && *s && o + 4 < cap) {
-    uint32_t c = *s;
-    int extra = c >= 0xf0 ? 3 : c >= 0xe0 ? 2 : c >= 0xc0 ? 1 : 0;
-    c &= extra == 3 ? 0x07 : extra == 2 ? 0x0f : extra == 1 ? 0x1f : 0x7f;
-    s++;
-    for (int i = 0; i < extra && (*s & 0xc0) == 0x80; i++, s++)
-      c = (c << 6) | (*s & 0x3f);
-    c = fold_cp(c);
-    if (c == 0)
-      continue;
-    if (c < 0x80) {
-      out[o++] = (char)c;
-    } else if (c < 0x800) {
-      out[o++] = (char)(0xc0 | (c >> 6));
-      out[o++] = (char)(0x80 | (c & 0x3f));
-    } else {
-      out[o++] = (char)(0xe0 | (c >> 12));
-      out[o++] = (char)(0x80 | ((c >> 6) & 0x3f));
-      out[o++] = (char)(0x80 | (c & 0x3f));
-    }
-  }
-  out[o] = '\0';
-}
-
-/* ui_match(citizen, content, words): 1 when every word of |words| (folded
- * already) begins a word of the folded citizen or content. For records the
- * search index has not taken in yet: indexing them is a write, and the
- * dashboard's connection only reads. */
-static void match_fn(sqlite3_context *ctx, int argc, sqlite3_value **argv) {
-  static char text[16384], words[512];
-  char *t = text, *w, *save = NULL;
-  int ok = 1;
-  (void)argc;
-  fold(sqlite3_value_text(argv[0]), text, sizeof(text) / 4);
-  t = text + strlen(text);
-  *t++ = ' ';
-  fold(sqlite3_value_text(argv[1]), t, sizeof(text) - (size_t)(t - text));
-  snprintf(words, sizeof(words), "%s",
-           (const char *)sqlite3_value_text(argv[2]));
-  for (w = strtok_r(words, " ", &save); w && ok;
-       w = strtok_r(NULL, " ", &save)) {
-    size_t n = strlen(w);
-    const char *p = text;
-    ok = 0;
-    while ((p = strstr(p, w)) != NULL) {
-      if (p == text ||
-          !((p[-1] >= 'a' && p[-1] <= 'z') || (p[-1] >= '0' && p[-1] <= '9') ||
-            (unsigned char)p[-1] >= 0x80)) {
-        ok = 1;
-        break;
-      }
-      p += n;
-    }
-  }
-  sqlite3_result_int(ctx, ok);
-}
-
-int ui_fold_register(sqlite3 *db) {
-  /* The scratch buffers are per call site: SQLite calls it from the one
-   * thread holding the connection, and the dashboard serialises pages on
-   * it (ui.c's lock). */
-  return sqlite3_create_function(db, "ui_match", 3,
-                                 SQLITE_UTF8 | SQLITE_DETERMINISTIC, NULL,
-                                 match_fn, NULL, NULL)
-             ? DS_EIO
-             : 0;
-}
-
-/* The FTS5 query of |words|: each word a quoted prefix ("dien"*). */
-static void fts_prefix(const char *words, char *out, size_t cap) {
-  char copy[512], *w, *save = NULL;
-  size_t o = 0;
-  snprintf(copy, sizeof(copy), "%s", words);
-  out[0] = '\0';
-  for (w = strtok_r(copy, " ", &save); w; w = strtok_r(NULL, " ", &save)) {
-    int n = snprintf(out + o, cap - o, "%s\"", o ? " " : "");
-    for (; *w && n > 0 && o + (size_t)n + 4 < cap; w++)
-      if (*w != '"')
-        out[o + (size_t)n++] = *w;
-    if (n <= 0 || o + (size_t)n + 3 >= cap)
-      break;
-    memcpy(out + o + n, "\"*", 3);
-    o += (size_t)n + 2;
-  }
-}
 
 /* ---- the list ---- */
 
@@ -202,7 +69,7 @@ static bool filters_get(struct page *p, struct filters *fl, char *err,
     struct buf b;
     buf_init(&b, 0);
     if (!utf8_fold_dd(&b, fl->q, strlen(fl->q)) && !buf_cstr(&b))
-      fold(b.data, fl->words, sizeof(fl->words));
+      ui_fold(b.data, fl->words, sizeof(fl->words));
     buf_cleanup(&b);
   }
   return true;
@@ -269,22 +136,120 @@ static const char *col(sqlite3_stmt *s, int i) {
   return t ? t : "";
 }
 
+#define LIST_COLS                                                    \
+  "SELECT lower(hex(rid)), commune, received_on, status, category, " \
+  "citizen, hamlet, content, due_on, escalated_to, conflicted FROM " \
+  "petition p"
+
+/* Row |n| of the list, from a statement of LIST_COLS. */
+static void list_row(struct page *p, sqlite3_stmt *s, int n) {
+  const char *id = col(s, 0), *content = col(s, 7);
+  if (p->api) {
+    ui_out(p, "%s\n  {", n ? "," : "");
+    for (int i = 0; i < 10; i++) {
+      ui_out(p, "%s\"%s\": ", i ? ", " : "", list_cols[i]);
+      ui_json(p, sqlite3_column_type(s, i) == SQLITE_NULL ? NULL : col(s, i));
+    }
+    ui_out(p, ", \"conflicts\": %d}", sqlite3_column_int(s, 10));
+  } else {
+    size_t cut = strlen(content) > 160 ? 160 : strlen(content);
+    while (cut < strlen(content) &&
+           ((unsigned char)content[cut] & 0xc0) == 0x80)
+      cut++;
+    ui_out(p,
+           "<tr><td><a href=\"/petitions/%s\"><code>%s</code></a>%s"
+           "</td><td>",
+           id, id + 24, sqlite3_column_int(s, 10) ? " ⚠" : "");
+    ui_text(p, col(s, 1));
+    ui_out(p, "</td><td>");
+    ui_date(p, col(s, 2));
+    ui_out(p, "</td><td>%s</td><td>%s</td><td>", schema_status_label(col(s, 3)),
+           schema_category_label(col(s, 4)));
+    ui_text(p, col(s, 5));
+    ui_out(p, "</td><td>");
+    if (ui_esc_n(&p->rs->body, content, cut))
+      p->oom = true;
+    ui_out(p, "%s</td><td>", cut < strlen(content) ? "…" : "");
+    ui_date(p, col(s, 8));
+    ui_out(p, "</td></tr>");
+  }
+}
+
+/* The page of a list filtered on anything but words, from the figures'
+ * facts (ui_facts): a rare value no longer scans every petition's blob
+ * through the views. Writes its rows; true when there is a next page. */
+static bool facts_rows(struct page *p, const struct filters *fl, int *n) {
+  struct repfig_filter rf = {fl->commune, fl->status, fl->category,
+                             fl->hamlet,  fl->from,   fl->to,
+                             p->today,    fl->overdue};
+  uint8_t rid[PAGE_ROWS + 1][ID_LEN];
+  const struct repfig_facts *x;
+  sqlite3_stmt *s = NULL;
+  int k = 0;
+  if (!ui_read_begin(p))
+    return false;
+  if ((x = ui_facts(p)) != NULL &&
+      sqlite3_prepare_v2(store_sqlite(p->st), LIST_COLS " WHERE rid = ?1", -1,
+                         &s, NULL) == SQLITE_OK) {
+    k = repfig_facts_list(x, &rf, (int64_t)(fl->page - 1) * PAGE_ROWS,
+                          PAGE_ROWS + 1, rid);
+    for (int i = 0; i < k && i < PAGE_ROWS; i++) {
+      sqlite3_bind_blob(s, 1, rid[i], ID_LEN, SQLITE_STATIC);
+      if (sqlite3_step(s) == SQLITE_ROW)
+        list_row(p, s, (*n)++);
+      sqlite3_reset(s);
+    }
+  }
+  sqlite3_finalize(s);
+  ui_read_end(p);
+  return k > PAGE_ROWS;
+}
+
+static int over_time(void *arg) {
+  return uv_hrtime() > *(uint64_t *)arg;
+}
+
+/* True when |s| finds its page (or its end) within 20 ms: a filter on a
+ * common value does, and is answered by SQL when the facts are not loaded
+ * for the store as it is (while devices sync, they seldom are); a rare
+ * value is not, and the facts are loaded for it. |s| is reset.
+ * DANSYNCD_UI_SQL_MS sets the 20 ms (tests: 0, the facts always). */
+static bool sql_in_time(struct page *p, sqlite3_stmt *s) {
+  const char *env = getenv("DANSYNCD_UI_SQL_MS");
+  uint64_t ms = env && *env ? strtoull(env, NULL, 10) : 20,
+           until = uv_hrtime() + ms * 1000 * 1000;
+  int k = 0, step;
+  sqlite3_progress_handler(store_sqlite(p->st), 1000, over_time, &until);
+  while ((step = sqlite3_step(s)) == SQLITE_ROW && ++k <= PAGE_ROWS)
+    ;
+  sqlite3_progress_handler(store_sqlite(p->st), 0, NULL, NULL);
+  sqlite3_reset(s);
+  return step == SQLITE_ROW || step == SQLITE_DONE;
+}
+
 void ui_petitions(struct page *p) {
   struct filters fl;
   char err[120], fts[600];
   sqlite3_stmt *s;
-  int n = 0, step;
+  int n = 0, step = SQLITE_DONE;
+  bool facts, more;
 
   if (!filters_get(p, &fl, err, sizeof(err))) {
     ui_fail(p, 400, err);
     return;
   }
-  fts_prefix(fl.words, fts, sizeof(fts));
+  /* Filtered without words: from the facts when they are loaded for the
+   * store as it is, or when SQL does not find the page in time (a rare
+   * value: every petition looked at). The plain list and a search (the
+   * index narrows it) stay in SQL, which stops at the page. */
+  facts = !*fl.q && (*fl.commune || *fl.status || *fl.category || *fl.hamlet ||
+                     fl.overdue || strcmp(fl.from, "0000-00-00") ||
+                     strcmp(fl.to, "9999-12-31"));
+  ui_fts_prefix(fl.words, fts, sizeof(fts));
   if (sqlite3_prepare_v2(
           store_sqlite(p->st),
-          "SELECT lower(hex(rid)), commune, received_on, status, category, "
-          "citizen, hamlet, content, due_on, escalated_to, conflicted FROM "
-          "petition p WHERE coalesce(voided, 0) = 0"
+          LIST_COLS
+          " WHERE coalesce(voided, 0) = 0"
           " AND (?1 = '' OR commune = ?1) AND (?2 = '' OR status = ?2)"
           " AND (?3 = '' OR category = ?3) AND (?4 = '' OR hamlet = ?4)"
           " AND received_on BETWEEN ?5 AND ?6"
@@ -312,6 +277,8 @@ void ui_petitions(struct page *p) {
   sqlite3_bind_text(s, 10, fl.words, -1, SQLITE_STATIC);
   sqlite3_bind_int(s, 11, PAGE_ROWS + 1);
   sqlite3_bind_int(s, 12, (fl.page - 1) * PAGE_ROWS);
+  if (facts && !ui_facts_fresh(p))
+    facts = !sql_in_time(p, s);
   if (p->api) {
     p->rs->type = "application/json";
     ui_out(p, "{\"page\": %d, \"petitions\": [", fl.page);
@@ -323,42 +290,15 @@ void ui_petitions(struct page *p) {
               "vực</th><th>Người dân</th><th>Nội dung</th><th>Hạn</th></tr>"
               "</thead><tbody>");
   }
-  while ((step = sqlite3_step(s)) == SQLITE_ROW && n < PAGE_ROWS) {
-    const char *id = col(s, 0), *content = col(s, 7);
-    if (p->api) {
-      ui_out(p, "%s\n  {", n ? "," : "");
-      for (int i = 0; i < 10; i++) {
-        ui_out(p, "%s\"%s\": ", i ? ", " : "", list_cols[i]);
-        ui_json(p, sqlite3_column_type(s, i) == SQLITE_NULL ? NULL : col(s, i));
-      }
-      ui_out(p, ", \"conflicts\": %d}", sqlite3_column_int(s, 10));
-    } else {
-      size_t cut = strlen(content) > 160 ? 160 : strlen(content);
-      while (cut < strlen(content) &&
-             ((unsigned char)content[cut] & 0xc0) == 0x80)
-        cut++;
-      ui_out(p,
-             "<tr><td><a href=\"/petitions/%s\"><code>%s</code></a>%s"
-             "</td><td>",
-             id, id + 24, sqlite3_column_int(s, 10) ? " ⚠" : "");
-      ui_text(p, col(s, 1));
-      ui_out(p, "</td><td>");
-      ui_date(p, col(s, 2));
-      ui_out(p, "</td><td>%s</td><td>%s</td><td>",
-             schema_status_label(col(s, 3)), schema_category_label(col(s, 4)));
-      ui_text(p, col(s, 5));
-      ui_out(p, "</td><td>");
-      if (ui_esc_n(&p->rs->body, content, cut))
-        p->oom = true;
-      ui_out(p, "%s</td><td>", cut < strlen(content) ? "…" : "");
-      ui_date(p, col(s, 8));
-      ui_out(p, "</td></tr>");
-    }
-    n++;
+  if (facts) {
+    more = facts_rows(p, &fl, &n);
+  } else {
+    while ((step = sqlite3_step(s)) == SQLITE_ROW && n < PAGE_ROWS)
+      list_row(p, s, n++);
+    more = step == SQLITE_ROW;
   }
   if (p->api) {
-    ui_out(p, "%s], \"more\": %s}\n", n ? "\n" : "",
-           step == SQLITE_ROW ? "true" : "false");
+    ui_out(p, "%s], \"more\": %s}\n", n ? "\n" : "", more ? "true" : "false");
   } else {
     char qs[HTTP_MAX_URL + 1];
     const char *q = ui_query(p->rq->url), *pg = strstr(q, "page=");
@@ -373,7 +313,7 @@ void ui_petitions(struct page *p) {
       ui_out(p, "page=%d\">← Trang trước</a>", fl.page - 1);
     }
     ui_out(p, "<span>Trang %d</span>", fl.page);
-    if (step == SQLITE_ROW) {
+    if (more) {
       ui_out(p, "<a href=\"/petitions?");
       ui_text(p, qs);
       ui_out(p, "page=%d\">Trang sau →</a>", fl.page + 1);
