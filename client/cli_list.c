@@ -7,8 +7,8 @@
 
 #include <sqlite3.h>
 
-#include "client/csync.h"
 #include "client/cli_int.h"
+#include "client/history.h"
 #include "common/hex.h"
 #include "common/json.h"
 #include "common/query.h"
@@ -216,7 +216,7 @@ int cmd_list(const struct args *a, int ent, const char *cmd) {
   return rc ? cli_fail(EXIT_ERROR, msg(MSG_STORE_READ)) : EXIT_OK;
 }
 
-/* The history's text, each line's typed text escaped (csync_history cuts
+/* The history's text, each line's typed text escaped (history_write cuts
  * values at 40 bytes, which can split a character: that shows as \xHH). */
 static int print_history(const struct buf *hist, FILE *out) {
   const char *p = (const char *)hist->data, *end = p + hist->len;
@@ -261,7 +261,7 @@ int cmd_show(const struct args *a, int ent, const char *cmd) {
     return rc;
   }
   buf_init(&hist, 0);
-  rc = csync_history(dev.st, rid, json, &hist);
+  rc = history_write(dev.st, rid, json, &hist);
   if (!rc)
     rc = query_record(dev.st, rid, json, json ? (char *)hist.data : NULL,
                       stdout);

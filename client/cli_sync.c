@@ -48,9 +48,14 @@ static void mark_brought(const struct args *a, int64_t from) {
 }
 
 int cmd_sync(const struct args *a) {
+  static const char *const allowed[] = {
+      "restamp", "wait", "retries", "timeout", "batch", "pull-limit", NULL};
   int64_t rej0, in0, rej1, in1;
   int rc;
 
+  rc = cli_only(a, "sync", allowed);
+  if (rc || (rc = cli_extra(a, "sync", 1)))
+    return rc;
   counts(a, &rej0, &in0);
   rc = csync_main(a);
   if (rc != EXIT_OK || rej0 < 0)

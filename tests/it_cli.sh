@@ -22,6 +22,9 @@ C() { "$DANSYNC" "$@"; }
 GOOD_TOKEN=$(D enroll --commune hoa-an)
 BAD_TOKEN=$(D enroll --commune hoa-an)
 check_rc "init with a mistyped token" 1 C init --server "$URL" --token "${GOOD_TOKEN}x"
+check_grep "the mistyped token, in Vietnamese" "mã đăng ký khác với mã 'dansyncd enroll' đã in" "$TMP/err"
+check_rc "init with no token at all" 1 C init --server "$URL" --token "hello"
+check_grep "a token must start with dst1-" "phải bắt đầu bằng dst1-" "$TMP/err"
 check "a mistyped token makes no store" no "$(test -e "$DANSYNC_DB" && echo yes || echo no)"
 BAD_ID=${BAD_TOKEN#dst1-}
 BAD_ID=${BAD_ID%%-*}
@@ -141,8 +144,12 @@ check_grep "status lists an unsynced record" "^  ${P2: -8}  kiến nghị" "$TMP
 
 # --- a cancelled token: sync refused, reenroll keeps the work ---
 check_rc "sync with the bad token is refused" 4 C sync
+check_grep "the refusal explained in Vietnamese" "huyện không nhận ra máy này" "$TMP/err"
+check_grep "the queue is kept, in Vietnamese" "thay đổi vẫn nằm trong hàng đợi" "$TMP/err"
 check_rc "reenroll with the right token" 0 C reenroll --token "$GOOD_TOKEN"
 check_rc "sync now" 0 C sync
+check_grep "sync's summary in Vietnamese" "^Đã đồng bộ: gửi [0-9]* thay đổi, nhận [0-9]*, xung đột 0, bị từ chối 0" "$TMP/out"
+check_grep "each round in Vietnamese" "^đồng bộ: đã gửi [0-9]* thay đổi, huyện đã nhận đến số" "$TMP/err"
 check "everything reached the district" "$(D digest --commune hoa-an)" "$(C digest --commune hoa-an)"
 check_rc "reenroll after a sync is refused" 1 C reenroll --token "$GOOD_TOKEN"
 
@@ -205,4 +212,10 @@ check_grep "A sees it received again, generation 1" '"status": \[1, "received"\]
 check_rc "node revoke --yes" 0 D node revoke "${NODE:0:12}" --yes
 check_rc "the revoked device is refused" 4 B sync
 stop_daemon
+check_rc "a change made offline" 0 C visit add --visited-on 2024-03-07 --household "Ông Tư" --situation other
+check_rc "sync without the district" 3 C sync --retries 0 --timeout 5
+check_grep "offline, in Vietnamese" "không có mạng: không liên lạc được máy chủ của huyện tại $URL" "$TMP/err"
+check_grep "nothing is lost, in Vietnamese" "1 thay đổi vẫn nằm trong hàng đợi, không mất gì" "$TMP/err"
+check_rc "a bundle without its file" 2 C bundle import
+check_grep "bundle usage in Vietnamese" "cần tệp gói trả lời FILE" "$TMP/err"
 finish
