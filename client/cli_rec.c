@@ -278,14 +278,15 @@ int cmd_record(const struct args *a, int ent, const char *verb,
   struct device dev;
   int rc;
 
-  /* The wire's survey has no voided field: nothing of it changes. */
-  if (ent == ENT_SURVEY && !create)
-    return cli_usage(cmd, msg(MSG_SURVEY_IMMUTABLE));
   if (kind == LOCAL_REOPEN && a->nflags)
     return cli_usage(cmd, msg(MSG_REOPEN_ONLY_ID));
   rc = collect(&t, a, create, cmd);
   if (rc)
     return rc;
+  /* Of a survey only voided changes (DESIGN §3). */
+  for (int i = 0; i < t.n && !create; i++)
+    if (!schema_field_changes(t.e, t.field[i]))
+      return cli_usage(cmd, msg(MSG_SURVEY_IMMUTABLE));
   if (a->npos > (create ? 2 : 3))
     return cli_extra(a, cmd, create ? 2 : 3);
   if (!create && a->npos != 3) {

@@ -125,6 +125,19 @@ check_grep "the flag is named" "\-\-statu" "$TMP/err"
 refused "a survey cannot change" 2 survey update "${S: -8}" --overall 3
 refused "an unknown short id" 1 petition show 00000000
 refused "a status going down" 1 petition update "${P1: -8}" --status received
+# A wrong survey form is voided and entered again (DESIGN §3): lists hide it.
+check_rc "a second survey" 0 C survey add --taken-on 2024-03-05 --service "dat dai" --overall 2
+S2=$(cat "$TMP/out")
+check_rc "survey update --help" 0 C survey update --help
+check_grep "survey update's usage names --voided" "survey update ID --voided" "$TMP/out"
+check_rc "void the wrong form" 0 C survey update "${S2: -8}" --voided
+check_rc "survey list" 0 C survey list
+check "the voided survey is not listed" 0 "$(grep -c "^${S2: -8}" "$TMP/out")"
+check_grep "the other one still is" "^${S: -8}" "$TMP/out"
+check_rc "survey show of the voided form" 0 C survey show "${S2: -8}" --json
+check_grep "show says it is voided" '"voided": true' "$TMP/out"
+check_rc "void it twice: harmless" 0 C survey update "${S2: -8}" --voided
+snapshot
 check_rc "--force for a real exception" 0 C petition add --received-on 2024-06-01 --category land --content "Hạn xử lý dài" --due-on 2030-01-01 --force
 check_rc "petition update --help lists the field flags" 0 C petition update --help
 check_grep "update help lists --due-on" "\[--due-on DATE\]" "$TMP/out"
@@ -151,6 +164,9 @@ check_rc "sync now" 0 C sync
 check_grep "sync's summary in Vietnamese" "^Đã đồng bộ: gửi [0-9]* thay đổi, nhận [0-9]*, xung đột 0, bị từ chối 0" "$TMP/out"
 check_grep "each round in Vietnamese" "^đồng bộ: đã gửi [0-9]* thay đổi, huyện đã nhận đến số" "$TMP/err"
 check "everything reached the district" "$(D digest --commune hoa-an)" "$(C digest --commune hoa-an)"
+check_rc "the district's log of the voided survey" 0 D log show --rid "$S2"
+check_grep "the district took the voiding" "voided" "$TMP/out"
+check "and no quarantined op" 0 "$(sqlite3 "$DB" "SELECT count(*) FROM quarantine")"
 check_rc "reenroll after a sync is refused" 1 C reenroll --token "$GOOD_TOKEN"
 
 # --- typed control characters from elsewhere: escaped on a terminal ---
