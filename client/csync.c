@@ -11,6 +11,7 @@
 
 #include <sodium.h>
 
+#include "client/chead.h"
 #include "client/local.h"
 #include "client/msg.h"
 #include "client/restamp.h"
@@ -43,6 +44,11 @@ struct sync {
   uint8_t pk[crypto_sign_PUBLICKEYBYTES], sk[crypto_sign_SECRETKEYBYTES];
   bool tty;
   bool unsigned_answer; /* an answer failed trust_check_answer */
+  /* The district's signed head (client/chead.c): checked on network
+   * answers only; what the request in flight carried. */
+  bool network, lost_sent, lost_said;
+  uint32_t req_nops;
+  uint64_t req_last, lost_now;
   int64_t batch, batch_max;
   int good_rounds;    /* in a row, since the batch last shrank or grew */
   int64_t pull_limit; /* most ops asked for in one answer */
@@ -136,6 +142,8 @@ static int build_request(struct sync *s, uint64_t acked, struct buf *body,
       hdr.cursor > 0 && meta_get_exact(st, META_CURSOR_HASH, hdr.cursor_hash,
                                        PROTO_HASH_LEN) == 0;
   hdr.limit = (uint64_t)s->pull_limit;
+  chead_pending(st, &hdr);
+  s->lost_sent = hdr.has_lost_head;
   buf_reset(body);
   if (!rc)
     rc = proto_req_encode(body, &hdr, ops->data, ops->len, *nops);
@@ -159,6 +167,11 @@ static int apply_response(struct sync *s, const struct proto_resp *resp,
   rc = store_begin(st);
   if (rc)
     return msg_fail(err, rc, MSG_LOCAL_BUSY);
+  /* Before the pulled ops enter the inbox: a page re-sending ops held
+   * already is one sign of a log without this device's head. A bundle's
+   * answers each answer its export's cursor, not the head now held. */
+  if (s->network)
+    rc = chead_check(st, resp, &s->lost_now);
   for (uint32_t i = 0; i < resp->nrejected && !rc; i++) {
     struct proto_rejected r;
     char code[32], msg[512];
@@ -199,6 +212,11 @@ static int apply_response(struct sync *s, const struct proto_resp *resp,
     rc = meta_set_int(st, META_ACKED, (int64_t)resp->acked);
   if (!rc && resp->acked > acked_before)
     s->pushed += resp->acked - acked_before;
+  /* A request with new ops enters the district's sync log: the lost head
+   * it carried is recorded there. */
+  if (!rc && s->network && s->lost_sent && s->req_nops &&
+      resp->acked >= s->req_last)
+    rc = chead_delivered(st);
   if (!rc)
     rc = meta_set_int(st, META_CURSOR, (int64_t)resp->cursor);
   if (!rc)
@@ -259,6 +277,8 @@ static enum outcome round_trip(struct sync *s, bool *more, char *why,
   enum outcome out = OUT_ERROR;
 
   rc = build_request(s, acked, body, &nops, &last_seq);
+  s->req_nops = nops;
+  s->req_last = last_seq;
   if (rc) {
     msg_fmt(why, msgcap, MSG_OUTBOX_READ);
     goto done;
@@ -373,6 +393,12 @@ static enum outcome round_trip(struct sync *s, bool *more, char *why,
     goto done;
   }
   out = *more ? OUT_AGAIN : OUT_DONE;
+  if (s->lost_now && !s->lost_said) {
+    if (s->tty)
+      fputc('\n', stderr);
+    msg_print(stderr, MSG_SYNC_LOST_HEAD, (unsigned long long)s->lost_now);
+    s->lost_said = true;
+  }
   if (nops && ++s->good_rounds >= GROW_AFTER && s->batch < s->batch_max) {
     s->batch = s->batch * 2 < s->batch_max ? s->batch * 2 : s->batch_max;
     s->good_rounds = 0;
@@ -408,6 +434,7 @@ int csync_main(const struct args *a) {
   int attempt = 0, code = EXIT_OK;
 
   memset(&s, 0, sizeof(s));
+  s.network = true;
   buf_init(&s.ops, 0);
   buf_init(&s.body, 0);
   buf_init(&s.rbody, 4 * PROTO_MAX_BODY);
