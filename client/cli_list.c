@@ -9,6 +9,7 @@
 
 #include "client/cli_int.h"
 #include "client/history.h"
+#include "common/db.h"
 #include "common/hex.h"
 #include "common/json.h"
 #include "common/query.h"
@@ -84,7 +85,7 @@ static int list_other(struct device *dev, int ent, bool json, struct buf *out) {
   const struct entity_def *e = schema_entity(ent);
   struct buf sql;
   sqlite3_stmt *s = NULL;
-  int ncols = 0, rc, k = 0;
+  int ncols = 0, rc, k = 0, more = 0;
 
   while (cols[ncols].name)
     ncols++;
@@ -98,9 +99,9 @@ static int list_other(struct device *dev, int ent, bool json, struct buf *out) {
     rc = buf_printf(&sql, " WHERE coalesce(voided, 0) = 0");
   rc = rc || buf_printf(&sql, " ORDER BY %s, rid", cols[0].name);
   rc = rc || buf_cstr(&sql);
-  if (!rc &&
-      sqlite3_prepare_v2(store_sqlite(dev->st), (char *)sql.data, -1, &s, NULL))
-    rc = DS_EIO;
+  /* A list that cannot be read is an error, never an empty list. */
+  if (!rc)
+    rc = db_prepare(store_sqlite(dev->st), (char *)sql.data, &s);
   if (!rc && json)
     rc = buf_putc(out, '[');
   if (!rc && !json) {
@@ -109,7 +110,7 @@ static int list_other(struct device *dev, int ent, bool json, struct buf *out) {
       heads[i] = msg(cols[i].head);
     rc = list_line(out, cols, ncols, heads, msg(MSG_COL_ID));
   }
-  while (!rc && sqlite3_step(s) == SQLITE_ROW) {
+  while (!rc && (more = db_step(s)) == 1) {
     const char *cells[8];
     if (json) {
       rc = buf_printf(out, "%s\n  {\"id\": ", k ? "," : "");
@@ -134,6 +135,8 @@ static int list_other(struct device *dev, int ent, bool json, struct buf *out) {
                    (const char *)sqlite3_column_text(s, 0) + ID_HEX_LEN - 8);
     k++;
   }
+  if (!rc && more < 0)
+    rc = more;
   if (!rc && json)
     rc = buf_printf(out, k ? "\n]\n" : "]\n");
   sqlite3_finalize(s);

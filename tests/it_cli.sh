@@ -228,6 +228,16 @@ check_grep "A sees it received again, generation 1" '"status": \[1, "received"\]
 check_rc "node revoke --yes" 0 D node revoke "${NODE:0:12}" --yes
 check_rc "the revoked device is refused" 4 B sync
 stop_daemon
+# A store that cannot be read is an error, never an empty list (a copy of
+# A's store with a survey view of another shape, and one without an inbox).
+broken() { sqlite3 "$DANSYNC_DB" ".backup '$TMP/$1.db'" && chmod 600 "$TMP/$1.db" && sqlite3 "$TMP/$1.db" "$2"; }
+broken v "DROP VIEW survey; CREATE VIEW survey AS SELECT rid, commune FROM rec WHERE ent = 2"
+check_rc "survey list of an unreadable view" 1 C --db "$TMP/v.db" survey list
+check_grep "it says so" "không đọc được kho dữ liệu" "$TMP/err"
+check "and lists nothing" 0 "$(wc -c <"$TMP/out")"
+broken i "DROP TABLE inbox"
+check_rc "sync with an unreadable inbox" 1 C --db "$TMP/i.db" sync
+check_grep "sync says so before sending" "không đọc được kho dữ liệu" "$TMP/err"
 check_rc "a change made offline" 0 C visit add --visited-on 2024-03-07 --household "Ông Tư" --situation other
 check_rc "sync without the district" 3 C sync --retries 0 --timeout 5
 check_grep "offline, in Vietnamese" "không có mạng: không liên lạc được máy chủ của huyện tại $URL" "$TMP/err"
