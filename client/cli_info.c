@@ -16,6 +16,7 @@
 #include "common/repfig.h"
 #include "common/report.h"
 #include "common/textout.h"
+#include "common/vnenum.h"
 
 /* A text meta value, or "" when absent. */
 static void meta_text(struct store *st, enum meta_key k, char *out,
@@ -49,9 +50,16 @@ static int status_records(struct device *dev, int64_t after,
   if (rc)
     return rc;
   while (!rc && (more = device_rec_next(it, &r)) == 1) {
-    const char *ent = cli_ent_name(r.ent);
-    char sid[9];
+    const char *ent = cli_ent_name(r.ent), *sp = strchr(r.title, ' ');
+    char sid[9], title[160];
     cli_short_id(sid, r.rid);
+    /* A survey's title is its day and service: the service by its label,
+     * as lists show it. */
+    if (!json && r.ent == ENT_SURVEY && sp) {
+      snprintf(title, sizeof(title), "%.*s %s", (int)(sp - r.title), r.title,
+               vnenum_label(sp + 1));
+      r.title = title;
+    }
     if (json) {
       rc = buf_printf(out, "%s{\"id\": \"%s\", \"entity\": \"%s\", \"title\": ",
                       k++ ? ", " : "", sid, schema_entity(r.ent)->name);

@@ -43,6 +43,7 @@ struct sync {
   char server[512], token[200], pin[512], cacert[4096];
   uint8_t pk[crypto_sign_PUBLICKEYBYTES], sk[crypto_sign_SECRETKEYBYTES];
   bool tty;
+  bool line_open;       /* the progress line is drawn and not yet ended */
   bool unsigned_answer; /* an answer failed trust_check_answer */
   /* The district's signed head (client/chead.c): checked on network
    * answers only; what the request in flight carried. */
@@ -59,6 +60,13 @@ struct sync {
    * round cost more in page faults than building the request does. */
   struct buf ops, body, rbody;
 };
+
+/* Ends the progress line, if one is drawn, before a line of text. */
+static void end_line(struct sync *s) {
+  if (s->line_open)
+    fputc('\n', stderr);
+  s->line_open = false;
+}
 
 static int say(int code, const char *sentence) {
   fprintf(stderr, "dansync: %s\n", sentence);
@@ -94,6 +102,7 @@ static const char *refusal_text(const char *code, const char *text) {
 /* The TTY progress line: totals so far plus the round under way. */
 static void progress(void *arg, size_t up, size_t down) {
   struct sync *s = arg;
+  s->line_open = true;
   msg_print(stderr, MSG_SYNC_PROGRESS, (unsigned long long)s->pushed,
             (unsigned long long)s->queued_at_start,
             (unsigned long long)s->pulled, (double)(s->bytes_up + up) / 1000.0,
@@ -394,8 +403,7 @@ static enum outcome round_trip(struct sync *s, bool *more, char *why,
   }
   out = *more ? OUT_AGAIN : OUT_DONE;
   if (s->lost_now && !s->lost_said) {
-    if (s->tty)
-      fputc('\n', stderr);
+    end_line(s);
     msg_print(stderr, MSG_SYNC_LOST_HEAD, (unsigned long long)s->lost_now);
     s->lost_said = true;
   }
@@ -511,8 +519,7 @@ int csync_main(const struct args *a) {
      * (retries + 1) x --timeout plus the backoff. */
     if ((o == OUT_OFFLINE || o == OUT_TIMEOUT) &&
         (retries < 0 || attempt < retries)) {
-      if (s.tty)
-        fputc('\n', stderr);
+      end_line(&s);
       msg_print(stderr, MSG_SYNC_RETRYING, why,
                 o == OUT_TIMEOUT ? msg(MSG_SYNC_SMALLER) : "",
                 retries < 0 ? msg(MSG_SYNC_UNTIL) : "");
@@ -526,8 +533,7 @@ int csync_main(const struct args *a) {
                                                 : EXIT_ERROR;
     break;
   }
-  if (s.tty) /* each answer redrew the line once applied: it is final */
-    fputc('\n', stderr);
+  end_line(&s); /* each answer redrew the line once applied: it is final */
   if (code == EXIT_OK) {
     msg_print(stdout, MSG_SYNC_DONE, (unsigned long long)s.pushed,
               (unsigned long long)s.pulled, (unsigned long long)s.conflicts,

@@ -294,6 +294,24 @@ static int set_headers(struct xport *x, const char *const *headers) {
   return curl_easy_setopt(x->c, CURLOPT_HTTPHEADER, l) ? DS_EIO : 0;
 }
 
+/* libcurl's reason for a failed connection in the officer's words: its
+ * own (English) text is kept for DANSYNC_LANG=en, and for failures no
+ * officer can act on differently. */
+static const char *net_words(CURLcode e, const char *why) {
+  if (msg_english())
+    return why;
+  switch (e) {
+  case CURLE_COULDNT_RESOLVE_HOST:
+  case CURLE_COULDNT_RESOLVE_PROXY: return msg(MSG_NET_RESOLVE);
+  case CURLE_COULDNT_CONNECT: return msg(MSG_NET_CONNECT);
+  case CURLE_SSL_CONNECT_ERROR: return msg(MSG_NET_TLS_BROKEN);
+  case CURLE_GOT_NOTHING: return msg(MSG_NET_NOTHING);
+  case CURLE_SEND_ERROR:
+  case CURLE_RECV_ERROR: return msg(MSG_NET_BROKEN);
+  default: return why;
+  }
+}
+
 /* A failed transfer as one of xport_post's codes, with its sentence. */
 static int failure(struct xport *x, CURLcode e, char *errbuf) {
   const char *why = x->cerr[0] ? x->cerr : curl_easy_strerror(e);
@@ -317,7 +335,7 @@ static int failure(struct xport *x, CURLcode e, char *errbuf) {
   case CURLE_SSL_INVALIDCERTSTATUS:
     return msg_fail(errbuf, DS_EIDENTITY, MSG_CERT_UNVERIFIED, x->base,
                     x->cacert ? x->cacert : msg(MSG_TRUST_SYSTEM), why);
-  default: return ds_fail(errbuf, DS_EIO, "%s", why);
+  default: return ds_fail(errbuf, DS_EIO, "%s", net_words(e, why));
   }
 }
 

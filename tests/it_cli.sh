@@ -154,6 +154,8 @@ check_grep "cut with …" "ễ…$" "$TMP/out"
 check "every byte valid UTF-8" 0 "$(iconv -f UTF-8 -t UTF-8 "$TMP/out" >/dev/null 2>&1; echo $?)"
 check_rc "status" 0 C status
 check_grep "status lists an unsynced record" "^  ${P2: -8}  kiến nghị" "$TMP/out"
+check_grep "a survey's service by its label" "^  ${S: -8}  phiếu khảo sát  2024-03-05 hộ tịch$" "$TMP/out"
+check_grep "status labels line up" "^Đồng bộ cuối:  chưa bao giờ$" "$TMP/out"
 
 # --- a cancelled token: sync refused, reenroll keeps the work ---
 check_rc "sync with the bad token is refused" 4 C sync
@@ -242,6 +244,7 @@ check_rc "a change made offline" 0 C visit add --visited-on 2024-03-07 --househo
 check_rc "sync without the district" 3 C sync --retries 0 --timeout 5
 check_grep "offline, in Vietnamese" "không có mạng: không liên lạc được máy chủ của huyện tại $URL" "$TMP/err"
 check_grep "nothing is lost, in Vietnamese" "1 thay đổi vẫn nằm trong hàng đợi, không mất gì" "$TMP/err"
+check_grep "and why, in Vietnamese" "(máy chủ không nhận kết nối: máy chủ tắt, sai cổng, hoặc không có mạng)" "$TMP/err"
 check_rc "a bundle without its file" 2 C bundle import
 check_grep "bundle usage in Vietnamese" "cần tệp gói trả lời FILE" "$TMP/err"
 finish
