@@ -125,6 +125,7 @@ check_grep "the flag is named" "\-\-statu" "$TMP/err"
 refused "a survey cannot change" 2 survey update "${S: -8}" --overall 3
 refused "an unknown short id" 1 petition show 00000000
 refused "a status going down" 1 petition update "${P1: -8}" --status received
+check_grep "said in Vietnamese, naming the status" "kiến nghị đã ở trạng thái đang xử lý; trạng thái chỉ đi lên" "$TMP/err"
 # A wrong survey form is voided and entered again (DESIGN §3): lists hide it.
 check_rc "a second survey" 0 C survey add --taken-on 2024-03-05 --service "dat dai" --overall 2
 S2=$(cat "$TMP/out")
