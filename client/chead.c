@@ -7,30 +7,22 @@
 #include <string.h>
 
 #include "common/buf.h"
-#include "common/device.h"
 #include "common/meta.h"
 #include "common/store.h"
 
 #define LOST_KEY "lost_head"
 #define LOST_LEN (8 + PROTO_HASH_LEN)
 
-/* Whether |resp| shows a log without the head (|cursor|, |hash|). */
-static int gone(struct store *st, const struct proto_resp *resp,
-                uint64_t cursor, const uint8_t hash[PROTO_HASH_LEN],
-                bool *out) {
-  char err[DS_ERRBUF_LEN];
-  struct op op;
-
-  *out = resp->cursor < cursor ||
+/* Whether |resp| shows a log without the head (|cursor|, |hash|): the
+ * district says it answered the pull from 0, or (a district that does not
+ * say so yet) its cursor is before the head, or at the head's position
+ * with another hash. */
+static bool gone(const struct proto_resp *resp, uint64_t cursor,
+                 const uint8_t hash[PROTO_HASH_LEN]) {
+  return resp->head_lost || resp->cursor < cursor ||
          (resp->cursor == cursor &&
           (!resp->has_cursor_hash ||
            memcmp(resp->cursor_hash, hash, PROTO_HASH_LEN) != 0));
-  if (*out || resp->nops == 0)
-    return 0;
-  /* The page's first op held already: the pull started before the head. */
-  if (proto_resp_op(resp, 0, &op, err))
-    return 0; /* applying it will say so */
-  return device_inbox_has(st, op.node, op.seq, out);
 }
 
 int chead_check(struct store *st, const struct proto_resp *resp,
@@ -38,18 +30,15 @@ int chead_check(struct store *st, const struct proto_resp *resp,
   uint8_t hash[PROTO_HASH_LEN], v[LOST_LEN];
   int64_t cursor = meta_int_or_0(st, META_CURSOR);
   struct buf b;
-  bool lost_now = false;
   int rc;
 
   *lost = 0;
   /* No signed head yet (a new device, or a store from before answers
    * carried one): nothing to compare. */
   if (cursor <= 0 ||
-      meta_get_exact(st, META_CURSOR_HASH, hash, PROTO_HASH_LEN) != 0)
+      meta_get_exact(st, META_CURSOR_HASH, hash, PROTO_HASH_LEN) != 0 ||
+      !gone(resp, (uint64_t)cursor, hash))
     return 0;
-  rc = gone(st, resp, (uint64_t)cursor, hash, &lost_now);
-  if (rc || !lost_now)
-    return rc;
   *lost = (uint64_t)cursor;
   buf_init(&b, 0);
   rc = store_meta_get(st, LOST_KEY, &b);

@@ -7,12 +7,11 @@
  * cut short), the device keeps it as a lost head and reports it in its
  * requests ("lost_head") until one of them enters the district's sync log.
  *
- * What an answer shows: its cursor before the head's position; the head's
- * position with another hash (or none); or a pulled op the device already
- * holds, which the district sends again only when it answers the pull from
- * 0 because its log lacks the head. A device alone in its commune pulls
- * nothing back from such a restart and cannot tell (nor does it lose
- * anything). */
+ * What an answer shows: "head_lost", which the district sets when it no
+ * longer holds the request's cursor with its hash and so answers the pull
+ * from 0; and, from a district that does not say so, its cursor before the
+ * head's position, or at it with another hash. The answer's signature
+ * covers all three. */
 #ifndef DS_CLIENT_CHEAD_H
 #define DS_CLIENT_CHEAD_H
 #include <stdbool.h>

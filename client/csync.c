@@ -176,9 +176,9 @@ static int apply_response(struct sync *s, const struct proto_resp *resp,
   rc = store_begin(st);
   if (rc)
     return msg_fail(err, rc, MSG_LOCAL_BUSY);
-  /* Before the pulled ops enter the inbox: a page re-sending ops held
-   * already is one sign of a log without this device's head. A bundle's
-   * answers each answer its export's cursor, not the head now held. */
+  /* Before the cursor moves: the answer against the head this request
+   * carried. A bundle's answers each answer its export's cursor, not the
+   * head now held. */
   if (s->network)
     rc = chead_check(st, resp, &s->lost_now);
   for (uint32_t i = 0; i < resp->nrejected && !rc; i++) {

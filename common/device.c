@@ -249,22 +249,6 @@ void device_rec_close(struct device_rec_iter *it) {
   ds_free(it);
 }
 
-int device_inbox_has(struct store *st, const uint8_t node[ID_LEN], uint64_t seq,
-                     bool *out) {
-  sqlite3_stmt *s;
-  int rc = prepare(st, "SELECT 1 FROM inbox WHERE node = ?1 AND seq = ?2", &s);
-  if (rc)
-    return rc;
-  sqlite3_bind_blob(s, 1, node, ID_LEN, SQLITE_STATIC);
-  sqlite3_bind_int64(s, 2, (int64_t)seq);
-  rc = db_step(s);
-  sqlite3_finalize(s);
-  if (rc < 0)
-    return rc;
-  *out = rc == 1;
-  return 0;
-}
-
 int device_inbox_add(struct store *st, const uint8_t rid[ID_LEN], uint64_t hlc,
                      const uint8_t node[ID_LEN], uint64_t seq, const void *op,
                      size_t len) {

@@ -93,10 +93,6 @@ DS_NODISCARD int device_rec_next(struct device_rec_iter *it,
 /* Ends the scan. NULL is a no-op. */
 void device_rec_close(struct device_rec_iter *it);
 
-/* Whether the inbox holds |node|'s op |seq| already, into |*out|. */
-DS_NODISCARD int device_inbox_has(struct store *st, const uint8_t node[ID_LEN],
-                                  uint64_t seq, bool *out);
-
 /* Keeps a pulled op (once per node and seq). Inside a transaction. */
 DS_NODISCARD int device_inbox_add(struct store *st, const uint8_t rid[ID_LEN],
                                   uint64_t hlc, const uint8_t node[ID_LEN],

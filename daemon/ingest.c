@@ -362,6 +362,7 @@ static int pull(struct ingest *ing, const struct proto_req *req,
     if (rc || !req->has_cursor_hash ||
         memcmp(have, req->cursor_hash, PROTO_HASH_LEN) != 0)
       cursor = 0;
+    hdr->head_lost = cursor == 0; /* said in the signed answer, DESIGN §11 */
   }
   sqlite3_bind_int64(s, 1, (int64_t)cursor);
   sqlite3_bind_blob(s, 2, req->node, ID_LEN, SQLITE_STATIC);

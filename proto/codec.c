@@ -674,9 +674,12 @@ int proto_resp_begin(struct buf *out, const struct proto_resp *hdr) {
   int bad;
 
   msgpack_packer_init(&pk, out, write_cb);
-  bad = msgpack_pack_map(&pk, hdr->has_cursor_hash ? 9 : 8);
+  bad = msgpack_pack_map(&pk, 8 + (hdr->has_cursor_hash ? 1 : 0) +
+                                  (hdr->head_lost ? 1 : 0));
   bad = bad || pack_key(&pk, "v") || msgpack_pack_uint64(&pk, PROTO_VERSION);
   bad = bad || pack_key(&pk, "acked") || msgpack_pack_uint64(&pk, hdr->acked);
+  if (hdr->head_lost)
+    bad = bad || pack_key(&pk, "head_lost") || msgpack_pack_true(&pk);
   bad = bad || pack_key(&pk, "hlc") || msgpack_pack_uint64(&pk, hdr->hlc);
   bad = bad || pack_key(&pk, "cursor") || msgpack_pack_uint64(&pk, hdr->cursor);
   if (hdr->has_cursor_hash)
@@ -748,6 +751,11 @@ int proto_resp_decode(struct proto_resp *resp, const void *body, size_t len,
   if (!(o = map_get(m, "more")) || o->type != MSGPACK_OBJECT_BOOLEAN)
     goto fail;
   resp->more = o->via.boolean;
+  if ((o = map_get(m, "head_lost"))) {
+    if (o->type != MSGPACK_OBJECT_BOOLEAN)
+      goto fail;
+    resp->head_lost = o->via.boolean;
+  }
   if ((o = map_get(m, "conflicts")) && get_uint(o, &resp->conflicts))
     goto fail;
   if (!ops || ops->type != MSGPACK_OBJECT_ARRAY || !rej ||

@@ -106,6 +106,9 @@ struct proto_resp {
   uint64_t acked, hlc, cursor, conflicts;
   bool has_cursor_hash;
   uint8_t cursor_hash[PROTO_HASH_LEN];
+  /* Optional "head_lost" (DESIGN §11): the request's cursor with its hash
+   * is not in this log, so the pull started over from 0. */
+  bool head_lost;
   bool more;
   uint32_t nops, nrejected;
   void *priv;

@@ -82,12 +82,15 @@ check "B's cursor position was re-used" 1 \
   "$(test "$(sqlite3 "$DB" 'SELECT count(*) FROM oplog')" -ge "$B_CURSOR" && echo 1)"
 # B pulls from 0 again (A's 20 new ops included) and resends its 6 lost ones.
 check_rc "B syncs after the restore" 0 on B sync --batch 4
-# B's head position holds another entry now: B pulled from 0, saw ops it
-# held already, and reports the head it lost.
+# B's head position holds another entry now: the district answers B's pull
+# from 0 and says so; B reports the head it lost.
 check_grep "B says the district lost its head" "no longer holds position $B_CURSOR" "$TMP/err"
 B_NODE=$(sqlite3 "$TMP/B.db" "SELECT lower(hex(v)) FROM meta WHERE k = 'node'")
 check "the district logged B's report" 1 "$(grep -c "lost_head node=${B_NODE:0:16} cursor=$B_CURSOR " "$TMP/daemon.log")"
 check_rc "C syncs after the restore" 0 on C sync --batch 4
+# C is alone in its commune and pulls nothing back: the district's answer
+# itself says it started the pull over (head_lost, signed).
+check_grep "C says the district lost its head" "no longer holds position" "$TMP/err"
 sync_all "after the restore"
 sync_all "after the restore, again"
 check "every op is at the district once" $((FULL + 20)) "$(sqlite3 "$DB" 'SELECT count(*) FROM oplog')"

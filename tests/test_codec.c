@@ -265,6 +265,30 @@ static void test_codec_lost_head(void **state) {
   buf_cleanup(&body);
 }
 
+/* The district says in its (signed) answer that it no longer held the
+ * request's head and answered the pull from 0 (DESIGN §11); an answer
+ * without the key is read as before. */
+static void test_codec_head_lost_answer(void **state) {
+  struct proto_resp hdr, resp;
+  char err[DS_ERRBUF_LEN];
+  struct buf body;
+  (void)state;
+  buf_init(&body, 0);
+  for (int lost = 0; lost < 2; lost++) {
+    memset(&hdr, 0, sizeof(hdr));
+    hdr.acked = 3, hdr.cursor = 12, hdr.head_lost = lost;
+    buf_reset(&body);
+    assert_int_equal(proto_resp_begin(&body, &hdr), 0);
+    assert_int_equal(proto_resp_end(&body, NULL, 0), 0);
+    assert_int_equal(proto_resp_decode(&resp, body.data, body.len, err), 0);
+    assert_int_equal(resp.head_lost, lost);
+    assert_int_equal(resp.cursor, 12);
+    assert_int_equal(memmem(body.data, body.len, "head_lost", 9) != NULL, lost);
+    proto_resp_cleanup(&resp);
+  }
+  buf_cleanup(&body);
+}
+
 static void test_codec_not_a_request(void **state) {
   const uint8_t garbage[] = "GET / HTTP/1.1\r\n";
   const uint8_t not_map[] = {0x93, 1, 2, 3};
@@ -417,6 +441,7 @@ int main(void) {
       cmocka_unit_test(test_codec_huge_lengths_and_depth),
       cmocka_unit_test(test_codec_not_a_request),
       cmocka_unit_test(test_codec_lost_head),
+      cmocka_unit_test(test_codec_head_lost_answer),
       cmocka_unit_test(test_codec_bad_values_name_op_and_field),
       cmocka_unit_test(test_codec_error_body_roundtrip),
       cmocka_unit_test(test_codec_too_many_ops),
