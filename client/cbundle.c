@@ -11,8 +11,8 @@
 
 #include <sodium.h>
 
+#include "client/cli_int.h"
 #include "client/csync.h"
-#include "client/local.h"
 #include "common/args.h"
 #include "common/bundle.h"
 #include "common/clock.h"
@@ -25,54 +25,19 @@
 #define BATCH 500       /* ops per request, as sync */
 #define PULL_LIMIT 1000 /* the last request's page, as sync */
 
-/* Every sentence this file prints, in one place. */
-#define MSG_NO_DISTRICT_KEY                                                \
-  "this device learned no district key at enrolment (a store made before " \
-  "tokens carried it), so it can neither seal nor check a bundle; "        \
-  "re-enrol it with a new token"
-#define MSG_NO_KEYS "the store has no keys; was it made with 'dansync init'?"
-#define MSG_NOT_ANSWER \
-  "%s is damaged: its first frame is not an answer's head (format check)"
-#define MSG_OTHER_DEVICE                                              \
-  "%s is an answer for another device (node %.16s...), not this one " \
-  "(device check); nothing was applied"
-#define MSG_BAD_FRAME                                                \
-  "%s is damaged: frame %llu is not a response the district writes " \
-  "(format check)"
-#define MSG_BAD_SIG                                                        \
-  "%s is not signed by the district key this device learned at enrolment " \
-  "(signature check); nothing was applied"
-#define MSG_STALE                                                           \
-  "%s is older than an answer already applied (made %s); it holds nothing " \
-  "new and nothing was applied"
-#define MSG_EXPORTED                                                     \
-  "Bundle written to %s: %llu queued ops in %u requests, sealed to the " \
-  "district's key. Carry it to the district; the ops stay queued until " \
-  "its answer is imported here.\n"
-#define MSG_APPLIED                                                         \
-  "Bundle applied: pushed %llu ops, pulled %llu, conflicts %llu, rejected " \
-  "%llu.\n"
-#define MSG_REFUSED "the district refused request %u of the bundle (%s): %s"
-#define MSG_GAP                                                          \
-  "the district holds fewer of this device's ops than it had acked (it " \
-  "was restored from a backup): export a new bundle, which sends them "  \
-  "again"
-#define USAGE \
-  "usage: dansync bundle export --out FILE | dansync bundle import FILE"
-
 struct dev_keys {
   struct device dev;
   uint8_t pk[32], sk[64], district_pk[32];
   uint8_t x_pk[32], x_sk[32]; /* the device's X25519 pair */
 };
 
-static int usage(const char *msg) {
-  fprintf(stderr, "dansync: %s\n%s\n", msg, USAGE);
+static int usage(const char *sentence) {
+  fprintf(stderr, "dansync: %s\n%s\n", sentence, msg(MSG_BUNDLE_USAGE));
   return EXIT_USAGE;
 }
 
-static int fail(int code, const char *msg) {
-  fprintf(stderr, "dansync: %s\n", msg);
+static int fail(int code, const char *sentence) {
+  fprintf(stderr, "dansync: %s\n", sentence);
   return code;
 }
 
@@ -105,18 +70,18 @@ static int open_keys(struct dev_keys *k, const struct args *a, char *err) {
   char path[4096];
   memset(k, 0, sizeof(*k));
   if (local_db_path(path, sizeof(path), a->db, false))
-    return ds_fail(err, DS_EINVAL, "the store path is too long");
+    return msg_fail(err, DS_EINVAL, MSG_STORE_PATH_LONG);
   if (local_open(&k->dev, path, err))
     return DS_EINVAL;
   if (!meta_fixed(k->dev.st, "pk", k->pk, 32) ||
       !meta_fixed(k->dev.st, "sk", k->sk, 64)) {
     local_close(&k->dev);
-    return ds_fail(err, DS_EINVAL, "%s", MSG_NO_KEYS);
+    return msg_fail(err, DS_EINVAL, MSG_BUNDLE_NO_KEYS);
   }
   if (!meta_fixed(k->dev.st, "district_pk", k->district_pk, 32) ||
       bundle_x25519(k->pk, k->sk, k->x_pk, k->x_sk)) {
     local_close(&k->dev);
-    return ds_fail(err, DS_EINVAL, "%s", MSG_NO_DISTRICT_KEY);
+    return msg_fail(err, DS_EINVAL, MSG_BUNDLE_NO_DISTRICT_KEY);
   }
   return 0;
 }
@@ -198,7 +163,7 @@ static int write_export(struct bundle_writer *w, struct dev_keys *k,
   *last = after;
   buf_cleanup(&body);
   buf_cleanup(&frame);
-  return rc ? ds_fail(err, rc, "could not write the bundle") : 0;
+  return rc ? msg_fail(err, rc, MSG_BUNDLE_WRITE) : 0;
 }
 
 static int cmd_export(const struct args *a) {
@@ -213,8 +178,10 @@ static int cmd_export(const struct args *a) {
   uint32_t nreq = 0;
   int rc;
 
-  if (args_only(a, allowed, err) || !out || a->npos != 2)
-    return usage(out ? err : "--out FILE is needed");
+  if (cli_only(a, "bundle export", allowed))
+    return EXIT_USAGE;
+  if (!out || a->npos != 2)
+    return usage(msg(out ? MSG_TOO_MANY : MSG_BUNDLE_NEEDS_OUT));
   if (open_keys(&k, a, err))
     return fail(EXIT_ERROR, err);
   acked = meta_int(k.dev.st, "acked");
@@ -242,13 +209,11 @@ static int cmd_export(const struct args *a) {
     else
       store_rollback(k.dev.st);
     if (rc)
-      snprintf(err, sizeof(err),
-               "the bundle was written, but the store "
-               "could not note it");
+      msg_fmt(err, sizeof(err), MSG_BUNDLE_NOT_NOTED);
   }
   if (!rc)
-    printf(MSG_EXPORTED, out, (unsigned long long)((int64_t)last - acked),
-           nreq);
+    msg_print(stdout, MSG_BUNDLE_EXPORTED, out,
+              (unsigned long long)((int64_t)last - acked), nreq);
   close_keys(&k);
   return rc ? fail(EXIT_ERROR, err) : EXIT_OK;
 }
@@ -276,25 +241,25 @@ static int check_frame(void *arg, const uint8_t *frame, size_t len, bool last,
   rc = proto_bundle_decode(&f, frame, len, NULL);
   if (rc)
     return rc == DS_ENOMEM
-               ? ds_fail(err, rc, "out of memory")
-               : ds_fail(err, DS_EPROTO, MSG_BAD_FRAME, c->path, at);
+               ? msg_fail(err, rc, MSG_NO_MEMORY)
+               : msg_fail(err, DS_EPROTO, MSG_BUNDLE_BAD_FRAME, c->path, at);
   if (at == 1 && (f.type != PROTO_BUNDLE_HEAD || !f.answer || last))
-    rc = ds_fail(err, DS_EPROTO, MSG_NOT_ANSWER, c->path);
+    rc = msg_fail(err, DS_EPROTO, MSG_BUNDLE_NOT_ANSWER, c->path);
   else if (at == 1)
     c->head = f;
   else if (last && (f.type != PROTO_BUNDLE_END || f.count != at - 1))
-    rc = ds_fail(err, DS_EPROTO, MSG_BAD_FRAME, c->path, at);
+    rc = msg_fail(err, DS_EPROTO, MSG_BUNDLE_BAD_FRAME, c->path, at);
   else if (last &&
            (!f.has_sig || !dsig_bundle_ok(c->k->district_pk, digest, f.sig)))
-    rc = ds_fail(err, DS_EIDENTITY, MSG_BAD_SIG, c->path);
+    rc = msg_fail(err, DS_EIDENTITY, MSG_BUNDLE_BAD_SIG, c->path);
   else if (last)
     c->signed_ok = true;
   else if (f.type != PROTO_BUNDLE_RESP)
-    rc = ds_fail(err, DS_EPROTO, MSG_BAD_FRAME, c->path, at);
+    rc = msg_fail(err, DS_EPROTO, MSG_BUNDLE_BAD_FRAME, c->path, at);
   else if (f.status == 200) {
     struct proto_resp resp;
     if (proto_resp_decode(&resp, f.body, f.len, NULL))
-      rc = ds_fail(err, DS_EPROTO, MSG_BAD_FRAME, c->path, at);
+      rc = msg_fail(err, DS_EPROTO, MSG_BUNDLE_BAD_FRAME, c->path, at);
     else
       proto_resp_cleanup(&resp);
   }
@@ -313,12 +278,12 @@ static int check_answer(struct dev_keys *k, const char *path,
                        "this device", check_frame, &c, err);
   /* Only an end frame the district signed vouches for the rest. */
   if (!rc && !c.signed_ok)
-    rc = ds_fail(err, DS_EIDENTITY, MSG_BAD_SIG, path);
+    rc = msg_fail(err, DS_EIDENTITY, MSG_BUNDLE_BAD_SIG, path);
   /* The signature checked, the device it names. */
   if (!rc && memcmp(c.head.node, k->dev.node, ID_LEN) != 0) {
     char hex[ID_HEX_LEN + 1];
     hex_encode(hex, c.head.node, ID_LEN);
-    rc = ds_fail(err, DS_EINVAL, MSG_OTHER_DEVICE, path, hex);
+    rc = msg_fail(err, DS_EINVAL, MSG_BUNDLE_OTHER_DEVICE, path, hex);
   }
   c.head.priv = NULL;
   *head = c.head;
@@ -335,14 +300,15 @@ static int apply_refusal(struct dev_keys *k, const struct proto_bundle_frame *f,
   int64_t acked = meta_int(k->dev.st, "acked");
   if (proto_error_decode(f->body, f->len, code, sizeof(code), text,
                          sizeof(text), &has_exp, &exp))
-    snprintf(text, sizeof(text), "HTTP status %u", f->status);
+    msg_fmt(text, sizeof(text), MSG_HTTP_STATUS, f->status);
   if (f->status == 409 && !strcmp(code, PROTO_E_GAP) && has_exp && exp >= 1 &&
       (int64_t)exp - 1 < acked) {
     if (store_meta_set_int(k->dev.st, "acked", (int64_t)exp - 1))
-      return ds_fail(err, DS_EIO, "could not write the local store");
-    return ds_fail(err, DS_EGAP, "%s", MSG_GAP);
+      return msg_fail(err, DS_EIO, MSG_LOCAL_WRITE);
+    return msg_fail(err, DS_EGAP, MSG_BUNDLE_GAP);
   }
-  return ds_fail(err, DS_EAUTH, MSG_REFUSED, i, *code ? code : "error", text);
+  return msg_fail(err, DS_EAUTH, MSG_BUNDLE_REFUSED, i, *code ? code : "error",
+                  text);
 }
 
 /* The second pass: each response applied as sync applies it. */
@@ -412,8 +378,10 @@ static int cmd_import(const struct args *a) {
   struct dev_keys k;
   int rc, code = EXIT_OK;
 
-  if (args_only(a, allowed, err) || !path)
-    return usage(path ? err : "the answer bundle FILE is needed");
+  if (cli_only(a, "bundle import", allowed))
+    return EXIT_USAGE;
+  if (!path)
+    return usage(msg(a->npos > 3 ? MSG_TOO_MANY : MSG_BUNDLE_NEEDS_FILE));
   if (open_keys(&k, a, err))
     return fail(EXIT_ERROR, err);
   memset(&head, 0, sizeof(head));
@@ -424,19 +392,18 @@ static int cmd_import(const struct args *a) {
   }
   if (head.hlc <= (uint64_t)meta_int(k.dev.st, "bundle_in_hlc")) {
     when_text(meta_int(k.dev.st, "bundle_in_ms"), when, sizeof(when));
-    printf(MSG_STALE, path, when);
-    putchar('\n');
+    msg_print(stdout, MSG_BUNDLE_STALE, path, when);
     close_keys(&k);
     return EXIT_OK;
   }
   rc = apply_answer(&k, path, &t, err);
   if (!rc || rc == DS_EGAP || rc == DS_EAUTH)
     if (note_applied(k.dev.st, &head))
-      rc = ds_fail(err, DS_EIO, "could not write the local store");
+      rc = msg_fail(err, DS_EIO, MSG_LOCAL_WRITE);
   if (!rc)
-    printf(MSG_APPLIED, (unsigned long long)t.pushed,
-           (unsigned long long)t.pulled, (unsigned long long)t.conflicts,
-           (unsigned long long)t.rejected);
+    msg_print(stdout, MSG_BUNDLE_APPLIED, (unsigned long long)t.pushed,
+              (unsigned long long)t.pulled, (unsigned long long)t.conflicts,
+              (unsigned long long)t.rejected);
   /* A gap is the district restored from a backup: applied as sync does,
    * and the next export sends the ops again. */
   code = rc == DS_EAUTH        ? EXIT_REFUSED
@@ -455,7 +422,7 @@ int cbundle_main(const struct args *a, const char *verb) {
     return cmd_export(a);
   if (verb && !strcmp(verb, "import"))
     return cmd_import(a);
-  return usage("unknown bundle command");
+  return usage(msg(MSG_BUNDLE_UNKNOWN));
 }
 
 int cbundle_status(struct store *st, bool json, struct buf *out) {
@@ -473,8 +440,9 @@ int cbundle_status(struct store *st, bool json, struct buf *out) {
                       ", \"bundle_unanswered\": {\"exported\": \"%s\", "
                       "\"ops\": %lld}",
                       when, (long long)ops);
-  return buf_printf(out,
-                    "Bundle:      exported %s with %lld ops, not yet "
-                    "answered\n",
-                    when, (long long)ops);
+  {
+    char line[256];
+    msg_fmt(line, sizeof(line), MSG_BUNDLE_STATUS, when, (long long)ops);
+    return buf_printf(out, "%s", line);
+  }
 }

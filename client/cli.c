@@ -76,6 +76,8 @@ static const struct help_src help_src[] = {
     {"survey add", NULL, MSG_HELP_ADD, ENT_SURVEY,
      "dansync survey add --taken-on 15/3/2024 --service 'đất đai' "
      "--overall 4"},
+    {"survey update", "survey update ID --voided", MSG_HELP_SURVEY_UPDATE, -1,
+     "dansync survey update 5e6f7a8b --voided"},
     {"survey list", "survey list [--json]", MSG_HELP_LIST, ENT_SURVEY,
      "dansync survey list"},
     {"survey show", "survey show ID [--json]", MSG_HELP_SHOW, ENT_SURVEY,

@@ -5,26 +5,24 @@
 #include <string.h>
 #include <time.h>
 
-#include <sqlite3.h>
-
 #include "client/cbundle.h"
 #include "client/cli_int.h"
 #include "client/communes_tsv.h"
+#include "common/device.h"
 #include "common/hex.h"
 #include "common/json.h"
+#include "common/meta.h"
 #include "common/query.h"
 #include "common/repfig.h"
 #include "common/report.h"
 #include "common/textout.h"
+#include "common/vnenum.h"
 
-static void meta_text(struct store *st, const char *key, char *out,
+/* A text meta value, or "" when absent. */
+static void meta_text(struct store *st, enum meta_key k, char *out,
                       size_t cap) {
-  struct buf b;
-  buf_init(&b, 0);
-  out[0] = '\0';
-  if (store_meta_get(st, key, &b) == 0)
-    snprintf(out, cap, "%s", (char *)b.data);
-  buf_cleanup(&b);
+  if (meta_get_str(st, k, out, cap))
+    out[0] = '\0';
 }
 
 static void when_text(int64_t ms, char *out, size_t cap) {
@@ -38,77 +36,56 @@ static void when_text(int64_t ms, char *out, size_t cap) {
   strftime(out, cap, "%Y-%m-%d %H:%M:%S", &tm);
 }
 
-/* The records with ops not yet acked (|rejected| false) or rejected, one
- * line each: short id, entity, a title cut to fit, and the reason. */
-#define TITLE_OF(o)                                                   \
-  "SELECT " o ".rid, r.ent, coalesce(p.content, v.household,"         \
-  " m.held_on || ' ' || coalesce(m.hamlet, ''), s.taken_on || ' ' ||" \
-  " coalesce(s.service, ''))"
-#define JOIN_TITLE(o)                          \
-  " JOIN rec r ON r.rid = " o ".rid"           \
-  " LEFT JOIN petition p ON p.rid = " o ".rid" \
-  " LEFT JOIN visit v ON v.rid = " o ".rid"    \
-  " LEFT JOIN meeting m ON m.rid = " o ".rid"  \
-  " LEFT JOIN survey s ON s.rid = " o ".rid"
-/* Columns: rid, ent, title, error, message. ?2: 0 unsynced, 1 rejected,
- * 2 pulled by the last sync (inbox rows after ?1). */
-static const char records_sql[] =
-    TITLE_OF("o") ", max(o.error), max(o.message) FROM outbox o" JOIN_TITLE(
-        "o") " WHERE (?2 = 0 AND o.error IS NULL AND o.seq > ?1)"
-             " OR (?2 = 1 AND o.error IS NOT NULL)"
-             " GROUP BY o.rid ORDER BY min(o.seq)";
-static const char brought_sql[] =
-    TITLE_OF("i") ", NULL, NULL FROM inbox i" JOIN_TITLE(
-        "i") " WHERE i.id > ?1 AND ?2 = 2 GROUP BY i.rid ORDER BY min(i.id)";
+/* The records with ops not yet acked, rejected or pulled by the last sync,
+ * one line each: short id, entity, a title cut to fit, and the reason. */
+static int status_records(struct device *dev, int64_t after,
+                          enum device_rec_scan which, bool json,
+                          struct buf *out) {
+  bool rejected = which == DEVICE_REC_REJECTED;
+  struct device_rec_iter *it;
+  struct device_rec r;
+  int rc, more, k = 0;
 
-static int status_records(struct device *dev, int64_t after, int which,
-                          bool json, struct buf *out) {
-  bool rejected = which == 1;
-  sqlite3_stmt *s;
-  int rc = 0, k = 0;
-
-  if (sqlite3_prepare_v2(store_sqlite(dev->st),
-                         which == 2 ? brought_sql : records_sql, -1, &s, NULL))
-    return DS_EIO;
-  sqlite3_bind_int64(s, 1, after);
-  sqlite3_bind_int(s, 2, which);
-  while (!rc && sqlite3_step(s) == SQLITE_ROW) {
-    char sid[9];
-    const char *title = (const char *)sqlite3_column_text(s, 2);
-    const char *why = (const char *)sqlite3_column_text(s, 4);
-    int ent = sqlite3_column_int(s, 1);
-    if (sqlite3_column_bytes(s, 0) != ID_LEN)
-      continue;
-    cli_short_id(sid, sqlite3_column_blob(s, 0));
-    title = title ? title : "";
-    why = why ? why : "";
+  rc = device_rec_open(dev->st, which, after, &it);
+  if (rc)
+    return rc;
+  while (!rc && (more = device_rec_next(it, &r)) == 1) {
+    const char *ent = cli_ent_name(r.ent), *sp = strchr(r.title, ' ');
+    char sid[9], title[160];
+    cli_short_id(sid, r.rid);
+    /* A survey's title is its day and service: the service by its label,
+     * as lists show it. */
+    if (!json && r.ent == ENT_SURVEY && sp) {
+      snprintf(title, sizeof(title), "%.*s %s", (int)(sp - r.title), r.title,
+               vnenum_label(sp + 1));
+      r.title = title;
+    }
     if (json) {
       rc = buf_printf(out, "%s{\"id\": \"%s\", \"entity\": \"%s\", \"title\": ",
-                      k++ ? ", " : "", sid, schema_entity(ent)->name);
-      rc = rc || json_str(out, title, strlen(title));
+                      k++ ? ", " : "", sid, schema_entity(r.ent)->name);
+      rc = rc || json_str(out, r.title, strlen(r.title));
       if (!rc && rejected) {
         rc = buf_printf(out, ", \"error\": ");
-        rc = rc || json_str(out, (const char *)sqlite3_column_text(s, 3),
-                            (size_t)sqlite3_column_bytes(s, 3));
+        rc = rc || json_str(out, r.error, strlen(r.error));
         rc = rc || buf_printf(out, ", \"message\": ");
-        rc = rc || json_str(out, why, strlen(why));
+        rc = rc || json_str(out, r.message, strlen(r.message));
       }
       rc = rc || buf_putc(out, '}');
       continue;
     }
     rc = buf_printf(out, "  %s  ", sid);
-    rc = rc ||
-         textout_cell(out, cli_ent_name(ent), strlen(cli_ent_name(ent)), 14, 1);
+    rc = rc || textout_cell(out, ent, strlen(ent), 14, 1);
     rc = rc || buf_printf(out, "  ");
-    rc = rc || textout_cell(out, title, strlen(title), 72, 0);
+    rc = rc || textout_cell(out, r.title, strlen(r.title), 72, 0);
     if (!rc && rejected) {
-      const char *code = (const char *)sqlite3_column_text(s, 3);
-      rc = buf_printf(out, "\n            %s: ", code ? code : "");
-      rc = rc || textout_escaped(out, why, strlen(why));
+      rc = buf_printf(out, "\n            %s: ", r.error);
+      rc = rc || textout_escaped(out, r.message, strlen(r.message));
     }
     rc = rc || buf_putc(out, '\n');
   }
-  sqlite3_finalize(s);
+  if (!rc && more < 0)
+    rc = more;
+  device_rec_close(it);
   return rc;
 }
 
@@ -117,10 +94,9 @@ int cmd_status(const struct args *a) {
   struct device dev;
   char server[512], node[ID_HEX_LEN + 1], when[32];
   char pin[512], cacert[4096], trust[4200];
-  int64_t acked = 0, last = 0, queued = 0, rejected = 0, total = 0,
-          brought = -1;
+  int64_t acked, last, brought = -1;
+  struct device_counts n;
   bool json = args_has(a, "json");
-  sqlite3_stmt *s;
   struct buf out;
   int rc;
 
@@ -130,9 +106,9 @@ int cmd_status(const struct args *a) {
   rc = cli_open(&dev, a);
   if (rc)
     return rc;
-  meta_text(dev.st, "server", server, sizeof(server));
-  meta_text(dev.st, "pin", pin, sizeof(pin));
-  meta_text(dev.st, "cacert", cacert, sizeof(cacert));
+  meta_text(dev.st, META_SERVER, server, sizeof(server));
+  meta_text(dev.st, META_PIN, pin, sizeof(pin));
+  meta_text(dev.st, META_CACERT, cacert, sizeof(cacert));
   if (*pin)
     msg_fmt(trust, sizeof(trust), MSG_TRUST_PIN_IS, pin);
   else if (*cacert)
@@ -141,44 +117,34 @@ int cmd_status(const struct args *a) {
     snprintf(
         trust, sizeof(trust), "%s",
         msg(strncmp(server, "https:", 6) ? MSG_TRUST_NONE : MSG_TRUST_SYSTEM));
-  if (store_meta_get_int(dev.st, "acked", &acked))
-    acked = 0;
-  if (store_meta_get_int(dev.st, "last_sync_ms", &last))
-    last = 0;
+  acked = meta_int_or_0(dev.st, META_ACKED);
+  last = meta_int_or_0(dev.st, META_LAST_SYNC_MS);
   if (store_meta_get_int(dev.st, "brought_from", &brought))
     brought = -1;
   hex_encode(node, dev.node, ID_LEN);
-  sqlite3_prepare_v2(store_sqlite(dev.st),
-                     "SELECT count(*), count(*) FILTER (WHERE error IS NULL"
-                     " AND seq > ?1), count(*) FILTER (WHERE error IS NOT "
-                     "NULL) FROM outbox",
-                     -1, &s, NULL);
-  sqlite3_bind_int64(s, 1, acked);
-  if (sqlite3_step(s) == SQLITE_ROW) {
-    total = sqlite3_column_int64(s, 0);
-    queued = sqlite3_column_int64(s, 1);
-    rejected = sqlite3_column_int64(s, 2);
-  }
-  sqlite3_finalize(s);
   when_text(last, when, sizeof(when));
   buf_init(&out, 0);
-  if (json) {
+  rc = device_outbox_counts(dev.st, (uint64_t)acked, &n);
+  if (rc) {
+    /* Nothing printed: a count that cannot be read is no count of 0. */
+  } else if (json) {
     rc = buf_printf(&out, "{\"commune\": ");
     rc = rc || json_str(&out, dev.commune, strlen(dev.commune));
     rc = rc || buf_printf(&out, ", \"node\": \"%s\", \"server\": ", node);
     rc = rc || json_str(&out, server, strlen(server));
     rc = rc || buf_printf(&out, ", \"trust\": ");
     rc = rc || json_str(&out, trust, strlen(trust));
-    rc =
-        rc || buf_printf(&out,
-                         ", \"ops\": %lld, \"acked\": %lld, \"queued\": "
-                         "%lld, \"unsynced\": [",
-                         (long long)total, (long long)acked, (long long)queued);
-    rc = rc || status_records(&dev, acked, 0, true, &out);
+    rc = rc ||
+         buf_printf(&out,
+                    ", \"ops\": %lld, \"acked\": %lld, \"queued\": "
+                    "%lld, \"unsynced\": [",
+                    (long long)n.total, (long long)acked, (long long)n.queued);
+    rc = rc || status_records(&dev, acked, DEVICE_REC_UNSYNCED, true, &out);
     rc = rc || buf_printf(&out, "], \"rejected\": [");
-    rc = rc || status_records(&dev, acked, 1, true, &out);
+    rc = rc || status_records(&dev, acked, DEVICE_REC_REJECTED, true, &out);
     rc = rc || buf_printf(&out, "], \"brought\": [");
-    rc = rc || (brought >= 0 && status_records(&dev, brought, 2, true, &out));
+    rc = rc || (brought >= 0 &&
+                status_records(&dev, brought, DEVICE_REC_PULLED, true, &out));
     rc = rc || buf_printf(&out, "], \"last_sync\": %s%s%s", last ? "\"" : "",
                           last ? when : "null", last ? "\"" : "");
     rc = rc || cbundle_status(dev.st, true, &out);
@@ -186,15 +152,17 @@ int cmd_status(const struct args *a) {
   } else {
     char head[8192];
     msg_fmt(head, sizeof(head), MSG_STATUS_HEAD, dev.commune, node, server,
-            trust, (long long)queued, (long long)total, (long long)acked,
-            (long long)rejected);
+            trust, (long long)n.queued, (long long)n.total, (long long)acked,
+            (long long)n.rejected);
     rc = buf_printf(&out, "%s", head);
-    if (!rc && queued)
+    if (!rc && n.queued)
       rc = buf_printf(&out, "%s", msg(MSG_STATUS_UNSYNCED));
-    rc = rc || (queued && status_records(&dev, acked, 0, false, &out));
-    if (!rc && rejected)
+    rc = rc || (n.queued &&
+                status_records(&dev, acked, DEVICE_REC_UNSYNCED, false, &out));
+    if (!rc && n.rejected)
       rc = buf_printf(&out, "%s", msg(MSG_STATUS_REJECTED));
-    rc = rc || (rejected && status_records(&dev, acked, 1, false, &out));
+    rc = rc || (n.rejected &&
+                status_records(&dev, acked, DEVICE_REC_REJECTED, false, &out));
     if (!rc) {
       char line[128];
       msg_fmt(line, sizeof(line), MSG_STATUS_LAST, when);
@@ -203,7 +171,7 @@ int cmd_status(const struct args *a) {
     if (!rc && brought >= 0) {
       size_t before = out.len;
       rc = buf_printf(&out, "%s", msg(MSG_STATUS_BROUGHT));
-      rc = rc || status_records(&dev, brought, 2, false, &out);
+      rc = rc || status_records(&dev, brought, DEVICE_REC_PULLED, false, &out);
       if (!rc && out.len == before + strlen(msg(MSG_STATUS_BROUGHT)))
         out.len = before; /* nothing came: no heading */
     }
@@ -275,8 +243,7 @@ int cmd_report(const struct args *a) {
     local_close(&dev);
     return cli_fail(EXIT_ERROR, msg(MSG_DISTRICT_REPORT));
   }
-  if (store_meta_get_int(dev.st, "last_sync_ms", &last))
-    last = 0;
+  last = meta_int_or_0(dev.st, META_LAST_SYNC_MS);
   commune_name(dev.commune, name, sizeof(name));
   o.as_of = as_of;
   o.commune = dev.commune;

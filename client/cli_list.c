@@ -7,8 +7,9 @@
 
 #include <sqlite3.h>
 
-#include "client/csync.h"
 #include "client/cli_int.h"
+#include "client/history.h"
+#include "common/db.h"
 #include "common/hex.h"
 #include "common/json.h"
 #include "common/query.h"
@@ -84,7 +85,7 @@ static int list_other(struct device *dev, int ent, bool json, struct buf *out) {
   const struct entity_def *e = schema_entity(ent);
   struct buf sql;
   sqlite3_stmt *s = NULL;
-  int ncols = 0, rc, k = 0;
+  int ncols = 0, rc, k = 0, more = 0;
 
   while (cols[ncols].name)
     ncols++;
@@ -98,9 +99,9 @@ static int list_other(struct device *dev, int ent, bool json, struct buf *out) {
     rc = buf_printf(&sql, " WHERE coalesce(voided, 0) = 0");
   rc = rc || buf_printf(&sql, " ORDER BY %s, rid", cols[0].name);
   rc = rc || buf_cstr(&sql);
-  if (!rc &&
-      sqlite3_prepare_v2(store_sqlite(dev->st), (char *)sql.data, -1, &s, NULL))
-    rc = DS_EIO;
+  /* A list that cannot be read is an error, never an empty list. */
+  if (!rc)
+    rc = db_prepare(store_sqlite(dev->st), (char *)sql.data, &s);
   if (!rc && json)
     rc = buf_putc(out, '[');
   if (!rc && !json) {
@@ -109,7 +110,7 @@ static int list_other(struct device *dev, int ent, bool json, struct buf *out) {
       heads[i] = msg(cols[i].head);
     rc = list_line(out, cols, ncols, heads, msg(MSG_COL_ID));
   }
-  while (!rc && sqlite3_step(s) == SQLITE_ROW) {
+  while (!rc && (more = db_step(s)) == 1) {
     const char *cells[8];
     if (json) {
       rc = buf_printf(out, "%s\n  {\"id\": ", k ? "," : "");
@@ -134,6 +135,8 @@ static int list_other(struct device *dev, int ent, bool json, struct buf *out) {
                    (const char *)sqlite3_column_text(s, 0) + ID_HEX_LEN - 8);
     k++;
   }
+  if (!rc && more < 0)
+    rc = more;
   if (!rc && json)
     rc = buf_printf(out, k ? "\n]\n" : "]\n");
   sqlite3_finalize(s);
@@ -216,7 +219,7 @@ int cmd_list(const struct args *a, int ent, const char *cmd) {
   return rc ? cli_fail(EXIT_ERROR, msg(MSG_STORE_READ)) : EXIT_OK;
 }
 
-/* The history's text, each line's typed text escaped (csync_history cuts
+/* The history's text, each line's typed text escaped (history_write cuts
  * values at 40 bytes, which can split a character: that shows as \xHH). */
 static int print_history(const struct buf *hist, FILE *out) {
   const char *p = (const char *)hist->data, *end = p + hist->len;
@@ -261,7 +264,7 @@ int cmd_show(const struct args *a, int ent, const char *cmd) {
     return rc;
   }
   buf_init(&hist, 0);
-  rc = csync_history(dev.st, rid, json, &hist);
+  rc = history_write(dev.st, rid, json, &hist);
   if (!rc)
     rc = query_record(dev.st, rid, json, json ? (char *)hist.data : NULL,
                       stdout);

@@ -6,61 +6,60 @@
 #include <string.h>
 
 #include <sodium.h>
-#include <sqlite3.h>
 
 #include "client/cli_int.h"
-#include "client/trust.h"
 #include "client/csync.h"
+#include "client/trust.h"
+#include "common/device.h"
+#include "common/meta.h"
 
-/* The outbox's rejected ops and the inbox's last row, or -1s. */
-static void counts(const struct args *a, int64_t *rejected, int64_t *inbox) {
-  char path[4096], err[DS_ERRBUF_LEN];
+/* The outbox's rejected ops and the inbox's last row; with |brought_from|
+ * >= 0, also notes where the last sync's pulled ops start (for 'status').
+ * EXIT_ERROR after saying why when the store cannot be read. */
+static int counts(const struct args *a, int64_t brought_from, int64_t *rejected,
+                  int64_t *inbox) {
+  struct device_counts n;
   struct device dev;
-  sqlite3_stmt *s;
+  int rc;
 
-  *rejected = *inbox = -1;
-  if (local_db_path(path, sizeof(path), a->db, false) ||
-      local_open(&dev, path, err))
-    return;
-  if (sqlite3_prepare_v2(store_sqlite(dev.st),
-                         "SELECT (SELECT count(*) FROM outbox WHERE error IS "
-                         "NOT NULL), (SELECT coalesce(max(id), 0) FROM inbox)",
-                         -1, &s, NULL) == SQLITE_OK) {
-    if (sqlite3_step(s) == SQLITE_ROW) {
-      *rejected = sqlite3_column_int64(s, 0);
-      *inbox = sqlite3_column_int64(s, 1);
-    }
-    sqlite3_finalize(s);
-  }
-  local_close(&dev);
-}
-
-static void mark_brought(const struct args *a, int64_t from) {
-  char path[4096], err[DS_ERRBUF_LEN];
-  struct device dev;
-  if (local_db_path(path, sizeof(path), a->db, false) ||
-      local_open(&dev, path, err))
-    return;
-  /* Only what 'status' shows depends on it: a failed write is harmless. */
-  if (store_meta_set_int(dev.st, "brought_from", from))
+  rc = cli_open(&dev, a);
+  if (rc)
+    return rc;
+  rc = device_outbox_counts(dev.st, 0, &n);
+  if (!rc)
+    rc = device_inbox_last(dev.st, inbox);
+  if (!rc)
+    *rejected = n.rejected;
+  /* Only what 'status' shows depends on the note: a failed write is
+   * harmless. */
+  if (!rc && brought_from >= 0 &&
+      store_meta_set_int(dev.st, "brought_from", brought_from))
     store_rollback(dev.st);
   local_close(&dev);
+  return rc ? cli_fail(EXIT_ERROR, msg(MSG_STORE_READ)) : 0;
 }
 
 int cmd_sync(const struct args *a) {
-  int64_t rej0, in0, rej1, in1;
+  static const char *const allowed[] = {
+      "restamp", "wait", "retries", "timeout", "batch", "pull-limit", NULL};
+  int64_t rej0 = 0, in0 = 0, rej1 = 0, in1 = 0;
   int rc;
 
-  counts(a, &rej0, &in0);
-  rc = csync_main(a);
-  if (rc != EXIT_OK || rej0 < 0)
+  rc = cli_only(a, "sync", allowed);
+  if (rc || (rc = cli_extra(a, "sync", 1)))
     return rc;
-  counts(a, &rej1, &in1);
-  if (in1 >= 0)
-    mark_brought(a, in0);
+  rc = counts(a, -1, &rej0, &in0);
+  if (rc)
+    return rc;
+  rc = csync_main(a);
+  if (rc != EXIT_OK)
+    return rc;
+  rc = counts(a, in0, &rej1, &in1);
+  if (rc)
+    return rc;
   if (rej1 > rej0)
     return cli_failf(EXIT_REFUSED, MSG_SYNC_REJECTED, (long long)(rej1 - rej0));
-  return rc;
+  return EXIT_OK;
 }
 
 /* A device whose token was mistyped or expired before its first sync takes
@@ -69,9 +68,8 @@ int cmd_reenroll(const struct args *a) {
   static const char *const allowed[] = {"token", "token-file", NULL};
   char err[DS_ERRBUF_LEN];
   struct token tok;
-  int64_t acked = 0, last = 0, queued = 0;
+  struct device_counts n;
   struct device dev;
-  sqlite3_stmt *s;
   int rc;
 
   rc = cli_only(a, "reenroll", allowed);
@@ -89,19 +87,14 @@ int cmd_reenroll(const struct args *a) {
     msg_fmt(err, sizeof(err), MSG_REENROLL_COMMUNE, tok.commune, dev.commune);
     return cli_fail(EXIT_ERROR, err);
   }
-  if (store_meta_get_int(dev.st, "acked", &acked))
-    acked = 0;
-  if (store_meta_get_int(dev.st, "last_sync_ms", &last))
-    last = 0;
-  if (acked > 0 || last > 0) {
+  if (meta_int_or_0(dev.st, META_ACKED) > 0 ||
+      meta_int_or_0(dev.st, META_LAST_SYNC_MS) > 0) {
     local_close(&dev);
     return cli_fail(EXIT_ERROR, msg(MSG_REENROLL_ENROLLED));
   }
-  if (sqlite3_prepare_v2(store_sqlite(dev.st), "SELECT count(*) FROM outbox",
-                         -1, &s, NULL) == SQLITE_OK) {
-    if (sqlite3_step(s) == SQLITE_ROW)
-      queued = sqlite3_column_int64(s, 0);
-    sqlite3_finalize(s);
+  if (device_outbox_counts(dev.st, 0, &n)) {
+    local_close(&dev);
+    return cli_fail(EXIT_ERROR, msg(MSG_STORE_READ));
   }
   rc = store_begin(dev.st);
   if (!rc)
@@ -114,6 +107,6 @@ int cmd_reenroll(const struct args *a) {
   local_close(&dev);
   if (rc)
     return cli_fail(EXIT_ERROR, msg(MSG_STORE_WRITE));
-  msg_print(stdout, MSG_REENROLL_DONE, (long long)queued);
+  msg_print(stdout, MSG_REENROLL_DONE, (long long)n.total);
   return EXIT_OK;
 }

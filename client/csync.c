@@ -11,7 +11,10 @@
 
 #include <sodium.h>
 
+#include "client/chead.h"
 #include "client/local.h"
+#include "client/msg.h"
+#include "client/restamp.h"
 #include "client/trust.h"
 #include "client/xport.h"
 #include "common/alloc.h"
@@ -40,7 +43,13 @@ struct sync {
   char server[512], token[200], pin[512], cacert[4096];
   uint8_t pk[crypto_sign_PUBLICKEYBYTES], sk[crypto_sign_SECRETKEYBYTES];
   bool tty;
+  bool line_open;       /* the progress line is drawn and not yet ended */
   bool unsigned_answer; /* an answer failed trust_check_answer */
+  /* The district's signed head (client/chead.c): checked on network
+   * answers only; what the request in flight carried. */
+  bool network, lost_sent, lost_said;
+  uint32_t req_nops;
+  uint64_t req_last, lost_now;
   int64_t batch, batch_max;
   int good_rounds;    /* in a row, since the batch last shrank or grew */
   int64_t pull_limit; /* most ops asked for in one answer */
@@ -52,20 +61,52 @@ struct sync {
   struct buf ops, body, rbody;
 };
 
-static int fail(int code, const char *msg) {
-  fprintf(stderr, "dansync: %s\n", msg);
+/* Ends the progress line, if one is drawn, before a line of text. */
+static void end_line(struct sync *s) {
+  if (s->line_open)
+    fputc('\n', stderr);
+  s->line_open = false;
+}
+
+static int say(int code, const char *sentence) {
+  fprintf(stderr, "dansync: %s\n", sentence);
   return code;
+}
+
+static int fail(int code, enum msg_id id) {
+  return say(code, msg(id));
+}
+
+/* What the district's refusal |code| means, in Vietnamese: the daemon's
+ * own sentence |text| is English, and is what DANSYNC_LANG=en shows. */
+static const char *refusal_text(const char *code, const char *text) {
+  static const struct {
+    const char *code;
+    enum msg_id id;
+  } known[] = {
+      {PROTO_E_UNAUTHORIZED, MSG_REFUSAL_UNAUTHORIZED},
+      {PROTO_E_SKEW, MSG_REFUSAL_SKEW},
+      {PROTO_E_STALE, MSG_REFUSAL_STALE},
+      {PROTO_E_TOO_LARGE, MSG_REFUSAL_TOO_LARGE},
+      {PROTO_E_VERSION, MSG_REFUSAL_VERSION},
+      {PROTO_E_BAD_REQUEST, MSG_REFUSAL_BAD_REQUEST},
+  };
+  if (msg_english())
+    return text;
+  for (size_t i = 0; i < sizeof(known) / sizeof(known[0]); i++)
+    if (!strcmp(code, known[i].code))
+      return msg(known[i].id);
+  return text;
 }
 
 /* The TTY progress line: totals so far plus the round under way. */
 static void progress(void *arg, size_t up, size_t down) {
   struct sync *s = arg;
-  fprintf(stderr,
-          "\rsync: pushed %llu/%llu ops, pulled %llu ops, %.1f kB up, %.1f kB "
-          "down   ",
-          (unsigned long long)s->pushed, (unsigned long long)s->queued_at_start,
-          (unsigned long long)s->pulled, (double)(s->bytes_up + up) / 1000.0,
-          (double)(s->bytes_down + down) / 1000.0);
+  s->line_open = true;
+  msg_print(stderr, MSG_SYNC_PROGRESS, (unsigned long long)s->pushed,
+            (unsigned long long)s->queued_at_start,
+            (unsigned long long)s->pulled, (double)(s->bytes_up + up) / 1000.0,
+            (double)(s->bytes_down + down) / 1000.0);
 }
 
 /* Builds a request with the queued ops after |acked| (at most s->batch). */
@@ -110,6 +151,8 @@ static int build_request(struct sync *s, uint64_t acked, struct buf *body,
       hdr.cursor > 0 && meta_get_exact(st, META_CURSOR_HASH, hdr.cursor_hash,
                                        PROTO_HASH_LEN) == 0;
   hdr.limit = (uint64_t)s->pull_limit;
+  chead_pending(st, &hdr);
+  s->lost_sent = hdr.has_lost_head;
   buf_reset(body);
   if (!rc)
     rc = proto_req_encode(body, &hdr, ops->data, ops->len, *nops);
@@ -132,7 +175,12 @@ static int apply_response(struct sync *s, const struct proto_resp *resp,
   *acked_after = acked_before;
   rc = store_begin(st);
   if (rc)
-    return ds_fail(err, rc, "the local store is busy");
+    return msg_fail(err, rc, MSG_LOCAL_BUSY);
+  /* Before the cursor moves: the answer against the head this request
+   * carried. A bundle's answers each answer its export's cursor, not the
+   * head now held. */
+  if (s->network)
+    rc = chead_check(st, resp, &s->lost_now);
   for (uint32_t i = 0; i < resp->nrejected && !rc; i++) {
     struct proto_rejected r;
     char code[32], msg[512];
@@ -173,6 +221,11 @@ static int apply_response(struct sync *s, const struct proto_resp *resp,
     rc = meta_set_int(st, META_ACKED, (int64_t)resp->acked);
   if (!rc && resp->acked > acked_before)
     s->pushed += resp->acked - acked_before;
+  /* A request with new ops enters the district's sync log: the lost head
+   * it carried is recorded there. */
+  if (!rc && s->network && s->lost_sent && s->req_nops &&
+      resp->acked >= s->req_last)
+    rc = chead_delivered(st);
   if (!rc)
     rc = meta_set_int(st, META_CURSOR, (int64_t)resp->cursor);
   if (!rc)
@@ -215,7 +268,7 @@ enum outcome {
 };
 
 /* One request/response round. */
-static enum outcome round_trip(struct sync *s, bool *more, char *msg,
+static enum outcome round_trip(struct sync *s, bool *more, char *why,
                                size_t msgcap) {
   struct store *st = s->dev.st;
   char err[DS_ERRBUF_LEN], node_hdr[64], sig_hdr[128], tok_hdr[256],
@@ -233,15 +286,17 @@ static enum outcome round_trip(struct sync *s, bool *more, char *msg,
   enum outcome out = OUT_ERROR;
 
   rc = build_request(s, acked, body, &nops, &last_seq);
+  s->req_nops = nops;
+  s->req_last = last_seq;
   if (rc) {
-    snprintf(msg, msgcap, "could not read the outbox");
+    msg_fmt(why, msgcap, MSG_OUTBOX_READ);
     goto done;
   }
   /* From here the ops may reach the district: they count as sent, which
    * --restamp must not touch, until a definite refusal says otherwise. */
   if ((int64_t)last_seq > sent_before &&
       meta_set_int(st, META_SENT_MAX, (int64_t)last_seq)) {
-    snprintf(msg, msgcap, "could not write the local store");
+    msg_fmt(why, msgcap, MSG_LOCAL_WRITE);
     goto done;
   }
   crypto_sign_detached(sig, NULL, body->data, body->len, s->sk);
@@ -276,18 +331,18 @@ static enum outcome round_trip(struct sync *s, bool *more, char *msg,
     /* Only the TLS handshake left the device: nothing was sent. */
     if (meta_set_int(st, META_SENT_MAX, sent_before) == 0)
       out = OUT_IDENTITY;
-    snprintf(msg, msgcap, "%s", err);
+    snprintf(why, msgcap, "%s", err);
     goto done;
   }
   if (rc == DS_EIO || rc == DS_ETIMEDOUT) {
-    snprintf(msg, msgcap, "%s", err);
+    snprintf(why, msgcap, "%s", err);
     out = rc == DS_ETIMEDOUT && nops > 1 ? OUT_TIMEOUT : OUT_OFFLINE;
     if (out == OUT_TIMEOUT)
       s->batch = nops / 2;
     goto done;
   }
   if (rc) {
-    snprintf(msg, msgcap, "out of memory");
+    msg_fmt(why, msgcap, MSG_NO_MEMORY);
     goto done;
   }
   s->bytes_up += body->len;
@@ -301,7 +356,7 @@ static enum outcome round_trip(struct sync *s, bool *more, char *msg,
       goto done;
     if (proto_error_decode(rbody->data, rbody->len, code, sizeof(code), text,
                            sizeof(text), &has_exp, &exp))
-      snprintf(text, sizeof(text), "the server answered HTTP %ld", status);
+      msg_fmt(text, sizeof(text), MSG_SYNC_HTTP, status);
     if (status == 409 && !strcmp(code, PROTO_E_GAP) && has_exp && exp >= 1 &&
         exp - 1 < acked) {
       /* The district holds less than we thought (a restore): resend. */
@@ -309,14 +364,13 @@ static enum outcome round_trip(struct sync *s, bool *more, char *msg,
         out = OUT_AGAIN;
       goto done;
     }
-    snprintf(msg, msgcap, "%s%s%s", text, *code ? " " : "", "");
     if (status >= 500) {
       out = OUT_OFFLINE; /* transient: storage failing at the district */
-      snprintf(msg, msgcap, "the district server is unavailable: %s", text);
+      msg_fmt(why, msgcap, MSG_SYNC_UNAVAILABLE, text);
     } else {
       out = OUT_REFUSED;
-      snprintf(msg, msgcap, "the district server refused the sync (%s): %s",
-               *code ? code : "error", text);
+      msg_fmt(why, msgcap, MSG_SYNC_REFUSED, *code ? code : "error",
+              refusal_text(code, text));
     }
     goto done;
   }
@@ -325,7 +379,7 @@ static enum outcome round_trip(struct sync *s, bool *more, char *msg,
     /* Garbled on the way (a broken link or middlebox): nothing was applied
      * here, and the district's side is idempotent, so it is retried like
      * any transport failure. */
-    snprintf(msg, msgcap, "the server's answer arrived garbled (%s)", err);
+    msg_fmt(why, msgcap, MSG_SYNC_GARBLED, err);
     out = OUT_OFFLINE;
     goto done;
   }
@@ -334,7 +388,7 @@ static enum outcome round_trip(struct sync *s, bool *more, char *msg,
   if (trust_check_answer(st, s->x, body, rbody, err)) {
     proto_resp_cleanup(&resp);
     s->unsigned_answer = true;
-    snprintf(msg, msgcap, "%s", err);
+    snprintf(why, msgcap, "%s", err);
     out = OUT_IDENTITY;
     goto done;
   }
@@ -343,11 +397,16 @@ static enum outcome round_trip(struct sync *s, bool *more, char *msg,
   if (!rc)
     rc = trust_keep_receipt(st, s->x);
   if (rc) {
-    snprintf(msg, msgcap, "could not apply the server's answer: %s",
-             rc == DS_EPROTO ? err : "local store error");
+    msg_fmt(why, msgcap, MSG_SYNC_APPLY,
+            rc == DS_EPROTO ? err : msg(MSG_LOCAL_ERROR));
     goto done;
   }
   out = *more ? OUT_AGAIN : OUT_DONE;
+  if (s->lost_now && !s->lost_said) {
+    end_line(s);
+    msg_print(stderr, MSG_SYNC_LOST_HEAD, (unsigned long long)s->lost_now);
+    s->lost_said = true;
+  }
   if (nops && ++s->good_rounds >= GROW_AFTER && s->batch < s->batch_max) {
     s->batch = s->batch * 2 < s->batch_max ? s->batch * 2 : s->batch_max;
     s->good_rounds = 0;
@@ -355,8 +414,8 @@ static enum outcome round_trip(struct sync *s, bool *more, char *msg,
   if (s->tty)
     progress(s, 0, 0); /* the true totals, now that they are applied */
   if (!s->tty && (nops || out == OUT_AGAIN))
-    fprintf(stderr, "sync: sent %u ops, acked through %llu, pulled %llu\n",
-            nops, (unsigned long long)after, (unsigned long long)s->pulled);
+    msg_print(stderr, MSG_SYNC_ROUND, nops, (unsigned long long)after,
+              (unsigned long long)s->pulled);
 done:
   return out;
 }
@@ -373,117 +432,8 @@ static void backoff(int attempt) {
   nanosleep(&ts, NULL);
 }
 
-/* --restamp: ops never sent get fresh clock values (DESIGN §5), and the
- * records they touch are rebuilt from every op this device holds. */
-static int restamp(struct sync *s, uint64_t *count, char *err) {
-  struct store *st = s->dev.st;
-  int64_t sent = meta_int_or_0(st, META_SENT_MAX);
-  /* Old version -> new version of every restamped op, for the bases of
-   * later ops that name them. */
-  struct version *map = NULL; /* pairs: map[2k] old, map[2k+1] new */
-  size_t nmap = 0, capmap = 0;
-  uint64_t clock, top = 0;
-  struct device_iter *it = NULL;
-  struct device_row row;
-  struct buf enc;
-  int rc, more = 0;
-
-  *count = 0;
-  buf_init(&enc, 0);
-  rc = store_begin(st);
-  if (rc)
-    return ds_fail(err, rc, "the local store is busy");
-  /* The clock restarts from what others have shown us and what we sent. */
-  clock = (uint64_t)meta_int_or_0(st, META_HLC_SEEN);
-  rc = device_outbox_max_hlc(st, (uint64_t)sent, &top);
-  if (!rc && top > clock)
-    clock = top;
-  if (!rc)
-    rc =
-        device_iter_open(st, DEVICE_OUTBOX_AFTER, (uint64_t)sent, 0, NULL, &it);
-  while (!rc && (more = device_iter_next(it, &row)) == 1) {
-    void *priv;
-    struct op op;
-    rc = proto_op_decode(row.op, row.len, &op, false, &priv, err);
-    if (rc)
-      break;
-    memcpy(op.node, s->dev.node, ID_LEN);
-    clock = hlc_tick(clock, clock_now_ms());
-    if (nmap == capmap) {
-      size_t ncap = capmap ? 2 * capmap : 64;
-      struct version *nm = ds_realloc(map, 2 * ncap * sizeof(*map));
-      if (!nm) {
-        proto_op_release(priv);
-        rc = DS_ENOMEM;
-        break;
-      }
-      map = nm;
-      capmap = ncap;
-    }
-    map[2 * nmap].hlc = op.hlc;
-    memcpy(map[2 * nmap].node, s->dev.node, ID_LEN);
-    map[2 * nmap + 1] = map[2 * nmap];
-    map[2 * nmap + 1].hlc = clock;
-    nmap++;
-    op.hlc = clock;
-    for (uint32_t b = 0; b < op.nbase; b++)
-      for (size_t m = 0; m < nmap; m++)
-        if (version_cmp(&op.base[b], &map[2 * m]) == 0)
-          op.base[b] = map[2 * m + 1];
-    buf_reset(&enc);
-    rc = proto_op_encode(&enc, &op, false);
-    proto_op_release(priv);
-    if (!rc)
-      rc = device_outbox_restamp(st, row.seq, clock, enc.data, enc.len);
-    (*count)++;
-  }
-  if (!rc && more < 0)
-    rc = more;
-  device_iter_close(it);
-  it = NULL;
-  ds_free(map);
-  if (!rc && *count) {
-    /* Rebuild every record a restamped op touched, from all held ops. */
-    rc = device_iter_open(st, DEVICE_RIDS_AFTER, (uint64_t)sent, 0, NULL, &it);
-    while (!rc && (more = device_iter_next(it, &row)) == 1)
-      rc = row.rid ? store_forget(st, row.rid) : DS_ECORRUPT;
-    if (!rc && more < 0)
-      rc = more;
-    device_iter_close(it);
-    it = NULL;
-    if (!rc)
-      rc = device_iter_open(st, DEVICE_OPS_OF_RIDS_AFTER, (uint64_t)sent, 0,
-                            NULL, &it);
-    while (!rc && (more = device_iter_next(it, &row)) == 1) {
-      struct mresult res;
-      void *priv;
-      struct op op;
-      rc = proto_op_decode(row.op, row.len, &op, row.pulled, &priv, err);
-      if (rc)
-        break;
-      if (!row.pulled)
-        memcpy(op.node, s->dev.node, ID_LEN);
-      rc = store_apply(st, &op, &res);
-      proto_op_release(priv);
-    }
-    if (!rc && more < 0)
-      rc = more;
-    device_iter_close(it);
-  }
-  if (!rc)
-    rc = store_hlc_set(st, clock);
-  if (!rc)
-    rc = store_commit(st);
-  else
-    store_rollback(st);
-  buf_cleanup(&enc);
-  return rc;
-}
-
 int csync_main(const struct args *a) {
-  static const char *const allowed[] = {
-      "restamp", "wait", "retries", "timeout", "batch", "pull-limit", NULL};
-  char err[DS_ERRBUF_LEN], msg[768] = "", path[4096];
+  char err[DS_ERRBUF_LEN], why[768] = "", path[4096];
   long retries = 3, timeout = DEFAULT_TIMEOUT_S;
   bool wait = args_has(a, "wait"), more = true;
   struct sync s;
@@ -492,46 +442,38 @@ int csync_main(const struct args *a) {
   int attempt = 0, code = EXIT_OK;
 
   memset(&s, 0, sizeof(s));
+  s.network = true;
   buf_init(&s.ops, 0);
   buf_init(&s.body, 0);
   buf_init(&s.rbody, 4 * PROTO_MAX_BODY);
-  if (args_only(a, allowed, err)) {
-    fprintf(stderr,
-            "dansync: %s\nusage: dansync sync [--restamp] [--wait] "
-            "[--retries N] [--timeout S] [--batch N] "
-            "[--pull-limit N]\n",
-            err);
-    return EXIT_USAGE;
-  }
   /* --wait retries until the server is reached, unless --retries bounds
    * it. */
   if (wait && !args_get(a, "retries"))
     retries = -1;
   if ((v = args_get(a, "retries")) &&
       ((retries = strtol(v, NULL, 10)) < 0 || retries > 1000))
-    return fail(EXIT_ERROR, "--retries must be 0..1000");
+    return fail(EXIT_ERROR, MSG_SYNC_BAD_RETRIES);
   if ((v = args_get(a, "timeout")) &&
       ((timeout = strtol(v, NULL, 10)) < 1 || timeout > 3600))
-    return fail(EXIT_ERROR, "--timeout must be 1..3600 seconds");
+    return fail(EXIT_ERROR, MSG_SYNC_BAD_TIMEOUT);
   s.batch = DEFAULT_BATCH;
   if ((v = args_get(a, "batch")) &&
       ((s.batch = strtol(v, NULL, 10)) < 1 || s.batch > PROTO_MAX_OPS))
-    return fail(EXIT_ERROR, "--batch must be 1..5000 ops");
+    return fail(EXIT_ERROR, MSG_SYNC_BAD_BATCH);
   s.pull_limit = PULL_LIMIT;
   if ((v = args_get(a, "pull-limit")) &&
       ((s.pull_limit = strtol(v, NULL, 10)) < 1 || s.pull_limit > PULL_LIMIT))
-    return fail(EXIT_ERROR, "--pull-limit must be 1..1000 ops");
+    return fail(EXIT_ERROR, MSG_SYNC_BAD_PULL);
   s.batch_max = s.batch;
   if (local_db_path(path, sizeof(path), a->db, false))
-    return fail(EXIT_ERROR, "the store path is too long");
+    return fail(EXIT_ERROR, MSG_STORE_PATH_LONG);
   if (local_open(&s.dev, path, err))
-    return fail(EXIT_ERROR, err);
+    return say(EXIT_ERROR, err);
   if (meta_get_str(s.dev.st, META_SERVER, s.server, sizeof(s.server)) ||
       meta_get_exact(s.dev.st, META_PK, s.pk, sizeof(s.pk)) ||
       meta_get_exact(s.dev.st, META_SK, s.sk, sizeof(s.sk))) {
     local_close(&s.dev);
-    return fail(EXIT_ERROR, "the store has no server or keys; was it made "
-                            "with 'dansync init'?");
+    return fail(EXIT_ERROR, MSG_SYNC_NO_KEYS);
   }
   trust_token_secret(s.dev.st, s.token, sizeof(s.token));
   /* Absent in stores made before pins, and when the system CA store is
@@ -542,12 +484,11 @@ int csync_main(const struct args *a) {
     s.cacert[0] = '\0';
   if (args_has(a, "restamp")) {
     uint64_t n;
-    if (restamp(&s, &n, err)) {
+    if (restamp_unsent(&s.dev, &n, err)) {
       local_close(&s.dev);
-      return fail(EXIT_ERROR, err);
+      return say(EXIT_ERROR, err);
     }
-    fprintf(stderr, "sync: restamped %llu unsent ops with the current clock\n",
-            (unsigned long long)n);
+    msg_print(stderr, MSG_SYNC_RESTAMPED, (unsigned long long)n);
   }
   if (store_next_seq(s.dev.st, &next) == 0)
     s.queued_at_start =
@@ -557,13 +498,13 @@ int csync_main(const struct args *a) {
     struct xport_cfg cfg = {
         s.server, s.pin[0] ? s.pin : NULL, s.cacert[0] ? s.cacert : NULL,
         timeout,  s.tty ? progress : NULL, &s};
-    if (xport_open(&s.x, &cfg, msg)) {
+    if (xport_open(&s.x, &cfg, why)) {
       local_close(&s.dev);
-      return fail(EXIT_ERROR, msg);
+      return say(EXIT_ERROR, why);
     }
   }
   while (more) {
-    enum outcome o = round_trip(&s, &more, msg, sizeof(msg));
+    enum outcome o = round_trip(&s, &more, why, sizeof(why));
     if (o == OUT_DONE)
       break;
     if (o == OUT_AGAIN) {
@@ -578,11 +519,10 @@ int csync_main(const struct args *a) {
      * (retries + 1) x --timeout plus the backoff. */
     if ((o == OUT_OFFLINE || o == OUT_TIMEOUT) &&
         (retries < 0 || attempt < retries)) {
-      if (s.tty)
-        fputc('\n', stderr);
-      fprintf(stderr, "sync: %s; retrying%s%s\n", msg,
-              o == OUT_TIMEOUT ? " with smaller batches" : "",
-              retries < 0 ? " until the server is reached" : "");
+      end_line(&s);
+      msg_print(stderr, MSG_SYNC_RETRYING, why,
+                o == OUT_TIMEOUT ? msg(MSG_SYNC_SMALLER) : "",
+                retries < 0 ? msg(MSG_SYNC_UNTIL) : "");
       backoff(attempt++);
       more = true;
       continue;
@@ -593,33 +533,24 @@ int csync_main(const struct args *a) {
                                                 : EXIT_ERROR;
     break;
   }
-  if (s.tty) /* each answer redrew the line once applied: it is final */
-    fputc('\n', stderr);
+  end_line(&s); /* each answer redrew the line once applied: it is final */
   if (code == EXIT_OK) {
-    printf("Synced: pushed %llu ops, pulled %llu, conflicts %llu, rejected "
-           "%llu, in %.1f s.\n",
-           (unsigned long long)s.pushed, (unsigned long long)s.pulled,
-           (unsigned long long)s.conflicts, (unsigned long long)s.rejected,
-           (double)(clock_now_ms() - started) / 1000.0);
+    msg_print(stdout, MSG_SYNC_DONE, (unsigned long long)s.pushed,
+              (unsigned long long)s.pulled, (unsigned long long)s.conflicts,
+              (unsigned long long)s.rejected,
+              (double)(clock_now_ms() - started) / 1000.0);
   } else {
-    uint64_t queued = 0;
+    unsigned long long queued = 0;
+    char line[1024];
     if (store_next_seq(s.dev.st, &next) == 0)
       queued = next - 1 - (uint64_t)meta_int_or_0(s.dev.st, META_ACKED);
-    if (code == EXIT_IDENTITY && s.unsigned_answer)
-      fprintf(stderr, "dansync: %s; %llu ops stay queued\n", msg,
-              (unsigned long long)queued);
-    else if (code == EXIT_IDENTITY)
-      fprintf(stderr,
-              "dansync: %s, so nothing was sent and %llu ops stay queued\n",
-              msg, (unsigned long long)queued);
+    if (code == EXIT_IDENTITY && !s.unsigned_answer)
+      msg_fmt(line, sizeof(line), MSG_SYNC_NOT_SENT, why, queued);
     else if (code == EXIT_OFFLINE)
-      fprintf(stderr,
-              "dansync: offline: the district server at %s cannot be reached "
-              "(%s); %llu ops stay queued and nothing is lost\n",
-              s.server, msg, (unsigned long long)queued);
+      msg_fmt(line, sizeof(line), MSG_SYNC_OFFLINE, s.server, why, queued);
     else
-      fprintf(stderr, "dansync: %s; %llu ops stay queued\n", msg,
-              (unsigned long long)queued);
+      msg_fmt(line, sizeof(line), MSG_SYNC_QUEUED, why, queued);
+    (void)say(code, line);
   }
   sodium_memzero(s.sk, sizeof(s.sk));
   xport_close(s.x);
@@ -658,84 +589,5 @@ int csync_apply(struct device *dev, const struct proto_resp *resp, bool *more,
   t->pulled += s.pulled;
   t->conflicts += s.conflicts;
   t->rejected += s.rejected;
-  return rc;
-}
-
-int csync_history(struct store *st, const uint8_t rid[ID_LEN], bool json,
-                  struct buf *b) {
-  struct device_iter *it;
-  struct device_row row;
-  uint8_t me[ID_LEN];
-  int rc, n = 0, more = 0;
-
-  if (meta_get_exact(st, META_NODE, me, ID_LEN))
-    memset(me, 0, ID_LEN);
-  rc = device_iter_open(st, DEVICE_HISTORY, 0, 0, rid, &it);
-  if (rc)
-    return rc;
-  if (json)
-    rc = buf_printf(b, "\"history\": [");
-  while (!rc && (more = device_iter_next(it, &row)) == 1) {
-    bool pulled = row.pulled;
-    char when[32], node[ID_HEX_LEN + 1];
-    const struct entity_def *e;
-    void *priv;
-    struct op op;
-    time_t t;
-    struct tm tm;
-    char e2[DS_ERRBUF_LEN];
-
-    if (proto_op_decode(row.op, row.len, &op, pulled, &priv, e2))
-      continue;
-    if (!pulled)
-      memcpy(op.node, me, ID_LEN);
-    e = schema_entity(op.ent);
-    t = (time_t)(HLC_MS(op.hlc) / 1000);
-    gmtime_r(&t, &tm);
-    hex_encode(node, op.node, ID_LEN);
-    if (json) {
-      strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", &tm);
-      rc = buf_printf(b,
-                      "%s{\"at\": \"%s\", \"node\": \"%s\", \"mine\": %s, "
-                      "\"set\": {",
-                      n ? ", " : "", when, node, pulled ? "false" : "true");
-      for (int i = 0; i < op.nset && !rc; i++) {
-        rc = buf_printf(b, "%s\"%s\": ", i ? ", " : "",
-                        e->fields[op.set[i].field].name);
-        rc = rc || json_value(b, &op.set[i].val);
-      }
-      rc = rc || buf_printf(b, "}}");
-    } else {
-      strftime(when, sizeof(when), "%Y-%m-%d %H:%M:%S", &tm);
-      if (n == 0)
-        rc = buf_printf(b, "History:\n");
-      rc = rc || buf_printf(b, "  %s UTC  %.16s%s:", when, node,
-                            pulled ? "" : " (this device)");
-      for (int i = 0; i < op.nset && !rc; i++) {
-        const struct value *v = &op.set[i].val;
-        rc = buf_printf(b, " %s=", e->fields[op.set[i].field].name);
-        if (rc)
-          break;
-        if (v->type == VAL_STR)
-          rc = buf_printf(b, "%.*s", v->n > 40 ? 40 : (int)v->n, v->s);
-        else if (v->type == VAL_INT || v->type == VAL_BOOL)
-          rc = buf_printf(b, "%lld", (long long)v->i);
-        else if (v->type == VAL_STATUS)
-          rc = buf_printf(b, "%.*s", (int)v->n, v->s);
-        else
-          rc = buf_printf(b, "…");
-      }
-      rc = rc || buf_putc(b, '\n');
-    }
-    n++;
-    proto_op_release(priv);
-  }
-  if (!rc && more < 0)
-    rc = more;
-  device_iter_close(it);
-  if (!rc && json)
-    rc = buf_putc(b, ']');
-  if (!rc)
-    rc = buf_cstr(b);
   return rc;
 }

@@ -1,7 +1,6 @@
 /* SPDX-License-Identifier: MIT
  * csync.h -- dansync sync: push the outbox in signed batches, pull what the
- * others changed, merge it, until both sides are done; and a record's
- * history from the ops this device holds. */
+ * others changed, merge it, until both sides are done. */
 #ifndef DS_CLIENT_CSYNC_H
 #define DS_CLIENT_CSYNC_H
 #include <stdbool.h>
@@ -16,7 +15,8 @@ struct device;
 struct proto_resp;
 struct store;
 
-/* Runs `dansync sync`; returns the process exit code. */
+/* Runs `dansync sync` (its flags already checked by the caller); returns
+ * the process exit code. */
 int csync_main(const struct args *a);
 
 /* For bundles (client/cbundle.c), the same requests and the same applying
@@ -36,9 +36,4 @@ struct csync_totals {
  * |*more| says whether the district has more to send. */
 DS_NODISCARD int csync_apply(struct device *dev, const struct proto_resp *resp,
                              bool *more, struct csync_totals *t, char *err);
-/* Every op this device holds for |rid| (its own and pulled ones), in clock
- * order: who changed which fields when. Appended to |out| as text lines, or
- * with |json| as the member "history": [{"at", "node", "mine", "set"}...]. */
-DS_NODISCARD int csync_history(struct store *st, const uint8_t rid[ID_LEN],
-                               bool json, struct buf *out);
 #endif

@@ -8,6 +8,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "client/msg.h"
 #include "common/buf.h"
 #include "common/clock.h"
 #include "common/hex.h"
@@ -54,8 +55,7 @@ int local_open(struct device *dev, const char *path, char *errbuf) {
   memset(dev, 0, sizeof(*dev));
   rc = store_open(&dev->st, path, 0, errbuf);
   if (rc == DS_ENOENT)
-    return ds_fail(errbuf, rc,
-                   "no dansync store at %s; run 'dansync init' first", path);
+    return msg_fail(errbuf, rc, MSG_NO_STORE, path);
   if (rc)
     return rc;
   buf_init(&b, 0);
@@ -72,10 +72,7 @@ int local_open(struct device *dev, const char *path, char *errbuf) {
   if (rc) {
     store_close(dev->st);
     dev->st = NULL;
-    return ds_fail(errbuf, DS_ENOENT,
-                   "%s is not an initialised device store; run 'dansync "
-                   "init'",
-                   path);
+    return msg_fail(errbuf, DS_ENOENT, MSG_NOT_DEVICE_STORE, path);
   }
   dev->district = strcmp(dev->commune, "district") == 0;
   return 0;
@@ -107,9 +104,7 @@ int local_change(struct device *dev, enum local_kind kind, int ent,
     if (!dev->district)
       commune = dev->commune;
     else if (!commune)
-      return ds_fail(errbuf, DS_EBADOP,
-                     "a district device must say which commune the record "
-                     "belongs to, with --commune");
+      return msg_fail(errbuf, DS_EBADOP, MSG_DISTRICT_NEEDS_COMMUNE);
     id_uuidv7(rid, clock_now_ms());
   }
   buf_init(&enc, 0);

@@ -28,4 +28,7 @@ const char *msg_in(enum msg_id id, bool en);
  * short if need be) or onto |f|. */
 void msg_fmt(char *out, size_t cap, enum msg_id id, ...);
 void msg_print(FILE *f, enum msg_id id, ...);
+/* As ds_fail with |id|'s text: the sentence into |errbuf| (DS_ERRBUF_LEN
+ * bytes, may be NULL); returns |rc|. */
+int msg_fail(char *errbuf, int rc, enum msg_id id, ...);
 #endif

@@ -2,12 +2,14 @@
  * trust.c -- the device's trust in its district; see trust.h. */
 #include "client/trust.h"
 
+#include <ctype.h>
 #include <stdio.h>
 #include <string.h>
 
 #include <sodium.h>
 #include <sqlite3.h>
 
+#include "client/msg.h"
 #include "client/xport.h"
 #include "common/args.h"
 #include "common/dsig.h"
@@ -21,6 +23,26 @@ static int read_all(FILE *f, char *out, size_t cap) {
   return n == cap - 1 && fgetc(f) != EOF ? DS_ETOOBIG : 0;
 }
 
+/* Which of token_decode's refusals |text| earns, for the catalogue: the
+ * same tests in the same order (common/token.c), spaces ignored. */
+static enum msg_id token_refusal(const char *text) {
+  static const char prefix[] = "dst1-";
+  size_t len = 0, head = sizeof(prefix) - 1 + TOKEN_ID_HEX + 1;
+  char s[sizeof(prefix) + TOKEN_ID_HEX + 1];
+  for (; *text; text++) {
+    if (isspace((unsigned char)*text))
+      continue;
+    if (len == TOKEN_TEXT_MAX)
+      return MSG_TOKEN_TOO_LONG;
+    if (len < head)
+      s[len] = *text;
+    len++;
+  }
+  if (len < head || memcmp(s, prefix, sizeof(prefix) - 1) || s[head - 1] != '-')
+    return MSG_TOKEN_PREFIX;
+  return MSG_TOKEN_ALTERED;
+}
+
 int trust_token_arg(const struct args *a, struct token *t, char *errbuf) {
   const char *text = args_get(a, "token"), *file = args_get(a, "token-file");
   const char *commune = args_get(a, "commune");
@@ -28,29 +50,27 @@ int trust_token_arg(const struct args *a, struct token *t, char *errbuf) {
   int rc = 0;
 
   if (text && file)
-    return ds_fail(errbuf, DS_EINVAL, "give --token or --token-file, not both");
+    return msg_fail(errbuf, DS_EINVAL, MSG_TOKEN_BOTH);
   if (file || (text && !strcmp(text, "-"))) {
     FILE *f = file ? fopen(file, "r") : stdin;
     if (!f)
-      return ds_fail(errbuf, DS_EINVAL, "cannot read the token file %s", file);
+      return msg_fail(errbuf, DS_EINVAL, MSG_TOKEN_FILE_UNREADABLE, file);
     rc = read_all(f, buf, sizeof(buf));
     if (file)
       fclose(f);
     if (rc)
-      return ds_fail(errbuf, DS_EINVAL,
-                     "the token %s does not hold one enrolment token",
-                     file ? "file" : "on standard input");
+      return msg_fail(errbuf, DS_EINVAL,
+                      file ? MSG_TOKEN_FILE_BAD : MSG_TOKEN_STDIN_BAD);
     text = buf;
   }
-  rc = token_decode(text ? text : "", t, errbuf);
+  rc = token_decode(text ? text : "", t, NULL);
+  if (rc)
+    rc = msg_fail(errbuf, rc, token_refusal(text ? text : ""));
   sodium_memzero(buf, sizeof(buf));
   if (rc)
     return rc;
   if (commune && strcmp(commune, t->commune))
-    return ds_fail(errbuf, DS_EINVAL,
-                   "--commune %s disagrees with the enrolment token, which is "
-                   "for %s",
-                   commune, t->commune);
+    return msg_fail(errbuf, DS_EINVAL, MSG_TOKEN_COMMUNE, commune, t->commune);
   return 0;
 }
 
@@ -118,24 +138,18 @@ int trust_check_answer(struct store *st, struct xport *x, const struct buf *req,
   if (meta_read(st, "district_pk", pk, sizeof(pk), true))
     return 0; /* a store from before answers were signed */
   if (xport_header(x, "Dansync-Signature", b64, sizeof(b64)))
-    return ds_fail(errbuf, DS_EIDENTITY,
-                   "the answer carries no signature of the district, so it "
-                   "did not come from the district and was not applied");
+    return msg_fail(errbuf, DS_EIDENTITY, MSG_ANSWER_UNSIGNED);
   if (dsig_from_b64(b64, sig) &&
       !dsig_answer_ok(pk, req->data, req->len, ans->data, ans->len, sig) &&
       rotated(x, pk) == 0 &&
       dsig_answer_ok(pk, req->data, req->len, ans->data, ans->len, sig)) {
     /* Signed by the key the district announced, under the old one. */
-    fprintf(stderr, "sync: the district's key was rotated; this device now "
-                    "trusts the new key\n");
+    msg_print(stderr, MSG_KEY_ROTATED);
     return store_meta_set(st, "district_pk", pk, sizeof(pk)) ? DS_EUNAVAIL : 0;
   }
   if (!dsig_from_b64(b64, sig) ||
       !dsig_answer_ok(pk, req->data, req->len, ans->data, ans->len, sig))
-    return ds_fail(errbuf, DS_EIDENTITY,
-                   "the answer's signature is not the district's (the answer "
-                   "was altered, or came from another server), so it was not "
-                   "applied");
+    return msg_fail(errbuf, DS_EIDENTITY, MSG_ANSWER_BAD_SIG);
   return 0;
 }
 

@@ -16,6 +16,7 @@
 
 #include <curl/curl.h>
 
+#include "client/msg.h"
 #include "common/alloc.h"
 
 #define PIN_PREFIX "sha256//"
@@ -90,32 +91,22 @@ int xport_check(const char *url, const char *pin, const char *cacert,
   if (curl_url_set(u, CURLUPART_URL, url, 0) ||
       curl_url_get(u, CURLUPART_SCHEME, &scheme, 0) ||
       curl_url_get(u, CURLUPART_HOST, &host, 0) || !*host) {
-    rc = ds_fail(errbuf, DS_EINVAL,
-                 "the server address %s is not a valid http:// or https:// "
-                 "address with a host and a port of 1..65535",
-                 url);
+    rc = msg_fail(errbuf, DS_EINVAL, MSG_URL_BAD, url);
     goto done;
   }
   https = !strcmp(scheme, "https");
   if (!https && strcmp(scheme, "http")) {
-    rc = ds_fail(errbuf, DS_EINVAL,
-                 "the server address %s must start with https://", url);
+    rc = msg_fail(errbuf, DS_EINVAL, MSG_URL_SCHEME, url);
   } else if (!https && !insecure_http && !loopback(host)) {
-    rc = ds_fail(errbuf, DS_EINVAL,
-                 "the server address %s is plain http:// to another machine; "
-                 "use https:// (or --insecure-http on a trusted network)",
-                 url);
+    rc = msg_fail(errbuf, DS_EINVAL, MSG_URL_PLAIN, url);
   } else if (pin && !pin_ok(pin)) {
-    rc = ds_fail(errbuf, DS_EINVAL,
-                 "--pin must look like sha256//<44 base64 characters>, as "
-                 "'dansyncd tls pin' prints it");
+    rc = msg_fail(errbuf, DS_EINVAL, MSG_PIN_FORM);
   } else if (pin && cacert) {
-    rc = ds_fail(errbuf, DS_EINVAL, "give --pin or --cacert, not both");
+    rc = msg_fail(errbuf, DS_EINVAL, MSG_PIN_AND_CA);
   } else if ((pin || cacert) && !https) {
-    rc = ds_fail(errbuf, DS_EINVAL,
-                 "--pin and --cacert need an https:// server address");
+    rc = msg_fail(errbuf, DS_EINVAL, MSG_PIN_NEEDS_HTTPS);
   } else if (cacert && !*cacert) {
-    rc = ds_fail(errbuf, DS_EINVAL, "--cacert is empty");
+    rc = msg_fail(errbuf, DS_EINVAL, MSG_CACERT_EMPTY);
   }
 done:
   curl_free(scheme);
@@ -244,7 +235,7 @@ int xport_open(struct xport **out, const struct xport_cfg *cfg, char *errbuf) {
   if (rc)
     return rc;
   if (curl_global_init(CURL_GLOBAL_DEFAULT))
-    return ds_fail(errbuf, DS_EIO, "libcurl could not start");
+    return msg_fail(errbuf, DS_EIO, MSG_CURL_START);
   x = ds_calloc(1, sizeof(*x));
   if (!x) {
     curl_global_cleanup();
@@ -262,10 +253,10 @@ int xport_open(struct xport **out, const struct xport_cfg *cfg, char *errbuf) {
   x->c = curl_easy_init();
   rc = !x->base || (cfg->pin && !x->pin) || (cfg->cacert && !x->cacert)
            ? DS_ENOMEM
-       : !x->c ? ds_fail(errbuf, DS_EIO, "libcurl could not start")
+       : !x->c ? msg_fail(errbuf, DS_EIO, MSG_CURL_START)
                : setup(x);
   if (rc == DS_EIO && x->c)
-    ds_fail(errbuf, rc, "libcurl lacks a feature the client needs");
+    msg_fail(errbuf, rc, MSG_CURL_FEATURE);
   if (rc) {
     xport_close(x);
     return rc;
@@ -303,6 +294,24 @@ static int set_headers(struct xport *x, const char *const *headers) {
   return curl_easy_setopt(x->c, CURLOPT_HTTPHEADER, l) ? DS_EIO : 0;
 }
 
+/* libcurl's reason for a failed connection in the officer's words: its
+ * own (English) text is kept for DANSYNC_LANG=en, and for failures no
+ * officer can act on differently. */
+static const char *net_words(CURLcode e, const char *why) {
+  if (msg_english())
+    return why;
+  switch (e) {
+  case CURLE_COULDNT_RESOLVE_HOST:
+  case CURLE_COULDNT_RESOLVE_PROXY: return msg(MSG_NET_RESOLVE);
+  case CURLE_COULDNT_CONNECT: return msg(MSG_NET_CONNECT);
+  case CURLE_SSL_CONNECT_ERROR: return msg(MSG_NET_TLS_BROKEN);
+  case CURLE_GOT_NOTHING: return msg(MSG_NET_NOTHING);
+  case CURLE_SEND_ERROR:
+  case CURLE_RECV_ERROR: return msg(MSG_NET_BROKEN);
+  default: return why;
+  }
+}
+
 /* A failed transfer as one of xport_post's codes, with its sentence. */
 static int failure(struct xport *x, CURLcode e, char *errbuf) {
   const char *why = x->cerr[0] ? x->cerr : curl_easy_strerror(e);
@@ -311,31 +320,22 @@ static int failure(struct xport *x, CURLcode e, char *errbuf) {
   if (x->stop == STOP_NOMEM)
     return DS_ENOMEM;
   if (x->stop == STOP_FIRST_BYTE)
-    return ds_fail(errbuf, DS_ETIMEDOUT,
-                   "the server did not answer within %ld s", secs);
+    return msg_fail(errbuf, DS_ETIMEDOUT, MSG_NO_ANSWER, secs);
   if (x->stop == STOP_STALL || e == CURLE_OPERATION_TIMEDOUT)
-    return ds_fail(errbuf, DS_ETIMEDOUT,
-                   "the connection stalled for %ld s (%s)", secs, why);
+    return msg_fail(errbuf, DS_ETIMEDOUT, MSG_STALLED, secs, why);
   switch (e) {
   case CURLE_SSL_PINNEDPUBKEYNOTMATCH:
     if (x->presented[0])
-      return ds_fail(errbuf, DS_EIDENTITY,
-                     "the server at %s presented the key %s, not the "
-                     "pinned %s",
-                     x->base, x->presented, x->pin);
-    return ds_fail(errbuf, DS_EIDENTITY,
-                   "the server at %s does not have the pinned key %s", x->base,
-                   x->pin);
+      return msg_fail(errbuf, DS_EIDENTITY, MSG_PIN_PRESENTED, x->base,
+                      x->presented, x->pin);
+    return msg_fail(errbuf, DS_EIDENTITY, MSG_PIN_MISMATCH, x->base, x->pin);
   case CURLE_PEER_FAILED_VERIFICATION:
   case CURLE_SSL_CACERT_BADFILE:
   case CURLE_SSL_ISSUER_ERROR:
   case CURLE_SSL_INVALIDCERTSTATUS:
-    return ds_fail(errbuf, DS_EIDENTITY,
-                   "the certificate of the server at %s could not be "
-                   "verified against %s (%s)",
-                   x->base, x->cacert ? x->cacert : "the system's CA store",
-                   why);
-  default: return ds_fail(errbuf, DS_EIO, "%s", why);
+    return msg_fail(errbuf, DS_EIDENTITY, MSG_CERT_UNVERIFIED, x->base,
+                    x->cacert ? x->cacert : msg(MSG_TRUST_SYSTEM), why);
+  default: return ds_fail(errbuf, DS_EIO, "%s", net_words(e, why));
   }
 }
 
@@ -357,7 +357,7 @@ int xport_post(struct xport *x, const char *path, const void *body, size_t len,
   if (curl_easy_setopt(x->c, CURLOPT_URL, x->url) ||
       curl_easy_setopt(x->c, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)len) ||
       curl_easy_setopt(x->c, CURLOPT_POSTFIELDS, body))
-    return ds_fail(errbuf, DS_EIO, "libcurl refused the request");
+    return msg_fail(errbuf, DS_EIO, MSG_CURL_REFUSED);
   buf_reset(resp);
   x->resp = resp;
   x->start_ms = x->last_ms = now_ms();
@@ -370,7 +370,7 @@ int xport_post(struct xport *x, const char *path, const void *body, size_t len,
   if (e != CURLE_OK)
     return failure(x, e, errbuf);
   if (curl_easy_getinfo(x->c, CURLINFO_RESPONSE_CODE, status))
-    return ds_fail(errbuf, DS_EIO, "libcurl lost the answer's status");
+    return msg_fail(errbuf, DS_EIO, MSG_CURL_STATUS);
   return 0;
 }
 

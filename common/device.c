@@ -132,6 +132,123 @@ int device_outbox_restamp(struct store *st, uint64_t seq, uint64_t hlc,
   return rc;
 }
 
+int device_outbox_counts(struct store *st, uint64_t acked,
+                         struct device_counts *out) {
+  sqlite3_stmt *s;
+  int rc = prepare(st,
+                   "SELECT count(*), count(*) FILTER (WHERE error IS NULL AND "
+                   "seq > ?1), count(*) FILTER (WHERE error IS NOT NULL) "
+                   "FROM outbox",
+                   &s);
+  if (rc)
+    return rc;
+  sqlite3_bind_int64(s, 1, (int64_t)acked);
+  rc = db_step(s);
+  if (rc == 1) {
+    out->total = sqlite3_column_int64(s, 0);
+    out->queued = sqlite3_column_int64(s, 1);
+    out->rejected = sqlite3_column_int64(s, 2);
+    rc = 0;
+  } else if (rc == 0) {
+    rc = DS_EUNAVAIL; /* an aggregate always has its row */
+  }
+  sqlite3_finalize(s);
+  return rc;
+}
+
+int device_inbox_last(struct store *st, int64_t *out) {
+  sqlite3_stmt *s;
+  int rc = prepare(st, "SELECT coalesce(max(id), 0) FROM inbox", &s);
+  if (rc)
+    return rc;
+  rc = db_step(s);
+  if (rc == 1) {
+    *out = sqlite3_column_int64(s, 0);
+    rc = 0;
+  } else if (rc == 0) {
+    rc = DS_EUNAVAIL;
+  }
+  sqlite3_finalize(s);
+  return rc;
+}
+
+/* A record's title for `status`: a petition's content, a visit's
+ * household, a meeting's day and hamlet, a survey's day and service. */
+#define TITLE_OF(o)                                                   \
+  "SELECT " o ".rid, r.ent, coalesce(p.content, v.household,"         \
+  " m.held_on || ' ' || coalesce(m.hamlet, ''), s.taken_on || ' ' ||" \
+  " coalesce(s.service, ''), ''),"
+#define JOIN_TITLE(o)                          \
+  " JOIN rec r ON r.rid = " o ".rid"           \
+  " LEFT JOIN petition p ON p.rid = " o ".rid" \
+  " LEFT JOIN visit v ON v.rid = " o ".rid"    \
+  " LEFT JOIN meeting m ON m.rid = " o ".rid"  \
+  " LEFT JOIN survey s ON s.rid = " o ".rid"
+/* Columns: rid, ent, title, error, message. */
+static const char *const rec_sql[] = {
+    [DEVICE_REC_UNSYNCED] = TITLE_OF("o") " '', '' FROM outbox o" JOIN_TITLE(
+        "o") " WHERE o.error IS NULL AND o.seq > ?1"
+             " GROUP BY o.rid ORDER BY min(o.seq)",
+    [DEVICE_REC_REJECTED] =
+        TITLE_OF("o") " coalesce(max(o.error), ''),"
+                      " coalesce(max(o.message), '') FROM outbox o" JOIN_TITLE(
+                          "o") " WHERE o.error IS NOT NULL"
+                               " GROUP BY o.rid ORDER BY min(o.seq)",
+    [DEVICE_REC_PULLED] = TITLE_OF("i") " '', '' FROM inbox i" JOIN_TITLE(
+        "i") " WHERE i.id > ?1 GROUP BY i.rid ORDER BY min(i.id)",
+};
+
+struct device_rec_iter {
+  sqlite3_stmt *s;
+};
+
+int device_rec_open(struct store *st, enum device_rec_scan scan, int64_t after,
+                    struct device_rec_iter **out) {
+  struct device_rec_iter *it;
+  int rc;
+
+  if (!st || !out || (unsigned)scan > DEVICE_REC_PULLED)
+    return DS_EINVAL;
+  it = ds_calloc(1, sizeof(*it));
+  if (!it)
+    return DS_ENOMEM;
+  rc = prepare(st, rec_sql[scan], &it->s);
+  if (rc) {
+    ds_free(it);
+    return rc;
+  }
+  if (scan != DEVICE_REC_REJECTED)
+    sqlite3_bind_int64(it->s, 1, after);
+  *out = it;
+  return 0;
+}
+
+static const char *text_col(sqlite3_stmt *s, int col) {
+  const char *t = (const char *)sqlite3_column_text(s, col);
+  return t ? t : "";
+}
+
+int device_rec_next(struct device_rec_iter *it, struct device_rec *r) {
+  int rc = db_step(it->s);
+  if (rc != 1)
+    return rc;
+  if (sqlite3_column_bytes(it->s, 0) != ID_LEN)
+    return DS_ECORRUPT;
+  r->rid = sqlite3_column_blob(it->s, 0);
+  r->ent = sqlite3_column_int(it->s, 1);
+  r->title = text_col(it->s, 2);
+  r->error = text_col(it->s, 3);
+  r->message = text_col(it->s, 4);
+  return 1;
+}
+
+void device_rec_close(struct device_rec_iter *it) {
+  if (!it)
+    return;
+  sqlite3_finalize(it->s);
+  ds_free(it);
+}
+
 int device_inbox_add(struct store *st, const uint8_t rid[ID_LEN], uint64_t hlc,
                      const uint8_t node[ID_LEN], uint64_t seq, const void *op,
                      size_t len) {

@@ -164,9 +164,6 @@ int edit_build(struct store *st, struct op *op, int ent,
       rc = ds_fail(errbuf, DS_ENOENT, "no such %s", e->name);
     else if (!rc && ms.ent != ent)
       rc = ds_fail(errbuf, DS_ENOENT, "that record is not a %s", e->name);
-    else if (!rc && e->immutable)
-      rc = ds_fail(errbuf, DS_EBADOP, "a %s cannot be changed once written",
-                   e->name);
     if (rc)
       goto done;
   } else {
@@ -194,6 +191,13 @@ int edit_build(struct store *st, struct op *op, int ent,
     }
     if (seen & (1u << f)) {
       rc = ds_fail(errbuf, DS_EBADOP, "--%s is given twice", flags[i].name);
+      break;
+    }
+    if (!create && !schema_field_changes(e, f)) {
+      rc = ds_fail(errbuf, DS_EBADOP,
+                   "a %s's --%s cannot change once written; void it "
+                   "(--voided) and enter it again",
+                   e->name, flags[i].name);
       break;
     }
     seen |= 1u << f;

@@ -123,7 +123,8 @@ static const struct field_def survey_fields[] = {
     INT("procedure", 1, 5, 0),
     ENUM("service", schema_service_names, REQ),
     DATE("taken_on", REQ),
-    INT("timeliness", 1, 5, 0)};
+    INT("timeliness", 1, 5, 0),
+    VOIDED}; /* last: added in format 5, numbers of older fields unmoved */
 
 static const struct field_def visit_fields[] = {
     COMMUNE,
@@ -150,6 +151,12 @@ const struct entity_def *schema_entity(int ent) {
 
 static int name_is(const char *name, const char *s, size_t n) {
   return strlen(name) == n && memcmp(name, s, n) == 0;
+}
+
+bool schema_field_changes(const struct entity_def *e, int f) {
+  if (!e || f < 0 || f >= e->nfields || f == e->commune_field)
+    return false;
+  return !e->immutable || !strcmp(e->fields[f].name, "voided");
 }
 
 int schema_entity_find(const char *name, size_t n) {

@@ -43,12 +43,16 @@ struct entity_def {
   const char *name;
   const struct field_def *fields;
   int nfields;
-  bool immutable;    /* surveys: no change after creation */
+  bool immutable;    /* surveys: nothing but voided changes after creation */
   int commune_field; /* index of "commune" */
   int status_field;  /* index of "status", or -1 */
 };
 
 const struct entity_def *schema_entity(int ent);
+/* Whether field |f| of |e| may change after the record's creation: not
+ * its commune, and of a survey only voided (DESIGN §3: a wrong form is
+ * voided and entered again). */
+bool schema_field_changes(const struct entity_def *e, int f);
 /* The entity index for |name| (|n| bytes), or -1. */
 int schema_entity_find(const char *name, size_t n);
 /* The field index for |name| in |e|, or -1. */

@@ -605,9 +605,10 @@ int store_check_op(struct store *st, const struct op *op, const char *scope,
       return ds_fail(errbuf, DS_EBADOP,
                      "the commune of record %s is fixed at creation", rid);
     }
-    if (e->immutable)
-      return ds_fail(errbuf, DS_EBADOP,
-                     "%s %s cannot be changed after creation", e->name, rid);
+    for (int i = 0; i < op->nset; i++)
+      if (!schema_field_changes(e, op->set[i].field))
+        return ds_fail(errbuf, DS_EBADOP,
+                       "%s %s cannot be changed after creation", e->name, rid);
     if (scope && (strlen(scope) != have.n || memcmp(scope, have.s, have.n)))
       return ds_fail(errbuf, DS_EFORBIDDEN,
                      "record %s belongs to commune %.*s, not %s", rid,

@@ -17,6 +17,7 @@
 #include "common/merge.h"
 #include "common/store.h"
 #include "daemon/enrol.h"
+#include "daemon/log.h"
 #include "daemon/oplog.h"
 #include "daemon/registry.h"
 #include "proto/codec.h"
@@ -361,6 +362,7 @@ static int pull(struct ingest *ing, const struct proto_req *req,
     if (rc || !req->has_cursor_hash ||
         memcmp(have, req->cursor_hash, PROTO_HASH_LEN) != 0)
       cursor = 0;
+    hdr->head_lost = cursor == 0; /* said in the signed answer, DESIGN §11 */
   }
   sqlite3_bind_int64(s, 1, (int64_t)cursor);
   sqlite3_bind_blob(s, 2, req->node, ID_LEN, SQLITE_STATIC);
@@ -644,6 +646,15 @@ int ingest_sync(struct ingest *ing, const struct ingest_req *rq,
   if (rc)
     goto out_unavail_committed;
   rs->status = 200;
+  if (req.has_lost_head && !rq->replay) {
+    /* A device's report (DESIGN §11): the district no longer holds a head
+     * it signed for it (a restore from an older backup, a log cut short). */
+    char n[ID_HEX_LEN + 1], h[2 * PROTO_HASH_LEN + 1];
+    hex_encode(n, rq->node, ID_LEN);
+    hex_encode(h, req.lost_hash, PROTO_HASH_LEN);
+    LOG_WARN("sync", "lost_head node=%.16s cursor=%llu cursor_hash=%.16s", n,
+             (unsigned long long)req.lost_cursor, h);
+  }
   proto_req_cleanup(&req);
   ds_free(rej);
   return 0;

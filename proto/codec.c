@@ -391,6 +391,26 @@ static uint64_t op_seq(const msgpack_object *o, int *ok) {
 
 static int op_spans(struct proto_req *req, size_t len);
 
+/* "lost_head": {"cursor": uint, "cursor_hash": bin 32}, nothing else. */
+static int get_lost_head(const msgpack_object *o, struct proto_req *req) {
+  unsigned seen = 0;
+  if (o->type != MSGPACK_OBJECT_MAP || o->via.map.size != 2)
+    return 1;
+  for (uint32_t k = 0; k < 2; k++) {
+    const msgpack_object *key = &o->via.map.ptr[k].key;
+    const msgpack_object *val = &o->via.map.ptr[k].val;
+    if (key_is(key, "cursor") && !(seen & 1) &&
+        !get_uint(val, &req->lost_cursor))
+      seen |= 1;
+    else if (key_is(key, "cursor_hash") && !(seen & 2) &&
+             !get_bin(val, req->lost_hash, PROTO_HASH_LEN))
+      seen |= 2;
+    else
+      return 1;
+  }
+  return 0;
+}
+
 int proto_req_decode(struct proto_req *req, const void *body, size_t len,
                      char *errbuf) {
   enum {
@@ -401,7 +421,8 @@ int proto_req_decode(struct proto_req *req, const void *body, size_t len,
     R_CURSOR = 16,
     R_CHASH = 32,
     R_LIMIT = 64,
-    R_OPS = 128
+    R_OPS = 128,
+    R_LOST = 256
   };
   const unsigned need =
       R_V | R_NODE | R_TS | R_HLC | R_CURSOR | R_LIMIT | R_OPS;
@@ -440,6 +461,8 @@ int proto_req_decode(struct proto_req *req, const void *body, size_t len,
       bit = R_LIMIT, bad = get_uint(val, &req->limit);
     else if (key_is(key, "ops"))
       bit = R_OPS, ops = val, bad = val->type != MSGPACK_OBJECT_ARRAY;
+    else if (key_is(key, "lost_head"))
+      bit = R_LOST, bad = get_lost_head(val, req);
     if (!bit)
       rc = ds_fail(errbuf, DS_EPROTO, "the request has an unknown key");
     else if (seen & bit)
@@ -479,6 +502,7 @@ int proto_req_decode(struct proto_req *req, const void *body, size_t len,
     return rc;
   }
   req->has_cursor_hash = (seen & R_CHASH) != 0;
+  req->has_lost_head = (seen & R_LOST) != 0;
   req->nops = ops->via.array.size;
   req->priv = u;
   req->body = (const uint8_t *)body;
@@ -620,10 +644,17 @@ int proto_req_encode(struct buf *out, const struct proto_req *hdr,
   int bad;
 
   msgpack_packer_init(&pk, out, write_cb);
-  bad = msgpack_pack_map(&pk, hdr->has_cursor_hash ? 8 : 7);
+  bad = msgpack_pack_map(&pk, 7 + (hdr->has_cursor_hash ? 1 : 0) +
+                                  (hdr->has_lost_head ? 1 : 0));
   bad = bad || pack_key(&pk, "v") || msgpack_pack_uint64(&pk, PROTO_VERSION);
   bad = bad || pack_key(&pk, "node") || pack_bin(&pk, hdr->node, ID_LEN);
   bad = bad || pack_key(&pk, "ts") || msgpack_pack_uint64(&pk, hdr->ts);
+  if (hdr->has_lost_head)
+    bad = bad || pack_key(&pk, "lost_head") || msgpack_pack_map(&pk, 2) ||
+          pack_key(&pk, "cursor") ||
+          msgpack_pack_uint64(&pk, hdr->lost_cursor) ||
+          pack_key(&pk, "cursor_hash") ||
+          pack_bin(&pk, hdr->lost_hash, PROTO_HASH_LEN);
   bad = bad || pack_key(&pk, "hlc") || msgpack_pack_uint64(&pk, hdr->hlc);
   bad = bad || pack_key(&pk, "cursor") || msgpack_pack_uint64(&pk, hdr->cursor);
   if (hdr->has_cursor_hash)
@@ -643,9 +674,12 @@ int proto_resp_begin(struct buf *out, const struct proto_resp *hdr) {
   int bad;
 
   msgpack_packer_init(&pk, out, write_cb);
-  bad = msgpack_pack_map(&pk, hdr->has_cursor_hash ? 9 : 8);
+  bad = msgpack_pack_map(&pk, 8 + (hdr->has_cursor_hash ? 1 : 0) +
+                                  (hdr->head_lost ? 1 : 0));
   bad = bad || pack_key(&pk, "v") || msgpack_pack_uint64(&pk, PROTO_VERSION);
   bad = bad || pack_key(&pk, "acked") || msgpack_pack_uint64(&pk, hdr->acked);
+  if (hdr->head_lost)
+    bad = bad || pack_key(&pk, "head_lost") || msgpack_pack_true(&pk);
   bad = bad || pack_key(&pk, "hlc") || msgpack_pack_uint64(&pk, hdr->hlc);
   bad = bad || pack_key(&pk, "cursor") || msgpack_pack_uint64(&pk, hdr->cursor);
   if (hdr->has_cursor_hash)
@@ -717,6 +751,11 @@ int proto_resp_decode(struct proto_resp *resp, const void *body, size_t len,
   if (!(o = map_get(m, "more")) || o->type != MSGPACK_OBJECT_BOOLEAN)
     goto fail;
   resp->more = o->via.boolean;
+  if ((o = map_get(m, "head_lost"))) {
+    if (o->type != MSGPACK_OBJECT_BOOLEAN)
+      goto fail;
+    resp->head_lost = o->via.boolean;
+  }
   if ((o = map_get(m, "conflicts")) && get_uint(o, &resp->conflicts))
     goto fail;
   if (!ops || ops->type != MSGPACK_OBJECT_ARRAY || !rej ||

@@ -39,6 +39,11 @@ struct proto_req {
   uint8_t node[ID_LEN];
   bool has_cursor_hash;
   uint8_t cursor_hash[PROTO_HASH_LEN];
+  /* Optional "lost_head" (DESIGN §11): a signed head the device held that
+   * a later answer showed the district's log no longer holds. */
+  bool has_lost_head;
+  uint64_t lost_cursor;
+  uint8_t lost_hash[PROTO_HASH_LEN];
   uint32_t nops;
   uint64_t first_seq; /* seq of ops[0]; the ops are first_seq, +1, ... */
   void *priv;         /* the unpacked tree */
@@ -101,6 +106,9 @@ struct proto_resp {
   uint64_t acked, hlc, cursor, conflicts;
   bool has_cursor_hash;
   uint8_t cursor_hash[PROTO_HASH_LEN];
+  /* Optional "head_lost" (DESIGN §11): the request's cursor with its hash
+   * is not in this log, so the pull started over from 0. */
+  bool head_lost;
   bool more;
   uint32_t nops, nrejected;
   void *priv;

@@ -238,6 +238,7 @@ rm -f "$DB" "$DB-wal" "$DB-shm"
 cp "$TMP/backup.db" "$DB"
 start_daemon "$DB"
 check_rc "b refills the district" 0 on b sync
+check_grep "b says the restored district lost its head" "no longer holds position" "$TMP/err"
 add a 16
 check_rc "export after the restore" 0 on a bundle export --out "$TMP/rest1"
 check_rc "the restored district answers with a gap" 0 D bundle import "$TMP/rest1" --answer "$TMP/rest1a"
@@ -245,6 +246,7 @@ check_rc "the device learns the gap" 0 on a bundle import "$TMP/rest1a"
 check_grep "and says to export again" "export a new bundle" "$TMP/err"
 round
 check_rc "b syncs after the refill" 0 on b sync
+check "its head is held now: no loss said" 0 "$(grep -c 'no longer holds' "$TMP/err")"
 check "b meets the district" "$(D digest --commune hoa-an)" "$(on b digest)"
 same_records "a and b hold the same records" "$TMP/a.db" "$TMP/b.db" hoa-an
 stop_daemon || bad "daemon stops"

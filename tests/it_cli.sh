@@ -22,6 +22,9 @@ C() { "$DANSYNC" "$@"; }
 GOOD_TOKEN=$(D enroll --commune hoa-an)
 BAD_TOKEN=$(D enroll --commune hoa-an)
 check_rc "init with a mistyped token" 1 C init --server "$URL" --token "${GOOD_TOKEN}x"
+check_grep "the mistyped token, in Vietnamese" "mã đăng ký khác với mã 'dansyncd enroll' đã in" "$TMP/err"
+check_rc "init with no token at all" 1 C init --server "$URL" --token "hello"
+check_grep "a token must start with dst1-" "phải bắt đầu bằng dst1-" "$TMP/err"
 check "a mistyped token makes no store" no "$(test -e "$DANSYNC_DB" && echo yes || echo no)"
 BAD_ID=${BAD_TOKEN#dst1-}
 BAD_ID=${BAD_ID%%-*}
@@ -122,6 +125,20 @@ check_grep "the flag is named" "\-\-statu" "$TMP/err"
 refused "a survey cannot change" 2 survey update "${S: -8}" --overall 3
 refused "an unknown short id" 1 petition show 00000000
 refused "a status going down" 1 petition update "${P1: -8}" --status received
+check_grep "said in Vietnamese, naming the status" "kiến nghị đã ở trạng thái đang xử lý; trạng thái chỉ đi lên" "$TMP/err"
+# A wrong survey form is voided and entered again (DESIGN §3): lists hide it.
+check_rc "a second survey" 0 C survey add --taken-on 2024-03-05 --service "dat dai" --overall 2
+S2=$(cat "$TMP/out")
+check_rc "survey update --help" 0 C survey update --help
+check_grep "survey update's usage names --voided" "survey update ID --voided" "$TMP/out"
+check_rc "void the wrong form" 0 C survey update "${S2: -8}" --voided
+check_rc "survey list" 0 C survey list
+check "the voided survey is not listed" 0 "$(grep -c "^${S2: -8}" "$TMP/out")"
+check_grep "the other one still is" "^${S: -8}" "$TMP/out"
+check_rc "survey show of the voided form" 0 C survey show "${S2: -8}" --json
+check_grep "show says it is voided" '"voided": true' "$TMP/out"
+check_rc "void it twice: harmless" 0 C survey update "${S2: -8}" --voided
+snapshot
 check_rc "--force for a real exception" 0 C petition add --received-on 2024-06-01 --category land --content "Hạn xử lý dài" --due-on 2030-01-01 --force
 check_rc "petition update --help lists the field flags" 0 C petition update --help
 check_grep "update help lists --due-on" "\[--due-on DATE\]" "$TMP/out"
@@ -138,12 +155,21 @@ check_grep "cut with …" "ễ…$" "$TMP/out"
 check "every byte valid UTF-8" 0 "$(iconv -f UTF-8 -t UTF-8 "$TMP/out" >/dev/null 2>&1; echo $?)"
 check_rc "status" 0 C status
 check_grep "status lists an unsynced record" "^  ${P2: -8}  kiến nghị" "$TMP/out"
+check_grep "a survey's service by its label" "^  ${S: -8}  phiếu khảo sát  2024-03-05 hộ tịch$" "$TMP/out"
+check_grep "status labels line up" "^Đồng bộ cuối:  chưa bao giờ$" "$TMP/out"
 
 # --- a cancelled token: sync refused, reenroll keeps the work ---
 check_rc "sync with the bad token is refused" 4 C sync
+check_grep "the refusal explained in Vietnamese" "huyện không nhận ra máy này" "$TMP/err"
+check_grep "the queue is kept, in Vietnamese" "thay đổi vẫn nằm trong hàng đợi" "$TMP/err"
 check_rc "reenroll with the right token" 0 C reenroll --token "$GOOD_TOKEN"
 check_rc "sync now" 0 C sync
+check_grep "sync's summary in Vietnamese" "^Đã đồng bộ: gửi [0-9]* thay đổi, nhận [0-9]*, xung đột 0, bị từ chối 0" "$TMP/out"
+check_grep "each round in Vietnamese" "^đồng bộ: đã gửi [0-9]* thay đổi, huyện đã nhận đến số" "$TMP/err"
 check "everything reached the district" "$(D digest --commune hoa-an)" "$(C digest --commune hoa-an)"
+check_rc "the district's log of the voided survey" 0 D log show --rid "$S2"
+check_grep "the district took the voiding" "voided" "$TMP/out"
+check "and no quarantined op" 0 "$(sqlite3 "$DB" "SELECT count(*) FROM quarantine")"
 check_rc "reenroll after a sync is refused" 1 C reenroll --token "$GOOD_TOKEN"
 
 # --- typed control characters from elsewhere: escaped on a terminal ---
@@ -205,4 +231,21 @@ check_grep "A sees it received again, generation 1" '"status": \[1, "received"\]
 check_rc "node revoke --yes" 0 D node revoke "${NODE:0:12}" --yes
 check_rc "the revoked device is refused" 4 B sync
 stop_daemon
+# A store that cannot be read is an error, never an empty list (a copy of
+# A's store with a survey view of another shape, and one without an inbox).
+broken() { sqlite3 "$DANSYNC_DB" ".backup '$TMP/$1.db'" && chmod 600 "$TMP/$1.db" && sqlite3 "$TMP/$1.db" "$2"; }
+broken v "DROP VIEW survey; CREATE VIEW survey AS SELECT rid, commune FROM rec WHERE ent = 2"
+check_rc "survey list of an unreadable view" 1 C --db "$TMP/v.db" survey list
+check_grep "it says so" "không đọc được kho dữ liệu" "$TMP/err"
+check "and lists nothing" 0 "$(wc -c <"$TMP/out")"
+broken i "DROP TABLE inbox"
+check_rc "sync with an unreadable inbox" 1 C --db "$TMP/i.db" sync
+check_grep "sync says so before sending" "không đọc được kho dữ liệu" "$TMP/err"
+check_rc "a change made offline" 0 C visit add --visited-on 2024-03-07 --household "Ông Tư" --situation other
+check_rc "sync without the district" 3 C sync --retries 0 --timeout 5
+check_grep "offline, in Vietnamese" "không có mạng: không liên lạc được máy chủ của huyện tại $URL" "$TMP/err"
+check_grep "nothing is lost, in Vietnamese" "1 thay đổi vẫn nằm trong hàng đợi, không mất gì" "$TMP/err"
+check_grep "and why, in Vietnamese" "(máy chủ không nhận kết nối: máy chủ tắt, sai cổng, hoặc không có mạng)" "$TMP/err"
+check_rc "a bundle without its file" 2 C bundle import
+check_grep "bundle usage in Vietnamese" "cần tệp gói trả lời FILE" "$TMP/err"
 finish

@@ -123,7 +123,7 @@ bad_usage() {
 bad_usage "missing required flag" petition add --received-on 2024-02-03 --category land
 bad_usage "unknown flag" petition add --received-on 2024-02-03 --category land --content x --colour red
 bad_usage "unknown command" petition delete "${IDS[0]}"
-bad_usage "survey update is no command" survey update "${IDS[0]}" --overall 3
+bad_usage "a survey's rating cannot change" survey update "${IDS[0]}" --overall 3
 bad_usage "update without fields" petition update "${IDS[0]}"
 bad_usage "commune cannot change" petition update "${IDS[4]}" --commune hoa-my
 

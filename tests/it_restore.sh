@@ -60,6 +60,20 @@ L0=$(wc -l <"$TMP/daemon.log")
 check_rc "A syncs after the restore" 0 timeout 15 "$DANSYNC" --db "$TMP/A.db" sync --batch 4 --retries 0
 tail -n +$((L0 + 1)) "$TMP/daemon.log" >"$TMP/a.log"
 stop_if_failed
+# A held the district's signed head at position FULL; the answers show a
+# log without it (DESIGN §11): A says so, and reports it in its next
+# request, which the district records.
+check_grep "A says the district lost its head" "no longer holds position $FULL that it signed" "$TMP/err"
+A_NODE=$(sqlite3 "$TMP/A.db" "SELECT lower(hex(v)) FROM meta WHERE k = 'node'")
+check "the district logged A's report, once" 1 "$(grep -c "lost_head node=${A_NODE:0:16} cursor=$FULL cursor_hash=" "$TMP/a.log")"
+check "A's report was delivered" 0 "$(sqlite3 "$TMP/A.db" "SELECT count(*) FROM meta WHERE k = 'lost_head' AND length(v) = 40")"
+check_rc "the report is in the district's sync log" 0 python3 - "$DB" "$FULL" <<'PY'
+import sqlite3, sys
+db = sqlite3.connect(sys.argv[1])
+# A request body holding the map key "lost_head" followed by its cursor.
+bodies = [bytes(r[0]) for r in db.execute("SELECT body FROM synclog")]
+sys.exit(0 if any(b"\xa9lost_head" in b for b in bodies) else 1)
+PY
 check "A got one gap answer" 1 "$(grep -c 'status=409 error=gap' "$TMP/a.log")"
 check "A's requests: the gap and 7 batches" 8 "$(grep -c 'sync: accepted\|sync: refused\|accepted node=\|refused node=' "$TMP/a.log")"
 check "A's ops are all at the district" 36 "$(sqlite3 "$DB" "SELECT acked FROM node WHERE commune = 'hoa-an' ORDER BY acked DESC LIMIT 1")"
@@ -68,7 +82,15 @@ check "B's cursor position was re-used" 1 \
   "$(test "$(sqlite3 "$DB" 'SELECT count(*) FROM oplog')" -ge "$B_CURSOR" && echo 1)"
 # B pulls from 0 again (A's 20 new ops included) and resends its 6 lost ones.
 check_rc "B syncs after the restore" 0 on B sync --batch 4
+# B's head position holds another entry now: the district answers B's pull
+# from 0 and says so; B reports the head it lost.
+check_grep "B says the district lost its head" "no longer holds position $B_CURSOR" "$TMP/err"
+B_NODE=$(sqlite3 "$TMP/B.db" "SELECT lower(hex(v)) FROM meta WHERE k = 'node'")
+check "the district logged B's report" 1 "$(grep -c "lost_head node=${B_NODE:0:16} cursor=$B_CURSOR " "$TMP/daemon.log")"
 check_rc "C syncs after the restore" 0 on C sync --batch 4
+# C is alone in its commune and pulls nothing back: the district's answer
+# itself says it started the pull over (head_lost, signed).
+check_grep "C says the district lost its head" "no longer holds position" "$TMP/err"
 sync_all "after the restore"
 sync_all "after the restore, again"
 check "every op is at the district once" $((FULL + 20)) "$(sqlite3 "$DB" 'SELECT count(*) FROM oplog')"

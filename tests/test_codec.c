@@ -223,6 +223,72 @@ static void test_codec_huge_lengths_and_depth(void **state) {
   assert_int_equal(proto_req_decode(&req, deep, sizeof(deep), err), DS_EPROTO);
 }
 
+/* DESIGN §11: a device reports a head the district's log no longer holds
+ * in an optional "lost_head" {cursor, cursor_hash} of its (signed) request;
+ * any other shape of it refuses the request. */
+static void test_codec_lost_head(void **state) {
+  static const uint8_t key[] = "\xa9lost_head\x82\xa6"
+                               "cursor";
+  struct proto_req hdr = {0}, req;
+  char err[DS_ERRBUF_LEN];
+  struct buf body;
+  uint8_t *at;
+  (void)state;
+
+  buf_init(&body, 0);
+  memcpy(hdr.node, NA, ID_LEN);
+  hdr.cursor = 9, hdr.limit = 1;
+  hdr.has_lost_head = true;
+  hdr.lost_cursor = 48;
+  memset(hdr.lost_hash, 0x5a, PROTO_HASH_LEN);
+  assert_int_equal(proto_req_encode(&body, &hdr, NULL, 0, 0), 0);
+  assert_int_equal(proto_req_decode(&req, body.data, body.len, err), 0);
+  assert_true(req.has_lost_head);
+  assert_int_equal(req.lost_cursor, 48);
+  assert_memory_equal(req.lost_hash, hdr.lost_hash, PROTO_HASH_LEN);
+  assert_int_equal(req.cursor, 9);
+  proto_req_cleanup(&req);
+  /* A misspelt member of it. */
+  at = memmem(body.data, body.len, key, sizeof(key) - 1);
+  assert_non_null(at);
+  at[sizeof(key) - 2] = 's'; /* "cursos" */
+  assert_int_equal(proto_req_decode(&req, body.data, body.len, err), DS_EPROTO);
+  assert_non_null(strstr(err, "lost_head"));
+  /* Without it, none is decoded. */
+  buf_reset(&body);
+  hdr.has_lost_head = false;
+  assert_int_equal(proto_req_encode(&body, &hdr, NULL, 0, 0), 0);
+  assert_null(memmem(body.data, body.len, "lost_head", 9));
+  assert_int_equal(proto_req_decode(&req, body.data, body.len, err), 0);
+  assert_false(req.has_lost_head);
+  proto_req_cleanup(&req);
+  buf_cleanup(&body);
+}
+
+/* The district says in its (signed) answer that it no longer held the
+ * request's head and answered the pull from 0 (DESIGN §11); an answer
+ * without the key is read as before. */
+static void test_codec_head_lost_answer(void **state) {
+  struct proto_resp hdr, resp;
+  char err[DS_ERRBUF_LEN];
+  struct buf body;
+  (void)state;
+  buf_init(&body, 0);
+  for (int lost = 0; lost < 2; lost++) {
+    memset(&hdr, 0, sizeof(hdr));
+    hdr.acked = 3, hdr.cursor = 12, hdr.head_lost = lost;
+    buf_reset(&body);
+    assert_int_equal(proto_resp_begin(&body, &hdr), 0);
+    assert_int_equal(proto_resp_end(&body, NULL, 0), 0);
+    assert_int_equal(proto_resp_decode(&resp, body.data, body.len, err), 0);
+    assert_int_equal(resp.head_lost, lost);
+    assert_int_equal(resp.cursor, 12);
+    assert_int_equal(memmem(body.data, body.len, "head_lost", 9) != NULL, lost);
+    proto_resp_cleanup(&resp);
+  }
+  buf_cleanup(&body);
+}
+
 static void test_codec_not_a_request(void **state) {
   const uint8_t garbage[] = "GET / HTTP/1.1\r\n";
   const uint8_t not_map[] = {0x93, 1, 2, 3};
@@ -374,6 +440,8 @@ int main(void) {
       cmocka_unit_test(test_codec_every_byte_flip_is_safe),
       cmocka_unit_test(test_codec_huge_lengths_and_depth),
       cmocka_unit_test(test_codec_not_a_request),
+      cmocka_unit_test(test_codec_lost_head),
+      cmocka_unit_test(test_codec_head_lost_answer),
       cmocka_unit_test(test_codec_bad_values_name_op_and_field),
       cmocka_unit_test(test_codec_error_body_roundtrip),
       cmocka_unit_test(test_codec_too_many_ops),

@@ -12,7 +12,11 @@
 #include <string.h>
 
 #include "client/msg.h"
+#include "client/trust.h"
+#include "common/args.h"
+#include "common/err.h"
 #include "common/schema.h"
+#include "common/token.h"
 #include "common/textout.h"
 #include "common/vnenum.h"
 
@@ -46,6 +50,9 @@ static void test_msg_every_message_in_both_languages(void **state) {
     assert_non_null(en);
     assert_true(strlen(vi) > 0);
     assert_true(strlen(en) > 0);
+    /* A text copied over untranslated is a missing translation. */
+    if (!strcmp(vi, en))
+      fail_msg("message %d is the same in both languages: %s", i, en);
     conversions(vi, cv, sizeof(cv));
     conversions(en, ce, sizeof(ce));
     if (strcmp(cv, ce))
@@ -110,12 +117,90 @@ static void test_msg_cells_cut_at_a_character(void **state) {
   buf_cleanup(&b);
 }
 
+/* Whether |s| is whole UTF-8 (no sequence cut short). */
+static bool valid_utf8(const char *s) {
+  const unsigned char *p = (const unsigned char *)s;
+  while (*p) {
+    int n = *p < 0x80    ? 0
+            : *p >= 0xf0 ? 3
+            : *p >= 0xe0 ? 2
+            : *p >= 0xc0 ? 1
+                         : -1;
+    if (n < 0)
+      return false;
+    p++;
+    for (; n > 0; n--, p++)
+      if ((*p & 0xc0) != 0x80)
+        return false;
+  }
+  return true;
+}
+
+/* A sentence longer than DS_ERRBUF_LEN is cut at a character, never inside
+ * one: each of 300 lengths of the argument moves the cut by a byte. */
+static void test_msg_cut_between_characters(void **state) {
+  char err[DS_ERRBUF_LEN], path[400], out[40];
+  (void)state;
+  setenv("DANSYNC_LANG", "vi", 1);
+  for (int n = 0; n < 300; n++) {
+    memset(path, 'a', (size_t)n);
+    path[n] = '\0';
+    assert_int_equal(msg_fail(err, DS_EINVAL, MSG_NOT_DEVICE_STORE, path),
+                     DS_EINVAL);
+    assert_true(strlen(err) < DS_ERRBUF_LEN);
+    if (!valid_utf8(err))
+      fail_msg("cut inside a character with a %d-byte path: %s", n, err);
+    msg_fmt(out, sizeof(out) - (size_t)(n % 4), MSG_SYNC_OFFLINE, path, "x",
+            1ull);
+    assert_true(valid_utf8(out));
+  }
+  assert_int_equal(msg_fail(NULL, DS_EIO, MSG_LOCAL_WRITE), DS_EIO);
+}
+
+/* The client says a refused token in its own words (common/token.c's are
+ * English): one sentence for each of token_decode's refusals. */
+static void test_msg_token_refusals(void **state) {
+  struct token t, back;
+  char text[TOKEN_TEXT_MAX], err[DS_ERRBUF_LEN], arg[2 * TOKEN_TEXT_MAX];
+  char *argv[] = {"dansync", "init", "--token", arg, NULL};
+  struct args a;
+  (void)state;
+  setenv("DANSYNC_LANG", "vi", 1);
+  memset(&t, 0, sizeof(t));
+  memset(t.secret, 'a', sizeof(t.secret) - 1);
+  memset(t.district_pk, 7, sizeof(t.district_pk));
+  strcpy(t.commune, "hoa-an");
+  assert_int_equal(token_encode(&t, text), 0);
+  snprintf(arg, sizeof(arg), "%s", text);
+  assert_int_equal(args_parse(&a, 4, argv, NULL, err), 0);
+  assert_int_equal(trust_token_arg(&a, &back, err), 0);
+  assert_string_equal(back.commune, "hoa-an");
+  arg[strlen(arg) - 3] ^= 1; /* one character mistyped */
+  assert_int_equal(trust_token_arg(&a, &back, err), DS_EINVAL);
+  assert_string_equal(err, msg(MSG_TOKEN_ALTERED));
+  snprintf(arg, sizeof(arg), "hello");
+  assert_int_equal(trust_token_arg(&a, &back, err), DS_EINVAL);
+  assert_string_equal(err, msg(MSG_TOKEN_PREFIX));
+  memset(arg, 'x', sizeof(arg) - 1);
+  arg[sizeof(arg) - 1] = '\0';
+  assert_int_equal(trust_token_arg(&a, &back, err), DS_EINVAL);
+  assert_string_equal(err, msg(MSG_TOKEN_TOO_LONG));
+  setenv("DANSYNC_LANG", "en", 1);
+  snprintf(arg, sizeof(arg), "%s", text);
+  arg[strlen(arg) - 3] ^= 1;
+  assert_int_equal(token_decode(arg, &back, err), DS_EINVAL);
+  /* The same sentence as common/token.c's, in English. */
+  assert_string_equal(err, msg(MSG_TOKEN_ALTERED));
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_msg_every_message_in_both_languages),
       cmocka_unit_test(test_msg_vietnamese_by_default),
       cmocka_unit_test(test_msg_enum_by_label_without_diacritics),
       cmocka_unit_test(test_msg_cells_cut_at_a_character),
+      cmocka_unit_test(test_msg_cut_between_characters),
+      cmocka_unit_test(test_msg_token_refusals),
   };
   return cmocka_run_group_tests_name("msg", tests, NULL, NULL);
 }

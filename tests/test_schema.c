@@ -22,6 +22,38 @@ static void test_schema_names_are_in_byte_order(void **state) {
                       "status");
 }
 
+/* Every entity can be voided (DESIGN §3). A survey's voided is its last
+ * field (number 8), so the numbers of the fields surveys had before stay
+ * those older ops and states use; and of a survey only voided changes
+ * after creation (issue #17). */
+static void test_schema_surveys_carry_voided(void **state) {
+  const struct entity_def *sv = schema_entity(ENT_SURVEY);
+  static const char *const before[] = {"attitude", "comment",   "commune",
+                                       "overall",  "procedure", "service",
+                                       "taken_on", "timeliness"};
+  (void)state;
+  for (int e = 0; e < SCHEMA_NENT; e++)
+    assert_true(schema_field_find(schema_entity(e), "voided", 6) >= 0);
+  assert_int_equal(sv->nfields, 9);
+  for (int f = 0; f < 8; f++)
+    assert_string_equal(sv->fields[f].name, before[f]);
+  assert_int_equal(schema_field_find(sv, "voided", 6), 8);
+  assert_int_equal(sv->fields[8].type, FT_BOOL);
+  for (int f = 0; f < sv->nfields; f++)
+    assert_int_equal(schema_field_changes(sv, f), f == 8);
+  /* Other entities: every field but the commune. */
+  for (int e = 0; e < SCHEMA_NENT; e++) {
+    const struct entity_def *ed = schema_entity(e);
+    if (e == ENT_SURVEY)
+      continue;
+    for (int f = 0; f < ed->nfields; f++)
+      assert_int_equal(schema_field_changes(ed, f), f != ed->commune_field);
+  }
+  assert_false(schema_field_changes(sv, -1));
+  assert_false(schema_field_changes(sv, sv->nfields));
+  assert_false(schema_field_changes(NULL, 0));
+}
+
 static int check_str(int ent, const char *field, const char *s, char *err) {
   const struct entity_def *e = schema_entity(ent);
   struct value v = {VAL_STR, 0, s, strlen(s)};
@@ -97,6 +129,7 @@ int main(void) {
       cmocka_unit_test(test_schema_text_limits_count_code_points),
       cmocka_unit_test(test_schema_required_and_nil),
       cmocka_unit_test(test_schema_labels),
+      cmocka_unit_test(test_schema_surveys_carry_voided),
   };
   return cmocka_run_group_tests_name("schema", tests, NULL, NULL);
 }
