@@ -62,6 +62,9 @@ on A petition update "$PV" --voided
 on A survey add --taken-on 2024-03-05 --service land --overall 5 --attitude 5 --timeliness 4 --procedure 3 >/dev/null
 on A survey add --taken-on 2024-03-05 --service land --overall 4 --attitude 3 --timeliness 2 --procedure 4 >/dev/null
 on A survey add --taken-on 2024-03-05 --service land --overall 2 >/dev/null
+# A mistyped form, voided: it counts nowhere (the figures below hold 4).
+SV=$(on A survey add --taken-on 2024-03-05 --service land --overall 1 --attitude 1)
+check_rc "void the mistyped survey" 0 on A survey update "$SV" --voided
 on A visit add --visited-on 2024-03-06 --household "Bà Sáu" --situation elderly_alone --gift-vnd 500000 --volunteers 2 >/dev/null
 on A visit add --visited-on 2024-03-07 --household "Ông Bảy" --situation poor_household --gift-vnd 1300000 --volunteers 4 >/dev/null
 on A visit add --visited-on 2024-03-08 --household "Bà Tám" --situation policy_family >/dev/null
