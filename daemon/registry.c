@@ -5,7 +5,9 @@
 #include <string.h>
 
 #include <sqlite3.h>
+#include <uv.h>
 
+#include "common/alloc.h"
 #include "common/db.h"
 #include "common/schema.h"
 #include "common/store.h"
@@ -165,5 +167,118 @@ int registry_node_acked(struct store *st, const uint8_t node[ID_LEN],
   rc = db_step(s);
   *out = rc == 1 ? sqlite3_column_int64(s, 0) : 0;
   sqlite3_finalize(s);
+  return rc < 0 ? rc : 0;
+}
+
+int registry_last_syncs(struct store *st,
+                        void (*cb)(void *arg, const char *commune,
+                                   uint64_t last_sync_ms),
+                        void *arg) {
+  sqlite3_stmt *s;
+  int rc = prepare(st,
+                   "SELECT c.slug, coalesce(max(n.last_sync_ms), 0) FROM "
+                   "commune c LEFT JOIN node n ON n.commune = c.slug GROUP BY "
+                   "c.slug ORDER BY c.slug",
+                   &s);
+
+  if (rc)
+    return rc;
+  while ((rc = db_step(s)) == 1)
+    cb(arg, (const char *)sqlite3_column_text(s, 0),
+       (uint64_t)sqlite3_column_int64(s, 1));
+  sqlite3_finalize(s);
+  return rc < 0 ? rc : 0;
+}
+
+/* ---- the head check's look-ups ---- */
+
+struct registry_keys {
+  sqlite3 *db;
+  sqlite3_stmt *node, *token;
+  uv_mutex_t lock; /* the pool's threads take turns on the connection */
+};
+
+void registry_keys_close(struct registry_keys *k) {
+  if (!k)
+    return;
+  sqlite3_finalize(k->node);
+  sqlite3_finalize(k->token);
+  sqlite3_close(k->db);
+  uv_mutex_destroy(&k->lock);
+  ds_free(k);
+}
+
+int registry_keys_open(struct registry_keys **out, struct store *st) {
+  const char *path = sqlite3_db_filename(store_sqlite(st), "main");
+  struct registry_keys *k;
+  int rc;
+
+  if (!path || !*path)
+    return DS_EINVAL;
+  k = ds_calloc(1, sizeof(*k));
+  if (!k)
+    return DS_ENOMEM;
+  if (uv_mutex_init(&k->lock)) {
+    ds_free(k);
+    return DS_ENOMEM;
+  }
+  rc = db_translate(sqlite3_open_v2(path, &k->db, SQLITE_OPEN_READONLY, NULL));
+  if (!rc)
+    rc = db_translate(sqlite3_prepare_v3(
+        k->db, "SELECT pubkey, revoked_ms FROM node WHERE node = ?1", -1,
+        SQLITE_PREPARE_PERSISTENT, &k->node, NULL));
+  if (!rc)
+    rc = db_translate(sqlite3_prepare_v3(
+        k->db, "SELECT node IS NOT NULL, expires_ms FROM token WHERE hash = ?1",
+        -1, SQLITE_PREPARE_PERSISTENT, &k->token, NULL));
+  if (rc) {
+    registry_keys_close(k);
+    return rc;
+  }
+  sqlite3_busy_timeout(k->db, 1000);
+  *out = k;
+  return 0;
+}
+
+int registry_keys_node(struct registry_keys *k, const uint8_t node[ID_LEN],
+                       uint8_t pk[32], enum registry_node_state *state) {
+  int rc;
+
+  uv_mutex_lock(&k->lock);
+  sqlite3_bind_blob(k->node, 1, node, ID_LEN, SQLITE_STATIC);
+  rc = db_step(k->node);
+  if (rc == 0) {
+    *state = REG_NODE_UNKNOWN;
+  } else if (rc == 1 && sqlite3_column_type(k->node, 1) != SQLITE_NULL) {
+    *state = REG_NODE_REVOKED;
+    rc = 0;
+  } else if (rc == 1 && sqlite3_column_bytes(k->node, 0) == 32) {
+    memcpy(pk, sqlite3_column_blob(k->node, 0), 32);
+    *state = REG_NODE_KNOWN;
+    rc = 0;
+  } else if (rc == 1) {
+    rc = DS_ECORRUPT;
+  }
+  sqlite3_reset(k->node);
+  uv_mutex_unlock(&k->lock);
+  return rc;
+}
+
+int registry_keys_token(struct registry_keys *k, const uint8_t hash[32],
+                        uint64_t now_ms, enum registry_token_state *state) {
+  int rc;
+
+  uv_mutex_lock(&k->lock);
+  sqlite3_bind_blob(k->token, 1, hash, 32, SQLITE_TRANSIENT);
+  rc = db_step(k->token);
+  if (rc == 0)
+    *state = REG_TOKEN_BAD;
+  else if (rc == 1)
+    *state = sqlite3_column_int(k->token, 0) ? REG_TOKEN_USED
+             : (uint64_t)sqlite3_column_int64(k->token, 1) < now_ms
+                 ? REG_TOKEN_EXPIRED
+                 : REG_TOKEN_OK;
+  sqlite3_reset(k->token);
+  uv_mutex_unlock(&k->lock);
   return rc < 0 ? rc : 0;
 }

@@ -42,4 +42,40 @@ DS_NODISCARD int registry_node_revoke(struct store *st,
 /* The highest seq the district holds from |node| (0 for an unknown one). */
 DS_NODISCARD int registry_node_acked(struct store *st,
                                      const uint8_t node[ID_LEN], int64_t *out);
+/* Calls |cb| for each commune, in slug order, with the last sync time of
+ * any of its devices (0: none yet). */
+DS_NODISCARD int registry_last_syncs(struct store *st,
+                                     void (*cb)(void *arg, const char *commune,
+                                                uint64_t last_sync_ms),
+                                     void *arg);
+
+/* The head check's look-ups (daemon/head.c), on a read-only connection of
+ * their own so the pool's threads never touch the writer's: one look-up
+ * at a time, any thread. */
+struct registry_keys;
+
+enum registry_node_state { REG_NODE_KNOWN, REG_NODE_REVOKED, REG_NODE_UNKNOWN };
+enum registry_token_state {
+  REG_TOKEN_OK,
+  REG_TOKEN_BAD,
+  REG_TOKEN_USED,
+  REG_TOKEN_EXPIRED
+};
+
+/* Opens the look-ups on |st|'s file. DS_EINVAL for a store with no file
+ * (in memory), else a translated code; |*out| is untouched then. */
+DS_NODISCARD int registry_keys_open(struct registry_keys **out,
+                                    struct store *st);
+/* Closes |k|. NULL is a no-op. */
+void registry_keys_close(struct registry_keys *k);
+/* Node |node|: its state, and for REG_NODE_KNOWN its 32-byte key in |pk|.
+ * DS_ECORRUPT for a key of another length, or a translated code. */
+DS_NODISCARD int registry_keys_node(struct registry_keys *k,
+                                    const uint8_t node[ID_LEN], uint8_t pk[32],
+                                    enum registry_node_state *state);
+/* The enrolment token of hash |hash| at time |now_ms|: unknown (BAD),
+ * spent (USED), EXPIRED or OK, as the writer would judge it. */
+DS_NODISCARD int registry_keys_token(struct registry_keys *k,
+                                     const uint8_t hash[32], uint64_t now_ms,
+                                     enum registry_token_state *state);
 #endif
