@@ -2,6 +2,7 @@
  * registry.c -- the district's communes, tokens and nodes. */
 #include "daemon/registry.h"
 
+#include <assert.h>
 #include <string.h>
 
 #include <sqlite3.h>
@@ -9,6 +10,7 @@
 
 #include "common/alloc.h"
 #include "common/db.h"
+#include "common/meta.h"
 #include "common/schema.h"
 #include "common/store.h"
 
@@ -102,6 +104,56 @@ int registry_token_add(struct store *st, const uint8_t hash[32],
   return rc;
 }
 
+int registry_tokens_each(struct store *st, int64_t now_ms,
+                         int (*cb)(void *arg, const struct registry_token *t),
+                         void *arg) {
+  sqlite3_stmt *s;
+  int rc = prepare(st,
+                   "SELECT substr(hash, 1, 4), commune, coalesce(label, ''), "
+                   "created_ms, expires_ms FROM token WHERE node IS NULL AND "
+                   "expires_ms > ?1 ORDER BY created_ms",
+                   &s);
+
+  if (rc)
+    return rc;
+  sqlite3_bind_int64(s, 1, now_ms);
+  while ((rc = db_step(s)) == 1) {
+    struct registry_token t;
+    const char *commune = (const char *)sqlite3_column_text(s, 1);
+    const char *label = (const char *)sqlite3_column_text(s, 2);
+    if (sqlite3_column_bytes(s, 0) != (int)sizeof(t.id)) {
+      rc = DS_ECORRUPT;
+      break;
+    }
+    memcpy(t.id, sqlite3_column_blob(s, 0), sizeof(t.id));
+    t.commune = commune ? commune : "";
+    t.label = label ? label : "";
+    t.created_ms = sqlite3_column_int64(s, 3);
+    t.expires_ms = sqlite3_column_int64(s, 4);
+    rc = cb(arg, &t);
+    if (rc)
+      break;
+  }
+  sqlite3_finalize(s);
+  return rc;
+}
+
+int registry_token_cancel(struct store *st, const uint8_t id[4], int *n) {
+  sqlite3_stmt *s;
+  int rc = prepare(st,
+                   "DELETE FROM token WHERE substr(hash, 1, 4) = ?1 AND node "
+                   "IS NULL",
+                   &s);
+
+  if (rc)
+    return rc;
+  sqlite3_bind_blob(s, 1, id, 4, SQLITE_STATIC);
+  rc = db_run(s);
+  *n = rc ? 0 : sqlite3_changes(store_sqlite(st));
+  sqlite3_finalize(s);
+  return rc;
+}
+
 int registry_node_add(struct store *st, const uint8_t node[ID_LEN],
                       const uint8_t *pk, size_t pklen, const char *commune,
                       const char *label, int64_t enrolled_ms) {
@@ -127,10 +179,10 @@ int registry_node_revoke(struct store *st, const uint8_t lo[ID_LEN],
   /* The district's own node signs admin changes and cannot be revoked. */
   static const char *const sql[] = {
       "SELECT count(*) FROM node WHERE node BETWEEN ?1 AND ?2 AND node IS "
-      "NOT (SELECT v FROM meta WHERE k = 'district_node')",
+      "NOT (SELECT v FROM meta WHERE k = ?4)",
       "UPDATE node SET revoked_ms = coalesce(revoked_ms, ?3) WHERE node "
-      "BETWEEN ?1 AND ?2 AND node IS NOT (SELECT v FROM meta WHERE k = "
-      "'district_node')"};
+      "BETWEEN ?1 AND ?2 AND node IS NOT (SELECT v FROM meta WHERE k = ?4)"};
+  const char *dn = meta_name(META_DISTRICT_NODE);
   sqlite3_stmt *s;
   int rc = prepare(st, sql[0], &s);
 
@@ -138,6 +190,7 @@ int registry_node_revoke(struct store *st, const uint8_t lo[ID_LEN],
     return rc;
   sqlite3_bind_blob(s, 1, lo, ID_LEN, SQLITE_STATIC);
   sqlite3_bind_blob(s, 2, hi, ID_LEN, SQLITE_STATIC);
+  sqlite3_bind_text(s, 4, dn, -1, SQLITE_STATIC);
   rc = db_step(s);
   *n = rc == 1 ? sqlite3_column_int(s, 0) : 0;
   sqlite3_finalize(s);
@@ -151,6 +204,22 @@ int registry_node_revoke(struct store *st, const uint8_t lo[ID_LEN],
   sqlite3_bind_blob(s, 1, lo, ID_LEN, SQLITE_STATIC);
   sqlite3_bind_blob(s, 2, hi, ID_LEN, SQLITE_STATIC);
   sqlite3_bind_int64(s, 3, revoke_ms);
+  sqlite3_bind_text(s, 4, dn, -1, SQLITE_STATIC);
+  rc = db_run(s);
+  sqlite3_finalize(s);
+  return rc;
+}
+
+int registry_district_node_revoke(struct store *st, int64_t revoke_ms) {
+  sqlite3_stmt *s;
+  int rc = prepare(st,
+                   "UPDATE node SET revoked_ms = coalesce(revoked_ms, ?1) "
+                   "WHERE node = (SELECT v FROM meta WHERE k = ?2)",
+                   &s);
+  if (rc)
+    return rc;
+  sqlite3_bind_int64(s, 1, revoke_ms);
+  sqlite3_bind_text(s, 2, meta_name(META_DISTRICT_NODE), -1, SQLITE_STATIC);
   rc = db_run(s);
   sqlite3_finalize(s);
   return rc;
@@ -168,6 +237,81 @@ int registry_node_acked(struct store *st, const uint8_t node[ID_LEN],
   *out = rc == 1 ? sqlite3_column_int64(s, 0) : 0;
   sqlite3_finalize(s);
   return rc < 0 ? rc : 0;
+}
+
+int registry_nodes_each(struct store *st, const uint8_t *lo, const uint8_t *hi,
+                        int (*cb)(void *arg, const struct registry_node *n),
+                        void *arg) {
+  sqlite3_stmt *s;
+  int rc = prepare(st,
+                   "SELECT node, commune, coalesce(label, ''), enrolled_ms, "
+                   "coalesce(last_sync_ms, 0), acked, coalesce(revoked_ms, 0) "
+                   "FROM node WHERE ?1 IS NULL OR node BETWEEN ?1 AND ?2 "
+                   "ORDER BY commune, enrolled_ms",
+                   &s);
+
+  if (rc)
+    return rc;
+  assert(!lo == !hi);
+  if (lo) {
+    sqlite3_bind_blob(s, 1, lo, ID_LEN, SQLITE_STATIC);
+    sqlite3_bind_blob(s, 2, hi, ID_LEN, SQLITE_STATIC);
+  }
+  while ((rc = db_step(s)) == 1) {
+    struct registry_node n;
+    const char *commune = (const char *)sqlite3_column_text(s, 1);
+    const char *label = (const char *)sqlite3_column_text(s, 2);
+    if (sqlite3_column_bytes(s, 0) != ID_LEN) {
+      rc = DS_ECORRUPT;
+      break;
+    }
+    memcpy(n.node, sqlite3_column_blob(s, 0), ID_LEN);
+    n.commune = commune ? commune : "";
+    n.label = label ? label : "";
+    n.enrolled_ms = sqlite3_column_int64(s, 3);
+    n.last_sync_ms = sqlite3_column_int64(s, 4);
+    n.acked = sqlite3_column_int64(s, 5);
+    n.revoked_ms = sqlite3_column_int64(s, 6);
+    rc = cb(arg, &n);
+    if (rc)
+      break;
+  }
+  sqlite3_finalize(s);
+  return rc;
+}
+
+int registry_commune_count(struct store *st, int *n) {
+  sqlite3_stmt *s;
+  int rc = prepare(st, "SELECT count(*) FROM commune", &s);
+
+  if (rc)
+    return rc;
+  rc = db_step(s);
+  *n = rc == 1 ? sqlite3_column_int(s, 0) : 0;
+  sqlite3_finalize(s);
+  return rc < 0 ? rc : 0;
+}
+
+int registry_communes_each(struct store *st,
+                           int (*cb)(void *arg, const char *slug,
+                                     const char *name, const char *kind),
+                           void *arg) {
+  sqlite3_stmt *s;
+  int rc =
+      prepare(st, "SELECT slug, name, kind FROM commune ORDER BY slug", &s);
+
+  if (rc)
+    return rc;
+  while ((rc = db_step(s)) == 1) {
+    const char *f[3];
+    for (int i = 0; i < 3; i++)
+      f[i] = (const char *)sqlite3_column_text(s, i);
+    rc = f[0] && f[1] && f[2] ? cb(arg, f[0], f[1], f[2]) : 0;
+    if (rc)
+      break;
+  }
+  sqlite3_finalize(s);
+  return rc;
 }
 
 int registry_last_syncs(struct store *st,
