@@ -64,6 +64,7 @@ static void work_cb(uv_work_t *w) {
 static void answer(struct daemon *d, struct group *g, struct conn *c) {
   char node[ID_HEX_LEN + 1];
 
+  assert(c->in_writer && c->state == RS_QUEUED);
   c->in_writer = false;
   hex_encode(node, c->rq.node, ID_LEN);
   if (c->rs.status == 200) {
@@ -137,6 +138,7 @@ static void after_work(uv_work_t *w, int status) {
   bool stored = false;
 
   (void)status;
+  assert(g && g->n > 0);
   d->group = NULL;
   for (int i = 0; i < g->n; i++)
     stored |= g->c[i]->rs.status == 200 &&
