@@ -138,7 +138,7 @@ int district_enroll(struct store *st, const char *commune, const char *label,
   return rc ? ds_fail(errbuf, rc, "could not store the token") : 0;
 }
 
-static void fmt_time(int64_t ms, char *out, size_t cap) {
+void district_fmt_time(int64_t ms, char *out, size_t cap) {
   time_t t = (time_t)(ms / 1000);
   struct tm tm;
   if (ms <= 0) {
@@ -155,22 +155,38 @@ static bool by_bundle(struct store *st, const struct registry_node *n) {
   return ms > 0 && ms >= n->last_sync_ms;
 }
 
+int district_list_begin(struct district_list *l, bool json,
+                        const char *header) {
+  buf_init(&l->b, 0);
+  l->json = json;
+  l->n = 0;
+  return json ? buf_putc(&l->b, '[') : buf_printf(&l->b, "%s\n", header);
+}
+
+int district_list_end(struct district_list *l, int rc, FILE *out) {
+  if (!rc && l->json)
+    rc = buf_printf(&l->b, l->n ? "\n]\n" : "]\n");
+  if (!rc)
+    fwrite(l->b.data, 1, l->b.len, out);
+  buf_cleanup(&l->b);
+  return rc;
+}
+
 struct node_list {
+  struct district_list l;
   struct store *st;
-  struct buf *b;
-  bool json;
-  int n;
 };
 
 static int node_row(void *arg, const struct registry_node *nd) {
-  struct node_list *l = arg;
-  struct buf *b = l->b;
+  struct node_list *nl = arg;
+  struct district_list *l = &nl->l;
+  struct buf *b = &l->b;
   char node[ID_HEX_LEN + 1], enrolled[32], last[32];
   int rc;
 
   hex_encode(node, nd->node, ID_LEN);
-  fmt_time(nd->enrolled_ms, enrolled, sizeof(enrolled));
-  fmt_time(nd->last_sync_ms, last, sizeof(last));
+  district_fmt_time(nd->enrolled_ms, enrolled, sizeof(enrolled));
+  district_fmt_time(nd->last_sync_ms, last, sizeof(last));
   if (l->json) {
     rc = buf_printf(b,
                     "%s\n  {\"node\": \"%s\", \"commune\": \"%s\", "
@@ -185,34 +201,28 @@ static int node_row(void *arg, const struct registry_node *nd) {
                           nd->last_sync_ms ? last : "null",
                           nd->last_sync_ms ? "\"" : "", (long long)nd->acked,
                           nd->revoked_ms ? "true" : "false",
-                          by_bundle(l->st, nd) ? "bundle" : "network");
+                          by_bundle(nl->st, nd) ? "bundle" : "network");
   } else {
     rc = buf_printf(b, "%-32s  %-16s %-20s %-20s %6lld  %s%s%s\n", node,
                     nd->commune, enrolled, last, (long long)nd->acked,
                     nd->label, nd->revoked_ms ? " [revoked]" : "",
-                    by_bundle(l->st, nd) ? " [synced by bundle]" : "");
+                    by_bundle(nl->st, nd) ? " [synced by bundle]" : "");
   }
   l->n++;
   return rc;
 }
 
 int district_node_list(struct store *st, bool json, FILE *out) {
-  struct buf b;
-  struct node_list l = {st, &b, json, 0};
+  char head[128];
+  struct node_list nl = {.st = st};
   int rc;
 
-  buf_init(&b, 0);
-  rc = json ? buf_putc(&b, '[')
-            : buf_printf(&b, "%-32s  %-16s %-20s %-20s %6s  %s\n", "node",
-                         "commune", "enrolled", "last sync", "acked", "label");
+  snprintf(head, sizeof(head), "%-32s  %-16s %-20s %-20s %6s  %s", "node",
+           "commune", "enrolled", "last sync", "acked", "label");
+  rc = district_list_begin(&nl.l, json, head);
   if (!rc)
-    rc = registry_nodes_each(st, NULL, NULL, node_row, &l);
-  if (!rc && json)
-    rc = buf_printf(&b, l.n ? "\n]\n" : "]\n");
-  if (!rc)
-    fwrite(b.data, 1, b.len, out);
-  buf_cleanup(&b);
-  return rc;
+    rc = registry_nodes_each(st, NULL, NULL, node_row, &nl);
+  return district_list_end(&nl.l, rc, out);
 }
 
 int district_node_revoke(struct store *st, const char *node_hex, char *errbuf) {
@@ -253,7 +263,7 @@ int district_quarantine_list(struct store *st, bool json, FILE *out) {
   while (!rc && sqlite3_step(s) == SQLITE_ROW) {
     char when[32];
     const char *msg = (const char *)sqlite3_column_text(s, 5);
-    fmt_time(sqlite3_column_int64(s, 6), when, sizeof(when));
+    district_fmt_time(sqlite3_column_int64(s, 6), when, sizeof(when));
     if (json) {
       rc = buf_printf(&b,
                       "%s\n  {\"id\": %lld, \"node\": \"%s\", \"commune\": "

@@ -3,7 +3,6 @@
 #include "daemon/enrol.h"
 
 #include <string.h>
-#include <time.h>
 
 #include <sodium.h>
 
@@ -45,28 +44,15 @@ int enrol_token(struct store *st, const char *commune, const char *label,
   return rc;
 }
 
-static void fmt_time(int64_t ms, char *out, size_t cap) {
-  time_t t = (time_t)(ms / 1000);
-  struct tm tm;
-  gmtime_r(&t, &tm);
-  strftime(out, cap, "%Y-%m-%dT%H:%M:%SZ", &tm);
-}
-
-struct token_list {
-  struct buf *b;
-  bool json;
-  int n;
-};
-
 static int token_row(void *arg, const struct registry_token *t) {
-  struct token_list *l = arg;
-  struct buf *b = l->b;
+  struct district_list *l = arg;
+  struct buf *b = &l->b;
   char id[2 * sizeof(t->id) + 1], made[32], ends[32];
   int rc;
 
   hex_encode(id, t->id, sizeof(t->id));
-  fmt_time(t->created_ms, made, sizeof(made));
-  fmt_time(t->expires_ms, ends, sizeof(ends));
+  district_fmt_time(t->created_ms, made, sizeof(made));
+  district_fmt_time(t->expires_ms, ends, sizeof(ends));
   if (l->json) {
     rc = buf_printf(b,
                     "%s\n  {\"id\": \"%s\", \"commune\": \"%s\", "
@@ -86,22 +72,16 @@ static int token_row(void *arg, const struct registry_token *t) {
 }
 
 int enrol_list(struct store *st, bool json, FILE *out) {
-  struct buf b;
-  struct token_list l = {&b, json, 0};
+  char head[128];
+  struct district_list l;
   int rc;
 
-  buf_init(&b, 0);
-  rc = json ? buf_putc(&b, '[')
-            : buf_printf(&b, "%-8s  %-16s %-20s %-20s  %s\n", "id", "commune",
-                         "created", "expires", "label");
+  snprintf(head, sizeof(head), "%-8s  %-16s %-20s %-20s  %s", "id", "commune",
+           "created", "expires", "label");
+  rc = district_list_begin(&l, json, head);
   if (!rc)
     rc = registry_tokens_each(st, (int64_t)clock_now_ms(), token_row, &l);
-  if (!rc && json)
-    rc = buf_printf(&b, l.n ? "\n]\n" : "]\n");
-  if (!rc)
-    fwrite(b.data, 1, b.len, out);
-  buf_cleanup(&b);
-  return rc;
+  return district_list_end(&l, rc, out);
 }
 
 int enrol_cancel(struct store *st, const char *id, char *errbuf) {
