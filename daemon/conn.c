@@ -1,11 +1,11 @@
 /* SPDX-License-Identifier: MIT
- * conn.c -- dansyncd's HTTP connections on the libuv loop: reading and
- * parsing (daemon/http.c), the head check that decides from a request's
- * head whether its body is read at all, the deadline of every phase, the
- * per-address and global connection limits with eviction of the idle, the
- * refusal log, and answers. Whole sync requests go to the writer through
- * srv_enqueue (server.c). Pool work here: the prep step (a body's hash and
- * signature); the head check's look-up is head.c's. */
+ * conn.c -- dansyncd's HTTP connections on the libuv loop: accepting
+ * (within the limits evict.c keeps), reading and parsing (daemon/http.c),
+ * the deadline of every phase, the refusal log, and answers. A request's
+ * head goes to the head check (head.c), which decides whether its body is
+ * read at all; whole sync requests go to the writer through srv_enqueue
+ * (server.c). Pool work here: the prep step (a body's hash and
+ * signature). */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
