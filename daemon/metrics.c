@@ -7,8 +7,23 @@
 
 #include "daemon/registry.h"
 
+/* A device of |commune| synced at |ms|. */
+static void note_sync(struct metrics *m, const char *commune, uint64_t ms) {
+  for (int i = 0; i < m->ncommunes; i++) {
+    if (strcmp(m->communes[i].slug, commune) == 0) {
+      m->communes[i].last_sync_ms = ms;
+      return;
+    }
+  }
+  if (m->ncommunes < MAX_COMMUNES) {
+    snprintf(m->communes[m->ncommunes].slug, SCHEMA_SLUG_MAX + 1, "%s",
+             commune);
+    m->communes[m->ncommunes++].last_sync_ms = ms;
+  }
+}
+
 static void note_cb(void *arg, const char *commune, uint64_t ms) {
-  metrics_note_sync(arg, commune, ms);
+  note_sync(arg, commune, ms);
 }
 
 int metrics_init(struct metrics *m, struct store *st) {
@@ -26,18 +41,13 @@ void metrics_count_status(struct metrics *m, int status) {
   m->requests[k]++;
 }
 
-void metrics_note_sync(struct metrics *m, const char *commune, uint64_t ms) {
-  for (int i = 0; i < m->ncommunes; i++) {
-    if (strcmp(m->communes[i].slug, commune) == 0) {
-      m->communes[i].last_sync_ms = ms;
-      return;
-    }
-  }
-  if (m->ncommunes < MAX_COMMUNES) {
-    snprintf(m->communes[m->ncommunes].slug, SCHEMA_SLUG_MAX + 1, "%s",
-             commune);
-    m->communes[m->ncommunes++].last_sync_ms = ms;
-  }
+void metrics_count_sync(struct metrics *m, const char *commune, uint64_t ms,
+                        uint32_t merged, uint32_t quarantined,
+                        uint32_t conflicts) {
+  m->merged += merged;
+  m->quarantined += quarantined;
+  m->conflicts += conflicts;
+  note_sync(m, commune, ms);
 }
 
 int metrics_render(const struct metrics *m, int nlive, uint64_t body_reserved,

@@ -37,8 +37,11 @@ struct store;
 DS_NODISCARD int metrics_init(struct metrics *m, struct store *st);
 /* Counts one sync answer of HTTP status |status|. */
 void metrics_count_status(struct metrics *m, int status);
-/* A device of |commune| synced at |ms|. */
-void metrics_note_sync(struct metrics *m, const char *commune, uint64_t ms);
+/* A sync of a device of |commune| at |ms| was accepted: its ops merged,
+ * quarantined and the conflicts they made are counted. */
+void metrics_count_sync(struct metrics *m, const char *commune, uint64_t ms,
+                        uint32_t merged, uint32_t quarantined,
+                        uint32_t conflicts);
 /* Appends the page of GET /metrics to |out|, with the gauges the caller
  * holds: |nlive| connections open, |body_reserved| bytes of bodies
  * reserved. DS_ENOMEM. */

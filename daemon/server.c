@@ -68,10 +68,8 @@ static void answer(struct daemon *d, struct group *g, struct conn *c) {
   c->in_writer = false;
   hex_encode(node, c->rq.node, ID_LEN);
   if (c->rs.status == 200) {
-    d->met.merged += c->rs.merged;
-    d->met.quarantined += c->rs.quarantined;
-    d->met.conflicts += c->rs.conflicts;
-    metrics_note_sync(&d->met, c->rs.commune, c->rq.received_ms);
+    metrics_count_sync(&d->met, c->rs.commune, c->rq.received_ms, c->rs.merged,
+                       c->rs.quarantined, c->rs.conflicts);
     LOG_INFO("sync",
              "accepted node=%.16s commune=%s merged=%u "
              "quarantined=%u conflicts=%u pulled=%u wait_ms=%.1f "
