@@ -8,17 +8,8 @@
 #include <stdint.h>
 
 #include "common/edit.h"
+#include "common/exitcode.h"
 #include "common/store.h"
-
-/* Exit codes of both programs (DESIGN §8). */
-enum {
-  EXIT_OK = 0,
-  EXIT_ERROR = 1,
-  EXIT_USAGE = 2,
-  EXIT_OFFLINE = 3,
-  EXIT_REFUSED = 4,
-  EXIT_IDENTITY = 5
-};
 
 struct device {
   struct store *st;

@@ -7,12 +7,12 @@
 #include <string.h>
 
 #include <sodium.h>
-#include <sqlite3.h>
 
 #include "client/msg.h"
 #include "client/xport.h"
 #include "common/args.h"
 #include "common/dsig.h"
+#include "common/meta.h"
 #include "common/store.h"
 
 static int read_all(FILE *f, char *out, size_t cap) {
@@ -75,21 +75,20 @@ int trust_token_arg(const struct args *a, struct token *t, char *errbuf) {
 }
 
 int trust_store_token(struct store *st, const struct token *t) {
-  int rc = store_meta_set(st, "token", t->secret, strlen(t->secret));
+  int rc = meta_set(st, META_TOKEN, t->secret, strlen(t->secret));
   if (!rc)
-    rc = store_meta_set(st, "district_pk", t->district_pk,
-                        sizeof(t->district_pk));
+    rc = meta_set(st, META_DISTRICT_PK, t->district_pk, sizeof(t->district_pk));
   return rc;
 }
 
 /* Meta value |key|: text (NUL-terminated, shorter than |cap|) or, when
  * |fixed|, exactly |cap| bytes. 0, or DS_ENOENT (|out| "" for text). */
-static int meta_read(struct store *st, const char *key, void *out, size_t cap,
+static int meta_read(struct store *st, enum meta_key key, void *out, size_t cap,
                      bool fixed) {
   struct buf b;
   int rc;
   buf_init(&b, 0);
-  rc = store_meta_get(st, key, &b);
+  rc = meta_get(st, key, &b);
   if (!rc && (fixed ? b.len != cap : b.len >= cap))
     rc = DS_ENOENT;
   if (!rc)
@@ -101,14 +100,11 @@ static int meta_read(struct store *st, const char *key, void *out, size_t cap,
 }
 
 void trust_token_secret(struct store *st, char *out, size_t cap) {
-  (void)meta_read(st, "token", out, cap, false);
+  (void)meta_read(st, META_TOKEN, out, cap, false);
 }
 
 int trust_enrolled(struct store *st) {
-  return sqlite3_exec(store_sqlite(st), "DELETE FROM meta WHERE k = 'token'",
-                      NULL, NULL, NULL)
-             ? DS_EUNAVAIL
-             : 0;
+  return meta_delete(st, META_TOKEN) ? DS_EUNAVAIL : 0;
 }
 
 /* A Dansync-Key-Rotation header signed by |pk|: |pk| becomes the new key
@@ -135,7 +131,7 @@ int trust_check_answer(struct store *st, struct xport *x, const struct buf *req,
   uint8_t pk[DSIG_PK_LEN], sig[DSIG_LEN];
   char b64[DSIG_B64_MAX + 8];
 
-  if (meta_read(st, "district_pk", pk, sizeof(pk), true))
+  if (meta_read(st, META_DISTRICT_PK, pk, sizeof(pk), true))
     return 0; /* a store from before answers were signed */
   if (xport_header(x, "Dansync-Signature", b64, sizeof(b64)))
     return msg_fail(errbuf, DS_EIDENTITY, MSG_ANSWER_UNSIGNED);
@@ -145,7 +141,7 @@ int trust_check_answer(struct store *st, struct xport *x, const struct buf *req,
       dsig_answer_ok(pk, req->data, req->len, ans->data, ans->len, sig)) {
     /* Signed by the key the district announced, under the old one. */
     msg_print(stderr, MSG_KEY_ROTATED);
-    return store_meta_set(st, "district_pk", pk, sizeof(pk)) ? DS_EUNAVAIL : 0;
+    return meta_set(st, META_DISTRICT_PK, pk, sizeof(pk)) ? DS_EUNAVAIL : 0;
   }
   if (!dsig_from_b64(b64, sig) ||
       !dsig_answer_ok(pk, req->data, req->len, ans->data, ans->len, sig))
@@ -157,17 +153,17 @@ int trust_keep_receipt(struct store *st, struct xport *x) {
   uint8_t dpk[DSIG_PK_LEN], pk[DSIG_PK_LEN], node[16];
   char r[DSIG_RECEIPT_MAX], commune[SCHEMA_SLUG_MAX + 1];
   if (xport_header(x, "Dansync-Receipt", r, sizeof(r)) ||
-      meta_read(st, "district_pk", dpk, sizeof(dpk), true) ||
-      meta_read(st, "pk", pk, sizeof(pk), true) ||
-      meta_read(st, "node", node, sizeof(node), true) ||
+      meta_read(st, META_DISTRICT_PK, dpk, sizeof(dpk), true) ||
+      meta_read(st, META_PK, pk, sizeof(pk), true) ||
+      meta_read(st, META_NODE, node, sizeof(node), true) ||
       !dsig_receipt_ok(dpk, node, pk, r, commune))
     return 0; /* none, or not ours: the one held (if any) stands */
-  return store_meta_set(st, "receipt", r, strlen(r));
+  return meta_set(st, META_RECEIPT, r, strlen(r));
 }
 
 void trust_receipt_header(struct store *st, char *out, size_t cap) {
   char r[DSIG_RECEIPT_MAX];
-  (void)meta_read(st, "receipt", r, sizeof(r), false);
+  (void)meta_read(st, META_RECEIPT, r, sizeof(r), false);
   if (r[0])
     snprintf(out, cap, "Dansync-Receipt: %s", r);
   else

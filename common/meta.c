@@ -6,6 +6,9 @@
 #include <stdio.h>
 #include <string.h>
 
+#include <sqlite3.h>
+
+#include "common/db.h"
 #include "common/store.h"
 
 static const char *const names[META_COUNT] = {
@@ -24,9 +27,12 @@ static const char *const names[META_COUNT] = {
     [META_HLC_SEEN] = "hlc_seen",
     [META_ENROLLED] = "enrolled",
     [META_LAST_SYNC_MS] = "last_sync_ms",
+    [META_DISTRICT_PK] = "district_pk",
+    [META_RECEIPT] = "receipt",
     [META_DISTRICT_NODE] = "district_node",
     [META_DISTRICT_SK] = "district_sk",
     [META_ISSUER] = "issuer",
+    [META_KEY_ROTATION] = "key_rotation",
 };
 
 const char *meta_name(enum meta_key k) {
@@ -48,6 +54,18 @@ int meta_get(struct store *st, enum meta_key k, struct buf *out) {
 
 int meta_set(struct store *st, enum meta_key k, const void *p, size_t n) {
   return store_meta_set(st, meta_name(k), p, n);
+}
+
+int meta_delete(struct store *st, enum meta_key k) {
+  sqlite3_stmt *s;
+  int rc = db_prepare(store_sqlite(st), "DELETE FROM meta WHERE k = ?1", &s);
+
+  if (rc)
+    return rc;
+  sqlite3_bind_text(s, 1, meta_name(k), -1, SQLITE_STATIC);
+  rc = db_run(s);
+  sqlite3_finalize(s);
+  return rc;
 }
 
 int64_t meta_int_or_0(struct store *st, enum meta_key k) {

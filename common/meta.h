@@ -30,10 +30,16 @@ enum meta_key {
   META_HLC_SEEN,
   META_ENROLLED,
   META_LAST_SYNC_MS,
-  /* The district: its node id and signing key, the report's issuer. */
+  /* A device: whom it trusts (issue #15): the district's key, and the
+   * district's receipt of its enrolment. */
+  META_DISTRICT_PK,
+  META_RECEIPT,
+  /* The district: its node id and signing key, the report's issuer, the
+   * announcement of its last key rotation. */
   META_DISTRICT_NODE,
   META_DISTRICT_SK,
   META_ISSUER,
+  META_KEY_ROTATION,
   META_COUNT
 };
 
@@ -47,6 +53,8 @@ DS_NODISCARD int meta_set_int(struct store *st, enum meta_key k, int64_t v);
 DS_NODISCARD int meta_get(struct store *st, enum meta_key k, struct buf *out);
 DS_NODISCARD int meta_set(struct store *st, enum meta_key k, const void *p,
                           size_t n);
+/* Removes key |k| (absent already: 0). A translated SQLite code. */
+DS_NODISCARD int meta_delete(struct store *st, enum meta_key k);
 /* The integer value, or 0 when it is absent or unreadable. */
 int64_t meta_int_or_0(struct store *st, enum meta_key k);
 /* A value of exactly |len| bytes into |out|: DS_ECORRUPT for another

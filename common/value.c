@@ -66,6 +66,12 @@ int mp_put_array(struct buf *out, uint32_t n) {
   return put_len(out, n, 0, MP_ARRAY16, MP_ARRAY32);
 }
 
+int mp_put_map(struct buf *out, uint32_t npairs) {
+  if (npairs <= MP_FIX4_MAX)
+    return buf_putc(out, (uint8_t)(MP_FIXMAP | npairs));
+  return put_len(out, npairs, 0, MP_MAP16, MP_MAP32);
+}
+
 int value_encode(struct buf *out, const struct value *v) {
   int rc;
 

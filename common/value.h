@@ -30,10 +30,13 @@ DS_NODISCARD int value_decode(struct value *v, const uint8_t *p, size_t n,
 /* True when |a| and |b| are the same value. */
 int value_equal(const struct value *a, const struct value *b);
 
-/* Low-level canonical writers, shared with the wire encoder's tests. */
+/* The canonical writers (the smallest form of each, type bytes named in
+ * proto/mpfmt.h), shared with proto/codec_msg.c, which patches a map's
+ * header, and with the wire's tests. */
 DS_NODISCARD int mp_put_uint(struct buf *out, uint64_t u);
 DS_NODISCARD int mp_put_int(struct buf *out, int64_t i);
 DS_NODISCARD int mp_put_str(struct buf *out, const char *s, size_t n);
 DS_NODISCARD int mp_put_bin(struct buf *out, const void *p, size_t n);
 DS_NODISCARD int mp_put_array(struct buf *out, uint32_t n);
+DS_NODISCARD int mp_put_map(struct buf *out, uint32_t npairs);
 #endif

@@ -21,6 +21,7 @@
 #include "common/edit.h"
 #include "common/files.h"
 #include "common/hex.h"
+#include "common/meta.h"
 #include "common/query.h"
 #include "common/store.h"
 #include "common/synclog.h"
@@ -399,7 +400,7 @@ static int cmd_report(const struct args *a) {
     rc = repfig_compute(st, &o, &f, err);
   buf_init(&issuer, 0);
   doc.issuer = args_get(a, "issuer");
-  if (!doc.issuer && store_meta_get(live, "issuer", &issuer) == 0)
+  if (!doc.issuer && meta_get(live, META_ISSUER, &issuer) == 0)
     doc.issuer = (const char *)issuer.data;
   if (!doc.issuer)
     doc.issuer = "ỦY BAN NHÂN DÂN HUYỆN";
@@ -438,12 +439,12 @@ static int cmd_issuer(const struct args *a) {
                    "the issuing body's name is 1 to 200 "
                    "bytes of UTF-8 text");
     else
-      rc = store_meta_set(st, "issuer", t, strlen(t));
+      rc = meta_set(st, META_ISSUER, t, strlen(t));
     if (rc && rc != DS_EINVAL)
       snprintf(err, sizeof(err), "could not store the name");
   } else {
     buf_init(&b, 0);
-    if (store_meta_get(st, "issuer", &b) == 0)
+    if (meta_get(st, META_ISSUER, &b) == 0)
       printf("%s\n", (const char *)b.data);
     else
       printf("ỦY BAN NHÂN DÂN HUYỆN\n");

@@ -6,10 +6,9 @@
 #include <stdint.h>
 
 #include "common/args.h"
+#include "common/exitcode.h"
 
 struct store;
-
-enum { EXIT_OK = 0, EXIT_ERROR = 1, EXIT_USAGE = 2 };
 
 extern const struct args_prog admin_prog;
 

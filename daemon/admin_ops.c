@@ -20,10 +20,12 @@
 #include "common/buf.h"
 #include "common/files.h"
 #include "common/json.h"
+#include "common/meta.h"
 #include "common/store.h"
 #include "common/synclog.h"
 #include "common/utf8.h"
 #include "daemon/admin_int.h"
+#include "daemon/registry.h"
 #include "daemon/district.h"
 #include "daemon/server.h"
 #include "daemon/tls.h"
@@ -350,19 +352,15 @@ int cmd_init(const struct args *a) {
   rc = district_create(&st, path, args_get(a, "communes"), err);
   if (rc)
     return args_fail(&admin_prog, EXIT_ERROR, err);
-  if (issuer && store_meta_set(st, "issuer", issuer, strlen(issuer))) {
+  if (issuer && meta_set(st, META_ISSUER, issuer, strlen(issuer))) {
     store_close(st);
     unlink(path);
     return args_fail(&admin_prog, EXIT_ERROR, "cannot write the new store");
   }
   {
-    sqlite3_stmt *s;
     int n = 0;
-    if (sqlite3_prepare_v2(store_sqlite(st), "SELECT count(*) FROM commune", -1,
-                           &s, NULL) == SQLITE_OK &&
-        sqlite3_step(s) == SQLITE_ROW)
-      n = sqlite3_column_int(s, 0);
-    sqlite3_finalize(s);
+    if (registry_commune_count(st, &n))
+      n = 0;
     printf("Created the district store %s with %d communes and a new "
            "district key.\n",
            path, n);
@@ -371,14 +369,46 @@ int cmd_init(const struct args *a) {
   return EXIT_OK;
 }
 
+struct commune_list {
+  struct buf *b;
+  bool json;
+  int n;
+};
+
+static int commune_row(void *arg, const char *slug, const char *name,
+                       const char *kind) {
+  struct commune_list *l = arg;
+  struct buf *b = l->b;
+  int rc;
+
+  if (l->json) {
+    rc = buf_printf(b, "%s\n  {\"slug\": ", l->n ? "," : "");
+    if (!rc)
+      rc = json_str(b, slug, strlen(slug));
+    if (!rc)
+      rc = buf_printf(b, ", \"name\": ");
+    if (!rc)
+      rc = json_str(b, name, strlen(name));
+    if (!rc)
+      rc = buf_printf(b, ", \"kind\": ");
+    if (!rc)
+      rc = json_str(b, kind, strlen(kind));
+    if (!rc)
+      rc = buf_printf(b, "}");
+  } else {
+    rc = buf_printf(b, "%-16s %s %s\n", slug, kind, name);
+  }
+  l->n++;
+  return rc;
+}
+
 int cmd_commune_list(const struct args *a) {
   static const char *const allowed[] = {"json", NULL};
-  bool json = args_has(a, "json");
   char err[DS_ERRBUF_LEN];
   struct store *st;
-  sqlite3_stmt *s;
   struct buf b;
-  int rc, n = 0;
+  struct commune_list l = {&b, args_has(a, "json"), 0};
+  int rc;
 
   if (args_only(a, allowed, err))
     return args_usage(&admin_prog, "commune list", err);
@@ -386,39 +416,12 @@ int cmd_commune_list(const struct args *a) {
   if (rc)
     return rc;
   buf_init(&b, 0);
-  rc = sqlite3_prepare_v2(store_sqlite(st),
-                          "SELECT slug, name, kind FROM commune ORDER BY slug",
-                          -1, &s, NULL) != SQLITE_OK;
-  if (!rc && json)
+  if (l.json)
     rc = buf_printf(&b, "[");
-  while (!rc && sqlite3_step(s) == SQLITE_ROW) {
-    const char *f[3];
-    for (int i = 0; i < 3; i++)
-      f[i] = (const char *)sqlite3_column_text(s, i);
-    if (!f[0] || !f[1] || !f[2])
-      continue;
-    if (json) {
-      rc = buf_printf(&b, "%s\n  {\"slug\": ", n ? "," : "");
-      if (!rc)
-        rc = json_str(&b, f[0], strlen(f[0]));
-      if (!rc)
-        rc = buf_printf(&b, ", \"name\": ");
-      if (!rc)
-        rc = json_str(&b, f[1], strlen(f[1]));
-      if (!rc)
-        rc = buf_printf(&b, ", \"kind\": ");
-      if (!rc)
-        rc = json_str(&b, f[2], strlen(f[2]));
-      if (!rc)
-        rc = buf_printf(&b, "}");
-    } else {
-      rc = buf_printf(&b, "%-16s %s %s\n", f[0], f[2], f[1]);
-    }
-    n++;
-  }
-  if (!rc && json)
-    rc = buf_printf(&b, "%s]\n", n ? "\n" : "");
-  sqlite3_finalize(s);
+  if (!rc)
+    rc = registry_communes_each(st, commune_row, &l);
+  if (!rc && l.json)
+    rc = buf_printf(&b, "%s]\n", l.n ? "\n" : "");
   store_close(st);
   if (!rc)
     fwrite(b.data, 1, b.len, stdout);

@@ -6,8 +6,6 @@
 #include <string.h>
 #include <time.h>
 
-#include <sqlite3.h>
-
 #include "common/edit.h"
 #include "common/hex.h"
 #include "common/query.h"
@@ -15,19 +13,15 @@
 #include "daemon/admin_int.h"
 #include "daemon/audit.h"
 #include "daemon/district.h"
+#include "daemon/registry.h"
 
 int admin_commune_check(struct store *st, const char *slug) {
-  sqlite3_stmt *s;
-  int found = 0;
+  bool found = false;
   if (!slug || !strcmp(slug, "district"))
     return 0;
-  if (sqlite3_prepare_v2(store_sqlite(st),
-                         "SELECT count(*) FROM commune WHERE slug = ?1", -1, &s,
-                         NULL) == SQLITE_OK) {
-    sqlite3_bind_text(s, 1, slug, -1, SQLITE_STATIC);
-    if (sqlite3_step(s) == SQLITE_ROW)
-      found = sqlite3_column_int(s, 0);
-    sqlite3_finalize(s);
+  if (registry_commune_known(st, slug, &found)) {
+    fprintf(stderr, "dansyncd: cannot read the district's communes\n");
+    return EXIT_ERROR;
   }
   if (found)
     return 0;
@@ -188,44 +182,46 @@ int cmd_conflicts(const struct args *a, const char *verb) {
   return rc ? args_fail(&admin_prog, EXIT_ERROR, err) : EXIT_OK;
 }
 
+struct node_facts {
+  const char *node_hex;
+  char *out;
+  size_t cap;
+  int n;
+};
+
+static int node_fact(void *arg, const struct registry_node *nd) {
+  struct node_facts *f = arg;
+  time_t t = (time_t)(nd->last_sync_ms / 1000);
+  char when[32] = "never";
+  struct tm tm;
+
+  if (f->n++)
+    return 0;
+  if (nd->last_sync_ms > 0) {
+    gmtime_r(&t, &tm);
+    strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", &tm);
+  }
+  snprintf(f->out, f->cap,
+           "device %s (%s%s%s): the district holds its changes 1..%lld, "
+           "last sync %s; any change it has not yet sent stays on it and "
+           "will be refused",
+           f->node_hex, nd->commune, *nd->label ? ", " : "", nd->label,
+           (long long)nd->acked, when);
+  return 0;
+}
+
 /* What the district knows of device |node_hex|: its commune, label, the
  * highest seq received from it and its last sync. 0, or -1 when it is not
  * exactly one device. The device's own queue is not known here. */
 static int node_facts(struct store *st, const char *node_hex, char *out,
                       size_t cap) {
   uint8_t lo[ID_LEN], hi[ID_LEN];
-  sqlite3_stmt *s;
-  int n = 0;
+  struct node_facts f = {node_hex, out, cap, 0};
 
   if (id_prefix_range(node_hex, lo, hi) ||
-      sqlite3_prepare_v2(store_sqlite(st),
-                         "SELECT commune, coalesce(label, ''), acked,"
-                         " coalesce(last_sync_ms, 0) FROM node"
-                         " WHERE node BETWEEN ?1 AND ?2",
-                         -1, &s, NULL))
+      registry_nodes_each(st, lo, hi, node_fact, &f))
     return -1;
-  sqlite3_bind_blob(s, 1, lo, ID_LEN, SQLITE_STATIC);
-  sqlite3_bind_blob(s, 2, hi, ID_LEN, SQLITE_STATIC);
-  while (sqlite3_step(s) == SQLITE_ROW && n++ == 0) {
-    int64_t ms = sqlite3_column_int64(s, 3);
-    time_t t = (time_t)(ms / 1000);
-    char when[32] = "never";
-    struct tm tm;
-    if (ms > 0) {
-      gmtime_r(&t, &tm);
-      strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", &tm);
-    }
-    snprintf(out, cap,
-             "device %s (%s%s%s): the district holds its changes 1..%lld, "
-             "last sync %s; any change it has not yet sent stays on it and "
-             "will be refused",
-             node_hex, (const char *)sqlite3_column_text(s, 0),
-             *sqlite3_column_text(s, 1) ? ", " : "",
-             (const char *)sqlite3_column_text(s, 1),
-             (long long)sqlite3_column_int64(s, 2), when);
-  }
-  sqlite3_finalize(s);
-  return n == 1 ? 0 : -1;
+  return f.n == 1 ? 0 : -1;
 }
 
 int cmd_node_revoke(const struct args *a) {

@@ -9,13 +9,14 @@
 
 #include "common/buf.h"
 #include "common/hex.h"
+#include "common/meta.h"
 #include "common/store.h"
 
 int answer_key_load(struct store *st, uint8_t sk[DSIG_SK_LEN], char *errbuf) {
   struct buf b;
   int rc;
   buf_init(&b, 0);
-  rc = store_meta_get(st, "district_sk", &b);
+  rc = meta_get(st, META_DISTRICT_SK, &b);
   if (!rc && b.len == DSIG_SK_LEN)
     memcpy(sk, b.data, DSIG_SK_LEN);
   else if (!rc)

@@ -25,7 +25,6 @@
 #include "proto/bundle.h"
 #include "proto/codec.h"
 
-enum { EXIT_REFUSED = 4 };
 #define MAX_SKEW_MS (3600u * 1000u) /* serve's default --max-skew */
 #define PULL_LIMIT 1000
 #define MAX_PAGES 100000 /* a runaway pull would be a bug: stop, say so */

@@ -1,11 +1,11 @@
 /* SPDX-License-Identifier: MIT
- * conn.c -- dansyncd's HTTP connections on the libuv loop: reading and
- * parsing (daemon/http.c), the head check that decides from a request's
- * head whether its body is read at all, the deadline of every phase, the
- * per-address and global connection limits with eviction of the idle, the
- * conn_refusal log, and answers. Whole sync requests go to the writer through
- * srv_enqueue (server.c). Pool work here: the head check's node look-up
- * and the prep step (a body's hash and signature). */
+ * conn.c -- dansyncd's HTTP connections on the libuv loop: accepting
+ * (within the limits evict.c keeps), reading and parsing (daemon/http.c),
+ * the deadline of every phase, the refusal log, and answers. A request's
+ * head goes to the head check (head.c), which decides whether its body is
+ * read at all; whole sync requests go to the writer through srv_enqueue
+ * (server.c). Pool work here: the prep step (a body's hash and
+ * signature). */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -38,16 +38,6 @@ static const char *reason(int status) {
   case 503: return "Service Unavailable";
   default: return "Error";
   }
-}
-
-static void count_status(struct daemon *d, int status) {
-  int k = status < 300    ? 0
-          : status == 401 ? 1
-          : status == 409 ? 2
-          : status == 413 ? 3
-          : status < 500  ? 4
-                          : 5;
-  d->requests[k]++;
 }
 
 /* Buffers that grew past this are given back after each request, so idle
@@ -118,7 +108,7 @@ void conn_respond(struct conn *c, int status, const char *type,
   release(c);
   c->served++;
   if (c->is_sync)
-    count_status(c->d, status);
+    metrics_count_status(&c->d->met, status);
   if (c->d->stopping)
     c->keep_alive = false;
   buf_reset(&c->out);
@@ -243,6 +233,18 @@ static void prep(struct conn *c) {
   }
 }
 
+/* GET /metrics (daemon/metrics.c). */
+static void metrics_page(struct conn *c) {
+  struct buf b;
+
+  buf_init(&b, 0);
+  if (metrics_render(&c->d->met, c->d->nlive, c->d->body_reserved, &b))
+    conn_respond_error(c, 503, PROTO_E_UNAVAILABLE, "out of memory");
+  else
+    conn_respond(c, 200, "text/plain; version=0.0.4", b.data, b.len);
+  buf_cleanup(&b);
+}
+
 bool conn_path_is(const struct conn *c, const char *path) {
   return http_rp_path_is(&c->rp, path);
 }
@@ -263,7 +265,7 @@ static void dispatch(struct conn *c) {
     if (method != HTTP_GET)
       conn_respond_error(c, 405, PROTO_E_BAD_REQUEST, "use GET");
     else
-      srv_metrics(c);
+      metrics_page(c);
     return;
   }
   if (!conn_path_is(c, "/v1/sync")) {
@@ -510,7 +512,7 @@ static void on_begin(void *arg) {
 static void cut(struct conn *c, int which) {
   static const char *const name[] = {"head_timeout", "body_timeout",
                                      "write_timeout", "idle"};
-  c->d->cut[which]++;
+  c->d->met.cut[which]++;
   if (which == CUT_IDLE)
     LOG_DEBUG("http", "closing an idle connection peer=%s", c->peer.text);
   else
@@ -580,71 +582,6 @@ void conn_on_sweep(uv_timer_t *t) {
   }
 }
 
-/* With every slot taken (of the daemon, or of |nc|'s address when
- * |same_peer|), the connection that least deserves its slot makes room,
- * by rank: one draining after a refusal; one whose answer has not moved
- * for a second (its peer does not read); a head trickling for a second
- * (a real one arrives in one round trip); a new connection silent for a
- * second; a kept-alive one between requests; last, a new connection that
- * has had less than a second to speak. Oldest first within a rank.
- * Bodies arriving, requests merging and answers moving are never
- * evicted. None: NULL. */
-static int evict_rank(const struct conn *c, uint64_t now) {
-  uint64_t age = now - c->since_ms;
-  switch (c->state) {
-  case RS_DRAINING: return 0;
-  case RS_WRITING: return now - c->wq_ms >= 1000 ? 1 : -1;
-  case RS_HEAD: return age >= 1000 ? 2 : -1;
-  case RS_IDLE: return !c->served ? (age >= 1000 ? 3 : 5) : 4;
-  default: return -1;
-  }
-}
-
-static struct conn *victim(struct daemon *d, const struct conn *nc,
-                           bool same_peer) {
-  uint64_t now = uv_now(&d->loop);
-  struct conn *best = NULL;
-  int best_rank = 6;
-  for (struct conn *c = d->conns; c; c = c->next) {
-    int r;
-    if (c == nc || c->closing || (same_peer && !peer_same(&c->peer, &nc->peer)))
-      continue;
-    r = evict_rank(c, now);
-    /* The list runs newest first: <= keeps the oldest of a rank. */
-    if (r >= 0 &&
-        (r < best_rank || (r == best_rank && c->since_ms <= best->since_ms))) {
-      best = c;
-      best_rank = r;
-    }
-  }
-  return best;
-}
-
-static int peer_conns(const struct daemon *d, const struct conn *nc) {
-  int n = 0;
-  for (const struct conn *c = d->conns; c; c = c->next)
-    n += c != nc && !c->closing && peer_same(&c->peer, &nc->peer);
-  return n;
-}
-
-/* Closes a connection to make room for |nc|, or |nc| itself when every
- * slot is busy with real work (shed). True when |nc| was closed. */
-static bool make_room(struct daemon *d, struct conn *nc, bool same_peer,
-                      const char *reason) {
-  struct conn *v = victim(d, nc, same_peer);
-  if (!v) {
-    d->shed++;
-    conn_refusal(nc, reason, NULL);
-    conn_close(nc);
-    return true;
-  }
-  d->evicted++;
-  LOG_DEBUG("http", "evicting peer=%s to make room for peer=%s", v->peer.text,
-            nc->peer.text);
-  conn_close(v);
-  return false;
-}
-
 static void on_spare_close(uv_handle_t *h) {
   struct daemon *d = container_of(h, struct daemon, spare);
   d->spare_busy = false;
@@ -667,7 +604,7 @@ void conn_on_connection(uv_stream_t *server, int status) {
       (void)uv_accept(server, (uv_stream_t *)&d->spare);
       uv_close((uv_handle_t *)&d->spare, on_spare_close);
     }
-    d->shed++;
+    d->met.shed++;
     return;
   }
   c->d = d;
@@ -695,10 +632,7 @@ void conn_on_connection(uv_stream_t *server, int status) {
     conn_close(c);
     return;
   }
-  if (peer_conns(d, c) >= d->cfg->max_conns_per_addr &&
-      make_room(d, c, true, "per_address_limit"))
-    return;
-  if (d->nlive > d->cfg->max_conns && make_room(d, c, false, "server_full"))
+  if (evict_for(c))
     return;
   if (d->tls && tls_conn_new(&c->tls, d->tls)) {
     conn_close(c);

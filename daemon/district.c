@@ -138,7 +138,7 @@ int district_enroll(struct store *st, const char *commune, const char *label,
   return rc ? ds_fail(errbuf, rc, "could not store the token") : 0;
 }
 
-static void fmt_time(int64_t ms, char *out, size_t cap) {
+void district_fmt_time(int64_t ms, char *out, size_t cap) {
   time_t t = (time_t)(ms / 1000);
   struct tm tm;
   if (ms <= 0) {
@@ -149,70 +149,80 @@ static void fmt_time(int64_t ms, char *out, size_t cap) {
   strftime(out, cap, "%Y-%m-%dT%H:%M:%SZ", &tm);
 }
 
-/* The row's last sync came by USB bundle (daemon/bundle.c). */
-static bool by_bundle(struct store *st, sqlite3_stmt *row) {
-  int64_t last = sqlite3_column_int64(row, 4), ms;
-  uint8_t node[ID_LEN];
-  if (hex_decode(node, ID_LEN, (const char *)sqlite3_column_text(row, 0)))
-    return false;
-  ms = bundle_last_import(st, node);
-  return ms > 0 && ms >= last;
+/* The node's last sync came by USB bundle (daemon/bundle.c). */
+static bool by_bundle(struct store *st, const struct registry_node *n) {
+  int64_t ms = bundle_last_import(st, n->node);
+  return ms > 0 && ms >= n->last_sync_ms;
+}
+
+int district_list_begin(struct district_list *l, bool json,
+                        const char *header) {
+  buf_init(&l->b, 0);
+  l->json = json;
+  l->n = 0;
+  return json ? buf_putc(&l->b, '[') : buf_printf(&l->b, "%s\n", header);
+}
+
+int district_list_end(struct district_list *l, int rc, FILE *out) {
+  if (!rc && l->json)
+    rc = buf_printf(&l->b, l->n ? "\n]\n" : "]\n");
+  if (!rc)
+    fwrite(l->b.data, 1, l->b.len, out);
+  buf_cleanup(&l->b);
+  return rc;
+}
+
+struct node_list {
+  struct district_list l;
+  struct store *st;
+};
+
+static int node_row(void *arg, const struct registry_node *nd) {
+  struct node_list *nl = arg;
+  struct district_list *l = &nl->l;
+  struct buf *b = &l->b;
+  char node[ID_HEX_LEN + 1], enrolled[32], last[32];
+  int rc;
+
+  hex_encode(node, nd->node, ID_LEN);
+  district_fmt_time(nd->enrolled_ms, enrolled, sizeof(enrolled));
+  district_fmt_time(nd->last_sync_ms, last, sizeof(last));
+  if (l->json) {
+    rc = buf_printf(b,
+                    "%s\n  {\"node\": \"%s\", \"commune\": \"%s\", "
+                    "\"label\": ",
+                    l->n ? "," : "", node, nd->commune);
+    rc = rc || json_str(b, nd->label, strlen(nd->label));
+    rc = rc || buf_printf(b,
+                          ", \"enrolled\": \"%s\", \"last_sync\": %s%s%s, "
+                          "\"acked\": %lld, \"revoked\": %s, "
+                          "\"last_sync_by\": \"%s\"}",
+                          enrolled, nd->last_sync_ms ? "\"" : "",
+                          nd->last_sync_ms ? last : "null",
+                          nd->last_sync_ms ? "\"" : "", (long long)nd->acked,
+                          nd->revoked_ms ? "true" : "false",
+                          by_bundle(nl->st, nd) ? "bundle" : "network");
+  } else {
+    rc = buf_printf(b, "%-32s  %-16s %-20s %-20s %6lld  %s%s%s\n", node,
+                    nd->commune, enrolled, last, (long long)nd->acked,
+                    nd->label, nd->revoked_ms ? " [revoked]" : "",
+                    by_bundle(nl->st, nd) ? " [synced by bundle]" : "");
+  }
+  l->n++;
+  return rc;
 }
 
 int district_node_list(struct store *st, bool json, FILE *out) {
-  sqlite3_stmt *s;
-  struct buf b;
-  int rc = 0, n = 0;
+  char head[128];
+  struct node_list nl = {.st = st};
+  int rc;
 
-  if (sqlite3_prepare_v2(store_sqlite(st),
-                         "SELECT lower(hex(node)), commune, coalesce(label,"
-                         " ''), enrolled_ms, coalesce(last_sync_ms, 0), "
-                         "acked, coalesce(revoked_ms, 0) FROM node ORDER BY "
-                         "commune, enrolled_ms",
-                         -1, &s, NULL))
-    return DS_EIO;
-  buf_init(&b, 0);
-  rc = json ? buf_putc(&b, '[')
-            : buf_printf(&b, "%-32s  %-16s %-20s %-20s %6s  %s\n", "node",
-                         "commune", "enrolled", "last sync", "acked", "label");
-  while (!rc && sqlite3_step(s) == SQLITE_ROW) {
-    char enrolled[32], last[32];
-    const char *label = (const char *)sqlite3_column_text(s, 2);
-    fmt_time(sqlite3_column_int64(s, 3), enrolled, sizeof(enrolled));
-    fmt_time(sqlite3_column_int64(s, 4), last, sizeof(last));
-    if (json) {
-      rc = buf_printf(&b,
-                      "%s\n  {\"node\": \"%s\", \"commune\": \"%s\", "
-                      "\"label\": ",
-                      n ? "," : "", sqlite3_column_text(s, 0),
-                      sqlite3_column_text(s, 1));
-      rc = rc || json_str(&b, label, strlen(label));
-      rc = rc || buf_printf(&b,
-                            ", \"enrolled\": \"%s\", \"last_sync\": %s%s%s, "
-                            "\"acked\": %lld, \"revoked\": %s, "
-                            "\"last_sync_by\": \"%s\"}",
-                            enrolled, sqlite3_column_int64(s, 4) ? "\"" : "",
-                            sqlite3_column_int64(s, 4) ? last : "null",
-                            sqlite3_column_int64(s, 4) ? "\"" : "",
-                            (long long)sqlite3_column_int64(s, 5),
-                            sqlite3_column_int64(s, 6) ? "true" : "false",
-                            by_bundle(st, s) ? "bundle" : "network");
-    } else {
-      rc = buf_printf(&b, "%-32s  %-16s %-20s %-20s %6lld  %s%s%s\n",
-                      sqlite3_column_text(s, 0), sqlite3_column_text(s, 1),
-                      enrolled, last, (long long)sqlite3_column_int64(s, 5),
-                      label, sqlite3_column_int64(s, 6) ? " [revoked]" : "",
-                      by_bundle(st, s) ? " [synced by bundle]" : "");
-    }
-    n++;
-  }
-  if (!rc && json)
-    rc = buf_printf(&b, n ? "\n]\n" : "]\n");
-  sqlite3_finalize(s);
+  snprintf(head, sizeof(head), "%-32s  %-16s %-20s %-20s %6s  %s", "node",
+           "commune", "enrolled", "last sync", "acked", "label");
+  rc = district_list_begin(&nl.l, json, head);
   if (!rc)
-    fwrite(b.data, 1, b.len, out);
-  buf_cleanup(&b);
-  return rc;
+    rc = registry_nodes_each(st, NULL, NULL, node_row, &nl);
+  return district_list_end(&nl.l, rc, out);
 }
 
 int district_node_revoke(struct store *st, const char *node_hex, char *errbuf) {
@@ -253,7 +263,7 @@ int district_quarantine_list(struct store *st, bool json, FILE *out) {
   while (!rc && sqlite3_step(s) == SQLITE_ROW) {
     char when[32];
     const char *msg = (const char *)sqlite3_column_text(s, 5);
-    fmt_time(sqlite3_column_int64(s, 6), when, sizeof(when));
+    district_fmt_time(sqlite3_column_int64(s, 6), when, sizeof(when));
     if (json) {
       rc = buf_printf(&b,
                       "%s\n  {\"id\": %lld, \"node\": \"%s\", \"commune\": "

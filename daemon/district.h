@@ -27,6 +27,22 @@ DS_NODISCARD int district_create(struct store **out, const char *path,
 DS_NODISCARD int district_enroll(struct store *st, const char *commune,
                                  const char *label, char token[65],
                                  char *errbuf);
+/* The admin commands' lists (node list, enroll list): rows appended to
+ * |b| as a table or a JSON array, written out whole or not at all. */
+struct district_list {
+  struct buf b;
+  bool json;
+  int n; /* rows so far */
+};
+/* Starts |l|: "[", or the table's |header| line. DS_ENOMEM. */
+DS_NODISCARD int district_list_begin(struct district_list *l, bool json,
+                                     const char *header);
+/* Ends |l| after |rc|, the rows' result: when it is 0, closes the array
+ * and writes the list to |out|. Frees |l|; returns |rc| or DS_ENOMEM. */
+int district_list_end(struct district_list *l, int rc, FILE *out);
+/* |ms| as "2024-05-01T10:30:00Z" (UTC), or "never" for 0. */
+void district_fmt_time(int64_t ms, char *out, size_t cap);
+
 DS_NODISCARD int district_node_list(struct store *st, bool json, FILE *out);
 DS_NODISCARD int district_node_revoke(struct store *st, const char *node_hex,
                                       char *errbuf);

@@ -3,10 +3,8 @@
 #include "daemon/enrol.h"
 
 #include <string.h>
-#include <time.h>
 
 #include <sodium.h>
-#include <sqlite3.h>
 
 #include "common/args.h"
 #include "common/buf.h"
@@ -18,6 +16,7 @@
 #include "daemon/answer.h"
 #include "daemon/district.h"
 #include "daemon/log.h"
+#include "daemon/registry.h"
 #include "daemon/tls.h"
 
 int enrol_token(struct store *st, const char *commune, const char *label,
@@ -45,65 +44,48 @@ int enrol_token(struct store *st, const char *commune, const char *label,
   return rc;
 }
 
-static void fmt_time(int64_t ms, char *out, size_t cap) {
-  time_t t = (time_t)(ms / 1000);
-  struct tm tm;
-  gmtime_r(&t, &tm);
-  strftime(out, cap, "%Y-%m-%dT%H:%M:%SZ", &tm);
+static int token_row(void *arg, const struct registry_token *t) {
+  struct district_list *l = arg;
+  struct buf *b = &l->b;
+  char id[2 * sizeof(t->id) + 1], made[32], ends[32];
+  int rc;
+
+  hex_encode(id, t->id, sizeof(t->id));
+  district_fmt_time(t->created_ms, made, sizeof(made));
+  district_fmt_time(t->expires_ms, ends, sizeof(ends));
+  if (l->json) {
+    rc = buf_printf(b,
+                    "%s\n  {\"id\": \"%s\", \"commune\": \"%s\", "
+                    "\"label\": ",
+                    l->n ? "," : "", id, t->commune);
+    rc = rc || json_str(b, t->label, strlen(t->label));
+    rc = rc || buf_printf(b,
+                          ", \"created\": \"%s\", \"expires\": "
+                          "\"%s\"}",
+                          made, ends);
+  } else {
+    rc = buf_printf(b, "%-8s  %-16s %-20s %-20s  %s\n", id, t->commune, made,
+                    ends, t->label);
+  }
+  l->n++;
+  return rc;
 }
 
 int enrol_list(struct store *st, bool json, FILE *out) {
-  sqlite3_stmt *s;
-  struct buf b;
-  int rc, n = 0;
+  char head[128];
+  struct district_list l;
+  int rc;
 
-  if (sqlite3_prepare_v2(store_sqlite(st),
-                         "SELECT lower(hex(substr(hash, 1, 4))), commune, "
-                         "coalesce(label, ''), created_ms, expires_ms FROM "
-                         "token WHERE node IS NULL AND expires_ms > ?1 "
-                         "ORDER BY created_ms",
-                         -1, &s, NULL))
-    return DS_EIO;
-  sqlite3_bind_int64(s, 1, (int64_t)clock_now_ms());
-  buf_init(&b, 0);
-  rc = json ? buf_putc(&b, '[')
-            : buf_printf(&b, "%-8s  %-16s %-20s %-20s  %s\n", "id", "commune",
-                         "created", "expires", "label");
-  while (!rc && sqlite3_step(s) == SQLITE_ROW) {
-    char made[32], ends[32];
-    const char *label = (const char *)sqlite3_column_text(s, 2);
-    fmt_time(sqlite3_column_int64(s, 3), made, sizeof(made));
-    fmt_time(sqlite3_column_int64(s, 4), ends, sizeof(ends));
-    if (json) {
-      rc = buf_printf(&b,
-                      "%s\n  {\"id\": \"%s\", \"commune\": \"%s\", "
-                      "\"label\": ",
-                      n ? "," : "", sqlite3_column_text(s, 0),
-                      sqlite3_column_text(s, 1));
-      rc = rc || json_str(&b, label, strlen(label));
-      rc = rc || buf_printf(&b,
-                            ", \"created\": \"%s\", \"expires\": "
-                            "\"%s\"}",
-                            made, ends);
-    } else {
-      rc = buf_printf(&b, "%-8s  %-16s %-20s %-20s  %s\n",
-                      sqlite3_column_text(s, 0), sqlite3_column_text(s, 1),
-                      made, ends, label);
-    }
-    n++;
-  }
-  sqlite3_finalize(s);
-  if (!rc && json)
-    rc = buf_printf(&b, n ? "\n]\n" : "]\n");
+  snprintf(head, sizeof(head), "%-8s  %-16s %-20s %-20s  %s", "id", "commune",
+           "created", "expires", "label");
+  rc = district_list_begin(&l, json, head);
   if (!rc)
-    fwrite(b.data, 1, b.len, out);
-  buf_cleanup(&b);
-  return rc;
+    rc = registry_tokens_each(st, (int64_t)clock_now_ms(), token_row, &l);
+  return district_list_end(&l, rc, out);
 }
 
 int enrol_cancel(struct store *st, const char *id, char *errbuf) {
   uint8_t want[TOKEN_ID_HEX / 2];
-  sqlite3_stmt *s;
   int n;
 
   if (strlen(id) != TOKEN_ID_HEX || hex_decode(want, sizeof(want), id))
@@ -113,14 +95,7 @@ int enrol_cancel(struct store *st, const char *id, char *errbuf) {
                    id);
   /* Unused tokens only: a used one is a device, revoked with node revoke.
    * The row goes, so the token is refused as unknown from now on. */
-  sqlite3_prepare_v2(store_sqlite(st),
-                     "DELETE FROM token WHERE substr(hash, 1, 4) = ?1 AND "
-                     "node IS NULL",
-                     -1, &s, NULL);
-  sqlite3_bind_blob(s, 1, want, sizeof(want), SQLITE_STATIC);
-  n = sqlite3_step(s) == SQLITE_DONE ? sqlite3_changes(store_sqlite(st)) : -1;
-  sqlite3_finalize(s);
-  if (n < 0)
+  if (registry_token_cancel(st, want, &n))
     return ds_fail(errbuf, DS_EIO, "could not cancel the token");
   if (n == 0)
     return ds_fail(errbuf, DS_ENOENT,
@@ -143,8 +118,7 @@ int enrol_from_receipt(struct store *st, const uint8_t *node,
                        uint64_t now_ms, uint8_t pk[32], char *commune) {
   uint8_t sk[DSIG_SK_LEN];
   char node_hex[2 * ID_LEN + 1];
-  sqlite3_stmt *s;
-  bool ok;
+  bool ok, known;
   int rc;
 
   if (answer_key_load(st, sk, NULL))
@@ -154,22 +128,16 @@ int enrol_from_receipt(struct store *st, const uint8_t *node,
   sodium_memzero(sk, sizeof(sk));
   if (!ok)
     return DS_EAUTH;
-  if (sqlite3_prepare_v2(store_sqlite(st),
-                         "INSERT INTO node(node, pubkey, commune, label, "
-                         "enrolled_ms) SELECT ?1, ?2, ?3, 're-registered "
-                         "from its enrolment receipt', ?4 WHERE ?3 = "
-                         "'district' OR EXISTS (SELECT 1 FROM commune WHERE "
-                         "slug = ?3)",
-                         -1, &s, NULL))
+  /* The receipt's commune must still be one of the district's. */
+  known = !strcmp(commune, "district");
+  if (!known && registry_commune_known(st, commune, &known))
     return DS_EUNAVAIL;
-  sqlite3_bind_blob(s, 1, node, ID_LEN, SQLITE_STATIC);
-  sqlite3_bind_blob(s, 2, pk, 32, SQLITE_STATIC);
-  sqlite3_bind_text(s, 3, commune, -1, SQLITE_STATIC);
-  sqlite3_bind_int64(s, 4, (int64_t)now_ms);
-  rc = sqlite3_step(s) != SQLITE_DONE           ? DS_EUNAVAIL
-       : sqlite3_changes(store_sqlite(st)) == 1 ? 0
-                                                : DS_EAUTH;
-  sqlite3_finalize(s);
+  rc = !known ? DS_EAUTH
+       : registry_node_add(st, node, pk, 32, commune,
+                           "re-registered from its enrolment receipt",
+                           (int64_t)now_ms)
+           ? DS_EUNAVAIL
+           : 0;
   hex_encode(node_hex, node, ID_LEN);
   if (!rc)
     LOG_WARN("enrol",

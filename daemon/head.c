@@ -86,19 +86,16 @@ static void admit(struct conn *c) {
 static void check_cb(uv_work_t *w) {
   struct conn *c = container_of(w, struct conn, pool);
   struct daemon *d = c->d;
-  uint8_t key[32];
-  int rc;
+  enum registry_node_state node;
+  enum registry_token_state tok;
+  uint8_t key[32], hash[32];
 
-  uv_mutex_lock(&d->keylock);
-  sqlite3_bind_blob(d->keyq, 1, c->rq.node, ID_LEN, SQLITE_STATIC);
-  rc = sqlite3_step(d->keyq);
-  if (rc == SQLITE_ROW && sqlite3_column_type(d->keyq, 1) != SQLITE_NULL) {
-    c->check = CK_REVOKED;
-  } else if (rc == SQLITE_ROW && sqlite3_column_bytes(d->keyq, 0) == 32) {
-    memcpy(c->pk, sqlite3_column_blob(d->keyq, 0), 32);
-    c->check = CK_KNOWN;
-  } else if (rc != SQLITE_DONE) {
+  if (registry_keys_node(d->keys, c->rq.node, c->pk, &node)) {
     c->check = CK_FAILED;
+  } else if (node == REG_NODE_REVOKED) {
+    c->check = CK_REVOKED;
+  } else if (node == REG_NODE_KNOWN) {
+    c->check = CK_KNOWN;
   } else if (!c->rp.token[0]) {
     /* A node the district forgot (restored from an older backup) that
      * shows its enrolment receipt: the writer re-registers it. */
@@ -109,23 +106,17 @@ static void check_cb(uv_work_t *w) {
   } else if (hex_decode(key, sizeof(key), c->rp.key)) {
     c->check = CK_BAD_KEY;
   } else {
-    uint8_t hash[32];
     crypto_generichash(hash, sizeof(hash), (const uint8_t *)c->rp.token,
                        strlen(c->rp.token), NULL, 0);
-    sqlite3_bind_blob(d->tokq, 1, hash, sizeof(hash), SQLITE_TRANSIENT);
-    rc = sqlite3_step(d->tokq);
     /* As the writer judges it, so a stranger with a spent or expired token
      * is refused before its body is read. */
-    c->check = rc == SQLITE_DONE                ? CK_BAD_TOKEN
-               : rc != SQLITE_ROW               ? CK_FAILED
-               : sqlite3_column_int(d->tokq, 0) ? CK_USED_TOKEN
-               : (uint64_t)sqlite3_column_int64(d->tokq, 1) < clock_now_ms()
-                   ? CK_EXPIRED_TOKEN
-                   : CK_TOKEN;
-    sqlite3_reset(d->tokq);
+    c->check = registry_keys_token(d->keys, hash, clock_now_ms(), &tok)
+                   ? CK_FAILED
+               : tok == REG_TOKEN_BAD     ? CK_BAD_TOKEN
+               : tok == REG_TOKEN_USED    ? CK_USED_TOKEN
+               : tok == REG_TOKEN_EXPIRED ? CK_EXPIRED_TOKEN
+                                          : CK_TOKEN;
   }
-  sqlite3_reset(d->keyq);
-  uv_mutex_unlock(&d->keylock);
 }
 
 /* What the head check refuses, and how. */
@@ -222,7 +213,7 @@ void conn_head(struct conn *c) {
     admit(c);
     return;
   }
-  if (!d->keydb) { /* no second connection (a store in memory) */
+  if (!d->keys) { /* no second connection (a store in memory) */
     admit(c);
     return;
   }

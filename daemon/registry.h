@@ -27,6 +27,22 @@ DS_NODISCARD int registry_commune_known(struct store *st, const char *slug,
 DS_NODISCARD int registry_token_add(struct store *st, const uint8_t hash[32],
                                     const char *commune, const char *label,
                                     int64_t created_ms, int64_t expires_ms);
+/* An unused enrolment token, as registry_tokens_each hands it over. */
+struct registry_token {
+  uint8_t id[4];               /* the first bytes of its hash: its public id */
+  const char *commune, *label; /* label "" when none */
+  int64_t created_ms, expires_ms;
+};
+/* Calls |cb| for each token neither used nor expired at |now_ms|, oldest
+ * first, until it returns non-zero, which is then returned. Else 0 or a
+ * translated code. */
+DS_NODISCARD int registry_tokens_each(struct store *st, int64_t now_ms,
+                                      int (*cb)(void *arg,
+                                                const struct registry_token *t),
+                                      void *arg);
+/* Deletes the unused tokens whose public id is |id|; how many into |*n|. */
+DS_NODISCARD int registry_token_cancel(struct store *st, const uint8_t id[4],
+                                       int *n);
 /* Registers node |node| with its signing key |pk| (|pklen| bytes). */
 DS_NODISCARD int registry_node_add(struct store *st, const uint8_t node[ID_LEN],
                                    const uint8_t *pk, size_t pklen,
@@ -39,7 +55,70 @@ DS_NODISCARD int registry_node_revoke(struct store *st,
                                       const uint8_t lo[ID_LEN],
                                       const uint8_t hi[ID_LEN],
                                       int64_t revoke_ms, int *n);
+/* A row of the node table, as registry_nodes_each hands it over (the
+ * strings live until the callback returns). */
+struct registry_node {
+  uint8_t node[ID_LEN];
+  const char *commune, *label;                          /* label "" when none */
+  int64_t enrolled_ms, last_sync_ms, acked, revoked_ms; /* 0: never */
+};
+/* Calls |cb| for each node whose id lies in [|lo|, |hi|] (both NULL:
+ * every node), by commune then enrolment time, until it returns non-zero,
+ * which is then returned. Else 0 or a translated code. */
+DS_NODISCARD int
+registry_nodes_each(struct store *st, const uint8_t *lo, const uint8_t *hi,
+                    int (*cb)(void *arg, const struct registry_node *n),
+                    void *arg);
+/* The number of communes, into |*n|. */
+DS_NODISCARD int registry_commune_count(struct store *st, int *n);
+/* Calls |cb| for each commune by slug until it returns non-zero, which is
+ * then returned. Else 0 or a translated code. */
+DS_NODISCARD int registry_communes_each(struct store *st,
+                                        int (*cb)(void *arg, const char *slug,
+                                                  const char *name,
+                                                  const char *kind),
+                                        void *arg);
+/* Revokes the district's own node (the one its meta names) at
+ * |revoke_ms|, unless it is revoked already: a key rotation. */
+DS_NODISCARD int registry_district_node_revoke(struct store *st,
+                                               int64_t revoke_ms);
 /* The highest seq the district holds from |node| (0 for an unknown one). */
 DS_NODISCARD int registry_node_acked(struct store *st,
                                      const uint8_t node[ID_LEN], int64_t *out);
+/* Calls |cb| for each commune, in slug order, with the last sync time of
+ * any of its devices (0: none yet). */
+DS_NODISCARD int registry_last_syncs(struct store *st,
+                                     void (*cb)(void *arg, const char *commune,
+                                                uint64_t last_sync_ms),
+                                     void *arg);
+
+/* The head check's look-ups (daemon/head.c), on a read-only connection of
+ * their own so the pool's threads never touch the writer's: one look-up
+ * at a time, any thread. */
+struct registry_keys;
+
+enum registry_node_state { REG_NODE_KNOWN, REG_NODE_REVOKED, REG_NODE_UNKNOWN };
+enum registry_token_state {
+  REG_TOKEN_OK,
+  REG_TOKEN_BAD,
+  REG_TOKEN_USED,
+  REG_TOKEN_EXPIRED
+};
+
+/* Opens the look-ups on |st|'s file. DS_EINVAL for a store with no file
+ * (in memory), else a translated code; |*out| is untouched then. */
+DS_NODISCARD int registry_keys_open(struct registry_keys **out,
+                                    struct store *st);
+/* Closes |k|. NULL is a no-op. */
+void registry_keys_close(struct registry_keys *k);
+/* Node |node|: its state, and for REG_NODE_KNOWN its 32-byte key in |pk|.
+ * DS_ECORRUPT for a key of another length, or a translated code. */
+DS_NODISCARD int registry_keys_node(struct registry_keys *k,
+                                    const uint8_t node[ID_LEN], uint8_t pk[32],
+                                    enum registry_node_state *state);
+/* The enrolment token of hash |hash| at time |now_ms|: unknown (BAD),
+ * spent (USED), EXPIRED or OK, as the writer would judge it. */
+DS_NODISCARD int registry_keys_token(struct registry_keys *k,
+                                     const uint8_t hash[32], uint64_t now_ms,
+                                     enum registry_token_state *state);
 #endif

@@ -6,7 +6,6 @@
 #include <string.h>
 
 #include <sodium.h>
-#include <sqlite3.h>
 
 #include "common/args.h"
 #include "common/buf.h"
@@ -14,10 +13,12 @@
 #include "common/dsig.h"
 #include "common/hex.h"
 #include "common/id.h"
+#include "common/meta.h"
 #include "common/store.h"
 #include "daemon/admin_int.h"
 #include "daemon/answer.h"
 #include "daemon/log.h"
+#include "daemon/registry.h"
 
 void rotate_header(struct store *st, char *out, size_t cap) {
   char b64[sodium_base64_ENCODED_LEN(ROTATE_CERT_LEN,
@@ -25,7 +26,7 @@ void rotate_header(struct store *st, char *out, size_t cap) {
   struct buf b;
   buf_init(&b, 0);
   out[0] = '\0';
-  if (store_meta_get(st, "key_rotation", &b) == 0 && b.len == ROTATE_CERT_LEN) {
+  if (meta_get(st, META_KEY_ROTATION, &b) == 0 && b.len == ROTATE_CERT_LEN) {
     sodium_bin2base64(b64, sizeof(b64), b.data, b.len,
                       sodium_base64_VARIANT_ORIGINAL);
     snprintf(out, cap, "Dansync-Key-Rotation: %s\r\n", b64);
@@ -38,7 +39,6 @@ static int rotate(struct store *st, char new_hex[ID_HEX_LEN + 1],
   uint8_t old_sk[DSIG_SK_LEN], sk[DSIG_SK_LEN], pk[DSIG_PK_LEN];
   uint8_t cert[ROTATE_CERT_LEN], m[16 + DSIG_PK_LEN], node[ID_LEN];
   uint64_t now = clock_now_ms();
-  sqlite3_stmt *s;
   int rc = answer_key_load(st, old_sk, errbuf);
 
   if (rc)
@@ -53,31 +53,16 @@ static int rotate(struct store *st, char new_hex[ID_HEX_LEN + 1],
   /* The old district node is revoked, not changed: the log entries it
    * signed still verify against its key. */
   if (!rc)
-    rc = sqlite3_exec(store_sqlite(st),
-                      "UPDATE node SET revoked_ms = coalesce(revoked_ms, "
-                      "strftime('%s') * 1000) WHERE node = (SELECT v FROM "
-                      "meta WHERE k = 'district_node')",
-                      NULL, NULL, NULL)
-             ? DS_EIO
-             : 0;
-  if (!rc && sqlite3_prepare_v2(store_sqlite(st),
-                                "INSERT INTO node(node, pubkey, commune, "
-                                "label, enrolled_ms) VALUES (?1, ?2, "
-                                "'district', 'district (admin commands)', "
-                                "?3)",
-                                -1, &s, NULL) == SQLITE_OK) {
-    sqlite3_bind_blob(s, 1, node, ID_LEN, SQLITE_STATIC);
-    sqlite3_bind_blob(s, 2, pk, sizeof(pk), SQLITE_STATIC);
-    sqlite3_bind_int64(s, 3, (int64_t)now);
-    rc = sqlite3_step(s) == SQLITE_DONE ? 0 : DS_EIO;
-    sqlite3_finalize(s);
-  }
+    rc = registry_district_node_revoke(st, (int64_t)now);
   if (!rc)
-    rc = store_meta_set(st, "district_node", node, ID_LEN);
+    rc = registry_node_add(st, node, pk, sizeof(pk), "district",
+                           "district (admin commands)", (int64_t)now);
   if (!rc)
-    rc = store_meta_set(st, "district_sk", sk, sizeof(sk));
+    rc = meta_set(st, META_DISTRICT_NODE, node, ID_LEN);
   if (!rc)
-    rc = store_meta_set(st, "key_rotation", cert, sizeof(cert));
+    rc = meta_set(st, META_DISTRICT_SK, sk, sizeof(sk));
+  if (!rc)
+    rc = meta_set(st, META_KEY_ROTATION, cert, sizeof(cert));
   if (!rc)
     rc = store_commit(st);
   else

@@ -1,33 +1,27 @@
 /* SPDX-License-Identifier: MIT
- * serve.h -- what the two halves of `dansyncd serve` share, inside the
- * daemon only: server.c (the loop's life, the single writer and its group
- * commits, durability, metrics) and conn.c (HTTP connections: reading,
- * the head check, deadlines, eviction, answers). Loop thread only, except
- * the pool work each names. */
+ * serve.h -- what the parts of `dansyncd serve` share, inside the daemon
+ * only: server.c (the loop's life, the request queue, the single writer
+ * and its group commits) and conn.c (HTTP connections: reading, the head
+ * check, deadlines, eviction, answers), beside durable.c (WAL syncs, the
+ * checkpointer), metrics.c and registry.c's key look-ups. Loop thread
+ * only, except the pool work each names. */
 #ifndef DS_DAEMON_SERVE_H
 #define DS_DAEMON_SERVE_H
 #include <stdbool.h>
 #include <stdint.h>
 
-#include <sqlite3.h>
 #include <uv.h>
 
 #include "common/buf.h"
 #include "common/schema.h"
+#include "daemon/durable.h"
 #include "daemon/guard.h"
 #include "daemon/http.h"
 #include "daemon/ingest.h"
+#include "daemon/metrics.h"
+#include "daemon/registry.h"
 #include "daemon/server.h"
 #include "daemon/tls.h"
-
-#define MAX_COMMUNES 128
-
-/* The writer does not copy the WAL back into the database itself: past
- * CKPT_BYTES of WAL a second connection does it on another thread, so
- * merges do not stall behind it. Should that fall behind, the writer
- * checkpoints at CKPT_HARD_BYTES rather than let the WAL grow. */
-#define CKPT_BYTES (16 << 20)
-#define CKPT_HARD_BYTES (128 << 20)
 
 /* Group commit: the writer takes every request waiting when it starts, up
  * to these bounds, merges each in a savepoint of one transaction and
@@ -35,18 +29,16 @@
 #define GROUP_MAX 16
 #define GROUP_MAX_BYTES (32u << 20)
 
-/* A group is durable once its WAL frames are on disk. The writer commits
- * without waiting for that (synchronous = NORMAL) and goes on to the next
- * group while another thread syncs the WAL file; the group's answers go out
- * after that sync. A later sync covers every earlier commit's frames, so no
- * answer, pulls included, shows what might not survive a power cut. Should
- * the WAL file not open, the writer commits with synchronous = FULL. */
+/* A group is durable once its WAL frames are on disk (daemon/durable.h):
+ * its answers go out after the sync that follows its commit. A later sync
+ * covers every earlier commit's frames, so no answer, pulls included,
+ * shows what might not survive a power cut. */
 struct group {
-  uv_work_t sync;
+  struct durable_sync sync;
   struct daemon *d;
-  int n, sync_rc;
+  int n;
   bool full; /* committed with synchronous = FULL: synced already */
-  uint64_t commit_ns, sync_ns;
+  uint64_t commit_ns;
   struct conn *c[GROUP_MAX];
 };
 
@@ -55,11 +47,6 @@ struct group {
 
 struct conn;
 
-struct commune_stat {
-  char slug[SCHEMA_SLUG_MAX + 1];
-  uint64_t last_sync_ms;
-};
-
 struct daemon {
   uv_loop_t loop;
   uv_tcp_t listener;
@@ -67,26 +54,16 @@ struct daemon {
   uv_timer_t ready;
   uv_timer_t sweep; /* every connection's deadlines; the refusal log */
   int port;
-  uv_work_t work;
-  /* The head check's read connection, shared by the pool's threads. */
-  sqlite3 *keydb;
-  sqlite3_stmt *keyq, *tokq;
-  uv_mutex_t keylock;
-  uv_work_t ckwork; /* the checkpointer */
-  sqlite3 *ckdb;    /* its connection; NULL: the writer checkpoints */
-  bool ck_running;
-  int wal_frames;                /* after the writer's last commit */
-  int ck_frames, ck_hard_frames; /* the two bounds, in pages */
+  uv_work_t work; /* the writer */
+  /* The head check's look-ups (registry.c); NULL: the writer judges. */
+  struct registry_keys *keys;
+  struct durable *dur; /* WAL syncs and the checkpointer */
   const struct srv_config *cfg;
   struct store *st;
   struct ingest *ing;
   struct conn *conns;              /* every open connection */
   struct conn *queue, *queue_tail; /* waiting for the writer */
   struct group *group;             /* in the writer now */
-  int walfd;                       /* the WAL, for the group syncs; or -1 */
-  bool sync_full;                  /* a sync failed: back to FULL */
-  bool writer_full;                /* the writer's setting (its thread) */
-  int syncing;                     /* group syncs under way */
   int nconns;                      /* handles open, closing ones too */
   int nlive;                       /* connections not closing */
   uint64_t body_reserved;          /* declared bodies being handled */
@@ -101,12 +78,7 @@ struct daemon {
   uv_tcp_t spare;        /* accepts and drops a connection when out of memory */
   bool spare_busy;
   uint8_t rbuf[64 * 1024]; /* every read lands here first */
-  /* Metrics, touched only on the loop thread. */
-  uint64_t requests[6]; /* by status class: 2xx 4xx(401,409,413,other) 5xx */
-  uint64_t merged, quarantined, conflicts, shed, evicted;
-  uint64_t cut[4]; /* by deadline: head, body, write, idle */
-  int ncommunes;
-  struct commune_stat communes[MAX_COMMUNES];
+  struct metrics met;      /* loop thread only */
 };
 
 /* A connection's life: idle (waiting for a request's first byte), its head
@@ -125,8 +97,6 @@ enum req_state {
   RS_WRITING,
   RS_DRAINING
 };
-
-enum { CUT_HEAD, CUT_BODY, CUT_WRITE, CUT_IDLE };
 
 /* How often deadlines are looked at, and how long the refusal log counts
  * before it sums up. */
@@ -195,12 +165,14 @@ bool conn_path_is(const struct conn *c, const char *path);
 /* Logs a refusal with its peer, rate-limited per address and reason. */
 void conn_refusal(struct conn *c, const char *reason, const char *detail);
 
+/* evict.c: makes room for the new connection |c| when its address or the
+ * daemon has every slot taken; true when |c| itself was closed (shed). */
+bool evict_for(struct conn *c);
+
 /* head.c: a request's head is in; decides whether its body is read. */
 void conn_head(struct conn *c);
 
 /* server.c */
 /* Queues a whole, prepared sync request for the writer. */
 void srv_enqueue(struct conn *c);
-/* Answers GET /metrics. */
-void srv_metrics(struct conn *c);
 #endif

@@ -1,13 +1,14 @@
 /* SPDX-License-Identifier: MIT
  * server.c -- dansyncd serve: the libuv loop's life (listening, signals,
- * the port file), the single writer and its group commits, durability (WAL
- * syncs, the checkpointer) and metrics. Connections are conn.c's.
- * Everything here runs on the loop thread except three kinds of work in the
- * threadpool, so the loop never waits on disk: the writer (ingest_sync for
- * one group of requests at a time), the sync of a group's WAL frames, and
- * the checkpointer. */
+ * the port file), the request queue and the single writer's group commits,
+ * and the answers once a group is durable. Connections are conn.c's, the
+ * WAL syncs and the checkpointer durable.c's, the counters metrics.c's.
+ * Everything here runs on the loop thread except the writer (ingest_sync
+ * for one group of requests at a time), in the threadpool so the loop
+ * never waits on disk. */
 #include "daemon/server.h"
 
+#include <assert.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -16,7 +17,6 @@
 #include <unistd.h>
 
 #include <sodium.h>
-#include <sqlite3.h>
 #include <uv.h>
 
 #include "common/alloc.h"
@@ -31,83 +31,6 @@
 #include "proto/codec.h"
 
 static void start_next(struct daemon *d);
-static void maybe_checkpoint(struct daemon *d);
-
-/* ---- /metrics ---- */
-
-void srv_metrics(struct conn *c) {
-  static const char *const cls[] = {"2xx", "401", "409", "413", "4xx", "5xx"};
-  struct daemon *d = c->d;
-  struct buf b;
-  int rc;
-
-  buf_init(&b, 0);
-  rc = buf_printf(&b, "# HELP dansync_requests_total Sync requests answered."
-                      "\n# TYPE dansync_requests_total counter\n");
-  for (int i = 0; i < 6 && !rc; i++)
-    rc = buf_printf(&b, "dansync_requests_total{status=\"%s\"} %llu\n", cls[i],
-                    (unsigned long long)d->requests[i]);
-  if (!rc)
-    rc = buf_printf(
-        &b,
-        "# TYPE dansync_ops_merged_total counter\n"
-        "dansync_ops_merged_total %llu\n"
-        "# TYPE dansync_ops_quarantined_total counter\n"
-        "dansync_ops_quarantined_total %llu\n"
-        "# TYPE dansync_conflicts_total counter\n"
-        "dansync_conflicts_total %llu\n"
-        "# TYPE dansync_connections gauge\ndansync_connections %d\n"
-        "# TYPE dansync_connections_shed_total counter\n"
-        "dansync_connections_shed_total %llu\n"
-        "# HELP dansync_connections_evicted_total Idle connections closed "
-        "to make room for a new one.\n"
-        "# TYPE dansync_connections_evicted_total counter\n"
-        "dansync_connections_evicted_total %llu\n"
-        "# HELP dansync_connections_cut_total Connections closed at a "
-        "deadline.\n"
-        "# TYPE dansync_connections_cut_total counter\n"
-        "dansync_connections_cut_total{deadline=\"head\"} %llu\n"
-        "dansync_connections_cut_total{deadline=\"body\"} %llu\n"
-        "dansync_connections_cut_total{deadline=\"write\"} %llu\n"
-        "dansync_connections_cut_total{deadline=\"idle\"} %llu\n"
-        "# TYPE dansync_body_bytes_reserved gauge\n"
-        "dansync_body_bytes_reserved %llu\n"
-        "# HELP dansync_last_sync_timestamp_seconds Last successful sync "
-        "of any device of the commune.\n"
-        "# TYPE dansync_last_sync_timestamp_seconds gauge\n",
-        (unsigned long long)d->merged, (unsigned long long)d->quarantined,
-        (unsigned long long)d->conflicts, d->nlive, (unsigned long long)d->shed,
-        (unsigned long long)d->evicted, (unsigned long long)d->cut[CUT_HEAD],
-        (unsigned long long)d->cut[CUT_BODY],
-        (unsigned long long)d->cut[CUT_WRITE],
-        (unsigned long long)d->cut[CUT_IDLE],
-        (unsigned long long)d->body_reserved);
-  for (int i = 0; i < d->ncommunes && !rc; i++)
-    rc = buf_printf(&b,
-                    "dansync_last_sync_timestamp_seconds{commune=\"%s\"} "
-                    "%.3f\n",
-                    d->communes[i].slug,
-                    (double)d->communes[i].last_sync_ms / 1000.0);
-  if (rc)
-    conn_respond_error(c, 503, PROTO_E_UNAVAILABLE, "out of memory");
-  else
-    conn_respond(c, 200, "text/plain; version=0.0.4", b.data, b.len);
-  buf_cleanup(&b);
-}
-
-static void note_sync(struct daemon *d, const char *commune, uint64_t ms) {
-  for (int i = 0; i < d->ncommunes; i++) {
-    if (strcmp(d->communes[i].slug, commune) == 0) {
-      d->communes[i].last_sync_ms = ms;
-      return;
-    }
-  }
-  if (d->ncommunes < MAX_COMMUNES) {
-    snprintf(d->communes[d->ncommunes].slug, SCHEMA_SLUG_MAX + 1, "%s",
-             commune);
-    d->communes[d->ncommunes++].last_sync_ms = ms;
-  }
-}
 
 /* ---- the writer ---- */
 
@@ -116,11 +39,7 @@ static void work_cb(uv_work_t *w) {
   struct group *g = d->group;
   int rc;
 
-  if (g->full && !d->writer_full) {
-    sqlite3_exec(store_sqlite(d->st), "PRAGMA synchronous = FULL", NULL, NULL,
-                 NULL);
-    d->writer_full = true;
-  }
+  durable_writer_begin(d->dur, g->full);
   rc = ingest_group_begin(d->ing);
   for (int i = 0; i < g->n; i++) {
     struct conn *c = g->c[i];
@@ -145,13 +64,12 @@ static void work_cb(uv_work_t *w) {
 static void answer(struct daemon *d, struct group *g, struct conn *c) {
   char node[ID_HEX_LEN + 1];
 
+  assert(c->in_writer && c->state == RS_QUEUED);
   c->in_writer = false;
   hex_encode(node, c->rq.node, ID_LEN);
   if (c->rs.status == 200) {
-    d->merged += c->rs.merged;
-    d->quarantined += c->rs.quarantined;
-    d->conflicts += c->rs.conflicts;
-    note_sync(d, c->rs.commune, c->rq.received_ms);
+    metrics_count_sync(&d->met, c->rs.commune, c->rq.received_ms, c->rs.merged,
+                       c->rs.quarantined, c->rs.conflicts);
     LOG_INFO("sync",
              "accepted node=%.16s commune=%s merged=%u "
              "quarantined=%u conflicts=%u pulled=%u wait_ms=%.1f "
@@ -161,7 +79,7 @@ static void answer(struct daemon *d, struct group *g, struct conn *c) {
              c->rs.conflicts, c->rs.pulled,
              (double)(uv_hrtime() - c->queued_ns - c->work_ns) / 1e6,
              (double)c->work_ns / 1e6, g->n, (double)g->commit_ns / 1e6,
-             (double)g->sync_ns / 1e6, c->peer.text);
+             (double)g->sync.ns / 1e6, c->peer.text);
   } else if (c->rs.status == 401) {
     /* The node is not who it claimed (or no longer enrolled): a stranger's
      * refusal, rate-limited; its next head is looked up again. */
@@ -198,27 +116,13 @@ static void answer_all(struct group *g) {
   ds_free(g);
 }
 
-static void sync_cb(uv_work_t *w) {
-  struct group *g = container_of(w, struct group, sync);
-  uint64_t t0 = uv_hrtime();
-  g->sync_rc = fdatasync(g->d->walfd) ? errno : 0;
-  g->sync_ns = uv_hrtime() - t0;
-}
+/* The group's commit is on disk, or its sync failed. */
+static void after_sync(struct durable_sync *s) {
+  struct group *g = container_of(s, struct group, sync);
 
-static void after_sync(uv_work_t *w, int status) {
-  struct group *g = container_of(w, struct group, sync);
-  struct daemon *d = g->d;
-
-  (void)status;
-  d->syncing--;
-  if (g->sync_rc) {
+  if (s->rc) {
     /* Committed but perhaps not on disk: the devices send again, and what
      * is already stored is acked without being stored twice. */
-    LOG_ERROR("server",
-              "cannot sync the WAL (%s); answering 503 and "
-              "committing with full syncs from now on",
-              strerror(g->sync_rc));
-    d->sync_full = true;
     for (int i = 0; i < g->n; i++)
       if (g->c[i]->rs.status == 200)
         (void)ingest_res_unavailable(&g->c[i]->rs, DS_EUNAVAIL);
@@ -232,51 +136,20 @@ static void after_work(uv_work_t *w, int status) {
   bool stored = false;
 
   (void)status;
+  assert(g && g->n > 0);
   d->group = NULL;
   for (int i = 0; i < g->n; i++)
     stored |= g->c[i]->rs.status == 200 &&
               (g->c[i]->rs.logged || g->c[i]->rs.enrolled);
   /* A group that stored nothing still waits for the syncs under way: its
    * pulls may show what they are making durable. */
-  if ((!stored && !d->syncing) || g->full ||
-      uv_queue_work(&d->loop, &g->sync, sync_cb, after_sync))
+  if ((!stored && !durable_syncing(d->dur)) || g->full ||
+      durable_sync_start(d->dur, &g->sync, after_sync))
     answer_all(g); /* nothing to sync, or FULL commits synced already */
-  else
-    d->syncing++;
-  maybe_checkpoint(d);
+  durable_maybe_checkpoint(d->dur);
   start_next(d);
   if (!d->group)
     ui_writer_idle(d->ui); /* the writer is idle: index what it merged */
-}
-
-static void ck_work(uv_work_t *w) {
-  struct daemon *d = container_of(w, struct daemon, ckwork);
-  int nlog = 0, nckpt = 0;
-  if (sqlite3_wal_checkpoint_v2(d->ckdb, NULL, SQLITE_CHECKPOINT_PASSIVE, &nlog,
-                                &nckpt) != SQLITE_OK)
-    LOG_WARN("server", "checkpoint: %s", sqlite3_errmsg(d->ckdb));
-}
-
-static void ck_after(uv_work_t *w, int status) {
-  struct daemon *d = container_of(w, struct daemon, ckwork);
-  (void)status;
-  d->ck_running = false;
-}
-
-static void maybe_checkpoint(struct daemon *d) {
-  if (!d->ckdb || d->ck_running || d->wal_frames < d->ck_frames)
-    return;
-  d->wal_frames = 0;
-  d->ck_running = !uv_queue_work(&d->loop, &d->ckwork, ck_work, ck_after);
-}
-
-/* Runs on the writer's thread after each of its commits. */
-static int wal_hook(void *arg, sqlite3 *db, const char *name, int frames) {
-  struct daemon *d = arg;
-  d->wal_frames = frames;
-  if (frames >= (d->ckdb ? d->ck_hard_frames : d->ck_frames))
-    sqlite3_wal_checkpoint_v2(db, name, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
-  return SQLITE_OK;
 }
 
 static void start_next(struct daemon *d) {
@@ -289,7 +162,7 @@ static void start_next(struct daemon *d) {
   if (!g)
     return; /* tried again when the next request comes */
   g->d = d;
-  g->full = d->sync_full || d->walfd < 0;
+  g->full = durable_full(d->dur);
   while (d->queue && g->n < GROUP_MAX &&
          (!g->n || bytes + d->queue->rq.len <= GROUP_MAX_BYTES)) {
     struct conn *c = d->queue;
@@ -376,75 +249,6 @@ static void on_ready(uv_timer_t *t) {
   }
 }
 
-static void load_last_syncs(struct daemon *d) {
-  sqlite3_stmt *s;
-  if (sqlite3_prepare_v2(store_sqlite(d->st),
-                         "SELECT c.slug, coalesce(max(n.last_sync_ms), 0) "
-                         "FROM commune c LEFT JOIN node n ON n.commune = "
-                         "c.slug GROUP BY c.slug ORDER BY c.slug",
-                         -1, &s, NULL))
-    return;
-  while (sqlite3_step(s) == SQLITE_ROW)
-    note_sync(d, (const char *)sqlite3_column_text(s, 0),
-              (uint64_t)sqlite3_column_int64(s, 1));
-  sqlite3_finalize(s);
-}
-
-/* The checkpointer's and the prep step's connections. Either may fail to
- * open (an in-memory store has no file): the writer then does that work. */
-static void open_helpers(struct daemon *d) {
-  sqlite3 *db = store_sqlite(d->st);
-  const char *path = sqlite3_db_filename(db, "main");
-  sqlite3_stmt *s;
-  int page = 4096;
-
-  /* The writer has read the store, so its WAL file exists. */
-  d->walfd = -1;
-  if (path && *path)
-    d->walfd = open(sqlite3_filename_wal(path), O_RDONLY | O_CLOEXEC);
-  if (d->walfd >= 0 && sqlite3_exec(db, "PRAGMA synchronous = NORMAL", NULL,
-                                    NULL, NULL) != SQLITE_OK) {
-    close(d->walfd);
-    d->walfd = -1;
-  }
-  d->writer_full = d->walfd < 0;
-  /* A connection that has read nothing has not opened the WAL, and its
-   * checkpoints do nothing (they report -1 frames): read the schema. */
-  if (path && *path &&
-      (sqlite3_open_v2(path, &d->ckdb, SQLITE_OPEN_READWRITE, NULL) ||
-       sqlite3_exec(d->ckdb, "SELECT count(*) FROM sqlite_master", NULL, NULL,
-                    NULL))) {
-    sqlite3_close(d->ckdb);
-    d->ckdb = NULL;
-  }
-  if (path && *path &&
-      (sqlite3_open_v2(path, &d->keydb, SQLITE_OPEN_READONLY, NULL) ||
-       sqlite3_prepare_v3(d->keydb,
-                          "SELECT pubkey, revoked_ms FROM node WHERE node = "
-                          "?1",
-                          -1, SQLITE_PREPARE_PERSISTENT, &d->keyq, NULL) ||
-       sqlite3_prepare_v3(d->keydb,
-                          "SELECT node IS NOT NULL, expires_ms FROM token "
-                          "WHERE hash = ?1",
-                          -1, SQLITE_PREPARE_PERSISTENT, &d->tokq, NULL))) {
-    sqlite3_finalize(d->keyq);
-    sqlite3_finalize(d->tokq);
-    d->keyq = d->tokq = NULL;
-    sqlite3_close(d->keydb);
-    d->keydb = NULL;
-  }
-  if (d->keydb)
-    sqlite3_busy_timeout(d->keydb, 1000);
-  uv_mutex_init(&d->keylock);
-  if (!sqlite3_prepare_v2(db, "PRAGMA page_size", -1, &s, NULL) &&
-      sqlite3_step(s) == SQLITE_ROW && sqlite3_column_int(s, 0) > 0)
-    page = sqlite3_column_int(s, 0);
-  sqlite3_finalize(s);
-  d->ck_frames = CKPT_BYTES / page;
-  d->ck_hard_frames = CKPT_HARD_BYTES / page;
-  sqlite3_wal_hook(db, wal_hook, d);
-}
-
 /* 127.0.0.0/8, ::1 and localhost: nothing leaves the machine. */
 static bool is_loopback(const char *host) {
   return !strncmp(host, "127.", 4) || !strcmp(host, "::1") ||
@@ -497,10 +301,21 @@ int srv_run(struct store *st, const struct srv_config *cfg, char *errbuf) {
                    "or --insecure-http if a trusted proxy in front does TLS",
                    cfg->host);
   }
-  load_last_syncs(d);
-  open_helpers(d);
+  rc = metrics_init(&d->met, st);
+  if (rc) /* the next syncs fill the times in */
+    LOG_WARN("server", "cannot read the communes' last syncs: %s",
+             ds_strerror(rc));
   uv_loop_init(&d->loop);
   uv_tcp_init(&d->loop, &d->listener);
+  /* Either may be missing (a store in memory has no file): the writer then
+   * does that work. */
+  if (registry_keys_open(&d->keys, st))
+    d->keys = NULL;
+  rc = durable_open(&d->dur, &d->loop, st);
+  if (rc) {
+    rc = ds_fail(errbuf, rc, "cannot set up the WAL's syncs");
+    goto fail;
+  }
   if (uv_ip4_addr(cfg->host, cfg->port, (struct sockaddr_in *)&addr) &&
       uv_ip6_addr(cfg->host, cfg->port, (struct sockaddr_in6 *)&addr)) {
     rc = ds_fail(errbuf, DS_EINVAL, "'%s' is not an IP address", cfg->host);
@@ -553,14 +368,8 @@ fail:
 done:
   if (uv_loop_close(&d->loop))
     LOG_WARN("server", "the loop still had handles at exit");
-  sqlite3_wal_hook(store_sqlite(st), NULL, NULL);
-  sqlite3_close(d->ckdb);
-  if (d->walfd >= 0)
-    close(d->walfd);
-  sqlite3_finalize(d->keyq);
-  sqlite3_finalize(d->tokq);
-  sqlite3_close(d->keydb);
-  uv_mutex_destroy(&d->keylock);
+  durable_close(d->dur);
+  registry_keys_close(d->keys);
   ingest_close(d->ing);
   ui_free(d->ui);
   tls_ctx_free(d->tls);

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT
  * server.h -- dansyncd serve: HTTP/1.1 with keep-alive on a libuv loop
  * (DESIGN §6). POST /v1/sync, GET /v1/health, GET /metrics. Requests are
- * merged one at a time off the loop on the single writer connection. */
+ * merged off the loop by the single writer connection, the ones waiting
+ * together in one group commit, and answered once that is on disk. */
 #ifndef DS_DAEMON_SERVER_H
 #define DS_DAEMON_SERVER_H
 #include <stdbool.h>

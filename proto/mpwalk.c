@@ -109,3 +109,23 @@ int mpwalk(const uint8_t *p, size_t n, int max_depth, size_t *used) {
   *used = i;
   return 0;
 }
+
+int mpwalk_container(const uint8_t *p, size_t n, bool map, uint32_t *count,
+                     size_t *hlen) {
+  uint8_t fix = map ? MP_FIXMAP : MP_FIXARRAY;
+  uint8_t b16 = map ? MP_MAP16 : MP_ARRAY16, b32 = map ? MP_MAP32 : MP_ARRAY32;
+  if (n < 1)
+    return DS_EPROTO;
+  if ((p[0] & MP_FIX4_MASK) == fix) {
+    *count = p[0] & MP_FIX4_MAX, *hlen = 1;
+  } else if (p[0] == b16 && n >= 3) {
+    *count = (uint32_t)p[1] << 8 | p[2], *hlen = 3;
+  } else if (p[0] == b32 && n >= 5) {
+    *count = (uint32_t)p[1] << 24 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 8 |
+             p[4];
+    *hlen = 5;
+  } else {
+    return DS_EPROTO;
+  }
+  return 0;
+}

@@ -9,6 +9,7 @@
 #include "common/alloc.h"
 #include "common/value.h"
 #include "proto/codec.h"
+#include "proto/mpfmt.h"
 #include "proto/mpwalk.h"
 #include "tests/helpers.h"
 
@@ -431,11 +432,51 @@ static void test_codec_alloc_failures_leak_nothing(void **state) {
   buf_cleanup(&body);
 }
 
+/* The container headers the codec writes (mp_put_map, mp_put_array) and
+ * reads back (mpwalk_container): the smallest form of each count, and a
+ * map's header never read as an array's. */
+static void test_codec_container_headers(void **state) {
+  static const struct {
+    uint32_t n;
+    uint8_t map_tag, array_tag;
+    size_t hlen;
+  } cases[] = {{0, MP_FIXMAP, MP_FIXARRAY, 1},
+               {15, MP_FIXMAP | 15, MP_FIXARRAY | 15, 1},
+               {16, MP_MAP16, MP_ARRAY16, 3},
+               {65535, MP_MAP16, MP_ARRAY16, 3},
+               {65536, MP_MAP32, MP_ARRAY32, 5}};
+  struct buf b;
+  (void)state;
+
+  buf_init(&b, 0);
+  for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+    for (int map = 0; map < 2; map++) {
+      uint32_t count = 0;
+      size_t hlen = 0;
+      buf_reset(&b);
+      assert_int_equal(
+          map ? mp_put_map(&b, cases[i].n) : mp_put_array(&b, cases[i].n), 0);
+      assert_int_equal(b.len, cases[i].hlen);
+      assert_int_equal(b.data[0], map ? cases[i].map_tag : cases[i].array_tag);
+      assert_int_equal(mpwalk_container(b.data, b.len, map, &count, &hlen), 0);
+      assert_int_equal(count, cases[i].n);
+      assert_int_equal(hlen, cases[i].hlen);
+      assert_int_equal(mpwalk_container(b.data, b.len, !map, &count, &hlen),
+                       DS_EPROTO);
+      /* A header cut short is not one. */
+      assert_int_equal(mpwalk_container(b.data, b.len - 1, map, &count, &hlen),
+                       DS_EPROTO);
+    }
+  }
+  buf_cleanup(&b);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_codec_request_roundtrip),
       cmocka_unit_test(test_codec_op_with_base_roundtrip),
       cmocka_unit_test(test_codec_op_spans_and_node),
+      cmocka_unit_test(test_codec_container_headers),
       cmocka_unit_test(test_codec_truncations_are_refused),
       cmocka_unit_test(test_codec_every_byte_flip_is_safe),
       cmocka_unit_test(test_codec_huge_lengths_and_depth),
