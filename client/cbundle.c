@@ -18,6 +18,7 @@
 #include "common/clock.h"
 #include "common/dsig.h"
 #include "common/hex.h"
+#include "common/meta.h"
 #include "common/store.h"
 #include "proto/bundle.h"
 #include "proto/codec.h"
@@ -42,22 +43,6 @@ static int fail(int code, const char *sentence) {
 }
 
 /* A meta value of exactly |len| bytes. */
-static bool meta_fixed(struct store *st, const char *key, void *out,
-                       size_t len) {
-  struct buf b;
-  bool ok;
-  buf_init(&b, 0);
-  ok = store_meta_get(st, key, &b) == 0 && b.len == len;
-  if (ok)
-    memcpy(out, b.data, len);
-  buf_cleanup(&b);
-  return ok;
-}
-
-static int64_t meta_int(struct store *st, const char *key) {
-  int64_t v = 0;
-  return store_meta_get_int(st, key, &v) ? 0 : v;
-}
 
 static void when_text(int64_t ms, char *out, size_t cap) {
   time_t t = (time_t)(ms / 1000);
@@ -73,12 +58,12 @@ static int open_keys(struct dev_keys *k, const struct args *a, char *err) {
     return msg_fail(err, DS_EINVAL, MSG_STORE_PATH_LONG);
   if (local_open(&k->dev, path, err))
     return DS_EINVAL;
-  if (!meta_fixed(k->dev.st, "pk", k->pk, 32) ||
-      !meta_fixed(k->dev.st, "sk", k->sk, 64)) {
+  if (meta_get_exact(k->dev.st, META_PK, k->pk, 32) ||
+      meta_get_exact(k->dev.st, META_SK, k->sk, 64)) {
     local_close(&k->dev);
     return msg_fail(err, DS_EINVAL, MSG_BUNDLE_NO_KEYS);
   }
-  if (!meta_fixed(k->dev.st, "district_pk", k->district_pk, 32) ||
+  if (meta_get_exact(k->dev.st, META_DISTRICT_PK, k->district_pk, 32) ||
       bundle_x25519(k->pk, k->sk, k->x_pk, k->x_sk)) {
     local_close(&k->dev);
     return msg_fail(err, DS_EINVAL, MSG_BUNDLE_NO_DISTRICT_KEY);
@@ -110,7 +95,7 @@ static int write_export(struct bundle_writer *w, struct dev_keys *k,
                         uint32_t *nreq, char *err) {
   struct store *st = k->dev.st;
   struct proto_bundle_frame head;
-  uint64_t after = (uint64_t)meta_int(st, "acked");
+  uint64_t after = (uint64_t)meta_int_or_0(st, META_ACKED);
   struct buf body, frame;
   uint32_t nops = 1;
   int rc;
@@ -121,12 +106,12 @@ static int write_export(struct bundle_writer *w, struct dev_keys *k,
   head.made_ms = clock_now_ms();
   if (store_hlc_get(st, &head.hlc))
     head.hlc = 0;
-  if (!meta_int(st, "enrolled")) {
+  if (!meta_int_or_0(st, META_ENROLLED)) {
     /* Before the first answer: what sync's first request carries in its
      * headers (DESIGN §5), inside the seal. */
     struct buf t;
     buf_init(&t, 0);
-    if (store_meta_get(st, "token", &t) == 0 && t.len <= PROTO_BUNDLE_TOKEN_MAX)
+    if (meta_get(st, META_TOKEN, &t) == 0 && t.len <= PROTO_BUNDLE_TOKEN_MAX)
       memcpy(head.token, t.data, t.len);
     buf_cleanup(&t);
     head.has_key = true;
@@ -184,7 +169,7 @@ static int cmd_export(const struct args *a) {
     return usage(msg(out ? MSG_TOO_MANY : MSG_BUNDLE_NEEDS_OUT));
   if (open_keys(&k, a, err))
     return fail(EXIT_ERROR, err);
-  acked = meta_int(k.dev.st, "acked");
+  acked = meta_int_or_0(k.dev.st, META_ACKED);
   randombytes_buf(id, sizeof(id));
   rc = bundle_x25519(k.district_pk, NULL, x_district, NULL);
   if (!rc)
@@ -198,12 +183,12 @@ static int cmd_export(const struct args *a) {
   }
   /* The note `status` shows; the queue itself is untouched. */
   if (!rc && !(rc = store_begin(k.dev.st))) {
-    rc = store_meta_set(k.dev.st, "bundle_out_id", id, ID_LEN);
+    rc = meta_set(k.dev.st, META_BUNDLE_OUT_ID, id, ID_LEN);
     rc = rc ||
-         store_meta_set_int(k.dev.st, "bundle_out_ms", (int64_t)clock_now_ms());
+         meta_set_int(k.dev.st, META_BUNDLE_OUT_MS, (int64_t)clock_now_ms());
     rc = rc ||
-         store_meta_set_int(k.dev.st, "bundle_out_ops", (int64_t)last - acked);
-    rc = rc || store_meta_set_int(k.dev.st, "bundle_out_seq", (int64_t)last);
+         meta_set_int(k.dev.st, META_BUNDLE_OUT_OPS, (int64_t)last - acked);
+    rc = rc || meta_set_int(k.dev.st, META_BUNDLE_OUT_SEQ, (int64_t)last);
     if (!rc)
       rc = store_commit(k.dev.st);
     else
@@ -297,13 +282,13 @@ static int apply_refusal(struct dev_keys *k, const struct proto_bundle_frame *f,
   char code[32] = "", text[256] = "";
   bool has_exp = false;
   uint64_t exp = 0;
-  int64_t acked = meta_int(k->dev.st, "acked");
+  int64_t acked = meta_int_or_0(k->dev.st, META_ACKED);
   if (proto_error_decode(f->body, f->len, code, sizeof(code), text,
                          sizeof(text), &has_exp, &exp))
     msg_fmt(text, sizeof(text), MSG_HTTP_STATUS, f->status);
   if (f->status == 409 && !strcmp(code, PROTO_E_GAP) && has_exp && exp >= 1 &&
       (int64_t)exp - 1 < acked) {
-    if (store_meta_set_int(k->dev.st, "acked", (int64_t)exp - 1))
+    if (meta_set_int(k->dev.st, META_ACKED, (int64_t)exp - 1))
       return msg_fail(err, DS_EIO, MSG_LOCAL_WRITE);
     return msg_fail(err, DS_EGAP, MSG_BUNDLE_GAP);
   }
@@ -357,12 +342,12 @@ static int note_applied(struct store *st, const struct proto_bundle_frame *h) {
   int rc = store_begin(st);
   if (rc)
     return rc;
-  rc = store_meta_set_int(st, "bundle_in_hlc", (int64_t)h->hlc);
-  rc = rc || store_meta_set_int(st, "bundle_in_ms", (int64_t)h->made_ms);
+  rc = meta_set_int(st, META_BUNDLE_IN_HLC, (int64_t)h->hlc);
+  rc = rc || meta_set_int(st, META_BUNDLE_IN_MS, (int64_t)h->made_ms);
   /* The answer to the last export: nothing is waiting any more. */
-  if (!rc && meta_fixed(st, "bundle_out_id", out_id, ID_LEN) &&
+  if (!rc && meta_get_exact(st, META_BUNDLE_OUT_ID, out_id, ID_LEN) == 0 &&
       memcmp(out_id, h->id, ID_LEN) == 0)
-    rc = store_meta_set_int(st, "bundle_out_ms", 0);
+    rc = meta_set_int(st, META_BUNDLE_OUT_MS, 0);
   if (!rc)
     return store_commit(st);
   store_rollback(st);
@@ -390,8 +375,8 @@ static int cmd_import(const struct args *a) {
     close_keys(&k);
     return fail(rc == DS_EIDENTITY ? EXIT_IDENTITY : EXIT_ERROR, err);
   }
-  if (head.hlc <= (uint64_t)meta_int(k.dev.st, "bundle_in_hlc")) {
-    when_text(meta_int(k.dev.st, "bundle_in_ms"), when, sizeof(when));
+  if (head.hlc <= (uint64_t)meta_int_or_0(k.dev.st, META_BUNDLE_IN_HLC)) {
+    when_text(meta_int_or_0(k.dev.st, META_BUNDLE_IN_MS), when, sizeof(when));
     msg_print(stdout, MSG_BUNDLE_STALE, path, when);
     close_keys(&k);
     return EXIT_OK;
@@ -426,11 +411,12 @@ int cbundle_main(const struct args *a, const char *verb) {
 }
 
 int cbundle_status(struct store *st, bool json, struct buf *out) {
-  int64_t ms = meta_int(st, "bundle_out_ms");
-  int64_t ops = meta_int(st, "bundle_out_ops");
+  int64_t ms = meta_int_or_0(st, META_BUNDLE_OUT_MS);
+  int64_t ops = meta_int_or_0(st, META_BUNDLE_OUT_OPS);
   char when[32];
   /* Ops a network sync acked since are no longer waiting for an answer. */
-  if (ops > 0 && meta_int(st, "acked") >= meta_int(st, "bundle_out_seq"))
+  if (ops > 0 &&
+      meta_int_or_0(st, META_ACKED) >= meta_int_or_0(st, META_BUNDLE_OUT_SEQ))
     ms = 0;
   if (ms <= 0)
     return json ? buf_printf(out, ", \"bundle_unanswered\": null") : 0;

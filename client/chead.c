@@ -10,7 +10,6 @@
 #include "common/meta.h"
 #include "common/store.h"
 
-#define LOST_KEY "lost_head"
 #define LOST_LEN (8 + PROTO_HASH_LEN)
 
 /* Whether |resp| shows a log without the head (|cursor|, |hash|): the
@@ -41,7 +40,7 @@ int chead_check(struct store *st, const struct proto_resp *resp,
     return 0;
   *lost = (uint64_t)cursor;
   buf_init(&b, 0);
-  rc = store_meta_get(st, LOST_KEY, &b);
+  rc = meta_get(st, META_LOST_HEAD, &b);
   if (rc == 0 && b.len == LOST_LEN)
     rc = 1; /* an earlier lost head is still to be reported */
   buf_cleanup(&b);
@@ -52,14 +51,14 @@ int chead_check(struct store *st, const struct proto_resp *resp,
   for (int i = 0; i < 8; i++)
     v[i] = (uint8_t)((uint64_t)cursor >> (56 - 8 * i));
   memcpy(v + 8, hash, PROTO_HASH_LEN);
-  return store_meta_set(st, LOST_KEY, v, LOST_LEN);
+  return meta_set(st, META_LOST_HEAD, v, LOST_LEN);
 }
 
 void chead_pending(struct store *st, struct proto_req *req) {
   struct buf b;
   req->has_lost_head = false;
   buf_init(&b, 0);
-  if (store_meta_get(st, LOST_KEY, &b) == 0 && b.len == LOST_LEN) {
+  if (meta_get(st, META_LOST_HEAD, &b) == 0 && b.len == LOST_LEN) {
     req->lost_cursor = 0;
     for (int i = 0; i < 8; i++)
       req->lost_cursor = req->lost_cursor << 8 | b.data[i];
@@ -70,5 +69,5 @@ void chead_pending(struct store *st, struct proto_req *req) {
 }
 
 int chead_delivered(struct store *st) {
-  return store_meta_set(st, LOST_KEY, NULL, 0);
+  return meta_set(st, META_LOST_HEAD, NULL, 0);
 }

@@ -119,7 +119,7 @@ int cmd_status(const struct args *a) {
         msg(strncmp(server, "https:", 6) ? MSG_TRUST_NONE : MSG_TRUST_SYSTEM));
   acked = meta_int_or_0(dev.st, META_ACKED);
   last = meta_int_or_0(dev.st, META_LAST_SYNC_MS);
-  if (store_meta_get_int(dev.st, "brought_from", &brought))
+  if (meta_get_int(dev.st, META_BROUGHT_FROM, &brought))
     brought = -1;
   hex_encode(node, dev.node, ID_LEN);
   when_text(last, when, sizeof(when));

@@ -10,6 +10,7 @@
 #include "client/trust.h"
 #include "client/xport.h"
 #include "common/hex.h"
+#include "common/meta.h"
 #include "common/schema.h"
 
 /* Writes the new store's identity in one transaction. */
@@ -22,21 +23,21 @@ static int init_write(struct store *st, const char *commune, const char *server,
   crypto_sign_keypair(pk, sk);
   rc = store_begin(st);
   if (!rc)
-    rc = store_meta_set(st, "commune", commune, strlen(commune));
+    rc = meta_set(st, META_COMMUNE, commune, strlen(commune));
   if (!rc)
-    rc = store_meta_set(st, "server", server, strlen(server));
+    rc = meta_set(st, META_SERVER, server, strlen(server));
   if (!rc)
     rc = trust_store_token(st, tok);
   if (!rc && pin)
-    rc = store_meta_set(st, "pin", pin, strlen(pin));
+    rc = meta_set(st, META_PIN, pin, strlen(pin));
   if (!rc && cacert)
-    rc = store_meta_set(st, "cacert", cacert, strlen(cacert));
+    rc = meta_set(st, META_CACERT, cacert, strlen(cacert));
   if (!rc)
-    rc = store_meta_set(st, "node", node, ID_LEN);
+    rc = meta_set(st, META_NODE, node, ID_LEN);
   if (!rc)
-    rc = store_meta_set(st, "pk", pk, sizeof(pk));
+    rc = meta_set(st, META_PK, pk, sizeof(pk));
   if (!rc)
-    rc = store_meta_set(st, "sk", sk, sizeof(sk));
+    rc = meta_set(st, META_SK, sk, sizeof(sk));
   if (!rc)
     rc = store_commit(st);
   else
@@ -117,13 +118,13 @@ int cmd_set_server(const struct args *a) {
     return rc;
   rc = store_begin(dev.st);
   if (!rc)
-    rc = store_meta_set(dev.st, "server", server, strlen(server));
+    rc = meta_set(dev.st, META_SERVER, server, strlen(server));
   if (!rc)
-    rc = pin ? store_meta_set(dev.st, "pin", pin, strlen(pin))
-             : store_meta_set(dev.st, "pin", NULL, 0);
+    rc = pin ? meta_set(dev.st, META_PIN, pin, strlen(pin))
+             : meta_set(dev.st, META_PIN, NULL, 0);
   if (!rc)
-    rc = cacert ? store_meta_set(dev.st, "cacert", cacert, strlen(cacert))
-                : store_meta_set(dev.st, "cacert", NULL, 0);
+    rc = cacert ? meta_set(dev.st, META_CACERT, cacert, strlen(cacert))
+                : meta_set(dev.st, META_CACERT, NULL, 0);
   if (!rc)
     rc = store_commit(dev.st);
   else

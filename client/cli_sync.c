@@ -33,7 +33,7 @@ static int counts(const struct args *a, int64_t brought_from, int64_t *rejected,
   /* Only what 'status' shows depends on the note: a failed write is
    * harmless. */
   if (!rc && brought_from >= 0 &&
-      store_meta_set_int(dev.st, "brought_from", brought_from))
+      meta_set_int(dev.st, META_BROUGHT_FROM, brought_from))
     store_rollback(dev.st);
   local_close(&dev);
   return rc ? cli_fail(EXIT_ERROR, msg(MSG_STORE_READ)) : 0;

@@ -34,6 +34,19 @@ enum meta_key {
    * district's receipt of its enrolment. */
   META_DISTRICT_PK,
   META_RECEIPT,
+  /* A device: a head the district's log was found not to hold, carried in
+   * requests until the district has logged it (DESIGN §11); what the last
+   * sync brought, for status. */
+  META_LOST_HEAD,
+  META_BROUGHT_FROM,
+  /* A device: the last bundle exported (id, when, ops, last seq) and the
+   * newest answer bundle imported (its HLC and when it was made). */
+  META_BUNDLE_OUT_ID,
+  META_BUNDLE_OUT_MS,
+  META_BUNDLE_OUT_OPS,
+  META_BUNDLE_OUT_SEQ,
+  META_BUNDLE_IN_HLC,
+  META_BUNDLE_IN_MS,
   /* The district: its node id and signing key, the report's issuer, the
    * announcement of its last key rotation. */
   META_DISTRICT_NODE,

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "common/buf.h"
+#include "common/meta.h"
 #include "common/repfig.h"
 #include "common/report.h"
 #include "common/query.h"
@@ -323,7 +324,7 @@ void ui_report(struct page *p, const char *kind) {
   r.f = f;
   r.doc.date = p->today;
   r.doc.issuer =
-      store_meta_get(p->st, "issuer", &issuer) == 0 && !buf_cstr(&issuer)
+      meta_get(p->st, META_ISSUER, &issuer) == 0 && !buf_cstr(&issuer)
           ? (const char *)issuer.data
           : "ỦY BAN NHÂN DÂN HUYỆN";
   if (p->api || kind) {
