@@ -7,26 +7,14 @@
 #include <string.h>
 
 #include "common/repfig.h"
+#include "common/vnenum.h"
 
 const char *const repfig_rating_names[REPFIG_NRATINGS] = {
     "overall", "attitude", "timeliness", "procedure"};
 
-static const char *const situation_names[] = {"policy_family",
-                                              "poor_household",
-                                              "elderly_alone",
-                                              "student_hardship",
-                                              "poor_patient",
-                                              "other",
-                                              NULL};
-static const char *const situation_labels[] = {
-    "gia đình chính sách", "hộ nghèo",        "người già neo đơn",
-    "học sinh khó khăn",   "bệnh nhân nghèo", "khác"};
-
+/* DESIGN §3's label of a visit's situation (common/vnenum.c's table). */
 const char *repfig_situation_label(const char *name) {
-  for (int i = 0; situation_names[i]; i++)
-    if (!strcmp(situation_names[i], name))
-      return situation_labels[i];
-  return name;
+  return vnenum_label(name);
 }
 
 const char *repfig_rating_label(int rating) {
