@@ -14,24 +14,43 @@
 #include "common/db.h"
 #include "common/files.h"
 #include "common/schema.h"
+#include "common/store_int.h"
+
+/* The search index (fts5 rowid = rec.id) and the petitions it has not
+ * taken in yet: new ones and those whose citizen, content or hamlet
+ * changed, indexed by the first search (store_search_refresh). Keyed by
+ * rec.id, which only grows, so a new petition's mark is an append. */
+#define REC_SQL                                                          \
+  "CREATE TABLE rec(id INTEGER NOT NULL, rid BLOB NOT NULL PRIMARY KEY," \
+  " ent INTEGER NOT NULL, commune TEXT, conflicted INTEGER NOT NULL,"    \
+  " st BLOB NOT NULL) WITHOUT ROWID;"
+#define SEARCH_SQL                                              \
+  "CREATE VIRTUAL TABLE search USING fts5(body, rid UNINDEXED," \
+  " tokenize = 'unicode61 remove_diacritics 2');"               \
+  "CREATE TABLE search_dirty(id INTEGER PRIMARY KEY, rid BLOB NOT NULL);"
+
+/* Every merged op, in merge order, a row per request and commune: its n
+ * ops hold positions pos - n + 1 .. pos, their bytes those of the logged
+ * request body |entry| at the (offset, length) pairs of |spans|; oprid
+ * finds a record's ops (daemon/oplog.h). */
+#define OPLOG_SQL                                                       \
+  "CREATE TABLE oplog(pos INTEGER PRIMARY KEY, n INTEGER NOT NULL,"     \
+  " entry INTEGER NOT NULL, node BLOB NOT NULL, commune TEXT NOT NULL," \
+  " spans BLOB NOT NULL);"                                              \
+  "CREATE INDEX oplog_commune ON oplog(commune, pos);"                  \
+  "CREATE TABLE oprid(rid BLOB NOT NULL, pos INTEGER NOT NULL,"         \
+  " PRIMARY KEY(rid, pos)) WITHOUT ROWID;"
 
 #define DS_STR_(x) #x
 #define DS_STR(x) DS_STR_(x)
 
-/* Both roles: the records with their merge state, conflicts, search. */
+/* Both roles: the records with their merge state, conflicts, search.
+ * rec is keyed by the record id (one b-tree); |id| is a number of its own
+ * from meta 'rec_id' (store_apply), which the search index keys on. */
 static const char common_sql[] =
-    "CREATE TABLE meta(k TEXT PRIMARY KEY, v) WITHOUT ROWID;"
-    "CREATE TABLE rec(id INTEGER PRIMARY KEY, rid BLOB NOT NULL UNIQUE,"
-    " ent INTEGER NOT NULL, commune TEXT, conflicted INTEGER NOT NULL,"
-    " st BLOB NOT NULL);"
+    "CREATE TABLE meta(k TEXT PRIMARY KEY, v) WITHOUT ROWID;" REC_SQL
     "CREATE TABLE conflict(rid BLOB NOT NULL, field INTEGER NOT NULL,"
-    " PRIMARY KEY(rid, field)) WITHOUT ROWID;"
-    "CREATE VIRTUAL TABLE search USING fts5(body,"
-    " tokenize = 'unicode61 remove_diacritics 2');"
-    /* Existing petitions whose search text changed since the index was
-     * refreshed: indexing is deferred to the first search. Records created
-     * since are those above meta 'search_hw' (store_search_refresh). */
-    "CREATE TABLE search_dirty(id INTEGER PRIMARY KEY);";
+    " PRIMARY KEY(rid, field)) WITHOUT ROWID;" SEARCH_SQL;
 
 /* A device: every local op, kept after it is acked (DESIGN §6), and every
  * op pulled from the district, for a record's history. */
@@ -57,20 +76,15 @@ static const char district_sql[] =
     " last_sync_ms INTEGER) WITHOUT ROWID;"
     "CREATE TABLE synclog(seq INTEGER PRIMARY KEY, node BLOB NOT NULL,"
     " sig BLOB NOT NULL, received_ms INTEGER NOT NULL, body BLOB NOT NULL,"
-    " hash BLOB NOT NULL);"
-    /* Every merged op, in merge order; its bytes are those of the logged
-     * request body |entry| at |off|, |len| (daemon/oplog.h). */
-    "CREATE TABLE oplog(pos INTEGER PRIMARY KEY, entry INTEGER NOT NULL,"
-    " node BLOB NOT NULL, commune TEXT NOT NULL, rid BLOB NOT NULL,"
-    " off INTEGER NOT NULL, len INTEGER NOT NULL);"
-    "CREATE INDEX oplog_commune ON oplog(commune, pos);"
+    " hash BLOB NOT NULL);" OPLOG_SQL
     "CREATE TABLE quarantine(id INTEGER PRIMARY KEY, entry INTEGER NOT NULL,"
     " node BLOB NOT NULL, seq INTEGER NOT NULL, error TEXT NOT NULL,"
     " message TEXT NOT NULL, op BLOB);";
 
 static const char *const device_tables[] = {"outbox", "inbox", NULL};
-static const char *const district_tables[] = {
-    "commune", "token", "node", "synclog", "oplog", "quarantine", NULL};
+static const char *const district_tables[] = {"commune",    "token", "node",
+                                              "synclog",    "oplog", "oprid",
+                                              "quarantine", NULL};
 
 /* One view per entity naming the winner of each field as a column. */
 static int create_views(sqlite3 *db) {
@@ -143,9 +157,135 @@ static int from_3(sqlite3 *db) {
   return drop_empty(db, district ? device_tables : district_tables);
 }
 
+static int drop_views(sqlite3 *db) {
+  char sql[64];
+  int rc = 0;
+  for (int e = 0; e < SCHEMA_NENT && !rc; e++) {
+    snprintf(sql, sizeof(sql), "DROP VIEW IF EXISTS %s",
+             schema_entity(e)->name);
+    rc = db_exec(db, sql);
+  }
+  return rc;
+}
+
+/* Writes one format-5 oplog row: |n| ops ending at position |pos|. */
+static int oplog_row(sqlite3_stmt *ins, int64_t pos, int64_t n, int64_t entry,
+                     const void *node, int nnode, const char *commune,
+                     const struct buf *spans) {
+  sqlite3_bind_int64(ins, 1, pos);
+  sqlite3_bind_int64(ins, 2, n);
+  sqlite3_bind_int64(ins, 3, entry);
+  sqlite3_bind_blob(ins, 4, node, nnode, SQLITE_TRANSIENT);
+  sqlite3_bind_text(ins, 5, commune, -1, SQLITE_TRANSIENT);
+  sqlite3_bind_blob(ins, 6, spans->data, (int)spans->len, SQLITE_STATIC);
+  return db_run(ins);
+}
+
+/* The format-4 oplog (a row per op) as format 5's (a row per run of
+ * consecutive positions of one request, node and commune), positions kept:
+ * the devices' cursors stay valid. */
+static int oplog_from_4(sqlite3 *db) {
+  sqlite3_stmt *rd = NULL, *ins = NULL;
+  struct buf spans, node;
+  char commune[SCHEMA_SLUG_MAX + 1] = "";
+  int64_t pos = 0, n = 0, entry = 0;
+  int rc = db_exec(db, "ALTER TABLE oplog RENAME TO oplog_v4;"
+                       "DROP INDEX oplog_commune;" OPLOG_SQL
+                       "INSERT INTO oprid(rid, pos) SELECT rid, pos FROM "
+                       "oplog_v4;");
+
+  buf_init(&spans, 0);
+  buf_init(&node, 0);
+  if (!rc)
+    rc = db_prepare(db,
+                    "SELECT pos, entry, node, commune, off, len FROM oplog_v4 "
+                    "ORDER BY pos",
+                    &rd);
+  if (!rc)
+    rc = db_prepare(db,
+                    "INSERT INTO oplog(pos, n, entry, node, commune, spans) "
+                    "VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                    &ins);
+  while (!rc && (rc = db_step(rd)) == 1) {
+    int64_t p = sqlite3_column_int64(rd, 0), e = sqlite3_column_int64(rd, 1);
+    const void *nd = sqlite3_column_blob(rd, 2);
+    int nnd = sqlite3_column_bytes(rd, 2);
+    const char *c = (const char *)sqlite3_column_text(rd, 3);
+    uint32_t off = (uint32_t)sqlite3_column_int64(rd, 4);
+    uint32_t len = (uint32_t)sqlite3_column_int64(rd, 5);
+    uint8_t span[8] = {(uint8_t)(off >> 24), (uint8_t)(off >> 16),
+                       (uint8_t)(off >> 8),  (uint8_t)off,
+                       (uint8_t)(len >> 24), (uint8_t)(len >> 16),
+                       (uint8_t)(len >> 8),  (uint8_t)len};
+
+    rc = 0;
+    if (n && (p != pos + 1 || e != entry || strcmp(c ? c : "", commune) ||
+              (size_t)nnd != node.len || memcmp(nd, node.data, node.len))) {
+      rc = oplog_row(ins, pos, n, entry, node.data, (int)node.len, commune,
+                     &spans);
+      n = 0;
+    }
+    if (!rc && n == 0) {
+      buf_reset(&spans);
+      buf_reset(&node);
+      entry = e;
+      snprintf(commune, sizeof(commune), "%s", c ? c : "");
+      rc = buf_append(&node, nd, (size_t)nnd);
+    }
+    if (!rc)
+      rc = buf_append(&spans, span, sizeof(span));
+    pos = p;
+    n++;
+  }
+  if (!rc && n)
+    rc = oplog_row(ins, pos, n, entry, node.data, (int)node.len, commune,
+                   &spans);
+  sqlite3_finalize(rd);
+  sqlite3_finalize(ins);
+  buf_cleanup(&spans);
+  buf_cleanup(&node);
+  return rc ? rc : db_exec(db, "DROP TABLE oplog_v4");
+}
+
+/* 4 -> 5: rec keyed by the record id, its numbers counted in meta
+ * 'rec_id'; the search index keyed on them again, with the petition's
+ * hamlet; the views made again from the schema (a field added at the end
+ * of an entity appears); the district's oplog a row per request and
+ * commune. */
+static int from_4(sqlite3 *db) {
+  char sql[256];
+  bool oplog = false;
+  int rc = drop_views(db);
+
+  if (!rc)
+    rc = db_exec(db, "ALTER TABLE rec RENAME TO rec_v4;" REC_SQL
+                     "INSERT INTO rec(id, rid, ent, commune, conflicted, st)"
+                     " SELECT id, rid, ent, commune, conflicted, st FROM "
+                     "rec_v4;"
+                     "DROP TABLE rec_v4;"
+                     "INSERT OR REPLACE INTO meta(k, v) SELECT 'rec_id', "
+                     "coalesce(max(id), 0) FROM rec;"
+                     "DROP TABLE search; DROP TABLE search_dirty;"
+                     "DELETE FROM meta WHERE k = 'search_hw';" SEARCH_SQL);
+  if (!rc) {
+    snprintf(sql, sizeof(sql),
+             "INSERT INTO search_dirty(id, rid) SELECT id, rid FROM rec "
+             "WHERE ent = %d",
+             ENT_PETITION);
+    rc = db_exec(db, sql);
+  }
+  if (!rc)
+    rc = store__search_fill(db);
+  if (!rc)
+    rc = create_views(db);
+  if (!rc)
+    rc = db_has_table(db, "oplog", &oplog);
+  return rc || !oplog ? rc : oplog_from_4(db);
+}
+
 /* The step from format i to i + 1 is steps[i - STORE_FORMAT_OLDEST]. */
 static int (*const steps[STORE_FORMAT - STORE_FORMAT_OLDEST])(sqlite3 *) = {
-    from_3};
+    from_3, from_4};
 
 /* Copies the store to |path|.v|version|, 0600, through SQLite so the
  * copy holds what the WAL holds too. */
