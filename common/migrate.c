@@ -16,19 +16,6 @@
 #include "common/schema.h"
 #include "common/store_int.h"
 
-/* The search index (fts5 rowid = rec.id) and the petitions it has not
- * taken in yet: new ones and those whose citizen, content or hamlet
- * changed, indexed by the first search (store_search_refresh). Keyed by
- * rec.id, which only grows, so a new petition's mark is an append. */
-#define REC_SQL                                                          \
-  "CREATE TABLE rec(id INTEGER NOT NULL, rid BLOB NOT NULL PRIMARY KEY," \
-  " ent INTEGER NOT NULL, commune TEXT, conflicted INTEGER NOT NULL,"    \
-  " st BLOB NOT NULL) WITHOUT ROWID;"
-#define SEARCH_SQL                                              \
-  "CREATE VIRTUAL TABLE search USING fts5(body, rid UNINDEXED," \
-  " tokenize = 'unicode61 remove_diacritics 2');"               \
-  "CREATE TABLE search_dirty(id INTEGER PRIMARY KEY, rid BLOB NOT NULL);"
-
 /* Every merged op, in merge order, a row per request and commune: its n
  * ops hold positions pos - n + 1 .. pos, their bytes those of the logged
  * request body |entry| at the (offset, length) pairs of |spans|; oprid
@@ -44,13 +31,22 @@
 #define DS_STR_(x) #x
 #define DS_STR(x) DS_STR_(x)
 
-/* Both roles: the records with their merge state, conflicts, search.
- * rec is keyed by the record id (one b-tree); |id| is a number of its own
- * from meta 'rec_id' (store_apply), which the search index keys on. */
+/* Both roles: the records with their merge state, conflicts, search. */
 static const char common_sql[] =
-    "CREATE TABLE meta(k TEXT PRIMARY KEY, v) WITHOUT ROWID;" REC_SQL
+    "CREATE TABLE meta(k TEXT PRIMARY KEY, v) WITHOUT ROWID;"
+    "CREATE TABLE rec(id INTEGER PRIMARY KEY, rid BLOB NOT NULL UNIQUE,"
+    " ent INTEGER NOT NULL, commune TEXT, conflicted INTEGER NOT NULL,"
+    " st BLOB NOT NULL);"
     "CREATE TABLE conflict(rid BLOB NOT NULL, field INTEGER NOT NULL,"
-    " PRIMARY KEY(rid, field)) WITHOUT ROWID;" SEARCH_SQL;
+    " PRIMARY KEY(rid, field)) WITHOUT ROWID;"
+    /* The search index (fts5 rowid = rec.id) over each petition's citizen,
+     * content and hamlet, brought up to date by the first search after
+     * changes: records created since are those above meta 'search_hw';
+     * existing petitions whose text changed are marked in search_dirty
+     * (store_search_refresh). */
+    "CREATE VIRTUAL TABLE search USING fts5(body,"
+    " tokenize = 'unicode61 remove_diacritics 2');"
+    "CREATE TABLE search_dirty(id INTEGER PRIMARY KEY);";
 
 /* A device: every local op, kept after it is acked (DESIGN §6), and every
  * op pulled from the district, for a record's history. */
@@ -247,33 +243,16 @@ static int oplog_from_4(sqlite3 *db) {
   return rc ? rc : db_exec(db, "DROP TABLE oplog_v4");
 }
 
-/* 4 -> 5: rec keyed by the record id, its numbers counted in meta
- * 'rec_id'; the search index keyed on them again, with the petition's
- * hamlet; the views made again from the schema (a field added at the end
- * of an entity appears); the district's oplog a row per request and
- * commune. */
+/* 4 -> 5: the search index made again with the petition's hamlet; the
+ * views made again from the schema (a field added at the end of an entity
+ * appears); the district's oplog a row per request and commune. */
 static int from_4(sqlite3 *db) {
-  char sql[256];
   bool oplog = false;
   int rc = drop_views(db);
 
   if (!rc)
-    rc = db_exec(db, "ALTER TABLE rec RENAME TO rec_v4;" REC_SQL
-                     "INSERT INTO rec(id, rid, ent, commune, conflicted, st)"
-                     " SELECT id, rid, ent, commune, conflicted, st FROM "
-                     "rec_v4;"
-                     "DROP TABLE rec_v4;"
-                     "INSERT OR REPLACE INTO meta(k, v) SELECT 'rec_id', "
-                     "coalesce(max(id), 0) FROM rec;"
-                     "DROP TABLE search; DROP TABLE search_dirty;"
-                     "DELETE FROM meta WHERE k = 'search_hw';" SEARCH_SQL);
-  if (!rc) {
-    snprintf(sql, sizeof(sql),
-             "INSERT INTO search_dirty(id, rid) SELECT id, rid FROM rec "
-             "WHERE ent = %d",
-             ENT_PETITION);
-    rc = db_exec(db, sql);
-  }
+    rc = db_exec(db, "DELETE FROM search; DELETE FROM search_dirty;"
+                     "DELETE FROM meta WHERE k = 'search_hw';");
   if (!rc)
     rc = store__search_fill(db);
   if (!rc)

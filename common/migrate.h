@@ -15,8 +15,8 @@ struct sqlite3;
  * 4: a device store holds the device's tables (outbox, inbox) and a
  * district store the district's (communes, tokens, nodes, sync log, op log,
  * quarantine); the records, conflicts, search index and meta are common.
- * 5: rec keyed by the record id (WITHOUT ROWID), numbered from meta
- * 'rec_id' for the search index, which holds the hamlet too.
+ * 5: the district's oplog a row per request and commune (daemon/oplog.h),
+ * with oprid for a record's history; the search index holds the hamlet.
  */
 #define STORE_FORMAT 5
 /* The oldest format that is upgraded; older ones never left development. */

@@ -237,7 +237,7 @@ int query_petitions(struct store *st, const struct query_filter *flt, bool json,
                         " AND (?10 IS NULL OR lower(p.hamlet) = lower(?10))"
                         " AND (?11 IS NULL OR lower(hex(p.meeting)) = ?11)");
   if (!rc && flt->search && *flt->search)
-    rc = buf_printf(&sql, " AND p.rid IN (SELECT rid FROM search WHERE "
+    rc = buf_printf(&sql, " AND p.id IN (SELECT rowid FROM search WHERE "
                           "search MATCH ?6)");
   if (!rc)
     rc = buf_printf(&sql, " ORDER BY p.received_on, p.rid");

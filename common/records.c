@@ -170,20 +170,26 @@ uint32_t store__search_fields(void) {
 int store__search_fill(struct sqlite3 *db) {
   const struct entity_def *e = schema_entity(ENT_PETITION);
   int f[NSEARCH];
-  char sql[1024];
+  char sql[1400];
 
   for (size_t i = 0; i < NSEARCH; i++)
     f[i] = schema_field_find(e, search_names[i], strlen(search_names[i]));
-  /* The marked petitions' entries go, and come back with their text now
-   * (a new petition has none to remove). */
+    /* hw: every record up to this row id is indexed, except those marked
+     * in search_dirty. */
+#define HW "coalesce((SELECT v FROM meta WHERE k = 'search_hw'), 0)"
   snprintf(sql, sizeof(sql),
-           "DELETE FROM search WHERE rowid IN (SELECT id FROM search_dirty);"
-           "INSERT INTO search(rowid, body, rid) SELECT r.id, ds_fold("
+           "DELETE FROM search WHERE rowid > " HW " OR rowid IN (SELECT id "
+           "FROM search_dirty);"
+           "INSERT INTO search(rowid, body) SELECT r.id, ds_fold("
            "coalesce(ds_f(r.st, %d), '') || char(10) || coalesce(ds_f(r.st, "
-           "%d), '') || char(10) || coalesce(ds_f(r.st, %d), '')), r.rid FROM "
-           "search_dirty d JOIN rec r ON r.rid = d.rid WHERE r.ent = %d;"
-           "DELETE FROM search_dirty;",
+           "%d), '') || char(10) || coalesce(ds_f(r.st, %d), '')) FROM rec r "
+           "WHERE r.ent = %d AND (r.id > " HW " OR r.id IN (SELECT id FROM "
+           "search_dirty));"
+           "DELETE FROM search_dirty;"
+           "INSERT OR REPLACE INTO meta(k, v) SELECT 'search_hw', "
+           "coalesce(max(id), 0) FROM rec;",
            f[0], f[1], f[2], ENT_PETITION);
+#undef HW
   return db_exec(db, sql);
 }
 
@@ -201,6 +207,9 @@ int store_search_refresh(struct store *st) {
 int store_forget(struct store *st, const uint8_t rid[ID_LEN]) {
   static const char *const sql[] = {
       "DELETE FROM search WHERE rowid = (SELECT id FROM rec WHERE rid = ?1)",
+      /* Its row id may be given again: the index must not take it as done. */
+      ("UPDATE meta SET v = min(v, (SELECT id - 1 FROM rec WHERE rid = ?1)) "
+       "WHERE k = 'search_hw' AND EXISTS (SELECT 1 FROM rec WHERE rid = ?1)"),
       ("DELETE FROM search_dirty WHERE id = (SELECT id FROM rec WHERE "
        "rid = ?1)"),
       "DELETE FROM conflict WHERE rid = ?1", "DELETE FROM rec WHERE rid = ?1"};

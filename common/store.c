@@ -31,7 +31,6 @@
 enum stmt_id {
   S_REC_GET,
   S_REC_INSERT,
-  S_REC_NEXT_ID,
   S_REC_UPDATE,
   S_CONFLICT_ADD,
   S_CONFLICT_DEL,
@@ -78,18 +77,14 @@ static int translate(struct store *st, int rc) {
 
 static const char *const stmt_sql[S_COUNT] = {
     [S_REC_GET] = "SELECT id, st FROM rec WHERE rid = ?1",
-    [S_REC_INSERT] = "INSERT INTO rec(rid, ent, commune, conflicted, st, id) "
-                     "VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-    /* A new record's number: one more than the last one given. */
-    [S_REC_NEXT_ID] = "INSERT INTO meta(k, v) VALUES ('rec_id', 1) ON "
-                      "CONFLICT(k) DO UPDATE SET v = v + 1 RETURNING v",
+    [S_REC_INSERT] = "INSERT INTO rec(rid, ent, commune, conflicted, st) "
+                     "VALUES (?1, ?2, ?3, ?4, ?5)",
     [S_REC_UPDATE] = "UPDATE rec SET commune = ?3, conflicted = ?4, st = ?5 "
-                     "WHERE rid = ?1",
+                     "WHERE id = ?6",
     [S_CONFLICT_ADD] =
         "INSERT OR IGNORE INTO conflict(rid, field) VALUES (?1, ?2)",
     [S_CONFLICT_DEL] = "DELETE FROM conflict WHERE rid = ?1 AND field = ?2",
-    [S_SEARCH_DIRTY] =
-        "INSERT OR IGNORE INTO search_dirty(id, rid) VALUES (?1, ?2)",
+    [S_SEARCH_DIRTY] = "INSERT OR IGNORE INTO search_dirty(id) VALUES (?1)",
     [S_META_GET] = "SELECT v FROM meta WHERE k = ?1",
     [S_META_SET] = "INSERT OR REPLACE INTO meta(k, v) VALUES (?1, ?2)",
     [S_COMMUNE_GET] = "SELECT 1 FROM commune WHERE slug = ?1",
@@ -439,22 +434,7 @@ static int winner_str(const struct mstate *ms, int f, struct value *v) {
   return 0;
 }
 
-/* The number of a record about to be created (meta 'rec_id'). */
-static int next_id(struct store *st, int64_t *id) {
-  sqlite3_stmt *s = st->stmt[S_REC_NEXT_ID];
-  int rc = sqlite3_step(s);
-
-  if (rc == SQLITE_ROW) {
-    *id = sqlite3_column_int64(s, 0);
-    rc = sqlite3_step(s); /* RETURNING: done once stepped to the end */
-  }
-  sqlite3_reset(s);
-  if (rc == SQLITE_ROW) /* one row, never two */
-    rc = SQLITE_MISMATCH;
-  return rc == SQLITE_DONE ? 0 : translate(st, rc);
-}
-
-/* Reads record |rid|'s number and state blob; *id = 0 when absent. */
+/* Reads record |rid|'s row id and state blob; *id = 0 when absent. */
 static int load_row(struct store *st, const uint8_t rid[ID_LEN], int64_t *id,
                     struct buf *blob) {
   sqlite3_stmt *s = st->stmt[S_REC_GET];
@@ -531,12 +511,7 @@ int store_apply(struct store *st, const struct op *op, struct mresult *res) {
   if (rc)
     return rc;
 
-  if (!id) {
-    rc = next_id(st, &id);
-    if (rc)
-      return rc;
-  }
-  s = st->stmt[existed ? S_REC_UPDATE : S_REC_INSERT];
+  s = st->stmt[id ? S_REC_UPDATE : S_REC_INSERT];
   sqlite3_bind_blob(s, 1, op->rid, ID_LEN, SQLITE_STATIC);
   sqlite3_bind_int(s, 2, op->ent);
   if (winner_str(&st->ms, e->commune_field, &commune) == 0)
@@ -547,12 +522,14 @@ int store_apply(struct store *st, const struct op *op, struct mresult *res) {
     conflicted += mstate_conflicted(&st->ms, f);
   sqlite3_bind_int(s, 4, conflicted);
   sqlite3_bind_blob(s, 5, st->out.data, (int)st->out.len, SQLITE_STATIC);
-  if (!existed)
+  if (id)
     sqlite3_bind_int64(s, 6, id);
   rc = run(st, s);
   sqlite3_clear_bindings(s);
   if (rc)
     return rc;
+  if (!id)
+    id = sqlite3_last_insert_rowid(st->db);
 
   for (int i = 0; i < op->nset && !rc; i++) {
     int fi = op->set[i].field;
@@ -564,14 +541,12 @@ int store_apply(struct store *st, const struct op *op, struct mresult *res) {
     sqlite3_bind_int(s, 2, fi);
     rc = run(st, s);
   }
-  /* A new petition, or one whose searched text changed, waits for the
-   * next refresh of the index (store_search_refresh). */
-  if (!rc && op->ent == ENT_PETITION &&
-      (!existed || (res->changed & st->search_fields))) {
-    s = st->stmt[S_SEARCH_DIRTY];
-    sqlite3_bind_int64(s, 1, id);
-    sqlite3_bind_blob(s, 2, op->rid, ID_LEN, SQLITE_STATIC);
-    rc = run(st, s);
+  /* A new record is indexed by the next refresh without a mark: it has a
+   * row id above the last one indexed (store_search_refresh). */
+  if (!rc && existed && op->ent == ENT_PETITION &&
+      (res->changed & st->search_fields)) {
+    sqlite3_bind_int64(st->stmt[S_SEARCH_DIRTY], 1, id);
+    rc = run(st, st->stmt[S_SEARCH_DIRTY]);
   }
   return rc;
 }

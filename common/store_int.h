@@ -32,8 +32,9 @@ DS_NODISCARD int store__cached(struct store *st, enum store_slot slot,
 /* The bits (1 << field) of the petition's fields the search index holds:
  * citizen, content, hamlet. */
 uint32_t store__search_fields(void);
-/* Indexes the petitions marked in search_dirty (new, or with changed
- * search text) and clears the marks, inside the caller's transaction. */
+/* Indexes the petitions created since the last refresh (row ids above
+ * meta 'search_hw') and those marked in search_dirty (changed search
+ * text), inside the caller's transaction. */
 DS_NODISCARD int store__search_fill(struct sqlite3 *db);
 /* Forgets what store_check_op last loaded (a record about to be
  * rebuilt). */

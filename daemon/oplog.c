@@ -304,7 +304,7 @@ int oplog_pull(struct oplog *ol, const uint8_t node[ID_LEN],
   sqlite3_stmt *s = ol->q[commune ? O_PULL_COMMUNE : O_PULL_ALL];
   uint8_t have[32];
   int64_t last = 0, maxpos = 0;
-  int rc = 0, step;
+  int rc = 0, step = SQLITE_DONE;
 
   memset(pg, 0, sizeof(*pg));
   /* A cursor this log no longer holds with that hash (a restore from

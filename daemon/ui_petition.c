@@ -291,11 +291,12 @@ void ui_petitions(struct page *p) {
           " AND received_on BETWEEN ?5 AND ?6"
           " AND (?7 = 0 OR (due_on < ?8 AND coalesce(status, 'received')"
           " NOT IN ('answered', 'resolved')))"
-          " AND (?9 = '' OR (p.rid IN (SELECT rid FROM search WHERE search"
+          " AND (?9 = '' OR (p.id IN (SELECT rowid FROM search WHERE search"
           " MATCH ?9) AND p.id NOT IN (SELECT id FROM search_dirty)) OR"
-          " (p.id IN (SELECT id FROM search_dirty) AND ui_match(coalesce("
+          " ((p.id > coalesce((SELECT v FROM meta WHERE k = 'search_hw'), 0)"
+          " OR p.id IN (SELECT id FROM search_dirty)) AND ui_match(coalesce("
           "citizen, '') || ' ' || coalesce(hamlet, ''), content, ?10)))"
-          " ORDER BY p.rid DESC LIMIT ?11 OFFSET ?12",
+          " ORDER BY p.id DESC LIMIT ?11 OFFSET ?12",
           -1, &s, NULL)) {
     ui_fail(p, 503, "Không đọc được danh sách kiến nghị.");
     return;
