@@ -18,15 +18,13 @@
 
 /* Every merged op, in merge order, a row per request and commune: its n
  * ops hold positions pos - n + 1 .. pos, their bytes those of the logged
- * request body |entry| at the (offset, length) pairs of |spans|; oprid
- * finds a record's ops (daemon/oplog.h). */
+ * request body |entry| at the (offset, length) pairs of |spans|, their
+ * records |rids| (daemon/oplog.h). */
 #define OPLOG_SQL                                                       \
   "CREATE TABLE oplog(pos INTEGER PRIMARY KEY, n INTEGER NOT NULL,"     \
   " entry INTEGER NOT NULL, node BLOB NOT NULL, commune TEXT NOT NULL," \
-  " spans BLOB NOT NULL);"                                              \
-  "CREATE INDEX oplog_commune ON oplog(commune, pos);"                  \
-  "CREATE TABLE oprid(rid BLOB NOT NULL, pos INTEGER NOT NULL,"         \
-  " PRIMARY KEY(rid, pos)) WITHOUT ROWID;"
+  " spans BLOB NOT NULL, rids BLOB NOT NULL);"                          \
+  "CREATE INDEX oplog_commune ON oplog(commune, pos);"
 
 #define DS_STR_(x) #x
 #define DS_STR(x) DS_STR_(x)
@@ -78,9 +76,8 @@ static const char district_sql[] =
     " message TEXT NOT NULL, op BLOB);";
 
 static const char *const device_tables[] = {"outbox", "inbox", NULL};
-static const char *const district_tables[] = {"commune",    "token", "node",
-                                              "synclog",    "oplog", "oprid",
-                                              "quarantine", NULL};
+static const char *const district_tables[] = {
+    "commune", "token", "node", "synclog", "oplog", "quarantine", NULL};
 
 /* One view per entity naming the winner of each field as a column. */
 static int create_views(sqlite3 *db) {
@@ -164,17 +161,61 @@ static int drop_views(sqlite3 *db) {
   return rc;
 }
 
-/* Writes one format-5 oplog row: |n| ops ending at position |pos|. */
-static int oplog_row(sqlite3_stmt *ins, int64_t pos, int64_t n, int64_t entry,
-                     const void *node, int nnode, const char *commune,
-                     const struct buf *spans) {
-  sqlite3_bind_int64(ins, 1, pos);
-  sqlite3_bind_int64(ins, 2, n);
-  sqlite3_bind_int64(ins, 3, entry);
-  sqlite3_bind_blob(ins, 4, node, nnode, SQLITE_TRANSIENT);
-  sqlite3_bind_text(ins, 5, commune, -1, SQLITE_TRANSIENT);
-  sqlite3_bind_blob(ins, 6, spans->data, (int)spans->len, SQLITE_STATIC);
+/* A run of format-4 oplog rows that becomes one format-5 row. */
+struct oprun {
+  int64_t pos, n, entry; /* pos: the run's last position */
+  char commune[SCHEMA_SLUG_MAX + 1];
+  struct buf node, spans, rids;
+};
+
+static int oprun_write(sqlite3_stmt *ins, const struct oprun *r) {
+  sqlite3_bind_int64(ins, 1, r->pos);
+  sqlite3_bind_int64(ins, 2, r->n);
+  sqlite3_bind_int64(ins, 3, r->entry);
+  sqlite3_bind_blob(ins, 4, r->node.data, (int)r->node.len, SQLITE_STATIC);
+  sqlite3_bind_text(ins, 5, r->commune, -1, SQLITE_STATIC);
+  sqlite3_bind_blob(ins, 6, r->spans.data, (int)r->spans.len, SQLITE_STATIC);
+  sqlite3_bind_blob(ins, 7, r->rids.data, (int)r->rids.len, SQLITE_STATIC);
   return db_run(ins);
+}
+
+/* Adds the format-4 row |rd| is on to |r|, first writing |r| out if the
+ * row does not continue it (another entry, node or commune, or a gap). */
+static int oprun_add(sqlite3_stmt *ins, sqlite3_stmt *rd, struct oprun *r) {
+  int64_t p = sqlite3_column_int64(rd, 0), e = sqlite3_column_int64(rd, 1);
+  const void *nd = sqlite3_column_blob(rd, 2);
+  size_t nnd = (size_t)sqlite3_column_bytes(rd, 2);
+  const char *c = (const char *)sqlite3_column_text(rd, 3);
+  uint32_t off = (uint32_t)sqlite3_column_int64(rd, 4);
+  uint32_t len = (uint32_t)sqlite3_column_int64(rd, 5);
+  uint8_t span[8] = {(uint8_t)(off >> 24), (uint8_t)(off >> 16),
+                     (uint8_t)(off >> 8),  (uint8_t)off,
+                     (uint8_t)(len >> 24), (uint8_t)(len >> 16),
+                     (uint8_t)(len >> 8),  (uint8_t)len};
+  int rc = 0;
+
+  c = c ? c : "";
+  if (r->n && (p != r->pos + 1 || e != r->entry || strcmp(c, r->commune) ||
+               nnd != r->node.len || memcmp(nd, r->node.data, nnd))) {
+    rc = oprun_write(ins, r);
+    r->n = 0;
+  }
+  if (!rc && r->n == 0) {
+    buf_reset(&r->spans);
+    buf_reset(&r->rids);
+    buf_reset(&r->node);
+    r->entry = e;
+    snprintf(r->commune, sizeof(r->commune), "%s", c);
+    rc = buf_append(&r->node, nd, nnd);
+  }
+  if (!rc)
+    rc = buf_append(&r->spans, span, sizeof(span));
+  if (!rc)
+    rc = buf_append(&r->rids, sqlite3_column_blob(rd, 6),
+                    (size_t)sqlite3_column_bytes(rd, 6));
+  r->pos = p;
+  r->n++;
+  return rc;
 }
 
 /* The format-4 oplog (a row per op) as format 5's (a row per run of
@@ -182,64 +223,32 @@ static int oplog_row(sqlite3_stmt *ins, int64_t pos, int64_t n, int64_t entry,
  * the devices' cursors stay valid. */
 static int oplog_from_4(sqlite3 *db) {
   sqlite3_stmt *rd = NULL, *ins = NULL;
-  struct buf spans, node;
-  char commune[SCHEMA_SLUG_MAX + 1] = "";
-  int64_t pos = 0, n = 0, entry = 0;
+  struct oprun r = {0};
   int rc = db_exec(db, "ALTER TABLE oplog RENAME TO oplog_v4;"
-                       "DROP INDEX oplog_commune;" OPLOG_SQL
-                       "INSERT INTO oprid(rid, pos) SELECT rid, pos FROM "
-                       "oplog_v4;");
+                       "DROP INDEX oplog_commune;" OPLOG_SQL);
 
-  buf_init(&spans, 0);
-  buf_init(&node, 0);
+  buf_init(&r.node, 0);
+  buf_init(&r.spans, 0);
+  buf_init(&r.rids, 0);
   if (!rc)
     rc = db_prepare(db,
-                    "SELECT pos, entry, node, commune, off, len FROM oplog_v4 "
-                    "ORDER BY pos",
+                    "SELECT pos, entry, node, commune, off, len, rid FROM "
+                    "oplog_v4 ORDER BY pos",
                     &rd);
   if (!rc)
     rc = db_prepare(db,
-                    "INSERT INTO oplog(pos, n, entry, node, commune, spans) "
-                    "VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                    "INSERT INTO oplog(pos, n, entry, node, commune, spans, "
+                    "rids) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
                     &ins);
-  while (!rc && (rc = db_step(rd)) == 1) {
-    int64_t p = sqlite3_column_int64(rd, 0), e = sqlite3_column_int64(rd, 1);
-    const void *nd = sqlite3_column_blob(rd, 2);
-    int nnd = sqlite3_column_bytes(rd, 2);
-    const char *c = (const char *)sqlite3_column_text(rd, 3);
-    uint32_t off = (uint32_t)sqlite3_column_int64(rd, 4);
-    uint32_t len = (uint32_t)sqlite3_column_int64(rd, 5);
-    uint8_t span[8] = {(uint8_t)(off >> 24), (uint8_t)(off >> 16),
-                       (uint8_t)(off >> 8),  (uint8_t)off,
-                       (uint8_t)(len >> 24), (uint8_t)(len >> 16),
-                       (uint8_t)(len >> 8),  (uint8_t)len};
-
-    rc = 0;
-    if (n && (p != pos + 1 || e != entry || strcmp(c ? c : "", commune) ||
-              (size_t)nnd != node.len || memcmp(nd, node.data, node.len))) {
-      rc = oplog_row(ins, pos, n, entry, node.data, (int)node.len, commune,
-                     &spans);
-      n = 0;
-    }
-    if (!rc && n == 0) {
-      buf_reset(&spans);
-      buf_reset(&node);
-      entry = e;
-      snprintf(commune, sizeof(commune), "%s", c ? c : "");
-      rc = buf_append(&node, nd, (size_t)nnd);
-    }
-    if (!rc)
-      rc = buf_append(&spans, span, sizeof(span));
-    pos = p;
-    n++;
-  }
-  if (!rc && n)
-    rc = oplog_row(ins, pos, n, entry, node.data, (int)node.len, commune,
-                   &spans);
+  while (!rc && (rc = db_step(rd)) == 1)
+    rc = oprun_add(ins, rd, &r);
+  if (!rc && r.n)
+    rc = oprun_write(ins, &r);
   sqlite3_finalize(rd);
   sqlite3_finalize(ins);
-  buf_cleanup(&spans);
-  buf_cleanup(&node);
+  buf_cleanup(&r.node);
+  buf_cleanup(&r.spans);
+  buf_cleanup(&r.rids);
   return rc ? rc : db_exec(db, "DROP TABLE oplog_v4");
 }
 

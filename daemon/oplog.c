@@ -71,13 +71,12 @@ int opread_wire(struct opread *r, int64_t entry, uint32_t off, uint32_t len,
 
 /* ---- the writer's statements ---- */
 
-enum { O_MAX, O_ADD, O_RID, O_QUAR, O_AT, O_PULL_ALL, O_PULL_COMMUNE, O_COUNT };
+enum { O_MAX, O_ADD, O_QUAR, O_AT, O_PULL_ALL, O_PULL_COMMUNE, O_COUNT };
 
 static const char *const osql[O_COUNT] = {
     [O_MAX] = "SELECT coalesce(max(pos), 0) FROM oplog",
-    [O_ADD] = "INSERT INTO oplog(pos, n, entry, node, commune, spans) "
-              "VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-    [O_RID] = "INSERT INTO oprid(rid, pos) VALUES (?1, ?2)",
+    [O_ADD] = "INSERT INTO oplog(pos, n, entry, node, commune, spans, rids) "
+              "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
     [O_QUAR] = "INSERT INTO quarantine(entry, node, seq, error, message, op) "
                "VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
     /* The row holding position ?1 (rows hold pos - n + 1 .. pos). */
@@ -222,14 +221,8 @@ int oplog_batch_write(struct oplog *ol, int64_t entry,
     sqlite3_bind_blob(s, 4, node, ID_LEN, SQLITE_STATIC);
     sqlite3_bind_text(s, 5, g->commune, -1, SQLITE_STATIC);
     sqlite3_bind_blob(s, 6, g->spans.data, (int)g->spans.len, SQLITE_STATIC);
+    sqlite3_bind_blob(s, 7, g->rids.data, (int)g->rids.len, SQLITE_STATIC);
     rc = db_run(s);
-    s = ol->q[O_RID];
-    for (uint32_t k = 0; k < g->n && !rc; k++) {
-      sqlite3_bind_blob(s, 1, g->rids.data + (size_t)k * ID_LEN, ID_LEN,
-                        SQLITE_STATIC);
-      sqlite3_bind_int64(s, 2, last + 1 + k);
-      rc = db_run(s);
-    }
     last += g->n;
   }
   return rc;
@@ -354,53 +347,57 @@ int oplog_pull(struct oplog *ol, const uint8_t node[ID_LEN],
 
 /* ---- reading back ---- */
 
-#define ITER_COLS                                           \
-  "o.pos, o.n, o.entry, o.node, o.commune, l.received_ms, " \
-  "coalesce(nd.label, ''), coalesce(nd.commune, ''), o.spans"
+#define ITER_SELECT                                                         \
+  "SELECT o.rids, o.pos, o.n, o.entry, o.node, o.commune, l.received_ms, "  \
+  "coalesce(nd.label, ''), coalesce(nd.commune, ''), o.spans FROM oplog o " \
+  "JOIN synclog l ON l.seq = o.entry LEFT JOIN node nd ON nd.node = "       \
+  "o.node WHERE "
 #define ITER_WHERE                                                           \
   "(?1 IS NULL OR o.node BETWEEN ?1 AND ?2) AND (?3 IS NULL OR o.commune = " \
   "?3) AND (?6 < 0 OR l.received_ms >= ?6) AND (?7 < 0 OR l.received_ms <= " \
-  "?7)"
+  "?7) ORDER BY o.pos"
 
-int oplog_iter_open(struct oplog_iter *it, sqlite3 *db,
-                    const struct oplog_filter *f) {
-  /* By record: its positions from oprid, each one's row found by a seek. */
-  static const char by_rid[] =
-      "SELECT r.pos, " ITER_COLS " FROM oprid r JOIN oplog o ON o.pos = "
-      "(SELECT min(pos) FROM oplog WHERE pos >= r.pos) JOIN synclog l ON "
-      "l.seq = o.entry LEFT JOIN node nd ON nd.node = o.node WHERE r.rid "
-      "BETWEEN ?4 AND ?5 AND " ITER_WHERE " ORDER BY r.pos";
-  static const char all[] =
-      "SELECT NULL, " ITER_COLS " FROM oplog o JOIN synclog l ON l.seq = "
-      "o.entry LEFT JOIN node nd ON nd.node = o.node WHERE " ITER_WHERE
-      " ORDER BY o.pos";
+/* Opens |sql| with |f|'s bindings; a record id range is checked op by op
+ * against the rows' ids. */
+static int iter_open(struct oplog_iter *it, sqlite3 *db, const char *sql,
+                     const struct oplog_filter *f) {
   int rc;
 
   memset(it, 0, sizeof(*it));
   buf_init(&it->label, 0);
   opread_init(&it->rd, db);
-  rc = db_prepare(db, f->rid_lo ? by_rid : all, &it->s);
+  rc = db_prepare(db, sql, &it->s);
   if (rc)
     return rc;
   if (f->node_lo) {
-    sqlite3_bind_blob(it->s, 1, f->node_lo, ID_LEN, SQLITE_STATIC);
-    sqlite3_bind_blob(it->s, 2, f->node_hi, ID_LEN, SQLITE_STATIC);
+    sqlite3_bind_blob(it->s, 1, f->node_lo, ID_LEN, SQLITE_TRANSIENT);
+    sqlite3_bind_blob(it->s, 2, f->node_hi, ID_LEN, SQLITE_TRANSIENT);
   }
   sqlite3_bind_text(it->s, 3, f->commune, -1, SQLITE_TRANSIENT);
-  if (f->rid_lo) {
-    sqlite3_bind_blob(it->s, 4, f->rid_lo, ID_LEN, SQLITE_TRANSIENT);
-    sqlite3_bind_blob(it->s, 5, f->rid_hi, ID_LEN, SQLITE_TRANSIENT);
-  }
   sqlite3_bind_int64(it->s, 6, f->since_ms);
   sqlite3_bind_int64(it->s, 7, f->until_ms);
+  it->by_rid = f->rid_lo != NULL;
+  if (it->by_rid) {
+    memcpy(it->rid_lo, f->rid_lo, ID_LEN);
+    memcpy(it->rid_hi, f->rid_hi, ID_LEN);
+    sqlite3_bind_blob(it->s, 8, f->rid_lo, ID_LEN, SQLITE_TRANSIENT);
+  }
   return 0;
+}
+
+int oplog_iter_open(struct oplog_iter *it, sqlite3 *db,
+                    const struct oplog_filter *f) {
+  return iter_open(it, db, ITER_SELECT ITER_WHERE, f);
 }
 
 int oplog_history_open(struct oplog_iter *it, sqlite3 *db,
                        const uint8_t rid[ID_LEN]) {
+  /* A record's ops are all in its commune's rows: those only. */
+  static const char sql[] = ITER_SELECT
+      "o.commune = (SELECT commune FROM rec WHERE rid = ?8) AND " ITER_WHERE;
   struct oplog_filter f = {
       .rid_lo = rid, .rid_hi = rid, .since_ms = -1, .until_ms = -1};
-  return oplog_iter_open(it, db, &f);
+  return iter_open(it, db, sql, &f);
 }
 
 /* Takes the row |it->s| is on: which of its ops to give. */
@@ -410,20 +407,14 @@ static int iter_row(struct oplog_iter *it) {
   const char *t;
 
   if (n <= 0 || sqlite3_column_bytes(s, 9) != n * OPLOG_SPAN ||
+      sqlite3_column_bytes(s, 0) != n * ID_LEN ||
       sqlite3_column_bytes(s, 4) != ID_LEN)
     return DS_ECORRUPT;
   it->first = pos - n + 1;
   it->spans = sqlite3_column_blob(s, 9);
-  if (sqlite3_column_type(s, 0) == SQLITE_NULL) {
-    it->k = 0;
-    it->end = (uint32_t)n;
-  } else {
-    int64_t k = sqlite3_column_int64(s, 0) - it->first;
-    if (k < 0 || k >= n)
-      return DS_ECORRUPT;
-    it->k = (uint32_t)k;
-    it->end = (uint32_t)k + 1;
-  }
+  it->rids = sqlite3_column_blob(s, 0);
+  it->k = 0;
+  it->end = (uint32_t)n;
   it->entry = sqlite3_column_int64(s, 3);
   memcpy(it->node, sqlite3_column_blob(s, 4), ID_LEN);
   t = (const char *)sqlite3_column_text(s, 5);
@@ -443,13 +434,21 @@ int oplog_iter_next(struct oplog_iter *it, struct oplog_entry *e) {
   const uint8_t *sp;
   int rc;
 
-  while (it->k == it->end) {
-    rc = db_step(it->s);
-    if (rc <= 0)
-      return rc;
-    rc = iter_row(it);
-    if (rc)
-      return rc;
+  for (;;) {
+    const uint8_t *rid;
+    while (it->k == it->end) {
+      rc = db_step(it->s);
+      if (rc <= 0)
+        return rc;
+      rc = iter_row(it);
+      if (rc)
+        return rc;
+    }
+    rid = it->rids + (size_t)it->k * ID_LEN;
+    if (!it->by_rid || (memcmp(rid, it->rid_lo, ID_LEN) >= 0 &&
+                        memcmp(rid, it->rid_hi, ID_LEN) <= 0))
+      break;
+    it->k++;
   }
   sp = it->spans + (size_t)it->k * OPLOG_SPAN;
   rc = opread_raw(&it->rd, it->entry, get32(sp), get32(sp + 4));

@@ -8,8 +8,8 @@
  * log entry, the node, the commune, and where each of its n ops lies in the
  * body. Its ops hold cursor positions pos - n + 1 .. pos (DESIGN §6:
  * positions count ops, so a page still honours a limit in ops and a cursor
- * may fall inside a row). oprid maps each record to its ops' positions, for
- * a record's history without reading the whole log. */
+ * may fall inside a row). A row also holds its ops' record ids, so a
+ * record's history reads only its commune's rows. */
 #ifndef DS_DAEMON_OPLOG_H
 #define DS_DAEMON_OPLOG_H
 #include <stdbool.h>
@@ -114,7 +114,9 @@ struct oplog_entry {
 struct oplog_iter {
   struct sqlite3_stmt *s;
   struct opread rd;
-  const uint8_t *spans;
+  const uint8_t *spans, *rids;
+  bool by_rid;
+  uint8_t rid_lo[ID_LEN], rid_hi[ID_LEN];
   int64_t first, entry, received_ms;
   uint32_t k, end;
   uint8_t node[ID_LEN];
@@ -122,15 +124,15 @@ struct oplog_iter {
   struct buf label;
 };
 
-/* Opens a scan of the ops |f| selects (a record id range reads oprid, not
- * the whole log). Returns 0 or the translated error. */
+/* Opens a scan of the ops |f| selects. Returns 0 or the translated
+ * error. */
 DS_NODISCARD int oplog_iter_open(struct oplog_iter *it, struct sqlite3 *db,
                                  const struct oplog_filter *f);
 /* 1 and the next op in |e|, 0 at the end, or an error (DS_ECORRUPT for an
  * op whose bytes are not where its row says). */
 DS_NODISCARD int oplog_iter_next(struct oplog_iter *it, struct oplog_entry *e);
 void oplog_iter_close(struct oplog_iter *it);
-/* Record |rid|'s history: oplog_iter_open for that one id. */
+/* Record |rid|'s history: its ops, read from its commune's rows only. */
 DS_NODISCARD int oplog_history_open(struct oplog_iter *it, struct sqlite3 *db,
                                     const uint8_t rid[ID_LEN]);
 #endif
