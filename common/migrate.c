@@ -14,6 +14,17 @@
 #include "common/db.h"
 #include "common/files.h"
 #include "common/schema.h"
+#include "common/store_int.h"
+
+/* Every merged op, in merge order, a row per request and commune: its n
+ * ops hold positions pos - n + 1 .. pos, their bytes those of the logged
+ * request body |entry| at the (offset, length) pairs of |spans|, their
+ * records |rids| (daemon/oplog.h). */
+#define OPLOG_SQL                                                       \
+  "CREATE TABLE oplog(pos INTEGER PRIMARY KEY, n INTEGER NOT NULL,"     \
+  " entry INTEGER NOT NULL, node BLOB NOT NULL, commune TEXT NOT NULL," \
+  " spans BLOB NOT NULL, rids BLOB NOT NULL);"                          \
+  "CREATE INDEX oplog_commune ON oplog(commune, pos);"
 
 #define DS_STR_(x) #x
 #define DS_STR(x) DS_STR_(x)
@@ -26,11 +37,13 @@ static const char common_sql[] =
     " st BLOB NOT NULL);"
     "CREATE TABLE conflict(rid BLOB NOT NULL, field INTEGER NOT NULL,"
     " PRIMARY KEY(rid, field)) WITHOUT ROWID;"
+    /* The search index (fts5 rowid = rec.id) over each petition's citizen,
+     * content and hamlet, brought up to date by the first search after
+     * changes: records created since are those above meta 'search_hw';
+     * existing petitions whose text changed are marked in search_dirty
+     * (store_search_refresh). */
     "CREATE VIRTUAL TABLE search USING fts5(body,"
     " tokenize = 'unicode61 remove_diacritics 2');"
-    /* Existing petitions whose search text changed since the index was
-     * refreshed: indexing is deferred to the first search. Records created
-     * since are those above meta 'search_hw' (store_search_refresh). */
     "CREATE TABLE search_dirty(id INTEGER PRIMARY KEY);";
 
 /* A device: every local op, kept after it is acked (DESIGN §6), and every
@@ -57,13 +70,7 @@ static const char district_sql[] =
     " last_sync_ms INTEGER) WITHOUT ROWID;"
     "CREATE TABLE synclog(seq INTEGER PRIMARY KEY, node BLOB NOT NULL,"
     " sig BLOB NOT NULL, received_ms INTEGER NOT NULL, body BLOB NOT NULL,"
-    " hash BLOB NOT NULL);"
-    /* Every merged op, in merge order; its bytes are those of the logged
-     * request body |entry| at |off|, |len| (daemon/oplog.h). */
-    "CREATE TABLE oplog(pos INTEGER PRIMARY KEY, entry INTEGER NOT NULL,"
-    " node BLOB NOT NULL, commune TEXT NOT NULL, rid BLOB NOT NULL,"
-    " off INTEGER NOT NULL, len INTEGER NOT NULL);"
-    "CREATE INDEX oplog_commune ON oplog(commune, pos);"
+    " hash BLOB NOT NULL);" OPLOG_SQL
     "CREATE TABLE quarantine(id INTEGER PRIMARY KEY, entry INTEGER NOT NULL,"
     " node BLOB NOT NULL, seq INTEGER NOT NULL, error TEXT NOT NULL,"
     " message TEXT NOT NULL, op BLOB);";
@@ -143,9 +150,130 @@ static int from_3(sqlite3 *db) {
   return drop_empty(db, district ? device_tables : district_tables);
 }
 
+static int drop_views(sqlite3 *db) {
+  char sql[64];
+  int rc = 0;
+  for (int e = 0; e < SCHEMA_NENT && !rc; e++) {
+    snprintf(sql, sizeof(sql), "DROP VIEW IF EXISTS %s",
+             schema_entity(e)->name);
+    rc = db_exec(db, sql);
+  }
+  return rc;
+}
+
+/* A run of format-4 oplog rows that becomes one format-5 row. */
+struct oprun {
+  int64_t pos, n, entry; /* pos: the run's last position */
+  char commune[SCHEMA_SLUG_MAX + 1];
+  struct buf node, spans, rids;
+};
+
+static int oprun_write(sqlite3_stmt *ins, const struct oprun *r) {
+  sqlite3_bind_int64(ins, 1, r->pos);
+  sqlite3_bind_int64(ins, 2, r->n);
+  sqlite3_bind_int64(ins, 3, r->entry);
+  sqlite3_bind_blob(ins, 4, r->node.data, (int)r->node.len, SQLITE_STATIC);
+  sqlite3_bind_text(ins, 5, r->commune, -1, SQLITE_STATIC);
+  sqlite3_bind_blob(ins, 6, r->spans.data, (int)r->spans.len, SQLITE_STATIC);
+  sqlite3_bind_blob(ins, 7, r->rids.data, (int)r->rids.len, SQLITE_STATIC);
+  return db_run(ins);
+}
+
+/* Adds the format-4 row |rd| is on to |r|, first writing |r| out if the
+ * row does not continue it (another entry, node or commune, or a gap). */
+static int oprun_add(sqlite3_stmt *ins, sqlite3_stmt *rd, struct oprun *r) {
+  int64_t p = sqlite3_column_int64(rd, 0), e = sqlite3_column_int64(rd, 1);
+  const void *nd = sqlite3_column_blob(rd, 2);
+  size_t nnd = (size_t)sqlite3_column_bytes(rd, 2);
+  const char *c = (const char *)sqlite3_column_text(rd, 3);
+  uint32_t off = (uint32_t)sqlite3_column_int64(rd, 4);
+  uint32_t len = (uint32_t)sqlite3_column_int64(rd, 5);
+  uint8_t span[8] = {(uint8_t)(off >> 24), (uint8_t)(off >> 16),
+                     (uint8_t)(off >> 8),  (uint8_t)off,
+                     (uint8_t)(len >> 24), (uint8_t)(len >> 16),
+                     (uint8_t)(len >> 8),  (uint8_t)len};
+  int rc = 0;
+
+  c = c ? c : "";
+  if (r->n && (p != r->pos + 1 || e != r->entry || strcmp(c, r->commune) ||
+               nnd != r->node.len || memcmp(nd, r->node.data, nnd))) {
+    rc = oprun_write(ins, r);
+    r->n = 0;
+  }
+  if (!rc && r->n == 0) {
+    buf_reset(&r->spans);
+    buf_reset(&r->rids);
+    buf_reset(&r->node);
+    r->entry = e;
+    snprintf(r->commune, sizeof(r->commune), "%s", c);
+    rc = buf_append(&r->node, nd, nnd);
+  }
+  if (!rc)
+    rc = buf_append(&r->spans, span, sizeof(span));
+  if (!rc)
+    rc = buf_append(&r->rids, sqlite3_column_blob(rd, 6),
+                    (size_t)sqlite3_column_bytes(rd, 6));
+  r->pos = p;
+  r->n++;
+  return rc;
+}
+
+/* The format-4 oplog (a row per op) as format 5's (a row per run of
+ * consecutive positions of one request, node and commune), positions kept:
+ * the devices' cursors stay valid. */
+static int oplog_from_4(sqlite3 *db) {
+  sqlite3_stmt *rd = NULL, *ins = NULL;
+  struct oprun r = {0};
+  int rc = db_exec(db, "ALTER TABLE oplog RENAME TO oplog_v4;"
+                       "DROP INDEX oplog_commune;" OPLOG_SQL);
+
+  buf_init(&r.node, 0);
+  buf_init(&r.spans, 0);
+  buf_init(&r.rids, 0);
+  if (!rc)
+    rc = db_prepare(db,
+                    "SELECT pos, entry, node, commune, off, len, rid FROM "
+                    "oplog_v4 ORDER BY pos",
+                    &rd);
+  if (!rc)
+    rc = db_prepare(db,
+                    "INSERT INTO oplog(pos, n, entry, node, commune, spans, "
+                    "rids) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+                    &ins);
+  while (!rc && (rc = db_step(rd)) == 1)
+    rc = oprun_add(ins, rd, &r);
+  if (!rc && r.n)
+    rc = oprun_write(ins, &r);
+  sqlite3_finalize(rd);
+  sqlite3_finalize(ins);
+  buf_cleanup(&r.node);
+  buf_cleanup(&r.spans);
+  buf_cleanup(&r.rids);
+  return rc ? rc : db_exec(db, "DROP TABLE oplog_v4");
+}
+
+/* 4 -> 5: the search index made again with the petition's hamlet; the
+ * views made again from the schema (a field added at the end of an entity
+ * appears); the district's oplog a row per request and commune. */
+static int from_4(sqlite3 *db) {
+  bool oplog = false;
+  int rc = drop_views(db);
+
+  if (!rc)
+    rc = db_exec(db, "DELETE FROM search; DELETE FROM search_dirty;"
+                     "DELETE FROM meta WHERE k = 'search_hw';");
+  if (!rc)
+    rc = store__search_fill(db);
+  if (!rc)
+    rc = create_views(db);
+  if (!rc)
+    rc = db_has_table(db, "oplog", &oplog);
+  return rc || !oplog ? rc : oplog_from_4(db);
+}
+
 /* The step from format i to i + 1 is steps[i - STORE_FORMAT_OLDEST]. */
 static int (*const steps[STORE_FORMAT - STORE_FORMAT_OLDEST])(sqlite3 *) = {
-    from_3};
+    from_3, from_4};
 
 /* Copies the store to |path|.v|version|, 0600, through SQLite so the
  * copy holds what the WAL holds too. */

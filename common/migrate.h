@@ -14,8 +14,11 @@ struct sqlite3;
 /* 3: the format before this one: every store held both programs' tables.
  * 4: a device store holds the device's tables (outbox, inbox) and a
  * district store the district's (communes, tokens, nodes, sync log, op log,
- * quarantine); the records, conflicts, search index and meta are common. */
-#define STORE_FORMAT 4
+ * quarantine); the records, conflicts, search index and meta are common.
+ * 5: the district's oplog a row per request and commune (daemon/oplog.h),
+ * with oprid for a record's history; the search index holds the hamlet.
+ */
+#define STORE_FORMAT 5
 /* The oldest format that is upgraded; older ones never left development. */
 #define STORE_FORMAT_OLDEST 3
 

@@ -155,32 +155,48 @@ int store_digest(struct store *st, const char *commune, char hex[65]) {
   return 0;
 }
 
-int store_search_refresh(struct store *st) {
-  const struct entity_def *e = schema_entity(ENT_PETITION);
-  char sql[1024];
-  int rc;
+/* The petition's fields the search index holds, in its text's order. */
+static const char *const search_names[] = {"citizen", "content", "hamlet"};
+#define NSEARCH (sizeof(search_names) / sizeof(search_names[0]))
 
-  /* hw: every record up to this row id is indexed, except those marked
-   * in search_dirty. */
+uint32_t store__search_fields(void) {
+  const struct entity_def *e = schema_entity(ENT_PETITION);
+  uint32_t m = 0;
+  for (size_t i = 0; i < NSEARCH; i++)
+    m |= 1u << schema_field_find(e, search_names[i], strlen(search_names[i]));
+  return m;
+}
+
+int store__search_fill(struct sqlite3 *db) {
+  const struct entity_def *e = schema_entity(ENT_PETITION);
+  int f[NSEARCH];
+  char sql[1400];
+
+  for (size_t i = 0; i < NSEARCH; i++)
+    f[i] = schema_field_find(e, search_names[i], strlen(search_names[i]));
+    /* hw: every record up to this row id is indexed, except those marked
+     * in search_dirty. */
 #define HW "coalesce((SELECT v FROM meta WHERE k = 'search_hw'), 0)"
-  snprintf(
-      sql, sizeof(sql),
-      "DELETE FROM search WHERE rowid > " HW " OR rowid IN (SELECT id "
-      "FROM search_dirty);"
-      "INSERT INTO search(rowid, body) SELECT r.id, ds_fold("
-      "coalesce(ds_f(r.st, %d), '') || char(10) || coalesce(ds_f(r.st, %d), "
-      "'')) FROM rec "
-      "r WHERE r.ent = %d AND (r.id > " HW " OR r.id IN (SELECT id FROM "
-      "search_dirty));"
-      "DELETE FROM search_dirty;"
-      "INSERT OR REPLACE INTO meta(k, v) SELECT 'search_hw', "
-      "coalesce(max(id), 0) FROM rec;",
-      schema_field_find(e, "citizen", 7), schema_field_find(e, "content", 7),
-      ENT_PETITION);
+  snprintf(sql, sizeof(sql),
+           "DELETE FROM search WHERE rowid > " HW " OR rowid IN (SELECT id "
+           "FROM search_dirty);"
+           "INSERT INTO search(rowid, body) SELECT r.id, ds_fold("
+           "coalesce(ds_f(r.st, %d), '') || char(10) || coalesce(ds_f(r.st, "
+           "%d), '') || char(10) || coalesce(ds_f(r.st, %d), '')) FROM rec r "
+           "WHERE r.ent = %d AND (r.id > " HW " OR r.id IN (SELECT id FROM "
+           "search_dirty));"
+           "DELETE FROM search_dirty;"
+           "INSERT OR REPLACE INTO meta(k, v) SELECT 'search_hw', "
+           "coalesce(max(id), 0) FROM rec;",
+           f[0], f[1], f[2], ENT_PETITION);
 #undef HW
-  rc = store_begin(st);
+  return db_exec(db, sql);
+}
+
+int store_search_refresh(struct store *st) {
+  int rc = store_begin(st);
   if (!rc)
-    rc = db_exec(store_sqlite(st), sql);
+    rc = store__search_fill(store_sqlite(st));
   if (!rc)
     rc = store_commit(st);
   else

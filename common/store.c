@@ -54,8 +54,9 @@ struct store {
   uint8_t crid[ID_LEN];
   int64_t cid;                          /* 0: the record does not exist */
   sqlite3_stmt *slot[STORE_SLOT_COUNT]; /* store__cached */
-  bool device;   /* it has the device's tables (outbox, inbox) */
-  bool district; /* it has the district's (communes, nodes, logs) */
+  bool device;            /* it has the device's tables (outbox, inbox) */
+  bool district;          /* it has the district's (communes, nodes, logs) */
+  uint32_t search_fields; /* the petition's fields the search index holds */
 };
 
 /* With 16 KiB pages rather than 4 KiB, the daemon writes in fewer, larger
@@ -179,6 +180,7 @@ int store_open(struct store **out, const char *path, unsigned flags,
       goto fail;
     }
   }
+  st->search_fields = store__search_fields();
   *out = st;
   return 0;
 fail:
@@ -541,13 +543,10 @@ int store_apply(struct store *st, const struct op *op, struct mresult *res) {
   }
   /* A new record is indexed by the next refresh without a mark: it has a
    * row id above the last one indexed (store_search_refresh). */
-  if (!rc && existed && op->ent == ENT_PETITION) {
-    int fc = schema_field_find(e, "citizen", 7);
-    int ft = schema_field_find(e, "content", 7);
-    if (res->changed & ((1u << fc) | (1u << ft))) {
-      sqlite3_bind_int64(st->stmt[S_SEARCH_DIRTY], 1, id);
-      rc = run(st, st->stmt[S_SEARCH_DIRTY]);
-    }
+  if (!rc && existed && op->ent == ENT_PETITION &&
+      (res->changed & st->search_fields)) {
+    sqlite3_bind_int64(st->stmt[S_SEARCH_DIRTY], 1, id);
+    rc = run(st, st->stmt[S_SEARCH_DIRTY]);
   }
   return rc;
 }

@@ -135,52 +135,31 @@ static int wrap(struct buf *b, const char *text, size_t n, int width,
 
 int audit_log_show(struct store *st, const struct log_filter *f, bool json,
                    FILE *out) {
-  struct opread rd;
-  sqlite3_stmt *s;
+  struct oplog_filter of = {f->node_lo, f->node_hi,  f->commune, f->rid_lo,
+                            f->rid_hi,  f->since_ms, f->until_ms};
+  struct oplog_iter it;
+  struct oplog_entry oe;
   struct buf b;
-  int n = 0, rc = 0;
+  int n = 0, step = 0, rc = oplog_iter_open(&it, store_sqlite(st), &of);
 
-  if (sqlite3_prepare_v2(
-          store_sqlite(st),
-          "SELECT o.entry, l.received_ms, lower(hex(o.node)), o.commune, "
-          "o.off, coalesce(nd.label, ''), o.len FROM oplog o JOIN synclog l ON "
-          "l.seq "
-          "= o.entry LEFT JOIN node nd ON nd.node = o.node WHERE (?1 IS NULL "
-          "OR o.node BETWEEN ?1 AND ?2) AND (?3 IS NULL OR o.commune = ?3) "
-          "AND (?4 IS NULL OR o.rid BETWEEN ?4 AND ?5) AND (?6 < 0 OR "
-          "l.received_ms >= ?6) AND (?7 < 0 OR l.received_ms <= ?7) ORDER BY "
-          "o.pos",
-          -1, &s, NULL))
-    return DS_EUNAVAIL;
-  if (f->node_lo) {
-    sqlite3_bind_blob(s, 1, f->node_lo, ID_LEN, SQLITE_STATIC);
-    sqlite3_bind_blob(s, 2, f->node_hi, ID_LEN, SQLITE_STATIC);
-  }
-  sqlite3_bind_text(s, 3, f->commune, -1, SQLITE_STATIC);
-  if (f->rid_lo) {
-    sqlite3_bind_blob(s, 4, f->rid_lo, ID_LEN, SQLITE_STATIC);
-    sqlite3_bind_blob(s, 5, f->rid_hi, ID_LEN, SQLITE_STATIC);
-  }
-  sqlite3_bind_int64(s, 6, f->since_ms);
-  sqlite3_bind_int64(s, 7, f->until_ms);
+  if (rc)
+    return rc;
   buf_init(&b, 0);
-  opread_init(&rd, store_sqlite(st));
   if (json)
     rc = buf_putc(&b, '[');
-  while (!rc && sqlite3_step(s) == SQLITE_ROW) {
+  while (!rc && (step = oplog_iter_next(&it, &oe)) == 1) {
     const struct entity_def *e;
     char when[32], made[32], ridhex[ID_HEX_LEN + 1], e2[DS_ERRBUF_LEN];
-    time_t t = (time_t)(sqlite3_column_int64(s, 1) / 1000);
-    const char *label = (const char *)sqlite3_column_text(s, 5);
+    char nodehex[ID_HEX_LEN + 1];
+    time_t t = (time_t)(oe.received_ms / 1000);
+    const char *label = oe.label;
     struct tm tm;
     void *priv;
     struct op op;
 
-    if (opread_raw(&rd, sqlite3_column_int64(s, 0),
-                   (uint32_t)sqlite3_column_int64(s, 4),
-                   (uint32_t)sqlite3_column_int64(s, 6)) ||
-        proto_op_decode(rd.raw.data, rd.raw.len, &op, false, &priv, e2))
+    if (proto_op_decode(oe.op, oe.len, &op, false, &priv, e2))
       continue;
+    hex_encode(nodehex, oe.node, ID_LEN);
     e = schema_entity(op.ent);
     gmtime_r(&t, &tm);
     strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", &tm);
@@ -192,16 +171,14 @@ int audit_log_show(struct store *st, const struct log_filter *f, bool json,
       rc = buf_printf(&b,
                       "%s\n  {\"entry\": %lld, \"received\": \"%s\", "
                       "\"made\": \"%s\", \"node\": \"%s\", \"label\": ",
-                      n ? "," : "", (long long)sqlite3_column_int64(s, 0), when,
-                      made, sqlite3_column_text(s, 2));
+                      n ? "," : "", (long long)oe.entry, when, made, nodehex);
       rc = rc || json_str(&b, label, strlen(label));
-      rc = rc ||
-           buf_printf(&b,
-                      ", \"commune\": \"%s\", \"seq\": %llu, \"hlc\": "
-                      "%llu, \"entity\": \"%s\", \"id\": \"%s\", "
-                      "\"set\": {",
-                      sqlite3_column_text(s, 3), (unsigned long long)op.seq,
-                      (unsigned long long)op.hlc, e->name, ridhex);
+      rc = rc || buf_printf(&b,
+                            ", \"commune\": \"%s\", \"seq\": %llu, \"hlc\": "
+                            "%llu, \"entity\": \"%s\", \"id\": \"%s\", "
+                            "\"set\": {",
+                            oe.commune, (unsigned long long)op.seq,
+                            (unsigned long long)op.hlc, e->name, ridhex);
       for (int i = 0; i < op.nset && !rc; i++) {
         rc = buf_printf(&b, "%s\"%s\": ", i ? ", " : "",
                         e->fields[op.set[i].field].name);
@@ -214,12 +191,10 @@ int audit_log_show(struct store *st, const struct log_filter *f, bool json,
       rc = buf_printf(&b,
                       "%s %s (made, officer's clock)  received %s  #%lld\n"
                       "  %.16s%s",
-                      made, ridhex + ID_HEX_LEN - 8, when,
-                      (long long)sqlite3_column_int64(s, 0),
-                      sqlite3_column_text(s, 2), *label ? " " : "");
+                      made, ridhex + ID_HEX_LEN - 8, when, (long long)oe.entry,
+                      nodehex, *label ? " " : "");
       rc = rc || textout_escaped(&b, label, strlen(label));
-      rc = rc || buf_printf(&b, " (%s)  %s %s\n", sqlite3_column_text(s, 3),
-                            e->name, ridhex);
+      rc = rc || buf_printf(&b, " (%s)  %s %s\n", oe.commune, e->name, ridhex);
       for (int i = 0; i < op.nset && !rc; i++) {
         struct buf v;
         buf_init(&v, 0);
@@ -233,8 +208,9 @@ int audit_log_show(struct store *st, const struct log_filter *f, bool json,
     proto_op_release(priv);
     n++;
   }
-  opread_cleanup(&rd);
-  sqlite3_finalize(s);
+  oplog_iter_close(&it);
+  if (!rc && step < 0)
+    rc = step;
   if (!rc && json)
     rc = buf_printf(&b, n ? "\n]\n" : "]\n");
   if (!rc)

@@ -25,19 +25,9 @@
 /* Most ops one response carries, whatever the device asks for. */
 #define PULL_CAP 2000
 
-enum {
-  Q_NODE_GET,
-  Q_NODE_SET,
-  Q_TOKEN_GET,
-  Q_TOKEN_BIND,
-  Q_OPLOG_ADD,
-  Q_QUAR_ADD,
-  Q_OPLOG_AT,
-  Q_PULL_ALL,
-  Q_PULL_COMMUNE,
-  Q_OPLOG_MAX,
-  Q_COUNT
-};
+/* The node and token look-ups of every request (registry.c owns those
+ * tables; these two hot statements stay prepared here). */
+enum { Q_NODE_GET, Q_NODE_SET, Q_TOKEN_GET, Q_TOKEN_BIND, Q_COUNT };
 
 static const char *const qsql[Q_COUNT] = {
     [Q_NODE_GET] = "SELECT pubkey, commune, revoked_ms, acked FROM node "
@@ -47,31 +37,21 @@ static const char *const qsql[Q_COUNT] = {
     [Q_TOKEN_GET] = "SELECT commune, label, expires_ms, node, pubkey FROM "
                     "token WHERE hash = ?1",
     [Q_TOKEN_BIND] = "UPDATE token SET node = ?2, pubkey = ?3 WHERE hash = ?1",
-    [Q_OPLOG_ADD] = "INSERT INTO oplog(entry, node, commune, rid, off, len) "
-                    "VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-    [Q_QUAR_ADD] = "INSERT INTO quarantine(entry, node, seq, error, message,"
-                   " op) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-    [Q_OPLOG_AT] = "SELECT l.hash FROM oplog o JOIN synclog l ON l.seq = "
-                   "o.entry WHERE o.pos = ?1",
-    [Q_PULL_ALL] = "SELECT pos, entry, off, len, node FROM oplog WHERE pos > "
-                   "?1 AND node != ?2 ORDER BY pos LIMIT ?3",
-    [Q_PULL_COMMUNE] = "SELECT pos, entry, off, len, node FROM oplog WHERE "
-                       "commune = ?4 AND pos > ?1 AND node != ?2 ORDER BY "
-                       "pos LIMIT ?3",
-    [Q_OPLOG_MAX] = "SELECT max(pos) FROM oplog",
 };
 
 struct ingest {
   struct store *st;
   sqlite3 *db;
   sqlite3_stmt *q[Q_COUNT];
+  struct oplog *ol;
   struct buf raw, enc, msgs;
-  struct opread rd;
   bool group; /* inside ingest_group_begin: each request is a savepoint */
 };
 
 int ingest_open(struct ingest **out, struct store *st) {
   struct ingest *ing = ds_calloc(1, sizeof(*ing));
+  int rc;
+
   if (!ing)
     return DS_ENOMEM;
   ing->st = st;
@@ -79,13 +59,15 @@ int ingest_open(struct ingest **out, struct store *st) {
   buf_init(&ing->raw, 0);
   buf_init(&ing->enc, 0);
   buf_init(&ing->msgs, 0);
-  opread_init(&ing->rd, ing->db);
-  for (int i = 0; i < Q_COUNT; i++) {
-    if (sqlite3_prepare_v3(ing->db, qsql[i], -1, SQLITE_PREPARE_PERSISTENT,
-                           &ing->q[i], NULL)) {
-      ingest_close(ing);
-      return DS_EIO;
-    }
+  rc = oplog_open(&ing->ol, ing->db);
+  for (int i = 0; i < Q_COUNT && !rc; i++) {
+    rc = sqlite3_prepare_v3(ing->db, qsql[i], -1, SQLITE_PREPARE_PERSISTENT,
+                            &ing->q[i], NULL);
+    rc = rc == SQLITE_OK ? 0 : db_translate(rc);
+  }
+  if (rc) {
+    ingest_close(ing);
+    return rc;
   }
   *out = ing;
   return 0;
@@ -99,7 +81,7 @@ void ingest_close(struct ingest *ing) {
   buf_cleanup(&ing->raw);
   buf_cleanup(&ing->enc);
   buf_cleanup(&ing->msgs);
-  opread_cleanup(&ing->rd);
+  oplog_close(ing->ol);
   ds_free(ing);
 }
 
@@ -214,17 +196,24 @@ static int load_node(struct ingest *ing, const uint8_t node[ID_LEN],
   return rc;
 }
 
+/* Sets the reason an authentication failed: DS_EAUTH. */
+static int deny(const char **why, const char *reason) {
+  *why = reason;
+  return DS_EAUTH;
+}
+
 /* First sync: binds node, key and commune through a one-time token, and
- * burns the token. The same token with the same node and key is accepted
- * again (the device may have missed the first answer). Returns 0 when |w|
- * is now the enrolled node, DS_EAUTH when the token does not allow it. */
+ * burns the token. A device that missed the first answer is known by its
+ * node by then and never comes here; a bound token is refused. Returns 0
+ * when |w| is now the enrolled node, DS_EAUTH when the token does not
+ * allow it. */
 static int enroll(struct ingest *ing, const struct ingest_req *rq,
                   struct who *w, const char **why) {
   uint8_t hash[32], pk[crypto_sign_PUBLICKEYBYTES];
   sqlite3_stmt *s = ing->q[Q_TOKEN_GET];
   char commune[SCHEMA_SLUG_MAX + 1] = "", label[121] = "";
   int64_t expires = 0;
-  bool bound = false, same = false;
+  bool bound = false;
   int rc;
 
   *why = "unknown device: present a valid enrolment token";
@@ -244,7 +233,7 @@ static int enroll(struct ingest *ing, const struct ingest_req *rq,
   if (!rq->token || !rq->key_hex || rq->replay)
     return DS_EAUTH;
   if (hex_decode(pk, sizeof(pk), rq->key_hex))
-    return *why = "Dansync-Key must be a 32-byte Ed25519 key in hex", DS_EAUTH;
+    return deny(why, "Dansync-Key must be a 32-byte Ed25519 key in hex");
   crypto_generichash(hash, sizeof(hash), (const uint8_t *)rq->token,
                      strlen(rq->token), NULL, 0);
   sqlite3_bind_blob(s, 1, hash, sizeof(hash), SQLITE_STATIC);
@@ -255,22 +244,16 @@ static int enroll(struct ingest *ing, const struct ingest_req *rq,
       snprintf(label, sizeof(label), "%s", sqlite3_column_text(s, 1));
     expires = sqlite3_column_int64(s, 2);
     bound = sqlite3_column_type(s, 3) != SQLITE_NULL;
-    same = bound && sqlite3_column_bytes(s, 3) == ID_LEN &&
-           memcmp(sqlite3_column_blob(s, 3), rq->node, ID_LEN) == 0 &&
-           sqlite3_column_bytes(s, 4) == (int)sizeof(pk) &&
-           memcmp(sqlite3_column_blob(s, 4), pk, sizeof(pk)) == 0;
   }
   sqlite3_reset(s);
   if (rc != SQLITE_ROW && rc != SQLITE_DONE)
     return db_translate(rc);
   if (rc == SQLITE_DONE)
-    return *why = "the enrolment token is not valid", DS_EAUTH;
-  if (bound && !same)
-    return *why = "the enrolment token has already been used", DS_EAUTH;
-  if (!bound && (int64_t)rq->received_ms > expires)
-    return *why = "the enrolment token has expired", DS_EAUTH;
-  if (bound) /* same node and key, but the node row is gone: refuse */
-    return *why = "the enrolment token has already been used", DS_EAUTH;
+    return deny(why, "the enrolment token is not valid");
+  if (bound)
+    return deny(why, "the enrolment token has already been used");
+  if ((int64_t)rq->received_ms > expires)
+    return deny(why, "the enrolment token has expired");
   s = ing->q[Q_TOKEN_BIND];
   sqlite3_bind_blob(s, 1, hash, sizeof(hash), SQLITE_STATIC);
   sqlite3_bind_blob(s, 2, rq->node, ID_LEN, SQLITE_STATIC);
@@ -321,122 +304,288 @@ static const char *reject_code(int rc) {
   return rc == DS_EFORBIDDEN ? PROTO_E_FORBIDDEN : PROTO_E_BAD_OP;
 }
 
-/* The chain hash of the log entry holding oplog position |pos|. */
-static int hash_at_pos(struct ingest *ing, int64_t pos,
-                       uint8_t hash[PROTO_HASH_LEN]) {
-  sqlite3_stmt *s = ing->q[Q_OPLOG_AT];
-  int rc;
-  sqlite3_bind_int64(s, 1, pos);
-  rc = sqlite3_step(s);
-  if (rc == SQLITE_ROW && sqlite3_column_bytes(s, 0) == PROTO_HASH_LEN) {
-    memcpy(hash, sqlite3_column_blob(s, 0), PROTO_HASH_LEN);
-    rc = 0;
-  } else {
-    rc = rc == SQLITE_ROW || rc == SQLITE_DONE ? DS_ENOENT : db_translate(rc);
+/* A step's answer is in the response already (a refusal): nothing more to
+ * do but roll back. Storage errors are negative DS_E* codes. */
+#define REFUSED 1
+
+/* One request on its way through ingest_sync's steps. */
+struct sync {
+  const struct ingest_req *rq;
+  struct ingest_res *rs;
+  struct proto_req req;
+  bool decoded;
+  struct who w;
+  uint64_t now_hlc, limit_hlc, acked;
+  int64_t entry;
+  bool new_ops; /* the batch holds ops the district has not stored */
+  struct proto_rejected *rej;
+  size_t *msg_off; /* each rejection's message in ingest.msgs */
+  uint32_t nrej;
+  char err[DS_ERRBUF_LEN];
+};
+
+/* A refusal written into the response (encoding result |rc|): REFUSED,
+ * or the encoding's error. */
+static int done(int rc) {
+  return rc ? rc : REFUSED;
+}
+
+static int refused(struct sync *c, int status, const char *code,
+                   const char *msg, bool has_expected, uint64_t expected) {
+  return done(refuse(c->rs, status, code, msg, has_expected, expected));
+}
+
+/* The node, known or enrolling now, not revoked, and its signature. */
+static int authenticate(struct ingest *ing, struct sync *c) {
+  const struct ingest_req *rq = c->rq;
+  const char *why = "the request is not authorised";
+  int rc = load_node(ing, rq->node, &c->w);
+
+  if (!rc && !c->w.known) {
+    rc = enroll(ing, rq, &c->w, &why);
+    c->rs->enrolled = rc == 0;
+  } else if (!rc && c->w.revoked) {
+    rc = deny(&why, "this device has been revoked");
   }
-  sqlite3_reset(s);
+  /* The prep step's check stands if it used the key the node has now. */
+  if (!rc &&
+      !(rq->sig_checked &&
+        sodium_memcmp(rq->sig_pk, c->w.pk, sizeof(c->w.pk)) == 0) &&
+      crypto_sign_verify_detached(rq->sig, rq->body, rq->len, c->w.pk))
+    rc = deny(&why, "the request's signature does not verify");
+  if (rc == DS_EAUTH)
+    return refused(c, 401, PROTO_E_UNAUTHORIZED, why, false, 0);
+  if (!rc)
+    snprintf(c->rs->commune, sizeof(c->rs->commune), "%s", c->w.commune);
   return rc;
 }
 
-/* Appends the pull page to |rs| after the response header. */
-static int pull(struct ingest *ing, const struct proto_req *req,
-                const struct who *w, struct proto_resp *hdr,
-                struct ingest_res *rs, const struct proto_rejected *rej,
-                uint32_t nrej) {
-  bool district = strcmp(w->commune, "district") == 0;
-  sqlite3_stmt *s = ing->q[district ? Q_PULL_ALL : Q_PULL_COMMUNE];
-  uint64_t limit = req->limit, cursor = req->cursor;
-  uint8_t have[PROTO_HASH_LEN];
-  int64_t last = 0, maxpos = 0;
-  uint32_t n = 0;
-  int rc, step;
+/* A device's report (DESIGN §11): the district no longer holds a head it
+ * signed for it (a restore from an older backup, a log cut short). The
+ * request that carries it is in the sync log too. */
+static void log_lost_head(const struct sync *c) {
+  char n[ID_HEX_LEN + 1], h[2 * PROTO_HASH_LEN + 1];
 
-  if (limit == 0 || limit > PULL_CAP)
-    limit = PULL_CAP;
-  /* A cursor this log no longer holds with that hash (a restore from
-   * backup) starts the pull over from 0: pulls are idempotent. */
-  if (cursor > 0) {
-    rc = hash_at_pos(ing, (int64_t)cursor, have);
-    if (rc && rc != DS_ENOENT)
-      return rc;
-    if (rc || !req->has_cursor_hash ||
-        memcmp(have, req->cursor_hash, PROTO_HASH_LEN) != 0)
-      cursor = 0;
-    hdr->head_lost = cursor == 0; /* said in the signed answer, DESIGN §11 */
+  if (!c->req.has_lost_head || c->rq->replay)
+    return;
+  hex_encode(n, c->rq->node, ID_LEN);
+  hex_encode(h, c->req.lost_hash, PROTO_HASH_LEN);
+  LOG_WARN("sync", "lost_head node=%.16s cursor=%llu cursor_hash=%.16s", n,
+           (unsigned long long)c->req.lost_cursor, h);
+}
+
+static int decode(struct sync *c) {
+  int rc = proto_req_decode(&c->req, c->rq->body, c->rq->len, c->err);
+
+  if (rc == DS_EVERSION)
+    return refused(c, 400, PROTO_E_VERSION, c->err, false, 0);
+  if (rc == DS_ETOOBIG)
+    return refused(c, 413, PROTO_E_TOO_LARGE, c->err, false, 0);
+  if (rc == DS_ENOMEM)
+    return refused(c, 503, PROTO_E_UNAVAILABLE, "out of memory", false, 0);
+  if (rc)
+    return refused(c, 400, PROTO_E_BAD_REQUEST, c->err, false, 0);
+  c->decoded = true;
+  if (memcmp(c->req.node, c->rq->node, ID_LEN) != 0)
+    return refused(c, 400, PROTO_E_BAD_REQUEST,
+                   "the body's node is not the Dansync-Node that signed it",
+                   false, 0);
+  return 0;
+}
+
+/* The batch follows what the district holds (no gap), and its clock is
+ * neither too far ahead nor too old. */
+static int check_batch(struct ingest *ing, struct sync *c) {
+  const struct ingest_req *rq = c->rq;
+  const struct proto_req *req = &c->req;
+  char msg[DS_ERRBUF_LEN + 64];
+  uint64_t tick;
+  int rc;
+
+  c->acked = c->w.acked;
+  if (req->nops && req->first_seq > c->acked + 1) {
+    snprintf(msg, sizeof(msg),
+             "the batch starts at op %llu but the district has ops only "
+             "through %llu; send from %llu",
+             (unsigned long long)req->first_seq, (unsigned long long)c->acked,
+             (unsigned long long)c->acked + 1);
+    return refused(c, 409, PROTO_E_GAP, msg, true, c->acked + 1);
   }
-  sqlite3_bind_int64(s, 1, (int64_t)cursor);
-  sqlite3_bind_blob(s, 2, req->node, ID_LEN, SQLITE_STATIC);
-  sqlite3_bind_int64(s, 3, (int64_t)limit + 1);
-  if (!district)
-    sqlite3_bind_text(s, 4, w->commune, -1, SQLITE_STATIC);
+  c->new_ops = req->nops && req->first_seq + req->nops - 1 > c->acked;
+  rc = store_hlc_get(ing->st, &c->now_hlc);
+  if (rc)
+    return rc;
+  tick = hlc_tick(c->now_hlc, rq->received_ms);
+  c->limit_hlc = HLC_FROM_MS(HLC_MS(tick) + rq->max_skew_ms) | 0xffff;
+  c->now_hlc = tick;
+  /* Clock skew: the request's own clock here, each new op's in
+   * apply_ops. */
+  if (!rq->replay && req->hlc > c->limit_hlc)
+    return done(skew_refusal(c->rs, req->hlc, c->now_hlc, rq->max_skew_ms));
+  /* Freshness (DESIGN §11): a request stamped more than the skew window
+   * ago is a captured one. */
+  if (!rq->replay && !rq->bundle &&
+      fresh_stale(req->hlc, rq->received_ms, rq->max_skew_ms))
+    return done(
+        fresh_refusal(c->rs, req->hlc, rq->received_ms, rq->max_skew_ms));
+  return 0;
+}
+
+/* A batch with new ops enters the sync log; its ops' rows will point
+ * into it. */
+static int log_append(struct ingest *ing, struct sync *c) {
+  const struct ingest_req *rq = c->rq;
+  uint8_t hash[SYNCLOG_HASH_LEN];
+  int rc;
+
+  if (!c->new_ops)
+    return 0;
+  rc = synclog_append(ing->st, rq->node, rq->sig, rq->received_ms, rq->body,
+                      rq->len, rq->has_body_hash ? rq->body_hash : NULL,
+                      &c->entry, hash);
+  if (rc)
+    return rc;
+  c->rs->logged = true;
+  c->rej = ds_calloc(c->req.nops, sizeof(*c->rej));
+  c->msg_off = ds_calloc(c->req.nops, sizeof(*c->msg_off));
+  if (!c->rej || !c->msg_off)
+    return DS_ENOMEM;
+  buf_reset(&ing->msgs);
+  oplog_batch_reset(ing->ol);
+  return 0;
+}
+
+/* One bad op never blocks a device: kept, named, and acked. */
+static int quarantine(struct ingest *ing, struct sync *c, uint32_t i,
+                      const struct op *op, int why) {
+  struct proto_rejected *r = &c->rej[c->nrej];
+  char e2[DS_ERRBUF_LEN];
+  struct op scratch;
+  int rc;
+
+  /* The op as received, for the quarantine list. */
+  buf_reset(&ing->raw);
+  (void)!proto_req_op(&c->req, i, &scratch, &ing->raw, e2);
+  rc = oplog_quarantine(ing->ol, c->entry, c->rq->node, op->seq,
+                        reject_code(why), c->err, &ing->raw);
+  c->msg_off[c->nrej] = ing->msgs.len;
+  if (!rc)
+    rc = buf_append(&ing->msgs, c->err, strlen(c->err));
+  if (rc)
+    return rc;
+  r->seq = op->seq;
+  r->error = reject_code(why);
+  r->error_len = strlen(r->error);
+  r->message_len = strlen(c->err);
+  c->nrej++;
+  c->rs->quarantined++;
+  return 0;
+}
+
+static int merge(struct ingest *ing, struct sync *c, uint32_t i,
+                 const struct op *op, const char *commune) {
+  struct mresult res;
+  uint32_t off, len;
+  int rc = store_apply(ing->st, op, &res);
+
+  if (rc)
+    return rc;
+  c->rs->merged++;
+  c->rs->conflicts += res.conflicts;
+  if (op->hlc > c->now_hlc)
+    c->now_hlc = op->hlc;
+  proto_req_op_span(&c->req, i, &off, &len);
+  return oplog_batch_add(ing->ol, commune, op->rid, off, len);
+}
+
+/* Each op the district does not hold yet: merged, or quarantined. */
+static int apply_ops(struct ingest *ing, struct sync *c) {
+  const char *scope = strcmp(c->w.commune, "district") ? c->w.commune : NULL;
+  int rc = 0;
+
+  for (uint32_t i = 0; i < c->req.nops && !rc; i++) {
+    char commune[SCHEMA_SLUG_MAX + 1];
+    struct op op;
+
+    if (c->req.first_seq + i <= c->acked)
+      continue; /* already stored: re-sending is harmless */
+    rc = proto_req_op(&c->req, i, &op, NULL, c->err);
+    if (!rc && !c->rq->replay && op.hlc > c->limit_hlc)
+      return done(skew_refusal(c->rs, op.hlc, c->now_hlc, c->rq->max_skew_ms));
+    if (!rc)
+      rc = store_check_op(ing->st, &op, scope, true, commune, c->err);
+    if (rc == DS_EBADOP || rc == DS_EFORBIDDEN)
+      rc = quarantine(ing, c, i, &op, rc);
+    else if (!rc)
+      rc = merge(ing, c, i, &op, commune);
+  }
+  if (!rc && c->new_ops)
+    rc = oplog_batch_write(ing->ol, c->entry, c->rq->node);
+  for (uint32_t k = 0; !rc && k < c->nrej; k++)
+    c->rej[k].message = (const char *)ing->msgs.data + c->msg_off[k];
+  return rc;
+}
+
+/* The node's acked seq and the district's clock. */
+static int advance(struct ingest *ing, struct sync *c) {
+  sqlite3_stmt *s = ing->q[Q_NODE_SET];
+  int rc;
+
+  if (c->new_ops)
+    c->acked = c->req.first_seq + c->req.nops - 1;
+  if (!c->rq->replay && c->req.hlc > c->now_hlc)
+    c->now_hlc = c->req.hlc;
+  rc = store_hlc_set(ing->st, c->now_hlc);
+  if (rc)
+    return rc;
+  sqlite3_bind_blob(s, 1, c->rq->node, ID_LEN, SQLITE_STATIC);
+  sqlite3_bind_int64(s, 2, (int64_t)c->acked);
+  sqlite3_bind_int64(s, 3, (int64_t)c->rq->received_ms);
+  return db_run(s);
+}
+
+/* The answer: what was stored and refused, and the pull page (none for a
+ * replayed request, whose answer nobody reads). */
+static int answer(struct ingest *ing, struct sync *c) {
+  struct proto_resp hdr = {0};
+  struct oplog_page pg = {0};
+  uint64_t limit = c->req.limit;
+  int rc = 0;
+
+  hdr.acked = c->acked;
+  hdr.hlc = c->now_hlc;
+  hdr.conflicts = c->rs->conflicts;
   buf_reset(&ing->enc);
-  while ((step = sqlite3_step(s)) == SQLITE_ROW) {
-    if (n == limit) {
-      hdr->more = true;
-      break;
-    }
-    last = sqlite3_column_int64(s, 0);
-    if (sqlite3_column_bytes(s, 4) != ID_LEN)
-      rc = DS_ECORRUPT;
-    else
-      rc = opread_wire(&ing->rd, sqlite3_column_int64(s, 1),
-                       (uint32_t)sqlite3_column_int64(s, 2),
-                       (uint32_t)sqlite3_column_int64(s, 3),
-                       sqlite3_column_blob(s, 4), &ing->enc);
-    if (rc) {
-      sqlite3_reset(s);
-      opread_done(&ing->rd);
-      return rc == DS_ENOMEM ? rc : DS_EUNAVAIL;
-    }
-    n++;
+  if (!c->rq->replay) {
+    if (limit == 0 || limit > PULL_CAP)
+      limit = PULL_CAP;
+    rc = oplog_pull(ing->ol, c->req.node,
+                    strcmp(c->w.commune, "district") ? c->w.commune : NULL,
+                    c->req.cursor,
+                    c->req.has_cursor_hash ? c->req.cursor_hash : NULL,
+                    (uint32_t)limit, &ing->enc, &pg);
+    hdr.more = pg.more;
+    hdr.cursor = pg.cursor;
+    hdr.has_cursor_hash = pg.has_cursor_hash;
+    hdr.head_lost = pg.head_lost;
+    memcpy(hdr.cursor_hash, pg.cursor_hash, sizeof(hdr.cursor_hash));
+    hdr.nops = pg.nops;
+    c->rs->pulled = pg.nops;
   }
-  sqlite3_reset(s);
-  opread_done(&ing->rd);
-  if (step != SQLITE_ROW && step != SQLITE_DONE)
-    return db_translate(step);
-  if (!hdr->more) {
-    /* Nothing more is visible to this device: its cursor can move to the
-     * end of the log, so the next pull starts there. */
-    s = ing->q[Q_OPLOG_MAX];
-    if (sqlite3_step(s) == SQLITE_ROW)
-      maxpos = sqlite3_column_int64(s, 0);
-    sqlite3_reset(s);
-    if (maxpos > last)
-      last = maxpos;
-  }
-  if (last < (int64_t)cursor)
-    last = (int64_t)cursor;
-  hdr->cursor = (uint64_t)last;
-  hdr->has_cursor_hash = false;
-  if (last > 0) {
-    rc = hash_at_pos(ing, last, hdr->cursor_hash);
-    if (rc && rc != DS_ENOENT)
-      return rc;
-    hdr->has_cursor_hash = rc == 0;
-  }
-  hdr->nops = n;
-  rs->pulled = n;
-  buf_reset(&rs->body);
-  rc = proto_resp_begin(&rs->body, hdr);
+  buf_reset(&c->rs->body);
   if (!rc)
-    rc = buf_append(&rs->body, ing->enc.data, ing->enc.len);
+    rc = proto_resp_begin(&c->rs->body, &hdr);
   if (!rc)
-    rc = proto_resp_end(&rs->body, rej, nrej);
+    rc = buf_append(&c->rs->body, ing->enc.data, ing->enc.len);
+  if (!rc)
+    rc = proto_resp_end(&c->rs->body, c->rej, c->nrej);
   return rc;
 }
 
 int ingest_sync(struct ingest *ing, const struct ingest_req *rq,
                 struct ingest_res *rs) {
-  char err[DS_ERRBUF_LEN], msg[DS_ERRBUF_LEN + 64];
-  struct proto_rejected *rej = NULL;
-  struct proto_resp hdr = {0};
-  struct proto_req req;
-  const char *why = "the request is not authorised";
-  struct who w;
-  uint64_t now_hlc, limit_hlc, acked;
-  uint8_t hash[SYNCLOG_HASH_LEN];
-  int64_t entry = 0;
-  uint32_t nrej = 0;
+  struct sync c = {.rq = rq, .rs = rs};
+  bool open = false;
   int rc;
 
   rs->status = 500;
@@ -449,225 +598,37 @@ int ingest_sync(struct ingest *ing, const struct ingest_req *rq,
                   "requests must carry Dansync-Node and Dansync-Signature",
                   false, 0);
   rc = txn_begin(ing);
-  if (rc)
-    return refuse(rs, 503, PROTO_E_UNAVAILABLE,
-                  "the district store is busy or failing; nothing was "
-                  "stored, try again",
-                  false, 0);
-  rc = load_node(ing, rq->node, &w);
-  if (!rc && !w.known) {
-    rc = enroll(ing, rq, &w, &why);
-    rs->enrolled = rc == 0;
-  } else if (!rc && w.revoked) {
-    rc = DS_EAUTH, why = "this device has been revoked";
-  }
-  /* The prep step's check stands if it used the key the node has now. */
-  if (!rc &&
-      !(rq->sig_checked &&
-        sodium_memcmp(rq->sig_pk, w.pk, sizeof(w.pk)) == 0) &&
-      crypto_sign_verify_detached(rq->sig, rq->body, rq->len, w.pk))
-    rc = DS_EAUTH, why = "the request's signature does not verify";
-  if (rc) {
-    txn_rollback(ing);
-    if (rc == DS_EAUTH)
-      return refuse(rs, 401, PROTO_E_UNAUTHORIZED, why, false, 0);
-    return refuse(rs, 503, PROTO_E_UNAVAILABLE,
-                  "the district store is failing; nothing was stored", false,
-                  0);
-  }
-  snprintf(rs->commune, sizeof(rs->commune), "%s", w.commune);
-  rc = proto_req_decode(&req, rq->body, rq->len, err);
-  if (rc) {
-    txn_rollback(ing);
-    if (rc == DS_EVERSION)
-      return refuse(rs, 400, PROTO_E_VERSION, err, false, 0);
-    if (rc == DS_ETOOBIG)
-      return refuse(rs, 413, PROTO_E_TOO_LARGE, err, false, 0);
-    if (rc == DS_ENOMEM)
-      return refuse(rs, 503, PROTO_E_UNAVAILABLE, "out of memory", false, 0);
-    return refuse(rs, 400, PROTO_E_BAD_REQUEST, err, false, 0);
-  }
-  if (memcmp(req.node, rq->node, ID_LEN) != 0) {
-    rc = refuse(rs, 400, PROTO_E_BAD_REQUEST,
-                "the body's node is not the Dansync-Node that signed it", false,
-                0);
-    goto out_rollback;
-  }
-  acked = w.acked;
-  if (req.nops && req.first_seq > acked + 1) {
-    snprintf(msg, sizeof(msg),
-             "the batch starts at op %llu but the district has ops only "
-             "through %llu; send from %llu",
-             (unsigned long long)req.first_seq, (unsigned long long)acked,
-             (unsigned long long)acked + 1);
-    rc = refuse(rs, 409, PROTO_E_GAP, msg, true, acked + 1);
-    goto out_rollback;
-  }
-  rc = store_hlc_get(ing->st, &now_hlc);
-  if (rc)
-    goto out_unavail;
-  {
-    uint64_t tick = hlc_tick(now_hlc, rq->received_ms);
-    limit_hlc = HLC_FROM_MS(HLC_MS(tick) + rq->max_skew_ms) | 0xffff;
-    now_hlc = tick;
-  }
-  /* Clock skew: the request's own clock here, each new op's in the loop
-   * below (the transaction is rolled back if one is too far ahead). */
-  if (!rq->replay && req.hlc > limit_hlc) {
-    rc = skew_refusal(rs, req.hlc, now_hlc, rq->max_skew_ms);
-    goto out_rollback;
-  }
-  /* Freshness (DESIGN §11): a request stamped more than the skew window
-   * ago is a captured one. */
-  if (!rq->replay && !rq->bundle &&
-      fresh_stale(req.hlc, rq->received_ms, rq->max_skew_ms)) {
-    rc = fresh_refusal(rs, req.hlc, rq->received_ms, rq->max_skew_ms);
-    goto out_rollback;
-  }
-  if (req.nops && req.first_seq + req.nops - 1 > acked) {
-    rc = synclog_append(ing->st, rq->node, rq->sig, rq->received_ms, rq->body,
-                        rq->len, rq->has_body_hash ? rq->body_hash : NULL,
-                        &entry, hash);
-    if (rc)
-      goto out_unavail;
-    rs->logged = true;
-    rej = ds_calloc(req.nops, sizeof(*rej));
-    if (!rej) {
-      rc = DS_ENOMEM;
-      goto out_unavail;
-    }
-    buf_reset(&ing->msgs);
-  }
-  for (uint32_t i = 0; i < req.nops; i++) {
-    char commune[SCHEMA_SLUG_MAX + 1];
-    struct mresult res;
-    struct op op;
-    int orc;
-
-    if (req.first_seq + i <= acked)
-      continue; /* already stored: re-sending is harmless */
-    orc = proto_req_op(&req, i, &op, NULL, err);
-    if (!orc && !rq->replay && op.hlc > limit_hlc) {
-      proto_req_cleanup(&req);
-      ds_free(rej);
-      txn_rollback(ing);
-      return skew_refusal(rs, op.hlc, now_hlc, rq->max_skew_ms);
-    }
-    if (!orc)
-      orc = store_check_op(ing->st, &op,
-                           strcmp(w.commune, "district") ? w.commune : NULL,
-                           true, commune, err);
-    if (orc == DS_EBADOP || orc == DS_EFORBIDDEN) {
-      /* One bad op never blocks a device: kept, named, and acked. */
-      sqlite3_stmt *s = ing->q[Q_QUAR_ADD];
-      size_t off = ing->msgs.len, mlen = strlen(err);
-      struct op scratch;
-      char e2[DS_ERRBUF_LEN];
-      /* The op as received, for the quarantine list. */
-      buf_reset(&ing->raw);
-      (void)!proto_req_op(&req, i, &scratch, &ing->raw, e2);
-      sqlite3_bind_int64(s, 1, entry);
-      sqlite3_bind_blob(s, 2, rq->node, ID_LEN, SQLITE_STATIC);
-      sqlite3_bind_int64(s, 3, (int64_t)op.seq);
-      sqlite3_bind_text(s, 4, reject_code(orc), -1, SQLITE_STATIC);
-      sqlite3_bind_text(s, 5, err, -1, SQLITE_STATIC);
-      sqlite3_bind_blob(s, 6, ing->raw.data, (int)ing->raw.len, SQLITE_STATIC);
-      rc = db_run(s);
-      if (!rc)
-        rc = buf_append(&ing->msgs, err, mlen);
-      if (rc)
-        goto out_unavail;
-      rej[nrej].seq = op.seq;
-      rej[nrej].error = reject_code(orc);
-      rej[nrej].error_len = strlen(rej[nrej].error);
-      rej[nrej].message = (const char *)(uintptr_t)off; /* fixed up below */
-      rej[nrej].message_len = mlen;
-      nrej++;
-      rs->quarantined++;
-      continue;
-    }
-    if (orc) {
-      rc = orc;
-      goto out_unavail;
-    }
-    rc = store_apply(ing->st, &op, &res);
-    if (rc)
-      goto out_unavail;
-    rs->merged++;
-    rs->conflicts += res.conflicts;
-    if (op.hlc > now_hlc)
-      now_hlc = op.hlc;
-    {
-      sqlite3_stmt *s = ing->q[Q_OPLOG_ADD];
-      uint32_t off, len;
-      proto_req_op_span(&req, i, &off, &len);
-      sqlite3_bind_int64(s, 1, entry);
-      sqlite3_bind_blob(s, 2, rq->node, ID_LEN, SQLITE_STATIC);
-      sqlite3_bind_text(s, 3, commune, -1, SQLITE_STATIC);
-      sqlite3_bind_blob(s, 4, op.rid, ID_LEN, SQLITE_STATIC);
-      sqlite3_bind_int64(s, 5, off);
-      sqlite3_bind_int64(s, 6, len);
-      rc = db_run(s);
-    }
-    if (rc)
-      goto out_unavail;
-  }
-  for (uint32_t i = 0; i < nrej; i++)
-    rej[i].message = (const char *)ing->msgs.data + (uintptr_t)rej[i].message;
-  if (req.nops && req.first_seq + req.nops - 1 > acked)
-    acked = req.first_seq + req.nops - 1;
-  if (!rq->replay && req.hlc > now_hlc)
-    now_hlc = req.hlc;
-  rc = store_hlc_set(ing->st, now_hlc);
+  open = rc == 0;
+  if (!rc)
+    rc = authenticate(ing, &c);
+  if (!rc)
+    rc = decode(&c);
+  if (!rc)
+    rc = check_batch(ing, &c);
+  if (!rc)
+    rc = log_append(ing, &c);
+  if (!rc)
+    rc = apply_ops(ing, &c);
+  if (!rc)
+    rc = advance(ing, &c);
+  if (!rc)
+    rc = answer(ing, &c);
   if (!rc) {
-    sqlite3_stmt *s = ing->q[Q_NODE_SET];
-    sqlite3_bind_blob(s, 1, rq->node, ID_LEN, SQLITE_STATIC);
-    sqlite3_bind_int64(s, 2, (int64_t)acked);
-    sqlite3_bind_int64(s, 3, (int64_t)rq->received_ms);
-    rc = db_run(s);
+    open = false; /* a failed commit rolls back itself */
+    rc = txn_commit(ing);
   }
+  if (open)
+    txn_rollback(ing);
+  if (!rc)
+    log_lost_head(&c);
+  if (c.decoded)
+    proto_req_cleanup(&c.req);
+  ds_free(c.rej);
+  ds_free(c.msg_off);
+  if (rc == REFUSED)
+    return 0;
   if (rc)
-    goto out_unavail;
-  hdr.acked = acked;
-  hdr.hlc = now_hlc;
-  hdr.conflicts = rs->conflicts;
-  if (rq->replay) {
-    /* Nobody reads a replayed request's answer: no pull. */
-    buf_reset(&rs->body);
-    rc = proto_resp_begin(&rs->body, &hdr);
-    if (!rc)
-      rc = proto_resp_end(&rs->body, rej, nrej);
-  } else {
-    rc = pull(ing, &req, &w, &hdr, rs, rej, nrej);
-  }
-  if (rc)
-    goto out_unavail;
-  rc = txn_commit(ing);
-  if (rc)
-    goto out_unavail_committed;
+    return ingest_res_unavailable(rs, rc);
   rs->status = 200;
-  if (req.has_lost_head && !rq->replay) {
-    /* A device's report (DESIGN §11): the district no longer holds a head
-     * it signed for it (a restore from an older backup, a log cut short). */
-    char n[ID_HEX_LEN + 1], h[2 * PROTO_HASH_LEN + 1];
-    hex_encode(n, rq->node, ID_LEN);
-    hex_encode(h, req.lost_hash, PROTO_HASH_LEN);
-    LOG_WARN("sync", "lost_head node=%.16s cursor=%llu cursor_hash=%.16s", n,
-             (unsigned long long)req.lost_cursor, h);
-  }
-  proto_req_cleanup(&req);
-  ds_free(rej);
   return 0;
-
-out_unavail:
-  txn_rollback(ing);
-out_unavail_committed:
-  proto_req_cleanup(&req);
-  ds_free(rej);
-  return ingest_res_unavailable(rs, rc);
-out_rollback:
-  txn_rollback(ing);
-  proto_req_cleanup(&req);
-  ds_free(rej);
-  return rc;
 }

@@ -19,6 +19,7 @@
 #include "common/store.h"
 #include "common/utf8.h"
 #include "daemon/audit.h"
+#include "daemon/oplog.h"
 #include "daemon/ui_int.h"
 #include "proto/codec.h"
 
@@ -258,8 +259,8 @@ void ui_petitions(struct page *p) {
           " AND (?9 = '' OR (p.id IN (SELECT rowid FROM search WHERE search"
           " MATCH ?9) AND p.id NOT IN (SELECT id FROM search_dirty)) OR"
           " ((p.id > coalesce((SELECT v FROM meta WHERE k = 'search_hw'), 0)"
-          " OR p.id IN (SELECT id FROM search_dirty)) AND ui_match(citizen,"
-          " content, ?10)))"
+          " OR p.id IN (SELECT id FROM search_dirty)) AND ui_match(coalesce("
+          "citizen, '') || ' ' || coalesce(hamlet, ''), content, ?10)))"
           " ORDER BY p.id DESC LIMIT ?11 OFFSET ?12",
           -1, &s, NULL)) {
     ui_fail(p, 503, "Không đọc được danh sách kiến nghị.");
@@ -330,36 +331,27 @@ void ui_petitions(struct page *p) {
  * sync log's), from the oplog. */
 static void history(struct page *p, const uint8_t rid[ID_LEN]) {
   const struct entity_def *e = schema_entity(ENT_PETITION);
-  sqlite3_stmt *s;
+  struct oplog_iter it;
+  struct oplog_entry oe;
   int n = 0;
-  if (sqlite3_prepare_v2(
-          store_sqlite(p->st),
-          "SELECT o.node, coalesce(n.label, ''), coalesce(n.commune, ''), "
-          "l.received_ms, substr(l.body, o.off + 1, o.len) FROM oplog o JOIN "
-          "synclog l ON l.seq = o.entry LEFT JOIN node n ON n.node = o.node "
-          "WHERE o.rid = ?1 ORDER BY o.pos",
-          -1, &s, NULL))
+  if (oplog_history_open(&it, store_sqlite(p->st), rid))
     return;
-  sqlite3_bind_blob(s, 1, rid, ID_LEN, SQLITE_STATIC);
   ui_out(p, p->api ? ", \"history\": ["
                    : "<div class=\"card scroll\"><h2>"
                      "Lịch sử</h2><table><thead><tr>"
                      "<th>Người/thiết bị</th><th>Lúc "
                      "nhập</th><th>Lúc nhận</th><th>"
                      "Thay đổi</th></tr></thead><tbody>");
-  while (sqlite3_step(s) == SQLITE_ROW) {
+  while (oplog_iter_next(&it, &oe) == 1) {
     struct op op;
     void *priv = NULL;
     char typed[24], recv[24], node[ID_HEX_LEN + 1], err[DS_ERRBUF_LEN];
     struct buf vals;
-    if (sqlite3_column_bytes(s, 0) != ID_LEN ||
-        proto_op_decode(sqlite3_column_blob(s, 4),
-                        (size_t)sqlite3_column_bytes(s, 4), &op, false, &priv,
-                        err))
+    if (proto_op_decode(oe.op, oe.len, &op, false, &priv, err))
       continue;
-    hex_encode(node, sqlite3_column_blob(s, 0), ID_LEN);
+    hex_encode(node, oe.node, ID_LEN);
     ui_time(typed, (int64_t)HLC_MS(op.hlc));
-    ui_time(recv, sqlite3_column_int64(s, 3));
+    ui_time(recv, oe.received_ms);
     buf_init(&vals, 0);
     for (int i = 0; i < op.nset; i++) {
       int rc = buf_printf(&vals, "%s\"%s\": ", i ? ", " : "",
@@ -371,16 +363,15 @@ static void history(struct page *p, const uint8_t rid[ID_LEN]) {
       p->oom = true;
     if (p->api) {
       ui_out(p, "%s\n  {\"node\": \"%s\", \"device\": ", n ? "," : "", node);
-      ui_json(p, col(s, 1));
+      ui_json(p, oe.label);
       ui_out(p, ", \"typed_ms\": %llu, \"received_ms\": %lld, \"set\": {%s}}",
-             (unsigned long long)HLC_MS(op.hlc),
-             (long long)sqlite3_column_int64(s, 3),
+             (unsigned long long)HLC_MS(op.hlc), (long long)oe.received_ms,
              vals.data ? (char *)vals.data : "");
     } else {
       ui_out(p, "<tr><td>");
-      ui_text(p, *col(s, 1) ? col(s, 1) : "thiết bị");
+      ui_text(p, *oe.label ? oe.label : "thiết bị");
       ui_out(p, " <span class=\"muted\">(");
-      ui_text(p, col(s, 2));
+      ui_text(p, oe.node_commune);
       ui_out(p,
              ", <code>%.8s</code>)</span></td><td>%s</td><td>%s</td>"
              "<td class=\"pre\">",
@@ -392,7 +383,7 @@ static void history(struct page *p, const uint8_t rid[ID_LEN]) {
     proto_op_release(priv);
     n++;
   }
-  sqlite3_finalize(s);
+  oplog_iter_close(&it);
   ui_out(p, p->api ? "%s]" : "%s</tbody></table></div>", "");
 }
 

@@ -16,6 +16,7 @@
 #include "common/hlc.h"
 #include "daemon/district.h"
 #include "daemon/ingest.h"
+#include "daemon/oplog.h"
 #include "proto/codec.h"
 #include "tests/helpers.h"
 #include "tests/it_util.h"
@@ -109,7 +110,11 @@ static void test_a_refused_request_leaves_its_group_intact(void **state) {
   assert_int_equal(ingest_group_commit(f->ing), 0);
 
   assert_int_equal(th_count(f->st, "SELECT count(*) FROM rec"), 3);
-  assert_int_equal(th_count(f->st, "SELECT count(*) FROM oplog"), 3);
+  /* One oplog row per request, each op with a position. */
+  assert_int_equal(th_count(f->st, "SELECT count(*) FROM oplog"), 2);
+  assert_int_equal(th_count(f->st, "SELECT sum(n) FROM oplog"), 3);
+  assert_int_equal(th_count(f->st, "SELECT sum(length(rids)) FROM oplog"),
+                   3 * ID_LEN);
   assert_int_equal(th_count(f->st, "SELECT count(*) FROM synclog"), 2);
   assert_int_equal(
       th_count(f->st, "SELECT count(*) FROM node WHERE commune = 'hoa-an'"), 2);
@@ -155,12 +160,108 @@ static void test_a_group_that_is_not_committed_stores_nothing(void **state) {
   ingest_res_cleanup(&rs);
 }
 
+/* Pulls one page of |limit| after |*cursor| as |dev|, moving the cursor;
+ * returns the number of ops. */
+static uint32_t page(struct oplog *ol, const struct it_device *dev,
+                     uint64_t *cursor, uint8_t hash[32], uint32_t limit,
+                     struct buf *ops, bool *more) {
+  struct oplog_page pg;
+  assert_int_equal(oplog_pull(ol, dev->node, "hoa-an", *cursor,
+                              *cursor ? hash : NULL, limit, ops, &pg),
+                   0);
+  *cursor = pg.cursor;
+  assert_true(pg.has_cursor_hash);
+  memcpy(hash, pg.cursor_hash, 32);
+  *more = pg.more;
+  return pg.nops;
+}
+
+/* A request's five ops are one oplog row; pages of two cut it at op
+ * positions, and together they are the one page of all five. A record's
+ * history reads its ops back, with node and receive time, in order. */
+static void test_pages_cut_a_request_by_ops(void **state) {
+  struct fx *f = *state;
+  struct it_device a, b;
+  struct ingest_res rs;
+  struct op ops[5];
+  struct oplog *ol;
+  struct oplog_iter it;
+  struct oplog_entry e;
+  struct buf one, paged;
+  uint8_t hash[32], rid[ID_LEN];
+  uint64_t cursor = 0;
+  bool more = true;
+  uint32_t n = 0;
+
+  it_device_new(&a, f->db, "hoa-an");
+  it_device_new(&b, f->db, "hoa-an");
+  ingest_res_init(&rs);
+  buf_init(&one, 0);
+  buf_init(&paged, 0);
+  petitions(ops, 5, &a, "hoa-an", 0);
+  memcpy(rid, ops[2].rid, ID_LEN);
+  assert_int_equal(ingest(f, &a, ops, 5, &rs), 200);
+  assert_int_equal(th_count(f->st, "SELECT count(*) FROM oplog"), 1);
+  assert_int_equal(oplog_open(&ol, store_sqlite(f->st)), 0);
+
+  assert_int_equal(page(ol, &b, &cursor, hash, 10, &one, &more), 5);
+  assert_false(more);
+  assert_int_equal(cursor, 5);
+  cursor = 0;
+  for (int i = 0; i < 3; i++) {
+    uint32_t got = page(ol, &b, &cursor, hash, 2, &paged, &more);
+    assert_int_equal(got, i < 2 ? 2 : 1);
+    assert_int_equal(more, i < 2);
+    assert_int_equal(cursor, i < 2 ? 2 * (i + 1) : 5);
+    n += got;
+  }
+  assert_int_equal(n, 5);
+  assert_int_equal(paged.len, one.len);
+  assert_memory_equal(paged.data, one.data, one.len);
+  /* A cursor with a hash the log does not hold starts over. */
+  hash[0] ^= 1;
+  cursor = 3;
+  assert_int_equal(page(ol, &b, &cursor, hash, 10, &paged, &more), 5);
+  /* The writer pulls nothing of its own. */
+  cursor = 0;
+  assert_int_equal(page(ol, &a, &cursor, hash, 10, &paged, &more), 0);
+  assert_int_equal(cursor, 5);
+
+  /* b edits the third petition: its history is the creation, then b's. */
+  memset(&ops[0], 0, sizeof(ops[0]));
+  ops[0].ent = ENT_PETITION;
+  memcpy(ops[0].rid, rid, ID_LEN);
+  memcpy(ops[0].node, b.node, ID_LEN);
+  ops[0].hlc = HLC_FROM_MS(clock_now_ms());
+  ops[0].seq = ++b.seq;
+  th_set_str(&ops[0], "citizen", "Lê Văn Tám");
+  assert_int_equal(ingest(f, &b, ops, 1, &rs), 200);
+  assert_int_equal(oplog_history_open(&it, store_sqlite(f->st), rid), 0);
+  assert_int_equal(oplog_iter_next(&it, &e), 1);
+  assert_int_equal(e.pos, 3);
+  assert_memory_equal(e.node, a.node, ID_LEN);
+  assert_string_equal(e.commune, "hoa-an");
+  assert_true(e.received_ms > 0 && e.len > 0);
+  assert_int_equal(oplog_iter_next(&it, &e), 1);
+  assert_int_equal(e.pos, 6);
+  assert_memory_equal(e.node, b.node, ID_LEN);
+  assert_int_equal(oplog_iter_next(&it, &e), 0);
+  oplog_iter_close(&it);
+
+  oplog_close(ol);
+  buf_cleanup(&one);
+  buf_cleanup(&paged);
+  ingest_res_cleanup(&rs);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test_setup_teardown(
           test_a_refused_request_leaves_its_group_intact, setup, teardown),
       cmocka_unit_test_setup_teardown(
           test_a_group_that_is_not_committed_stores_nothing, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_pages_cut_a_request_by_ops, setup,
+                                      teardown),
   };
   int rc;
   if (sodium_init() < 0)

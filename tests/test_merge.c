@@ -312,8 +312,9 @@ static void test_search_ignores_diacritics(void **state) {
       0);
 }
 
-/* The index follows new records without marks, changed ones through
- * search_dirty, and a forgotten record whose row id comes back. */
+/* The index follows new records without marks, changed ones (citizen,
+ * content, hamlet) through search_dirty, and a forgotten record whose row
+ * id comes back. */
 static void test_search_follows_new_changed_and_forgotten(void **state) {
   struct store *st = *state;
   static const char q_an[] =
@@ -351,6 +352,17 @@ static void test_search_follows_new_changed_and_forgotten(void **state) {
   assert_int_equal(store_search_refresh(st), 0);
   assert_int_equal(th_count(st, q_an), 1);
   assert_int_equal(th_count(st, q_binh), 1);
+  /* So does its hamlet (issue #17). */
+  op.hlc = 201;
+  op.nset = 0;
+  th_set_str(&op, "hamlet", "Ấp Tân Long");
+  assert_int_equal(th_apply(st, &op), 0);
+  assert_int_equal(th_count(st, "SELECT count(*) FROM search_dirty"), 1);
+  assert_int_equal(store_search_refresh(st), 0);
+  assert_int_equal(th_count(st,
+                            "SELECT count(*) FROM search WHERE search MATCH "
+                            "'\"tan\" AND \"long\" AND \"binh\"'"),
+                   1);
   /* The newest record forgotten and rebuilt gets its row id again. */
   assert_int_equal(store_begin(st), 0);
   assert_int_equal(store_forget(st, rid2), 0);

@@ -94,7 +94,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     setup();
   if (++runs % 256 == 0)
     sqlite3_exec(store_sqlite(st),
-                 "DELETE FROM rec; DELETE FROM conflict; DELETE FROM oplog;"
+                 "DELETE FROM rec; DELETE FROM conflict; DELETE FROM oplog; "
+                 "DELETE FROM oprid;"
                  " DELETE FROM synclog; DELETE FROM quarantine;"
                  " DELETE FROM search_dirty; UPDATE node SET acked = 0",
                  NULL, NULL, NULL);
