@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: MIT
-# The district store restored from an older backup while devices hold
-# queued ops: a device whose acked is now ahead of the district's gets one
-# 409 gap and resends from the district's acked + 1 (counted in the
-# daemon's log: one gap, a bounded number of requests); a device whose
+# The district store restored from an older backup (`dansyncd backup`,
+# taken beside the running serve) while devices hold queued ops: a device
+# whose acked is now ahead of the district's gets one 409 gap and resends
+# from the district's acked + 1 (counted in the daemon's log: one gap, a
+# bounded number of requests); a device whose
 # cursor position was re-used by new ops after the restore (same position,
 # another hash) pulls again from 0. Every device ends with exactly the
 # district's records, compared record by record, and nothing is lost.
@@ -35,9 +36,11 @@ dev C tan-long
 for n in A B C; do work $n 10 before; done
 sync_all "before"
 sync_all "before, again"
-check_rc "stop for the backup" 0 stop_daemon
-cp "$DB" "$TMP/backup.db"
-start_daemon "$DB"
+# The backup as README says to take it: `dansyncd backup` beside the
+# running serve.
+check_rc "backup while serve runs" 0 "$DANSYNCD" --db "$DB" backup --out "$TMP/backup.db"
+check "the backup holds what serve holds" "$("$DANSYNCD" --db "$DB" digest)" \
+  "$("$DANSYNCD" --db "$TMP/backup.db" digest)"
 # After the backup: 6 ops each, synced, so B's cursor lies past the backup.
 for n in A B C; do work $n 6 after; done
 sync_all "after"
