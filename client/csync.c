@@ -432,7 +432,7 @@ static void backoff(int attempt) {
   nanosleep(&ts, NULL);
 }
 
-int csync_main(const struct args *a) {
+int csync_main(const struct args *a, uint64_t *rejected) {
   char err[DS_ERRBUF_LEN], why[768] = "", path[4096];
   long retries = 3, timeout = DEFAULT_TIMEOUT_S;
   bool wait = args_has(a, "wait"), more = true;
@@ -552,6 +552,7 @@ int csync_main(const struct args *a) {
       msg_fmt(line, sizeof(line), MSG_SYNC_QUEUED, why, queued);
     (void)say(code, line);
   }
+  *rejected = s.rejected;
   sodium_memzero(s.sk, sizeof(s.sk));
   xport_close(s.x);
   local_close(&s.dev);

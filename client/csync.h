@@ -16,8 +16,9 @@ struct proto_resp;
 struct store;
 
 /* Runs `dansync sync` (its flags already checked by the caller); returns
- * the process exit code. */
-int csync_main(const struct args *a);
+ * the process exit code, and in |rejected| how many ops the district
+ * refused in this run's answers. */
+int csync_main(const struct args *a, uint64_t *rejected);
 
 /* For bundles (client/cbundle.c), the same requests and the same applying
  * as sync. csync_request builds into |body| the request sync would send

@@ -130,7 +130,7 @@ section_format() {
   sqlite3 "$TMP/old.db" "PRAGMA user_version = 2"
   cp "$TMP/old.db" "$TMP/old.copy"
   check_rc "another format is refused" 1 "$DANSYNC" --db "$TMP/old.db" status
-  check_grep "the reason" "format version 2; this program reads formats 3 to 4" "$TMP/err"
+  check_grep "the reason" "format version 2; this program reads formats 3 to 5" "$TMP/err"
   check_rc "... by sync too" 1 "$DANSYNC" --db "$TMP/old.db" sync
   check "the store is byte for byte untouched" 1 "$(cmp -s "$TMP/old.db" "$TMP/old.copy" && echo 1)"
   check_rc "the district refuses one too" 1 "$DANSYNCD" --db "$TMP/old.db" digest
