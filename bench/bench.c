@@ -432,6 +432,7 @@ int main(int argc, char **argv) {
          "incremental runs, %s, in %s\n",
          ndev, npet, replay_ops, runs,
          plain ? "plain HTTP" : "TLS with a pinned certificate", dir);
+  printf("tls %s\n", plain ? "no" : "yes"); /* DESIGN §10 */
   fflush(stdout);
 
   /* 1. Baseline. */
