@@ -62,7 +62,7 @@ static char db_path[512];
 static int batch = 100;
 static uint64_t next_key;
 
-static void die(const char *what, sqlite3 *db) {
+static _Noreturn void die(const char *what, sqlite3 *db) {
   fprintf(stderr, "backup_bench: %s%s%s\n", what, db ? ": " : "",
           db ? sqlite3_errmsg(db) : "");
   exit(1);
@@ -136,7 +136,7 @@ static void insert_batch(sqlite3 *db, sqlite3_stmt *ins, int n) {
 }
 
 static sqlite3_stmt *prepare_insert(sqlite3 *db) {
-  sqlite3_stmt *s;
+  sqlite3_stmt *s = NULL;
   if (sqlite3_exec(db,
                    "CREATE TABLE IF NOT EXISTS rec(rid BLOB PRIMARY KEY,"
                    " ent INTEGER NOT NULL, st BLOB NOT NULL) WITHOUT ROWID",
@@ -177,7 +177,7 @@ static int64_t count_rows(sqlite3 *db) {
 /* The copy must be a sound store holding at least |floor| records. */
 static void check_copy(const char *path, int64_t floor) {
   sqlite3 *db;
-  sqlite3_stmt *s;
+  sqlite3_stmt *s = NULL;
   bool ok;
 
   if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL) ||
