@@ -38,6 +38,17 @@ int db_prepare(struct sqlite3 *db, const char *sql, sqlite3_stmt **out) {
   return 0;
 }
 
+int db_prepare_kept(struct sqlite3 *db, const char *const *sql, int n,
+                    struct sqlite3_stmt **out) {
+  int rc = SQLITE_OK;
+  for (int i = 0; i < n; i++)
+    out[i] = NULL;
+  for (int i = 0; i < n && rc == SQLITE_OK; i++)
+    rc = sqlite3_prepare_v3(db, sql[i], -1, SQLITE_PREPARE_PERSISTENT, &out[i],
+                            NULL);
+  return db_translate(rc);
+}
+
 int db_step(sqlite3_stmt *s) {
   int rc = sqlite3_step(s);
   if (rc == SQLITE_ROW)

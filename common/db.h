@@ -27,6 +27,13 @@ DS_NODISCARD int db_exec(struct sqlite3 *db, const char *sql);
 DS_NODISCARD int db_prepare(struct sqlite3 *db, const char *sql,
                             struct sqlite3_stmt **out);
 
+/* Prepares the |n| statements |sql| into |out|, each kept for the
+ * connection's life (SQLITE_PREPARE_PERSISTENT): 0, or the first failure's
+ * translated code, the statements already prepared left in |out| for the
+ * caller to finalize (the rest NULL). */
+DS_NODISCARD int db_prepare_kept(struct sqlite3 *db, const char *const *sql,
+                                 int n, struct sqlite3_stmt **out);
+
 /* Steps |s|: 1 for a row, 0 when it is done, or the translated error. */
 DS_NODISCARD int db_step(struct sqlite3_stmt *s);
 

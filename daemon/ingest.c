@@ -60,11 +60,8 @@ int ingest_open(struct ingest **out, struct store *st) {
   buf_init(&ing->enc, 0);
   buf_init(&ing->msgs, 0);
   rc = oplog_open(&ing->ol, ing->db);
-  for (int i = 0; i < Q_COUNT && !rc; i++) {
-    rc = sqlite3_prepare_v3(ing->db, qsql[i], -1, SQLITE_PREPARE_PERSISTENT,
-                            &ing->q[i], NULL);
-    rc = rc == SQLITE_OK ? 0 : db_translate(rc);
-  }
+  if (!rc)
+    rc = db_prepare_kept(ing->db, qsql, Q_COUNT, ing->q);
   if (rc) {
     ingest_close(ing);
     return rc;

@@ -109,17 +109,13 @@ struct oplog {
 
 int oplog_open(struct oplog **out, sqlite3 *db) {
   struct oplog *ol = ds_calloc(1, sizeof(*ol));
-  int rc = 0;
+  int rc;
 
   if (!ol)
     return DS_ENOMEM;
   ol->db = db;
   opread_init(&ol->rd, db);
-  for (int i = 0; i < O_COUNT && !rc; i++) {
-    rc = sqlite3_prepare_v3(db, osql[i], -1, SQLITE_PREPARE_PERSISTENT,
-                            &ol->q[i], NULL);
-    rc = rc == SQLITE_OK ? 0 : db_translate(rc);
-  }
+  rc = db_prepare_kept(db, osql, O_COUNT, ol->q);
   if (rc) {
     oplog_close(ol);
     return rc;
