@@ -8,14 +8,15 @@
 # run, and the patch is reverted. Fails if a patch no longer applies, if a
 # mutant does not build, or if a mutant survives its tests.
 # usage: scripts/mutants.sh [NAME...]   (default: every mutant)
-# env: MUTANTS_DIR (scratch, default /tmp/dansync-mutants-$USER),
+# env: MUTANTS_DIR (scratch, default /tmp/dansync-mutants-<user>-<hash of
+#      this checkout's path>, so two checkouts never share one),
 #      MUTANT_TIMEOUT (seconds per test, default 240), IT_PULL_OPS (ops
 #      each it_pull writer makes, default 150 here: pages of 7 catch a page
 #      bug with fewer ops than the suite's three pages of 1,000 need)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 src=$PWD
-work=${MUTANTS_DIR:-/tmp/dansync-mutants-$(id -un)}
+work=${MUTANTS_DIR:-/tmp/dansync-mutants-$(id -un)-$(printf %s "$src" | cksum | cut -d' ' -f1)}
 tmo=${MUTANT_TIMEOUT:-240}
 jobs=${MUTANT_JOBS:-2}
 export IT_PULL_OPS=${IT_PULL_OPS:-150}
