@@ -280,8 +280,7 @@ static int refresh_slice(sqlite3 *db, int64_t max, bool *done) {
                    "'search_hw'), 0)",
                    0, &hw);
   if (!rc)
-    rc = slice_int(db, "SELECT coalesce(max(id), 0) FROM rec", 0,
-                   &top);
+    rc = slice_int(db, "SELECT coalesce(max(id), 0) FROM rec", 0, &top);
   to = top;
   if (!rc && max - ndirty > 0)
     rc = slice_int(db,

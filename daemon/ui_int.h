@@ -112,10 +112,10 @@ struct ui_index {
   bool writer_busy; /* between ui_index_busy and ui_index_kick */
   bool more;        /* the last slice left records to index */
   int rc;
-  int slice;          /* UI_INDEX_SLICE (tests: fewer) */
-  uint64_t idle_ms;   /* UI_INDEX_IDLE_MS (tests: 0) */
-  int64_t version;    /* the edit connection's data_version when complete */
-  uint64_t slices;    /* how many slices ran */
+  int slice;        /* UI_INDEX_SLICE (tests: fewer) */
+  uint64_t idle_ms; /* UI_INDEX_IDLE_MS (tests: 0) */
+  int64_t version;  /* the edit connection's data_version when complete */
+  uint64_t slices;  /* how many slices ran */
 };
 void ui_index_init(struct ui_index *x, uv_loop_t *loop, struct ui_db *db);
 /* The writer has nothing left: index after |idle_ms| unless it is kicked

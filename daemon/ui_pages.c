@@ -278,8 +278,7 @@ static int users_json(void *arg, FILE *f) {
   return users_list(arg, true, f);
 }
 
-static void user_row(void *arg, const char *name, int role,
-                     const char *node) {
+static void user_row(void *arg, const char *name, int role, const char *node) {
   struct page *p = arg;
   ui_out(p, "<tr><td>");
   ui_text(p, name);

@@ -155,10 +155,9 @@ static const char *str(const char *s) {
 static int list_row(void *arg, const struct ui_pet *r) {
   struct page *p = arg;
   const char *content = str(r->content);
-  const char *const vals[] = {r->id,     r->commune,     r->received_on,
-                              r->status, r->category,    r->citizen,
-                              r->hamlet, r->content,     r->due_on,
-                              r->escalated_to};
+  const char *const vals[] = {
+      r->id,      r->commune, r->received_on, r->status, r->category,
+      r->citizen, r->hamlet,  r->content,     r->due_on, r->escalated_to};
   int n = p->rows++;
   if (p->api) {
     ui_out(p, "%s\n  {", n ? "," : "");
@@ -229,9 +228,17 @@ void ui_petitions(struct page *p) {
     return;
   }
   ui_fts_prefix(fl.words, fts, sizeof(fts));
-  lf = (struct ui_list_filter){fl.commune, fl.status, fl.category, fl.hamlet,
-                               fl.from,    fl.to,     p->today,    fl.words,
-                               fts,        fl.overdue, (fl.page - 1) * PAGE_ROWS,
+  lf = (struct ui_list_filter){fl.commune,
+                               fl.status,
+                               fl.category,
+                               fl.hamlet,
+                               fl.from,
+                               fl.to,
+                               p->today,
+                               fl.words,
+                               fts,
+                               fl.overdue,
+                               (fl.page - 1) * PAGE_ROWS,
                                PAGE_ROWS};
   /* Filtered without words: from the facts when they are loaded for the
    * store as it is, or when SQL does not find the page within 20 ms (a
@@ -241,8 +248,8 @@ void ui_petitions(struct page *p) {
                      fl.overdue || strcmp(fl.from, "0000-00-00") ||
                      strcmp(fl.to, "9999-12-31"));
   if (facts && !ui_facts_fresh(p))
-    facts = !ui_views_list_in_time(
-        p->st, &lf, env && *env ? strtoull(env, NULL, 10) : 20);
+    facts = !ui_views_list_in_time(p->st, &lf,
+                                   env && *env ? strtoull(env, NULL, 10) : 20);
   if (p->api) {
     p->rs->type = "application/json";
     ui_out(p, "{\"page\": %d, \"petitions\": [", fl.page);
@@ -408,10 +415,10 @@ static int record_json(void *arg, FILE *f) {
 /* The petition page's fields and edit form (|arg|: the page). */
 static int show(void *arg, const struct ui_pet *r) {
   struct page *p = arg;
-  const char *const vals[NSHOW] = {
-      r->commune, r->received_on,  r->status,   r->category,
-      r->citizen, r->hamlet,       r->content,  r->response,
-      r->due_on,  r->escalated_to, r->resolved_on, r->meeting};
+  const char *const vals[NSHOW] = {r->commune,      r->received_on, r->status,
+                                   r->category,     r->citizen,     r->hamlet,
+                                   r->content,      r->response,    r->due_on,
+                                   r->escalated_to, r->resolved_on, r->meeting};
   char ridhex[ID_HEX_LEN + 1], msg[8];
   p->rows++;
   snprintf(ridhex, sizeof(ridhex), "%s", r->id);
@@ -537,8 +544,8 @@ void ui_petition_edit(struct page *p, const char *id) {
     ds_free(e);
     return;
   }
-  if (ui_views_petitions(p->st, (const uint8_t(*)[ID_LEN])e->rid, 1,
-                         edit_pick, (void *[]){p, e})) {
+  if (ui_views_petitions(p->st, (const uint8_t(*)[ID_LEN])e->rid, 1, edit_pick,
+                         (void *[]){p, e})) {
     ds_free(e);
     ui_fail(p, 503, "Không đọc được kiến nghị.");
     return;

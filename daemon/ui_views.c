@@ -39,8 +39,7 @@ int64_t ui_views_data_version(struct store *st) {
 }
 
 bool ui_views_read_begin(struct store *st) {
-  return sqlite3_exec(store_sqlite(st), "BEGIN", NULL, NULL, NULL) ==
-         SQLITE_OK;
+  return sqlite3_exec(store_sqlite(st), "BEGIN", NULL, NULL, NULL) == SQLITE_OK;
 }
 
 void ui_views_read_end(struct store *st) {
@@ -59,38 +58,38 @@ static const char *text(sqlite3_stmt *s, int i) {
 }
 
 static int pet_row(sqlite3_stmt *s, ui_pet_fn cb, void *arg) {
-  struct ui_pet p = {text(s, 0),  text(s, 1),  text(s, 2),  text(s, 3),
-                     text(s, 4),  text(s, 5),  text(s, 6),  text(s, 7),
-                     text(s, 8),  text(s, 9),  text(s, 10), text(s, 11),
+  struct ui_pet p = {text(s, 0),  text(s, 1),
+                     text(s, 2),  text(s, 3),
+                     text(s, 4),  text(s, 5),
+                     text(s, 6),  text(s, 7),
+                     text(s, 8),  text(s, 9),
+                     text(s, 10), text(s, 11),
                      text(s, 12), sqlite3_column_int(s, 13)};
   return cb(arg, &p);
 }
 
 /* The list's filters, ?1 to ?10; then ?11 limit, ?12 offset. */
-#define FILTERS                                                         \
-  " WHERE coalesce(voided, 0) = 0"                                      \
-  " AND (?1 = '' OR commune = ?1) AND (?2 = '' OR status = ?2)"         \
-  " AND (?3 = '' OR category = ?3) AND (?4 = '' OR hamlet = ?4)"        \
-  " AND received_on BETWEEN ?5 AND ?6"                                  \
-  " AND (?7 = 0 OR (due_on < ?8 AND coalesce(status, 'received')"       \
+#define FILTERS                                                   \
+  " WHERE (?1 = '' OR commune = ?1) AND coalesce(voided, 0) = 0"  \
+  " AND (?2 = '' OR status = ?2)"                                 \
+  " AND (?3 = '' OR category = ?3) AND (?4 = '' OR hamlet = ?4)"  \
+  " AND received_on BETWEEN ?5 AND ?6"                            \
+  " AND (?7 = 0 OR (due_on < ?8 AND coalesce(status, 'received')" \
   " NOT IN ('answered', 'resolved')))"
-#define MATCH                                                           \
-  "ui_match(coalesce(citizen, '') || ' ' || coalesce(hamlet, ''), "     \
+#define MATCH                                                       \
+  "ui_match(coalesce(citizen, '') || ' ' || coalesce(hamlet, ''), " \
   "content, ?10)"
 #define PAGE " ORDER BY p.id DESC LIMIT ?11 OFFSET ?12"
 
-/* The three ways of listing: without words; with words, by the search
- * index (rows it has not taken in yet matched by ui_match); with words,
- * the petitions from row id ?13 matched row by row. */
+/* The ways of listing: without words; with words, the petitions from row
+ * id ?13 matched row by row; one petition, ?13, with the filters (for the
+ * search index's matches) and with the filters and the words (for those
+ * the index has not taken in yet). */
 static const char *const list_sql[] = {
-    PET_COLS FILTERS PAGE,
-    PET_COLS FILTERS
-    " AND ((p.id IN (SELECT rowid FROM search WHERE search MATCH ?9) AND"
-    " p.id NOT IN (SELECT id FROM search_dirty)) OR ((p.id > coalesce(("
-    "SELECT v FROM meta WHERE k = 'search_hw'), 0) OR p.id IN (SELECT id"
-    " FROM search_dirty)) AND " MATCH ")) " PAGE,
-    PET_COLS FILTERS " AND p.id >= ?13 AND " MATCH PAGE};
-enum { L_PLAIN, L_INDEX, L_SCAN };
+    PET_COLS FILTERS PAGE, PET_COLS FILTERS " AND p.id >= ?13 AND " MATCH PAGE,
+    PET_COLS FILTERS " AND p.id = ?13 AND ?11 AND ?12 >= 0",
+    PET_COLS FILTERS " AND p.id = ?13 AND " MATCH " AND ?11 AND ?12 >= 0"};
+enum { L_PLAIN, L_SCAN, L_ONE, L_ONE_MATCH };
 
 static sqlite3_stmt *list_prepare(struct store *st, int how,
                                   const struct ui_list_filter *f,
@@ -106,28 +105,27 @@ static sqlite3_stmt *list_prepare(struct store *st, int how,
   sqlite3_bind_text(s, 6, f->to, -1, SQLITE_STATIC);
   sqlite3_bind_int(s, 7, f->overdue);
   sqlite3_bind_text(s, 8, f->today, -1, SQLITE_STATIC);
-  if (how == L_INDEX)
-    sqlite3_bind_text(s, 9, f->fts, -1, SQLITE_STATIC);
   if (how != L_PLAIN)
     sqlite3_bind_text(s, 10, f->words, -1, SQLITE_STATIC);
   sqlite3_bind_int(s, 11, f->limit + 1);
   sqlite3_bind_int(s, 12, f->offset);
-  if (how == L_SCAN)
-    sqlite3_bind_int64(s, 13, from_id);
+  sqlite3_bind_int64(s, 13, from_id);
   return s;
 }
 
-/* The row id from which the newest |n| petitions are (0: there are not
- * that many), or -1. */
-static int64_t newest_from(struct store *st, int n) {
+/* The row id from which the newest |n| petitions of |commune| ("": all)
+ * are (0: there are not that many), or -1. */
+static int64_t newest_from(struct store *st, int n, const char *commune) {
   sqlite3_stmt *s;
   int64_t id = -1;
   if (sqlite3_prepare_v2(store_sqlite(st),
                          "SELECT coalesce((SELECT id FROM rec WHERE ent = ?1 "
-                         "ORDER BY id DESC LIMIT 1 OFFSET ?2), 0)",
+                         "AND (?3 = '' OR commune = ?3) ORDER BY id DESC "
+                         "LIMIT 1 OFFSET ?2), 0)",
                          -1, &s, NULL) == SQLITE_OK) {
     sqlite3_bind_int(s, 1, ENT_PETITION);
     sqlite3_bind_int(s, 2, n - 1);
+    sqlite3_bind_text(s, 3, commune, -1, SQLITE_STATIC);
     if (sqlite3_step(s) == SQLITE_ROW)
       id = sqlite3_column_int64(s, 0);
   }
@@ -155,30 +153,106 @@ static int scan_rows(void) {
   return env && *env ? (int)strtol(env, NULL, 10) : UI_SCAN_ROWS;
 }
 
+/* The ids of a search's candidates, newest first: the index's matches
+ * (not those whose text changed since: search_dirty), and the petitions
+ * it has not taken in yet (above the mark, or in search_dirty), which
+ * are matched by ui_match. */
+enum { C_INDEX, C_TAIL, C_DIRTY, C_N };
+static const char *const cand_sql[C_N] = {
+    "SELECT rowid FROM search WHERE search MATCH ?1 ORDER BY rowid DESC",
+    "SELECT id FROM rec WHERE ent = ?2 AND id > coalesce((SELECT v FROM meta "
+    "WHERE k = 'search_hw'), 0) ORDER BY id DESC",
+    "SELECT id FROM search_dirty ORDER BY id DESC"};
+
+/* The head of stream |s| into |*id| (-1 at its end); false on error. */
+static bool cand_next(sqlite3_stmt *s, int64_t *id) {
+  int step = sqlite3_step(s);
+  *id = step == SQLITE_ROW ? sqlite3_column_int64(s, 0) : -1;
+  return step == SQLITE_ROW || step == SQLITE_DONE;
+}
+
+/* The search by the index: its candidates merged newest first, each
+ * looked up with the filters, until the page and one more are found. */
+static int list_index(struct store *st, const struct ui_list_filter *f,
+                      ui_pet_fn cb, void *arg) {
+  sqlite3_stmt *c[C_N] = {NULL}, *one[2] = {NULL};
+  int64_t head[C_N];
+  int n = 0, skip = f->offset, rc = 0;
+
+  for (int i = 0; i < C_N && !rc; i++) {
+    if (sqlite3_prepare_v2(store_sqlite(st), cand_sql[i], -1, &c[i], NULL)) {
+      rc = -1;
+      break;
+    }
+    sqlite3_bind_text(c[i], 1, f->fts, -1, SQLITE_STATIC);
+    sqlite3_bind_int(c[i], 2, ENT_PETITION);
+    rc = cand_next(c[i], &head[i]) ? 0 : -1;
+  }
+  for (int i = 0; i < 2 && !rc; i++)
+    if (!(one[i] = list_prepare(st, L_ONE + i, f, 0)))
+      rc = -1;
+  while (!rc && n <= f->limit) {
+    int64_t id = head[C_INDEX];
+    bool in[C_N];
+    sqlite3_stmt *s;
+    int step;
+    for (int i = 1; i < C_N; i++)
+      id = head[i] > id ? head[i] : id;
+    if (id < 0)
+      break;
+    for (int i = 0; i < C_N && !rc; i++)
+      if ((in[i] = head[i] == id))
+        rc = cand_next(c[i], &head[i]) ? 0 : -1;
+    /* The index's match counts unless the text changed since; then, and
+     * above the mark, the words are matched on the petition itself. */
+    s = in[C_INDEX] && !in[C_DIRTY] ? one[0]
+        : in[C_TAIL] || in[C_DIRTY] ? one[1]
+                                    : NULL;
+    if (rc || !s)
+      continue;
+    sqlite3_bind_int64(s, 13, id);
+    step = sqlite3_step(s);
+    if (step == SQLITE_ROW && skip > 0)
+      skip--;
+    else if (step == SQLITE_ROW && n++ < f->limit && cb)
+      rc = pet_row(s, cb, arg) ? -1 : 0;
+    else if (step != SQLITE_ROW && step != SQLITE_DONE)
+      rc = -1;
+    sqlite3_reset(s);
+  }
+  for (int i = 0; i < C_N; i++)
+    sqlite3_finalize(c[i]);
+  sqlite3_finalize(one[0]);
+  sqlite3_finalize(one[1]);
+  return rc ? -1 : n;
+}
+
 int ui_views_list(struct store *st, const struct ui_list_filter *f,
                   ui_pet_fn cb, void *arg) {
   sqlite3_stmt *s = NULL;
-  int n = -1, how = *f->words ? L_INDEX : L_PLAIN, k = scan_rows();
+  int n = -1, k = scan_rows();
   int64_t from = -1;
 
-  /* A common word's index matches are all collected (the prefix query
-   * merges every term it begins) before the newest page is taken; the
-   * newest petitions matched one by one hold that page at once. */
-  if (how == L_INDEX && k > 0 && (from = newest_from(st, k)) >= 0 &&
-      (s = list_prepare(st, L_SCAN, f, from)) != NULL) {
-    n = list_run(s, f->limit, NULL, NULL);
-    /* The page (and whether one follows) lies among them, or they are
-     * all the petitions there are. */
-    if (n > f->limit || (n >= 0 && from == 0)) {
-      sqlite3_reset(s);
-      how = L_SCAN;
-    } else {
+  if (*f->words) {
+    /* A common word's index matches are all collected (the prefix query
+     * merges every term it begins) before the newest page is taken; the
+     * newest petitions matched one by one hold that page at once. */
+    if (k > 0 && (from = newest_from(st, k, f->commune)) >= 0 &&
+        (s = list_prepare(st, L_SCAN, f, from)) != NULL) {
+      n = list_run(s, f->limit, NULL, NULL);
+      /* The page (and whether one follows) lies among them, or they are
+       * all the petitions there are. */
+      if (n > f->limit || (n >= 0 && from == 0)) {
+        sqlite3_reset(s);
+        n = list_run(s, f->limit, cb, arg);
+        sqlite3_finalize(s);
+        return n;
+      }
       sqlite3_finalize(s);
-      s = NULL;
     }
+    return list_index(st, f, cb, arg);
   }
-  if (!s)
-    s = list_prepare(st, how, f, from);
+  s = list_prepare(st, L_PLAIN, f, 0);
   n = s ? list_run(s, f->limit, cb, arg) : -1;
   sqlite3_finalize(s);
   return n;
