@@ -10,8 +10,12 @@
  * to the store (`dashboard_while_writing_*`, information only).
  *
  *   ui_bench --db DISTRICT.db [--rounds 9] [--only TEXT]
+ *   ui_bench --db DISTRICT.db --reindex
  *
- * (--only: just the pages whose URL contains TEXT.)
+ * (--only: just the pages whose URL contains TEXT. --reindex: the search
+ * index emptied and made again in the idle refresh's slices, as after a
+ * large initial sync; prints each slice's time, the longest a sync can
+ * wait for the write lock, and the total.)
  *
  * It adds a viewer account `ui-bench` to the store if it has none (the
  * pages are made as that user). Kept apart from bench/bench.c. */
@@ -180,6 +184,44 @@ static void writer_main(void *arg) {
   sqlite3_close(h);
 }
 
+/* --reindex: the index emptied, then refreshed UI_INDEX_SLICE records a
+ * transaction until complete. */
+static int reindex(const char *db) {
+  static double t[4096];
+  char err[DS_ERRBUF_LEN];
+  struct store *st;
+  bool done = false;
+  double all = 0, t0;
+  int n = 0;
+  if (district_open(&st, db, err)) {
+    fprintf(stderr, "ui_bench: %s\n", err);
+    return 1;
+  }
+  if (sqlite3_exec(store_sqlite(st),
+                   "DELETE FROM search; DELETE FROM search_dirty; DELETE "
+                   "FROM meta WHERE k = 'search_hw'",
+                   NULL, NULL, NULL)) {
+    store_close(st);
+    return 1;
+  }
+  while (!done && n < 4096) {
+    t0 = now_ms();
+    if (store_search_refresh_some(st, UI_INDEX_SLICE, &done)) {
+      store_close(st);
+      return 1;
+    }
+    t[n] = now_ms() - t0;
+    all += t[n++];
+  }
+  store_close(st);
+  qsort(t, (size_t)n, sizeof(double), cmp_double);
+  printf("search_refresh_slices %d slices of %d records\n", n, UI_INDEX_SLICE);
+  printf("search_refresh_slice_ms_p50 %.2f ms\n", t[n / 2]);
+  printf("search_refresh_slice_ms_max %.2f ms\n", t[n - 1]);
+  printf("search_refresh_total_ms %.1f ms\n", all);
+  return 0;
+}
+
 int main(int argc, char **argv) {
   const char *db = NULL, *only = NULL;
   int rounds = 9;
@@ -190,19 +232,27 @@ int main(int argc, char **argv) {
   struct ui_req rq;
   struct ui_resp rs;
   int nurl = 0, rc;
+  bool reindexing = false;
 
-  for (int i = 1; i + 1 < argc; i += 2) {
-    if (!strcmp(argv[i], "--db"))
-      db = argv[i + 1];
+  for (int i = 1; i < argc; i++) {
+    if (!strcmp(argv[i], "--reindex"))
+      reindexing = true;
+    else if (i + 1 == argc)
+      break;
+    else if (!strcmp(argv[i], "--db"))
+      db = argv[++i];
     else if (!strcmp(argv[i], "--only"))
-      only = argv[i + 1];
+      only = argv[++i];
     else if (!strcmp(argv[i], "--rounds"))
-      rounds = (int)strtol(argv[i + 1], NULL, 10);
+      rounds = (int)strtol(argv[++i], NULL, 10);
   }
   if (!db || rounds < 1 || rounds > 100) {
-    fprintf(stderr, "usage: ui_bench --db DISTRICT.db [--rounds 1..100]\n");
+    fprintf(stderr, "usage: ui_bench --db DISTRICT.db [--rounds 1..100] "
+                    "[--only TEXT] [--reindex]\n");
     return 2;
   }
+  if (db && reindexing)
+    return reindex(db);
   if (sodium_init() < 0 || district_open(&st, db, err)) {
     fprintf(stderr, "ui_bench: %s\n", err);
     return 1;

@@ -86,7 +86,8 @@ static int pet_row(sqlite3_stmt *s, ui_pet_fn cb, void *arg) {
  * search index's matches) and with the filters and the words (for those
  * the index has not taken in yet). */
 static const char *const list_sql[] = {
-    PET_COLS FILTERS PAGE, PET_COLS FILTERS " AND p.id >= ?13 AND " MATCH PAGE,
+    PET_COLS FILTERS PAGE,
+    "SELECT p.id FROM petition p" FILTERS " AND p.id >= ?13 AND " MATCH PAGE,
     PET_COLS FILTERS " AND p.id = ?13 AND ?11 AND ?12 >= 0",
     PET_COLS FILTERS " AND p.id = ?13 AND " MATCH " AND ?11 AND ?12 >= 0"};
 enum { L_PLAIN, L_SCAN, L_ONE, L_ONE_MATCH };
@@ -151,6 +152,30 @@ static int list_run(sqlite3_stmt *s, int limit, ui_pet_fn cb, void *arg) {
 static int scan_rows(void) {
   const char *env = getenv("DANSYNCD_UI_SCAN_ROWS");
   return env && *env ? (int)strtol(env, NULL, 10) : UI_SCAN_ROWS;
+}
+
+/* The ids of the rows of |s| (up to limit + 1) into |ids|: how many, or
+ * -1. */
+static int scan_ids(sqlite3_stmt *s, int limit, int64_t *ids) {
+  int n = 0, step = SQLITE_DONE;
+  while (n <= limit && (step = sqlite3_step(s)) == SQLITE_ROW)
+    ids[n++] = sqlite3_column_int64(s, 0);
+  return n > limit || step == SQLITE_DONE ? n : -1;
+}
+
+/* Hands the petitions of |ids| (the first |n|, at most the limit) to
+ * |cb|; returns |n|, or -1. */
+static int rows_by_id(struct store *st, const struct ui_list_filter *f,
+                      const int64_t *ids, int n, ui_pet_fn cb, void *arg) {
+  sqlite3_stmt *s = list_prepare(st, L_ONE, f, 0);
+  int rc = s ? 0 : -1;
+  for (int i = 0; i < n && i < f->limit && !rc && cb; i++) {
+    sqlite3_bind_int64(s, 13, ids[i]);
+    rc = sqlite3_step(s) == SQLITE_ROW && pet_row(s, cb, arg) ? -1 : 0;
+    sqlite3_reset(s);
+  }
+  sqlite3_finalize(s);
+  return rc ? -1 : n;
 }
 
 /* The ids of a search's candidates, newest first: the index's matches
@@ -239,16 +264,18 @@ int ui_views_list(struct store *st, const struct ui_list_filter *f,
      * newest petitions matched one by one hold that page at once. */
     if (k > 0 && (from = newest_from(st, k, f->commune)) >= 0 &&
         (s = list_prepare(st, L_SCAN, f, from)) != NULL) {
-      n = list_run(s, f->limit, NULL, NULL);
-      /* The page (and whether one follows) lies among them, or they are
-       * all the petitions there are. */
-      if (n > f->limit || (n >= 0 && from == 0)) {
-        sqlite3_reset(s);
-        n = list_run(s, f->limit, cb, arg);
-        sqlite3_finalize(s);
-        return n;
-      }
+      int64_t *ids = malloc(((size_t)f->limit + 1) * sizeof(*ids));
+      n = ids ? scan_ids(s, f->limit, ids) : -1;
       sqlite3_finalize(s);
+      /* The page (and whether one follows) lies among them, or they are
+       * all the petitions there are: read its rows by id. */
+      if (n > f->limit || (n >= 0 && from == 0))
+        n = rows_by_id(st, f, ids, n, cb, arg);
+      else
+        n = -2;
+      free(ids);
+      if (n != -2)
+        return n;
     }
     return list_index(st, f, cb, arg);
   }
