@@ -10,7 +10,7 @@
  * to the store (`dashboard_while_writing_*`, information only).
  *
  *   ui_bench --db DISTRICT.db [--rounds 9] [--only TEXT]
- *   ui_bench --db DISTRICT.db --reindex
+ *   ui_bench --db DISTRICT.db --reindex [--slice 2000]
  *
  * (--only: just the pages whose URL contains TEXT. --reindex: the search
  * index emptied and made again in the idle refresh's slices, as after a
@@ -186,7 +186,7 @@ static void writer_main(void *arg) {
 
 /* --reindex: the index emptied, then refreshed UI_INDEX_SLICE records a
  * transaction until complete. */
-static int reindex(const char *db) {
+static int reindex(const char *db, int slice) {
   static double t[4096];
   char err[DS_ERRBUF_LEN];
   struct store *st;
@@ -206,7 +206,7 @@ static int reindex(const char *db) {
   }
   while (!done && n < 4096) {
     t0 = now_ms();
-    if (store_search_refresh_some(st, UI_INDEX_SLICE, &done)) {
+    if (store_search_refresh_some(st, slice, &done)) {
       store_close(st);
       return 1;
     }
@@ -214,8 +214,9 @@ static int reindex(const char *db) {
     all += t[n++];
   }
   store_close(st);
+  printf("search_refresh_slice_first_last_ms %.2f %.2f ms\n", t[0], t[n - 1]);
   qsort(t, (size_t)n, sizeof(double), cmp_double);
-  printf("search_refresh_slices %d slices of %d records\n", n, UI_INDEX_SLICE);
+  printf("search_refresh_slices %d slices of %d records\n", n, slice);
   printf("search_refresh_slice_ms_p50 %.2f ms\n", t[n / 2]);
   printf("search_refresh_slice_ms_max %.2f ms\n", t[n - 1]);
   printf("search_refresh_total_ms %.1f ms\n", all);
@@ -233,6 +234,7 @@ int main(int argc, char **argv) {
   struct ui_resp rs;
   int nurl = 0, rc;
   bool reindexing = false;
+  int slice = UI_INDEX_SLICE;
 
   for (int i = 1; i < argc; i++) {
     if (!strcmp(argv[i], "--reindex"))
@@ -243,16 +245,18 @@ int main(int argc, char **argv) {
       db = argv[++i];
     else if (!strcmp(argv[i], "--only"))
       only = argv[++i];
+    else if (!strcmp(argv[i], "--slice"))
+      slice = (int)strtol(argv[++i], NULL, 10);
     else if (!strcmp(argv[i], "--rounds"))
       rounds = (int)strtol(argv[++i], NULL, 10);
   }
   if (!db || rounds < 1 || rounds > 100) {
     fprintf(stderr, "usage: ui_bench --db DISTRICT.db [--rounds 1..100] "
-                    "[--only TEXT] [--reindex]\n");
+                    "[--only TEXT] [--reindex [--slice N]]\n");
     return 2;
   }
   if (db && reindexing)
-    return reindex(db);
+    return reindex(db, slice);
   if (sodium_init() < 0 || district_open(&st, db, err)) {
     fprintf(stderr, "ui_bench: %s\n", err);
     return 1;

@@ -293,10 +293,8 @@ static int refresh_slice(sqlite3 *db, int64_t max, bool *done) {
   if (!rc && to > hw) {
     /* Entries above the mark are stale (a forgotten record's id given
      * again); the last slice takes those beyond every record too. */
-    rc = slice_run(db,
-                   "DELETE FROM search WHERE rowid > ?1 AND (rowid <= ?2 OR "
-                   "?2 = (SELECT max(id) FROM rec))",
-                   hw, to);
+    rc = slice_run(db, "DELETE FROM search WHERE rowid > ?1 AND rowid <= ?2",
+                   hw, to == top ? INT64_MAX : to);
     if (!rc)
       rc = slice_run(db, ins, hw, to);
     if (!rc)
