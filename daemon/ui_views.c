@@ -185,8 +185,8 @@ static int rows_by_id(struct store *st, const struct ui_list_filter *f,
 enum { C_INDEX, C_TAIL, C_DIRTY, C_N };
 static const char *const cand_sql[C_N] = {
     "SELECT rowid FROM search WHERE search MATCH ?1 ORDER BY rowid DESC",
-    "SELECT id FROM rec WHERE ent = ?2 AND id > coalesce((SELECT v FROM meta "
-    "WHERE k = 'search_hw'), 0) ORDER BY id DESC",
+    ("SELECT id FROM rec WHERE ent = ?2 AND id > coalesce((SELECT v FROM "
+     "meta WHERE k = 'search_hw'), 0) ORDER BY id DESC"),
     "SELECT id FROM search_dirty ORDER BY id DESC"};
 
 /* The head of stream |s| into |*id| (-1 at its end); false on error. */
