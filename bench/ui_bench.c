@@ -10,8 +10,12 @@
  * to the store (`dashboard_while_writing_*`, information only).
  *
  *   ui_bench --db DISTRICT.db [--rounds 9] [--only TEXT]
+ *   ui_bench --db DISTRICT.db --reindex [--slice 2000]
  *
- * (--only: just the pages whose URL contains TEXT.)
+ * (--only: just the pages whose URL contains TEXT. --reindex: the search
+ * index emptied and made again in the idle refresh's slices, as after a
+ * large initial sync; prints each slice's time, the longest a sync can
+ * wait for the write lock, and the total.)
  *
  * It adds a viewer account `ui-bench` to the store if it has none (the
  * pages are made as that user). Kept apart from bench/bench.c. */
@@ -41,11 +45,13 @@ static int cmp_double(const void *a, const void *b) {
   return x < y ? -1 : x > y;
 }
 
-/* A petition id and a commune of the store, for the pages that name one. */
-static void pick(const char *db, char id[33], char commune[64]) {
+/* A petition id and a commune of the store, for the pages that name one,
+ * and the commune of the oldest petition. */
+static void pick(const char *db, char id[33], char commune[64],
+                 char first[64]) {
   sqlite3 *h;
   sqlite3_stmt *s;
-  id[0] = commune[0] = '\0';
+  id[0] = commune[0] = first[0] = '\0';
   if (sqlite3_open_v2(db, &h, SQLITE_OPEN_READONLY, NULL) == SQLITE_OK &&
       sqlite3_prepare_v2(h,
                          "SELECT lower(hex(rid)), commune FROM rec WHERE ent "
@@ -55,6 +61,13 @@ static void pick(const char *db, char id[33], char commune[64]) {
       snprintf(id, 33, "%s", (const char *)sqlite3_column_text(s, 0));
       snprintf(commune, 64, "%s", (const char *)sqlite3_column_text(s, 1));
     }
+    sqlite3_finalize(s);
+    if (sqlite3_prepare_v2(h,
+                           "SELECT commune FROM rec WHERE ent = 1 ORDER BY id "
+                           "LIMIT 1",
+                           -1, &s, NULL) == SQLITE_OK &&
+        sqlite3_step(s) == SQLITE_ROW)
+      snprintf(first, 64, "%s", (const char *)sqlite3_column_text(s, 0));
     sqlite3_finalize(s);
   }
   sqlite3_close(h);
@@ -107,7 +120,7 @@ static int pages(struct ui_db *udb, struct ui_req *rq, struct ui_resp *rs,
 static int run(struct ui_db *udb, struct ui_req *rq, struct ui_resp *rs,
                char (*urls)[HTTP_MAX_URL + 1], int nurl, int rounds,
                const char *only, bool busy) {
-  static double all[20 * 101];
+  static double all[24 * 101];
   double worst = 0, cold_worst = 0;
   const char *tag = busy ? "_while_writing" : "";
   int nall = 0, slowest = 0;
@@ -171,28 +184,79 @@ static void writer_main(void *arg) {
   sqlite3_close(h);
 }
 
+/* --reindex: the index emptied, then refreshed UI_INDEX_SLICE records a
+ * transaction until complete. */
+static int reindex(const char *db, int slice) {
+  static double t[4096];
+  char err[DS_ERRBUF_LEN];
+  struct store *st;
+  bool done = false;
+  double all = 0, t0;
+  int n = 0;
+  if (district_open(&st, db, err)) {
+    fprintf(stderr, "ui_bench: %s\n", err);
+    return 1;
+  }
+  if (sqlite3_exec(store_sqlite(st),
+                   "DELETE FROM search; DELETE FROM search_dirty; DELETE "
+                   "FROM meta WHERE k = 'search_hw'",
+                   NULL, NULL, NULL)) {
+    store_close(st);
+    return 1;
+  }
+  while (!done && n < 4096) {
+    t0 = now_ms();
+    if (store_search_refresh_some(st, slice, &done)) {
+      store_close(st);
+      return 1;
+    }
+    t[n] = now_ms() - t0;
+    all += t[n++];
+  }
+  store_close(st);
+  printf("search_refresh_slice_first_last_ms %.2f %.2f ms\n", t[0], t[n - 1]);
+  qsort(t, (size_t)n, sizeof(double), cmp_double);
+  printf("search_refresh_slices %d slices of %d records\n", n, slice);
+  printf("search_refresh_slice_ms_p50 %.2f ms\n", t[n / 2]);
+  printf("search_refresh_slice_ms_max %.2f ms\n", t[n - 1]);
+  printf("search_refresh_total_ms %.1f ms\n", all);
+  return 0;
+}
+
 int main(int argc, char **argv) {
   const char *db = NULL, *only = NULL;
   int rounds = 9;
-  char err[DS_ERRBUF_LEN], id[33], commune[64], urls[20][HTTP_MAX_URL + 1];
+  char err[DS_ERRBUF_LEN], id[33], commune[64], first[64];
+  char urls[24][HTTP_MAX_URL + 1];
   struct store *st;
   struct ui_db udb;
   struct ui_req rq;
   struct ui_resp rs;
   int nurl = 0, rc;
+  bool reindexing = false;
+  int slice = UI_INDEX_SLICE;
 
-  for (int i = 1; i + 1 < argc; i += 2) {
-    if (!strcmp(argv[i], "--db"))
-      db = argv[i + 1];
+  for (int i = 1; i < argc; i++) {
+    if (!strcmp(argv[i], "--reindex"))
+      reindexing = true;
+    else if (i + 1 == argc)
+      break;
+    else if (!strcmp(argv[i], "--db"))
+      db = argv[++i];
     else if (!strcmp(argv[i], "--only"))
-      only = argv[i + 1];
+      only = argv[++i];
+    else if (!strcmp(argv[i], "--slice"))
+      slice = (int)strtol(argv[++i], NULL, 10);
     else if (!strcmp(argv[i], "--rounds"))
-      rounds = (int)strtol(argv[i + 1], NULL, 10);
+      rounds = (int)strtol(argv[++i], NULL, 10);
   }
   if (!db || rounds < 1 || rounds > 100) {
-    fprintf(stderr, "usage: ui_bench --db DISTRICT.db [--rounds 1..100]\n");
+    fprintf(stderr, "usage: ui_bench --db DISTRICT.db [--rounds 1..100] "
+                    "[--only TEXT] [--reindex [--slice N]]\n");
     return 2;
   }
+  if (db && reindexing)
+    return reindex(db, slice);
   if (sodium_init() < 0 || district_open(&st, db, err)) {
     fprintf(stderr, "ui_bench: %s\n", err);
     return 1;
@@ -204,7 +268,7 @@ int main(int argc, char **argv) {
     return 1;
   }
   store_close(st);
-  pick(db, id, commune);
+  pick(db, id, commune, first);
   {
     const char *fixed[] = {"/",
                            "/?from=2024-01-01&to=2024-12-31",
@@ -217,11 +281,19 @@ int main(int argc, char **argv) {
                            "/report?from=2024-01-01&to=2024-12-31",
                            "/api/overview",
                            "/api/petitions?q=kien+nghi",
+                           "/api/petitions?q=9999",
+                           "/api/petitions?q=kien+nghi&commune=FIRST",
                            "/api/report",
                            "/api/devices",
                            "/api/conflicts"};
-    for (size_t i = 0; i < sizeof(fixed) / sizeof(fixed[0]); i++)
-      snprintf(urls[nurl++], sizeof(urls[0]), "%s", fixed[i]);
+    for (size_t i = 0; i < sizeof(fixed) / sizeof(fixed[0]); i++) {
+      const char *at = strstr(fixed[i], "FIRST");
+      /* FIRST: the commune of the oldest petition, the search's page
+       * the furthest from the newest. */
+      snprintf(urls[nurl++], sizeof(urls[0]), "%.*s%s",
+               at ? (int)(at - fixed[i]) : (int)strlen(fixed[i]), fixed[i],
+               at ? first : "");
+    }
     if (id[0]) { /* an empty district has none */
       snprintf(urls[nurl++], sizeof(urls[0]), "/petitions/%s", id);
       snprintf(urls[nurl++], sizeof(urls[0]), "/api/petitions/%s", id);

@@ -204,6 +204,130 @@ int store_search_refresh(struct store *st) {
   return rc;
 }
 
+/* One step of store_search_refresh_some: |sql| with ?1 and ?2 bound (a
+ * parameter |sql| does not have is left: binding it only fails). */
+static int slice_run(sqlite3 *db, const char *sql, int64_t a, int64_t b) {
+  sqlite3_stmt *s;
+  int rc = db_prepare(db, sql, &s);
+  if (rc)
+    return rc;
+  sqlite3_bind_int64(s, 1, a);
+  sqlite3_bind_int64(s, 2, b);
+  rc = db_run(s);
+  sqlite3_finalize(s);
+  return rc;
+}
+
+/* The first column of |sql|'s row (?1 bound, if it has one) into |*out|,
+ * left as it was when there is no row. */
+static int slice_int(sqlite3 *db, const char *sql, int64_t a, int64_t *out) {
+  sqlite3_stmt *s;
+  int rc = db_prepare(db, sql, &s);
+  if (rc)
+    return rc;
+  sqlite3_bind_int64(s, 1, a);
+  rc = db_step(s);
+  if (rc == 1)
+    *out = sqlite3_column_int64(s, 0);
+  sqlite3_finalize(s);
+  return rc < 0 ? rc : 0;
+}
+
+/* The records whose text changed (the first |max| of search_dirty), then
+ * those above the mark (up to |max| in all), in one transaction. */
+static int refresh_slice(sqlite3 *db, int64_t max, bool *done) {
+  const struct entity_def *e = schema_entity(ENT_PETITION);
+  int f[NSEARCH];
+  char ins[600];
+  int64_t hw = 0, top = 0, to = 0, ndirty = 0;
+  int rc;
+
+  for (size_t i = 0; i < NSEARCH; i++)
+    f[i] = schema_field_find(e, search_names[i], strlen(search_names[i]));
+  snprintf(ins, sizeof(ins),
+           "INSERT INTO search(rowid, body) SELECT r.id, ds_fold("
+           "coalesce(ds_f(r.st, %d), '') || char(10) || coalesce(ds_f(r.st, "
+           "%d), '') || char(10) || coalesce(ds_f(r.st, %d), '')) FROM rec r "
+           "WHERE r.ent = %d AND r.id > ?1 AND r.id <= ?2",
+           f[0], f[1], f[2], ENT_PETITION);
+  rc = slice_int(db,
+                 "SELECT count(*) FROM (SELECT id FROM search_dirty ORDER BY "
+                 "id LIMIT ?1)",
+                 max, &ndirty);
+  /* The dirty ones, as the range up to the |max|-th of them. */
+  if (!rc && ndirty)
+    rc = slice_int(db,
+                   "SELECT max(id) FROM (SELECT id FROM search_dirty ORDER BY "
+                   "id LIMIT ?1)",
+                   max, &to);
+  if (!rc && ndirty) {
+    static const char *const d[] = {
+        "DELETE FROM search WHERE rowid IN (SELECT id FROM search_dirty "
+        "WHERE id <= ?2)",
+        NULL, "DELETE FROM search_dirty WHERE id <= ?2"};
+    /* The INSERT takes the dirty ids only: the range ?1..?2 is narrowed by
+     * the IN below. */
+    char insd[700];
+    snprintf(insd, sizeof(insd),
+             "%s AND r.id IN (SELECT id FROM search_dirty WHERE id <= ?2)",
+             ins);
+    for (int i = 0; i < 3 && !rc; i++)
+      rc = slice_run(db, d[i] ? d[i] : insd, INT64_MIN, to);
+  }
+  if (!rc)
+    rc = slice_int(db,
+                   "SELECT coalesce((SELECT v FROM meta WHERE k = "
+                   "'search_hw'), 0)",
+                   0, &hw);
+  if (!rc)
+    rc = slice_int(db, "SELECT coalesce(max(id), 0) FROM rec", 0, &top);
+  to = top;
+  if (!rc && max - ndirty > 0)
+    rc = slice_int(db,
+                   "SELECT id FROM rec WHERE id > (SELECT coalesce((SELECT v "
+                   "FROM meta WHERE k = 'search_hw'), 0)) ORDER BY id LIMIT 1 "
+                   "OFFSET ?1",
+                   max - ndirty - 1, &to);
+  else
+    to = hw; /* the dirty ones took the whole slice */
+  if (!rc && to > hw) {
+    /* Entries above the mark are stale (a forgotten record's id given
+     * again); the last slice takes those beyond every record too. */
+    rc = slice_run(db, "DELETE FROM search WHERE rowid > ?1 AND rowid <= ?2",
+                   hw, to == top ? INT64_MAX : to);
+    if (!rc)
+      rc = slice_run(db, ins, hw, to);
+    if (!rc)
+      rc = slice_run(db, "DELETE FROM search_dirty WHERE id > ?1 AND id <= ?2",
+                     hw, to);
+    if (!rc)
+      rc = slice_run(db,
+                     "INSERT OR REPLACE INTO meta(k, v) VALUES ('search_hw', "
+                     "?2)",
+                     0, to);
+  }
+  if (!rc)
+    rc = slice_int(db,
+                   "SELECT (SELECT count(*) FROM search_dirty) = 0 AND "
+                   "coalesce((SELECT v FROM meta WHERE k = 'search_hw'), 0) "
+                   ">= (SELECT coalesce(max(id), 0) FROM rec)",
+                   0, &hw);
+  *done = !rc && hw;
+  return rc;
+}
+
+int store_search_refresh_some(struct store *st, int max, bool *done) {
+  int rc = store_begin(st);
+  *done = false;
+  if (!rc)
+    rc = refresh_slice(store_sqlite(st), max > 0 ? max : 1, done);
+  if (!rc)
+    rc = store_commit(st);
+  else
+    store_rollback(st);
+  return rc;
+}
+
 int store_forget(struct store *st, const uint8_t rid[ID_LEN]) {
   static const char *const sql[] = {
       "DELETE FROM search WHERE rowid = (SELECT id FROM rec WHERE rid = ?1)",

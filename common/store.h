@@ -120,6 +120,10 @@ DS_NODISCARD int store_digest(struct store *st, const char *commune,
  * last refresh (indexing is deferred off the merge path). Runs its own
  * transaction. */
 DS_NODISCARD int store_search_refresh(struct store *st);
+/* As store_search_refresh, in slices: one transaction indexing up to |max|
+ * records; |*done| says whether the index is complete. */
+DS_NODISCARD int store_search_refresh_some(struct store *st, int max,
+                                           bool *done);
 
 /* Removes record |rid|'s merged state (row, conflicts, search entry) so it
  * can be rebuilt by applying its ops again. Inside a transaction. */

@@ -175,6 +175,7 @@ static void start_next(struct daemon *d) {
     g->c[g->n++] = c;
   }
   d->group = g;
+  ui_writer_busy(d->ui); /* the index waits between its slices */
   if (uv_queue_work(&d->loop, &d->work, work_cb, after_work)) {
     d->group = NULL;
     for (int i = 0; i < g->n; i++)

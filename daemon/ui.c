@@ -659,6 +659,11 @@ void ui_writer_idle(struct ui *ui) {
     ui_index_kick(&ui->idx);
 }
 
+void ui_writer_busy(struct ui *ui) {
+  if (ui && !ui->stopping)
+    ui_index_busy(&ui->idx);
+}
+
 void ui_free(struct ui *ui) {
   if (!ui)
     return;

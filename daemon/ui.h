@@ -37,6 +37,8 @@ void ui_stop(struct ui *ui);
 /* server.c: its writer has nothing left to do (NULL is a no-op). The
  * search index is refreshed if it stays so (ui_index.c). */
 void ui_writer_idle(struct ui *ui);
+/* The writer took work: the search index waits (ui_index.c). */
+void ui_writer_busy(struct ui *ui);
 /* After the loop has ended: frees what ui_start made. NULL is a no-op. */
 void ui_free(struct ui *ui);
 #endif

@@ -15,6 +15,7 @@
 #include "daemon/audit.h"
 #include "daemon/district.h"
 #include "daemon/ui_int.h"
+#include "daemon/ui_views.h"
 
 /* ---- conflicts ---- */
 
@@ -79,9 +80,13 @@ done:
   buf_cleanup(&v);
 }
 
+static void conflict_row(void *arg, const uint8_t rid[ID_LEN], int field) {
+  struct page *p = arg;
+  conflict_card(p, rid, field);
+  p->rows++;
+}
+
 void ui_conflicts(struct page *p) {
-  sqlite3_stmt *s;
-  int n = 0;
   if (p->api) {
     p->rs->type = "application/json";
     if (ui_capture(p, conflicts_json, p->st))
@@ -89,19 +94,12 @@ void ui_conflicts(struct page *p) {
     return;
   }
   ui_page_begin(p, "Xung đột", "/conflicts");
-  if (sqlite3_prepare_v2(store_sqlite(p->st),
-                         "SELECT c.rid, c.field FROM conflict c JOIN rec r "
-                         "ON r.rid = c.rid ORDER BY r.commune, c.rid LIMIT "
-                         "200",
-                         -1, &s, NULL) == SQLITE_OK)
-    while (sqlite3_step(s) == SQLITE_ROW) {
-      if (sqlite3_column_bytes(s, 0) != ID_LEN)
-        continue;
-      conflict_card(p, sqlite3_column_blob(s, 0), sqlite3_column_int(s, 1));
-      n++;
-    }
-  sqlite3_finalize(s);
-  if (!n)
+  p->rows = 0;
+  if (ui_views_conflicts(p->st, 200, conflict_row, p)) {
+    ui_fail(p, 503, "Không đọc được danh sách xung đột.");
+    return;
+  }
+  if (!p->rows)
     ui_out(p, "<p class=\"msg ok\">Không có xung đột nào.</p>");
   ui_page_end(p);
 }

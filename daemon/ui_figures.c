@@ -14,7 +14,9 @@
 #include "common/query.h"
 #include "common/schema.h"
 #include "common/store.h"
+#include "daemon/registry.h"
 #include "daemon/ui_int.h"
+#include "daemon/ui_views.h"
 
 /* ---- the period and the figures ---- */
 
@@ -40,28 +42,12 @@ static bool period_get(struct page *p, struct period *pd) {
 }
 
 static bool commune_exists(struct page *p, const char *slug) {
-  sqlite3_stmt *s;
   bool found = false;
-  if (sqlite3_prepare_v2(store_sqlite(p->st),
-                         "SELECT 1 FROM commune WHERE slug = ?1", -1, &s,
-                         NULL) == SQLITE_OK) {
-    sqlite3_bind_text(s, 1, slug, -1, SQLITE_STATIC);
-    found = sqlite3_step(s) == SQLITE_ROW;
-  }
-  sqlite3_finalize(s);
-  return found;
+  return registry_commune_known(p->st, slug, &found) == 0 && found;
 }
 
-/* PRAGMA data_version of the page connection, or -1. */
 static int64_t data_version(struct page *p) {
-  sqlite3_stmt *s;
-  int64_t v = -1;
-  if (sqlite3_prepare_v2(store_sqlite(p->st), "PRAGMA data_version", -1, &s,
-                         NULL) == SQLITE_OK &&
-      sqlite3_step(s) == SQLITE_ROW)
-    v = sqlite3_column_int64(s, 0);
-  sqlite3_finalize(s);
-  return v;
+  return ui_views_data_version(p->st);
 }
 
 bool ui_facts_fresh(struct page *p) {
@@ -86,12 +72,11 @@ const struct repfig_facts *ui_facts(struct page *p) {
 }
 
 bool ui_read_begin(struct page *p) {
-  return sqlite3_exec(store_sqlite(p->st), "BEGIN", NULL, NULL, NULL) ==
-         SQLITE_OK;
+  return ui_views_read_begin(p->st);
 }
 
 void ui_read_end(struct page *p) {
-  sqlite3_exec(store_sqlite(p->st), "COMMIT", NULL, NULL, NULL);
+  ui_views_read_end(p->st);
 }
 
 /* The figures of |pd|, and in |*xp| the facts they came from (kept in
@@ -178,6 +163,23 @@ static void chart(struct page *p, const struct period *pd,
             "font-size=\"10\">cuộc sinh hoạt</text></svg></div>\n");
 }
 
+struct commune_opts {
+  struct page *p;
+  const char *cur;
+};
+
+static int commune_opt(void *arg, const char *slug, const char *name,
+                       const char *kind) {
+  struct commune_opts *c = arg;
+  (void)kind;
+  ui_out(c->p, "<option value=\"");
+  ui_text(c->p, slug);
+  ui_out(c->p, "\"%s>", !strcmp(slug, c->cur) ? " selected" : "");
+  ui_text(c->p, name);
+  ui_out(c->p, "</option>");
+  return 0;
+}
+
 static void period_form(struct page *p, const struct period *pd,
                         const char *action, bool with_commune) {
   ui_out(p,
@@ -187,21 +189,11 @@ static void period_form(struct page *p, const struct period *pd,
          "value=\"%s\"></label>",
          action, pd->from, pd->to);
   if (with_commune) {
-    sqlite3_stmt *s;
+    struct commune_opts c = {p, pd->commune};
     ui_out(p, "<label>Xã<select name=\"commune\"><option value=\"\">Toàn "
               "huyện</option>");
-    if (sqlite3_prepare_v2(store_sqlite(p->st),
-                           "SELECT slug, name FROM commune ORDER BY slug", -1,
-                           &s, NULL) == SQLITE_OK)
-      while (sqlite3_step(s) == SQLITE_ROW) {
-        const char *slug = (const char *)sqlite3_column_text(s, 0);
-        ui_out(p, "<option value=\"");
-        ui_text(p, slug);
-        ui_out(p, "\"%s>", !strcmp(slug, pd->commune) ? " selected" : "");
-        ui_text(p, (const char *)sqlite3_column_text(s, 1));
-        ui_out(p, "</option>");
-      }
-    sqlite3_finalize(s);
+    if (registry_communes_each(p->st, commune_opt, &c) < 0)
+      p->oom = true;
     ui_out(p, "</select></label>");
   }
   ui_out(p, "<button class=\"primary\">Xem</button></form>\n");

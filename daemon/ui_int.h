@@ -94,23 +94,35 @@ struct ui_db {
   int64_t facts_version;
 };
 
+/* ui_views.c: how many of the newest petitions a search matches row by
+ * row before it asks the search index (docs/DECISIONS.md). */
+#define UI_SCAN_ROWS 1000
+
 /* ui_index.c: the search index refreshed on the edit connection once the
- * daemon's writer has been idle this long. */
+ * daemon's writer has been idle this long, this many records per
+ * transaction (a sync waits for one slice at most). */
 #define UI_INDEX_IDLE_MS 1000
+#define UI_INDEX_SLICE 2000
 struct ui_index {
   uv_loop_t *loop;
   struct ui_db *db;
   uv_timer_t timer;
   uv_work_t work;
   bool running, again, stopped;
+  bool writer_busy; /* between ui_index_busy and ui_index_kick */
+  bool more;        /* the last slice left records to index */
   int rc;
-  int64_t version;    /* the edit connection's data_version when refreshed */
-  uint64_t refreshes; /* how many ran */
+  int slice;        /* UI_INDEX_SLICE (tests: fewer) */
+  uint64_t idle_ms; /* UI_INDEX_IDLE_MS (tests: 0) */
+  int64_t version;  /* the edit connection's data_version when complete */
+  uint64_t slices;  /* how many slices ran */
 };
 void ui_index_init(struct ui_index *x, uv_loop_t *loop, struct ui_db *db);
-/* The writer has nothing left: refresh after UI_INDEX_IDLE_MS unless it
- * is kicked again before. */
+/* The writer has nothing left: index after |idle_ms| unless it is kicked
+ * again before. */
 void ui_index_kick(struct ui_index *x);
+/* The writer took work: no slice starts until the next kick. */
+void ui_index_busy(struct ui_index *x);
 void ui_index_stop(struct ui_index *x); /* closes its timer */
 
 /* ui_pages.c: answers |rq| (its session already checked by ui.c; the
@@ -132,6 +144,7 @@ struct page {
   const char *q;               /* the query string; for a POST, the form */
   bool api, post, oom;
   char today[11];
+  int rows; /* rows a page's callbacks wrote */
 };
 
 /* ui_pages.c: writing an answer. */

@@ -20,6 +20,7 @@
 #include "common/synclog.h"
 #include "daemon/district.h"
 #include "daemon/ui_int.h"
+#include "daemon/ui_views.h"
 
 void ui_out(struct page *p, const char *fmt, ...) {
   va_list ap;
@@ -200,9 +201,36 @@ static int nodes_json(void *arg, FILE *f) {
   return district_node_list(arg, true, f);
 }
 
-static void devices(struct page *p) {
-  sqlite3_stmt *s;
+static void device_row(void *arg, const struct ui_device *d) {
+  struct page *p = arg;
   char when[24], enrolled[24];
+  ui_time(enrolled, d->enrolled_ms);
+  ui_time(when, d->last_sync_ms);
+  ui_out(p, "<tr><td><code>%.8s</code> ", d->node);
+  ui_text(p, d->label);
+  ui_out(p, "</td><td>");
+  ui_text(p, d->commune);
+  ui_out(p,
+         "</td><td>%s</td><td>%s</td><td class=\"n\">%d</td><td>%s"
+         "</td>",
+         enrolled, when, d->rejected, d->revoked ? "đã thu hồi" : "đang dùng");
+  if (p->who.role >= USERS_ADMIN) {
+    ui_out(p, "<td>");
+    if (!d->revoked && !d->district)
+      ui_out(p,
+             "<form method=\"post\" action=\"/devices/revoke\">"
+             "<input type=\"hidden\" name=\"csrf\" value=\"%s\">"
+             "<input type=\"hidden\" name=\"node\" value=\"%s\">"
+             "<button class=\"danger\" data-confirm=\"Thu hồi thiết "
+             "bị này? Nó sẽ không đồng bộ được nữa.\">Thu hồi"
+             "</button></form>",
+             p->rq->csrf, d->node);
+    ui_out(p, "</td>");
+  }
+  ui_out(p, "</tr>");
+}
+
+static void devices(struct page *p) {
   if (p->api) {
     p->rs->type = "application/json";
     if (ui_capture(p, nodes_json, p->st))
@@ -216,44 +244,10 @@ static void devices(struct page *p) {
          "<th class=\"n\">Bị từ chối</th><th>Trạng thái</th>%s</tr>"
          "</thead><tbody>",
          p->who.role >= USERS_ADMIN ? "<th></th>" : "");
-  if (sqlite3_prepare_v2(
-          store_sqlite(p->st),
-          "SELECT lower(hex(n.node)), n.commune, n.label, n.enrolled_ms, "
-          "coalesce(n.last_sync_ms, 0), n.revoked_ms IS NOT NULL, (SELECT "
-          "count(*) FROM quarantine q WHERE q.node = n.node), n.node = "
-          "(SELECT v FROM meta WHERE k = 'district_node') FROM node n ORDER "
-          "BY n.commune, n.enrolled_ms",
-          -1, &s, NULL) == SQLITE_OK)
-    while (sqlite3_step(s) == SQLITE_ROW) {
-      const char *node = (const char *)sqlite3_column_text(s, 0);
-      bool revoked = sqlite3_column_int(s, 5);
-      ui_time(enrolled, sqlite3_column_int64(s, 3));
-      ui_time(when, sqlite3_column_int64(s, 4));
-      ui_out(p, "<tr><td><code>%.8s</code> ", node);
-      ui_text(p, (const char *)sqlite3_column_text(s, 2));
-      ui_out(p, "</td><td>");
-      ui_text(p, (const char *)sqlite3_column_text(s, 1));
-      ui_out(p,
-             "</td><td>%s</td><td>%s</td><td class=\"n\">%d</td><td>%s"
-             "</td>",
-             enrolled, when, sqlite3_column_int(s, 6),
-             revoked ? "đã thu hồi" : "đang dùng");
-      if (p->who.role >= USERS_ADMIN) {
-        ui_out(p, "<td>");
-        if (!revoked && !sqlite3_column_int(s, 7))
-          ui_out(p,
-                 "<form method=\"post\" action=\"/devices/revoke\">"
-                 "<input type=\"hidden\" name=\"csrf\" value=\"%s\">"
-                 "<input type=\"hidden\" name=\"node\" value=\"%s\">"
-                 "<button class=\"danger\" data-confirm=\"Thu hồi thiết "
-                 "bị này? Nó sẽ không đồng bộ được nữa.\">Thu hồi"
-                 "</button></form>",
-                 p->rq->csrf, node);
-        ui_out(p, "</td>");
-      }
-      ui_out(p, "</tr>");
-    }
-  sqlite3_finalize(s);
+  if (ui_views_devices(p->st, device_row, p)) {
+    ui_fail(p, 503, "Không đọc được danh sách thiết bị.");
+    return;
+  }
   ui_out(p, "</tbody></table></div>");
   ui_page_end(p);
 }
@@ -284,8 +278,15 @@ static int users_json(void *arg, FILE *f) {
   return users_list(arg, true, f);
 }
 
+static void user_row(void *arg, const char *name, int role, const char *node) {
+  struct page *p = arg;
+  ui_out(p, "<tr><td>");
+  ui_text(p, name);
+  ui_out(p, "</td><td>%s</td><td><code>%.8s</code></td></tr>",
+         users_role_label(role), node ? node : "");
+}
+
 static void users_page(struct page *p) {
-  sqlite3_stmt *s;
   if (!ui_role(p, USERS_ADMIN))
     return;
   if (p->api) {
@@ -297,18 +298,10 @@ static void users_page(struct page *p) {
   ui_page_begin(p, "Người dùng", "/users");
   ui_out(p, "<div class=\"card scroll\"><table><thead><tr><th>Tên đăng "
             "nhập</th><th>Vai trò</th><th>Nút ký</th></tr></thead><tbody>");
-  if (sqlite3_prepare_v2(store_sqlite(p->st),
-                         "SELECT name, role, lower(hex(node)) FROM ui_user "
-                         "ORDER BY name",
-                         -1, &s, NULL) == SQLITE_OK)
-    while (sqlite3_step(s) == SQLITE_ROW) {
-      ui_out(p, "<tr><td>");
-      ui_text(p, (const char *)sqlite3_column_text(s, 0));
-      ui_out(p, "</td><td>%s</td><td><code>%.8s</code></td></tr>",
-             users_role_label(sqlite3_column_int(s, 1)),
-             (const char *)sqlite3_column_text(s, 2));
-    }
-  sqlite3_finalize(s);
+  if (ui_views_users(p->st, user_row, p)) {
+    ui_fail(p, 503, "Không đọc được danh sách người dùng.");
+    return;
+  }
   ui_out(p, "</tbody></table><p class=\"muted\">Thêm, đổi mật khẩu, xóa: "
             "<code>dansyncd user add|passwd|remove</code> trên máy chủ."
             "</p></div>");
@@ -382,19 +375,7 @@ void ui_pages_login(struct ui_resp *rs, int status, const char *msg) {
 }
 
 static bool open_ro(struct ui_db *db) {
-  char err[DS_ERRBUF_LEN];
-  if (db->ro)
-    return true;
-  if (store_open(&db->ro, db->path, 0, err))
-    return false;
-  store_set_busy_timeout(db->ro, 5000);
-  if (sqlite3_exec(store_sqlite(db->ro), "PRAGMA query_only = 1", NULL, NULL,
-                   NULL) ||
-      ui_fold_register(store_sqlite(db->ro))) {
-    store_close(db->ro);
-    db->ro = NULL;
-  }
-  return db->ro != NULL;
+  return db->ro || ui_views_open_ro(&db->ro, db->path);
 }
 
 static void route(struct page *p) {

@@ -20,7 +20,9 @@
 #include "common/utf8.h"
 #include "daemon/audit.h"
 #include "daemon/oplog.h"
+#include "daemon/registry.h"
 #include "daemon/ui_int.h"
+#include "daemon/ui_views.h"
 #include "proto/codec.h"
 
 #define PAGE_ROWS 50
@@ -93,21 +95,34 @@ static const char *commune_label(const char *s) {
   return s;
 }
 
+static int commune_opt(void *arg, const char *slug, const char *name,
+                       const char *kind) {
+  struct {
+    const char **slugs;
+    char (*names)[64];
+    int n;
+  } *c = arg;
+  (void)name;
+  (void)kind;
+  if (c->n >= 128)
+    return 1;
+  snprintf(c->names[c->n], sizeof(c->names[0]), "%s", slug);
+  c->slugs[c->n] = c->names[c->n];
+  c->n++;
+  return 0;
+}
+
 static void filter_form(struct page *p, const struct filters *fl) {
-  sqlite3_stmt *s;
   const char *slugs[130];
   static char names[129][64];
-  int n = 0;
-  if (sqlite3_prepare_v2(store_sqlite(p->st),
-                         "SELECT slug FROM commune ORDER BY slug", -1, &s,
-                         NULL) == SQLITE_OK)
-    while (n < 128 && sqlite3_step(s) == SQLITE_ROW) {
-      snprintf(names[n], sizeof(names[n]), "%s", sqlite3_column_text(s, 0));
-      slugs[n] = names[n];
-      n++;
-    }
-  sqlite3_finalize(s);
-  slugs[n] = NULL;
+  struct {
+    const char **slugs;
+    char (*names)[64];
+    int n;
+  } c = {slugs, names, 0};
+  if (registry_communes_each(p->st, commune_opt, &c) < 0)
+    c.n = 0;
+  slugs[c.n] = NULL;
   ui_out(p, "<form class=\"filters card\" method=\"get\" "
             "action=\"/petitions\">");
   select_opts(p, "commune", "Xã", slugs, commune_label, fl->commune);
@@ -132,26 +147,25 @@ static void filter_form(struct page *p, const struct filters *fl) {
          fl->overdue ? " checked" : "");
 }
 
-static const char *col(sqlite3_stmt *s, int i) {
-  const char *t = (const char *)sqlite3_column_text(s, i);
-  return t ? t : "";
+static const char *str(const char *s) {
+  return s ? s : "";
 }
 
-#define LIST_COLS                                                    \
-  "SELECT lower(hex(rid)), commune, received_on, status, category, " \
-  "citizen, hamlet, content, due_on, escalated_to, conflicted FROM " \
-  "petition p"
-
-/* Row |n| of the list, from a statement of LIST_COLS. */
-static void list_row(struct page *p, sqlite3_stmt *s, int n) {
-  const char *id = col(s, 0), *content = col(s, 7);
+/* One row of the list (|arg|: the page); counts in p->rows. */
+static int list_row(void *arg, const struct ui_pet *r) {
+  struct page *p = arg;
+  const char *content = str(r->content);
+  const char *const vals[] = {
+      r->id,      r->commune, r->received_on, r->status, r->category,
+      r->citizen, r->hamlet,  r->content,     r->due_on, r->escalated_to};
+  int n = p->rows++;
   if (p->api) {
     ui_out(p, "%s\n  {", n ? "," : "");
     for (int i = 0; i < 10; i++) {
       ui_out(p, "%s\"%s\": ", i ? ", " : "", list_cols[i]);
-      ui_json(p, sqlite3_column_type(s, i) == SQLITE_NULL ? NULL : col(s, i));
+      ui_json(p, vals[i]);
     }
-    ui_out(p, ", \"conflicts\": %d}", sqlite3_column_int(s, 10));
+    ui_out(p, ", \"conflicts\": %d}", r->conflicted);
   } else {
     size_t cut = strlen(content) > 160 ? 160 : strlen(content);
     while (cut < strlen(content) &&
@@ -160,126 +174,82 @@ static void list_row(struct page *p, sqlite3_stmt *s, int n) {
     ui_out(p,
            "<tr><td><a href=\"/petitions/%s\"><code>%s</code></a>%s"
            "</td><td>",
-           id, id + 24, sqlite3_column_int(s, 10) ? " ⚠" : "");
-    ui_text(p, col(s, 1));
+           r->id, r->id + 24, r->conflicted ? " ⚠" : "");
+    ui_text(p, r->commune);
     ui_out(p, "</td><td>");
-    ui_date(p, col(s, 2));
-    ui_out(p, "</td><td>%s</td><td>%s</td><td>", schema_status_label(col(s, 3)),
-           schema_category_label(col(s, 4)));
-    ui_text(p, col(s, 5));
+    ui_date(p, str(r->received_on));
+    ui_out(p, "</td><td>%s</td><td>%s</td><td>",
+           schema_status_label(str(r->status)),
+           schema_category_label(str(r->category)));
+    ui_text(p, r->citizen);
     ui_out(p, "</td><td>");
     if (ui_esc_n(&p->rs->body, content, cut))
       p->oom = true;
     ui_out(p, "%s</td><td>", cut < strlen(content) ? "…" : "");
-    ui_date(p, col(s, 8));
+    ui_date(p, str(r->due_on));
     ui_out(p, "</td></tr>");
   }
+  return 0;
 }
 
 /* The page of a list filtered on anything but words, from the figures'
  * facts (ui_facts): a rare value no longer scans every petition's blob
  * through the views. Writes its rows; true when there is a next page. */
-static bool facts_rows(struct page *p, const struct filters *fl, int *n) {
+static bool facts_rows(struct page *p, const struct filters *fl) {
   struct repfig_filter rf = {fl->commune, fl->status, fl->category,
                              fl->hamlet,  fl->from,   fl->to,
                              p->today,    fl->overdue};
   uint8_t rid[PAGE_ROWS + 1][ID_LEN];
   const struct repfig_facts *x;
-  sqlite3_stmt *s = NULL;
   int k = 0;
   if (!ui_read_begin(p))
     return false;
-  if ((x = ui_facts(p)) != NULL &&
-      sqlite3_prepare_v2(store_sqlite(p->st), LIST_COLS " WHERE rid = ?1", -1,
-                         &s, NULL) == SQLITE_OK) {
+  if ((x = ui_facts(p)) != NULL) {
     k = repfig_facts_list(x, &rf, (int64_t)(fl->page - 1) * PAGE_ROWS,
                           PAGE_ROWS + 1, rid);
-    for (int i = 0; i < k && i < PAGE_ROWS; i++) {
-      sqlite3_bind_blob(s, 1, rid[i], ID_LEN, SQLITE_STATIC);
-      if (sqlite3_step(s) == SQLITE_ROW)
-        list_row(p, s, (*n)++);
-      sqlite3_reset(s);
-    }
+    if (ui_views_petitions(p->st, (const uint8_t(*)[ID_LEN])rid,
+                           k < PAGE_ROWS ? k : PAGE_ROWS, list_row, p))
+      p->oom = true;
   }
-  sqlite3_finalize(s);
   ui_read_end(p);
   return k > PAGE_ROWS;
-}
-
-static int over_time(void *arg) {
-  return uv_hrtime() > *(uint64_t *)arg;
-}
-
-/* True when |s| finds its page (or its end) within 20 ms: a filter on a
- * common value does, and is answered by SQL when the facts are not loaded
- * for the store as it is (while devices sync, they seldom are); a rare
- * value is not, and the facts are loaded for it. |s| is reset.
- * DANSYNCD_UI_SQL_MS sets the 20 ms (tests: 0, the facts always). */
-static bool sql_in_time(struct page *p, sqlite3_stmt *s) {
-  const char *env = getenv("DANSYNCD_UI_SQL_MS");
-  uint64_t ms = env && *env ? strtoull(env, NULL, 10) : 20,
-           until = uv_hrtime() + ms * 1000 * 1000;
-  int k = 0, step;
-  sqlite3_progress_handler(store_sqlite(p->st), 1000, over_time, &until);
-  while ((step = sqlite3_step(s)) == SQLITE_ROW && ++k <= PAGE_ROWS)
-    ;
-  sqlite3_progress_handler(store_sqlite(p->st), 0, NULL, NULL);
-  sqlite3_reset(s);
-  return step == SQLITE_ROW || step == SQLITE_DONE;
 }
 
 void ui_petitions(struct page *p) {
   struct filters fl;
   char err[120], fts[600];
-  sqlite3_stmt *s;
-  int n = 0, step = SQLITE_DONE;
+  const char *env = getenv("DANSYNCD_UI_SQL_MS");
+  struct ui_list_filter lf;
+  int n = 0;
   bool facts, more;
 
   if (!filters_get(p, &fl, err, sizeof(err))) {
     ui_fail(p, 400, err);
     return;
   }
+  ui_fts_prefix(fl.words, fts, sizeof(fts));
+  lf = (struct ui_list_filter){fl.commune,
+                               fl.status,
+                               fl.category,
+                               fl.hamlet,
+                               fl.from,
+                               fl.to,
+                               p->today,
+                               fl.words,
+                               fts,
+                               fl.overdue,
+                               (fl.page - 1) * PAGE_ROWS,
+                               PAGE_ROWS};
   /* Filtered without words: from the facts when they are loaded for the
-   * store as it is, or when SQL does not find the page in time (a rare
-   * value: every petition looked at). The plain list and a search (the
-   * index narrows it) stay in SQL, which stops at the page. */
+   * store as it is, or when SQL does not find the page within 20 ms (a
+   * rare value: every petition looked at; DANSYNCD_UI_SQL_MS for tests).
+   * The plain list and a search stay in SQL, which stops at the page. */
   facts = !*fl.q && (*fl.commune || *fl.status || *fl.category || *fl.hamlet ||
                      fl.overdue || strcmp(fl.from, "0000-00-00") ||
                      strcmp(fl.to, "9999-12-31"));
-  ui_fts_prefix(fl.words, fts, sizeof(fts));
-  if (sqlite3_prepare_v2(
-          store_sqlite(p->st),
-          LIST_COLS
-          " WHERE coalesce(voided, 0) = 0"
-          " AND (?1 = '' OR commune = ?1) AND (?2 = '' OR status = ?2)"
-          " AND (?3 = '' OR category = ?3) AND (?4 = '' OR hamlet = ?4)"
-          " AND received_on BETWEEN ?5 AND ?6"
-          " AND (?7 = 0 OR (due_on < ?8 AND coalesce(status, 'received')"
-          " NOT IN ('answered', 'resolved')))"
-          " AND (?9 = '' OR (p.id IN (SELECT rowid FROM search WHERE search"
-          " MATCH ?9) AND p.id NOT IN (SELECT id FROM search_dirty)) OR"
-          " ((p.id > coalesce((SELECT v FROM meta WHERE k = 'search_hw'), 0)"
-          " OR p.id IN (SELECT id FROM search_dirty)) AND ui_match(coalesce("
-          "citizen, '') || ' ' || coalesce(hamlet, ''), content, ?10)))"
-          " ORDER BY p.id DESC LIMIT ?11 OFFSET ?12",
-          -1, &s, NULL)) {
-    ui_fail(p, 503, "Không đọc được danh sách kiến nghị.");
-    return;
-  }
-  sqlite3_bind_text(s, 1, fl.commune, -1, SQLITE_STATIC);
-  sqlite3_bind_text(s, 2, fl.status, -1, SQLITE_STATIC);
-  sqlite3_bind_text(s, 3, fl.category, -1, SQLITE_STATIC);
-  sqlite3_bind_text(s, 4, fl.hamlet, -1, SQLITE_STATIC);
-  sqlite3_bind_text(s, 5, fl.from, -1, SQLITE_STATIC);
-  sqlite3_bind_text(s, 6, fl.to, -1, SQLITE_STATIC);
-  sqlite3_bind_int(s, 7, fl.overdue);
-  sqlite3_bind_text(s, 8, p->today, -1, SQLITE_STATIC);
-  sqlite3_bind_text(s, 9, fts, -1, SQLITE_STATIC);
-  sqlite3_bind_text(s, 10, fl.words, -1, SQLITE_STATIC);
-  sqlite3_bind_int(s, 11, PAGE_ROWS + 1);
-  sqlite3_bind_int(s, 12, (fl.page - 1) * PAGE_ROWS);
   if (facts && !ui_facts_fresh(p))
-    facts = !sql_in_time(p, s);
+    facts = !ui_views_list_in_time(p->st, &lf,
+                                   env && *env ? strtoull(env, NULL, 10) : 20);
   if (p->api) {
     p->rs->type = "application/json";
     ui_out(p, "{\"page\": %d, \"petitions\": [", fl.page);
@@ -291,13 +261,18 @@ void ui_petitions(struct page *p) {
               "vực</th><th>Người dân</th><th>Nội dung</th><th>Hạn</th></tr>"
               "</thead><tbody>");
   }
+  p->rows = 0;
   if (facts) {
-    more = facts_rows(p, &fl, &n);
+    more = facts_rows(p, &fl);
   } else {
-    while ((step = sqlite3_step(s)) == SQLITE_ROW && n < PAGE_ROWS)
-      list_row(p, s, n++);
-    more = step == SQLITE_ROW;
+    int k = ui_views_list(p->st, &lf, list_row, p);
+    more = k > PAGE_ROWS;
+    if (k < 0) {
+      ui_fail(p, 503, "Không đọc được danh sách kiến nghị.");
+      return;
+    }
   }
+  n = p->rows;
   if (p->api) {
     ui_out(p, "%s], \"more\": %s}\n", n ? "\n" : "", more ? "true" : "false");
   } else {
@@ -322,7 +297,6 @@ void ui_petitions(struct page *p) {
     ui_out(p, "</div>");
     ui_page_end(p);
   }
-  sqlite3_finalize(s);
 }
 
 /* ---- one petition ---- */
@@ -407,8 +381,9 @@ static int resolve_id(struct page *p, const char *id, uint8_t rid[ID_LEN]) {
   return 0;
 }
 
-static void edit_form(struct page *p, const char *ridhex, sqlite3_stmt *s) {
-  const char *cur = col(s, 2);
+static void edit_form(struct page *p, const char *ridhex,
+                      const struct ui_pet *r) {
+  const char *cur = str(r->status);
   int rank = schema_enum_index(schema_status_names, cur, strlen(cur));
   ui_out(p,
          "<div class=\"card\"><h2>Cập nhật</h2><form method=\"post\" "
@@ -421,13 +396,13 @@ static void edit_form(struct page *p, const char *ridhex, sqlite3_stmt *s) {
            schema_status_label(schema_status_names[i]));
   ui_out(p, "</select></label><label>Trả lời<textarea name=\"response\" "
             "maxlength=\"4000\">");
-  ui_text(p, col(s, 7));
+  ui_text(p, r->response);
   ui_out(p,
          "</textarea></label><label>Hạn giải quyết<input type=\"date\" "
          "name=\"due_on\" value=\"%s\"></label><label>Chuyển đến (cơ "
          "quan)<input name=\"escalated_to\" maxlength=\"200\" value=\"",
-         col(s, 8));
-  ui_text(p, col(s, 9));
+         str(r->due_on));
+  ui_text(p, r->escalated_to);
   ui_out(p, "\"></label><p><button class=\"primary\">Lưu</button></p>"
             "</form></div>");
 }
@@ -437,14 +412,49 @@ static int record_json(void *arg, FILE *f) {
   return query_record(a[0], a[1], true, a[2], f);
 }
 
+/* The petition page's fields and edit form (|arg|: the page). */
+static int show(void *arg, const struct ui_pet *r) {
+  struct page *p = arg;
+  const char *const vals[NSHOW] = {r->commune,      r->received_on, r->status,
+                                   r->category,     r->citizen,     r->hamlet,
+                                   r->content,      r->response,    r->due_on,
+                                   r->escalated_to, r->resolved_on, r->meeting};
+  char ridhex[ID_HEX_LEN + 1], msg[8];
+  p->rows++;
+  snprintf(ridhex, sizeof(ridhex), "%s", r->id);
+  ui_page_begin(p, "Kiến nghị", "/petitions");
+  ui_out(p, "<p class=\"muted\">Mã <code>%s</code></p>", ridhex);
+  if (ui_form_get(p->q, "saved", msg, sizeof(msg)))
+    ui_out(p, "<p class=\"msg ok\">Đã lưu; các thiết bị của xã nhận thay "
+              "đổi ở lần đồng bộ tới.</p>");
+  if (r->conflicted)
+    ui_out(p, "<p class=\"msg\">Kiến nghị này có xung đột: <a "
+              "href=\"/conflicts\">xem và giải quyết</a>.</p>");
+  ui_out(p, "<div class=\"card\"><dl class=\"kv\">");
+  for (int i = 0; i < NSHOW; i++) {
+    const char *v = str(vals[i]);
+    ui_out(p, "<dt>%s</dt><dd class=\"pre\">", show_labels[i]);
+    if (i == 1 || i == 8 || i == 10)
+      ui_date(p, v);
+    else if (i == 2)
+      ui_text(p, *v ? schema_status_label(v) : "");
+    else if (i == 3)
+      ui_text(p, schema_category_label(v));
+    else
+      ui_text(p, v);
+    ui_out(p, "</dd>");
+  }
+  ui_out(p, "</dl></div>");
+  if (p->who.role >= USERS_CLERK)
+    edit_form(p, ridhex, r);
+  return 0;
+}
+
 void ui_petition(struct page *p, const char *id) {
   uint8_t rid[ID_LEN];
-  char ridhex[ID_HEX_LEN + 1], msg[8];
-  sqlite3_stmt *s;
 
   if (resolve_id(p, id, rid))
     return;
-  hex_encode(ridhex, rid, ID_LEN);
   if (p->api) {
     /* The record as `petition show --json` prints it, then its history. */
     void *a[3] = {p->st, rid, NULL};
@@ -466,47 +476,15 @@ void ui_petition(struct page *p, const char *id) {
     ui_out(p, "}\n");
     return;
   }
-  if (sqlite3_prepare_v2(store_sqlite(p->st),
-                         "SELECT commune, received_on, status, category, "
-                         "citizen, hamlet, content, response, due_on, "
-                         "escalated_to, resolved_on, lower(hex(meeting)), "
-                         "conflicted FROM petition WHERE rid = ?1",
-                         -1, &s, NULL)) {
+  p->rows = 0;
+  if (ui_views_petitions(p->st, (const uint8_t(*)[ID_LEN])rid, 1, show, p)) {
     ui_fail(p, 503, "Không đọc được kiến nghị.");
     return;
   }
-  sqlite3_bind_blob(s, 1, rid, ID_LEN, SQLITE_STATIC);
-  if (sqlite3_step(s) != SQLITE_ROW) {
-    sqlite3_finalize(s);
+  if (!p->rows) {
     ui_fail(p, 404, "Không có kiến nghị này.");
     return;
   }
-  ui_page_begin(p, "Kiến nghị", "/petitions");
-  ui_out(p, "<p class=\"muted\">Mã <code>%s</code></p>", ridhex);
-  if (ui_form_get(p->q, "saved", msg, sizeof(msg)))
-    ui_out(p, "<p class=\"msg ok\">Đã lưu; các thiết bị của xã nhận thay "
-              "đổi ở lần đồng bộ tới.</p>");
-  if (sqlite3_column_int(s, 12))
-    ui_out(p, "<p class=\"msg\">Kiến nghị này có xung đột: <a "
-              "href=\"/conflicts\">xem và giải quyết</a>.</p>");
-  ui_out(p, "<div class=\"card\"><dl class=\"kv\">");
-  for (int i = 0; i < NSHOW; i++) {
-    const char *v = col(s, i);
-    ui_out(p, "<dt>%s</dt><dd class=\"pre\">", show_labels[i]);
-    if (i == 1 || i == 8 || i == 10)
-      ui_date(p, v);
-    else if (i == 2)
-      ui_text(p, *v ? schema_status_label(v) : "");
-    else if (i == 3)
-      ui_text(p, schema_category_label(v));
-    else
-      ui_text(p, v);
-    ui_out(p, "</dd>");
-  }
-  ui_out(p, "</dl></div>");
-  if (p->who.role >= USERS_CLERK)
-    edit_form(p, ridhex, s);
-  sqlite3_finalize(s);
   history(p, rid);
   ui_page_end(p);
 }
@@ -514,6 +492,7 @@ void ui_petition(struct page *p, const char *id) {
 struct edit_arg {
   uint8_t rid[ID_LEN];
   struct edit_flag flags[4];
+  char vals[4][4100];
   int n;
   struct edit_arena arena;
 };
@@ -525,13 +504,34 @@ static int build_edit(struct store *st, struct op *op, void *arg,
                     &e->arena, errbuf);
 }
 
-void ui_petition_edit(struct page *p, const char *id) {
+/* What the clerk changed of the petition's current values (|arg|: the
+ * page and the edit). */
+static int edit_pick(void *arg, const struct ui_pet *r) {
   static const char *const fields[] = {"status", "response", "due_on",
                                        "escalated_to"};
-  char vals[4][4100], err[DS_ERRBUF_LEN], ridhex[ID_HEX_LEN + 1];
-  char loc[80];
+  struct page *p = ((void **)arg)[0];
+  struct edit_arg *e = ((void **)arg)[1];
+  const char *cur[] = {r->status, r->response, r->due_on, r->escalated_to};
+  for (int i = 0; i < 4; i++) {
+    /* Only what the clerk changed is written: an untouched field keeps
+     * its version, so the edit conflicts with nothing it did not
+     * change. */
+    if (!ui_form_get(p->q, fields[i], e->vals[i], sizeof(e->vals[i])) ||
+        !strcmp(e->vals[i], str(cur[i])))
+      continue;
+    if (i == 2 && *e->vals[i] && !query_date_parse(e->vals[i], e->vals[i])) {
+      e->n = -1;
+      break;
+    }
+    e->flags[e->n].name = fields[i];
+    e->flags[e->n++].value = e->vals[i];
+  }
+  return 0;
+}
+
+void ui_petition_edit(struct page *p, const char *id) {
+  char err[DS_ERRBUF_LEN], ridhex[ID_HEX_LEN + 1], loc[80];
   struct edit_arg *e;
-  sqlite3_stmt *s;
 
   if (!ui_role(p, USERS_CLERK))
     return;
@@ -544,31 +544,12 @@ void ui_petition_edit(struct page *p, const char *id) {
     ds_free(e);
     return;
   }
-  if (sqlite3_prepare_v2(store_sqlite(p->st),
-                         "SELECT status, response, due_on, escalated_to "
-                         "FROM petition WHERE rid = ?1",
-                         -1, &s, NULL)) {
+  if (ui_views_petitions(p->st, (const uint8_t(*)[ID_LEN])e->rid, 1, edit_pick,
+                         (void *[]){p, e})) {
     ds_free(e);
     ui_fail(p, 503, "Không đọc được kiến nghị.");
     return;
   }
-  sqlite3_bind_blob(s, 1, e->rid, ID_LEN, SQLITE_STATIC);
-  if (sqlite3_step(s) == SQLITE_ROW)
-    for (int i = 0; i < 4; i++) {
-      /* Only what the clerk changed is written: an untouched field keeps
-       * its version, so the edit conflicts with nothing it did not
-       * change. */
-      if (!ui_form_get(p->q, fields[i], vals[i], sizeof(vals[i])) ||
-          !strcmp(vals[i], col(s, i)))
-        continue;
-      if (i == 2 && *vals[i] && !query_date_parse(vals[i], vals[i])) {
-        e->n = -1;
-        break;
-      }
-      e->flags[e->n].name = fields[i];
-      e->flags[e->n++].value = vals[i];
-    }
-  sqlite3_finalize(s);
   hex_encode(ridhex, e->rid, ID_LEN);
   if (e->n < 0) {
     snprintf(err, sizeof(err),

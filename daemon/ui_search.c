@@ -76,43 +76,76 @@ void ui_fold(const unsigned char *s, char *out, size_t cap) {
   out[o] = '\0';
 }
 
+/* True when the character ending just before |p| (|text| is where the
+ * text begins) joins a word: a letter or digit, as the search index's
+ * tokenizer takes them. Folded text holds the Vietnamese letters as ASCII;
+ * of the rest, the punctuation and symbols of Latin-1 and of U+2000 to
+ * U+2BFF (curly quotes, dashes, the ellipsis...) and CJK's separate words,
+ * any other character is taken as a letter. */
+static bool joins_word(const char *text, const char *p) {
+  const unsigned char *q = (const unsigned char *)p - 1;
+  uint32_t c;
+  if (p == text)
+    return false;
+  if (*q < 0x80)
+    return (*q >= 'a' && *q <= 'z') || (*q >= '0' && *q <= '9');
+  while (q > (const unsigned char *)text && (*q & 0xc0) == 0x80)
+    q--;
+  c = *q >= 0xf0 ? *q & 0x07u : *q >= 0xe0 ? *q & 0x0fu : *q & 0x1fu;
+  for (q++; q < (const unsigned char *)p; q++)
+    c = (c << 6) | (*q & 0x3fu);
+  return !((c >= 0x80 && c <= 0xbf) || c == 0xd7 || c == 0xf7 ||
+           (c >= 0x2000 && c <= 0x2bff) || (c >= 0x3000 && c <= 0x303f) ||
+           (c >= 0xff00 && c <= 0xff0f));
+}
+
 /* ui_match(citizen, content, words): 1 when every word of |words| (folded
  * already) begins a word of the folded citizen or content. For records the
- * search index has not taken in yet: indexing them is a write, and the
- * dashboard's connection only reads. */
+ * search index has not taken in yet (indexing them is a write, and the
+ * dashboard's connection only reads), and for the newest petitions a
+ * search matches one by one (ui_views.c). */
 static void match_fn(sqlite3_context *ctx, int argc, sqlite3_value **argv) {
-  static char text[16384], words[512];
-  char *t = text, *w, *save = NULL;
+  const unsigned char *a = sqlite3_value_text(argv[0]),
+                      *b = sqlite3_value_text(argv[1]),
+                      *ws = sqlite3_value_text(argv[2]);
+  /* Folding never makes text longer. */
+  size_t na = a ? strlen((const char *)a) : 0,
+         nb = b ? strlen((const char *)b) : 0,
+         nw = ws ? strlen((const char *)ws) : 0;
+  char *text = sqlite3_malloc64(na + nb + 8), *words = sqlite3_malloc64(nw + 1);
+  char *w, *save = NULL;
   int ok = 1;
   (void)argc;
-  ui_fold(sqlite3_value_text(argv[0]), text, sizeof(text) / 4);
-  t = text + strlen(text);
-  *t++ = ' ';
-  ui_fold(sqlite3_value_text(argv[1]), t, sizeof(text) - (size_t)(t - text));
-  snprintf(words, sizeof(words), "%s",
-           (const char *)sqlite3_value_text(argv[2]));
+  if (!text || !words) {
+    sqlite3_free(text);
+    sqlite3_free(words);
+    sqlite3_result_error_nomem(ctx);
+    return;
+  }
+  ui_fold(a, text, na + 5);
+  w = text + strlen(text);
+  *w++ = ' ';
+  ui_fold(b, w, nb + 5);
+  memcpy(words, ws ? (const char *)ws : "", nw + 1);
   for (w = strtok_r(words, " ", &save); w && ok;
        w = strtok_r(NULL, " ", &save)) {
     size_t n = strlen(w);
     const char *p = text;
     ok = 0;
     while ((p = strstr(p, w)) != NULL) {
-      if (p == text ||
-          !((p[-1] >= 'a' && p[-1] <= 'z') || (p[-1] >= '0' && p[-1] <= '9') ||
-            (unsigned char)p[-1] >= 0x80)) {
+      if (!joins_word(text, p)) {
         ok = 1;
         break;
       }
       p += n;
     }
   }
+  sqlite3_free(text);
+  sqlite3_free(words);
   sqlite3_result_int(ctx, ok);
 }
 
 int ui_fold_register(sqlite3 *db) {
-  /* The scratch buffers are per call site: SQLite calls it from the one
-   * thread holding the connection, and the dashboard serialises pages on
-   * it (ui.c's lock). */
   return sqlite3_create_function(db, "ui_match", 3,
                                  SQLITE_UTF8 | SQLITE_DETERMINISTIC, NULL,
                                  match_fn, NULL, NULL)
