@@ -68,6 +68,30 @@ static void test_store_db_failed_prepare_is_error(void **state) {
   store_close(st);
 }
 
+/* Blob reads: a missing row is DS_ENOENT, through the one translation. */
+static void test_store_db_blob(void **state) {
+  struct store *st = open_mem(0);
+  sqlite3 *db = store_sqlite(st);
+  sqlite3_blob *b = NULL;
+  char got[4] = "";
+  (void)state;
+  assert_int_equal(db_exec(db,
+                           "CREATE TABLE t(v BLOB);"
+                           "INSERT INTO t(rowid, v) VALUES (1, x'61626364'),"
+                           " (3, NULL);"),
+                   0);
+  assert_int_equal(db_blob_open(db, "t", "v", 2, &b), DS_ENOENT);
+  assert_null(b);
+  assert_int_equal(db_blob_open(db, "t", "v", 1, &b), 0);
+  assert_int_equal(db_blob_read(b, got, 2, 1), 0);
+  assert_memory_equal(got, "bc", 2);
+  assert_int_not_equal(db_blob_read(b, got, 4, 2), 0); /* past its end */
+  /* Moving the open handle to a row without one closes it. */
+  assert_int_equal(db_blob_open(db, "t", "v", 3, &b), DS_ENOENT);
+  assert_null(b);
+  store_close(st);
+}
+
 static void test_store_each_role_has_its_own_tables(void **state) {
   struct store *dev = open_mem(0), *dis = open_mem(STORE_DISTRICT);
   uint8_t rid[ID_LEN] = {1};
@@ -323,6 +347,7 @@ int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_store_db_translate_once),
       cmocka_unit_test(test_store_db_failed_prepare_is_error),
+      cmocka_unit_test(test_store_db_blob),
       cmocka_unit_test(test_store_each_role_has_its_own_tables),
       cmocka_unit_test(test_store_device_scans),
       cmocka_unit_test(test_store_meta_typed_keys),
