@@ -213,6 +213,17 @@ static void test_store_meta_typed_keys(void **state) {
   assert_memory_equal(back, node, ID_LEN);
   assert_int_equal(meta_get_exact(st, META_NODE, small, sizeof(small)),
                    DS_ECORRUPT);
+  /* The same through a schema name (another store a replay attached). */
+  memset(back, 0, sizeof(back));
+  assert_int_equal(
+      meta_get_exact_in(store_sqlite(st), "main", META_NODE, back, ID_LEN), 0);
+  assert_memory_equal(back, node, ID_LEN);
+  assert_int_equal(meta_get_exact_in(store_sqlite(st), "main", META_NODE, small,
+                                     sizeof(small)),
+                   DS_ECORRUPT);
+  assert_int_equal(
+      meta_get_exact_in(store_sqlite(st), "main", META_PK, back, ID_LEN),
+      DS_ENOENT);
   assert_int_equal(meta_set(st, META_SERVER, "https://quan", 12), 0);
   assert_int_equal(meta_get_str(st, META_SERVER, text, sizeof(text)), 0);
   assert_string_equal(text, "https:/"); /* cut to fit */
