@@ -96,6 +96,9 @@ static void on_write(uv_write_t *w, int status) {
  * answered or dropped. */
 static void release(struct conn *c) {
   ingest_req_release(&c->rq);
+  if (c->predecode)
+    c->d->predecoded -= c->rq.len;
+  c->predecode = false;
   c->holds_node = false;
   c->d->body_reserved -= c->body_len;
   c->body_len = 0;
@@ -192,7 +195,7 @@ static void rlog_emit(const char *peer, const char *reason, uint64_t more,
 static void prep_cb(uv_work_t *w) {
   struct conn *c = container_of(w, struct conn, pool);
   ingest_req_prep(&c->rq, c->has_pk ? c->pk : NULL);
-  if (c->rq.sig_checked)
+  if (c->rq.sig_checked && c->predecode)
     ingest_req_decode(&c->rq);
 }
 
@@ -231,6 +234,9 @@ static void after_prep(uv_work_t *w, int status) {
 
 static void prep(struct conn *c) {
   c->state = RS_QUEUED; /* no read deadline from here on */
+  c->predecode = c->d->predecoded + c->rq.len <= PREDECODE_MAX_BYTES;
+  if (c->predecode)
+    c->d->predecoded += c->rq.len;
   c->in_pool = true;
   if (uv_queue_work(&c->d->loop, &c->pool, prep_cb, after_prep)) {
     c->in_pool = false;
