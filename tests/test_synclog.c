@@ -26,24 +26,30 @@ static void append_signed(struct store *st, const uint8_t node[ID_LEN],
   assert_int_equal(store_commit(st), 0);
 }
 
+/* Node |node| enrolled with key |pk|, as the chain's signer. */
+static void enrol(struct store *st, const uint8_t node[ID_LEN],
+                  const uint8_t pk[crypto_sign_PUBLICKEYBYTES]) {
+  sqlite3_stmt *s;
+  sqlite3_prepare_v2(store_sqlite(st),
+                     "INSERT INTO node(node, pubkey, commune, enrolled_ms) "
+                     "VALUES (?1, ?2, 'hoa-an', 0)",
+                     -1, &s, NULL);
+  sqlite3_bind_blob(s, 1, node, ID_LEN, SQLITE_STATIC);
+  sqlite3_bind_blob(s, 2, pk, crypto_sign_PUBLICKEYBYTES, SQLITE_STATIC);
+  assert_int_equal(sqlite3_step(s), SQLITE_DONE);
+  sqlite3_finalize(s);
+}
+
 static void test_synclog_verify_names_tampered_entry(void **state) {
   struct store *st = th_store();
   uint8_t pk[crypto_sign_PUBLICKEYBYTES], sk[crypto_sign_SECRETKEYBYTES];
   uint8_t node[ID_LEN] = {0x42}, h1[SYNCLOG_HASH_LEN], h2[SYNCLOG_HASH_LEN];
   char err[DS_ERRBUF_LEN];
   int64_t n, bad;
-  sqlite3_stmt *s;
   (void)state;
 
   crypto_sign_keypair(pk, sk);
-  sqlite3_prepare_v2(store_sqlite(st),
-                     "INSERT INTO node(node, pubkey, commune, enrolled_ms) "
-                     "VALUES (?1, ?2, 'hoa-an', 0)",
-                     -1, &s, NULL);
-  sqlite3_bind_blob(s, 1, node, ID_LEN, SQLITE_STATIC);
-  sqlite3_bind_blob(s, 2, pk, sizeof(pk), SQLITE_STATIC);
-  assert_int_equal(sqlite3_step(s), SQLITE_DONE);
-  sqlite3_finalize(s);
+  enrol(st, node, pk);
   append_signed(st, node, sk, "first body", false);
   append_signed(st, node, sk, "second body", true);
   append_signed(st, node, sk, "third body", false);
@@ -76,18 +82,10 @@ static void test_synclog_attached_log(void **state) {
   struct synclog_scan sc;
   struct synclog_row r;
   int64_t n, last;
-  sqlite3_stmt *s;
   (void)state;
 
   crypto_sign_keypair(pk, sk);
-  sqlite3_prepare_v2(db,
-                     "INSERT INTO node(node, pubkey, commune, enrolled_ms) "
-                     "VALUES (?1, ?2, 'hoa-an', 0)",
-                     -1, &s, NULL);
-  sqlite3_bind_blob(s, 1, node, ID_LEN, SQLITE_STATIC);
-  sqlite3_bind_blob(s, 2, pk, sizeof(pk), SQLITE_STATIC);
-  assert_int_equal(sqlite3_step(s), SQLITE_DONE);
-  sqlite3_finalize(s);
+  enrol(st, node, pk);
   append_signed(st, node, sk, "first body", false);
   append_signed(st, node, sk, "second body", true);
   append_signed(st, other, sk, "a stranger's", false);
