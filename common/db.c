@@ -62,6 +62,24 @@ int db_run(sqlite3_stmt *s) {
   return rc == SQLITE_DONE || rc == SQLITE_ROW ? 0 : db_translate(rc);
 }
 
+int db_blob_open(struct sqlite3 *db, const char *table, const char *col,
+                 int64_t row, sqlite3_blob **blob) {
+  int rc = *blob ? sqlite3_blob_reopen(*blob, row)
+                 : sqlite3_blob_open(db, "main", table, col, row, 0, blob);
+
+  if (rc == SQLITE_OK)
+    return 0;
+  sqlite3_blob_close(*blob); /* a failed move leaves the handle aborted */
+  *blob = NULL;
+  /* SQLITE_ERROR: no such row, or no blob in it (the table and column are
+   * the caller's own names). */
+  return rc == SQLITE_ERROR ? DS_ENOENT : db_translate(rc);
+}
+
+int db_blob_read(sqlite3_blob *blob, void *out, int n, int off) {
+  return db_translate(sqlite3_blob_read(blob, out, n, off));
+}
+
 int db_begin(struct sqlite3 *db) {
   return db_exec(db, "BEGIN IMMEDIATE");
 }

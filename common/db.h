@@ -5,10 +5,12 @@
 #ifndef DS_COMMON_DB_H
 #define DS_COMMON_DB_H
 #include <stdbool.h>
+#include <stdint.h>
 
 #include "common/err.h"
 
 struct sqlite3;
+struct sqlite3_blob;
 struct sqlite3_stmt;
 
 /* SQLite's |rc| (primary or extended) as a DS_E* code: OK, ROW and DONE
@@ -39,6 +41,19 @@ DS_NODISCARD int db_step(struct sqlite3_stmt *s);
 
 /* Steps |s|, which returns no row, and resets it: 0 or the error. */
 DS_NODISCARD int db_run(struct sqlite3_stmt *s);
+
+/* Incremental blob I/O: opens a read-only handle on column |col| of row
+ * |row| of |table| into |*blob|, or moves the handle already there (same
+ * table and column) to |row|. A row that does not exist or holds no blob
+ * there is DS_ENOENT; other failures are translated. On failure |*blob| is
+ * closed and NULL. */
+DS_NODISCARD int db_blob_open(struct sqlite3 *db, const char *table,
+                              const char *col, int64_t row,
+                              struct sqlite3_blob **blob);
+/* Reads |n| bytes at |off| of |blob| into |out|: 0 or the translated
+ * error. */
+DS_NODISCARD int db_blob_read(struct sqlite3_blob *blob, void *out, int n,
+                              int off);
 
 /* BEGIN IMMEDIATE, COMMIT (rolled back if it fails), ROLLBACK (if a
  * transaction is open). DS_EBUSY past the busy timeout, DS_EUNAVAIL when

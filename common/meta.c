@@ -108,3 +108,27 @@ int meta_get_str(struct store *st, enum meta_key k, char *out, size_t cap) {
   buf_cleanup(&b);
   return rc;
 }
+
+int meta_get_exact_in(struct sqlite3 *db, const char *schema, enum meta_key k,
+                      void *out, size_t len) {
+  char sql[80];
+  sqlite3_stmt *s;
+  int rc;
+
+  snprintf(sql, sizeof(sql), "SELECT v FROM %s.meta WHERE k = ?1", schema);
+  rc = db_prepare(db, sql, &s);
+  if (rc)
+    return rc;
+  sqlite3_bind_text(s, 1, meta_name(k), -1, SQLITE_STATIC);
+  rc = db_step(s);
+  if (rc == 1 && (size_t)sqlite3_column_bytes(s, 0) == len) {
+    memcpy(out, sqlite3_column_blob(s, 0), len);
+    rc = 0;
+  } else if (rc == 1) {
+    rc = DS_ECORRUPT;
+  } else if (rc == 0) {
+    rc = DS_ENOENT;
+  }
+  sqlite3_finalize(s);
+  return rc;
+}

@@ -10,6 +10,7 @@
 #include "common/buf.h"
 #include "common/err.h"
 
+struct sqlite3;
 struct store;
 
 enum meta_key {
@@ -74,6 +75,10 @@ int64_t meta_int_or_0(struct store *st, enum meta_key k);
  * length, DS_ENOENT when absent. */
 DS_NODISCARD int meta_get_exact(struct store *st, enum meta_key k, void *out,
                                 size_t len);
+/* meta_get_exact on the meta table of schema |schema| attached to |db|
+ * (another district store a replay reads; the name is the program's). */
+DS_NODISCARD int meta_get_exact_in(struct sqlite3 *db, const char *schema,
+                                   enum meta_key k, void *out, size_t len);
 /* A text value into |out| (|cap| bytes, NUL-terminated, cut to fit). */
 DS_NODISCARD int meta_get_str(struct store *st, enum meta_key k, char *out,
                               size_t cap);

@@ -2,11 +2,13 @@
  * synclog.c -- hash-chained, signed log of request bodies. */
 #include "common/synclog.h"
 
+#include <stdio.h>
 #include <string.h>
 
 #include <sodium.h>
 #include <sqlite3.h>
 
+#include "common/db.h"
 #include "common/hex.h"
 #include "common/store.h"
 
@@ -194,4 +196,107 @@ int synclog_verify_db(sqlite3 *db, int64_t *entries, int64_t *bad,
   if (!rc)
     *bad = 0;
   return rc;
+}
+
+/* ---- the log of an attached file ---- */
+
+/* Prepares the statement |...| (a format and its arguments, whose every
+ * %s is a schema name) on |db| into |out|. */
+#define PREPARE_IN(db, out, ...)                              \
+  (snprintf(sql, sizeof(sql), __VA_ARGS__) < (int)sizeof(sql) \
+       ? db_prepare(db, sql, out)                             \
+       : DS_EINVAL)
+
+int synclog_copy_to(sqlite3 *db, const char *to) {
+  char sql[120];
+  snprintf(sql, sizeof(sql),
+           "CREATE TABLE %s.synclog AS SELECT * FROM main.synclog ORDER BY "
+           "seq",
+           to);
+  return db_exec(db, sql);
+}
+
+int synclog_count_in(sqlite3 *db, const char *schema, int64_t until_ms,
+                     int64_t *n) {
+  char sql[160];
+  sqlite3_stmt *s;
+  int rc = PREPARE_IN(db, &s,
+                      "SELECT count(*) FROM %s.synclog WHERE ?1 < 0 OR "
+                      "received_ms <= ?1",
+                      schema);
+  if (rc)
+    return rc;
+  sqlite3_bind_int64(s, 1, until_ms);
+  rc = db_step(s);
+  *n = rc == 1 ? sqlite3_column_int64(s, 0) : 0;
+  sqlite3_finalize(s);
+  return rc < 0 ? rc : 0;
+}
+
+int synclog_head_in(sqlite3 *db, const char *schema, int64_t seq, int64_t *last,
+                    uint8_t hash[SYNCLOG_HASH_LEN]) {
+  char sql[160];
+  sqlite3_stmt *s;
+  int rc = PREPARE_IN(db, &s, "SELECT coalesce(max(seq), 0) FROM %s.synclog",
+                      schema);
+  if (rc)
+    return rc;
+  rc = db_step(s);
+  *last = rc == 1 ? sqlite3_column_int64(s, 0) : 0;
+  sqlite3_finalize(s);
+  if (rc < 0)
+    return rc;
+  memset(hash, 0, SYNCLOG_HASH_LEN);
+  rc = PREPARE_IN(db, &s, "SELECT hash FROM %s.synclog WHERE seq = ?1", schema);
+  if (rc)
+    return rc;
+  sqlite3_bind_int64(s, 1, seq ? seq : *last);
+  rc = db_step(s);
+  if (rc == 1 && sqlite3_column_bytes(s, 0) == SYNCLOG_HASH_LEN)
+    memcpy(hash, sqlite3_column_blob(s, 0), SYNCLOG_HASH_LEN);
+  sqlite3_finalize(s);
+  return rc < 0 ? rc : 0;
+}
+
+int synclog_scan_open(struct synclog_scan *sc, sqlite3 *db, const char *schema,
+                      int64_t until_ms) {
+  char sql[300];
+  int rc = PREPARE_IN(db, &sc->s,
+                      "SELECT l.seq, l.node, l.sig, l.received_ms, l.body, "
+                      "k.pubkey FROM %s.synclog l LEFT JOIN %s.node k ON "
+                      "k.node = l.node WHERE ?1 < 0 OR l.received_ms <= ?1 "
+                      "ORDER BY l.seq",
+                      schema, schema);
+  if (rc) {
+    sc->s = NULL;
+    return rc;
+  }
+  sqlite3_bind_int64(sc->s, 1, until_ms);
+  return 0;
+}
+
+int synclog_scan_next(struct synclog_scan *sc, struct synclog_row *r) {
+  sqlite3_stmt *s = sc->s;
+  int rc = db_step(s);
+
+  if (rc != 1)
+    return rc;
+  r->seq = sqlite3_column_int64(s, 0);
+  if (sqlite3_column_bytes(s, 1) != ID_LEN ||
+      sqlite3_column_bytes(s, 2) != SYNCLOG_SIG_LEN)
+    return DS_ECORRUPT;
+  r->node = sqlite3_column_blob(s, 1);
+  r->sig = sqlite3_column_blob(s, 2);
+  r->received_ms = (uint64_t)sqlite3_column_int64(s, 3);
+  r->body = sqlite3_column_blob(s, 4);
+  r->len = (size_t)sqlite3_column_bytes(s, 4);
+  r->pk = sqlite3_column_bytes(s, 5) == crypto_sign_PUBLICKEYBYTES
+              ? sqlite3_column_blob(s, 5)
+              : NULL;
+  return 1;
+}
+
+void synclog_scan_close(struct synclog_scan *sc) {
+  sqlite3_finalize(sc->s);
+  sc->s = NULL;
 }

@@ -49,4 +49,40 @@ DS_NODISCARD int synclog_verify(struct store *st, int64_t *entries,
 typedef struct sqlite3 sqlite3;
 DS_NODISCARD int synclog_verify_db(sqlite3 *db, int64_t *entries, int64_t *bad,
                                    char *errbuf);
+
+/* The log of another file attached to |db| as schema |schema| (an export,
+ * or the store a replay reads; "main" for |db|'s own). Schema names are
+ * the program's, never input. Each returns 0 or a translated code. */
+
+/* Copies the whole log, in order, into a new table of schema |to|. */
+DS_NODISCARD int synclog_copy_to(sqlite3 *db, const char *to);
+/* The number of entries received at or before |until_ms| (-1: all). */
+DS_NODISCARD int synclog_count_in(sqlite3 *db, const char *schema,
+                                  int64_t until_ms, int64_t *n);
+/* The last entry's seq into |*last|, and the chain hash of entry |seq|
+ * (0: the last) into |hash|, zeros if there is no such entry. */
+DS_NODISCARD int synclog_head_in(sqlite3 *db, const char *schema, int64_t seq,
+                                 int64_t *last, uint8_t hash[SYNCLOG_HASH_LEN]);
+
+/* The entries received at or before |until_ms| (-1: all) in order, each
+ * with its node's key in that schema's node table. */
+struct synclog_scan {
+  struct sqlite3_stmt *s;
+};
+struct synclog_row {
+  int64_t seq;
+  const uint8_t *node, *sig; /* ID_LEN, SYNCLOG_SIG_LEN bytes */
+  uint64_t received_ms;
+  const uint8_t *body; /* |len| bytes; may be NULL when |len| is 0 */
+  size_t len;
+  const uint8_t *pk; /* the node's 32-byte key, or NULL: none known */
+};
+DS_NODISCARD int synclog_scan_open(struct synclog_scan *sc, sqlite3 *db,
+                                   const char *schema, int64_t until_ms);
+/* 1 and the next entry in |r| (valid until the next call), 0 at the end,
+ * DS_ECORRUPT for an entry whose node or signature is not of its length,
+ * or a translated code. */
+DS_NODISCARD int synclog_scan_next(struct synclog_scan *sc,
+                                   struct synclog_row *r);
+void synclog_scan_close(struct synclog_scan *sc);
 #endif

@@ -29,6 +29,7 @@
 #include "daemon/ingest.h"
 #include "daemon/loghead.h"
 #include "daemon/oplog.h"
+#include "daemon/registry.h"
 #include "proto/codec.h"
 
 /* Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant). */
@@ -233,7 +234,6 @@ static int exec(sqlite3 *db, const char *sql, char *errbuf) {
 int audit_log_export(struct store *st, const char *path, int64_t *entries,
                      char *errbuf) {
   sqlite3 *db = store_sqlite(st);
-  sqlite3_stmt *s;
   char *sql, plain[FILES_PATH_MAX];
   int rc;
 
@@ -249,18 +249,18 @@ int audit_log_export(struct store *st, const char *path, int64_t *entries,
   if (rc)
     return rc;
   /* One read transaction: the export is a consistent cut of the log. */
-  rc = exec(db,
-            "BEGIN;"
-            "CREATE TABLE x.info(k TEXT PRIMARY KEY, v);"
-            "INSERT INTO x.info VALUES ('format', 'dansync-log-export 1');"
-            "INSERT INTO x.info SELECT k, v FROM main.meta WHERE k = "
-            "'district_node';"
-            "CREATE TABLE x.commune AS SELECT * FROM main.commune;"
-            "CREATE TABLE x.node AS SELECT node, pubkey, commune, label, "
-            "enrolled_ms, revoked_ms FROM main.node;"
-            "CREATE TABLE x.synclog AS SELECT * FROM main.synclog ORDER BY "
-            "seq;",
-            errbuf);
+  rc = exec(db, "BEGIN", errbuf);
+  if (!rc) {
+    uint8_t dn[ID_LEN];
+    bool has_dn = meta_get_exact(st, META_DISTRICT_NODE, dn, ID_LEN) == 0;
+    rc = loghead_info_create(db, "x", has_dn ? dn : NULL);
+    if (!rc)
+      rc = registry_copy_to(db, "x");
+    if (!rc)
+      rc = synclog_copy_to(db, "x");
+    if (rc)
+      rc = ds_fail(errbuf, rc, "%s", sqlite3_errmsg(db));
+  }
   if (!rc) { /* the district's signed head (loghead.c) */
     uint8_t sk[DSIG_SK_LEN];
     rc = answer_key_load(st, sk, errbuf);
@@ -273,14 +273,8 @@ int audit_log_export(struct store *st, const char *path, int64_t *entries,
   if (rc)
     sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
   *entries = 0;
-  if (!rc)
-    rc = db_prepare(db, "SELECT count(*) FROM x.synclog", &s);
-  if (!rc) {
-    rc = db_step(s);
-    *entries = rc == 1 ? sqlite3_column_int64(s, 0) : 0;
-    rc = rc < 0 ? ds_fail(errbuf, rc, "cannot count the exported entries") : 0;
-    sqlite3_finalize(s);
-  }
+  if (!rc && synclog_count_in(db, "x", -1, entries))
+    rc = ds_fail(errbuf, DS_EUNAVAIL, "cannot count the exported entries");
   sqlite3_exec(db, "DETACH x", NULL, NULL, NULL);
   if (rc)
     unlink(path);
@@ -304,46 +298,35 @@ static void pending_prep(void *arg) {
 
 /* Reads the next entry of |s| into |p|: 0, 1 when there is none, or an
  * error (|n| is the entry's number). */
-static int pending_read(sqlite3_stmt *s, struct pending *p, int64_t n,
+static int pending_read(struct synclog_scan *s, struct pending *p, int64_t n,
                         char *errbuf) {
   struct ingest_req *rq = &p->rq;
-  int rc = sqlite3_step(s);
+  struct synclog_row r;
+  int rc = synclog_scan_next(s, &r);
 
-  if (rc == SQLITE_DONE)
+  if (rc == 0)
     return 1;
-  if (rc != SQLITE_ROW)
+  if (rc != 1 && rc != DS_ECORRUPT)
     return ds_fail(errbuf, DS_EIO, "cannot read log entry %lld", (long long)n);
-  if (sqlite3_column_bytes(s, 0) != ID_LEN ||
-      sqlite3_column_bytes(s, 1) != SYNCLOG_SIG_LEN)
+  if (rc == DS_ECORRUPT)
     return ds_fail(errbuf, DS_ECORRUPT, "log entry %lld is malformed",
                    (long long)n);
   memset(rq, 0, sizeof(*rq));
-  memcpy(rq->node, sqlite3_column_blob(s, 0), ID_LEN);
-  memcpy(rq->sig, sqlite3_column_blob(s, 1), SYNCLOG_SIG_LEN);
+  memcpy(rq->node, r.node, ID_LEN);
+  memcpy(rq->sig, r.sig, SYNCLOG_SIG_LEN);
   rq->has_node = rq->has_sig = true;
-  rq->received_ms = (uint64_t)sqlite3_column_int64(s, 2);
+  rq->received_ms = r.received_ms;
   buf_reset(&p->body);
-  rc = buf_append(&p->body, sqlite3_column_blob(s, 3),
-                  (size_t)sqlite3_column_bytes(s, 3));
+  rc = buf_append(&p->body, r.body, r.len);
   if (rc)
     return rc;
   rq->body = p->body.data;
   rq->len = p->body.len;
   rq->replay = true;
-  p->has_pk = sqlite3_column_bytes(s, 4) == (int)sizeof(p->pk);
+  p->has_pk = r.pk != NULL;
   if (p->has_pk)
-    memcpy(p->pk, sqlite3_column_blob(s, 4), sizeof(p->pk));
+    memcpy(p->pk, r.pk, sizeof(p->pk));
   return 0;
-}
-
-/* An export has an info table; a district store has none. */
-static bool audit_is_export(const char *path) {
-  sqlite3 *db = NULL;
-  bool yes = false;
-  if (!sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL))
-    yes = !sqlite3_exec(db, "SELECT 1 FROM info LIMIT 1", NULL, NULL, NULL);
-  sqlite3_close(db);
-  return yes;
 }
 
 int audit_log_replay(const char *from, const char *into, int64_t until_ms,
@@ -353,18 +336,20 @@ int audit_log_replay(const char *from, const char *into, int64_t until_ms,
   struct ingest_res rs;
   struct store *st = NULL;
   sqlite3 *db;
-  sqlite3_stmt *s = NULL;
+  struct synclog_scan s = {NULL};
   struct pending pend[2];
   char plain[FILES_PATH_MAX];
   char *sql;
   int64_t n = 0, total = 0;
   int rc, more;
+  bool is_export;
 
   *ops = 0;
   if (access(from, R_OK) != 0)
     return ds_fail(errbuf, DS_ENOENT, "cannot read %s", from);
   /* An export is checked against the head the district signed in it. */
-  if (audit_is_export(from) && loghead_check(from, NULL, &total, errbuf))
+  is_export = loghead_is_export(from);
+  if (is_export && loghead_check(from, NULL, &total, errbuf))
     return DS_ECORRUPT;
   total = 0;
   if (access(into, F_OK) == 0)
@@ -391,59 +376,36 @@ int audit_log_replay(const char *from, const char *into, int64_t until_ms,
   sqlite3_free(sql);
   /* The source is a district store (meta) or an export (info). */
   if (!rc)
-    rc = exec(db,
-              "BEGIN;"
-              "INSERT INTO commune SELECT slug, name, kind FROM src.commune;"
-              "INSERT INTO node(node, pubkey, commune, label, enrolled_ms) "
-              "SELECT node, pubkey, commune, label, enrolled_ms FROM "
-              "src.node;"
-              "COMMIT;",
-              errbuf);
+    rc = exec(db, "BEGIN", errbuf);
+  if (!rc && registry_copy_from(db, "src")) {
+    rc = ds_fail(errbuf, DS_EIO, "%s", sqlite3_errmsg(db));
+    db_rollback(db);
+  }
+  if (!rc)
+    rc = exec(db, "COMMIT", errbuf);
   if (!rc) {
-    sqlite3_stmt *m;
-    const char *q = "SELECT v FROM src.meta WHERE k = 'district_node'";
-    if (sqlite3_prepare_v2(db, q, -1, &m, NULL))
-      q = "SELECT v FROM src.info WHERE k = 'district_node'";
+    uint8_t dn[ID_LEN];
+    rc = is_export
+             ? loghead_district_node(db, "src", dn)
+             : meta_get_exact_in(db, "src", META_DISTRICT_NODE, dn, ID_LEN);
+    if (!rc)
+      rc = meta_set(st, META_DISTRICT_NODE, dn, ID_LEN);
+    else if (rc == DS_ENOENT || rc == DS_ECORRUPT)
+      rc = 0; /* none of a node's length: the district keeps none */
     else
-      sqlite3_finalize(m);
-    rc = db_prepare(db, q, &m);
-    if (rc) {
       rc = ds_fail(errbuf, rc, "%s has no district key", from);
-    } else {
-      if (sqlite3_step(m) == SQLITE_ROW && sqlite3_column_bytes(m, 0) == ID_LEN)
-        rc =
-            meta_set(st, META_DISTRICT_NODE, sqlite3_column_blob(m, 0), ID_LEN);
-      sqlite3_finalize(m);
-    }
   }
   if (!rc)
     rc = ingest_open(&ing, st);
-  if (!rc && db_prepare(db,
-                        "SELECT count(*) FROM src.synclog WHERE ?1 < 0 OR "
-                        "received_ms <= ?1",
-                        &s))
+  if (!rc && synclog_count_in(db, "src", until_ms, &total))
     rc = ds_fail(errbuf, DS_EIO, "%s has no sync log", from);
-  if (!rc) {
-    sqlite3_bind_int64(s, 1, until_ms);
-    if (sqlite3_step(s) == SQLITE_ROW)
-      total = sqlite3_column_int64(s, 0);
-    sqlite3_finalize(s);
-    s = NULL;
-  }
-  if (!rc && sqlite3_prepare_v2(db,
-                                "SELECT l.node, l.sig, l.received_ms, l.body,"
-                                " k.pubkey FROM src.synclog l LEFT JOIN "
-                                "src.node k ON k.node = l.node WHERE ?1 < 0 "
-                                "OR l.received_ms <= ?1 ORDER BY l.seq",
-                                -1, &s, NULL))
+  if (!rc && synclog_scan_open(&s, db, "src", until_ms))
     rc = ds_fail(errbuf, DS_EIO, "%s has no sync log", from);
-  if (!rc)
-    sqlite3_bind_int64(s, 1, until_ms);
   ingest_res_init(&rs);
   buf_init(&pend[0].body, 0);
   buf_init(&pend[1].body, 0);
   /* Entry n merges while entry n + 1 is hashed and verified. */
-  more = rc ? 1 : pending_read(s, &pend[0], 1, errbuf);
+  more = rc ? 1 : pending_read(&s, &pend[0], 1, errbuf);
   if (more < 0 || more > 1)
     rc = more;
   else if (!more)
@@ -452,7 +414,7 @@ int audit_log_replay(const char *from, const char *into, int64_t until_ms,
     struct pending *p = &pend[n % 2], *q = &pend[(n + 1) % 2];
     uv_thread_t t;
     bool started = false;
-    int next = pending_read(s, q, n + 2, errbuf);
+    int next = pending_read(&s, q, n + 2, errbuf);
     if (next == 0)
       started = uv_thread_create(&t, pending_prep, q) == 0;
     rc = ingest_sync(ing, &p->rq, &rs);
@@ -478,13 +440,10 @@ int audit_log_replay(const char *from, const char *into, int64_t until_ms,
   buf_cleanup(&pend[0].body);
   buf_cleanup(&pend[1].body);
   ingest_res_cleanup(&rs);
-  sqlite3_finalize(s);
+  synclog_scan_close(&s);
   ingest_close(ing);
-  if (!rc)
-    rc = exec(db,
-              "UPDATE node SET revoked_ms = (SELECT revoked_ms FROM src.node "
-              "s WHERE s.node = node.node)",
-              errbuf);
+  if (!rc && registry_revocations_from(db, "src"))
+    rc = ds_fail(errbuf, DS_EIO, "%s", sqlite3_errmsg(db));
   sqlite3_exec(db, "DETACH src", NULL, NULL, NULL);
   if (!rc)
     rc = exec(db, "PRAGMA synchronous = FULL; PRAGMA journal_mode = WAL",

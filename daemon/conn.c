@@ -91,9 +91,14 @@ static void on_write(uv_write_t *w, int status) {
   resume(c);
 }
 
-/* What a request holds while it is handled: its node's slot and its share
- * of the memory for bodies. Given back once it is answered or dropped. */
+/* What a request holds while it is handled: its node's slot, its share
+ * of the memory for bodies, and its decoded body. Given back once it is
+ * answered or dropped. */
 static void release(struct conn *c) {
+  ingest_req_release(&c->rq);
+  if (c->predecode)
+    c->d->predecoded -= c->rq.len;
+  c->predecode = false;
   c->holds_node = false;
   c->d->body_reserved -= c->body_len;
   c->body_len = 0;
@@ -184,11 +189,14 @@ static void rlog_emit(const char *peer, const char *reason, uint64_t more,
 
 /* What needs the body but not the store's state: its hash for the sync log
  * and its signature, checked against the key the head check found (the
- * writer checks that key is still the node's and still valid). The writer,
- * one thread, then only merges. */
+ * writer checks that key is still the node's and still valid), then, for a
+ * body that node signed, its decoding and each op's own checks. The
+ * writer, one thread, then only merges. */
 static void prep_cb(uv_work_t *w) {
   struct conn *c = container_of(w, struct conn, pool);
   ingest_req_prep(&c->rq, c->has_pk ? c->pk : NULL);
+  if (c->rq.sig_checked && c->predecode)
+    ingest_req_decode(&c->rq);
 }
 
 /* True when another connection has a request of |c|'s node in flight. */
@@ -226,6 +234,9 @@ static void after_prep(uv_work_t *w, int status) {
 
 static void prep(struct conn *c) {
   c->state = RS_QUEUED; /* no read deadline from here on */
+  c->predecode = c->d->predecoded + c->rq.len <= PREDECODE_MAX_BYTES;
+  if (c->predecode)
+    c->d->predecoded += c->rq.len;
   c->in_pool = true;
   if (uv_queue_work(&c->d->loop, &c->pool, prep_cb, after_prep)) {
     c->in_pool = false;

@@ -141,6 +141,39 @@ void ingest_req_prep(struct ingest_req *rq, const uint8_t *pk) {
       crypto_sign_verify_detached(rq->sig, rq->body, rq->len, pk) == 0;
 }
 
+/* A body decoded before the writer: decoding's result, and whether each op
+ * passed its own checks (the writer then skips them). */
+struct ingest_pre {
+  int rc;
+  bool ops_ok;
+  struct proto_req req; /* when rc is 0 */
+  char err[DS_ERRBUF_LEN];
+};
+
+void ingest_req_decode(struct ingest_req *rq) {
+  struct ingest_pre *p;
+  struct op op;
+
+  ingest_req_release(rq);
+  p = ds_calloc(1, sizeof(*p));
+  if (!p)
+    return;
+  p->rc = proto_req_decode(&p->req, rq->body, rq->len, p->err);
+  p->ops_ok = p->rc == 0;
+  for (uint32_t i = 0; p->ops_ok && i < p->req.nops; i++)
+    p->ops_ok = proto_req_op(&p->req, i, &op, NULL, p->err) == 0;
+  rq->pre = p;
+}
+
+void ingest_req_release(struct ingest_req *rq) {
+  if (!rq->pre)
+    return;
+  if (rq->pre->rc == 0)
+    proto_req_cleanup(&rq->pre->req);
+  ds_free(rq->pre);
+  rq->pre = NULL;
+}
+
 int ingest_group_begin(struct ingest *ing) {
   int rc = store_begin(ing->st);
   ing->group = rc == 0;
@@ -372,7 +405,18 @@ static void log_lost_head(const struct sync *c) {
 }
 
 static int decode(struct sync *c) {
-  int rc = proto_req_decode(&c->req, c->rq->body, c->rq->len, c->err);
+  const struct ingest_pre *p = c->rq->pre;
+  int rc;
+
+  if (p) { /* decoded before the writer: borrowed, not freed here */
+    rc = p->rc;
+    if (rc)
+      snprintf(c->err, sizeof(c->err), "%s", p->err);
+    else
+      c->req = p->req;
+  } else {
+    rc = proto_req_decode(&c->req, c->rq->body, c->rq->len, c->err);
+  }
 
   if (rc == DS_EVERSION)
     return refused(c, 400, PROTO_E_VERSION, c->err, false, 0);
@@ -382,7 +426,7 @@ static int decode(struct sync *c) {
     return refused(c, 503, PROTO_E_UNAVAILABLE, "out of memory", false, 0);
   if (rc)
     return refused(c, 400, PROTO_E_BAD_REQUEST, c->err, false, 0);
-  c->decoded = true;
+  c->decoded = !p;
   if (memcmp(c->req.node, c->rq->node, ID_LEN) != 0)
     return refused(c, 400, PROTO_E_BAD_REQUEST,
                    "the body's node is not the Dansync-Node that signed it",
@@ -498,6 +542,7 @@ static int merge(struct ingest *ing, struct sync *c, uint32_t i,
 /* Each op the district does not hold yet: merged, or quarantined. */
 static int apply_ops(struct ingest *ing, struct sync *c) {
   const char *scope = strcmp(c->w.commune, "district") ? c->w.commune : NULL;
+  bool checked = c->rq->pre && c->rq->pre->ops_ok;
   int rc = 0;
 
   for (uint32_t i = 0; i < c->req.nops && !rc; i++) {
@@ -506,7 +551,7 @@ static int apply_ops(struct ingest *ing, struct sync *c) {
 
     if (c->req.first_seq + i <= c->acked)
       continue; /* already stored: re-sending is harmless */
-    rc = proto_req_op(&c->req, i, &op, NULL, c->err);
+    rc = proto_req_op_checked(&c->req, i, &op, NULL, !checked, c->err);
     if (!rc && !c->rq->replay && op.hlc > c->limit_hlc)
       return done(skew_refusal(c->rs, op.hlc, c->now_hlc, c->rq->max_skew_ms));
     if (!rc)

@@ -17,6 +17,7 @@
 
 struct store;
 struct ingest;
+struct ingest_pre;
 
 struct ingest_req {
   const uint8_t *body;
@@ -38,6 +39,10 @@ struct ingest_req {
   bool sig_checked, has_body_hash;
   uint8_t sig_pk[32];
   uint8_t body_hash[SYNCLOG_HASH_LEN];
+  /* The body decoded and its ops checked off the writer too
+   * (ingest_req_decode), or NULL: ingest_sync decodes it. Freed by
+   * ingest_req_release. */
+  struct ingest_pre *pre;
 };
 
 struct ingest_res {
@@ -66,6 +71,15 @@ DS_NODISCARD int ingest_sync(struct ingest *ing, const struct ingest_req *rq,
  * checked against that key (ingest_sync trusts the check only if |pk| is
  * still the node's key). */
 void ingest_req_prep(struct ingest_req *rq, const uint8_t *pk);
+
+/* More of the work that needs no store, for a request whose signature
+ * ingest_req_prep checked: decodes the body and checks each op on its own
+ * (proto_req_op), so the writer only merges. Safe on any thread; on
+ * failure to allocate, ingest_sync does it all as before. */
+void ingest_req_decode(struct ingest_req *rq);
+/* Frees what ingest_req_decode made (once the request is answered).
+ * Accepts a request without any. */
+void ingest_req_release(struct ingest_req *rq);
 
 /* Group commit: requests handled between these two share one transaction
  * and so one durable commit, each in a savepoint of it, so a refused request

@@ -9,58 +9,69 @@
 #include <sqlite3.h>
 
 #include "common/args.h"
+#include "common/db.h"
 #include "common/store.h"
 #include "common/synclog.h"
 #include "daemon/admin_int.h"
 #include "daemon/answer.h"
+#include "daemon/registry.h"
 
 #define STMT_LEN (16 + 8 + 32 + 32)
+
+static int hash_node(void *arg, const uint8_t *node, size_t nlen,
+                     const uint8_t *pk, size_t pklen, const char *commune,
+                     size_t clen) {
+  crypto_generichash_state *h = arg;
+  uint8_t len = (uint8_t)clen;
+  crypto_generichash_update(h, node, nlen);
+  crypto_generichash_update(h, pk, pklen);
+  crypto_generichash_update(h, &len, 1);
+  crypto_generichash_update(h, (const uint8_t *)commune, len);
+  return 0;
+}
 
 /* The statement for the log in schema |db_name| as it stands, ending at
  * entry |seq| (0: its last); |*last| is its last entry. */
 static int statement(sqlite3 *db, const char *db_name, int64_t seq,
                      int64_t *last, uint8_t out[STMT_LEN]) {
   crypto_generichash_state h;
-  sqlite3_stmt *s;
-  char sql[200];
-  int rc = 0;
+  int rc;
 
   memcpy(out, "dansync-loghead1", 16);
-  snprintf(sql, sizeof(sql), "SELECT coalesce(max(seq), 0) FROM %s.synclog",
-           db_name);
-  if (sqlite3_prepare_v2(db, sql, -1, &s, NULL))
-    return DS_EIO;
-  *last = sqlite3_step(s) == SQLITE_ROW ? sqlite3_column_int64(s, 0) : 0;
-  sqlite3_finalize(s);
+  rc = synclog_head_in(db, db_name, seq, last, out + 24);
+  if (rc)
+    return rc;
   if (seq == 0)
     seq = *last;
   for (int i = 0; i < 8; i++)
     out[16 + i] = (uint8_t)((uint64_t)seq >> (56 - 8 * i));
-  memset(out + 24, 0, 32);
-  snprintf(sql, sizeof(sql), "SELECT hash FROM %s.synclog WHERE seq = ?1",
-           db_name);
-  if (sqlite3_prepare_v2(db, sql, -1, &s, NULL))
-    return DS_EIO;
-  sqlite3_bind_int64(s, 1, seq);
-  if (sqlite3_step(s) == SQLITE_ROW && sqlite3_column_bytes(s, 0) == 32)
-    memcpy(out + 24, sqlite3_column_blob(s, 0), 32);
-  sqlite3_finalize(s);
-  snprintf(sql, sizeof(sql),
-           "SELECT node, pubkey, commune FROM %s.node ORDER BY node", db_name);
-  if (sqlite3_prepare_v2(db, sql, -1, &s, NULL))
-    return DS_EIO;
   crypto_generichash_init(&h, NULL, 0, 32);
-  while (sqlite3_step(s) == SQLITE_ROW) {
-    uint8_t clen = (uint8_t)sqlite3_column_bytes(s, 2);
-    crypto_generichash_update(&h, sqlite3_column_blob(s, 0),
-                              (size_t)sqlite3_column_bytes(s, 0));
-    crypto_generichash_update(&h, sqlite3_column_blob(s, 1),
-                              (size_t)sqlite3_column_bytes(s, 1));
-    crypto_generichash_update(&h, &clen, 1);
-    crypto_generichash_update(&h, sqlite3_column_text(s, 2), clen);
-  }
-  sqlite3_finalize(s);
+  rc = registry_node_keys_in(db, db_name, hash_node, &h);
   crypto_generichash_final(&h, out + 56, 32);
+  return rc;
+}
+
+int loghead_info_create(sqlite3 *db, const char *schema,
+                        const uint8_t *district_node) {
+  char sql[200];
+  sqlite3_stmt *s;
+  int rc;
+
+  snprintf(sql, sizeof(sql),
+           "CREATE TABLE %s.info(k TEXT PRIMARY KEY, v);"
+           "INSERT INTO %s.info VALUES ('format', 'dansync-log-export 1');",
+           schema, schema);
+  rc = db_exec(db, sql);
+  if (rc || !district_node)
+    return rc;
+  snprintf(sql, sizeof(sql), "INSERT INTO %s.info VALUES ('district_node', ?1)",
+           schema);
+  rc = db_prepare(db, sql, &s);
+  if (rc)
+    return rc;
+  sqlite3_bind_blob(s, 1, district_node, ID_LEN, SQLITE_STATIC);
+  rc = db_run(s);
+  sqlite3_finalize(s);
   return rc;
 }
 
@@ -89,11 +100,20 @@ int loghead_sign(sqlite3 *db, const uint8_t sk[DSIG_SK_LEN], char *errbuf) {
   return rc ? ds_fail(errbuf, rc, "could not sign the export") : 0;
 }
 
-static int info_blob(sqlite3 *db, const char *k, uint8_t *out, size_t len) {
+/* Info key |k| of schema |schema|: an integer (|len| 0) or a blob of
+ * exactly |len| bytes into |out|; DS_ENOENT when absent or not so. */
+static int info_blob(sqlite3 *db, const char *schema, const char *k,
+                     uint8_t *out, size_t len) {
+  char sql[80];
   sqlite3_stmt *s;
-  int rc = DS_ENOENT;
-  sqlite3_prepare_v2(db, "SELECT v FROM info WHERE k = ?1", -1, &s, NULL);
+  int rc;
+
+  snprintf(sql, sizeof(sql), "SELECT v FROM %s.info WHERE k = ?1", schema);
+  rc = db_prepare(db, sql, &s);
+  if (rc)
+    return rc;
   sqlite3_bind_text(s, 1, k, -1, SQLITE_STATIC);
+  rc = DS_ENOENT;
   if (sqlite3_step(s) == SQLITE_ROW) {
     if (len == 0) {
       *(int64_t *)(void *)out = sqlite3_column_int64(s, 0);
@@ -107,6 +127,20 @@ static int info_blob(sqlite3 *db, const char *k, uint8_t *out, size_t len) {
   return rc;
 }
 
+int loghead_district_node(sqlite3 *db, const char *schema,
+                          uint8_t out[ID_LEN]) {
+  return info_blob(db, schema, "district_node", out, ID_LEN);
+}
+
+bool loghead_is_export(const char *path) {
+  sqlite3 *db = NULL;
+  bool yes = false;
+  if (!sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL))
+    yes = !sqlite3_exec(db, "SELECT 1 FROM info LIMIT 1", NULL, NULL, NULL);
+  sqlite3_close(db);
+  return yes;
+}
+
 int loghead_check(const char *path, const uint8_t *dpk, int64_t *entries,
                   char *errbuf) {
   uint8_t m[STMT_LEN], hash[32], nodes[32], sig[DSIG_LEN], epk[32];
@@ -118,11 +152,11 @@ int loghead_check(const char *path, const uint8_t *dpk, int64_t *entries,
     sqlite3_close(db);
     return ds_fail(errbuf, DS_ENOENT, "cannot open %s", path);
   }
-  if (info_blob(db, "head_seq", (uint8_t *)&seq, 0) ||
-      info_blob(db, "head_hash", hash, 32) ||
-      info_blob(db, "nodes_hash", nodes, 32) ||
-      info_blob(db, "head_sig", sig, sizeof(sig)) ||
-      info_blob(db, "district_pk", epk, 32)) {
+  if (info_blob(db, "main", "head_seq", (uint8_t *)&seq, 0) ||
+      info_blob(db, "main", "head_hash", hash, 32) ||
+      info_blob(db, "main", "nodes_hash", nodes, 32) ||
+      info_blob(db, "main", "head_sig", sig, sizeof(sig)) ||
+      info_blob(db, "main", "district_pk", epk, 32)) {
     rc = ds_fail(errbuf, DS_ECORRUPT,
                  "%s carries no signed head of the district (it is not a log "
                  "export, or one made before exports were signed)",
@@ -141,8 +175,10 @@ int loghead_check(const char *path, const uint8_t *dpk, int64_t *entries,
     goto done;
   }
   rc = statement(db, "main", seq, &last, m);
-  if (rc)
+  if (rc) {
+    rc = ds_fail(errbuf, rc, "cannot read the log of %s", path);
     goto done;
+  }
   if (last < seq)
     rc = ds_fail(errbuf, DS_ECORRUPT,
                  "the log ends at entry %lld but the district signed it "

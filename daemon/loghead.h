@@ -11,15 +11,27 @@
  * head_sig and district_pk. */
 #ifndef DS_DAEMON_LOGHEAD_H
 #define DS_DAEMON_LOGHEAD_H
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "common/err.h"
 #include "common/dsig.h"
+#include "common/id.h"
 
 struct store;
 struct args;
 typedef struct sqlite3 sqlite3;
 
+/* The export's info table, in the new file attached to |db| as |schema|:
+ * its format, and the district's node when |district_node| is given. */
+DS_NODISCARD int loghead_info_create(sqlite3 *db, const char *schema,
+                                     const uint8_t *district_node);
+/* The district node an export attached as |schema| names: 0, DS_ENOENT,
+ * or a translated code. */
+DS_NODISCARD int loghead_district_node(sqlite3 *db, const char *schema,
+                                       uint8_t out[ID_LEN]);
+/* Whether the file at |path| is a log export (it has an info table). */
+bool loghead_is_export(const char *path);
 /* Signs the head of the export attached to |db| as schema "x". */
 DS_NODISCARD int loghead_sign(sqlite3 *db, const uint8_t sk[DSIG_SK_LEN],
                               char *errbuf);

@@ -39,12 +39,11 @@ int opread_raw(struct opread *r, int64_t entry, uint32_t off, uint32_t len) {
   int rc;
 
   if (!r->blob || r->entry != entry) {
-    rc = r->blob ? sqlite3_blob_reopen(r->blob, entry)
-                 : sqlite3_blob_open(r->db, "main", "synclog", "body", entry, 0,
-                                     &r->blob);
+    rc = db_blob_open(r->db, "synclog", "body", entry, &r->blob);
     if (rc) {
       opread_done(r);
-      return rc == SQLITE_ERROR ? DS_ECORRUPT : DS_EUNAVAIL;
+      /* An oplog row names the entry: its absence is damage. */
+      return rc == DS_ENOENT ? DS_ECORRUPT : rc;
     }
     r->entry = entry;
   }
@@ -52,10 +51,10 @@ int opread_raw(struct opread *r, int64_t entry, uint32_t off, uint32_t len) {
     return DS_ECORRUPT;
   buf_reset(&r->raw);
   rc = buf_reserve(&r->raw, len);
+  if (!rc)
+    rc = db_blob_read(r->blob, r->raw.data, (int)len, (int)off);
   if (rc)
     return rc;
-  if (sqlite3_blob_read(r->blob, r->raw.data, (int)len, (int)off))
-    return DS_EUNAVAIL;
   r->raw.len = len;
   return 0;
 }

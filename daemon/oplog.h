@@ -42,7 +42,7 @@ void opread_done(struct opread *r);
 void opread_cleanup(struct opread *r);
 /* Replaces |raw| with the bytes of the op at |off|, |len| in log entry
  * |entry|'s body (a map without "node"). Returns 0, DS_ECORRUPT (no such
- * entry or range), DS_ENOMEM, DS_EUNAVAIL. */
+ * entry or range), DS_ENOMEM, or a storage error (db.h's translation). */
 DS_NODISCARD int opread_raw(struct opread *r, int64_t entry, uint32_t off,
                             uint32_t len);
 /* Appends that op in its response form, carrying |node|, to |out|. */

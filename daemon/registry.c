@@ -3,6 +3,7 @@
 #include "daemon/registry.h"
 
 #include <assert.h>
+#include <stdio.h>
 #include <string.h>
 
 #include <sqlite3.h>
@@ -335,6 +336,69 @@ int registry_last_syncs(struct store *st,
 }
 
 /* ---- the head check's look-ups ---- */
+
+/* ---- another file's communes and nodes ---- */
+
+/* Runs the statements |...| (a format and its arguments, whose every %s
+ * is a schema name) on |db|. */
+#define EXEC_IN(db, ...)                                      \
+  (snprintf(sql, sizeof(sql), __VA_ARGS__) < (int)sizeof(sql) \
+       ? db_exec(db, sql)                                     \
+       : DS_EINVAL)
+
+int registry_copy_to(sqlite3 *db, const char *to) {
+  char sql[300];
+  return EXEC_IN(db,
+                 "CREATE TABLE %s.commune AS SELECT * FROM main.commune;"
+                 "CREATE TABLE %s.node AS SELECT node, pubkey, commune, "
+                 "label, enrolled_ms, revoked_ms FROM main.node;",
+                 to, to);
+}
+
+int registry_copy_from(sqlite3 *db, const char *from) {
+  char sql[300];
+  return EXEC_IN(db,
+                 "INSERT INTO commune SELECT slug, name, kind FROM "
+                 "%s.commune;"
+                 "INSERT INTO node(node, pubkey, commune, label, enrolled_ms) "
+                 "SELECT node, pubkey, commune, label, enrolled_ms FROM "
+                 "%s.node;",
+                 from, from);
+}
+
+int registry_revocations_from(sqlite3 *db, const char *from) {
+  char sql[200];
+  return EXEC_IN(db,
+                 "UPDATE node SET revoked_ms = (SELECT revoked_ms FROM "
+                 "%s.node s WHERE s.node = node.node)",
+                 from);
+}
+
+int registry_node_keys_in(sqlite3 *db, const char *schema,
+                          int (*cb)(void *arg, const uint8_t *node, size_t nlen,
+                                    const uint8_t *pk, size_t pklen,
+                                    const char *commune, size_t clen),
+                          void *arg) {
+  char sql[100];
+  sqlite3_stmt *s;
+  int rc;
+
+  snprintf(sql, sizeof(sql),
+           "SELECT node, pubkey, commune FROM %s.node ORDER BY node", schema);
+  rc = db_prepare(db, sql, &s);
+  if (rc)
+    return rc;
+  while (
+      (rc = db_step(s)) == 1 &&
+      !(rc = cb(arg, sqlite3_column_blob(s, 0),
+                (size_t)sqlite3_column_bytes(s, 0), sqlite3_column_blob(s, 1),
+                (size_t)sqlite3_column_bytes(s, 1),
+                (const char *)sqlite3_column_text(s, 2),
+                (size_t)sqlite3_column_bytes(s, 2))))
+    ;
+  sqlite3_finalize(s);
+  return rc;
+}
 
 struct registry_keys {
   sqlite3 *db;

@@ -12,6 +12,7 @@
 #include "common/err.h"
 #include "common/id.h"
 
+struct sqlite3;
 struct store;
 
 /* Adds the communes of |tsv| (a header line, then slug<TAB>name<TAB>kind
@@ -91,6 +92,29 @@ DS_NODISCARD int registry_last_syncs(struct store *st,
                                      void (*cb)(void *arg, const char *commune,
                                                 uint64_t last_sync_ms),
                                      void *arg);
+
+/* The communes and nodes of a file attached to a connection as schema
+ * |schema| (a log export, the store a replay reads; "main" for the
+ * connection's own): the schema names are the program's, never input.
+ * Each returns 0 or a translated code. */
+
+/* Copies the communes, and the nodes with their keys, communes, labels,
+ * enrolment and revocation times, into new tables of schema |to|. */
+DS_NODISCARD int registry_copy_to(struct sqlite3 *db, const char *to);
+/* Adds the communes and nodes of schema |from| to the connection's own,
+ * none of the nodes revoked (a replay revokes them at its end). */
+DS_NODISCARD int registry_copy_from(struct sqlite3 *db, const char *from);
+/* Gives each node the revocation time it has in schema |from|. */
+DS_NODISCARD int registry_revocations_from(struct sqlite3 *db,
+                                           const char *from);
+/* Calls |cb| for each node of |schema| in node id order, with the bytes
+ * its row holds (not checked), until it returns non-zero, which is then
+ * returned. */
+DS_NODISCARD int registry_node_keys_in(
+    struct sqlite3 *db, const char *schema,
+    int (*cb)(void *arg, const uint8_t *node, size_t nlen, const uint8_t *pk,
+              size_t pklen, const char *commune, size_t clen),
+    void *arg);
 
 /* The head check's look-ups (daemon/head.c), on a read-only connection of
  * their own so the pool's threads never touch the writer's: one look-up

@@ -67,6 +67,7 @@ struct daemon {
   int nconns;                      /* handles open, closing ones too */
   int nlive;                       /* connections not closing */
   uint64_t body_reserved;          /* declared bodies being handled */
+  uint64_t predecoded;             /* bodies decoded before the writer */
   uint64_t rlog_ms;                /* when the refusal log's window opened */
   bool stopping;
   struct rlog rlog;
@@ -115,6 +116,10 @@ enum req_state {
  * instead of a reset connection. */
 #define DRAIN_MS 5000
 #define DRAIN_MAX_BYTES (16u * 1024u * 1024u)
+/* The bodies whose decoded form may wait for the writer at once (the
+ * decoded tree takes about 1.5 times its body): past it, the writer
+ * decodes the next ones itself. */
+#define PREDECODE_MAX_BYTES (8u * 1024u * 1024u)
 
 struct conn {
   uv_tcp_t tcp;
@@ -130,6 +135,7 @@ struct conn {
   bool in_writer;  /* in the writer's group: closed after it */
   bool in_pool;    /* in the head check or the prep step: closed after it */
   bool holds_node; /* its request is its node's one request in flight */
+  bool predecode;  /* its body counts in d->predecoded: decoded in prep */
   bool has_pk;     /* pk: the node's key as the head check found it */
   int check;       /* the head check's verdict (enum check) */
   uint8_t pk[32];

@@ -170,7 +170,7 @@ static int decode_base(const msgpack_object *bo, struct op *op,
 }
 
 int proto__decode_op(const msgpack_object *o, struct op *op, bool want_node,
-                     char *errbuf) {
+                     bool check, char *errbuf) {
   const msgpack_object *set = NULL, *base = NULL;
   const struct entity_def *e = NULL;
   unsigned seen = 0, need;
@@ -261,7 +261,7 @@ int proto__decode_op(const msgpack_object *o, struct op *op, bool want_node,
   }
   if (base && decode_base(base, op, e, why, sizeof(why)))
     goto fail;
-  if (op_check(op, why))
+  if (check && op_check(op, why))
     goto fail;
   return 0;
 fail:
@@ -323,7 +323,7 @@ int proto_op_decode(const void *bytes, size_t len, struct op *op,
   if (rc)
     return rc;
   op->seq = 0;
-  rc = proto__decode_op(&u->data, op, with_node, errbuf);
+  rc = proto__decode_op(&u->data, op, with_node, true, errbuf);
   if (rc) {
     proto__unpacked_free(u);
     return rc;

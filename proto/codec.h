@@ -65,6 +65,13 @@ DS_NODISCARD int proto_req_decode(struct proto_req *req, const void *body,
  * NULL the op's msgpack is appended to it, also on DS_EBADOP. */
 DS_NODISCARD int proto_req_op(const struct proto_req *req, uint32_t i,
                               struct op *op, struct buf *raw, char *errbuf);
+/* proto_req_op, with op_check only if |check|: false only for an op
+ * proto_req_op already decoded without error from these same bytes (the
+ * daemon checks a request's ops before its writer, which then only
+ * merges). */
+DS_NODISCARD int proto_req_op_checked(const struct proto_req *req, uint32_t i,
+                                      struct op *op, struct buf *raw,
+                                      bool check, char *errbuf);
 void proto_req_cleanup(struct proto_req *req);
 
 /* Op |i|'s bytes as they are in the request body: its offset and length. */

@@ -59,7 +59,8 @@ int proto__unpack(msgpack_unpacked **out, const void *body, size_t len,
 /* Frees what proto__unpack made. NULL is a no-op. */
 void proto__unpacked_free(void *priv);
 /* Decodes op map |o| into |op|; |want_node|: it carries "node" (the form
- * in responses). DS_EBADOP with |errbuf| naming the op and the field. */
+ * in responses); |check|: op_check it (false only for bytes that passed
+ * it already). DS_EBADOP with |errbuf| naming the op and the field. */
 int proto__decode_op(const msgpack_object *o, struct op *op, bool want_node,
-                     char *errbuf);
+                     bool check, char *errbuf);
 #endif

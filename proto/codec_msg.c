@@ -163,6 +163,11 @@ int proto_req_decode(struct proto_req *req, const void *body, size_t len,
 
 int proto_req_op(const struct proto_req *req, uint32_t i, struct op *op,
                  struct buf *raw, char *errbuf) {
+  return proto_req_op_checked(req, i, op, raw, true, errbuf);
+}
+
+int proto_req_op_checked(const struct proto_req *req, uint32_t i, struct op *op,
+                         struct buf *raw, bool check, char *errbuf) {
   const msgpack_object *ops = req_ops(req), *o;
   int ok;
 
@@ -177,7 +182,7 @@ int proto_req_op(const struct proto_req *req, uint32_t i, struct op *op,
     if (msgpack_pack_object(&pk, *o))
       return DS_ENOMEM;
   }
-  return proto__decode_op(o, op, false, errbuf);
+  return proto__decode_op(o, op, false, check, errbuf);
 }
 
 void proto_req_cleanup(struct proto_req *req) {
@@ -390,7 +395,7 @@ int proto_resp_op(const struct proto_resp *resp, uint32_t i, struct op *op,
   if (!ops || i >= ops->via.array.size)
     return DS_EINVAL;
   op->seq = op_seq(&ops->via.array.ptr[i], &ok);
-  return proto__decode_op(&ops->via.array.ptr[i], op, true, errbuf);
+  return proto__decode_op(&ops->via.array.ptr[i], op, true, true, errbuf);
 }
 
 int proto_resp_rejected(const struct proto_resp *resp, uint32_t i,

@@ -27,6 +27,7 @@ struct fx {
   struct ingest *ing;
   struct buf body;
   char key[65];
+  bool predecode; /* as serve does: decoded and checked before the writer */
 };
 
 static int setup(void **state) {
@@ -82,7 +83,11 @@ static int ingest(struct fx *f, struct it_device *dev, struct op *ops, int n,
   rq.max_skew_ms = 60000;
   ingest_res_cleanup(rs);
   ingest_res_init(rs);
+  if (f->predecode)
+    ingest_req_decode(&rq);
   assert_int_equal(ingest_sync(f->ing, &rq, rs), 0);
+  ingest_req_release(&rq);
+  assert_null(rq.pre);
   return rs->status;
 }
 
@@ -179,6 +184,43 @@ static uint32_t page(struct oplog *ol, const struct it_device *dev,
 /* A request's five ops are one oplog row; pages of two cut it at op
  * positions, and together they are the one page of all five. A record's
  * history reads its ops back, with node and receive time, in order. */
+/* A request decoded and checked before the writer merges as one decoded
+ * by the writer; an op that fails its checks there is still quarantined,
+ * named, and acked. */
+static void test_a_request_decoded_before_the_writer(void **state) {
+  struct fx *f = *state;
+  const struct entity_def *e = schema_entity(ENT_PETITION);
+  struct it_device a;
+  struct ingest_res rs;
+  struct op ops[3];
+  bool bad = false;
+
+  f->predecode = true;
+  it_device_new(&a, f->db, "hoa-an");
+  ingest_res_init(&rs);
+  petitions(ops, 2, &a, "hoa-an", 0);
+  assert_int_equal(ingest(f, &a, ops, 2, &rs), 200);
+  assert_int_equal(rs.merged, 2);
+  assert_int_equal(rs.quarantined, 0);
+  petitions(ops, 3, &a, "hoa-an", 0);
+  for (int k = 0; k < ops[1].nset && !bad; k++) {
+    struct op_field *of = &ops[1].set[k];
+    if (e->fields[of->field].type == FT_TEXT && of->val.type == VAL_STR) {
+      of->val.s = "\xff\xfe";
+      of->val.n = 2;
+      bad = true;
+    }
+  }
+  assert_true(bad);
+  assert_int_equal(ingest(f, &a, ops, 3, &rs), 200);
+  assert_int_equal(rs.merged, 2);
+  assert_int_equal(rs.quarantined, 1);
+  assert_int_equal(th_count(f->st, "SELECT count(*) FROM quarantine"), 1);
+  assert_int_equal(th_count(f->st, "SELECT count(*) FROM rec"), 4);
+  assert_int_equal(th_count(f->st, "SELECT max(acked) FROM node"), 5);
+  ingest_res_cleanup(&rs);
+}
+
 static void test_pages_cut_a_request_by_ops(void **state) {
   struct fx *f = *state;
   struct it_device a, b;
@@ -260,6 +302,8 @@ int main(void) {
           test_a_refused_request_leaves_its_group_intact, setup, teardown),
       cmocka_unit_test_setup_teardown(
           test_a_group_that_is_not_committed_stores_nothing, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_a_request_decoded_before_the_writer,
+                                      setup, teardown),
       cmocka_unit_test_setup_teardown(test_pages_cut_a_request_by_ops, setup,
                                       teardown),
   };

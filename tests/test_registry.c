@@ -7,6 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <sqlite3.h>
+
 #include "common/meta.h"
 #include "common/store.h"
 #include "daemon/district.h"
@@ -195,12 +197,92 @@ static void test_registry_keys(void **state) {
   store_close(fst);
 }
 
+static int count_key(void *arg, const uint8_t *node, size_t nlen,
+                     const uint8_t *pk, size_t pklen, const char *commune,
+                     size_t clen) {
+  struct seen *sn = arg;
+  assert_int_equal(nlen, ID_LEN);
+  assert_int_equal(pklen, sizeof(PK));
+  assert_memory_equal(pk, PK, sizeof(PK));
+  if (sn->n++ == 0) {
+    memcpy(sn->node.node, node, ID_LEN);
+    snprintf(sn->first, sizeof(sn->first), "%.*s", (int)clen, commune);
+  }
+  return sn->n == sn->stop_at ? 42 : 0;
+}
+
+/* Another store's communes and nodes, attached as a schema: copied out (a
+ * log export), in (a replay, revocations last), and the keys in order. */
+static void test_registry_attached(void **state) {
+  struct store *st = memory_district(), *dst = NULL;
+  char err[DS_ERRBUF_LEN];
+  struct seen sn = {0};
+  sqlite3 *db = store_sqlite(st);
+  int n = 0;
+  (void)state;
+
+  assert_int_equal(
+      registry_node_add(st, NB, PK, sizeof(PK), "long-thanh", "b", 2000), 0);
+  assert_int_equal(
+      registry_node_add(st, NA, PK, sizeof(PK), "hoa-an", "a", 1000), 0);
+  assert_int_equal(registry_node_revoke(st, NB, NB, 5000, &n), 0);
+  assert_int_equal(sqlite3_exec(db, "ATTACH ':memory:' AS x", NULL, NULL, NULL),
+                   SQLITE_OK);
+  assert_int_equal(registry_copy_to(db, "x"), 0);
+  assert_int_equal(registry_node_keys_in(db, "x", count_key, &sn), 0);
+  assert_int_equal(sn.n, 2);
+  assert_memory_equal(sn.node.node, NA, ID_LEN); /* in node order */
+  assert_string_equal(sn.first, "hoa-an");
+  sn.n = 0;
+  sn.stop_at = 1;
+  assert_int_equal(registry_node_keys_in(db, "x", count_key, &sn), 42);
+  assert_int_equal(sn.n, 1);
+  /* Into a new district: nobody revoked until the revocations come. */
+  assert_int_equal(
+      store_open(&dst, ":memory:", STORE_CREATE | STORE_DISTRICT, err), 0);
+  assert_int_equal(sqlite3_exec(db, "DETACH x", NULL, NULL, NULL), SQLITE_OK);
+  assert_int_equal(sqlite3_exec(store_sqlite(dst), "ATTACH ':memory:' AS src",
+                                NULL, NULL, NULL),
+                   SQLITE_OK);
+  assert_int_equal(sqlite3_exec(store_sqlite(dst),
+                                "CREATE TABLE src.commune AS SELECT 'hoa-an' "
+                                "AS slug, 'Hòa An' AS name, 'xã' AS kind;"
+                                "CREATE TABLE src.node(node, pubkey, commune, "
+                                "label, enrolled_ms, revoked_ms);",
+                                NULL, NULL, NULL),
+                   SQLITE_OK);
+  {
+    sqlite3_stmt *q;
+    assert_int_equal(sqlite3_prepare_v2(store_sqlite(dst),
+                                        "INSERT INTO src.node VALUES (?1, ?2, "
+                                        "'hoa-an', 'a', 1000, 7000)",
+                                        -1, &q, NULL),
+                     SQLITE_OK);
+    sqlite3_bind_blob(q, 1, NA, ID_LEN, SQLITE_STATIC);
+    sqlite3_bind_blob(q, 2, PK, sizeof(PK), SQLITE_STATIC);
+    assert_int_equal(sqlite3_step(q), SQLITE_DONE);
+    sqlite3_finalize(q);
+  }
+  assert_int_equal(registry_copy_from(store_sqlite(dst), "src"), 0);
+  memset(&sn, 0, sizeof(sn));
+  assert_int_equal(registry_nodes_each(dst, NULL, NULL, on_node, &sn), 0);
+  assert_int_equal(sn.n, 1);
+  assert_int_equal(sn.node.revoked_ms, 0);
+  assert_int_equal(registry_revocations_from(store_sqlite(dst), "src"), 0);
+  memset(&sn, 0, sizeof(sn));
+  assert_int_equal(registry_nodes_each(dst, NULL, NULL, on_node, &sn), 0);
+  assert_int_equal(sn.node.revoked_ms, 7000);
+  store_close(dst);
+  store_close(st);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_registry_communes),
       cmocka_unit_test(test_registry_nodes),
       cmocka_unit_test(test_registry_tokens),
       cmocka_unit_test(test_registry_keys),
+      cmocka_unit_test(test_registry_attached),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -68,6 +68,30 @@ static void test_store_db_failed_prepare_is_error(void **state) {
   store_close(st);
 }
 
+/* Blob reads: a missing row is DS_ENOENT, through the one translation. */
+static void test_store_db_blob(void **state) {
+  struct store *st = open_mem(0);
+  sqlite3 *db = store_sqlite(st);
+  sqlite3_blob *b = NULL;
+  char got[4] = "";
+  (void)state;
+  assert_int_equal(db_exec(db,
+                           "CREATE TABLE t(v BLOB);"
+                           "INSERT INTO t(rowid, v) VALUES (1, x'61626364'),"
+                           " (3, NULL);"),
+                   0);
+  assert_int_equal(db_blob_open(db, "t", "v", 2, &b), DS_ENOENT);
+  assert_null(b);
+  assert_int_equal(db_blob_open(db, "t", "v", 1, &b), 0);
+  assert_int_equal(db_blob_read(b, got, 2, 1), 0);
+  assert_memory_equal(got, "bc", 2);
+  assert_int_not_equal(db_blob_read(b, got, 4, 2), 0); /* past its end */
+  /* Moving the open handle to a row without one closes it. */
+  assert_int_equal(db_blob_open(db, "t", "v", 3, &b), DS_ENOENT);
+  assert_null(b);
+  store_close(st);
+}
+
 static void test_store_each_role_has_its_own_tables(void **state) {
   struct store *dev = open_mem(0), *dis = open_mem(STORE_DISTRICT);
   uint8_t rid[ID_LEN] = {1};
@@ -189,6 +213,17 @@ static void test_store_meta_typed_keys(void **state) {
   assert_memory_equal(back, node, ID_LEN);
   assert_int_equal(meta_get_exact(st, META_NODE, small, sizeof(small)),
                    DS_ECORRUPT);
+  /* The same through a schema name (another store a replay attached). */
+  memset(back, 0, sizeof(back));
+  assert_int_equal(
+      meta_get_exact_in(store_sqlite(st), "main", META_NODE, back, ID_LEN), 0);
+  assert_memory_equal(back, node, ID_LEN);
+  assert_int_equal(meta_get_exact_in(store_sqlite(st), "main", META_NODE, small,
+                                     sizeof(small)),
+                   DS_ECORRUPT);
+  assert_int_equal(
+      meta_get_exact_in(store_sqlite(st), "main", META_PK, back, ID_LEN),
+      DS_ENOENT);
   assert_int_equal(meta_set(st, META_SERVER, "https://quan", 12), 0);
   assert_int_equal(meta_get_str(st, META_SERVER, text, sizeof(text)), 0);
   assert_string_equal(text, "https:/"); /* cut to fit */
@@ -323,6 +358,7 @@ int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_store_db_translate_once),
       cmocka_unit_test(test_store_db_failed_prepare_is_error),
+      cmocka_unit_test(test_store_db_blob),
       cmocka_unit_test(test_store_each_role_has_its_own_tables),
       cmocka_unit_test(test_store_device_scans),
       cmocka_unit_test(test_store_meta_typed_keys),

@@ -26,24 +26,30 @@ static void append_signed(struct store *st, const uint8_t node[ID_LEN],
   assert_int_equal(store_commit(st), 0);
 }
 
+/* Node |node| enrolled with key |pk|, as the chain's signer. */
+static void enrol(struct store *st, const uint8_t node[ID_LEN],
+                  const uint8_t pk[crypto_sign_PUBLICKEYBYTES]) {
+  sqlite3_stmt *s;
+  sqlite3_prepare_v2(store_sqlite(st),
+                     "INSERT INTO node(node, pubkey, commune, enrolled_ms) "
+                     "VALUES (?1, ?2, 'hoa-an', 0)",
+                     -1, &s, NULL);
+  sqlite3_bind_blob(s, 1, node, ID_LEN, SQLITE_STATIC);
+  sqlite3_bind_blob(s, 2, pk, crypto_sign_PUBLICKEYBYTES, SQLITE_STATIC);
+  assert_int_equal(sqlite3_step(s), SQLITE_DONE);
+  sqlite3_finalize(s);
+}
+
 static void test_synclog_verify_names_tampered_entry(void **state) {
   struct store *st = th_store();
   uint8_t pk[crypto_sign_PUBLICKEYBYTES], sk[crypto_sign_SECRETKEYBYTES];
   uint8_t node[ID_LEN] = {0x42}, h1[SYNCLOG_HASH_LEN], h2[SYNCLOG_HASH_LEN];
   char err[DS_ERRBUF_LEN];
   int64_t n, bad;
-  sqlite3_stmt *s;
   (void)state;
 
   crypto_sign_keypair(pk, sk);
-  sqlite3_prepare_v2(store_sqlite(st),
-                     "INSERT INTO node(node, pubkey, commune, enrolled_ms) "
-                     "VALUES (?1, ?2, 'hoa-an', 0)",
-                     -1, &s, NULL);
-  sqlite3_bind_blob(s, 1, node, ID_LEN, SQLITE_STATIC);
-  sqlite3_bind_blob(s, 2, pk, sizeof(pk), SQLITE_STATIC);
-  assert_int_equal(sqlite3_step(s), SQLITE_DONE);
-  sqlite3_finalize(s);
+  enrol(st, node, pk);
   append_signed(st, node, sk, "first body", false);
   append_signed(st, node, sk, "second body", true);
   append_signed(st, node, sk, "third body", false);
@@ -65,9 +71,68 @@ static void test_synclog_verify_names_tampered_entry(void **state) {
   store_close(st);
 }
 
+/* Another file's log, attached as a schema: copied, counted, its head,
+ * and scanned with each entry's node key (export and replay). */
+static void test_synclog_attached_log(void **state) {
+  struct store *st = th_store();
+  sqlite3 *db = store_sqlite(st);
+  uint8_t pk[crypto_sign_PUBLICKEYBYTES], sk[crypto_sign_SECRETKEYBYTES];
+  uint8_t node[ID_LEN] = {0x42}, other[ID_LEN] = {0x43};
+  uint8_t h2[SYNCLOG_HASH_LEN], got[SYNCLOG_HASH_LEN];
+  struct synclog_scan sc;
+  struct synclog_row r;
+  int64_t n, last;
+  (void)state;
+
+  crypto_sign_keypair(pk, sk);
+  enrol(st, node, pk);
+  append_signed(st, node, sk, "first body", false);
+  append_signed(st, node, sk, "second body", true);
+  append_signed(st, other, sk, "a stranger's", false);
+  assert_int_equal(sqlite3_exec(db,
+                                "ATTACH ':memory:' AS x; CREATE TABLE x.node "
+                                "AS SELECT * FROM main.node",
+                                NULL, NULL, NULL),
+                   SQLITE_OK);
+  assert_int_equal(synclog_copy_to(db, "x"), 0);
+  assert_int_equal(synclog_count_in(db, "x", -1, &n), 0);
+  assert_int_equal(n, 3);
+  assert_int_equal(synclog_count_in(db, "x", 999, &n), 0);
+  assert_int_equal(n, 0); /* every entry was received at 1000 */
+  assert_int_equal(synclog_hash_at(st, 2, h2), 0);
+  assert_int_equal(synclog_head_in(db, "x", 2, &last, got), 0);
+  assert_int_equal(last, 3);
+  assert_memory_equal(got, h2, SYNCLOG_HASH_LEN);
+  assert_int_equal(synclog_scan_open(&sc, db, "x", -1), 0);
+  assert_int_equal(synclog_scan_next(&sc, &r), 1);
+  assert_int_equal(r.seq, 1);
+  assert_memory_equal(r.node, node, ID_LEN);
+  assert_int_equal(r.received_ms, 1000);
+  assert_int_equal(r.len, strlen("first body"));
+  assert_memory_equal(r.body, "first body", r.len);
+  assert_non_null(r.pk);
+  assert_memory_equal(r.pk, pk, sizeof(pk));
+  assert_int_equal(synclog_scan_next(&sc, &r), 1);
+  assert_int_equal(synclog_scan_next(&sc, &r), 1);
+  assert_int_equal(r.seq, 3);
+  assert_null(r.pk); /* not enrolled */
+  assert_int_equal(synclog_scan_next(&sc, &r), 0);
+  synclog_scan_close(&sc);
+  /* A malformed entry is said as such. */
+  assert_int_equal(
+      sqlite3_exec(db, "UPDATE x.synclog SET sig = x'00'", NULL, NULL, NULL),
+      SQLITE_OK);
+  assert_int_equal(synclog_scan_open(&sc, db, "x", -1), 0);
+  assert_int_equal(synclog_scan_next(&sc, &r), DS_ECORRUPT);
+  synclog_scan_close(&sc);
+  assert_int_not_equal(synclog_count_in(db, "nosuch", -1, &n), 0);
+  store_close(st);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_synclog_verify_names_tampered_entry),
+      cmocka_unit_test(test_synclog_attached_log),
   };
   return cmocka_run_group_tests_name("synclog", tests, NULL, NULL);
 }
