@@ -36,7 +36,8 @@ static const struct help_src help_src[] = {
     {"bundle import", "bundle import FILE", MSG_HELP_BUNDLE_IMPORT, -1,
      "dansync bundle import /media/usb/hoa-an.answer"},
     {"set-server",
-     "set-server URL [--pin PIN | --cacert FILE] [--insecure-http]",
+     "set-server URL [--pin PIN | --cacert FILE | --system-ca] "
+     "[--insecure-http]",
      MSG_HELP_SET_SERVER, -1,
      "dansync set-server https://10.0.0.3:8443 --pin sha256//YhKJ..."},
     {"reenroll", "reenroll --token TOKEN", MSG_HELP_REENROLL, -1,
@@ -237,9 +238,9 @@ const char *cli_ent_name(int ent) {
   return msg(names[ent]);
 }
 
-static const char *const bare_flags[] = {"voided",  "json",          "overdue",
-                                         "restamp", "wait",          "force",
-                                         "open",    "insecure-http", NULL};
+static const char *const bare_flags[] = {
+    "voided", "json", "overdue",       "restamp",   "wait",
+    "force",  "open", "insecure-http", "system-ca", NULL};
 
 static int dispatch_record(const struct args *a, int ent, const char *w1,
                            const char *cmd) {

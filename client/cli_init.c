@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT
  * cli_init.c -- dansync init and set-server: making a device's store and
  * its identity, and changing which district server it trusts. */
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -95,12 +96,16 @@ int cmd_init(const struct args *a) {
   return EXIT_OK;
 }
 
-/* Changes the server and its trust; the queue, keys and cursor stay. */
+/* Changes the server and its trust; the queue, keys and cursor stay. With
+ * neither --pin, --cacert nor --system-ca, an https server is trusted as
+ * before (the pin or CA file kept); http has nothing to check. */
 int cmd_set_server(const struct args *a) {
-  static const char *const allowed[] = {"pin", "cacert", "insecure-http", NULL};
+  static const char *const allowed[] = {"pin", "cacert", "system-ca",
+                                        "insecure-http", NULL};
   const char *server = a->npos == 2 ? a->pos[1] : NULL;
   const char *pin = args_get(a, "pin"), *cacert = args_get(a, "cacert");
-  char err[DS_ERRBUF_LEN];
+  bool system_ca = args_has(a, "system-ca");
+  char err[DS_ERRBUF_LEN], kept_pin[512], kept_ca[4096];
   struct device dev;
   int rc;
 
@@ -111,11 +116,23 @@ int cmd_set_server(const struct args *a) {
     return cli_extra(a, "set-server", 2);
   if (!server)
     return cli_usage("set-server", msg(MSG_SET_SERVER_NEEDS));
-  if (xport_check(server, pin, cacert, args_has(a, "insecure-http"), err))
-    return cli_fail(EXIT_ERROR, err);
+  if (system_ca && (pin || cacert))
+    return cli_fail(EXIT_ERROR, msg(MSG_SYSTEM_CA_ALONE));
   rc = cli_open(&dev, a);
   if (rc)
     return rc;
+  if (!pin && !cacert && !system_ca && !strncmp(server, "https://", 8)) {
+    if (!meta_get_str(dev.st, META_PIN, kept_pin, sizeof(kept_pin)) &&
+        *kept_pin)
+      pin = kept_pin;
+    else if (!meta_get_str(dev.st, META_CACERT, kept_ca, sizeof(kept_ca)) &&
+             *kept_ca)
+      cacert = kept_ca;
+  }
+  if (xport_check(server, pin, cacert, args_has(a, "insecure-http"), err)) {
+    local_close(&dev);
+    return cli_fail(EXIT_ERROR, err);
+  }
   rc = store_begin(dev.st);
   if (!rc)
     rc = meta_set(dev.st, META_SERVER, server, strlen(server));
@@ -133,8 +150,9 @@ int cmd_set_server(const struct args *a) {
   if (rc)
     return cli_fail(EXIT_ERROR, msg(MSG_SERVER_UNCHANGED));
   msg_print(stdout, MSG_SERVER_NOW, server,
-            msg(pin      ? MSG_TRUST_PIN
-                : cacert ? MSG_TRUST_CAFILE
-                         : MSG_TRUST_SYSTEM));
+            msg(pin                              ? MSG_TRUST_PIN
+                : cacert                         ? MSG_TRUST_CAFILE
+                : strncmp(server, "https://", 8) ? MSG_TRUST_NONE
+                                                 : MSG_TRUST_SYSTEM));
   return EXIT_OK;
 }

@@ -1,7 +1,6 @@
 /* SPDX-License-Identifier: MIT
  * cli_sync.c -- around a sync (client/csync.c does the exchange): exit 4
- * when the district rejected any change (DESIGN §8), remembering where the
- * pulled changes of the last sync start for 'status', and reenroll. */
+ * when the district rejected any change (DESIGN §8), and reenroll. */
 #include <stdio.h>
 #include <string.h>
 
@@ -13,45 +12,20 @@
 #include "common/device.h"
 #include "common/meta.h"
 
-/* The inbox's last row; with |brought_from| >= 0, also notes where the
- * last sync's pulled ops start (for 'status'). EXIT_ERROR after saying why
- * when the store cannot be read. (No count of the outbox here: it holds
- * every op ever made, and counting it read half a 10,000-op store.) */
-static int counts(const struct args *a, int64_t brought_from, int64_t *inbox) {
-  struct device dev;
-  int rc;
-
-  rc = cli_open(&dev, a);
-  if (rc)
-    return rc;
-  rc = device_inbox_last(dev.st, inbox);
-  /* Only what 'status' shows depends on the note: a failed write is
-   * harmless. */
-  if (!rc && brought_from >= 0 &&
-      meta_set_int(dev.st, META_BROUGHT_FROM, brought_from))
-    store_rollback(dev.st);
-  local_close(&dev);
-  return rc ? cli_fail(EXIT_ERROR, msg(MSG_STORE_READ)) : 0;
-}
-
 int cmd_sync(const struct args *a) {
   static const char *const allowed[] = {
       "restamp", "wait", "retries", "timeout", "batch", "pull-limit", NULL};
-  int64_t in0 = 0, in1 = 0;
   uint64_t rejected = 0;
   int rc;
 
   rc = cli_only(a, "sync", allowed);
   if (rc || (rc = cli_extra(a, "sync", 1)))
     return rc;
-  rc = counts(a, -1, &in0);
-  if (rc)
-    return rc;
+  /* One store connection for the whole sync (csync_main also notes where
+   * the pulled ops start, for 'status'): each more open and close of the
+   * store cost a WAL made, synced and checkpointed, five fsyncs. */
   rc = csync_main(a, &rejected);
   if (rc != EXIT_OK)
-    return rc;
-  rc = counts(a, in0, &in1);
-  if (rc)
     return rc;
   if (rejected)
     return cli_failf(EXIT_REFUSED, MSG_SYNC_REJECTED, (long long)rejected);

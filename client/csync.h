@@ -17,7 +17,8 @@ struct store;
 
 /* Runs `dansync sync` (its flags already checked by the caller); returns
  * the process exit code, and in |rejected| how many ops the district
- * refused in this run's answers. */
+ * refused in this run's answers. On success it also notes where the ops
+ * this run pulled start (for 'status'). */
 int csync_main(const struct args *a, uint64_t *rejected);
 
 /* For bundles (client/cbundle.c), the same requests and the same applying

@@ -18,8 +18,6 @@
 #include <unistd.h>
 
 #include <curl/curl.h>
-#include <openssl/err.h>
-#include <openssl/ssl.h>
 #include <sodium.h>
 
 #include "common/clock.h"
@@ -76,25 +74,13 @@ static void assert_alive(void) {
 }
 
 static int setup_group(void **state) {
-  char cmd[2048], out[512];
   struct buf body, resp;
   (void)state;
   if (sodium_init() < 0 || curl_global_init(CURL_GLOBAL_DEFAULT))
     return -1;
   snprintf(db, sizeof(db), "%s/tls.db", it_tmpdir());
   snprintf(dir, sizeof(dir), "%s/tls", it_tmpdir());
-  snprintf(crt, sizeof(crt), "%s/district.crt", dir);
-  snprintf(key, sizeof(key), "%s/district.key", dir);
-  snprintf(cmd, sizeof(cmd),
-           "%s tls init --out '%s' --host localhost --host 127.0.0.1 2>&1",
-           DANSYNCD_BIN, dir);
-  if (run(cmd, out, sizeof(out)))
-    return -1;
-  snprintf(cmd, sizeof(cmd), "%s tls pin --cert '%s'", DANSYNCD_BIN, crt);
-  if (run(cmd, out, sizeof(out)) || strncmp(out, "sha256//", 8))
-    return -1;
-  out[strcspn(out, "\n")] = '\0';
-  snprintf(d.pin, sizeof(d.pin), "%.79s", out);
+  it_tls_cert(&d, dir, crt, key, sizeof(crt));
   {
     const char *extra[] = {"--tls-cert",     crt,  "--tls-key", key,
                            "--head-timeout", "2s", NULL};
@@ -168,6 +154,10 @@ static void test_wrong_pin(void **state) {
     it_request(&req, &dev, &op, 1, 0);
   }
   assert_int_equal(it_post(&other, &dev, req.data, req.len, &resp), 0);
+  {
+    struct it_conn c; /* the tests' own OpenSSL client checks pins too */
+    assert_false(it_conn_open(&c, &other, NULL));
+  }
   it_digest(db, NULL, after);
   assert_string_equal(before, after);
   buf_cleanup(&req);
@@ -177,10 +167,12 @@ static void test_wrong_pin(void **state) {
 
 static void test_plain_http_to_tls_port(void **state) {
   static const char get[] = "GET /v1/health HTTP/1.1\r\n\r\n";
+  struct it_daemon plain = d; /* deliberately no TLS */
   struct buf resp;
   (void)state;
+  plain.pin[0] = '\0';
   buf_init(&resp, 0);
-  it_raw(&d, get, sizeof(get) - 1, false, LIVENESS_MS, &resp);
+  it_raw(&plain, get, sizeof(get) - 1, false, LIVENESS_MS, &resp);
   assert_null(strstr((char *)resp.data, "ok")); /* never served in clear */
   buf_cleanup(&resp);
   assert_alive();
@@ -213,23 +205,15 @@ static void test_stalled_handshake(void **state) {
 /* A real handshake from OpenSSL, then bytes that are not TLS records, or a
  * record cut short: the daemon drops that connection and nothing else. */
 static void after_handshake(const void *junk, size_t len, bool half_close) {
-  SSL_CTX *ctx = SSL_CTX_new(TLS_client_method());
-  SSL *ssl;
-  int fd = it_connect(&d, "127.0.0.3"), ms;
-  assert_non_null(ctx);
-  assert_true(fd >= 0);
-  ssl = SSL_new(ctx);
-  SSL_set_fd(ssl, fd);
-  assert_int_equal(SSL_connect(ssl), 1);
-  assert_true(it_send_all(fd, junk, len));
+  struct it_conn c;
+  int ms;
+  assert_true(it_conn_open(&c, &d, "127.0.0.3"));
+  assert_true(it_send_all(c.fd, junk, len)); /* beside OpenSSL, raw */
   if (half_close)
-    shutdown(fd, SHUT_WR);
-  ms = it_wait_closed(fd, LIVENESS_MS, NULL);
+    shutdown(c.fd, SHUT_WR);
+  ms = it_wait_closed(c.fd, LIVENESS_MS, NULL);
   assert_true(ms >= 0);
-  SSL_free(ssl);
-  SSL_CTX_free(ctx);
-  close(fd);
-  ERR_clear_error();
+  it_conn_close(&c);
   assert_alive();
 }
 

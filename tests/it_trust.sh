@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: MIT
-# What a device trusts (DESIGN §11), against the real programs: the token
+# What a device trusts (DESIGN §11), against the real programs: set-server
+# with the address only keeps the pin or CA file (--system-ca drops it); the token
 # (a mistyped one, another commune, another district, a cancelled one, read
 # from a file and from stdin, forgotten once enrolled, its pin used), the
 # district's signature on every answer (stripped, an answer whose acked a
@@ -62,6 +63,26 @@ check "the district's key is kept" 1 "$(meta a district_pk)"
 check "a used token leaves enroll list" 0 "$(D enroll list | grep -c "^$ID")"
 check_rc "init from standard input" 0 on b init --server "$HTTPS" --token - <<<"$(D enroll --commune tan-long --tls-cert "$TMP/tls/district.crt")"
 check_rc "b syncs" 0 on b sync
+
+# --- set-server with the address only keeps how the device trusts ---
+check_rc "set-server with the URL only" 0 on a set-server "https://localhost:$DPORT"
+check "set-server with the URL only keeps the pin" "$PIN" "$(sqlite3 "$TMP/a.db" "SELECT v FROM meta WHERE k = 'pin'")"
+add a 7
+check_rc "a still syncs by its pin after set-server with the URL only" 0 on a sync
+check "a's op got through" '"queued": 0' "$(queued a)"
+check_rc "--system-ca with --pin is refused" 1 on a set-server "$HTTPS" --system-ca --pin "$PIN"
+check_grep "it says they do not go together" "system-ca" "$TMP/err"
+check "the refused set-server changed nothing" "https://localhost:$DPORT" "$(sqlite3 "$TMP/a.db" "SELECT v FROM meta WHERE k = 'server'")"
+check_rc "set-server --system-ca drops the pin" 0 on a set-server "$HTTPS" --system-ca
+check "no pin kept" "" "$(sqlite3 "$TMP/a.db" "SELECT v FROM meta WHERE k = 'pin'")"
+add a 8
+check_rc "a self-signed district by the system store: exit 5" 5 on a sync --retries 0
+check_rc "set-server with the district's certificate as CA file" 0 on a set-server "$HTTPS" --cacert "$TMP/tls/district.crt"
+check_rc "set-server with the URL only keeps the CA file" 0 on a set-server "$HTTPS"
+check "the CA file kept" "$TMP/tls/district.crt" "$(sqlite3 "$TMP/a.db" "SELECT v FROM meta WHERE k = 'cacert'")"
+check_rc "a syncs by the kept CA file" 0 on a sync
+check_rc "set-server back to the pin" 0 on a set-server "$HTTPS" --pin "$PIN"
+check "the CA file dropped for the pin" "" "$(sqlite3 "$TMP/a.db" "SELECT v FROM meta WHERE k = 'cacert'")"
 
 # --- cancelled tokens and tokens of another district ---
 TOKC=$(D enroll --commune hoa-an --tls-cert "$TMP/tls/district.crt")

@@ -4,6 +4,7 @@
 #include "tests/it_util.h"
 
 #include <fcntl.h>
+#include <limits.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
@@ -17,6 +18,10 @@
 #include <arpa/inet.h>
 
 #include <curl/curl.h>
+#include <openssl/err.h>
+#include <openssl/evp.h>
+#include <openssl/ssl.h>
+#include <openssl/x509.h>
 #include <sodium.h>
 
 #include "common/clock.h"
@@ -27,7 +32,7 @@
 
 static char tmpdir[256];
 
-static void die(const char *what) {
+_Noreturn static void die(const char *what) {
   fprintf(stderr, "it_util: %s\n", what);
   abort();
 }
@@ -135,7 +140,8 @@ void it_daemon_start(struct it_daemon *d, const char *db,
       int ok = fscanf(f, "%d", &d->port) == 1;
       fclose(f);
       if (ok) {
-        snprintf(d->url, sizeof(d->url), "http://127.0.0.1:%d", d->port);
+        snprintf(d->url, sizeof(d->url), "%s://127.0.0.1:%d",
+                 d->pin[0] ? "https" : "http", d->port);
         return;
       }
     }
@@ -144,6 +150,24 @@ void it_daemon_start(struct it_daemon *d, const char *db,
     wait_ms(10);
   }
   die("dansyncd did not start listening within 10 s");
+}
+
+void it_tls_cert(struct it_daemon *d, const char *dir, char *crt, char *key,
+                 size_t cap) {
+  const char *init[] = {DANSYNCD_BIN, "tls",       "init",   "--out",     dir,
+                        "--host",     "localhost", "--host", "127.0.0.1", NULL};
+  const char *pin[] = {DANSYNCD_BIN, "tls", "pin", "--cert", crt, NULL};
+  struct buf out;
+
+  snprintf(crt, cap, "%s/district.crt", dir);
+  snprintf(key, cap, "%s/district.key", dir);
+  buf_init(&out, 0);
+  if (it_run(init, NULL) != 0 || it_run(pin, &out) != 0 ||
+      strncmp((const char *)out.data, "sha256//", 8))
+    die("dansyncd tls init or tls pin failed");
+  snprintf(d->pin, sizeof(d->pin), "%.*s",
+           (int)strcspn((const char *)out.data, "\n"), (const char *)out.data);
+  buf_cleanup(&out);
 }
 
 int it_daemon_stop(struct it_daemon *d, bool kill9) {
@@ -253,37 +277,16 @@ long it_post(const struct it_daemon *d, const struct it_device *dev,
 
 void it_raw(const struct it_daemon *d, const void *bytes, size_t len,
             bool half_close, int timeout_ms, struct buf *resp) {
-  struct sockaddr_in a = {0};
-  int fd = socket(AF_INET, SOCK_STREAM, 0);
-  size_t off = 0;
+  struct it_conn c;
 
-  a.sin_family = AF_INET;
-  a.sin_port = htons((uint16_t)d->port);
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
   buf_reset(resp);
-  if (fd < 0 || connect(fd, (struct sockaddr *)&a, sizeof(a)))
+  if (!it_conn_open(&c, d, NULL))
     die("connect failed");
-  while (off < len) {
-    ssize_t n = send(fd, (const char *)bytes + off, len - off, MSG_NOSIGNAL);
-    if (n <= 0)
-      break;
-    off += (size_t)n;
-  }
+  (void)it_conn_send(&c, bytes, len);
   if (half_close)
-    shutdown(fd, SHUT_WR);
-  for (;;) {
-    struct pollfd p = {fd, POLLIN, 0};
-    char chunk[4096];
-    ssize_t n;
-    if (poll(&p, 1, timeout_ms) <= 0)
-      break;
-    n = recv(fd, chunk, sizeof(chunk), 0);
-    if (n <= 0)
-      break;
-    if (buf_append(resp, chunk, (size_t)n))
-      die("out of memory");
-  }
-  close(fd);
+    it_conn_shutdown(&c);
+  (void)it_conn_wait_closed(&c, timeout_ms, true, resp);
+  it_conn_close(&c);
   if (buf_cstr(resp))
     die("out of memory");
 }
@@ -344,21 +347,114 @@ bool it_send_all(int fd, const void *bytes, size_t len) {
 }
 
 int it_wait_closed(int fd, int timeout_ms, struct buf *got) {
-  uint64_t start = clock_now_ms();
+  struct it_conn c = {fd, NULL};
+  return it_conn_wait_closed(&c, timeout_ms, false, got);
+}
+
+/* The SHA-256 of the peer's DER public key, as "sha256//BASE64", is |pin|. */
+static bool peer_pinned(SSL *ssl, const char *pin) {
+  X509 *x = SSL_get1_peer_certificate(ssl);
+  unsigned char *der = NULL, md[32];
+  char b64[64], got[80];
+  int n = x ? i2d_X509_PUBKEY(X509_get_X509_PUBKEY(x), &der) : -1;
+
+  X509_free(x);
+  if (n <= 0)
+    return false;
+  if (!EVP_Digest(der, (size_t)n, md, NULL, EVP_sha256(), NULL))
+    n = 0;
+  OPENSSL_free(der);
+  if (n <= 0)
+    return false;
+  EVP_EncodeBlock((unsigned char *)b64, md, sizeof(md));
+  snprintf(got, sizeof(got), "sha256//%s", b64);
+  return !strcmp(got, pin);
+}
+
+bool it_conn_open(struct it_conn *c, const struct it_daemon *d,
+                  const char *from) {
+  SSL_CTX *ctx;
+
+  c->ssl = NULL;
+  c->fd = it_connect(d, from);
+  if (c->fd < 0 || !d->pin[0])
+    return c->fd >= 0;
+  /* As a device trusts its district: by the pin alone, no chain. */
+  ctx = SSL_CTX_new(TLS_client_method());
+  if (!ctx || !SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION))
+    die("cannot set up a TLS client");
+  c->ssl = SSL_new(ctx);
+  SSL_CTX_free(ctx); /* the SSL holds its own reference */
+  if (!c->ssl || !SSL_set_fd(c->ssl, c->fd))
+    die("cannot set up a TLS client");
+  if (SSL_connect(c->ssl) != 1 || !peer_pinned(c->ssl, d->pin)) {
+    it_conn_close(c);
+    return false;
+  }
+  return true;
+}
+
+bool it_conn_send(struct it_conn *c, const void *bytes, size_t len) {
+  if (!c->ssl)
+    return it_send_all(c->fd, bytes, len);
+  while (len > 0) {
+    int n = SSL_write(c->ssl, bytes, len > INT_MAX ? INT_MAX : (int)len);
+    if (n <= 0) {
+      ERR_clear_error();
+      return false;
+    }
+    bytes = (const char *)bytes + n;
+    len -= (size_t)n;
+  }
+  return true;
+}
+
+void it_conn_shutdown(struct it_conn *c) {
+  if (c->ssl)
+    (void)SSL_shutdown(c->ssl);
+  shutdown(c->fd, SHUT_WR);
+}
+
+ssize_t it_conn_recv(struct it_conn *c, void *b, size_t cap) {
+  int n;
+  if (!c->ssl)
+    return recv(c->fd, b, cap, 0);
+  n = SSL_read(c->ssl, b, (int)cap);
+  if (n > 0)
+    return n;
+  ERR_clear_error();
+  return 0;
+}
+
+int it_conn_wait_closed(struct it_conn *c, int timeout_ms, bool idle,
+                        struct buf *got) {
+  uint64_t start = clock_now_ms(), from = start;
   for (;;) {
-    uint64_t spent = clock_now_ms() - start;
-    struct pollfd p = {fd, POLLIN, 0};
+    uint64_t spent = clock_now_ms() - from;
+    struct pollfd p = {c->fd, POLLIN, 0};
     char chunk[4096];
     ssize_t n;
-    if (spent >= (uint64_t)timeout_ms ||
-        poll(&p, 1, (int)((uint64_t)timeout_ms - spent)) <= 0)
+    /* Bytes OpenSSL already holds raise no event on the socket. */
+    if (!(c->ssl && SSL_has_pending(c->ssl)) &&
+        (spent >= (uint64_t)timeout_ms ||
+         poll(&p, 1, (int)((uint64_t)timeout_ms - spent)) <= 0))
       return -1;
-    n = recv(fd, chunk, sizeof(chunk), 0);
+    n = it_conn_recv(c, chunk, sizeof(chunk));
     if (n <= 0)
       return (int)(clock_now_ms() - start);
     if (got && buf_append(got, chunk, (size_t)n))
       die("out of memory");
+    if (idle)
+      from = clock_now_ms();
   }
+}
+
+void it_conn_close(struct it_conn *c) {
+  SSL_free(c->ssl);
+  c->ssl = NULL;
+  if (c->fd >= 0)
+    close(c->fd);
+  c->fd = -1;
 }
 
 long it_metric(const struct it_daemon *d, const char *name) {

@@ -149,7 +149,7 @@ check "wrong pin: queue intact" 5 "$(queued "$DEV")"
 check "wrong pin: store unchanged" "$DIGEST" "$(C --db "$DEV" digest)"
 
 # No pin, no CA file: the system store does not know a self-signed key.
-check_rc "set-server with neither" 0 C --db "$DEV" set-server "$TLSURL"
+check_rc "set-server --system-ca (the wrong pin dropped)" 0 C --db "$DEV" set-server "$TLSURL" --system-ca
 check_rc "self-signed without a pin: exit 5" 5 C --db "$DEV" sync --retries 0 --timeout 5
 check_grep "self-signed: says it could not be verified" "could not be verified" "$TMP/err"
 # A CA file that did not sign it.
