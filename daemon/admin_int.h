@@ -10,7 +10,7 @@
 
 struct store;
 
-extern const struct args_prog admin_prog;
+extern struct args_prog admin_prog;
 
 /* --db, else $DANSYNCD_DB, else ./district.db. */
 const char *admin_db_path(const struct args *a);

@@ -13,6 +13,7 @@
 #include "common/json.h"
 #include "common/store.h"
 #include "daemon/admin_int.h"
+#include "daemon/dmsg.h"
 #include "daemon/answer.h"
 #include "daemon/district.h"
 #include "daemon/log.h"
@@ -72,13 +73,13 @@ static int token_row(void *arg, const struct registry_token *t) {
 }
 
 int enrol_list(struct store *st, bool json, FILE *out) {
-  char head[128];
+  static const int cols[] = {DM_COL_ID, DM_COL_COMMUNE, DM_COL_CREATED,
+                             DM_COL_EXPIRES, DM_COL_LABEL};
+  static const int widths[] = {10, 17, 21, 22, 0};
   struct district_list l;
   int rc;
 
-  snprintf(head, sizeof(head), "%-8s  %-16s %-20s %-20s  %s", "id", "commune",
-           "created", "expires", "label");
-  rc = district_list_begin(&l, json, head);
+  rc = district_list_begin(&l, json, cols, widths, 5);
   if (!rc)
     rc = registry_tokens_each(st, (int64_t)clock_now_ms(), token_row, &l);
   return district_list_end(&l, rc, out);
@@ -190,18 +191,18 @@ int enrol_cmd(const struct args *a, const char *verb) {
   if (!verb)
     return a->npos == 1
                ? cmd_make(a)
-               : args_usage(&admin_prog, "enroll", "unexpected argument");
+               : args_usage(&admin_prog, "enroll", dmsg(DM_UNEXPECTED));
   if (!strcmp(verb, "list")) {
     if (args_only(a, list_flags, err) || a->npos != 2)
       return args_usage(&admin_prog, "enroll list",
-                        a->npos != 2 ? "unexpected argument" : err);
+                        a->npos != 2 ? dmsg(DM_UNEXPECTED) : err);
   } else if (!strcmp(verb, "cancel")) {
     if (args_only(a, no_flags, err) || a->npos != 3)
       return args_usage(&admin_prog, "enroll cancel",
                         a->npos != 3 ? "enroll cancel needs one token id"
                                      : err);
   } else {
-    return args_usage(&admin_prog, "enroll", "unexpected argument");
+    return args_usage(&admin_prog, "enroll", dmsg(DM_UNEXPECTED));
   }
   rc = admin_open_store(a, &st);
   if (rc)

@@ -19,6 +19,7 @@
 #include "common/json.h"
 #include "common/store.h"
 #include "daemon/admin_int.h"
+#include "daemon/dmsg.h"
 
 static const char *const role_names[] = {"viewer", "clerk", "admin"};
 static const char *const role_labels[] = {"xem", "văn thư", "quản trị"};
@@ -367,7 +368,7 @@ int users_cmd(const struct args *a, const char *verb) {
     return args_usage(&admin_prog, cmd, err);
   if (a->npos != (list ? 2 : 3))
     return args_usage(&admin_prog, cmd,
-                      list ? "unexpected argument" : "give the user name");
+                      list ? dmsg(DM_UNEXPECTED) : "give the user name");
   if (add && !args_get(a, "role"))
     return args_usage(&admin_prog, cmd, "user add needs --role");
   if (add && (role = users_role_parse(args_get(a, "role"))) < 0)
