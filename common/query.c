@@ -437,3 +437,58 @@ done:
   buf_cleanup(&b);
   return rc;
 }
+
+int query_surveys(struct store *st, const char *commune, bool json,
+                  const char *const heads[5], FILE *out) {
+  static const char *const keys[] = {
+      "id",       "commune",   "taken_on",   "service", "overall",
+      "attitude", "procedure", "timeliness", "comment"};
+  static const int w[] = {W_ID, W_DATE, 16, 24, 0};
+  sqlite3_stmt *s = NULL;
+  struct buf b;
+  int rc = 0, n = 0, step = SQLITE_DONE;
+
+  if (sqlite3_prepare_v2(store_sqlite(st),
+                         "SELECT lower(hex(rid)), commune, taken_on, service,"
+                         " overall, attitude, procedure, timeliness, comment"
+                         " FROM survey WHERE coalesce(voided, 0) = 0"
+                         " AND (?1 IS NULL OR commune = ?1)"
+                         " ORDER BY taken_on, rid",
+                         -1, &s, NULL))
+    return DS_EUNAVAIL;
+  sqlite3_bind_text(s, 1, commune, -1, SQLITE_STATIC);
+  buf_init(&b, 0);
+  rc = json ? buf_putc(&b, '[') : 0;
+  for (int i = 0; i < 5 && !rc && !json; i++)
+    rc = i < 4 ? textout_cell(&b, heads[i], strlen(heads[i]), w[i], 1) ||
+                     buf_printf(&b, "  ")
+               : buf_printf(&b, "%s\n", heads[i]);
+  while (!rc && (step = sqlite3_step(s)) == SQLITE_ROW) {
+    const char *id = col(s, 0);
+    if (json) {
+      rc = buf_printf(&b, "%s\n  {", n ? "," : "");
+      for (int i = 0; i < 9 && !rc; i++) {
+        rc = buf_printf(&b, "%s\"%s\": ", i ? ", " : "", keys[i]);
+        json_col(&b, s, i);
+      }
+      rc = rc || buf_putc(&b, '}');
+    } else {
+      const char *svc = vnenum_label(col(s, 3));
+      rc = buf_printf(&b, "%s  %-10s  %-16s  ",
+                      id + (strlen(id) > W_ID ? strlen(id) - W_ID : 0),
+                      col(s, 2), col(s, 1));
+      rc = rc || textout_cell(&b, svc, strlen(svc), w[3], 1);
+      rc = rc || buf_printf(&b, "  %s\n", col(s, 4));
+    }
+    n++;
+  }
+  if (!rc && step != SQLITE_DONE)
+    rc = DS_EUNAVAIL;
+  if (!rc && json)
+    rc = buf_printf(&b, n ? "\n]\n" : "]\n");
+  if (!rc)
+    fwrite(b.data, 1, b.len, out);
+  sqlite3_finalize(s);
+  buf_cleanup(&b);
+  return rc;
+}

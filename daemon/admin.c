@@ -600,5 +600,8 @@ int admin_main(int argc, char **argv) {
       (!strcmp(w1, "list") || !strcmp(w1, "show") || !strcmp(w1, "update") ||
        !strcmp(w1, "reopen")))
     return cmd_petition(&a, w1);
+  if (w1 && !strcmp(w0, "survey") &&
+      (!strcmp(w1, "list") || !strcmp(w1, "void")))
+    return cmd_survey(&a, w1);
   return args_usage(&admin_prog, NULL, dmsg(DM_UNKNOWN_COMMAND));
 }

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT
  * admin_rec.c -- dansyncd's commands on records and devices: petition
- * list/show/update/reopen as the district node, conflicts list/show/
- * resolve, and node revoke (which asks for --yes). */
+ * list/show/update/reopen as the district node, survey list/void,
+ * conflicts list/show/resolve, and node revoke (which asks for --yes). */
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -111,6 +111,60 @@ int cmd_petition(const struct args *a, const char *verb) {
       rc = district_submit(st, build_petition, &pe, err);
     if (!rc)
       dmsg_print(stdout, pe.reopen ? DM_REOPENED : DM_UPDATED, a->pos[2]);
+  }
+  store_close(st);
+  return rc ? args_fail(&admin_prog, EXIT_ERROR, err) : EXIT_OK;
+}
+
+static int build_survey_void(struct store *st, struct op *op, void *arg,
+                             char *errbuf) {
+  static const struct edit_flag voided = {"voided", NULL};
+  struct edit_arena arena;
+  return edit_build(st, op, ENT_SURVEY, arg, false, NULL, &voided, 1, &arena,
+                    errbuf);
+}
+
+/* `survey list [--commune C]`, `survey void ID`: the district's view of
+ * the surveys, and voiding one as the district node (devices receive it
+ * by sync, the report leaves it out). */
+int cmd_survey(const struct args *a, const char *verb) {
+  static const char *const list_flags[] = {"commune", "json", NULL};
+  static const char *const none[] = {NULL};
+  static const int heads_id[] = {DM_COL_ID, DM_COL_DATE, DM_COL_COMMUNE,
+                                 DM_COL_SERVICE, DM_COL_OVERALL};
+  bool list = !strcmp(verb, "list");
+  char err[DS_ERRBUF_LEN], cmd[32];
+  const char *heads[5];
+  uint8_t rid[ID_LEN];
+  struct store *st;
+  int rc;
+
+  snprintf(cmd, sizeof(cmd), "survey %s", verb);
+  if (args_only(a, list ? list_flags : none, err))
+    return args_usage(&admin_prog, cmd, err);
+  if (a->npos != (list ? 2 : 3))
+    return args_usage(&admin_prog, cmd,
+                      dmsg(list ? DM_UNEXPECTED : DM_GIVE_SURVEY_ID));
+  rc = admin_open_store(a, &st);
+  if (rc)
+    return rc;
+  if (list) {
+    rc = admin_commune_check(st, args_get(a, "commune"));
+    if (rc) {
+      store_close(st);
+      return rc;
+    }
+    for (int i = 0; i < 5; i++)
+      heads[i] = dmsg(heads_id[i]);
+    rc = query_surveys(st, args_get(a, "commune"), args_has(a, "json"), heads,
+                       stdout);
+    snprintf(err, sizeof(err), "%s", dmsg(DM_READ_STORE));
+  } else {
+    rc = query_resolve_err(st, ENT_SURVEY, a->pos[2], rid, err);
+    if (!rc)
+      rc = district_submit(st, build_survey_void, rid, err);
+    if (!rc)
+      dmsg_print(stdout, DM_VOIDED, a->pos[2]);
   }
   store_close(st);
   return rc ? args_fail(&admin_prog, EXIT_ERROR, err) : EXIT_OK;

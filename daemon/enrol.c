@@ -28,9 +28,7 @@ int enrol_token(struct store *st, const char *commune, const char *label,
 
   memset(&t, 0, sizeof(t));
   if (pin && token_pin_parse(pin, t.pin))
-    return ds_fail(errbuf, DS_EINVAL,
-                   "--pin must look like sha256//<44 base64 characters>, as "
-                   "'dansyncd tls pin' prints it");
+    return dmsg_fail(errbuf, DS_EINVAL, DM_PIN_FORM);
   t.has_pin = pin != NULL;
   rc = answer_key_load(st, sk, errbuf);
   if (rc)
@@ -40,7 +38,7 @@ int enrol_token(struct store *st, const char *commune, const char *label,
   snprintf(t.commune, sizeof(t.commune), "%s", commune);
   rc = district_enroll(st, commune, label, t.secret, errbuf);
   if (!rc && token_encode(&t, out))
-    rc = ds_fail(errbuf, DS_EINVAL, "'%s' is not a commune slug", commune);
+    rc = dmsg_fail(errbuf, DS_EINVAL, DM_NOT_SLUG, commune);
   sodium_memzero(&t, sizeof(t));
   return rc;
 }
@@ -90,19 +88,13 @@ int enrol_cancel(struct store *st, const char *id, char *errbuf) {
   int n;
 
   if (strlen(id) != TOKEN_ID_HEX || hex_decode(want, sizeof(want), id))
-    return ds_fail(errbuf, DS_EINVAL,
-                   "'%s' is not a token id (8 hex digits, as 'dansyncd "
-                   "enroll list' shows them)",
-                   id);
+    return dmsg_fail(errbuf, DS_EINVAL, DM_NOT_TOKEN_ID, id);
   /* Unused tokens only: a used one is a device, revoked with node revoke.
    * The row goes, so the token is refused as unknown from now on. */
   if (registry_token_cancel(st, want, &n))
-    return ds_fail(errbuf, DS_EIO, "could not cancel the token");
+    return dmsg_fail(errbuf, DS_EIO, DM_TOKEN_CANCEL_FAIL);
   if (n == 0)
-    return ds_fail(errbuf, DS_ENOENT,
-                   "no unused enrolment token has id %s (see 'dansyncd "
-                   "enroll list')",
-                   id);
+    return dmsg_fail(errbuf, DS_ENOENT, DM_NO_TOKEN, id);
   return 0;
 }
 
@@ -161,10 +153,9 @@ static int cmd_make(const struct args *a) {
   if (args_only(a, allowed, err))
     return args_usage(&admin_prog, "enroll", err);
   if (!commune)
-    return args_usage(&admin_prog, "enroll", "enroll needs --commune");
+    return args_usage(&admin_prog, "enroll", dmsg(DM_ENROLL_NEEDS));
   if (pin && cert)
-    return args_usage(&admin_prog, "enroll",
-                      "give --pin or --tls-cert, not both");
+    return args_usage(&admin_prog, "enroll", dmsg(DM_PIN_OR_CERT));
   if (cert) {
     if (tls_pin(cert, certpin, sizeof(certpin), err))
       return args_fail(&admin_prog, EXIT_ERROR, err);
@@ -199,8 +190,7 @@ int enrol_cmd(const struct args *a, const char *verb) {
   } else if (!strcmp(verb, "cancel")) {
     if (args_only(a, no_flags, err) || a->npos != 3)
       return args_usage(&admin_prog, "enroll cancel",
-                        a->npos != 3 ? "enroll cancel needs one token id"
-                                     : err);
+                        a->npos != 3 ? dmsg(DM_CANCEL_NEEDS) : err);
   } else {
     return args_usage(&admin_prog, "enroll", dmsg(DM_UNEXPECTED));
   }
@@ -209,13 +199,11 @@ int enrol_cmd(const struct args *a, const char *verb) {
     return rc;
   if (!strcmp(verb, "list")) {
     rc = enrol_list(st, args_has(a, "json"), stdout);
-    snprintf(err, sizeof(err), "could not read the tokens");
+    snprintf(err, sizeof(err), "%s", dmsg(DM_READ_TOKENS));
   } else {
     rc = enrol_cancel(st, a->pos[2], err);
     if (!rc)
-      printf("Cancelled enrolment token %s; a device presenting it is "
-             "refused.\n",
-             a->pos[2]);
+      dmsg_print(stdout, DM_TOKEN_CANCELLED, a->pos[2]);
   }
   store_close(st);
   return rc ? args_fail(&admin_prog, EXIT_ERROR, err) : EXIT_OK;
