@@ -9,6 +9,7 @@
 
 #include "common/buf.h"
 #include "common/clock.h"
+#include "common/cmsg.h"
 #include "common/hex.h"
 #include "common/json.h"
 #include "common/merge.h"
@@ -83,17 +84,15 @@ int query_resolve(struct store *st, int ent, const char *text,
 
 int query_resolve_err(struct store *st, int ent, const char *text,
                       uint8_t rid[ID_LEN], char *errbuf) {
-  const char *what = ent >= 0 ? schema_entity(ent)->name : "record";
   char list[6 * (2 * ID_LEN + 2)];
   int rc = query_resolve(st, ent, text, rid, list, sizeof(list));
   if (rc == DS_EINVAL)
-    return ds_fail(errbuf, rc,
-                   "'%s' is not a record id (give 6 to 32 hex digits)", text);
+    return cmsg_fail(errbuf, rc, CM_NOT_RECORD_ID, text);
   if (rc == DS_ENOENT)
-    return ds_fail(errbuf, rc, "no %s has id %s", what, text);
+    return cmsg_fail(errbuf, rc, CM_NO_ID, cmsg_ent(ent), text);
   if (rc == DS_EAMBIGUOUS)
-    return ds_fail(errbuf, rc, "id %s is ambiguous; it matches %s", text, list);
-  return rc ? ds_fail(errbuf, rc, "could not read the store") : 0;
+    return cmsg_fail(errbuf, rc, CM_AMBIGUOUS, text, list);
+  return rc ? cmsg_fail(errbuf, rc, CM_READ_STORE) : 0;
 }
 
 void query_filter_from_args(struct query_filter *flt, const struct args *a,
@@ -440,9 +439,9 @@ done:
 
 int query_surveys(struct store *st, const char *commune, bool json,
                   const char *const heads[5], FILE *out) {
-  static const char *const keys[] = {
-      "id",       "commune",   "taken_on",   "service", "overall",
-      "attitude", "procedure", "timeliness", "comment"};
+  static const char *const keys[] = {"id",        "commune",    "taken_on",
+                                     "service",   "overall",    "attitude",
+                                     "procedure", "timeliness", "comment"};
   static const int w[] = {W_ID, W_DATE, 16, 24, 0};
   sqlite3_stmt *s = NULL;
   struct buf b;

@@ -379,9 +379,10 @@ static int cmd_import(const struct args *a) {
              hex, im.nreq, (unsigned long long)im.merged,
              (unsigned long long)im.quarantined, (unsigned long long)im.pulled,
              (unsigned long long)im.acked);
-    dmsg_print(stdout, DM_BUNDLE_IMPORTED, hex, im.nreq, (unsigned long long)im.merged,
-           (unsigned long long)im.quarantined, (unsigned long long)im.acked,
-           (unsigned long long)im.pulled, out);
+    dmsg_print(stdout, DM_BUNDLE_IMPORTED, hex, im.nreq,
+               (unsigned long long)im.merged,
+               (unsigned long long)im.quarantined, (unsigned long long)im.acked,
+               (unsigned long long)im.pulled, out);
   }
   proto_resp_cleanup(&im.last);
   ingest_close(im.ing);

@@ -176,8 +176,7 @@ int users_passwd(struct store *st, const char *name, const char *password,
             name, hash);
   if (n < 0)
     return dmsg_fail(errbuf, DS_EIO, DM_WRITE_STORE);
-  return n ? 0
-           : dmsg_fail(errbuf, DS_ENOENT, DM_NO_USER, name);
+  return n ? 0 : dmsg_fail(errbuf, DS_ENOENT, DM_NO_USER, name);
 }
 
 int users_remove(struct store *st, const char *name, char *errbuf) {

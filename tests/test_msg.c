@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT
- * test_msg.c -- the message catalogues (client/msg.def, daemon/dmsg.def):
+ * test_msg.c -- the message catalogues (client/msg.def, daemon/dmsg.def,
+ * common/cmsg.def):
  * every message exists in both languages with the same printf conversions,
  * the language follows DANSYNC_LANG and LANG (DESIGN §8), and the text
  * folding that enum labels are typed by. Issue #17. */
@@ -14,6 +15,7 @@
 #include "client/msg.h"
 #include "client/trust.h"
 #include "common/args.h"
+#include "common/cmsg.h"
 #include "common/err.h"
 #include "common/schema.h"
 #include "common/token.h"
@@ -55,8 +57,7 @@ static void check_catalogue(const struct msgcat *c, const char *name) {
       fail_msg("%s message %d is empty in a language", name, i);
     /* A text copied over untranslated is a missing translation. */
     if (!strcmp(vi, en))
-      fail_msg("%s message %d is the same in both languages: %s", name, i,
-               en);
+      fail_msg("%s message %d is the same in both languages: %s", name, i, en);
     conversions(vi, cv, sizeof(cv));
     conversions(en, ce, sizeof(ce));
     if (strcmp(cv, ce))
@@ -83,6 +84,26 @@ static void test_msg_daemon_catalogue(void **state) {
   unsetenv("DANSYNC_LANG");
   unsetenv("LANG");
   assert_string_equal(dmsg(DM_NEVER), "chưa bao giờ");
+}
+
+/* common/'s catalogue (common/cmsg.def): the refusals both programs say. */
+static void test_msg_common_catalogue(void **state) {
+  char err[DS_ERRBUF_LEN];
+  (void)state;
+  check_catalogue(&cmsg_cat, "common");
+  setenv("DANSYNC_LANG", "vi", 1);
+  assert_string_equal(cmsg_ent(ENT_SURVEY), "phiếu khảo sát");
+  assert_string_equal(cmsg_ent(-1), "bản ghi");
+  assert_string_equal(cmsg_ent_in(ENT_SURVEY, true), "survey");
+  assert_int_equal(cmsg_fail(err, DS_EBADOP, CM_NEW_NEEDS,
+                             cmsg_ent(ENT_PETITION), "content"),
+                   DS_EBADOP);
+  assert_string_equal(err, "kiến nghị mới cần --content");
+  setenv("DANSYNC_LANG", "en", 1);
+  assert_int_equal(cmsg_fail(err, DS_EBADOP, CM_NEW_NEEDS,
+                             cmsg_ent(ENT_PETITION), "content"),
+                   DS_EBADOP);
+  assert_string_equal(err, "a new petition needs --content");
 }
 
 static void test_msg_vietnamese_by_default(void **state) {
@@ -221,6 +242,7 @@ int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_msg_every_message_in_both_languages),
       cmocka_unit_test(test_msg_daemon_catalogue),
+      cmocka_unit_test(test_msg_common_catalogue),
       cmocka_unit_test(test_msg_vietnamese_by_default),
       cmocka_unit_test(test_msg_enum_by_label_without_diacritics),
       cmocka_unit_test(test_msg_cells_cut_at_a_character),
