@@ -49,4 +49,10 @@ DS_NODISCARD int synclog_verify(struct store *st, int64_t *entries,
 typedef struct sqlite3 sqlite3;
 DS_NODISCARD int synclog_verify_db(sqlite3 *db, int64_t *entries, int64_t *bad,
                                    char *errbuf);
+/* The last entry: its seq and chain hash as 64 hex digits, or 0 and "-"
+ * for an empty log. */
+DS_NODISCARD int synclog_head(struct store *st, int64_t *seq, char hash[65]);
+/* When the district received its latest entry (Unix ms), 0 for an empty
+ * log. */
+DS_NODISCARD int synclog_last_received(struct store *st, int64_t *ms);
 #endif

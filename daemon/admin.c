@@ -264,7 +264,6 @@ static int report_store(const struct args *a, struct store *live,
                         char *err) {
   int64_t end_ms, last = 0;
   struct tm tm = {0};
-  sqlite3_stmt *s;
   char path[96], digest[65];
   int64_t ops;
   int rc;
@@ -274,13 +273,8 @@ static int report_store(const struct args *a, struct store *live,
   tm.tm_mday = atoi(as_of + 8) + 1;
   tm.tm_isdst = -1;
   end_ms = (int64_t)mktime(&tm) * 1000 - 1;
-  if (sqlite3_prepare_v2(store_sqlite(live),
-                         "SELECT coalesce(max(received_ms), 0) FROM synclog",
-                         -1, &s, NULL) == SQLITE_OK) {
-    if (sqlite3_step(s) == SQLITE_ROW)
-      last = sqlite3_column_int64(s, 0);
-    sqlite3_finalize(s);
-  }
+  if (synclog_last_received(live, &last))
+    last = INT64_MAX; /* unknown: rebuild rather than trust the live store */
   if (last <= end_ms) {
     *out = live;
     return 0;

@@ -18,6 +18,7 @@
 
 #include "common/args.h"
 #include "common/buf.h"
+#include "common/db.h"
 #include "common/files.h"
 #include "common/json.h"
 #include "common/meta.h"
@@ -463,36 +464,22 @@ static int backup_copy(struct store *st, const char *out, char *err) {
 static int backup_check(const char *out, int64_t *pos, char hash[65],
                         char digest[65], int64_t *entries, char *err) {
   struct store *bst;
-  sqlite3_stmt *s;
   int64_t bad = 0;
+  bool ok = false;
   int rc = store_open(&bst, out, 0, err);
 
   if (rc)
     return rc;
-  rc = sqlite3_prepare_v2(store_sqlite(bst), "PRAGMA integrity_check", -1, &s,
-                          NULL) ||
-       sqlite3_step(s) != SQLITE_ROW ||
-       strcmp((const char *)sqlite3_column_text(s, 0), "ok");
-  sqlite3_finalize(s);
-  if (rc) {
+  if (db_integrity_ok(store_sqlite(bst), &ok) || !ok) {
     rc = dmsg_fail(err, DS_ECORRUPT, DM_BACKUP_INTEGRITY);
     goto done;
   }
   rc = synclog_verify(bst, entries, &bad, err);
   if (rc)
     goto done;
-  *pos = 0;
-  strcpy(hash, "-");
-  if (sqlite3_prepare_v2(store_sqlite(bst),
-                         "SELECT seq, hex(hash) FROM synclog ORDER BY seq "
-                         "DESC LIMIT 1",
-                         -1, &s, NULL) == SQLITE_OK &&
-      sqlite3_step(s) == SQLITE_ROW) {
-    *pos = sqlite3_column_int64(s, 0);
-    snprintf(hash, 65, "%s", (const char *)sqlite3_column_text(s, 1));
-  }
-  sqlite3_finalize(s);
-  rc = store_digest(bst, NULL, digest);
+  rc = synclog_head(bst, pos, hash);
+  if (!rc)
+    rc = store_digest(bst, NULL, digest);
   if (rc)
     dmsg_fail(err, rc, DM_BACKUP_RECORDS);
 done:
