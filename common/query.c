@@ -9,6 +9,7 @@
 
 #include "common/buf.h"
 #include "common/clock.h"
+#include "common/db.h"
 #include "common/cmsg.h"
 #include "common/hex.h"
 #include "common/json.h"
@@ -447,14 +448,14 @@ int query_surveys(struct store *st, const char *commune, bool json,
   struct buf b;
   int rc = 0, n = 0, step = SQLITE_DONE;
 
-  if (sqlite3_prepare_v2(store_sqlite(st),
-                         "SELECT lower(hex(rid)), commune, taken_on, service,"
-                         " overall, attitude, procedure, timeliness, comment"
-                         " FROM survey WHERE coalesce(voided, 0) = 0"
-                         " AND (?1 IS NULL OR commune = ?1)"
-                         " ORDER BY taken_on, rid",
-                         -1, &s, NULL))
-    return DS_EUNAVAIL;
+  rc = db_prepare(store_sqlite(st),
+                  "SELECT lower(hex(rid)), commune, taken_on, service, overall,"
+                  " attitude, procedure, timeliness, comment FROM survey"
+                  " WHERE coalesce(voided, 0) = 0 AND (?1 IS NULL OR"
+                  " commune = ?1) ORDER BY taken_on, rid",
+                  &s);
+  if (rc)
+    return rc;
   sqlite3_bind_text(s, 1, commune, -1, SQLITE_STATIC);
   buf_init(&b, 0);
   rc = json ? buf_putc(&b, '[') : 0;
