@@ -17,19 +17,16 @@
 #include "daemon/registry.h"
 
 int admin_commune_check(struct store *st, const char *slug) {
+  char m[DS_ERRBUF_LEN];
   bool found = false;
   if (!slug || !strcmp(slug, "district"))
     return 0;
-  if (registry_commune_known(st, slug, &found)) {
-    args_fail(&admin_prog, EXIT_ERROR, dmsg(DM_READ_COMMUNES));
-    return EXIT_ERROR;
-  }
+  if (registry_commune_known(st, slug, &found))
+    return args_fail(&admin_prog, EXIT_ERROR, dmsg(DM_READ_COMMUNES));
   if (found)
     return 0;
-  fprintf(stderr, "dansyncd: ");
-  dmsg_print(stderr, DM_NOT_COMMUNE, slug);
-  fputc('\n', stderr);
-  return EXIT_ERROR;
+  dmsg_fmt(m, sizeof(m), DM_NOT_COMMUNE, slug);
+  return args_fail(&admin_prog, EXIT_ERROR, m);
 }
 
 struct petition_edit {
@@ -289,10 +286,9 @@ int cmd_node_revoke(const struct args *a) {
     store_close(st);
     if (!*facts)
       dmsg_fmt(facts, sizeof(facts), DM_NO_ONE_DEVICE, a->pos[2]);
-    fprintf(stderr, "dansyncd: ");
-    dmsg_print(stderr, DM_REVOKE_ASK, facts);
-    fputc('\n', stderr);
-    return EXIT_ERROR;
+    char m[sizeof(facts) + 128];
+    dmsg_fmt(m, sizeof(m), DM_REVOKE_ASK, facts);
+    return args_fail(&admin_prog, EXIT_ERROR, m);
   }
   rc = district_node_revoke(st, a->pos[2], err);
   store_close(st);
