@@ -199,7 +199,7 @@ for cmd in "petition list" "petition show $PI"; do
 done
 check_rc "dansyncd log show --rid" 0 D log show --rid "$PI"
 check "log show: no raw control bytes" 0 "$(raw "$TMP/out")"
-check_grep "log show: the officer's time and the receive time" "(made, officer's clock)  received" "$TMP/out"
+check_grep "log show: the officer's time and the receive time" "(tạo lúc, theo đồng hồ của cán bộ)  nhận lúc " "$TMP/out"
 
 # --- the district side ---
 B() { "$DANSYNC" --db "$TMP/b.db" "$@"; }
