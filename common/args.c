@@ -4,6 +4,8 @@
 
 #include <string.h>
 
+#include "common/cmsg.h"
+
 static bool listed(const char *const *list, const char *name, size_t n) {
   for (int i = 0; list && list[i]; i++)
     if (strlen(list[i]) == n && memcmp(list[i], name, n) == 0)
@@ -25,7 +27,7 @@ int args_parse(struct args *a, int argc, char **argv, const char *const *bare,
     }
     if (strncmp(w, "--", 2) != 0 || w[2] == '\0') {
       if (a->npos == ARGS_MAX)
-        return ds_fail(errbuf, DS_EINVAL, "too many arguments");
+        return cmsg_fail(errbuf, DS_EINVAL, CM_TOO_MANY_ARGS);
       a->pos[a->npos++] = w;
       continue;
     }
@@ -33,7 +35,7 @@ int args_parse(struct args *a, int argc, char **argv, const char *const *bare,
     eq = strchr(w, '=');
     n = eq ? (size_t)(eq - w) : strlen(w);
     if (a->nflags == ARGS_MAX)
-      return ds_fail(errbuf, DS_EINVAL, "too many flags");
+      return cmsg_fail(errbuf, DS_EINVAL, CM_TOO_MANY_FLAGS);
     f = &a->flags[a->nflags];
     f->name = w;
     if (eq) {
@@ -44,7 +46,7 @@ int args_parse(struct args *a, int argc, char **argv, const char *const *bare,
       f->value = argv[++i];
     } else {
       a->missing = w;
-      return ds_fail(errbuf, DS_EINVAL, "--%s needs a value", w);
+      return cmsg_fail(errbuf, DS_EINVAL, CM_NEEDS_VALUE, w);
     }
     if (n == 2 && memcmp(w, "db", 2) == 0) {
       a->db = f->value;
@@ -53,7 +55,7 @@ int args_parse(struct args *a, int argc, char **argv, const char *const *bare,
     /* Keep the name NUL-terminated without its =VALUE. */
     if (eq) {
       if (n >= sizeof(a->names[0]))
-        return ds_fail(errbuf, DS_EINVAL, "unknown flag --%.*s", (int)n, w);
+        return cmsg_fail(errbuf, DS_EINVAL, CM_UNKNOWN_FLAG_N, (int)n, w);
       memcpy(a->names[a->nflags], w, n);
       a->names[a->nflags][n] = '\0';
       f->name = a->names[a->nflags];
@@ -80,7 +82,7 @@ bool args_has(const struct args *a, const char *name) {
 int args_only(const struct args *a, const char *const *allowed, char *errbuf) {
   for (int i = 0; i < a->nflags; i++)
     if (!listed(allowed, a->flags[i].name, strlen(a->flags[i].name)))
-      return ds_fail(errbuf, DS_EINVAL, "unknown flag --%s", a->flags[i].name);
+      return cmsg_fail(errbuf, DS_EINVAL, CM_UNKNOWN_FLAG, a->flags[i].name);
   return 0;
 }
 

@@ -4,6 +4,7 @@
 #include "common/db.h"
 
 #include <stdio.h>
+#include <string.h>
 
 #include <sqlite3.h>
 
@@ -150,4 +151,18 @@ int db_table_empty(struct sqlite3 *db, const char *name, bool *out) {
   rc = one_int(db, sql, NULL, &n);
   *out = n == 0;
   return rc;
+}
+
+int db_integrity_ok(struct sqlite3 *db, bool *out) {
+  sqlite3_stmt *s;
+  int rc = sqlite3_prepare_v2(db, "PRAGMA integrity_check", -1, &s, NULL);
+
+  *out = false;
+  if (rc != SQLITE_OK)
+    return db_translate(rc);
+  rc = sqlite3_step(s);
+  if (rc == SQLITE_ROW)
+    *out = !strcmp((const char *)sqlite3_column_text(s, 0), "ok");
+  sqlite3_finalize(s);
+  return rc == SQLITE_ROW ? 0 : db_translate(rc);
 }

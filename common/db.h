@@ -77,4 +77,7 @@ DS_NODISCARD int db_has_table(struct sqlite3 *db, const char *name, bool *out);
  * store's own table names, never input. */
 DS_NODISCARD int db_table_empty(struct sqlite3 *db, const char *name,
                                 bool *out);
+/* Whether SQLite's integrity check passes (PRAGMA integrity_check says
+ * "ok"), into |*out|. */
+DS_NODISCARD int db_integrity_ok(struct sqlite3 *db, bool *out);
 #endif

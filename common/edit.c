@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "common/merge.h"
+#include "common/cmsg.h"
 #include "common/query.h"
 #include "common/vnenum.h"
 
@@ -64,7 +65,7 @@ static int parse_value(struct store *st, const struct field_def *fd,
   memset(v, 0, sizeof(*v));
   if (!s) {
     if (fd->type != FT_BOOL)
-      return ds_fail(errbuf, DS_EBADOP, "--%s needs a value", fd->name);
+      return cmsg_fail(errbuf, DS_EBADOP, CM_NEEDS_VALUE, fd->name);
     v->type = VAL_BOOL;
     v->i = 1;
     return 0;
@@ -82,10 +83,7 @@ static int parse_value(struct store *st, const struct field_def *fd,
     for (const unsigned char *p = (const unsigned char *)s; *p; p++)
       if ((*p < 0x20 && *p != '\n' && *p != '\t') || *p == 0x7f ||
           (p[0] == 0xc2 && p[1] >= 0x80 && p[1] < 0xa0))
-        return ds_fail(errbuf, DS_EBADOP,
-                       "--%s holds a control character; only newline and "
-                       "tab are allowed",
-                       fd->name);
+        return cmsg_fail(errbuf, DS_EBADOP, CM_CONTROL_CHAR, fd->name);
     return 0;
   case FT_DATE: {
     /* D/M/YYYY as well; the arena slot (16 bytes) holds the ISO form. */
@@ -161,9 +159,9 @@ int edit_build(struct store *st, struct op *op, int ent,
   if (!create) {
     rc = store_load(st, rid, &ms, &blob);
     if (rc == DS_ENOENT)
-      rc = ds_fail(errbuf, DS_ENOENT, "no such %s", e->name);
+      rc = cmsg_fail(errbuf, DS_ENOENT, CM_NO_SUCH, cmsg_ent(ent));
     else if (!rc && ms.ent != ent)
-      rc = ds_fail(errbuf, DS_ENOENT, "that record is not a %s", e->name);
+      rc = cmsg_fail(errbuf, DS_ENOENT, CM_NOT_A, cmsg_ent(ent));
     if (rc)
       goto done;
   } else {
@@ -178,26 +176,22 @@ int edit_build(struct store *st, struct op *op, int ent,
     int f = field_by_flag(e, flags[i].name);
     struct value v;
     if (f < 0) {
-      rc = ds_fail(errbuf, DS_EBADOP, "a %s has no field --%s", e->name,
-                   flags[i].name);
+      rc = cmsg_fail(errbuf, DS_EBADOP, CM_NO_FIELD, cmsg_ent(ent),
+                     flags[i].name);
       break;
     }
     if (f == e->commune_field) {
-      rc = ds_fail(errbuf, DS_EBADOP,
-                   create ? "the commune of a new record is the device's own "
-                            "(a district device gives it with --commune)"
-                          : "a record's commune is fixed at creation");
+      rc = cmsg_fail(errbuf, DS_EBADOP,
+                     create ? CM_NEW_COMMUNE : CM_COMMUNE_FIXED);
       break;
     }
     if (seen & (1u << f)) {
-      rc = ds_fail(errbuf, DS_EBADOP, "--%s is given twice", flags[i].name);
+      rc = cmsg_fail(errbuf, DS_EBADOP, CM_TWICE, flags[i].name);
       break;
     }
     if (!create && !schema_field_changes(e, f)) {
-      rc = ds_fail(errbuf, DS_EBADOP,
-                   "a %s's --%s cannot change once written; void it "
-                   "(--voided) and enter it again",
-                   e->name, flags[i].name);
+      rc = cmsg_fail(errbuf, DS_EBADOP, CM_UNCHANGEABLE, cmsg_ent(ent),
+                     flags[i].name);
       break;
     }
     seen |= 1u << f;
@@ -216,11 +210,8 @@ int edit_build(struct store *st, struct op *op, int ent,
         v.type = VAL_STR; /* let the schema say what is allowed */
       } else {
         if (want < rank) {
-          rc = ds_fail(errbuf, DS_EBADOP,
-                       "the petition is already %s; a status only moves up "
-                       "(received, in_progress, escalated, answered, "
-                       "resolved), so to start over use 'petition reopen'",
-                       schema_status_names[rank]);
+          rc = cmsg_fail(errbuf, DS_EBADOP, CM_STATUS_DOWN,
+                         schema_status_names[rank]);
           break;
         }
         v.type = VAL_STATUS;
@@ -246,20 +237,18 @@ int edit_build(struct store *st, struct op *op, int ent,
     }
     for (int f = 0; f < e->nfields; f++) {
       if ((e->fields[f].flags & FIELD_REQUIRED) && !(seen & (1u << f))) {
-        rc = ds_fail(errbuf, DS_EBADOP, "a new %s needs --%s", e->name,
-                     e->fields[f].name);
+        rc = cmsg_fail(errbuf, DS_EBADOP, CM_NEW_NEEDS, cmsg_ent(ent),
+                       e->fields[f].name);
         break;
       }
     }
     for (int i = 0; i < op->nset && !rc; i++)
       if (op->set[i].val.type == VAL_NIL &&
           (e->fields[op->set[i].field].flags & FIELD_REQUIRED))
-        rc = ds_fail(errbuf, DS_EBADOP, "a new %s needs --%s", e->name,
-                     e->fields[op->set[i].field].name);
+        rc = cmsg_fail(errbuf, DS_EBADOP, CM_NEW_NEEDS, cmsg_ent(ent),
+                       e->fields[op->set[i].field].name);
   } else if (op->nset == 0) {
-    rc = ds_fail(errbuf, DS_EBADOP,
-                 "nothing to change: give at least one "
-                 "field flag");
+    rc = cmsg_fail(errbuf, DS_EBADOP, CM_NOTHING);
   }
   if (!rc)
     rc = op_check(op, errbuf);
@@ -286,7 +275,7 @@ int edit_reopen(struct store *st, struct op *op, const uint8_t rid[ID_LEN],
   op->nbase = 0;
   rc = store_load(st, rid, &ms, &blob);
   if (rc == DS_ENOENT || (!rc && ms.ent != ENT_PETITION))
-    rc = ds_fail(errbuf, DS_ENOENT, "no such petition");
+    rc = cmsg_fail(errbuf, DS_ENOENT, CM_NO_SUCH, cmsg_ent(ENT_PETITION));
   if (!rc) {
     current_status(&ms, e->status_field, &gen, &rank);
     v.i = gen + 1;
@@ -312,16 +301,15 @@ int edit_resolve(struct store *st, struct op *op, const uint8_t rid[ID_LEN],
   buf_init(&blob, 0);
   rc = store_load(st, rid, &ms, &blob);
   if (rc == DS_ENOENT)
-    rc = ds_fail(errbuf, DS_ENOENT, "no such record");
+    rc = cmsg_fail(errbuf, DS_ENOENT, CM_NO_SUCH, cmsg_ent(-1));
   if (!rc && (field < 0 || field >= schema_entity(ms.ent)->nfields ||
               ms.f[field].nopen < 2))
-    rc = ds_fail(errbuf, DS_ENOENT, "that field is not in conflict");
+    rc = cmsg_fail(errbuf, DS_ENOENT, CM_NOT_CONFLICTED);
   for (uint32_t i = 0; !rc && i < ms.f[field].nopen; i++)
     if (version_cmp(&ms.f[field].open[i].v, keep) == 0)
       found = (int)i;
   if (!rc && found < 0)
-    rc = ds_fail(errbuf, DS_ENOENT,
-                 "that version is not one of the conflicting writes");
+    rc = cmsg_fail(errbuf, DS_ENOENT, CM_NOT_OPEN_VERSION);
   if (!rc) {
     /* The kept value outlives |ms|: copy its bytes into |val|. */
     const struct mwrite *w = &ms.f[field].open[found];

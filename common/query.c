@@ -9,6 +9,8 @@
 
 #include "common/buf.h"
 #include "common/clock.h"
+#include "common/db.h"
+#include "common/cmsg.h"
 #include "common/hex.h"
 #include "common/json.h"
 #include "common/merge.h"
@@ -83,17 +85,15 @@ int query_resolve(struct store *st, int ent, const char *text,
 
 int query_resolve_err(struct store *st, int ent, const char *text,
                       uint8_t rid[ID_LEN], char *errbuf) {
-  const char *what = ent >= 0 ? schema_entity(ent)->name : "record";
   char list[6 * (2 * ID_LEN + 2)];
   int rc = query_resolve(st, ent, text, rid, list, sizeof(list));
   if (rc == DS_EINVAL)
-    return ds_fail(errbuf, rc,
-                   "'%s' is not a record id (give 6 to 32 hex digits)", text);
+    return cmsg_fail(errbuf, rc, CM_NOT_RECORD_ID, text);
   if (rc == DS_ENOENT)
-    return ds_fail(errbuf, rc, "no %s has id %s", what, text);
+    return cmsg_fail(errbuf, rc, CM_NO_ID, cmsg_ent(ent), text);
   if (rc == DS_EAMBIGUOUS)
-    return ds_fail(errbuf, rc, "id %s is ambiguous; it matches %s", text, list);
-  return rc ? ds_fail(errbuf, rc, "could not read the store") : 0;
+    return cmsg_fail(errbuf, rc, CM_AMBIGUOUS, text, list);
+  return rc ? cmsg_fail(errbuf, rc, CM_READ_STORE) : 0;
 }
 
 void query_filter_from_args(struct query_filter *flt, const struct args *a,
@@ -434,6 +434,61 @@ int query_record(struct store *st, const uint8_t rid[ID_LEN], bool json,
 done:
   mstate_cleanup(&ms);
   buf_cleanup(&blob);
+  buf_cleanup(&b);
+  return rc;
+}
+
+int query_surveys(struct store *st, const char *commune, bool json,
+                  const char *const heads[5], FILE *out) {
+  static const char *const keys[] = {"id",        "commune",    "taken_on",
+                                     "service",   "overall",    "attitude",
+                                     "procedure", "timeliness", "comment"};
+  static const int w[] = {W_ID, W_DATE, 16, 24, 0};
+  sqlite3_stmt *s = NULL;
+  struct buf b;
+  int rc = 0, n = 0, step = SQLITE_DONE;
+
+  rc = db_prepare(store_sqlite(st),
+                  "SELECT lower(hex(rid)), commune, taken_on, service, overall,"
+                  " attitude, procedure, timeliness, comment FROM survey"
+                  " WHERE coalesce(voided, 0) = 0 AND (?1 IS NULL OR"
+                  " commune = ?1) ORDER BY taken_on, rid",
+                  &s);
+  if (rc)
+    return rc;
+  sqlite3_bind_text(s, 1, commune, -1, SQLITE_STATIC);
+  buf_init(&b, 0);
+  rc = json ? buf_putc(&b, '[') : 0;
+  for (int i = 0; i < 5 && !rc && !json; i++)
+    rc = i < 4 ? textout_cell(&b, heads[i], strlen(heads[i]), w[i], 1) ||
+                     buf_printf(&b, "  ")
+               : buf_printf(&b, "%s\n", heads[i]);
+  while (!rc && (step = sqlite3_step(s)) == SQLITE_ROW) {
+    const char *id = col(s, 0);
+    if (json) {
+      rc = buf_printf(&b, "%s\n  {", n ? "," : "");
+      for (int i = 0; i < 9 && !rc; i++) {
+        rc = buf_printf(&b, "%s\"%s\": ", i ? ", " : "", keys[i]);
+        json_col(&b, s, i);
+      }
+      rc = rc || buf_putc(&b, '}');
+    } else {
+      const char *svc = vnenum_label(col(s, 3));
+      rc = buf_printf(&b, "%s  %-10s  %-16s  ",
+                      id + (strlen(id) > W_ID ? strlen(id) - W_ID : 0),
+                      col(s, 2), col(s, 1));
+      rc = rc || textout_cell(&b, svc, strlen(svc), w[3], 1);
+      rc = rc || buf_printf(&b, "  %s\n", col(s, 4));
+    }
+    n++;
+  }
+  if (!rc && step != SQLITE_DONE)
+    rc = DS_EUNAVAIL;
+  if (!rc && json)
+    rc = buf_printf(&b, n ? "\n]\n" : "]\n");
+  if (!rc)
+    fwrite(b.data, 1, b.len, out);
+  sqlite3_finalize(s);
   buf_cleanup(&b);
   return rc;
 }

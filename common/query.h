@@ -44,7 +44,8 @@ bool query_date_parse(const char *s, char out[11]);
  * to six candidates), DS_EIO. */
 DS_NODISCARD int query_resolve(struct store *st, int ent, const char *text,
                                uint8_t rid[ID_LEN], char *list, size_t cap);
-/* As query_resolve, with |errbuf| saying why in one English sentence. */
+/* As query_resolve, with |errbuf| saying why in one sentence
+ * (common/cmsg.def, in the chosen language). */
 DS_NODISCARD int query_resolve_err(struct store *st, int ent, const char *text,
                                    uint8_t rid[ID_LEN], char *errbuf);
 
@@ -53,6 +54,11 @@ DS_NODISCARD int query_resolve_err(struct store *st, int ent, const char *text,
 DS_NODISCARD int query_petitions(struct store *st,
                                  const struct query_filter *flt, bool json,
                                  FILE *out, char *errbuf);
+/* Writes the surveys not voided, of |commune| or (NULL) all, by date: in
+ * JSON, or as a table under |heads| (id, date, commune, service, overall:
+ * the caller's words). DS_EUNAVAIL when the store cannot be read. */
+DS_NODISCARD int query_surveys(struct store *st, const char *commune, bool json,
+                               const char *const heads[5], FILE *out);
 /* Writes record |rid| in full: every field, and each conflicted field's
  * competing writes with their versions and devices. In JSON, |extra| (may
  * be NULL) is one more member, such as "history": [...], added last. */

@@ -20,6 +20,7 @@
 
 #include "common/alloc.h"
 #include "common/clock.h"
+#include "common/cmsg.h"
 #include "common/db.h"
 #include "common/files.h"
 #include "common/hex.h"
@@ -567,16 +568,23 @@ static void copy_slug(char *out, const struct value *v) {
   out[n] = '\0';
 }
 
+/* One of store_check_op's refusals, in English when |en|. */
+#define REFUSE(rc, ...) msgcat_fail_in(&cmsg_cat, en, errbuf, rc, __VA_ARGS__)
+
 int store_check_op(struct store *st, const struct op *op, const char *scope,
                    bool known_communes, char *commune, char *errbuf) {
   const struct entity_def *e = schema_entity(op->ent);
   const struct value *set_commune = NULL;
   struct value have;
   char rid[ID_HEX_LEN + 1];
+  /* A district store keeps its refusals in the quarantine and sends them
+   * to devices: one English form there; a device says them in its
+   * officer's language (common/cmsg.def). */
+  bool en = st->district || msgcat_english();
   int rc;
 
   if (!e)
-    return ds_fail(errbuf, DS_EBADOP, "unknown entity");
+    return REFUSE(DS_EBADOP, CM_OP_ENTITY);
   hex_encode(rid, op->rid, ID_LEN);
   for (int i = 0; i < op->nset; i++)
     if (op->set[i].field == e->commune_field)
@@ -593,33 +601,26 @@ int store_check_op(struct store *st, const struct op *op, const char *scope,
   st->cvalid = true;
   if (st->cid) {
     if (st->cms.ent != op->ent)
-      return ds_fail(errbuf, DS_EBADOP, "record %s is a %s, not a %s", rid,
-                     schema_entity(st->cms.ent)->name, e->name);
+      return REFUSE(DS_EBADOP, CM_OP_WRONG_ENT, rid,
+                    cmsg_ent_in(st->cms.ent, en), cmsg_ent_in(op->ent, en));
     if (value_of(&st->cms, e->commune_field, &have) || have.type != VAL_STR)
-      return ds_fail(errbuf, DS_EBADOP, "record %s has no commune", rid);
+      return REFUSE(DS_EBADOP, CM_OP_NO_COMMUNE, rid);
     if (set_commune) {
       if (!value_equal(set_commune, &have))
-        return ds_fail(errbuf, DS_EFORBIDDEN,
-                       "record %s cannot move to another commune", rid);
-      return ds_fail(errbuf, DS_EBADOP,
-                     "the commune of record %s is fixed at creation", rid);
+        return REFUSE(DS_EFORBIDDEN, CM_OP_MOVE, rid);
+      return REFUSE(DS_EBADOP, CM_OP_COMMUNE_FIXED, rid);
     }
     for (int i = 0; i < op->nset; i++)
       if (!schema_field_changes(e, op->set[i].field))
-        return ds_fail(errbuf, DS_EBADOP,
-                       "%s %s cannot be changed after creation", e->name, rid);
+        return REFUSE(DS_EBADOP, CM_OP_FIXED, cmsg_ent_in(op->ent, en), rid);
     if (scope && (strlen(scope) != have.n || memcmp(scope, have.s, have.n)))
-      return ds_fail(errbuf, DS_EFORBIDDEN,
-                     "record %s belongs to commune %.*s, not %s", rid,
-                     (int)have.n, have.s, scope);
+      return REFUSE(DS_EFORBIDDEN, CM_OP_SCOPE, rid, (int)have.n, have.s,
+                    scope);
     copy_slug(commune, &have);
     return 0;
   }
   if (!set_commune)
-    return ds_fail(errbuf, DS_EBADOP,
-                   "record %s does not exist (an op creating a record must "
-                   "set its commune)",
-                   rid);
+    return REFUSE(DS_EBADOP, CM_OP_MISSING, rid);
   for (int f = 0; f < e->nfields; f++) {
     int found = 0;
     if (!(e->fields[f].flags & FIELD_REQUIRED))
@@ -627,18 +628,15 @@ int store_check_op(struct store *st, const struct op *op, const char *scope,
     for (int i = 0; i < op->nset; i++)
       found |= op->set[i].field == f && op->set[i].val.type != VAL_NIL;
     if (!found)
-      return ds_fail(errbuf, DS_EBADOP,
-                     "field '%s' is required when a %s is created",
-                     e->fields[f].name, e->name);
+      return REFUSE(DS_EBADOP, CM_OP_REQUIRED, e->fields[f].name,
+                    cmsg_ent_in(op->ent, en));
   }
   if (set_commune->type != VAL_STR)
-    return ds_fail(errbuf, DS_EBADOP, "field 'commune' must be text");
+    return REFUSE(DS_EBADOP, CM_OP_COMMUNE_TEXT);
   if (scope && (strlen(scope) != set_commune->n ||
                 memcmp(scope, set_commune->s, set_commune->n)))
-    return ds_fail(errbuf, DS_EFORBIDDEN,
-                   "a device of commune %s cannot create records of commune "
-                   "%.*s",
-                   scope, (int)set_commune->n, set_commune->s);
+    return REFUSE(DS_EFORBIDDEN, CM_OP_OTHER_COMMUNE, scope,
+                  (int)set_commune->n, set_commune->s);
   if (known_communes) {
     sqlite3_stmt *s = st->stmt[S_COMMUNE_GET];
     if (!s) /* a device store has no commune table */
@@ -647,14 +645,15 @@ int store_check_op(struct store *st, const struct op *op, const char *scope,
     rc = sqlite3_step(s);
     sqlite3_reset(s);
     if (rc == SQLITE_DONE)
-      return ds_fail(errbuf, DS_EBADOP, "unknown commune '%.*s'",
-                     (int)set_commune->n, set_commune->s);
+      return REFUSE(DS_EBADOP, CM_OP_UNKNOWN_COMMUNE, (int)set_commune->n,
+                    set_commune->s);
     if (rc != SQLITE_ROW)
       return translate(st, rc);
   }
   copy_slug(commune, set_commune);
   return 0;
 }
+#undef REFUSE
 
 /* ds_fold(text): the text with đ/Đ folded, as the search index holds it. */
 static void fold_fn(sqlite3_context *ctx, int argc, sqlite3_value **argv) {

@@ -300,3 +300,39 @@ void synclog_scan_close(struct synclog_scan *sc) {
   sqlite3_finalize(sc->s);
   sc->s = NULL;
 }
+
+int synclog_head(struct store *st, int64_t *seq, char hash[65]) {
+  sqlite3_stmt *s;
+  int rc;
+
+  *seq = 0;
+  strcpy(hash, "-");
+  if (sqlite3_prepare_v2(store_sqlite(st),
+                         "SELECT seq, hash FROM synclog ORDER BY seq DESC "
+                         "LIMIT 1",
+                         -1, &s, NULL))
+    return DS_EUNAVAIL;
+  rc = sqlite3_step(s);
+  if (rc == SQLITE_ROW && sqlite3_column_bytes(s, 1) == SYNCLOG_HASH_LEN) {
+    *seq = sqlite3_column_int64(s, 0);
+    hex_encode(hash, sqlite3_column_blob(s, 1), SYNCLOG_HASH_LEN);
+  }
+  sqlite3_finalize(s);
+  return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : DS_EUNAVAIL;
+}
+
+int synclog_last_received(struct store *st, int64_t *ms) {
+  sqlite3_stmt *s;
+  int rc;
+
+  *ms = 0;
+  if (sqlite3_prepare_v2(store_sqlite(st),
+                         "SELECT coalesce(max(received_ms), 0) FROM synclog",
+                         -1, &s, NULL))
+    return DS_EUNAVAIL;
+  rc = sqlite3_step(s);
+  if (rc == SQLITE_ROW)
+    *ms = sqlite3_column_int64(s, 0);
+  sqlite3_finalize(s);
+  return rc == SQLITE_ROW ? 0 : DS_EUNAVAIL;
+}

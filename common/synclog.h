@@ -85,4 +85,10 @@ DS_NODISCARD int synclog_scan_open(struct synclog_scan *sc, sqlite3 *db,
 DS_NODISCARD int synclog_scan_next(struct synclog_scan *sc,
                                    struct synclog_row *r);
 void synclog_scan_close(struct synclog_scan *sc);
+/* The last entry: its seq and chain hash as 64 hex digits, or 0 and "-"
+ * for an empty log. */
+DS_NODISCARD int synclog_head(struct store *st, int64_t *seq, char hash[65]);
+/* When the district received its latest entry (Unix ms), 0 for an empty
+ * log. */
+DS_NODISCARD int synclog_last_received(struct store *st, int64_t *ms);
 #endif

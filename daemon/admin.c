@@ -29,6 +29,7 @@
 #include "daemon/audit.h"
 #include "daemon/bundle.h"
 #include "daemon/district.h"
+#include "daemon/dmsg.h"
 #include "daemon/enrol.h"
 #include "daemon/loghead.h"
 #include "daemon/rotate.h"
@@ -38,7 +39,14 @@
 #include "daemon/server.h"
 #include "daemon/users.h"
 
-static const struct args_help helps[] = {
+/* One command's help: |what| a catalogue entry (daemon/dmsg.def). */
+struct help_src {
+  const char *cmd, *usage;
+  enum dmsg_id what;
+  const char *example;
+};
+
+static const struct help_src help_src[] = {
     {"serve",
      "serve [--listen ADDR:PORT] [--max-skew DURATION] [--communes FILE] "
      "[--max-conns N] [--max-conns-per-addr N] [--head-timeout DURATION] "
@@ -47,165 +55,121 @@ static const struct args_help helps[] = {
      "[--busy-timeout DURATION] [--port-file FILE] [--config FILE] "
      "[--tls-cert FILE --tls-key FILE] [--insecure-http] "
      "[--ui-listen ADDR:PORT] [--ui-port-file FILE] [--no-ui]",
-     "Runs the district daemon until SIGTERM or SIGINT. Default listen "
-     "address 127.0.0.1:8080 (give 0.0.0.0:8080 for the district LAN); "
-     "default max skew 1h. Connections: 256 at most (idle ones are evicted "
-     "first), 64 per address; a request's head within 10s, its body within "
-     "60s; an answer not read for 30s is dropped; kept-alive connections "
-     "close after 60s idle; 32 MiB of request bodies at once. One serve per "
-     "store: a second refuses to start. --config FILE holds `name = value` "
-     "lines, one per flag (without --); the command line wins. HTTPS with "
-     "--tls-cert/--tls-key; plain HTTP only on loopback, or with "
-     "--insecure-http behind a proxy that does TLS. The dashboard listens "
-     "on --ui-listen (default 127.0.0.1:8081; TLS with the same "
-     "certificate); --no-ui turns it off.",
+     DM_HELP_SERVE,
      "dansyncd --db /var/lib/dansync/district.db serve --listen "
      "0.0.0.0:8080"},
-    {"user add", "user add NAME --role viewer|clerk|admin",
-     "Creates a dashboard account (DESIGN §13) with its own district node; "
-     "the password is read from stdin (asked twice on a terminal).",
+    {"user add", "user add NAME --role viewer|clerk|admin", DM_HELP_USER_ADD,
      "echo 'mat-khau-dai' | dansyncd user add lan --role clerk"},
-    {"user list", "user list [--json]", "Lists dashboard accounts.",
+    {"user list", "user list [--json]", DM_HELP_USER_LIST,
      "dansyncd user list"},
-    {"user passwd", "user passwd NAME",
-     "Sets a dashboard account's password (read from stdin).",
+    {"user passwd", "user passwd NAME", DM_HELP_USER_PASSWD,
      "dansyncd user passwd lan"},
-    {"user remove", "user remove NAME",
-     "Removes a dashboard account and revokes its node.",
+    {"user remove", "user remove NAME", DM_HELP_USER_REMOVE,
      "dansyncd user remove lan"},
-    {"init", "init [--communes FILE] [--issuer NAME]",
-     "Creates the district store (--db) with its communes (a TSV of slug, "
-     "name, kind with a header line; default: the 15 of Phụng Hiệp), a new "
-     "district key and the issuing body's name printed on reports (later: "
-     "dansyncd issuer NAME). Every other command needs the store to exist.",
+    {"init", "init [--communes FILE] [--issuer NAME]", DM_HELP_INIT,
      "dansyncd --db /var/lib/dansync/district.db init"},
     {"tls init", "tls init --out DIR --host NAME [--host NAME...] [--days N]",
-     "Makes the district's TLS key (DIR/district.key, private) and a "
-     "self-signed certificate for its host names or IP addresses "
-     "(DIR/district.crt, 825 days), and prints the pin devices trust it by.",
+     DM_HELP_TLS_INIT,
      "dansyncd tls init --out /etc/dansync/tls --host huyen.example.vn "
      "--host 10.0.0.5"},
-    {"tls pin", "tls pin --cert FILE",
-     "Prints the pin of a certificate's key (sha256//...), for dansync "
-     "init --pin.",
+    {"tls pin", "tls pin --cert FILE", DM_HELP_TLS_PIN,
      "dansyncd tls pin --cert /etc/dansync/tls/district.crt"},
-    {"commune list", "commune list [--json]",
-     "Lists the district's communes: slug, kind and name.",
+    {"commune list", "commune list [--json]", DM_HELP_COMMUNE_LIST,
      "dansyncd commune list"},
-    {"backup", "backup --out FILE [--force]",
-     "Copies the live store (serve may be running) into a new 0600 file, "
-     "checks the copy (integrity, sync log) and prints its log position and "
-     "digest. --force replaces an existing FILE.",
+    {"backup", "backup --out FILE [--force]", DM_HELP_BACKUP,
      "dansyncd backup --out /var/backups/dansync/district-2024-06-01.db"},
     {"enroll",
      "enroll --commune SLUG|district [--label TEXT] [--pin PIN | --tls-cert "
      "FILE]",
-     "Prints a one-time enrolment token for a device, valid for 7 days. It "
-     "carries the commune, the district's key, a public id (the part after "
-     "dst1-) and, with --pin or --tls-cert, the pin devices trust the "
-     "server's certificate by.",
+     DM_HELP_ENROLL,
      "dansyncd enroll --commune hoa-an --label 'Hòa An laptop 1' --tls-cert "
      "/etc/dansync/tls/district.crt"},
-    {"enroll list", "enroll list [--json]",
-     "Lists enrolment tokens not yet used and not expired, by public id.",
+    {"enroll list", "enroll list [--json]", DM_HELP_ENROLL_LIST,
      "dansyncd enroll list"},
-    {"enroll cancel", "enroll cancel ID",
-     "Burns an unused enrolment token (a lost or leaked one): a device "
-     "presenting it is refused.",
+    {"enroll cancel", "enroll cancel ID", DM_HELP_ENROLL_CANCEL,
      "dansyncd enroll cancel 3f9a0c12"},
-    {"key rotate", "key rotate --out BACKUP [--force]",
-     "Replaces the district's key (a leaked one): a new district node and "
-     "key, the old node revoked, the new key announced to devices in answers "
-     "signed by the old one; then takes a backup to BACKUP, since an older "
-     "backup cannot be served afterwards. Restart serve after it.",
+    {"key rotate", "key rotate --out BACKUP [--force]", DM_HELP_KEY_ROTATE,
      "dansyncd key rotate --out /var/backups/dansync/after-rotation.db"},
-    {"node list", "node list [--json]", "Lists enrolled devices.",
+    {"node list", "node list [--json]", DM_HELP_NODE_LIST,
      "dansyncd node list"},
-    {"node revoke", "node revoke NODE --yes",
-     "Revokes a device: its requests get 401 from now on, so whatever it has "
-     "not yet sent stays on it. Without --yes, says what the district has "
-     "received from it and changes nothing.",
+    {"node revoke", "node revoke NODE --yes", DM_HELP_NODE_REVOKE,
      "dansyncd node revoke 4f2a9c01 --yes"},
-    {"quarantine list", "quarantine list [--json]",
-     "Lists ops the daemon refused (bad_op, forbidden), with their reasons.",
+    {"quarantine list", "quarantine list [--json]", DM_HELP_QUARANTINE_LIST,
      "dansyncd quarantine list"},
-    {"digest", "digest [--commune C]",
-     "Prints the digest of the district's records (DESIGN §4).",
+    {"digest", "digest [--commune C]", DM_HELP_DIGEST,
      "dansyncd digest --commune hoa-an"},
     {"petition list",
      "petition list [--status S] [--category C] [--overdue] [--search TEXT] "
      "[--commune C] [--json]",
-     "Lists petitions of the whole district.",
-     "dansyncd petition list --status escalated"},
-    {"petition show", "petition show ID [--json]",
-     "Shows one petition and any conflicts.",
+     DM_HELP_PETITION_LIST, "dansyncd petition list --status escalated"},
+    {"petition show", "petition show ID [--json]", DM_HELP_PETITION_SHOW,
      "dansyncd petition show 0193a2b4c5d6e7f8"},
     {"petition update", "petition update ID [field flags]",
-     "Changes a petition as the district node (e.g. answering an escalated "
-     "one); devices receive it on their next sync.",
+     DM_HELP_PETITION_UPDATE,
      "dansyncd petition update 0193a2b4c5d6e7f8 --status answered "
      "--response 'Phòng TN-MT đã trả lời'"},
-    {"petition reopen", "petition reopen ID",
-     "Starts a petition over as received, as the district node, in a new "
-     "generation that beats every earlier status.",
+    {"petition reopen", "petition reopen ID", DM_HELP_PETITION_REOPEN,
      "dansyncd petition reopen 5e6f7a8b"},
+    {"survey list", "survey list [--commune C] [--json]", DM_HELP_SURVEY_LIST,
+     "dansyncd survey list --commune hoa-an"},
+    {"survey void", "survey void ID", DM_HELP_SURVEY_VOID,
+     "dansyncd survey void 5e6f7a8b"},
     {"report",
      "report [--from DATE] [--to DATE] [--commune C] [--as-of DATE] "
      "[--format text|json|csv|html|docx] [--number N] [--place P] [--signer S] "
      "[--position P] [--issuer NAME]",
-     "The district report (DESIGN §9): programme meetings, petitions and "
-     "what became of them, escalations, categories, satisfaction, visits, "
-     "the same period last year, each commune's figures and last sync, "
-     "quarantined ops. --as-of counts only what the district had received "
-     "by the end of that day (default today), so a reprint gives the same "
-     "numbers. Voided records are left out.",
+     DM_HELP_REPORT,
      "dansyncd report --from 01/01/2024 --to 31/05/2024 --format html "
      "--number 12/BC-UBND --place 'Phụng Hiệp' --signer 'Nguyễn Văn A' "
      "--position 'CHỦ TỊCH' > bao-cao.html"},
-    {"issuer", "issuer [NAME]",
-     "Shows, or sets, the issuing body's name printed at the head of the "
-     "report.",
+    {"issuer", "issuer [NAME]", DM_HELP_ISSUER,
      "dansyncd issuer 'ỦY BAN NHÂN DÂN HUYỆN PHỤNG HIỆP'"},
     {"conflicts list", "conflicts list [--commune C] [--json]",
-     "Lists fields that devices changed without seeing each other's change.",
-     "dansyncd conflicts list --commune hoa-an"},
+     DM_HELP_CONFLICTS_LIST, "dansyncd conflicts list --commune hoa-an"},
     {"conflicts show", "conflicts show RECORD:FIELD [--json]",
-     "Shows each conflicting value with its version, device and time.",
-     "dansyncd conflicts show 01a2087e81d0:response"},
+     DM_HELP_CONFLICTS_SHOW, "dansyncd conflicts show 01a2087e81d0:response"},
     {"conflicts resolve",
      "conflicts resolve RECORD:FIELD --keep winner|other|VERSION",
-     "Keeps one value: a change from the district node that names every "
-     "conflicting write, synced to devices like any other.",
+     DM_HELP_CONFLICTS_RESOLVE,
      "dansyncd conflicts resolve 01a2087e81d0:response --keep other"},
     {"log show",
      "log show [--node N] [--commune C] [--rid R] [--since T] [--until T] "
      "[--json]",
-     "Who changed what and when, from the sync log. T is a date, a UTC "
-     "date-time (2024-05-01T10:30Z) or Unix milliseconds.",
-     "dansyncd log show --rid 01a2087e81d0"},
-    {"log export", "log export --out FILE [--force]",
-     "Writes the sync log, devices and communes to a new SQLite file.",
+     DM_HELP_LOG_SHOW, "dansyncd log show --rid 01a2087e81d0"},
+    {"log export", "log export --out FILE [--force]", DM_HELP_LOG_EXPORT,
      "dansyncd log export --out log-2024-05.db"},
     {"log replay",
      "log replay --from DB|FILE --into NEW.db [--until T] [--force]",
-     "Rebuilds a store by ingesting the logged requests in order, through "
-     "the same code as serve, and prints its digest.",
+     DM_HELP_LOG_REPLAY,
      "dansyncd log replay --from district.db --into check.db"},
-    {"bundle import", "bundle import FILE --answer OUT",
-     "Ingests a device's USB bundle as if its requests had come over the "
-     "network, and writes the answer bundle for the device to OUT (signed "
-     "by the district key, sealed to the device). Runs beside serve.",
+    {"bundle import", "bundle import FILE --answer OUT", DM_HELP_BUNDLE_IMPORT,
      "dansyncd bundle import /media/usb/hoa-an.bundle --answer "
      "/media/usb/hoa-an.answer"},
-    {"log verify", "log verify [--from EXPORT]",
-     "Checks the sync log's hash chain and every signature; names the first "
-     "bad entry and exits 1.",
+    {"log verify", "log verify [--from EXPORT]", DM_HELP_LOG_VERIFY,
      "dansyncd log verify"},
 };
 
-const struct args_prog admin_prog = {
-    "dansyncd", helps, sizeof(helps) / sizeof(helps[0]),
-    "The store is --db PATH, else $DANSYNCD_DB, else ./district.db.", NULL};
+#define NHELP (sizeof(help_src) / sizeof(help_src[0]))
+
+static struct args_help helps[NHELP];
+static struct args_words words;
+struct args_prog admin_prog = {"dansyncd", helps, NHELP, "", &words};
+
+/* The help pages and the layout's words in the chosen language. */
+static void admin_prog_init(void) {
+  for (size_t i = 0; i < NHELP; i++) {
+    helps[i].cmd = help_src[i].cmd;
+    helps[i].usage = help_src[i].usage;
+    helps[i].what = dmsg(help_src[i].what);
+    helps[i].example = help_src[i].example;
+  }
+  words.usage = dmsg(DM_W_USAGE);
+  words.commands = dmsg(DM_W_COMMANDS);
+  words.example = dmsg(DM_W_EXAMPLE);
+  words.more = dmsg(DM_W_MORE);
+  words.see = dmsg(DM_W_SEE);
+  admin_prog.footer = dmsg(DM_FOOTER);
+}
 
 const char *admin_db_path(const struct args *a) {
   const char *env = getenv("DANSYNCD_DB");
@@ -258,7 +222,7 @@ static int cmd_simple(const struct args *a, const char *cmd) {
                 err))
     return args_usage(&admin_prog, cmd, err);
   if (a->npos != want)
-    return args_usage(&admin_prog, cmd, "unexpected argument");
+    return args_usage(&admin_prog, cmd, dmsg(DM_UNEXPECTED));
   rc = admin_open_store(a, &st);
   if (rc)
     return rc;
@@ -273,22 +237,20 @@ static int cmd_simple(const struct args *a, const char *cmd) {
     if (!rc)
       printf("%s\n", hex);
     else
-      snprintf(err, sizeof(err), "could not read the store");
+      snprintf(err, sizeof(err), "%s", dmsg(DM_READ_STORE));
   } else if (!strcmp(cmd, "node list")) {
     rc = district_node_list(st, args_has(a, "json"), stdout);
-    snprintf(err, sizeof(err), "could not read the store");
+    snprintf(err, sizeof(err), "%s", dmsg(DM_READ_STORE));
   } else if (!strcmp(cmd, "quarantine list")) {
     rc = district_quarantine_list(st, args_has(a, "json"), stdout);
-    snprintf(err, sizeof(err), "could not read the store");
+    snprintf(err, sizeof(err), "%s", dmsg(DM_READ_STORE));
   } else { /* log verify */
     int64_t n, bad;
     rc = synclog_verify(st, &n, &bad, err);
     if (!rc)
-      printf("The sync log is intact: %lld entries, chain and signatures "
-             "verified.\n",
-             (long long)n);
+      dmsg_print(stdout, DM_LOG_INTACT, (long long)n);
     else if (rc != DS_ECORRUPT)
-      snprintf(err, sizeof(err), "could not read the sync log");
+      snprintf(err, sizeof(err), "%s", dmsg(DM_READ_LOG));
   }
   store_close(st);
   return rc ? args_fail(&admin_prog, EXIT_ERROR, err) : EXIT_OK;
@@ -302,7 +264,6 @@ static int report_store(const struct args *a, struct store *live,
                         char *err) {
   int64_t end_ms, last = 0;
   struct tm tm = {0};
-  sqlite3_stmt *s;
   char path[96], digest[65];
   int64_t ops;
   int rc;
@@ -312,13 +273,8 @@ static int report_store(const struct args *a, struct store *live,
   tm.tm_mday = atoi(as_of + 8) + 1;
   tm.tm_isdst = -1;
   end_ms = (int64_t)mktime(&tm) * 1000 - 1;
-  if (sqlite3_prepare_v2(store_sqlite(live),
-                         "SELECT coalesce(max(received_ms), 0) FROM synclog",
-                         -1, &s, NULL) == SQLITE_OK) {
-    if (sqlite3_step(s) == SQLITE_ROW)
-      last = sqlite3_column_int64(s, 0);
-    sqlite3_finalize(s);
-  }
+  if (synclog_last_received(live, &last))
+    last = INT64_MAX; /* unknown: rebuild rather than trust the live store */
   if (last <= end_ms) {
     *out = live;
     return 0;
@@ -327,10 +283,7 @@ static int report_store(const struct args *a, struct store *live,
            getenv("TMPDIR") && *getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
   if (strlen(tmpdir) > 63 || !mkdtemp(tmpdir)) {
     tmpdir[0] = '\0';
-    return ds_fail(err, DS_EIO,
-                   "cannot make a temporary directory to "
-                   "rebuild the store as of %s",
-                   as_of);
+    return dmsg_fail(err, DS_EIO, DM_TMPDIR, as_of);
   }
   snprintf(path, sizeof(path), "%s/as-of.db", tmpdir);
   rc =
@@ -372,22 +325,18 @@ static int cmd_report(const struct args *a) {
   if (args_only(a, allowed, err))
     return args_usage(&admin_prog, "report", err);
   if (fmt < 0)
-    return args_fail(&admin_prog, EXIT_ERROR,
-                     "--format is text, json, csv, html or docx");
+    return args_fail(&admin_prog, EXIT_ERROR, dmsg(DM_FORMAT));
   query_today(as_of);
   if (((v = args_get(a, "from")) && !query_date_parse(v, from)) ||
       ((v = args_get(a, "to")) && !query_date_parse(v, to)) ||
       ((v = args_get(a, "as-of")) && !query_date_parse(v, as_of)))
-    return args_fail(&admin_prog, EXIT_ERROR,
-                     "--from, --to and --as-of are dates written "
-                     "YYYY-MM-DD or DD/MM/YYYY");
+    return args_fail(&admin_prog, EXIT_ERROR, dmsg(DM_DATES));
   o.from = args_get(a, "from") ? from : NULL;
   o.to = args_get(a, "to") ? to : NULL;
   o.as_of = as_of;
   o.commune = args_get(a, "commune");
   if (o.from && o.to && strcmp(o.from, o.to) > 0)
-    return args_fail(&admin_prog, EXIT_ERROR,
-                     "the period ends (--to) before it starts (--from)");
+    return args_fail(&admin_prog, EXIT_ERROR, dmsg(DM_PERIOD_REVERSED));
   rc = admin_open_store(a, &live);
   if (rc)
     return rc;
@@ -435,13 +384,11 @@ static int cmd_issuer(const struct args *a) {
   if (a->npos == 2) {
     const char *t = a->pos[1];
     if (!*t || strlen(t) > 200 || utf8_count(t, strlen(t)) < 0)
-      rc = ds_fail(err, DS_EINVAL,
-                   "the issuing body's name is 1 to 200 "
-                   "bytes of UTF-8 text");
+      rc = dmsg_fail(err, DS_EINVAL, DM_ISSUER_TEXT);
     else
       rc = meta_set(st, META_ISSUER, t, strlen(t));
     if (rc && rc != DS_EINVAL)
-      snprintf(err, sizeof(err), "could not store the name");
+      snprintf(err, sizeof(err), "%s", dmsg(DM_ISSUER_STORE));
   } else {
     buf_init(&b, 0);
     if (meta_get(st, META_ISSUER, &b) == 0)
@@ -472,13 +419,12 @@ static int replay_compare(const struct args *a, const char *from,
   if (rc)
     return EXIT_OK;
   if (!strcmp(live, digest)) {
-    printf("The replayed digest matches the live store %s.\n", db);
+    dmsg_print(stdout, DM_REPLAY_MATCH, db);
     return EXIT_OK;
   }
-  printf("The replayed digest differs from the live store %s (%s)%s.\n", db,
-         live,
-         same_file ? ": the store does not follow from its log"
-                   : "; it holds changes the replayed log does not");
+  dmsg_print(stdout,
+             same_file ? DM_REPLAY_DIFFERS_SAME : DM_REPLAY_DIFFERS_OTHER, db,
+             live);
   return same_file ? EXIT_ERROR : EXIT_OK;
 }
 
@@ -500,29 +446,26 @@ static int cmd_log(const struct args *a, const char *verb) {
                 err))
     return args_usage(&admin_prog, cmd, err);
   if (a->npos != 2)
-    return args_usage(&admin_prog, cmd, "unexpected argument");
+    return args_usage(&admin_prog, cmd, dmsg(DM_UNEXPECTED));
   if (!strcmp(verb, "replay")) {
     const char *from = args_get(a, "from"), *into = args_get(a, "into");
     const char *until = args_get(a, "until");
     int64_t until_ms = -1, ops;
     char digest[65];
     if (!from || !into)
-      return args_usage(&admin_prog, cmd, "log replay needs --from and --into");
+      return args_usage(&admin_prog, cmd, dmsg(DM_REPLAY_NEEDS));
     if (until && audit_parse_time(until, &until_ms))
-      return args_fail(&admin_prog, EXIT_ERROR,
-                       "--until must be a date, a UTC date-time such "
-                       "as 2024-05-01T10:30Z, or Unix milliseconds");
+      return args_fail(&admin_prog, EXIT_ERROR, dmsg(DM_UNTIL_TIME));
     rc = args_has(a, "force") ? files_remove(into, err) : 0;
     if (!rc)
       rc = audit_log_replay(from, into, until_ms, stderr, digest, &ops, err);
     if (rc)
       return args_fail(&admin_prog, EXIT_ERROR, err);
-    printf("Replayed %lld ops into %s; digest %s\n", (long long)ops, into,
-           digest);
+    dmsg_print(stdout, DM_REPLAYED, (long long)ops, into, digest);
     return until ? EXIT_OK : replay_compare(a, from, digest);
   }
   if (!strcmp(verb, "export") && !args_get(a, "out"))
-    return args_usage(&admin_prog, cmd, "log export needs --out FILE");
+    return args_usage(&admin_prog, cmd, dmsg(DM_EXPORT_NEEDS));
   rc = admin_open_store(a, &st);
   if (rc)
     return rc;
@@ -532,8 +475,7 @@ static int cmd_log(const struct args *a, const char *verb) {
     if (!rc)
       rc = audit_log_export(st, args_get(a, "out"), &n, err);
     if (!rc)
-      printf("Exported %lld log entries to %s.\n", (long long)n,
-             args_get(a, "out"));
+      dmsg_print(stdout, DM_EXPORTED, (long long)n, args_get(a, "out"));
   } else {
     struct log_filter f = {0};
     uint8_t nlo[ID_LEN], nhi[ID_LEN], rlo[ID_LEN], rhi[ID_LEN];
@@ -550,16 +492,12 @@ static int cmd_log(const struct args *a, const char *verb) {
       f.rid_lo = rlo, f.rid_hi = rhi;
     }
     if (rc)
-      snprintf(err, sizeof(err), "--node and --rid take 8 to 32 hex digits");
+      snprintf(err, sizeof(err), "%s", dmsg(DM_NODE_RID_HEX));
     if (!rc && (v = args_get(a, "since")) && audit_parse_time(v, &f.since_ms))
-      rc = ds_fail(err, DS_EINVAL,
-                   "--since is a date, a UTC date-time or "
-                   "Unix milliseconds");
+      rc = dmsg_fail(err, DS_EINVAL, DM_SINCE_TIME);
     if (!rc && (v = args_get(a, "until"))) {
       rc = audit_parse_time(v, &f.until_ms)
-               ? ds_fail(err, DS_EINVAL,
-                         "--until is a date, a UTC date-time "
-                         "or Unix milliseconds")
+               ? dmsg_fail(err, DS_EINVAL, DM_UNTIL_TIME2)
                : 0;
       /* A bare date means the whole of that day. */
       if (!rc && strlen(v) == 10 && v[4] == '-')
@@ -572,7 +510,7 @@ static int cmd_log(const struct args *a, const char *verb) {
     if (!rc) {
       rc = audit_log_show(st, &f, args_has(a, "json"), stdout);
       if (rc)
-        snprintf(err, sizeof(err), "could not read the sync log");
+        snprintf(err, sizeof(err), "%s", dmsg(DM_READ_LOG));
     }
   }
   store_close(st);
@@ -587,8 +525,9 @@ int admin_main(int argc, char **argv) {
   const char *w0, *w1;
   struct args a;
 
+  admin_prog_init();
   if (sodium_init() < 0)
-    return args_fail(&admin_prog, EXIT_ERROR, "libsodium could not start");
+    return args_fail(&admin_prog, EXIT_ERROR, dmsg(DM_SODIUM));
   if (getenv("DANSYNCD_LOG") && !strcmp(getenv("DANSYNCD_LOG"), "debug"))
     log_set_level(LOG_LVL_DEBUG);
   if (args_parse(&a, argc, argv, bare, err))
@@ -607,22 +546,20 @@ int admin_main(int argc, char **argv) {
     return EXIT_OK;
   }
   if (!strcmp(w0, "serve"))
-    return a.npos == 1
-               ? cmd_serve(&a)
-               : args_usage(&admin_prog, "serve", "unexpected argument");
+    return a.npos == 1 ? cmd_serve(&a)
+                       : args_usage(&admin_prog, "serve", dmsg(DM_UNEXPECTED));
   if (!strcmp(w0, "init"))
     return a.npos == 1 ? cmd_init(&a)
-                       : args_usage(&admin_prog, "init", "unexpected argument");
+                       : args_usage(&admin_prog, "init", dmsg(DM_UNEXPECTED));
   if (w1 && !strcmp(w0, "tls") && (!strcmp(w1, "init") || !strcmp(w1, "pin")))
     return a.npos == 2 ? cmd_tls(&a, w1)
-                       : args_usage(&admin_prog, cmd, "unexpected argument");
+                       : args_usage(&admin_prog, cmd, dmsg(DM_UNEXPECTED));
   if (!strcmp(w0, "backup"))
-    return a.npos == 1
-               ? cmd_backup(&a)
-               : args_usage(&admin_prog, "backup", "unexpected argument");
+    return a.npos == 1 ? cmd_backup(&a)
+                       : args_usage(&admin_prog, "backup", dmsg(DM_UNEXPECTED));
   if (!strcmp(cmd, "commune list"))
     return a.npos == 2 ? cmd_commune_list(&a)
-                       : args_usage(&admin_prog, cmd, "unexpected argument");
+                       : args_usage(&admin_prog, cmd, dmsg(DM_UNEXPECTED));
   if (!strcmp(w0, "enroll"))
     return enrol_cmd(&a, w1);
   if (!strcmp(w0, "bundle"))
@@ -645,9 +582,8 @@ int admin_main(int argc, char **argv) {
   if (!strcmp(w0, "issuer"))
     return cmd_issuer(&a);
   if (!strcmp(w0, "report"))
-    return a.npos == 1
-               ? cmd_report(&a)
-               : args_usage(&admin_prog, "report", "unexpected argument");
+    return a.npos == 1 ? cmd_report(&a)
+                       : args_usage(&admin_prog, "report", dmsg(DM_UNEXPECTED));
   if (w1 && !strcmp(w0, "conflicts") &&
       (!strcmp(w1, "list") || !strcmp(w1, "show") || !strcmp(w1, "resolve")))
     return cmd_conflicts(&a, w1);
@@ -658,5 +594,8 @@ int admin_main(int argc, char **argv) {
       (!strcmp(w1, "list") || !strcmp(w1, "show") || !strcmp(w1, "update") ||
        !strcmp(w1, "reopen")))
     return cmd_petition(&a, w1);
-  return args_usage(&admin_prog, NULL, "unknown command");
+  if (w1 && !strcmp(w0, "survey") &&
+      (!strcmp(w1, "list") || !strcmp(w1, "void")))
+    return cmd_survey(&a, w1);
+  return args_usage(&admin_prog, NULL, dmsg(DM_UNKNOWN_COMMAND));
 }

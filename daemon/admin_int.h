@@ -10,7 +10,7 @@
 
 struct store;
 
-extern const struct args_prog admin_prog;
+extern struct args_prog admin_prog;
 
 /* --db, else $DANSYNCD_DB, else ./district.db. */
 const char *admin_db_path(const struct args *a);
@@ -24,8 +24,9 @@ int admin_parse_duration(const char *s, uint64_t *ms);
  * "district"); else says so on stderr and returns EXIT_ERROR (§8). */
 int admin_commune_check(struct store *st, const char *slug);
 
-/* admin_rec.c: petitions, conflicts and devices. */
+/* admin_rec.c: petitions, surveys, conflicts and devices. */
 int cmd_petition(const struct args *a, const char *verb);
+int cmd_survey(const struct args *a, const char *verb);
 int cmd_conflicts(const struct args *a, const char *verb);
 int cmd_node_revoke(const struct args *a);
 

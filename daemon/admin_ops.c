@@ -18,6 +18,7 @@
 
 #include "common/args.h"
 #include "common/buf.h"
+#include "common/db.h"
 #include "common/files.h"
 #include "common/json.h"
 #include "common/meta.h"
@@ -25,6 +26,7 @@
 #include "common/synclog.h"
 #include "common/utf8.h"
 #include "daemon/admin_int.h"
+#include "daemon/dmsg.h"
 #include "daemon/registry.h"
 #include "daemon/district.h"
 #include "daemon/server.h"
@@ -44,15 +46,12 @@ static int serve_lock(const char *db, char *err) {
   /* Beside the store itself, however it is named (a symlink, ../): one
    * lock per store, as SQLite resolves the name for its -wal. */
   if (!realpath(db, real))
-    return ds_fail(err, DS_EIO, "cannot resolve %s: %s", db, strerror(errno)),
-           -1;
+    return dmsg_fail(err, DS_EIO, DM_RESOLVE_PATH, db, strerror(errno)), -1;
   if ((size_t)snprintf(path, sizeof(path), "%s.lock", real) >= sizeof(path))
-    return ds_fail(err, DS_EINVAL, "the store's path is too long"), -1;
+    return dmsg_fail(err, DS_EINVAL, DM_PATH_LONG), -1;
   fd = open(path, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
   if (fd < 0)
-    return ds_fail(err, DS_EIO, "cannot open the lock file %s: %s", path,
-                   strerror(errno)),
-           -1;
+    return dmsg_fail(err, DS_EIO, DM_LOCK_OPEN, path, strerror(errno)), -1;
   if (fcntl(fd, F_SETLK, &fl) == 0) {
     char pid[32];
     int n = snprintf(pid, sizeof(pid), "%ld\n", (long)getpid());
@@ -64,12 +63,9 @@ static int serve_lock(const char *db, char *err) {
   fl.l_type = F_WRLCK;
   if ((errno == EACCES || errno == EAGAIN) && fcntl(fd, F_GETLK, &fl) == 0 &&
       fl.l_type != F_UNLCK)
-    ds_fail(err, DS_EBUSY,
-            "another dansyncd serve (pid %ld) is already running on %s; "
-            "stop it first",
-            (long)fl.l_pid, db);
+    dmsg_fail(err, DS_EBUSY, DM_SERVE_RUNNING, (long)fl.l_pid, db);
   else
-    ds_fail(err, DS_EIO, "cannot lock %s: %s", path, strerror(errno));
+    dmsg_fail(err, DS_EIO, DM_LOCK, path, strerror(errno));
   close(fd);
   return -1;
 }
@@ -89,34 +85,33 @@ static const struct setting {
   enum kind kind;
   size_t off; /* in struct serve_opts */
   uint64_t min, max;
-  const char *must; /* "must be ..." */
+  enum dmsg_id must; /* "must be ..." */
 } settings[] = {
 #define CFG(f) offsetof(struct serve_opts, cfg.f)
-    {"listen", K_LISTEN, 0, 0, 0, "ADDR:PORT, e.g. 0.0.0.0:8080"},
+    {"listen", K_LISTEN, 0, 0, 0, DM_MUST_LISTEN},
     {"max-skew", K_DURATION, CFG(max_skew_ms), 0, 30 * 86400000ull,
-     "a duration such as 90s, 30m or 1h"},
-    {"max-conns", K_COUNT, CFG(max_conns), 1, 100000, "a number 1..100000"},
+     DM_MUST_SKEW},
+    {"max-conns", K_COUNT, CFG(max_conns), 1, 100000, DM_MUST_CONNS},
     {"max-conns-per-addr", K_COUNT, CFG(max_conns_per_addr), 1, 100000,
-     "a number 1..100000"},
+     DM_MUST_CONNS},
     {"head-timeout", K_DURATION, CFG(head_timeout_ms), 1, 86400000,
-     "a duration such as 10s, up to 1d"},
+     DM_MUST_HEAD},
     {"read-timeout", K_DURATION, CFG(read_timeout_ms), 1, 86400000,
-     "a duration such as 60s, up to 1d"},
+     DM_MUST_60S},
     {"write-timeout", K_DURATION, CFG(write_timeout_ms), 1, 86400000,
-     "a duration such as 30s, up to 1d"},
+     DM_MUST_30S},
     {"idle-timeout", K_DURATION, CFG(idle_timeout_ms), 1, 86400000,
-     "a duration such as 60s, up to 1d"},
-    {"max-body-memory", K_MIB, CFG(max_body_bytes), 9, 4096,
-     "a number of MiB, 9..4096"},
+     DM_MUST_60S},
+    {"max-body-memory", K_MIB, CFG(max_body_bytes), 9, 4096, DM_MUST_MIB},
     {"busy-timeout", K_DURATION, offsetof(struct serve_opts, busy_ms), 0,
-     600000, "a duration up to 10m"},
-    {"port-file", K_PATH, CFG(port_file), 0, 0, "a file name"},
-    {"tls-cert", K_PATH, CFG(tls_cert), 0, 0, "a PEM certificate file"},
-    {"tls-key", K_PATH, CFG(tls_key), 0, 0, "a PEM key file"},
-    {"insecure-http", K_BOOL, CFG(insecure_http), 0, 0, "yes or no"},
-    {"ui-listen", K_LISTEN, 1, 0, 0, "ADDR:PORT, e.g. 0.0.0.0:8081"},
-    {"ui-port-file", K_PATH, CFG(ui_port_file), 0, 0, "a file name"},
-    {"no-ui", K_BOOL, CFG(no_ui), 0, 0, "yes or no"},
+     600000, DM_MUST_BUSY},
+    {"port-file", K_PATH, CFG(port_file), 0, 0, DM_MUST_FILE},
+    {"tls-cert", K_PATH, CFG(tls_cert), 0, 0, DM_MUST_CERT},
+    {"tls-key", K_PATH, CFG(tls_key), 0, 0, DM_MUST_KEY},
+    {"insecure-http", K_BOOL, CFG(insecure_http), 0, 0, DM_MUST_YESNO},
+    {"ui-listen", K_LISTEN, 1, 0, 0, DM_MUST_UI_LISTEN},
+    {"ui-port-file", K_PATH, CFG(ui_port_file), 0, 0, DM_MUST_FILE},
+    {"no-ui", K_BOOL, CFG(no_ui), 0, 0, DM_MUST_YESNO},
 #undef CFG
 };
 #define NSETTINGS (sizeof(settings) / sizeof(settings[0]))
@@ -183,8 +178,8 @@ static int apply(struct serve_opts *o, const struct setting *st, const char *v,
   if (ok && !strcmp(st->name, "max-conns-per-addr"))
     o->per_addr_set = true;
   return ok ? 0
-            : ds_fail(err, DS_EINVAL, "%s%s must be %s", where, st->name,
-                      st->must);
+            : dmsg_fail(err, DS_EINVAL, DM_SETTING_MUST, where, st->name,
+                        dmsg(st->must));
 }
 
 static const struct setting *setting_find(const char *name, size_t len) {
@@ -206,15 +201,14 @@ static int read_config(const char *path, struct serve_opts *o, char **text,
   char *at, *nl;
 
   if (!f)
-    return ds_fail(err, DS_EINVAL, "cannot read the config %s: %s", path,
-                   strerror(errno));
+    return dmsg_fail(err, DS_EINVAL, DM_CONFIG_READ, path, strerror(errno));
   *text = calloc(1, 65537);
   len = *text ? fread(*text, 1, 65536, f) : 0;
   if (*text && !ferror(f) && fgetc(f) != EOF)
     len = 65537;
   fclose(f);
   if (!*text || len > 65536)
-    return ds_fail(err, DS_EINVAL, "the config %s is larger than 64 KiB", path);
+    return dmsg_fail(err, DS_EINVAL, DM_CONFIG_BIG, path);
   for (at = *text; at && *at; at = nl) {
     char *eq, *k, *v, *e, where[300];
     const struct setting *st;
@@ -232,7 +226,7 @@ static int read_config(const char *path, struct serve_opts *o, char **text,
       continue;
     eq = strchr(k, '=');
     if (!eq)
-      return ds_fail(err, DS_EINVAL, "%sexpected name = value", where);
+      return dmsg_fail(err, DS_EINVAL, DM_CONFIG_EQ, where);
     for (e = eq; e > k && strchr(" \t", e[-1]); e--)
       ;
     for (v = eq + 1; *v == ' ' || *v == '\t'; v++)
@@ -240,11 +234,11 @@ static int read_config(const char *path, struct serve_opts *o, char **text,
     st = setting_find(k, (size_t)(e - k));
     if (!st) {
       *e = '\0';
-      return ds_fail(err, DS_EINVAL, "%sunknown setting '%.40s'", where, k);
+      return dmsg_fail(err, DS_EINVAL, DM_CONFIG_UNKNOWN, where, k);
     }
     if (line[st - settings])
-      return ds_fail(err, DS_EINVAL, "%s%s is already set on line %d", where,
-                     st->name, line[st - settings]);
+      return dmsg_fail(err, DS_EINVAL, DM_CONFIG_TWICE, where, st->name,
+                       line[st - settings]);
     line[st - settings] = no;
     if (apply(o, st, v, where, err))
       return -1;
@@ -302,8 +296,7 @@ int cmd_serve(const struct args *a) {
     o.cfg.ui_port = 0;
   if (!o.cfg.tls_cert != !o.cfg.tls_key) {
     free(text);
-    return args_fail(&admin_prog, EXIT_ERROR,
-                     "give --tls-cert and --tls-key together");
+    return args_fail(&admin_prog, EXIT_ERROR, dmsg(DM_TLS_PAIR));
   }
   if (!o.per_addr_set)
     o.cfg.max_conns_per_addr =
@@ -347,23 +340,20 @@ int cmd_init(const struct args *a) {
     return args_usage(&admin_prog, "init", err);
   if (issuer && (!*issuer || strlen(issuer) > 200 ||
                  utf8_count(issuer, strlen(issuer)) < 0))
-    return args_fail(&admin_prog, EXIT_ERROR,
-                     "--issuer is the issuing body's name, up to 200 bytes");
+    return args_fail(&admin_prog, EXIT_ERROR, dmsg(DM_ISSUER_FLAG));
   rc = district_create(&st, path, args_get(a, "communes"), err);
   if (rc)
     return args_fail(&admin_prog, EXIT_ERROR, err);
   if (issuer && meta_set(st, META_ISSUER, issuer, strlen(issuer))) {
     store_close(st);
     unlink(path);
-    return args_fail(&admin_prog, EXIT_ERROR, "cannot write the new store");
+    return args_fail(&admin_prog, EXIT_ERROR, dmsg(DM_WRITE_NEW_STORE));
   }
   {
     int n = 0;
     if (registry_commune_count(st, &n))
       n = 0;
-    printf("Created the district store %s with %d communes and a new "
-           "district key.\n",
-           path, n);
+    dmsg_print(stdout, DM_CREATED, path, n);
   }
   store_close(st);
   return EXIT_OK;
@@ -426,7 +416,7 @@ int cmd_commune_list(const struct args *a) {
   if (!rc)
     fwrite(b.data, 1, b.len, stdout);
   buf_cleanup(&b);
-  return rc ? args_fail(&admin_prog, EXIT_ERROR, "could not read the communes")
+  return rc ? args_fail(&admin_prog, EXIT_ERROR, dmsg(DM_READ_COMMUNE_LIST))
             : EXIT_OK;
 }
 
@@ -443,69 +433,55 @@ static int backup_copy(struct store *st, const char *out, char *err) {
   int rc;
 
   if (!files_plain(out, plain, sizeof(plain)))
-    return ds_fail(err, DS_EINVAL, "the backup's path is too long");
+    return dmsg_fail(err, DS_EINVAL, DM_BACKUP_PATH_LONG);
   if (sqlite3_open_v2(plain, &dst, SQLITE_OPEN_READWRITE, NULL)) {
-    rc = ds_fail(err, DS_EIO, "cannot open %s: %s", out,
-                 dst ? sqlite3_errmsg(dst) : "out of memory");
+    rc = dmsg_fail(err, DS_EIO, DM_OPEN_FILE, out,
+                   dst ? sqlite3_errmsg(dst) : "out of memory");
     sqlite3_close(dst);
     return rc;
   }
   bk = sqlite3_backup_init(dst, "main", store_sqlite(st), "main");
   if (!bk) {
-    rc = ds_fail(err, DS_EIO, "cannot back up: %s", sqlite3_errmsg(dst));
+    rc = dmsg_fail(err, DS_EIO, DM_BACKUP_START, sqlite3_errmsg(dst));
     sqlite3_close(dst);
     return rc;
   }
   rc = sqlite3_backup_step(bk, -1);
   sqlite3_backup_finish(bk);
   if (rc != SQLITE_DONE) {
-    rc = ds_fail(err,
-                 rc == SQLITE_BUSY || rc == SQLITE_LOCKED ? DS_EBUSY : DS_EIO,
-                 "the backup could not be written: %s", sqlite3_errstr(rc));
+    rc = dmsg_fail(err,
+                   rc == SQLITE_BUSY || rc == SQLITE_LOCKED ? DS_EBUSY : DS_EIO,
+                   DM_BACKUP_WRITE, sqlite3_errstr(rc));
     sqlite3_close(dst);
     return rc;
   }
   return sqlite3_close(dst) == SQLITE_OK
              ? 0
-             : ds_fail(err, DS_EIO, "cannot close %s", out);
+             : dmsg_fail(err, DS_EIO, DM_CLOSE_FILE, out);
 }
 
 /* What a backup holds, read back from the copy itself. */
 static int backup_check(const char *out, int64_t *pos, char hash[65],
                         char digest[65], int64_t *entries, char *err) {
   struct store *bst;
-  sqlite3_stmt *s;
   int64_t bad = 0;
+  bool ok = false;
   int rc = store_open(&bst, out, 0, err);
 
   if (rc)
     return rc;
-  rc = sqlite3_prepare_v2(store_sqlite(bst), "PRAGMA integrity_check", -1, &s,
-                          NULL) ||
-       sqlite3_step(s) != SQLITE_ROW ||
-       strcmp((const char *)sqlite3_column_text(s, 0), "ok");
-  sqlite3_finalize(s);
-  if (rc) {
-    rc = ds_fail(err, DS_ECORRUPT, "the copy fails SQLite's integrity check");
+  if (db_integrity_ok(store_sqlite(bst), &ok) || !ok) {
+    rc = dmsg_fail(err, DS_ECORRUPT, DM_BACKUP_INTEGRITY);
     goto done;
   }
   rc = synclog_verify(bst, entries, &bad, err);
   if (rc)
     goto done;
-  *pos = 0;
-  strcpy(hash, "-");
-  if (sqlite3_prepare_v2(store_sqlite(bst),
-                         "SELECT seq, hex(hash) FROM synclog ORDER BY seq "
-                         "DESC LIMIT 1",
-                         -1, &s, NULL) == SQLITE_OK &&
-      sqlite3_step(s) == SQLITE_ROW) {
-    *pos = sqlite3_column_int64(s, 0);
-    snprintf(hash, 65, "%s", (const char *)sqlite3_column_text(s, 1));
-  }
-  sqlite3_finalize(s);
-  rc = store_digest(bst, NULL, digest);
+  rc = synclog_head(bst, pos, hash);
+  if (!rc)
+    rc = store_digest(bst, NULL, digest);
   if (rc)
-    ds_fail(err, rc, "cannot read the copy's records");
+    dmsg_fail(err, rc, DM_BACKUP_RECORDS);
 done:
   store_close(bst);
   return rc;
@@ -522,7 +498,7 @@ int cmd_backup(const struct args *a) {
   if (args_only(a, allowed, err))
     return args_usage(&admin_prog, "backup", err);
   if (!out || !*out)
-    return args_usage(&admin_prog, "backup", "backup needs --out FILE");
+    return args_usage(&admin_prog, "backup", dmsg(DM_BACKUP_NEEDS));
   rc = admin_open_store(a, &st);
   if (rc)
     return rc;
@@ -541,10 +517,9 @@ int cmd_backup(const struct args *a) {
     unlink(out);
     return args_fail(&admin_prog, EXIT_ERROR, err);
   }
-  printf("Backed up the district store to %s: sync log through entry %lld "
-         "(chain hash %.16s), %lld entries verified, integrity ok.\n"
-         "digest %s\n",
-         out, (long long)pos, hash, (long long)entries, digest);
+  dmsg_print(stdout, DM_BACKED_UP, out, (long long)pos, hash,
+             (long long)entries);
+  printf("digest %s\n", digest); /* one form in both languages: tools read it */
   return EXIT_OK;
 }
 
@@ -562,7 +537,7 @@ int cmd_tls(const struct args *a, const char *verb) {
     return args_usage(&admin_prog, cmd, err);
   if (!strcmp(verb, "pin")) {
     if (!args_get(a, "cert"))
-      return args_usage(&admin_prog, cmd, "tls pin needs --cert FILE");
+      return args_usage(&admin_prog, cmd, dmsg(DM_TLS_PIN_NEEDS));
     rc = tls_pin(args_get(a, "cert"), pin, sizeof(pin), err);
     if (rc)
       return args_fail(&admin_prog, EXIT_ERROR, err);
@@ -574,17 +549,16 @@ int cmd_tls(const struct args *a, const char *verb) {
         *a->flags[i].value)
       hosts[nhosts++] = a->flags[i].value;
   if (!args_get(a, "out") || !nhosts)
-    return args_usage(&admin_prog, cmd,
-                      "tls init needs --out DIR and at least one --host");
+    return args_usage(&admin_prog, cmd, dmsg(DM_TLS_INIT_NEEDS));
   if (args_get(a, "days")) {
     char *end;
     long n = strtol(args_get(a, "days"), &end, 10);
     if (*end || n < 1 || n > 3650)
-      return args_fail(&admin_prog, EXIT_ERROR, "--days must be 1..3650");
+      return args_fail(&admin_prog, EXIT_ERROR, dmsg(DM_TLS_DAYS));
     days = (int)n;
   }
   if (mkdir(args_get(a, "out"), 0700) && errno != EEXIST)
-    return args_fail(&admin_prog, EXIT_ERROR, "cannot create the --out folder");
+    return args_fail(&admin_prog, EXIT_ERROR, dmsg(DM_TLS_MKDIR));
   rc = tls_make_cert(args_get(a, "out"), hosts, nhosts, days, err);
   if (!rc) {
     char crt[FILES_PATH_MAX + 16];
@@ -593,8 +567,7 @@ int cmd_tls(const struct args *a, const char *verb) {
   }
   if (rc)
     return args_fail(&admin_prog, EXIT_ERROR, err);
-  printf("Wrote %s/district.key (keep it private) and %s/district.crt, valid "
-         "%d days.\nDevices trust it by its pin:\n%s\n",
-         args_get(a, "out"), args_get(a, "out"), days, pin);
+  dmsg_print(stdout, DM_TLS_WROTE, args_get(a, "out"), args_get(a, "out"), days,
+             pin);
   return EXIT_OK;
 }

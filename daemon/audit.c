@@ -24,6 +24,7 @@
 #include "common/synclog.h"
 #include "daemon/answer.h"
 #include "daemon/audit_int.h"
+#include "daemon/dmsg.h"
 #include "common/textout.h"
 #include "daemon/district.h"
 #include "daemon/ingest.h"
@@ -189,11 +190,10 @@ int audit_log_show(struct store *st, const struct log_filter *f, bool json,
     } else {
       /* When the officer made it (the op's clock) and when the district
        * received it; then one field a line, wrapped within 100 columns. */
-      rc = buf_printf(&b,
-                      "%s %s (made, officer's clock)  received %s  #%lld\n"
-                      "  %.16s%s",
-                      made, ridhex + ID_HEX_LEN - 8, when, (long long)oe.entry,
-                      nodehex, *label ? " " : "");
+      char line[256];
+      dmsg_fmt(line, sizeof(line), DM_LOG_ROW, made, ridhex + ID_HEX_LEN - 8,
+               when, (long long)oe.entry, nodehex, *label ? " " : "");
+      rc = buf_append(&b, line, strlen(line));
       rc = rc || textout_escaped(&b, label, strlen(label));
       rc = rc || buf_printf(&b, " (%s)  %s %s\n", oe.commune, e->name, ridhex);
       for (int i = 0; i < op.nset && !rc; i++) {
@@ -238,7 +238,7 @@ int audit_log_export(struct store *st, const char *path, int64_t *entries,
   int rc;
 
   if (!files_plain(path, plain, sizeof(plain)))
-    return ds_fail(errbuf, DS_EINVAL, "the export's path is too long");
+    return dmsg_fail(errbuf, DS_EINVAL, DM_EXPORT_PATH_LONG);
   /* A new 0600 file, never an existing one or a symlink's target. */
   rc = files_create_private(path, errbuf);
   if (rc)
@@ -274,7 +274,7 @@ int audit_log_export(struct store *st, const char *path, int64_t *entries,
     sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
   *entries = 0;
   if (!rc && synclog_count_in(db, "x", -1, entries))
-    rc = ds_fail(errbuf, DS_EUNAVAIL, "cannot count the exported entries");
+    rc = dmsg_fail(errbuf, DS_EUNAVAIL, DM_EXPORT_COUNT);
   sqlite3_exec(db, "DETACH x", NULL, NULL, NULL);
   if (rc)
     unlink(path);
@@ -307,10 +307,9 @@ static int pending_read(struct synclog_scan *s, struct pending *p, int64_t n,
   if (rc == 0)
     return 1;
   if (rc != 1 && rc != DS_ECORRUPT)
-    return ds_fail(errbuf, DS_EIO, "cannot read log entry %lld", (long long)n);
+    return dmsg_fail(errbuf, DS_EIO, DM_LOG_ENTRY_READ, (long long)n);
   if (rc == DS_ECORRUPT)
-    return ds_fail(errbuf, DS_ECORRUPT, "log entry %lld is malformed",
-                   (long long)n);
+    return dmsg_fail(errbuf, DS_ECORRUPT, DM_LOG_ENTRY_BAD, (long long)n);
   memset(rq, 0, sizeof(*rq));
   memcpy(rq->node, r.node, ID_LEN);
   memcpy(rq->sig, r.sig, SYNCLOG_SIG_LEN);
@@ -346,17 +345,14 @@ int audit_log_replay(const char *from, const char *into, int64_t until_ms,
 
   *ops = 0;
   if (access(from, R_OK) != 0)
-    return ds_fail(errbuf, DS_ENOENT, "cannot read %s", from);
+    return dmsg_fail(errbuf, DS_ENOENT, DM_CANNOT_READ, from);
   /* An export is checked against the head the district signed in it. */
   is_export = loghead_is_export(from);
   if (is_export && loghead_check(from, NULL, &total, errbuf))
     return DS_ECORRUPT;
   total = 0;
   if (access(into, F_OK) == 0)
-    return ds_fail(errbuf, DS_EEXIST,
-                   "%s already exists; replay builds a "
-                   "new store (--force replaces it)",
-                   into);
+    return dmsg_fail(errbuf, DS_EEXIST, DM_REPLAY_EXISTS, into);
   rc =
       store_open(&st, into, STORE_CREATE | STORE_EXCL | STORE_DISTRICT, errbuf);
   if (rc)
@@ -393,14 +389,14 @@ int audit_log_replay(const char *from, const char *into, int64_t until_ms,
     else if (rc == DS_ENOENT || rc == DS_ECORRUPT)
       rc = 0; /* none of a node's length: the district keeps none */
     else
-      rc = ds_fail(errbuf, rc, "%s has no district key", from);
+      rc = dmsg_fail(errbuf, rc, DM_NO_KEY_IN, from);
   }
   if (!rc)
     rc = ingest_open(&ing, st);
   if (!rc && synclog_count_in(db, "src", until_ms, &total))
-    rc = ds_fail(errbuf, DS_EIO, "%s has no sync log", from);
+    rc = dmsg_fail(errbuf, DS_EIO, DM_NO_LOG_IN, from);
   if (!rc && synclog_scan_open(&s, db, "src", until_ms))
-    rc = ds_fail(errbuf, DS_EIO, "%s has no sync log", from);
+    rc = dmsg_fail(errbuf, DS_EIO, DM_NO_LOG_IN, from);
   ingest_res_init(&rs);
   buf_init(&pend[0].body, 0);
   buf_init(&pend[1].body, 0);
@@ -419,9 +415,8 @@ int audit_log_replay(const char *from, const char *into, int64_t until_ms,
       started = uv_thread_create(&t, pending_prep, q) == 0;
     rc = ingest_sync(ing, &p->rq, &rs);
     if (!rc && rs.status != 200)
-      rc = ds_fail(errbuf, DS_ECORRUPT,
-                   "log entry %lld was refused on replay (%s)",
-                   (long long)n + 1, rs.error);
+      rc = dmsg_fail(errbuf, DS_ECORRUPT, DM_REPLAY_REFUSED, (long long)n + 1,
+                     rs.error);
     if (started)
       uv_thread_join(&t);
     else if (next == 0)
@@ -429,8 +424,8 @@ int audit_log_replay(const char *from, const char *into, int64_t until_ms,
     *ops += rs.merged + rs.quarantined;
     n++;
     if (progress && (n % 1000 == 0 || n == total))
-      fprintf(progress, "\rreplay: %lld/%lld entries, %lld ops", (long long)n,
-              (long long)total, (long long)*ops);
+      dmsg_print(progress, DM_REPLAY_PROGRESS, (long long)n, (long long)total,
+                 (long long)*ops);
     if (!rc && next != 0 && next != 1)
       rc = next;
     more = next;

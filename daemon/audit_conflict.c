@@ -8,16 +8,19 @@
 #include <sqlite3.h>
 
 #include "common/buf.h"
+#include "common/cmsg.h"
 #include "common/db.h"
 #include "common/hex.h"
 #include "common/hlc.h"
 #include "common/json.h"
 #include "common/merge.h"
+#include "common/query.h"
 #include "common/store.h"
 #include "common/textout.h"
 #include "daemon/audit.h"
 #include "daemon/audit_int.h"
 #include "daemon/district.h"
+#include "daemon/dmsg.h"
 
 int audit_conflict_parse(struct store *st, const char *id, uint8_t rid[ID_LEN],
                          int *field, char *errbuf) {
@@ -28,12 +31,10 @@ int audit_conflict_parse(struct store *st, const char *id, uint8_t rid[ID_LEN],
   int rc;
 
   if (!colon || (size_t)(colon - id) > ID_HEX_LEN)
-    return ds_fail(errbuf, DS_EINVAL,
-                   "a conflict is named RECORD:FIELD, as 'conflicts list' "
-                   "prints it");
+    return dmsg_fail(errbuf, DS_EINVAL, DM_CONFLICT_NAME);
   memcpy(prefix, id, (size_t)(colon - id));
   prefix[colon - id] = '\0';
-  rc = store_resolve(st, -1, prefix, rid, errbuf);
+  rc = query_resolve_err(st, -1, prefix, rid, errbuf);
   if (rc)
     return rc;
   mstate_init(&ms);
@@ -43,13 +44,11 @@ int audit_conflict_parse(struct store *st, const char *id, uint8_t rid[ID_LEN],
     const struct entity_def *e = schema_entity(ms.ent);
     *field = schema_field_find(e, colon + 1, strlen(colon + 1));
     if (*field < 0)
-      rc = ds_fail(errbuf, DS_ENOENT, "a %s has no field '%s'", e->name,
-                   colon + 1);
+      rc = dmsg_fail(errbuf, DS_ENOENT, DM_NO_FIELD, cmsg_ent(ms.ent),
+                     colon + 1);
     else if (ms.f[*field].nopen < 2)
-      rc = ds_fail(errbuf, DS_ENOENT,
-                   "field '%s' of that %s is not in "
-                   "conflict",
-                   colon + 1, e->name);
+      rc = dmsg_fail(errbuf, DS_ENOENT, DM_NOT_CONFLICTED, colon + 1,
+                     cmsg_ent(ms.ent));
   }
   mstate_cleanup(&ms);
   buf_cleanup(&blob);
@@ -100,9 +99,11 @@ int audit_conflicts_list(struct store *st, const char *commune, bool json,
       rc = rc || json_value(&b, &v);
       rc = rc || buf_putc(&b, '}');
     } else {
-      rc = buf_printf(&b, "%s:%s  %s  %s  %u writes, showing: ", ridhex,
-                      e->fields[f].name, sqlite3_column_text(s, 2), e->name,
-                      ms.f[f].nopen);
+      char line[256];
+      dmsg_fmt(line, sizeof(line), DM_CONFLICT_ROW, ridhex, e->fields[f].name,
+               (const char *)sqlite3_column_text(s, 2), cmsg_ent(ms.ent),
+               ms.f[f].nopen);
+      rc = buf_append(&b, line, strlen(line));
       audit__value_text(&b, &v);
       rc = rc || buf_putc(&b, '\n');
     }
@@ -112,7 +113,7 @@ int audit_conflicts_list(struct store *st, const char *commune, bool json,
   if (!rc && json)
     rc = buf_printf(&b, n ? "\n]\n" : "]\n");
   else if (!rc && n == 0)
-    rc = buf_printf(&b, "No conflicts.\n");
+    rc = buf_printf(&b, "%s", dmsg(DM_NO_CONFLICTS));
   if (!rc)
     fwrite(b.data, 1, b.len, out);
   mstate_cleanup(&ms);
@@ -146,17 +147,21 @@ int audit_conflict_show(struct store *st, const uint8_t rid[ID_LEN], int field,
                   &q);
   if (rc)
     goto done;
-  rc = json ? buf_printf(&b,
-                         "{\"id\": \"%s:%s\", \"entity\": \"%s\", \"record\":"
-                         " \"%s\", \"field\": \"%s\", \"writes\": [",
-                         ridhex, e->fields[field].name, e->name, ridhex,
-                         e->fields[field].name)
-            : buf_printf(&b, "%s %s, field '%s': %u conflicting writes\n",
-                         e->name, ridhex, e->fields[field].name,
-                         ms.f[field].nopen);
+  if (json) {
+    rc = buf_printf(&b,
+                    "{\"id\": \"%s:%s\", \"entity\": \"%s\", \"record\":"
+                    " \"%s\", \"field\": \"%s\", \"writes\": [",
+                    ridhex, e->fields[field].name, e->name, ridhex,
+                    e->fields[field].name);
+  } else {
+    char line[256];
+    dmsg_fmt(line, sizeof(line), DM_CONFLICT_HEAD, cmsg_ent(ms.ent), ridhex,
+             e->fields[field].name, ms.f[field].nopen);
+    rc = buf_append(&b, line, strlen(line));
+  }
   for (uint32_t i = 0; !rc && i < ms.f[field].nopen; i++) {
     const struct mwrite *w = &ms.f[field].open[i];
-    char node[ID_HEX_LEN + 1], at[32], dev[200] = "unknown device";
+    char node[ID_HEX_LEN + 1], at[32], dev[200], line[256];
     time_t t = (time_t)(HLC_MS(w->v.hlc) / 1000);
     struct value v;
     struct tm tm;
@@ -164,13 +169,15 @@ int audit_conflict_show(struct store *st, const uint8_t rid[ID_LEN], int field,
     if (value_decode(&v, w->val, w->len, &used))
       continue;
     hex_encode(node, w->v.node, ID_LEN);
+    snprintf(dev, sizeof(dev), "%s", dmsg(DM_UNKNOWN_DEVICE));
     gmtime_r(&t, &tm);
     strftime(at, sizeof(at), "%Y-%m-%dT%H:%M:%SZ", &tm);
     sqlite3_bind_blob(q, 1, w->v.node, ID_LEN, SQLITE_STATIC);
     if (sqlite3_step(q) == SQLITE_ROW)
-      snprintf(dev, sizeof(dev), "%s%s%s", sqlite3_column_text(q, 1),
-               *sqlite3_column_text(q, 1) ? ", commune " : "commune ",
-               sqlite3_column_text(q, 0));
+      dmsg_fmt(dev, sizeof(dev), DM_DEVICE_COMMUNE,
+               (const char *)sqlite3_column_text(q, 1),
+               *sqlite3_column_text(q, 1) ? ", " : "",
+               (const char *)sqlite3_column_text(q, 0));
     sqlite3_reset(q);
     if (json) {
       rc = buf_printf(&b, "%s\n  {\"version\": \"%016llx:%s\", \"value\": ",
@@ -181,12 +188,12 @@ int audit_conflict_show(struct store *st, const uint8_t rid[ID_LEN], int field,
       rc = rc || buf_printf(&b, ", \"at\": \"%s\", \"winner\": %s}", at,
                             w == win ? "true" : "false");
     } else {
-      rc = buf_printf(
-          &b, "  %s %016llx:%s\n      value:  ", w == win ? "winner" : "other ",
-          (unsigned long long)w->v.hlc, node);
+      dmsg_fmt(line, sizeof(line), w == win ? DM_WRITE_WINNER : DM_WRITE_OTHER,
+               (unsigned long long)w->v.hlc, node);
+      rc = buf_append(&b, line, strlen(line));
       audit__value_text(&b, &v);
-      rc = rc ||
-           buf_printf(&b, "\n      device: %s\n      when:   %s\n", dev, at);
+      dmsg_fmt(line, sizeof(line), DM_WRITE_TAIL, dev, at);
+      rc = rc || buf_append(&b, line, strlen(line));
     }
   }
   sqlite3_finalize(q);
@@ -218,10 +225,7 @@ int audit_conflict_pick(struct store *st, const uint8_t rid[ID_LEN], int field,
     *out = win->v;
   } else if (!strcmp(keep, "other")) {
     if (ms.f[field].nopen != 2) {
-      rc = ds_fail(errbuf, DS_EINVAL,
-                   "there are %u writes; name the one to keep by its "
-                   "version (see 'conflicts show')",
-                   ms.f[field].nopen);
+      rc = dmsg_fail(errbuf, DS_EINVAL, DM_KEEP_WHICH, ms.f[field].nopen);
       goto done;
     }
     *out = ms.f[field].open[0].v;
@@ -232,14 +236,12 @@ int audit_conflict_pick(struct store *st, const uint8_t rid[ID_LEN], int field,
     char *end;
     if (!colon || colon - keep != 16 ||
         hex_decode(out->node, ID_LEN, colon + 1)) {
-      rc = ds_fail(errbuf, DS_EINVAL,
-                   "--keep is winner, other, or a version HLC:NODE as "
-                   "'conflicts show' prints it");
+      rc = dmsg_fail(errbuf, DS_EINVAL, DM_KEEP_FORM);
       goto done;
     }
     out->hlc = strtoull(keep, &end, 16);
     if (end != colon) {
-      rc = ds_fail(errbuf, DS_EINVAL, "--keep has a malformed version");
+      rc = dmsg_fail(errbuf, DS_EINVAL, DM_KEEP_BAD);
       goto done;
     }
   }

@@ -19,6 +19,7 @@
 #include "common/hex.h"
 #include "common/store.h"
 #include "daemon/admin_int.h"
+#include "daemon/dmsg.h"
 #include "daemon/answer.h"
 #include "daemon/ingest.h"
 #include "daemon/log.h"
@@ -88,7 +89,7 @@ static int check_frame(void *arg, const uint8_t *frame, size_t len, bool last,
 
   (void)digest;
   if (proto_bundle_decode(&f, frame, len, NULL) == DS_ENOMEM)
-    return ds_fail(err, DS_ENOMEM, "out of memory");
+    return dmsg_fail(err, DS_ENOMEM, DM_OOM);
   if (at == 1)
     ok = f.type == PROTO_BUNDLE_HEAD && !f.answer && !last;
   else if (last)
@@ -100,10 +101,8 @@ static int check_frame(void *arg, const uint8_t *frame, size_t len, bool last,
   proto_bundle_cleanup(&f);
   c->im->head.priv = NULL;
   return ok ? 0
-            : ds_fail(err, DS_EPROTO,
-                      "%s is damaged: frame %llu is not what an export "
-                      "bundle holds there (format check)",
-                      c->path, (unsigned long long)at);
+            : dmsg_fail(err, DS_EPROTO, DM_BUNDLE_FRAME, c->path,
+                        (unsigned long long)at);
 }
 
 static int check_export(struct import *im, const char *path,
@@ -129,22 +128,15 @@ static int check_device(struct import *im, char *err) {
                          "SELECT pubkey, revoked_ms FROM node WHERE node = "
                          "?1",
                          -1, &s, NULL))
-    return ds_fail(err, DS_EUNAVAIL, "the district store cannot be read");
+    return dmsg_fail(err, DS_EUNAVAIL, DM_STORE_UNREADABLE);
   sqlite3_bind_blob(s, 1, im->head.node, ID_LEN, SQLITE_STATIC);
   found = sqlite3_step(s) == SQLITE_ROW;
   if (found && sqlite3_column_type(s, 1) != SQLITE_NULL)
-    rc = ds_fail(err, DS_EAUTH,
-                 "the bundle comes from device %.16s, which has been revoked "
-                 "(device check); nothing was imported",
-                 hex);
+    rc = dmsg_fail(err, DS_EAUTH, DM_BUNDLE_REVOKED, hex);
   else if (found && sqlite3_column_bytes(s, 0) == 32)
     memcpy(im->device_pk, sqlite3_column_blob(s, 0), 32);
   else if (!found && (!im->head.has_key || !im->head.token[0]))
-    rc = ds_fail(err, DS_EAUTH,
-                 "the bundle comes from device %.16s, which this district "
-                 "never enrolled, and carries no enrolment token (device "
-                 "check); nothing was imported",
-                 hex);
+    rc = dmsg_fail(err, DS_EAUTH, DM_BUNDLE_UNKNOWN, hex);
   else if (!found)
     memcpy(im->device_pk, im->head.key, 32);
   sqlite3_finalize(s);
@@ -191,14 +183,9 @@ static int ingest_one(struct import *im, struct bundle_writer *w,
     if (proto_error_decode(rs.body.data, rs.body.len, code, sizeof(code), msg,
                            sizeof(msg), &has, &exp))
       snprintf(msg, sizeof(msg), "unauthorized");
-    rc = ds_fail(err, DS_EAUTH,
-                 "the district refused the bundle's device: %s (device "
-                 "check); nothing was imported",
-                 msg);
+    rc = dmsg_fail(err, DS_EAUTH, DM_BUNDLE_DEVICE_REFUSED, msg);
   } else if (!rc && rs.status == 503) {
-    rc = ds_fail(err, DS_EUNAVAIL,
-                 "the district store is busy or failing; nothing more was "
-                 "stored, import the bundle again");
+    rc = dmsg_fail(err, DS_EUNAVAIL, DM_BUNDLE_BUSY);
   }
   if (!rc) {
     crypto_generichash(req_hash, sizeof(req_hash), body, len, NULL, 0);
@@ -206,7 +193,7 @@ static int ingest_one(struct import *im, struct bundle_writer *w,
                                   rs.body.data, rs.body.len);
     rc = rc || bundle_writer_put(w, frame.data, frame.len, false);
     if (rc)
-      rc = ds_fail(err, DS_EIO, "cannot write the answer bundle");
+      rc = dmsg_fail(err, DS_EIO, DM_ANSWER_WRITE);
   }
   if (!rc) {
     im->answered++;
@@ -237,7 +224,7 @@ static int pull_rest(struct import *im, struct bundle_writer *w, char *err) {
   buf_init(&body, 0);
   for (int page = 0; !rc && im->more && !im->refused; page++) {
     if (page == MAX_PAGES) {
-      rc = ds_fail(err, DS_EPROTO, "the pull did not end");
+      rc = dmsg_fail(err, DS_EPROTO, DM_PULL_ENDLESS);
       break;
     }
     memset(&hdr, 0, sizeof(hdr));
@@ -300,7 +287,7 @@ static int write_answer(struct import *im, const char *path, const char *out,
   int rc;
 
   if (bundle_x25519(im->device_pk, NULL, x_dev, NULL))
-    return ds_fail(err, DS_EINVAL, "the device's key is not a valid key");
+    return dmsg_fail(err, DS_EINVAL, DM_DEVICE_KEY);
   rc = bundle_writer_open(&w, out, BUNDLE_KIND_ANSWER, x_dev, err);
   if (rc)
     return rc;
@@ -314,7 +301,7 @@ static int write_answer(struct import *im, const char *path, const char *out,
   rc = rc || proto_bundle_head_encode(&frame, &head);
   rc = rc || bundle_writer_put(w, frame.data, frame.len, false);
   if (rc)
-    rc = ds_fail(err, DS_EIO, "cannot write the answer bundle");
+    rc = dmsg_fail(err, DS_EIO, DM_ANSWER_WRITE);
   if (!rc)
     rc = ingest_all(im, path, w, x_pk, x_sk, err);
   if (!rc) {
@@ -323,7 +310,7 @@ static int write_answer(struct import *im, const char *path, const char *out,
     buf_reset(&frame);
     rc = proto_bundle_end_encode(&frame, im->answered + 1, sig) ||
                  bundle_writer_put(w, frame.data, frame.len, true)
-             ? ds_fail(err, DS_EIO, "cannot write the answer bundle")
+             ? dmsg_fail(err, DS_EIO, DM_ANSWER_WRITE)
              : 0;
   }
   buf_cleanup(&frame);
@@ -363,24 +350,23 @@ static int cmd_import(const struct args *a) {
 
   if (args_only(a, allowed, err) || !path || !out)
     return args_usage(&admin_prog, "bundle import",
-                      !path  ? "the bundle FILE is needed"
-                      : !out ? "--answer OUT is needed"
+                      !path  ? dmsg(DM_BUNDLE_FILE_NEEDED)
+                      : !out ? dmsg(DM_ANSWER_NEEDED)
                              : err);
   memset(&im, 0, sizeof(im));
   if ((rc = admin_open_store(a, &im.st)))
     return rc;
   rc = answer_key_load(im.st, im.sk, err);
   if (!rc && bundle_x25519(im.sk + 32, im.sk, x_pk, x_sk))
-    rc = ds_fail(err, DS_EINVAL, "the district key is not a valid key");
+    rc = dmsg_fail(err, DS_EINVAL, DM_DISTRICT_KEY_BAD);
   if (!rc)
     rc = check_export(&im, path, x_pk, x_sk, err);
   if (!rc)
     rc = check_device(&im, err);
   if (!rc)
-    rc = ingest_open(&im.ing, im.st) ? ds_fail(err, DS_EUNAVAIL,
-                                               "the district store cannot "
-                                               "be written")
-                                     : 0;
+    rc = ingest_open(&im.ing, im.st)
+             ? dmsg_fail(err, DS_EUNAVAIL, DM_STORE_UNWRITABLE)
+             : 0;
   if (!rc)
     rc = write_answer(&im, path, out, x_pk, x_sk, err);
   if (!rc && note_import(&im))
@@ -393,12 +379,10 @@ static int cmd_import(const struct args *a) {
              hex, im.nreq, (unsigned long long)im.merged,
              (unsigned long long)im.quarantined, (unsigned long long)im.pulled,
              (unsigned long long)im.acked);
-    printf("Imported the bundle of device %.16s: %u requests, %llu ops "
-           "merged, %llu quarantined, acked through %llu; the answer (%llu "
-           "ops to pull) is in %s, sealed to the device.\n",
-           hex, im.nreq, (unsigned long long)im.merged,
-           (unsigned long long)im.quarantined, (unsigned long long)im.acked,
-           (unsigned long long)im.pulled, out);
+    dmsg_print(stdout, DM_BUNDLE_IMPORTED, hex, im.nreq,
+               (unsigned long long)im.merged,
+               (unsigned long long)im.quarantined, (unsigned long long)im.acked,
+               (unsigned long long)im.pulled, out);
   }
   proto_resp_cleanup(&im.last);
   ingest_close(im.ing);
@@ -414,5 +398,5 @@ static int cmd_import(const struct args *a) {
 int bundle_cmd(const struct args *a, const char *verb) {
   if (verb && !strcmp(verb, "import"))
     return cmd_import(a);
-  return args_usage(&admin_prog, NULL, "unknown bundle command");
+  return args_usage(&admin_prog, NULL, dmsg(DM_BUNDLE_UNKNOWN_CMD));
 }

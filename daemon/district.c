@@ -18,8 +18,11 @@
 #include "common/meta.h"
 #include "common/edit.h"
 #include "common/store.h"
+#include "common/textout.h"
 #include "daemon/communes_tsv.h"
+#include "daemon/dmsg.h"
 #include "daemon/ingest.h"
+#include "daemon/oplog.h"
 #include "daemon/registry.h"
 #include "daemon/users.h"
 #include "proto/codec.h"
@@ -32,7 +35,7 @@ static int read_file(const char *path, struct buf *out, char *errbuf) {
   size_t n;
   int rc = 0;
   if (!f)
-    return ds_fail(errbuf, DS_ENOENT, "cannot read %s", path);
+    return dmsg_fail(errbuf, DS_ENOENT, DM_CANNOT_READ, path);
   while (!rc && (n = fread(chunk, 1, sizeof(chunk), f)) > 0)
     rc = buf_append(out, chunk, n);
   fclose(f);
@@ -43,10 +46,7 @@ int district_open(struct store **out, const char *path, char *errbuf) {
   struct buf b;
   int rc = store_open(out, path, 0, errbuf);
   if (rc == DS_ENOENT)
-    return ds_fail(errbuf, rc,
-                   "there is no district store at %s; create one with: "
-                   "dansyncd --db %s init",
-                   path, path);
+    return dmsg_fail(errbuf, rc, DM_NO_DISTRICT_STORE, path, path);
   if (rc)
     return rc;
   buf_init(&b, 0);
@@ -56,8 +56,7 @@ int district_open(struct store **out, const char *path, char *errbuf) {
   }
   if (rc) {
     store_close(*out);
-    return ds_fail(errbuf, DS_EINVAL,
-                   "%s is not a district store (it has no district key)", path);
+    return dmsg_fail(errbuf, DS_EINVAL, DM_NOT_DISTRICT_STORE, path);
   }
   return 0;
 }
@@ -79,7 +78,7 @@ int district_create(struct store **out, const char *path,
   rc =
       store_open(&st, path, STORE_CREATE | STORE_EXCL | STORE_DISTRICT, errbuf);
   if (rc == DS_EEXIST)
-    ds_fail(errbuf, rc, "a district store already exists at %s", path);
+    dmsg_fail(errbuf, rc, DM_STORE_EXISTS, path);
   if (rc)
     goto done;
   crypto_sign_keypair(pk, sk);
@@ -105,7 +104,7 @@ int district_create(struct store **out, const char *path,
     store_close(st);
     unlink(path);
     if (rc != DS_EINVAL)
-      ds_fail(errbuf, rc, "cannot set up the district store at %s", path);
+      dmsg_fail(errbuf, rc, DM_STORE_SETUP, path);
     goto done;
   }
   *out = st;
@@ -124,25 +123,22 @@ int district_enroll(struct store *st, const char *commune, const char *label,
                : 0;
 
   if (rc)
-    return ds_fail(errbuf, rc, "could not read the district's communes");
+    return dmsg_fail(errbuf, rc, DM_READ_COMMUNES);
   if (!known)
-    return ds_fail(errbuf, DS_ENOENT,
-                   "'%s' is not a commune of this district (see 'dansyncd "
-                   "report' for the list)",
-                   commune);
+    return dmsg_fail(errbuf, DS_ENOENT, DM_NOT_COMMUNE, commune);
   randombytes_buf(raw, sizeof(raw));
   hex_encode(token, raw, sizeof(raw));
   crypto_generichash(hash, sizeof(hash), (const uint8_t *)token, 64, NULL, 0);
   rc = registry_token_add(st, hash, commune, label, (int64_t)now,
                           (int64_t)(now + TOKEN_TTL_MS));
-  return rc ? ds_fail(errbuf, rc, "could not store the token") : 0;
+  return rc ? dmsg_fail(errbuf, rc, DM_TOKEN_STORE) : 0;
 }
 
 void district_fmt_time(int64_t ms, char *out, size_t cap) {
   time_t t = (time_t)(ms / 1000);
   struct tm tm;
   if (ms <= 0) {
-    snprintf(out, cap, "never");
+    snprintf(out, cap, "%s", dmsg(DM_NEVER));
     return;
   }
   gmtime_r(&t, &tm);
@@ -155,12 +151,20 @@ static bool by_bundle(struct store *st, const struct registry_node *n) {
   return ms > 0 && ms >= n->last_sync_ms;
 }
 
-int district_list_begin(struct district_list *l, bool json,
-                        const char *header) {
+int district_list_begin(struct district_list *l, bool json, const int *cols,
+                        const int *widths, int n) {
+  int rc = 0;
   buf_init(&l->b, 0);
   l->json = json;
   l->n = 0;
-  return json ? buf_putc(&l->b, '[') : buf_printf(&l->b, "%s\n", header);
+  if (json)
+    return buf_putc(&l->b, '[');
+  for (int i = 0; i < n && !rc; i++) {
+    const char *c = dmsg(cols[i]);
+    rc = i + 1 < n ? textout_cell(&l->b, c, strlen(c), widths[i], 1)
+                   : buf_printf(&l->b, "%s\n", c);
+  }
+  return rc;
 }
 
 int district_list_end(struct district_list *l, int rc, FILE *out) {
@@ -203,23 +207,23 @@ static int node_row(void *arg, const struct registry_node *nd) {
                           nd->revoked_ms ? "true" : "false",
                           by_bundle(nl->st, nd) ? "bundle" : "network");
   } else {
-    rc = buf_printf(b, "%-32s  %-16s %-20s %-20s %6lld  %s%s%s\n", node,
+    rc = buf_printf(b, "%-32s  %-16s %-20s %-20s %-8lld %s%s%s\n", node,
                     nd->commune, enrolled, last, (long long)nd->acked,
-                    nd->label, nd->revoked_ms ? " [revoked]" : "",
-                    by_bundle(nl->st, nd) ? " [synced by bundle]" : "");
+                    nd->label, nd->revoked_ms ? dmsg(DM_TAG_REVOKED) : "",
+                    by_bundle(nl->st, nd) ? dmsg(DM_TAG_BUNDLE) : "");
   }
   l->n++;
   return rc;
 }
 
 int district_node_list(struct store *st, bool json, FILE *out) {
-  char head[128];
+  static const int cols[] = {DM_COL_NODE,      DM_COL_COMMUNE, DM_COL_ENROLLED,
+                             DM_COL_LAST_SYNC, DM_COL_ACKED,   DM_COL_LABEL};
+  static const int widths[] = {34, 17, 21, 21, 9, 0};
   struct node_list nl = {.st = st};
   int rc;
 
-  snprintf(head, sizeof(head), "%-32s  %-16s %-20s %-20s %6s  %s", "node",
-           "commune", "enrolled", "last sync", "acked", "label");
-  rc = district_list_begin(&nl.l, json, head);
+  rc = district_list_begin(&nl.l, json, cols, widths, 6);
   if (!rc)
     rc = registry_nodes_each(st, NULL, NULL, node_row, &nl);
   return district_list_end(&nl.l, rc, out);
@@ -230,69 +234,54 @@ int district_node_revoke(struct store *st, const char *node_hex, char *errbuf) {
   int n, rc;
 
   if (id_prefix_range(node_hex, lo, hi))
-    return ds_fail(errbuf, DS_EINVAL,
-                   "'%s' is not a node id (give 8 to 32 hex digits)", node_hex);
+    return dmsg_fail(errbuf, DS_EINVAL, DM_NOT_NODE_ID, node_hex);
   rc = registry_node_revoke(st, lo, hi, (int64_t)clock_now_ms(), &n);
   if (rc)
-    return ds_fail(errbuf, rc, "could not revoke the device");
+    return dmsg_fail(errbuf, rc, DM_REVOKE_FAIL);
   if (n == 0)
-    return ds_fail(errbuf, DS_ENOENT, "no device has node id %s", node_hex);
+    return dmsg_fail(errbuf, DS_ENOENT, DM_NO_DEVICE, node_hex);
   if (n > 1)
-    return ds_fail(errbuf, DS_EAMBIGUOUS,
-                   "node id %s matches %d devices; give more digits", node_hex,
-                   n);
+    return dmsg_fail(errbuf, DS_EAMBIGUOUS, DM_NODE_AMBIGUOUS, node_hex, n);
   return 0;
 }
 
-int district_quarantine_list(struct store *st, bool json, FILE *out) {
-  sqlite3_stmt *s;
-  struct buf b;
-  int rc = 0, n = 0;
+static int quarantine_row(void *arg, const struct oplog_quarantined *q) {
+  struct district_list *l = arg;
+  char when[32], line[512];
+  int rc;
 
-  if (sqlite3_prepare_v2(store_sqlite(st),
-                         "SELECT q.id, lower(hex(q.node)), coalesce(n.commune,"
-                         " '?'), q.seq, q.error, q.message, l.received_ms "
-                         "FROM quarantine q LEFT JOIN node n ON n.node = "
-                         "q.node LEFT JOIN synclog l ON l.seq = q.entry "
-                         "ORDER BY q.id",
-                         -1, &s, NULL))
-    return DS_EIO;
-  buf_init(&b, 0);
-  if (json)
-    rc = buf_putc(&b, '[');
-  while (!rc && sqlite3_step(s) == SQLITE_ROW) {
-    char when[32];
-    const char *msg = (const char *)sqlite3_column_text(s, 5);
-    district_fmt_time(sqlite3_column_int64(s, 6), when, sizeof(when));
-    if (json) {
-      rc = buf_printf(&b,
-                      "%s\n  {\"id\": %lld, \"node\": \"%s\", \"commune\": "
-                      "\"%s\", \"seq\": %lld, \"error\": \"%s\", "
-                      "\"message\": ",
-                      n ? "," : "", (long long)sqlite3_column_int64(s, 0),
-                      sqlite3_column_text(s, 1), sqlite3_column_text(s, 2),
-                      (long long)sqlite3_column_int64(s, 3),
-                      sqlite3_column_text(s, 4));
-      rc = rc || json_str(&b, msg, strlen(msg));
-      rc = rc || buf_printf(&b, ", \"received\": \"%s\"}", when);
-    } else {
-      rc = buf_printf(&b, "%lld  %s  %s  node %.16s  op %lld  %s: %s\n",
-                      (long long)sqlite3_column_int64(s, 0), when,
-                      sqlite3_column_text(s, 2), sqlite3_column_text(s, 1),
-                      (long long)sqlite3_column_int64(s, 3),
-                      sqlite3_column_text(s, 4), msg);
-    }
-    n++;
+  district_fmt_time(q->received_ms, when, sizeof(when));
+  if (l->json) {
+    rc = buf_printf(&l->b,
+                    "%s\n  {\"id\": %lld, \"node\": \"%s\", \"commune\": "
+                    "\"%s\", \"seq\": %lld, \"error\": \"%s\", "
+                    "\"message\": ",
+                    l->n ? "," : "", (long long)q->id, q->node_hex, q->commune,
+                    (long long)q->seq, q->error);
+    rc = rc || json_str(&l->b, q->message, strlen(q->message));
+    rc = rc || buf_printf(&l->b, ", \"received\": \"%s\"}", when);
+  } else {
+    dmsg_fmt(line, sizeof(line), DM_QUAR_ROW, (long long)q->id, when,
+             q->commune, q->node_hex, (long long)q->seq, q->error);
+    /* The reason may quote typed text from a device: escaped, whole. */
+    rc = buf_append(&l->b, line, strlen(line));
+    rc = rc || textout_escaped(&l->b, q->message, strlen(q->message));
+    rc = rc || buf_putc(&l->b, '\n');
   }
-  if (!rc && json)
-    rc = buf_printf(&b, n ? "\n]\n" : "]\n");
-  else if (!rc && n == 0)
-    rc = buf_printf(&b, "No quarantined ops.\n");
-  sqlite3_finalize(s);
-  if (!rc)
-    fwrite(b.data, 1, b.len, out);
-  buf_cleanup(&b);
+  l->n++;
   return rc;
+}
+
+int district_quarantine_list(struct store *st, bool json, FILE *out) {
+  struct district_list l;
+  int rc;
+
+  rc = district_list_begin(&l, json, NULL, NULL, 0);
+  if (!rc)
+    rc = oplog_quarantine_each(store_sqlite(st), quarantine_row, &l);
+  if (!rc && !json && l.n == 0)
+    rc = buf_printf(&l.b, "%s", dmsg(DM_QUAR_NONE));
+  return district_list_end(&l, rc, out);
 }
 
 int district_submit(struct store *st, district_build_cb build, void *arg,
@@ -314,7 +303,7 @@ int district_submit(struct store *st, district_build_cb build, void *arg,
   sodium_memzero(b.data, b.len);
   buf_cleanup(&b);
   if (rc)
-    return ds_fail(errbuf, rc, "the district store has no district key");
+    return dmsg_fail(errbuf, rc, DM_NO_DISTRICT_KEY);
   rc = district_submit_as(st, node, sk, build, arg, errbuf);
   sodium_memzero(sk, sizeof(sk));
   return rc;
@@ -372,11 +361,9 @@ int district_submit_as(struct store *st, const uint8_t node[ID_LEN],
     if (proto_error_decode(rs.body.data, rs.body.len, code, sizeof(code), msg,
                            sizeof(msg), &has, &exp))
       snprintf(msg, sizeof(msg), "status %d", rs.status);
-    rc = ds_fail(errbuf, DS_EUNAVAIL, "the change was not stored: %s", msg);
+    rc = dmsg_fail(errbuf, DS_EUNAVAIL, DM_NOT_STORED, msg);
   } else if (!rc && rs.merged + rs.quarantined == 0) {
-    rc = ds_fail(errbuf, DS_EBUSY,
-                 "another admin command changed the store at the same "
-                 "moment; nothing was stored, run the command again");
+    rc = dmsg_fail(errbuf, DS_EBUSY, DM_RACE);
   } else if (!rc && rs.quarantined) {
     struct proto_resp resp;
     struct proto_rejected r;
@@ -384,8 +371,7 @@ int district_submit_as(struct store *st, const uint8_t node[ID_LEN],
     rc = DS_EBADOP;
     if (proto_resp_decode(&resp, rs.body.data, rs.body.len, e2) == 0) {
       if (proto_resp_rejected(&resp, 0, &r) == 0)
-        ds_fail(errbuf, rc, "the change was refused: %.*s", (int)r.message_len,
-                r.message);
+        dmsg_fail(errbuf, rc, DM_REFUSED, (int)r.message_len, r.message);
       proto_resp_cleanup(&resp);
     }
   }

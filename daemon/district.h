@@ -34,13 +34,16 @@ struct district_list {
   bool json;
   int n; /* rows so far */
 };
-/* Starts |l|: "[", or the table's |header| line. DS_ENOMEM. */
+/* Starts |l|: "[", or the table's header line: the |n| column names
+ * |cols| (daemon/dmsg.def ids) each padded to |widths| characters (the
+ * last one not padded). DS_ENOMEM. */
 DS_NODISCARD int district_list_begin(struct district_list *l, bool json,
-                                     const char *header);
+                                     const int *cols, const int *widths, int n);
 /* Ends |l| after |rc|, the rows' result: when it is 0, closes the array
  * and writes the list to |out|. Frees |l|; returns |rc| or DS_ENOMEM. */
 int district_list_end(struct district_list *l, int rc, FILE *out);
-/* |ms| as "2024-05-01T10:30:00Z" (UTC), or "never" for 0. */
+/* |ms| as "2024-05-01T10:30:00Z" (UTC), or "never" (in the chosen
+ * language) for 0. */
 void district_fmt_time(int64_t ms, char *out, size_t cap);
 
 DS_NODISCARD int district_node_list(struct store *st, bool json, FILE *out);

@@ -13,6 +13,7 @@
 #include "common/json.h"
 #include "common/store.h"
 #include "daemon/admin_int.h"
+#include "daemon/dmsg.h"
 #include "daemon/answer.h"
 #include "daemon/district.h"
 #include "daemon/log.h"
@@ -27,9 +28,7 @@ int enrol_token(struct store *st, const char *commune, const char *label,
 
   memset(&t, 0, sizeof(t));
   if (pin && token_pin_parse(pin, t.pin))
-    return ds_fail(errbuf, DS_EINVAL,
-                   "--pin must look like sha256//<44 base64 characters>, as "
-                   "'dansyncd tls pin' prints it");
+    return dmsg_fail(errbuf, DS_EINVAL, DM_PIN_FORM);
   t.has_pin = pin != NULL;
   rc = answer_key_load(st, sk, errbuf);
   if (rc)
@@ -39,7 +38,7 @@ int enrol_token(struct store *st, const char *commune, const char *label,
   snprintf(t.commune, sizeof(t.commune), "%s", commune);
   rc = district_enroll(st, commune, label, t.secret, errbuf);
   if (!rc && token_encode(&t, out))
-    rc = ds_fail(errbuf, DS_EINVAL, "'%s' is not a commune slug", commune);
+    rc = dmsg_fail(errbuf, DS_EINVAL, DM_NOT_SLUG, commune);
   sodium_memzero(&t, sizeof(t));
   return rc;
 }
@@ -72,13 +71,13 @@ static int token_row(void *arg, const struct registry_token *t) {
 }
 
 int enrol_list(struct store *st, bool json, FILE *out) {
-  char head[128];
+  static const int cols[] = {DM_COL_ID, DM_COL_COMMUNE, DM_COL_CREATED,
+                             DM_COL_EXPIRES, DM_COL_LABEL};
+  static const int widths[] = {10, 17, 21, 22, 0};
   struct district_list l;
   int rc;
 
-  snprintf(head, sizeof(head), "%-8s  %-16s %-20s %-20s  %s", "id", "commune",
-           "created", "expires", "label");
-  rc = district_list_begin(&l, json, head);
+  rc = district_list_begin(&l, json, cols, widths, 5);
   if (!rc)
     rc = registry_tokens_each(st, (int64_t)clock_now_ms(), token_row, &l);
   return district_list_end(&l, rc, out);
@@ -89,19 +88,13 @@ int enrol_cancel(struct store *st, const char *id, char *errbuf) {
   int n;
 
   if (strlen(id) != TOKEN_ID_HEX || hex_decode(want, sizeof(want), id))
-    return ds_fail(errbuf, DS_EINVAL,
-                   "'%s' is not a token id (8 hex digits, as 'dansyncd "
-                   "enroll list' shows them)",
-                   id);
+    return dmsg_fail(errbuf, DS_EINVAL, DM_NOT_TOKEN_ID, id);
   /* Unused tokens only: a used one is a device, revoked with node revoke.
    * The row goes, so the token is refused as unknown from now on. */
   if (registry_token_cancel(st, want, &n))
-    return ds_fail(errbuf, DS_EIO, "could not cancel the token");
+    return dmsg_fail(errbuf, DS_EIO, DM_TOKEN_CANCEL_FAIL);
   if (n == 0)
-    return ds_fail(errbuf, DS_ENOENT,
-                   "no unused enrolment token has id %s (see 'dansyncd "
-                   "enroll list')",
-                   id);
+    return dmsg_fail(errbuf, DS_ENOENT, DM_NO_TOKEN, id);
   return 0;
 }
 
@@ -160,10 +153,9 @@ static int cmd_make(const struct args *a) {
   if (args_only(a, allowed, err))
     return args_usage(&admin_prog, "enroll", err);
   if (!commune)
-    return args_usage(&admin_prog, "enroll", "enroll needs --commune");
+    return args_usage(&admin_prog, "enroll", dmsg(DM_ENROLL_NEEDS));
   if (pin && cert)
-    return args_usage(&admin_prog, "enroll",
-                      "give --pin or --tls-cert, not both");
+    return args_usage(&admin_prog, "enroll", dmsg(DM_PIN_OR_CERT));
   if (cert) {
     if (tls_pin(cert, certpin, sizeof(certpin), err))
       return args_fail(&admin_prog, EXIT_ERROR, err);
@@ -190,31 +182,28 @@ int enrol_cmd(const struct args *a, const char *verb) {
   if (!verb)
     return a->npos == 1
                ? cmd_make(a)
-               : args_usage(&admin_prog, "enroll", "unexpected argument");
+               : args_usage(&admin_prog, "enroll", dmsg(DM_UNEXPECTED));
   if (!strcmp(verb, "list")) {
     if (args_only(a, list_flags, err) || a->npos != 2)
       return args_usage(&admin_prog, "enroll list",
-                        a->npos != 2 ? "unexpected argument" : err);
+                        a->npos != 2 ? dmsg(DM_UNEXPECTED) : err);
   } else if (!strcmp(verb, "cancel")) {
     if (args_only(a, no_flags, err) || a->npos != 3)
       return args_usage(&admin_prog, "enroll cancel",
-                        a->npos != 3 ? "enroll cancel needs one token id"
-                                     : err);
+                        a->npos != 3 ? dmsg(DM_CANCEL_NEEDS) : err);
   } else {
-    return args_usage(&admin_prog, "enroll", "unexpected argument");
+    return args_usage(&admin_prog, "enroll", dmsg(DM_UNEXPECTED));
   }
   rc = admin_open_store(a, &st);
   if (rc)
     return rc;
   if (!strcmp(verb, "list")) {
     rc = enrol_list(st, args_has(a, "json"), stdout);
-    snprintf(err, sizeof(err), "could not read the tokens");
+    snprintf(err, sizeof(err), "%s", dmsg(DM_READ_TOKENS));
   } else {
     rc = enrol_cancel(st, a->pos[2], err);
     if (!rc)
-      printf("Cancelled enrolment token %s; a device presenting it is "
-             "refused.\n",
-             a->pos[2]);
+      dmsg_print(stdout, DM_TOKEN_CANCELLED, a->pos[2]);
   }
   store_close(st);
   return rc ? args_fail(&admin_prog, EXIT_ERROR, err) : EXIT_OK;

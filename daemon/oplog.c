@@ -468,3 +468,37 @@ void oplog_iter_close(struct oplog_iter *it) {
   opread_cleanup(&it->rd);
   buf_cleanup(&it->label);
 }
+
+int oplog_quarantine_each(struct sqlite3 *db,
+                          int (*cb)(void *arg,
+                                    const struct oplog_quarantined *q),
+                          void *arg) {
+  sqlite3_stmt *s;
+  int rc = 0, step;
+
+  if (sqlite3_prepare_v2(db,
+                         "SELECT q.id, lower(hex(q.node)), coalesce(n.commune,"
+                         " '?'), q.seq, q.error, q.message, l.received_ms "
+                         "FROM quarantine q LEFT JOIN node n ON n.node = "
+                         "q.node LEFT JOIN synclog l ON l.seq = q.entry "
+                         "ORDER BY q.id",
+                         -1, &s, NULL))
+    return DS_EIO;
+  while (!rc && (step = sqlite3_step(s)) == SQLITE_ROW) {
+    struct oplog_quarantined q;
+    q.id = sqlite3_column_int64(s, 0);
+    q.node_hex = (const char *)sqlite3_column_text(s, 1);
+    q.commune = (const char *)sqlite3_column_text(s, 2);
+    q.seq = sqlite3_column_int64(s, 3);
+    q.error = (const char *)sqlite3_column_text(s, 4);
+    q.message = (const char *)sqlite3_column_text(s, 5);
+    q.received_ms = sqlite3_column_int64(s, 6);
+    if (!q.message)
+      q.message = "";
+    rc = cb(arg, &q);
+  }
+  if (!rc && step != SQLITE_DONE)
+    rc = DS_EIO;
+  sqlite3_finalize(s);
+  return rc;
+}

@@ -138,4 +138,18 @@ void oplog_iter_close(struct oplog_iter *it);
 /* Record |rid|'s history: its ops, read from its commune's rows only. */
 DS_NODISCARD int oplog_history_open(struct oplog_iter *it, struct sqlite3 *db,
                                     const uint8_t rid[ID_LEN]);
+
+/* One quarantined op, as `quarantine list` shows it. */
+struct oplog_quarantined {
+  int64_t id, seq, received_ms; /* received_ms 0 when its entry is gone */
+  const char *node_hex;         /* lower-case hex */
+  const char *commune;          /* the node's, "?" if unknown */
+  const char *error, *message;
+};
+/* Calls |cb| for each quarantined op in order; stops at its first
+ * non-zero return and returns it. DS_EIO when the table cannot be read. */
+DS_NODISCARD int
+oplog_quarantine_each(struct sqlite3 *db,
+                      int (*cb)(void *arg, const struct oplog_quarantined *q),
+                      void *arg);
 #endif

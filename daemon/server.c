@@ -24,6 +24,7 @@
 #include "common/hex.h"
 #include "common/store.h"
 #include "daemon/answer.h"
+#include "daemon/dmsg.h"
 #include "daemon/log.h"
 #include "daemon/rotate.h"
 #include "daemon/serve.h"
@@ -277,7 +278,7 @@ int srv_run(struct store *st, const struct srv_config *cfg, char *errbuf) {
   rc = ingest_open(&d->ing, st);
   if (rc) {
     ds_free(d);
-    return ds_fail(errbuf, rc, "cannot prepare the store for syncing");
+    return dmsg_fail(errbuf, rc, DM_SERVE_PREPARE);
   }
   rc = answer_key_load(st, d->answer_sk, errbuf);
   rotate_header(st, d->rotation, sizeof(d->rotation));
@@ -296,11 +297,7 @@ int srv_run(struct store *st, const struct srv_config *cfg, char *errbuf) {
   } else if (!cfg->insecure_http && !is_loopback(cfg->host)) {
     ingest_close(d->ing);
     ds_free(d);
-    return ds_fail(errbuf, DS_EINVAL,
-                   "refusing to serve citizens' data in clear on %s: give "
-                   "--tls-cert and --tls-key (dansyncd tls init makes them), "
-                   "or --insecure-http if a trusted proxy in front does TLS",
-                   cfg->host);
+    return dmsg_fail(errbuf, DS_EINVAL, DM_SERVE_CLEAR, cfg->host);
   }
   rc = metrics_init(&d->met, st);
   if (rc) /* the next syncs fill the times in */
@@ -314,20 +311,20 @@ int srv_run(struct store *st, const struct srv_config *cfg, char *errbuf) {
     d->keys = NULL;
   rc = durable_open(&d->dur, &d->loop, st);
   if (rc) {
-    rc = ds_fail(errbuf, rc, "cannot set up the WAL's syncs");
+    rc = dmsg_fail(errbuf, rc, DM_SERVE_WAL);
     goto fail;
   }
   if (uv_ip4_addr(cfg->host, cfg->port, (struct sockaddr_in *)&addr) &&
       uv_ip6_addr(cfg->host, cfg->port, (struct sockaddr_in6 *)&addr)) {
-    rc = ds_fail(errbuf, DS_EINVAL, "'%s' is not an IP address", cfg->host);
+    rc = dmsg_fail(errbuf, DS_EINVAL, DM_NOT_IP, cfg->host);
     goto fail;
   }
   rc = uv_tcp_bind(&d->listener, (struct sockaddr *)&addr, 0);
   if (!rc)
     rc = uv_listen((uv_stream_t *)&d->listener, 511, conn_on_connection);
   if (rc) {
-    rc = ds_fail(errbuf, DS_EIO, "cannot listen on %s:%d: %s", cfg->host,
-                 cfg->port, uv_strerror(rc));
+    rc = dmsg_fail(errbuf, DS_EIO, DM_LISTEN, cfg->host, cfg->port,
+                   uv_strerror(rc));
     goto fail;
   }
   uv_tcp_getsockname(&d->listener, (struct sockaddr *)&bound, &len);

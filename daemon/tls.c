@@ -20,6 +20,7 @@
 
 #include "common/alloc.h"
 #include "common/files.h"
+#include "daemon/dmsg.h"
 
 struct tls_ctx {
   SSL_CTX *ctx;
@@ -52,18 +53,14 @@ int tls_ctx_new(struct tls_ctx **out, const char *cert_file,
   if (rc)
     return rc;
   if (access(cert_file, R_OK) || access(key_file, R_OK))
-    return ds_fail(errbuf, DS_ENOENT,
-                   "cannot read the TLS certificate %s or "
-                   "its key %s",
-                   cert_file, key_file);
+    return dmsg_fail(errbuf, DS_ENOENT, DM_TLS_UNREADABLE, cert_file, key_file);
   t = ds_calloc(1, sizeof(*t));
   if (!t)
     return DS_ENOMEM;
   t->ctx = SSL_CTX_new(TLS_server_method());
   if (!t->ctx) {
     ds_free(t);
-    return ds_fail(errbuf, DS_ENOMEM, "cannot set up TLS: %s",
-                   ossl_err(e, sizeof(e)));
+    return dmsg_fail(errbuf, DS_ENOMEM, DM_TLS_SETUP, ossl_err(e, sizeof(e)));
   }
   SSL_CTX_set_min_proto_version(t->ctx, TLS1_2_VERSION);
   SSL_CTX_set_options(t->ctx, SSL_OP_NO_RENEGOTIATION | SSL_OP_NO_COMPRESSION |
@@ -71,13 +68,13 @@ int tls_ctx_new(struct tls_ctx **out, const char *cert_file,
   /* Idle connections give their record buffers back. */
   SSL_CTX_set_mode(t->ctx, SSL_MODE_RELEASE_BUFFERS);
   if (SSL_CTX_use_certificate_chain_file(t->ctx, cert_file) != 1) {
-    rc = ds_fail(errbuf, DS_EINVAL, "%s is not a usable certificate: %s",
-                 cert_file, ossl_err(e, sizeof(e)));
+    rc = dmsg_fail(errbuf, DS_EINVAL, DM_TLS_BAD_CERT, cert_file,
+                   ossl_err(e, sizeof(e)));
   } else if (SSL_CTX_use_PrivateKey_file(t->ctx, key_file, SSL_FILETYPE_PEM) !=
                  1 ||
              SSL_CTX_check_private_key(t->ctx) != 1) {
-    rc = ds_fail(errbuf, DS_EINVAL, "%s is not the key of %s: %s", key_file,
-                 cert_file, ossl_err(e, sizeof(e)));
+    rc = dmsg_fail(errbuf, DS_EINVAL, DM_TLS_NOT_KEY, key_file, cert_file,
+                   ossl_err(e, sizeof(e)));
   }
   if (rc) {
     tls_ctx_free(t);
@@ -220,7 +217,7 @@ static int write_new(const char *path, const void *data, size_t len,
     if (fd >= 0)
       close(fd);
     unlink(path);
-    return ds_fail(errbuf, DS_EIO, "cannot write %s", path);
+    return dmsg_fail(errbuf, DS_EIO, DM_WRITE_FILE, path);
   }
   return 0;
 }
@@ -327,8 +324,7 @@ int tls_make_cert(const char *dir, const char *const *hosts, int nhosts,
       ext = X509V3_EXT_conf(NULL, &v3, exts[i][0], exts[i][1]);
       if (!ext || !X509_add_ext(x, ext, -1)) {
         X509_EXTENSION_free(ext);
-        rc = ds_fail(errbuf, DS_EINVAL, "'%s' is not a usable host name",
-                     (const char *)san.data);
+        rc = dmsg_fail(errbuf, DS_EINVAL, DM_TLS_HOST, (const char *)san.data);
         goto done;
       }
       X509_EXTENSION_free(ext);
@@ -347,8 +343,7 @@ int tls_make_cert(const char *dir, const char *const *hosts, int nhosts,
   }
 done:
   if (rc == DS_EIO && errbuf && !errbuf[0])
-    ds_fail(errbuf, rc, "cannot make the certificate: %s",
-            ossl_err(e, sizeof(e)));
+    dmsg_fail(errbuf, rc, DM_TLS_MAKE, ossl_err(e, sizeof(e)));
   if (kpem.data)
     OPENSSL_cleanse(kpem.data, kpem.cap);
   buf_cleanup(&kpem);
@@ -371,16 +366,16 @@ int tls_pin(const char *cert_file, char *pin, size_t cap, char *errbuf) {
     fclose(f);
   if (!x) {
     ERR_clear_error();
-    return ds_fail(errbuf, DS_EINVAL, "%s is not a PEM certificate", cert_file);
+    return dmsg_fail(errbuf, DS_EINVAL, DM_TLS_NOT_PEM, cert_file);
   }
   n = i2d_X509_PUBKEY(X509_get_X509_PUBKEY(x), &der);
   X509_free(x);
   if (n <= 0)
-    return ds_fail(errbuf, DS_EIO, "cannot read the key of %s", cert_file);
+    return dmsg_fail(errbuf, DS_EIO, DM_TLS_KEY_READ, cert_file);
   EVP_Digest(der, (size_t)n, md, NULL, EVP_sha256(), NULL);
   OPENSSL_free(der);
   EVP_EncodeBlock((unsigned char *)b64, md, sizeof(md));
   if ((size_t)snprintf(pin, cap, "sha256//%s", b64) >= cap)
-    return ds_fail(errbuf, DS_EINVAL, "no room for the pin");
+    return dmsg_fail(errbuf, DS_EINVAL, DM_TLS_PIN_ROOM);
   return 0;
 }

@@ -19,6 +19,7 @@
 #include "common/json.h"
 #include "common/store.h"
 #include "daemon/admin_int.h"
+#include "daemon/dmsg.h"
 
 static const char *const role_names[] = {"viewer", "clerk", "admin"};
 static const char *const role_labels[] = {"xem", "văn thư", "quản trị"};
@@ -66,10 +67,8 @@ static bool name_ok(const char *n) {
 static int pw_check(const char *pw, char *errbuf) {
   size_t n = strlen(pw);
   if (n < USERS_PW_MIN || n > USERS_PW_MAX)
-    return ds_fail(errbuf, DS_EINVAL,
-                   "mật khẩu phải dài từ %d đến %d ký tự (the password must "
-                   "be %d to %d characters)",
-                   USERS_PW_MIN, USERS_PW_MAX, USERS_PW_MIN, USERS_PW_MAX);
+    return dmsg_fail(errbuf, DS_EINVAL, DM_PW_LENGTH, USERS_PW_MIN,
+                     USERS_PW_MAX);
   return 0;
 }
 
@@ -77,9 +76,7 @@ static int pw_hash(char out[crypto_pwhash_STRBYTES], const char *pw,
                    char *errbuf) {
   if (crypto_pwhash_str(out, pw, strlen(pw), USERS_PW_OPSLIMIT,
                         USERS_PW_MEMLIMIT))
-    return ds_fail(errbuf, DS_ENOMEM,
-                   "not enough memory to hash the "
-                   "password");
+    return dmsg_fail(errbuf, DS_ENOMEM, DM_PW_MEMORY);
   return 0;
 }
 
@@ -108,14 +105,9 @@ int users_add(struct store *st, const char *name, int role,
   int rc;
 
   if (!name_ok(name))
-    return ds_fail(errbuf, DS_EINVAL,
-                   "tên đăng nhập không hợp lệ: 1 đến %d ký tự a-z, 0-9, "
-                   "'.', '_', '-' (the user name is not valid)",
-                   USERS_NAME_MAX);
+    return dmsg_fail(errbuf, DS_EINVAL, DM_USER_NAME, USERS_NAME_MAX);
   if (role < 0)
-    return ds_fail(errbuf, DS_EINVAL,
-                   "--role phải là viewer, clerk hoặc admin (the role must "
-                   "be viewer, clerk or admin)");
+    return dmsg_fail(errbuf, DS_EINVAL, DM_USER_ROLE);
   rc = pw_check(password, errbuf);
   if (!rc)
     rc = pw_hash(hash, password, errbuf);
@@ -126,7 +118,7 @@ int users_add(struct store *st, const char *name, int role,
   snprintf(label, sizeof(label), "user %s", name);
   rc = store_begin(st);
   if (rc)
-    return ds_fail(errbuf, rc, "cannot write the district store");
+    return dmsg_fail(errbuf, rc, DM_WRITE_STORE);
   if (sqlite3_prepare_v2(db,
                          "INSERT OR IGNORE INTO ui_user(name, role, hash, "
                          "node, sk, created_ms) VALUES (?1, ?2, ?3, ?4, ?5, "
@@ -140,8 +132,7 @@ int users_add(struct store *st, const char *name, int role,
     sqlite3_bind_int64(s, 6, (int64_t)clock_now_ms());
     rc = sqlite3_step(s) == SQLITE_DONE ? 0 : DS_EIO;
     if (!rc && sqlite3_changes(db) == 0)
-      rc = ds_fail(errbuf, DS_EEXIST,
-                   "đã có người dùng '%s' (the user already exists)", name);
+      rc = dmsg_fail(errbuf, DS_EEXIST, DM_USER_EXISTS, name);
   } else {
     rc = DS_EIO;
   }
@@ -169,7 +160,7 @@ int users_add(struct store *st, const char *name, int role,
   else
     store_rollback(st);
   if (rc && rc != DS_EEXIST)
-    ds_fail(errbuf, rc, "cannot write the district store");
+    dmsg_fail(errbuf, rc, DM_WRITE_STORE);
   return rc;
 }
 
@@ -184,17 +175,15 @@ int users_passwd(struct store *st, const char *name, const char *password,
   n = exec1(store_sqlite(st), "UPDATE ui_user SET hash = ?2 WHERE name = ?1",
             name, hash);
   if (n < 0)
-    return ds_fail(errbuf, DS_EIO, "cannot write the district store");
-  return n ? 0
-           : ds_fail(errbuf, DS_ENOENT,
-                     "không có người dùng '%.40s' (no such user)", name);
+    return dmsg_fail(errbuf, DS_EIO, DM_WRITE_STORE);
+  return n ? 0 : dmsg_fail(errbuf, DS_ENOENT, DM_NO_USER, name);
 }
 
 int users_remove(struct store *st, const char *name, char *errbuf) {
   sqlite3 *db = store_sqlite(st);
   int rc = store_begin(st), n = -1;
   if (rc)
-    return ds_fail(errbuf, rc, "cannot write the district store");
+    return dmsg_fail(errbuf, rc, DM_WRITE_STORE);
   if (exec1(db,
             "UPDATE node SET revoked_ms = coalesce(revoked_ms, "
             "CAST(unixepoch('subsec') * 1000 AS INTEGER)) WHERE node = "
@@ -206,9 +195,8 @@ int users_remove(struct store *st, const char *name, char *errbuf) {
   else
     store_rollback(st);
   if (n == 0)
-    return ds_fail(errbuf, DS_ENOENT,
-                   "không có người dùng '%.40s' (no such user)", name);
-  return n < 0 || rc ? ds_fail(errbuf, DS_EIO, "cannot write the store") : 0;
+    return dmsg_fail(errbuf, DS_ENOENT, DM_NO_USER, name);
+  return n < 0 || rc ? dmsg_fail(errbuf, DS_EIO, DM_WRITE_STORE) : 0;
 }
 
 int users_list(struct store *st, bool json, FILE *out) {
@@ -247,7 +235,7 @@ int users_list(struct store *st, bool json, FILE *out) {
   if (!rc && json)
     rc = buf_printf(&b, "%s]\n", n ? "\n" : "");
   else if (!rc && n == 0)
-    rc = buf_printf(&b, "Chưa có người dùng nào. (no users)\n");
+    rc = buf_printf(&b, "%s", dmsg(DM_NO_USERS));
   if (!rc)
     fwrite(b.data, 1, b.len, out);
   buf_cleanup(&b);
@@ -323,7 +311,7 @@ static int read_password(char *pw, size_t cap, char *errbuf) {
     char *dst = round ? again : pw;
     size_t dcap = round ? sizeof(again) : cap, n;
     if (tty) {
-      fputs(round ? "Nhập lại mật khẩu: " : "Mật khẩu: ", stderr);
+      fputs(dmsg(round ? DM_PW_AGAIN : DM_PW_PROMPT), stderr);
       tcgetattr(0, &old);
       quiet = old;
       quiet.c_lflag &= ~(tcflag_t)ECHO;
@@ -341,13 +329,10 @@ static int read_password(char *pw, size_t cap, char *errbuf) {
     if (n && dst[n - 1] == '\r')
       dst[--n] = '\0';
     if (n == 0)
-      rc = ds_fail(errbuf, DS_EINVAL,
-                   "không đọc được mật khẩu từ đầu vào chuẩn (no password "
-                   "on stdin)");
+      rc = dmsg_fail(errbuf, DS_EINVAL, DM_PW_NONE);
   }
   if (!rc && tty && strcmp(pw, again))
-    rc = ds_fail(errbuf, DS_EINVAL,
-                 "hai lần nhập mật khẩu không khớp (the passwords differ)");
+    rc = dmsg_fail(errbuf, DS_EINVAL, DM_PW_DIFFER);
   sodium_memzero(again, sizeof(again));
   return rc;
 }
@@ -367,17 +352,15 @@ int users_cmd(const struct args *a, const char *verb) {
     return args_usage(&admin_prog, cmd, err);
   if (a->npos != (list ? 2 : 3))
     return args_usage(&admin_prog, cmd,
-                      list ? "unexpected argument" : "give the user name");
+                      dmsg(list ? DM_UNEXPECTED : DM_GIVE_USER));
   if (add && !args_get(a, "role"))
-    return args_usage(&admin_prog, cmd, "user add needs --role");
+    return args_usage(&admin_prog, cmd, dmsg(DM_USER_ADD_ROLE));
   if (add && (role = users_role_parse(args_get(a, "role"))) < 0)
-    return args_fail(&admin_prog, EXIT_ERROR,
-                     "--role phải là viewer, clerk hoặc admin (the role "
-                     "must be viewer, clerk or admin)");
-  if (add && !name_ok(name))
-    return args_fail(&admin_prog, EXIT_ERROR,
-                     "tên đăng nhập không hợp lệ: 1 đến 32 ký tự a-z, 0-9, "
-                     "'.', '_', '-' (the user name is not valid)");
+    return args_fail(&admin_prog, EXIT_ERROR, dmsg(DM_USER_ROLE));
+  if (add && !name_ok(name)) {
+    dmsg_fmt(err, sizeof(err), DM_USER_NAME, USERS_NAME_MAX);
+    return args_fail(&admin_prog, EXIT_ERROR, err);
+  }
   rc = admin_open_store(a, &st);
   if (rc)
     return rc;
@@ -391,18 +374,17 @@ int users_cmd(const struct args *a, const char *verb) {
     rc = users_remove(st, name, err);
   else
     rc = users_list(st, args_has(a, "json"), stdout)
-             ? ds_fail(err, DS_EIO,
-                       "cannot read the "
-                       "users")
+             ? dmsg_fail(err, DS_EIO, DM_READ_USERS)
              : 0;
   sodium_memzero(pw, sizeof(pw));
   store_close(st);
   if (rc)
     return args_fail(&admin_prog, EXIT_ERROR, err);
   if (add)
-    printf("Đã tạo người dùng %s (%s).\n", name, users_role_label(role));
+    dmsg_print(stdout, DM_USER_ADDED, name, users_role_label(role));
   else if (!list)
-    printf("Đã %s người dùng %s.\n",
-           !strcmp(verb, "passwd") ? "đổi mật khẩu cho" : "xóa", name);
+    dmsg_print(stdout,
+               !strcmp(verb, "passwd") ? DM_USER_PASSWD : DM_USER_REMOVED,
+               name);
   return EXIT_OK;
 }

@@ -2,8 +2,9 @@
 # SPDX-License-Identifier: MIT
 # The district's admin commands on a district built through real syncs with
 # known counts: the report in all three formats, log verify against a
-# tampered byte, replay (whole and --until), and a conflict resolved with
-# --keep other reaching both devices.
+# tampered byte, replay (whole and --until), a conflict resolved with
+# --keep other reaching both devices, a survey voided at the district, and
+# the commands' Vietnamese.
 # usage: it_admin.sh DANSYNC DANSYNCD
 DANSYNC=$1
 DANSYNCD=$2
@@ -93,6 +94,44 @@ for row in "Trong kỳ,toàn huyện,Số cuộc sinh hoạt,3" "Trong kỳ,toà
            "\"Theo xã, thị trấn\",xã Hòa An,Số người tham gia,75"; do
   check_grep "csv $row" "^$row\$" "$TMP/r.csv"
 done
+
+# --- surveys at the district: listed, one voided as the district node ---
+D survey list --commune hoa-an --json >"$TMP/s.json"
+check "hoa-an's 3 surveys listed" 3 "$(grep -c '"id"' "$TMP/s.json")"
+check "tan-long's survey is not hoa-an's" 0 "$(grep -c '"tan-long"' "$TMP/s.json")"
+SV=$(grep '"overall": "2"' "$TMP/s.json" | grep -o '"id": "[^"]*"' | cut -d'"' -f4)
+check "the survey rated 2 is found" 32 "${#SV}"
+check_rc "survey list in Vietnamese" 0 env DANSYNC_LANG=vi "$DANSYNCD" --db "$DB" survey list
+check_grep "its heading is Vietnamese" "^mã  *ngày  *xã  *dịch vụ  *chung$" "$TMP/out"
+check_grep "it shows the short id" "^${SV: -8}  2024-03-05  hoa-an  *đất đai  *2$" "$TMP/out"
+BEFORE=$(D digest)
+check_rc "an unknown survey cannot be voided" 1 env DANSYNC_LANG=vi "$DANSYNCD" --db "$DB" survey void 00000000
+check_grep "said in Vietnamese" "không" "$TMP/err"
+check "nothing changed" "$BEFORE" "$(D digest)"
+check_rc "a petition is not a survey" 1 D survey void "$P1"
+check "still nothing changed" "$BEFORE" "$(D digest)"
+check_rc "the district voids it" 0 env DANSYNC_LANG=vi "$DANSYNCD" --db "$DB" survey void "${SV: -8}"
+check_grep "it says so in Vietnamese" "Đã hủy phiếu khảo sát ${SV: -8}" "$TMP/out"
+check "the district lists 2 of hoa-an's" 2 "$(D survey list --commune hoa-an --json | grep -c '"id"')"
+check_rc "A pulls the void" 0 on A sync
+check "A no longer lists it" 0 "$(on A survey list --json | grep -c "$SV")"
+check "A lists the other two" 2 "$(on A survey list --json | grep -c '"id"')"
+D report --from 2024-01-01 --to 2024-05-31 --format json >"$TMP/r2.json"
+check_grep "the report leaves it out" '"surveys": 3, ' "$TMP/r2.json"
+
+# --- the admin commands speak Vietnamese by default ---
+check_rc "help" 0 env -u DANSYNC_LANG LANG=C "$DANSYNCD" --help
+check_grep "help in Vietnamese" "^Các lệnh:" "$TMP/out"
+check_rc "node revoke without --yes" 1 env -u DANSYNC_LANG LANG=C "$DANSYNCD" --db "$DB" node revoke 00000000
+check_grep "refusal in Vietnamese" "chưa thu hồi gì: thêm --yes" "$TMP/err"
+check_rc "node list" 0 env -u DANSYNC_LANG LANG=C "$DANSYNCD" --db "$DB" node list
+check_grep "node list heading in Vietnamese" "^nút  *xã  *đăng ký lúc  *đồng bộ cuối  *đã nhận  *nhãn$" "$TMP/out"
+check_rc "log verify" 0 env -u DANSYNC_LANG LANG=C "$DANSYNCD" --db "$DB" log verify
+check_grep "log verify in Vietnamese" "Nhật ký đồng bộ nguyên vẹn" "$TMP/out"
+check_rc "unknown commune" 1 env -u DANSYNC_LANG LANG=C "$DANSYNCD" --db "$DB" petition list --commune atlantis
+check_grep "unknown commune in Vietnamese" "'atlantis' không phải một xã của huyện này" "$TMP/err"
+check_rc "English on request" 1 env DANSYNC_LANG=en "$DANSYNCD" --db "$DB" petition list --commune atlantis
+check_grep "unknown commune in English" "'atlantis' is not a commune of this district" "$TMP/err"
 
 # --- a conflict, resolved with --keep other ---
 check_rc "A2 pulls" 0 on A2 sync

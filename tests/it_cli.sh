@@ -199,7 +199,7 @@ for cmd in "petition list" "petition show $PI"; do
 done
 check_rc "dansyncd log show --rid" 0 D log show --rid "$PI"
 check "log show: no raw control bytes" 0 "$(raw "$TMP/out")"
-check_grep "log show: the officer's time and the receive time" "(made, officer's clock)  received" "$TMP/out"
+check_grep "log show: the officer's time and the receive time" "(tạo lúc, theo đồng hồ của cán bộ)  nhận lúc " "$TMP/out"
 
 # --- the district side ---
 B() { "$DANSYNC" --db "$TMP/b.db" "$@"; }
@@ -210,7 +210,7 @@ check_rc "B: resolved" 0 B petition update "${P1: -8}" --status resolved --resol
 check_rc "A syncs" 0 C sync
 check_rc "B syncs" 0 B sync
 check_rc "conflicts list" 0 D conflicts list
-check_grep "concurrent statuses are no conflict" "No conflicts." "$TMP/out"
+check_grep "concurrent statuses are no conflict" "Không có xung đột nào." "$TMP/out"
 check_rc "petition show has no conflict" 0 D petition show "$P1" --json
 check_grep "no conflicts in show" '"conflicts": \[\]' "$TMP/out"
 D digest >"$TMP/dd.before"
@@ -219,10 +219,10 @@ for cmd in "log show --commune hoa-ann" "petition list --commune hoa-ann" "confl
   check "dansyncd $cmd: one sentence" 1 "$(wc -l <"$TMP/err")"
 done
 check_rc "an unknown commune" 1 D petition list --commune hoa-ann
-check_grep "the unknown commune is named" "'hoa-ann' is not a commune" "$TMP/err"
+check_grep "the unknown commune is named" "'hoa-ann' không phải một xã" "$TMP/err"
 NODE=$(B status --json | grep -o '"node": "[0-9a-f]*"' | cut -d'"' -f4)
 check_rc "node revoke without --yes" 1 D node revoke "${NODE:0:12}"
-check_grep "revoke says what the district holds" "holds its changes 1\.\." "$TMP/err"
+check_grep "revoke says what the district holds" "huyện đã nhận các thay đổi 1\.\.[0-9]* của nó" "$TMP/err"
 check "nothing was revoked" "" "$(sqlite3 "$DB" "SELECT revoked_ms FROM node WHERE hex(node) = upper('$NODE')")"
 check "refusals left the district's digest" "$(cat "$TMP/dd.before")" "$(D digest)"
 check_rc "petition reopen at the district, by short id" 0 D petition reopen "${P1: -8}"

@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: MIT
- * test_msg.c -- dansync's message catalogue (client/msg.def): every message
- * exists in both languages with the same printf conversions, the language
- * follows DANSYNC_LANG and LANG (DESIGN §8), and the text folding that
- * enum labels are typed by. Issue #17. */
+ * test_msg.c -- the message catalogues (client/msg.def, daemon/dmsg.def,
+ * common/cmsg.def):
+ * every message exists in both languages with the same printf conversions,
+ * the language follows DANSYNC_LANG and LANG (DESIGN §8), and the text
+ * folding that enum labels are typed by. Issue #17. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -14,11 +15,13 @@
 #include "client/msg.h"
 #include "client/trust.h"
 #include "common/args.h"
+#include "common/cmsg.h"
 #include "common/err.h"
 #include "common/schema.h"
 #include "common/token.h"
 #include "common/textout.h"
 #include "common/vnenum.h"
+#include "daemon/dmsg.h"
 
 /* The conversions of printf format |f| ("%s%lld..."), in order. */
 static void conversions(const char *f, char *out, size_t cap) {
@@ -40,25 +43,67 @@ static void conversions(const char *f, char *out, size_t cap) {
   out[n] = '\0';
 }
 
-static void test_msg_every_message_in_both_languages(void **state) {
-  (void)state;
-  for (int i = 0; i < MSG_COUNT; i++) {
-    const char *vi = msg_in((enum msg_id)i, false);
-    const char *en = msg_in((enum msg_id)i, true);
+/* Every message of |c| in both languages, different, with the same
+ * conversions in the same order. */
+static void check_catalogue(const struct msgcat *c, const char *name) {
+  assert_true(c->count > 0);
+  for (int i = 0; i < c->count; i++) {
+    const char *vi = msgcat_in(c, i, false);
+    const char *en = msgcat_in(c, i, true);
     char cv[64], ce[64];
     assert_non_null(vi);
     assert_non_null(en);
-    assert_true(strlen(vi) > 0);
-    assert_true(strlen(en) > 0);
+    if (!*vi || !*en)
+      fail_msg("%s message %d is empty in a language", name, i);
     /* A text copied over untranslated is a missing translation. */
     if (!strcmp(vi, en))
-      fail_msg("message %d is the same in both languages: %s", i, en);
+      fail_msg("%s message %d is the same in both languages: %s", name, i, en);
     conversions(vi, cv, sizeof(cv));
     conversions(en, ce, sizeof(ce));
     if (strcmp(cv, ce))
-      fail_msg("message %d: conversions [%s] in Vietnamese, [%s] in English", i,
-               cv, ce);
+      fail_msg("%s message %d: conversions [%s] in Vietnamese, [%s] in "
+               "English",
+               name, i, cv, ce);
   }
+  assert_string_equal(msgcat_in(c, c->count, true), "");
+}
+
+static void test_msg_every_message_in_both_languages(void **state) {
+  (void)state;
+  check_catalogue(&msg_cat, "client");
+}
+
+/* dansyncd's catalogue (daemon/dmsg.def), the same checks. */
+static void test_msg_daemon_catalogue(void **state) {
+  (void)state;
+  check_catalogue(&dmsg_cat, "dansyncd");
+  setenv("DANSYNC_LANG", "en", 1);
+  assert_string_equal(dmsg(DM_W_USAGE), "usage");
+  setenv("DANSYNC_LANG", "vi", 1);
+  assert_string_equal(dmsg(DM_W_USAGE), "cách dùng");
+  unsetenv("DANSYNC_LANG");
+  unsetenv("LANG");
+  assert_string_equal(dmsg(DM_NEVER), "chưa bao giờ");
+}
+
+/* common/'s catalogue (common/cmsg.def): the refusals both programs say. */
+static void test_msg_common_catalogue(void **state) {
+  char err[DS_ERRBUF_LEN];
+  (void)state;
+  check_catalogue(&cmsg_cat, "common");
+  setenv("DANSYNC_LANG", "vi", 1);
+  assert_string_equal(cmsg_ent(ENT_SURVEY), "phiếu khảo sát");
+  assert_string_equal(cmsg_ent(-1), "bản ghi");
+  assert_string_equal(cmsg_ent_in(ENT_SURVEY, true), "survey");
+  assert_int_equal(cmsg_fail(err, DS_EBADOP, CM_NEW_NEEDS,
+                             cmsg_ent(ENT_PETITION), "content"),
+                   DS_EBADOP);
+  assert_string_equal(err, "kiến nghị mới cần --content");
+  setenv("DANSYNC_LANG", "en", 1);
+  assert_int_equal(cmsg_fail(err, DS_EBADOP, CM_NEW_NEEDS,
+                             cmsg_ent(ENT_PETITION), "content"),
+                   DS_EBADOP);
+  assert_string_equal(err, "a new petition needs --content");
 }
 
 static void test_msg_vietnamese_by_default(void **state) {
@@ -196,6 +241,8 @@ static void test_msg_token_refusals(void **state) {
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_msg_every_message_in_both_languages),
+      cmocka_unit_test(test_msg_daemon_catalogue),
+      cmocka_unit_test(test_msg_common_catalogue),
       cmocka_unit_test(test_msg_vietnamese_by_default),
       cmocka_unit_test(test_msg_enum_by_label_without_diacritics),
       cmocka_unit_test(test_msg_cells_cut_at_a_character),
