@@ -14,6 +14,7 @@
 #include "common/synclog.h"
 #include "daemon/admin_int.h"
 #include "daemon/answer.h"
+#include "daemon/dmsg.h"
 #include "daemon/registry.h"
 
 #define STMT_LEN (16 + 8 + 32 + 32)
@@ -82,14 +83,14 @@ int loghead_sign(sqlite3 *db, const uint8_t sk[DSIG_SK_LEN], char *errbuf) {
   int rc = statement(db, "x", 0, &last, m);
 
   if (rc)
-    return ds_fail(errbuf, rc, "could not read the exported log");
+    return dmsg_fail(errbuf, rc, DM_EXPORT_READ);
   crypto_sign_detached(sig, NULL, m, sizeof(m), sk);
   if (sqlite3_prepare_v2(db,
                          "INSERT INTO x.info VALUES ('head_seq', ?1), "
                          "('head_hash', ?2), ('nodes_hash', ?3), "
                          "('head_sig', ?4), ('district_pk', ?5)",
                          -1, &s, NULL))
-    return ds_fail(errbuf, DS_EIO, "could not sign the export");
+    return dmsg_fail(errbuf, DS_EIO, DM_EXPORT_SIGN);
   sqlite3_bind_int64(s, 1, last);
   sqlite3_bind_blob(s, 2, m + 24, 32, SQLITE_STATIC);
   sqlite3_bind_blob(s, 3, m + 56, 32, SQLITE_STATIC);
@@ -97,7 +98,7 @@ int loghead_sign(sqlite3 *db, const uint8_t sk[DSIG_SK_LEN], char *errbuf) {
   sqlite3_bind_blob(s, 5, sk + 32, 32, SQLITE_STATIC);
   rc = sqlite3_step(s) == SQLITE_DONE ? 0 : DS_EIO;
   sqlite3_finalize(s);
-  return rc ? ds_fail(errbuf, rc, "could not sign the export") : 0;
+  return rc ? dmsg_fail(errbuf, rc, DM_EXPORT_SIGN) : 0;
 }
 
 /* Info key |k| of schema |schema|: an integer (|len| 0) or a blob of
@@ -150,17 +151,14 @@ int loghead_check(const char *path, const uint8_t *dpk, int64_t *entries,
 
   if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL)) {
     sqlite3_close(db);
-    return ds_fail(errbuf, DS_ENOENT, "cannot open %s", path);
+    return dmsg_fail(errbuf, DS_ENOENT, DM_CANNOT_OPEN, path);
   }
   if (info_blob(db, "main", "head_seq", (uint8_t *)&seq, 0) ||
       info_blob(db, "main", "head_hash", hash, 32) ||
       info_blob(db, "main", "nodes_hash", nodes, 32) ||
       info_blob(db, "main", "head_sig", sig, sizeof(sig)) ||
       info_blob(db, "main", "district_pk", epk, 32)) {
-    rc = ds_fail(errbuf, DS_ECORRUPT,
-                 "%s carries no signed head of the district (it is not a log "
-                 "export, or one made before exports were signed)",
-                 path);
+    rc = dmsg_fail(errbuf, DS_ECORRUPT, DM_EXPORT_NO_HEAD, path);
     goto done;
   }
   memcpy(m, "dansync-loghead1", 16);
@@ -169,35 +167,24 @@ int loghead_check(const char *path, const uint8_t *dpk, int64_t *entries,
   memcpy(m + 24, hash, 32);
   memcpy(m + 56, nodes, 32);
   if (crypto_sign_verify_detached(sig, m, sizeof(m), dpk ? dpk : epk)) {
-    rc = ds_fail(errbuf, DS_ECORRUPT,
-                 "the export's head is not signed by %s district key",
-                 dpk ? "this" : "its");
+    rc = dmsg_fail(errbuf, DS_ECORRUPT,
+                   dpk ? DM_EXPORT_HEAD_NOT_THIS : DM_EXPORT_HEAD_NOT_ITS);
     goto done;
   }
   rc = statement(db, "main", seq, &last, m);
   if (rc) {
-    rc = ds_fail(errbuf, rc, "cannot read the log of %s", path);
+    rc = dmsg_fail(errbuf, rc, DM_EXPORT_LOG_READ, path);
     goto done;
   }
   if (last < seq)
-    rc = ds_fail(errbuf, DS_ECORRUPT,
-                 "the log ends at entry %lld but the district signed it "
-                 "through entry %lld: its tail was cut",
-                 (long long)last, (long long)seq);
+    rc = dmsg_fail(errbuf, DS_ECORRUPT, DM_EXPORT_CUT, (long long)last,
+                   (long long)seq);
   else if (last > seq)
-    rc = ds_fail(errbuf, DS_ECORRUPT,
-                 "the log holds entries after %lld, the last the district "
-                 "signed: they were added",
-                 (long long)seq);
+    rc = dmsg_fail(errbuf, DS_ECORRUPT, DM_EXPORT_ADDED, (long long)seq);
   else if (sodium_memcmp(m + 24, hash, 32))
-    rc = ds_fail(errbuf, DS_ECORRUPT,
-                 "entry %lld is not the one the district signed (the log was "
-                 "changed)",
-                 (long long)seq);
+    rc = dmsg_fail(errbuf, DS_ECORRUPT, DM_EXPORT_CHANGED, (long long)seq);
   else if (sodium_memcmp(m + 56, nodes, 32))
-    rc = ds_fail(errbuf, DS_ECORRUPT,
-                 "a node's key or commune differs from the one the district "
-                 "signed");
+    rc = dmsg_fail(errbuf, DS_ECORRUPT, DM_EXPORT_NODES);
   if (!rc)
     rc = synclog_verify_db(db, entries, &bad, errbuf);
 done:
@@ -215,7 +202,7 @@ int loghead_cmd_verify(const struct args *a) {
 
   if (args_only(a, flags, err) || a->npos != 2)
     return args_usage(&admin_prog, "log verify",
-                      a->npos != 2 ? "unexpected argument" : err);
+                      a->npos != 2 ? dmsg(DM_UNEXPECTED) : err);
   rc = admin_open_store(a, &st);
   if (rc)
     return rc;
@@ -226,8 +213,6 @@ int loghead_cmd_verify(const struct args *a) {
   sodium_memzero(sk, sizeof(sk));
   if (rc)
     return args_fail(&admin_prog, EXIT_ERROR, err);
-  printf("The exported log is intact: %lld entries, chain, signatures and "
-         "the district's signed head verified.\n",
-         (long long)n);
+  dmsg_print(stdout, DM_EXPORT_INTACT, (long long)n);
   return EXIT_OK;
 }

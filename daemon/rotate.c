@@ -17,6 +17,7 @@
 #include "common/store.h"
 #include "daemon/admin_int.h"
 #include "daemon/answer.h"
+#include "daemon/dmsg.h"
 #include "daemon/log.h"
 #include "daemon/registry.h"
 
@@ -70,7 +71,7 @@ static int rotate(struct store *st, char new_hex[ID_HEX_LEN + 1],
   sodium_memzero(old_sk, sizeof(old_sk));
   sodium_memzero(sk, sizeof(sk));
   hex_encode(new_hex, node, ID_LEN);
-  return rc ? ds_fail(errbuf, rc, "could not rotate the district key") : 0;
+  return rc ? dmsg_fail(errbuf, rc, DM_ROTATE_FAILED) : 0;
 }
 
 int rotate_cmd(const struct args *a) {
@@ -81,10 +82,9 @@ int rotate_cmd(const struct args *a) {
 
   if (args_only(a, allowed, err) || a->npos != 2)
     return args_usage(&admin_prog, "key rotate",
-                      a->npos != 2 ? "unexpected argument" : err);
+                      a->npos != 2 ? dmsg(DM_UNEXPECTED) : err);
   if (!args_get(a, "out") || !*args_get(a, "out"))
-    return args_usage(&admin_prog, "key rotate",
-                      "key rotate needs --out FILE for the backup it takes");
+    return args_usage(&admin_prog, "key rotate", dmsg(DM_ROTATE_NEEDS_OUT));
   rc = admin_open_store(a, &st);
   if (rc)
     return rc;
@@ -96,9 +96,7 @@ int rotate_cmd(const struct args *a) {
            "rotated the district key: new district node=%.16s; the "
            "old one is revoked",
            node);
-  printf("Rotated the district key: the district node is now %s. Restart "
-         "serve; devices learn the new key from their next answer.\n",
-         node);
+  dmsg_print(stdout, DM_ROTATED, node);
   /* A backup from before the rotation cannot be served after it. */
   return cmd_backup(a);
 }
