@@ -9,24 +9,21 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "common/cmsg.h"
+
 int files_create_private(const char *path, char *errbuf) {
   int fd =
       open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
   if (fd < 0 && errno == EEXIST)
-    return ds_fail(errbuf, DS_EEXIST,
-                   "%s already exists; refusing to overwrite it (--force "
-                   "replaces it)",
-                   path);
+    return cmsg_fail(errbuf, DS_EEXIST, CM_FILE_EXISTS, path);
   if (fd < 0)
-    return ds_fail(errbuf, DS_EIO, "cannot create %s: %s", path,
-                   strerror(errno));
+    return cmsg_fail(errbuf, DS_EIO, CM_FILE_CREATE, path, strerror(errno));
   /* Whatever the umask let through at creation. */
   if (fchmod(fd, 0600)) {
     int e = errno;
     close(fd);
     unlink(path);
-    return ds_fail(errbuf, DS_EIO, "cannot make %s private: %s", path,
-                   strerror(e));
+    return cmsg_fail(errbuf, DS_EIO, CM_FILE_PRIVATE, path, strerror(e));
   }
   close(fd);
   return 0;
@@ -35,15 +32,13 @@ int files_create_private(const char *path, char *errbuf) {
 int files_remove(const char *path, char *errbuf) {
   struct stat sb;
   if (lstat(path, &sb))
-    return errno == ENOENT ? 0
-                           : ds_fail(errbuf, DS_EIO, "cannot look at %s: %s",
-                                     path, strerror(errno));
+    return errno == ENOENT
+               ? 0
+               : cmsg_fail(errbuf, DS_EIO, CM_FILE_STAT, path, strerror(errno));
   if (!S_ISREG(sb.st_mode) && !S_ISLNK(sb.st_mode))
-    return ds_fail(errbuf, DS_EIO, "%s is not a file; refusing to remove it",
-                   path);
+    return cmsg_fail(errbuf, DS_EIO, CM_FILE_NOT_FILE, path);
   if (unlink(path))
-    return ds_fail(errbuf, DS_EIO, "cannot remove %s: %s", path,
-                   strerror(errno));
+    return cmsg_fail(errbuf, DS_EIO, CM_FILE_REMOVE, path, strerror(errno));
   return 0;
 }
 
@@ -53,10 +48,10 @@ int files_check_private(const char *path, char *errbuf) {
     return 0;
   if (!(sb.st_mode & 077))
     return 0;
-  return ds_fail(errbuf, DS_EPERM,
-                 "%s can be %s by other users; make it private with: chmod "
-                 "600 '%s'",
-                 path, (sb.st_mode & 022) ? "changed" : "read", path);
+  return cmsg_fail(errbuf, DS_EPERM,
+                   (sb.st_mode & 022) ? CM_FILE_OPEN_CHANGED
+                                      : CM_FILE_OPEN_READ,
+                   path, path);
 }
 
 int files_check_store(const char *path, char *errbuf) {

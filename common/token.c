@@ -7,6 +7,7 @@
 
 #include <sodium.h>
 
+#include "common/cmsg.h"
 #include "common/hex.h"
 
 #define PREFIX "dst1-"
@@ -74,15 +75,12 @@ int token_decode(const char *text, struct token *t, char *errbuf) {
     if (isspace((unsigned char)*p))
       continue;
     if (len == TOKEN_TEXT_MAX)
-      return ds_fail(errbuf, DS_EINVAL,
-                     "the enrolment token is too long to be one");
+      return cmsg_fail(errbuf, DS_EINVAL, CM_TOKEN_LONG);
     s[len++] = *p;
   }
   s[len] = '\0';
   if (len < HEAD_LEN || memcmp(s, PREFIX, PREFIX_LEN) || s[HEAD_LEN - 1] != '-')
-    return ds_fail(errbuf, DS_EINVAL,
-                   "the enrolment token must start with dst1- as 'dansyncd "
-                   "enroll' prints it");
+    return cmsg_fail(errbuf, DS_EINVAL, CM_TOKEN_PREFIX);
   if (sodium_base642bin(raw, sizeof(raw), s + HEAD_LEN, len - HEAD_LEN, NULL,
                         &n, NULL, sodium_base64_VARIANT_URLSAFE_NO_PADDING) ||
       n < TOKEN_SECRET_LEN + TOKEN_KEY_LEN + 2 + CHECK_LEN)
@@ -116,9 +114,7 @@ int token_decode(const char *text, struct token *t, char *errbuf) {
   rc = 0;
   goto done;
 mistyped:
-  ds_fail(errbuf, DS_EINVAL,
-          "the enrolment token is not the one 'dansyncd enroll' printed (a "
-          "character is wrong or missing); copy it again");
+  cmsg_fail(errbuf, DS_EINVAL, CM_TOKEN_CHECK);
   memset(t, 0, sizeof(*t));
 done:
   sodium_memzero(raw, sizeof(raw));
