@@ -11,6 +11,7 @@
 #include <sqlite3.h>
 
 #include "common/buf.h"
+#include "common/cmsg.h"
 #include "common/db.h"
 #include "common/files.h"
 #include "common/schema.h"
@@ -285,7 +286,7 @@ static int keep_copy(sqlite3 *db, const char *path, int version, char *errbuf) {
   if (snprintf(copy, sizeof(copy), "%s.v%d", path, version) >=
           (int)sizeof(copy) ||
       !files_plain(copy, plain, sizeof(plain)))
-    return ds_fail(errbuf, DS_EINVAL, "the store's path is too long");
+    return cmsg_fail(errbuf, DS_EINVAL, CM_STORE_PATH_LONG);
   rc = files_remove(copy, errbuf);
   if (!rc)
     rc = files_create_private(copy, errbuf);
@@ -297,10 +298,8 @@ static int keep_copy(sqlite3 *db, const char *path, int version, char *errbuf) {
   if (rc == SQLITE_OK)
     rc = sqlite3_step(s);
   if (rc != SQLITE_DONE) {
-    rc = ds_fail(errbuf, DS_EIO,
-                 "cannot keep a copy of the format-%d store at %s before "
-                 "upgrading it: %s",
-                 version, copy, sqlite3_errmsg(db));
+    rc = cmsg_fail(errbuf, DS_EIO, CM_STORE_KEEP_COPY, version, copy,
+                   sqlite3_errmsg(db));
     sqlite3_finalize(s);
     /* The store itself is untouched; a half copy goes if it can. */
     gone = files_remove(copy, NULL);
@@ -316,15 +315,12 @@ int store__migrate(sqlite3 *db, const char *path, bool district, char *errbuf) {
   int version, rc = db_user_version(db, &version);
 
   if (rc)
-    return ds_fail(errbuf, DS_EIO, "cannot read the store's format: %s",
-                   sqlite3_errmsg(db));
+    return cmsg_fail(errbuf, DS_EIO, CM_STORE_FORMAT_READ, sqlite3_errmsg(db));
   if (version == STORE_FORMAT)
     return 0;
   if (version > STORE_FORMAT || (version && version < STORE_FORMAT_OLDEST))
-    return ds_fail(errbuf, DS_EVERSION,
-                   "the store has format version %d; this program reads "
-                   "formats %d to %d",
-                   version, STORE_FORMAT_OLDEST, STORE_FORMAT);
+    return cmsg_fail(errbuf, DS_EVERSION, CM_STORE_FORMAT, version,
+                     STORE_FORMAT_OLDEST, STORE_FORMAT);
   if (version && !memory) {
     rc = keep_copy(db, path, version, errbuf);
     if (rc)
@@ -344,11 +340,9 @@ int store__migrate(sqlite3 *db, const char *path, bool district, char *errbuf) {
     return 0;
   rc = rc == DS_EBUSY ? rc : DS_EIO;
   if (version)
-    ds_fail(errbuf, rc, "cannot upgrade the store from format %d: %s", version,
-            sqlite3_errmsg(db));
+    cmsg_fail(errbuf, rc, CM_STORE_UPGRADE, version, sqlite3_errmsg(db));
   else
-    ds_fail(errbuf, rc, "cannot create the store's tables: %s",
-            sqlite3_errmsg(db));
+    cmsg_fail(errbuf, rc, CM_STORE_CREATE, sqlite3_errmsg(db));
   sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
   return rc;
 }

@@ -101,12 +101,12 @@ int store_open(struct store **out, const char *path, unsigned flags,
   if (!out || !path)
     return DS_EINVAL;
   if (!files_plain(path, plain, sizeof(plain)))
-    return ds_fail(errbuf, DS_EINVAL, "the store's path is too long");
+    return cmsg_fail(errbuf, DS_EINVAL, CM_STORE_PATH_LONG);
   exists = !memory && access(path, F_OK) == 0;
   if (exists && (flags & STORE_EXCL))
-    return ds_fail(errbuf, DS_EEXIST, "a store already exists at %s", path);
+    return cmsg_fail(errbuf, DS_EEXIST, CM_STORE_EXISTS, path);
   if (!exists && !(flags & STORE_CREATE) && !memory)
-    return ds_fail(errbuf, DS_ENOENT, "no store at %s", path);
+    return cmsg_fail(errbuf, DS_ENOENT, CM_STORE_NONE, path);
   /* Created 0600 before SQLite opens it: its -wal and -shm take the
    * store's mode. An existing store others can read is refused. */
   rc = memory   ? 0
@@ -127,8 +127,8 @@ int store_open(struct store **out, const char *path, unsigned flags,
                       SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE |
                           SQLITE_OPEN_NOMUTEX,
                       NULL)) {
-    rc = ds_fail(errbuf, DS_EIO, "cannot open the store at %s: %s", path,
-                 st->db ? sqlite3_errmsg(st->db) : "out of memory");
+    rc = cmsg_fail(errbuf, DS_EIO, CM_STORE_OPEN, path,
+                   st->db ? sqlite3_errmsg(st->db) : "out of memory");
     goto fail;
   }
   sqlite3_busy_timeout(st->db, 10000);
@@ -154,8 +154,8 @@ int store_open(struct store **out, const char *path, unsigned flags,
                                         "cache_size = -2048;"
                                         " PRAGMA wal_autocheckpoint = 4096;",
                    NULL, NULL, NULL)) {
-    rc = ds_fail(errbuf, DS_EIO, "%s is not a usable dansync store: %s", path,
-                 sqlite3_errmsg(st->db));
+    rc = cmsg_fail(errbuf, DS_EIO, CM_STORE_UNUSABLE, path,
+                   sqlite3_errmsg(st->db));
     goto fail;
   }
   rc = store__migrate(st->db, memory ? ":memory:" : path,
@@ -166,8 +166,7 @@ int store_open(struct store **out, const char *path, unsigned flags,
     rc = db_has_table(st->db, "commune", &st->district);
   if (rc) {
     if (rc != DS_EVERSION)
-      ds_fail(errbuf, rc, "%s is not a usable dansync store: %s", path,
-              sqlite3_errmsg(st->db));
+      cmsg_fail(errbuf, rc, CM_STORE_UNUSABLE, path, sqlite3_errmsg(st->db));
     goto fail;
   }
   for (int i = 0; i < S_COUNT; i++) {
@@ -176,8 +175,8 @@ int store_open(struct store **out, const char *path, unsigned flags,
       continue;
     if (sqlite3_prepare_v3(st->db, stmt_sql[i], -1, SQLITE_PREPARE_PERSISTENT,
                            &st->stmt[i], NULL)) {
-      rc = ds_fail(errbuf, DS_EIO, "%s is not a usable dansync store: %s", path,
-                   sqlite3_errmsg(st->db));
+      rc = cmsg_fail(errbuf, DS_EIO, CM_STORE_UNUSABLE, path,
+                     sqlite3_errmsg(st->db));
       goto fail;
     }
   }
