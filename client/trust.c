@@ -2,7 +2,6 @@
  * trust.c -- the device's trust in its district; see trust.h. */
 #include "client/trust.h"
 
-#include <ctype.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -25,24 +24,6 @@ static int read_all(FILE *f, char *out, size_t cap) {
 
 /* Which of token_decode's refusals |text| earns, for the catalogue: the
  * same tests in the same order (common/token.c), spaces ignored. */
-static enum msg_id token_refusal(const char *text) {
-  static const char prefix[] = "dst1-";
-  size_t len = 0, head = sizeof(prefix) - 1 + TOKEN_ID_HEX + 1;
-  char s[sizeof(prefix) + TOKEN_ID_HEX + 1];
-  for (; *text; text++) {
-    if (isspace((unsigned char)*text))
-      continue;
-    if (len == TOKEN_TEXT_MAX)
-      return MSG_TOKEN_TOO_LONG;
-    if (len < head)
-      s[len] = *text;
-    len++;
-  }
-  if (len < head || memcmp(s, prefix, sizeof(prefix) - 1) || s[head - 1] != '-')
-    return MSG_TOKEN_PREFIX;
-  return MSG_TOKEN_ALTERED;
-}
-
 int trust_token_arg(const struct args *a, struct token *t, char *errbuf) {
   const char *text = args_get(a, "token"), *file = args_get(a, "token-file");
   const char *commune = args_get(a, "commune");
@@ -63,9 +44,7 @@ int trust_token_arg(const struct args *a, struct token *t, char *errbuf) {
                       file ? MSG_TOKEN_FILE_BAD : MSG_TOKEN_STDIN_BAD);
     text = buf;
   }
-  rc = token_decode(text ? text : "", t, NULL);
-  if (rc)
-    rc = msg_fail(errbuf, rc, token_refusal(text ? text : ""));
+  rc = token_decode(text ? text : "", t, errbuf);
   sodium_memzero(buf, sizeof(buf));
   if (rc)
     return rc;

@@ -16,6 +16,7 @@
 #include "client/trust.h"
 #include "common/args.h"
 #include "common/cmsg.h"
+#include "common/cmsg.h"
 #include "common/err.h"
 #include "common/schema.h"
 #include "common/token.h"
@@ -222,20 +223,20 @@ static void test_msg_token_refusals(void **state) {
   assert_string_equal(back.commune, "hoa-an");
   arg[strlen(arg) - 3] ^= 1; /* one character mistyped */
   assert_int_equal(trust_token_arg(&a, &back, err), DS_EINVAL);
-  assert_string_equal(err, msg(MSG_TOKEN_ALTERED));
+  assert_string_equal(err, cmsg(CM_TOKEN_CHECK));
   snprintf(arg, sizeof(arg), "hello");
   assert_int_equal(trust_token_arg(&a, &back, err), DS_EINVAL);
-  assert_string_equal(err, msg(MSG_TOKEN_PREFIX));
+  assert_string_equal(err, cmsg(CM_TOKEN_PREFIX));
   memset(arg, 'x', sizeof(arg) - 1);
   arg[sizeof(arg) - 1] = '\0';
   assert_int_equal(trust_token_arg(&a, &back, err), DS_EINVAL);
-  assert_string_equal(err, msg(MSG_TOKEN_TOO_LONG));
+  assert_string_equal(err, cmsg(CM_TOKEN_LONG));
   setenv("DANSYNC_LANG", "en", 1);
   snprintf(arg, sizeof(arg), "%s", text);
   arg[strlen(arg) - 3] ^= 1;
   assert_int_equal(token_decode(arg, &back, err), DS_EINVAL);
-  /* The same sentence as common/token.c's, in English. */
-  assert_string_equal(err, msg(MSG_TOKEN_ALTERED));
+  /* common/token.c's sentence, in English. */
+  assert_string_equal(err, cmsg(CM_TOKEN_CHECK));
 }
 
 int main(void) {
