@@ -16,6 +16,7 @@
 #include "common/args.h"
 #include "common/bundle.h"
 #include "common/clock.h"
+#include "common/cmsg.h"
 #include "common/dsig.h"
 #include "common/hex.h"
 #include "common/meta.h"
@@ -260,7 +261,7 @@ static int check_answer(struct dev_keys *k, const char *path,
   c.k = k;
   c.path = path;
   rc = bundle_read_all(path, BUNDLE_KIND_ANSWER, k->x_pk, k->x_sk,
-                       "this device", check_frame, &c, err);
+                       cmsg(CM_THIS_DEVICE), check_frame, &c, err);
   /* Only an end frame the district signed vouches for the rest. */
   if (!rc && !c.signed_ok)
     rc = msg_fail(err, DS_EIDENTITY, MSG_BUNDLE_BAD_SIG, path);
@@ -334,7 +335,7 @@ static int apply_answer(struct dev_keys *k, const char *path,
                         struct csync_totals *t, char *err) {
   struct apply ap = {k, t, 0};
   return bundle_read_all(path, BUNDLE_KIND_ANSWER, k->x_pk, k->x_sk,
-                         "this device", apply_frame, &ap, err);
+                         cmsg(CM_THIS_DEVICE), apply_frame, &ap, err);
 }
 
 static int note_applied(struct store *st, const struct proto_bundle_frame *h) {

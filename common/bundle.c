@@ -12,6 +12,7 @@
 #include <sodium.h>
 
 #include "common/alloc.h"
+#include "common/cmsg.h"
 #include "common/files.h"
 
 #define MAGIC_LEN (sizeof(BUNDLE_MAGIC) - 1)
@@ -74,19 +75,18 @@ static int check_file(const char *path, FILE **out, char *errbuf) {
   struct stat sb;
   int fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
   if (fd < 0 && errno == ELOOP)
-    return ds_fail(errbuf, DS_EINVAL, "%s is a symbolic link, not a bundle",
-                   path);
+    return cmsg_fail(errbuf, DS_EINVAL, CM_BUNDLE_SYMLINK, path);
   if (fd < 0)
-    return ds_fail(errbuf, DS_EINVAL, "cannot read the bundle %s: %s", path,
-                   strerror(errno));
+    return cmsg_fail(errbuf, DS_EINVAL, CM_BUNDLE_READ, path, strerror(errno));
   if (fstat(fd, &sb) || !S_ISREG(sb.st_mode)) {
     close(fd);
-    return ds_fail(errbuf, DS_EINVAL, "%s is %s, not a bundle file", path,
-                   S_ISDIR(sb.st_mode) ? "a directory" : "not a regular file");
+    return cmsg_fail(
+        errbuf, DS_EINVAL,
+        S_ISDIR(sb.st_mode) ? CM_BUNDLE_DIR : CM_BUNDLE_NOT_REGULAR, path);
   }
   if (sb.st_size == 0) {
     close(fd);
-    return ds_fail(errbuf, DS_EINVAL, "%s is empty, not a bundle", path);
+    return cmsg_fail(errbuf, DS_EINVAL, CM_BUNDLE_EMPTY, path);
   }
   *out = fdopen(fd, "rb");
   if (!*out) {
@@ -105,50 +105,29 @@ static int check_header(struct bundle_reader *r, const char *path, char kind,
 
   if (n < MAGIC_PREFIX_LEN ||
       memcmp(r->hdr, BUNDLE_MAGIC, MAGIC_PREFIX_LEN) != 0)
-    return ds_fail(errbuf, DS_EINVAL,
-                   "%s is not a dansync bundle (wrong format: it does not "
-                   "begin with the line DANSYNC-BUNDLE)",
-                   path);
+    return cmsg_fail(errbuf, DS_EINVAL, CM_BUNDLE_MAGIC, path);
   if (n < MAGIC_LEN || memcmp(r->hdr, BUNDLE_MAGIC, MAGIC_LEN) != 0)
-    return ds_fail(errbuf, DS_EINVAL,
-                   "%s is a bundle of another version than 1 (version "
-                   "check), which this program does not read",
-                   path);
+    return cmsg_fail(errbuf, DS_EINVAL, CM_BUNDLE_VERSION, path);
   if (n < HDR_LEN)
-    return ds_fail(errbuf, DS_EPROTO,
-                   "%s is cut short (truncated) inside its header", path);
+    return cmsg_fail(errbuf, DS_EPROTO, CM_BUNDLE_CUT_HEADER, path);
   if (*p != BUNDLE_KIND_EXPORT && *p != BUNDLE_KIND_ANSWER)
-    return ds_fail(errbuf, DS_EINVAL,
-                   "%s is damaged: its kind byte is neither export nor "
-                   "answer",
-                   path);
+    return cmsg_fail(errbuf, DS_EINVAL, CM_BUNDLE_KIND_BAD, path);
   if (*p != kind)
-    return ds_fail(errbuf, DS_EINVAL,
-                   *p == BUNDLE_KIND_EXPORT
-                       ? "%s is a device's export bundle (kind check): it is "
-                         "imported at the district with 'dansyncd bundle "
-                         "import'"
-                       : "%s is the district's answer bundle (kind check): "
-                         "it is imported on the device with 'dansync bundle "
-                         "import'",
-                   path);
+    return cmsg_fail(errbuf, DS_EINVAL,
+                     *p == BUNDLE_KIND_EXPORT ? CM_BUNDLE_IS_EXPORT
+                                              : CM_BUNDLE_IS_ANSWER,
+                     path);
   p++;
   key_id(x_pk, id);
   if (memcmp(p, id, KEYID_LEN) != 0)
-    return ds_fail(errbuf, DS_EPERM,
-                   "%s is sealed to another key, not to %s's (recipient "
-                   "check)",
-                   path, whose);
+    return cmsg_fail(errbuf, DS_EPERM, CM_BUNDLE_RECIPIENT, path, whose);
   p += KEYID_LEN;
   if (crypto_box_seal_open(key, p, SEALED_LEN, x_pk, x_sk))
-    return ds_fail(errbuf, DS_EPROTO,
-                   "%s is damaged: its sealed key does not open with %s's "
-                   "key (seal check)",
-                   path, whose);
+    return cmsg_fail(errbuf, DS_EPROTO, CM_BUNDLE_SEAL, path, whose);
   p += SEALED_LEN;
   if (crypto_secretstream_xchacha20poly1305_init_pull(&r->ss, p, key)) {
     sodium_memzero(key, sizeof(key));
-    return ds_fail(errbuf, DS_EPROTO, "%s is damaged in its header", path);
+    return cmsg_fail(errbuf, DS_EPROTO, CM_BUNDLE_HEADER, path);
   }
   sodium_memzero(key, sizeof(key));
   return 0;
@@ -185,29 +164,21 @@ int bundle_reader_next(struct bundle_reader *r, struct buf *frame, bool *last,
   *last = false;
   n = fread(be, 1, 4, r->f);
   if (r->done)
-    return n ? ds_fail(errbuf, DS_EPROTO,
-                       "the bundle has data after its last frame (length "
-                       "check)")
-             : DS_EPROTO;
+    return n ? cmsg_fail(errbuf, DS_EPROTO, CM_BUNDLE_TRAILING) : DS_EPROTO;
   if (n == 0)
-    return ds_fail(errbuf, DS_EPROTO,
-                   "the bundle is cut short (truncated) after frame %llu: "
-                   "its last frame is missing",
-                   (unsigned long long)r->frames);
+    return cmsg_fail(errbuf, DS_EPROTO, CM_BUNDLE_NO_LAST,
+                     (unsigned long long)r->frames);
   len = (size_t)be[0] << 24 | (size_t)be[1] << 16 | (size_t)be[2] << 8 | be[3];
   if (n < 4 || len < SS_ABYTES || len > BUNDLE_FRAME_MAX + SS_ABYTES)
-    return ds_fail(errbuf, DS_EPROTO,
-                   "the bundle is damaged at frame %llu (its length is not "
-                   "possible)",
-                   (unsigned long long)r->frames + 1);
+    return cmsg_fail(errbuf, DS_EPROTO, CM_BUNDLE_FRAME_LEN,
+                     (unsigned long long)r->frames + 1);
   buf_reset(&r->cipher);
   rc = buf_reserve_exact(&r->cipher, len);
   if (rc)
     return rc;
   if (fread(r->cipher.data, 1, len, r->f) != len)
-    return ds_fail(errbuf, DS_EPROTO,
-                   "the bundle is cut short (truncated) inside frame %llu",
-                   (unsigned long long)r->frames + 1);
+    return cmsg_fail(errbuf, DS_EPROTO, CM_BUNDLE_CUT_FRAME,
+                     (unsigned long long)r->frames + 1);
   buf_reset(frame);
   rc = buf_reserve_exact(frame, len - SS_ABYTES + 1);
   if (rc)
@@ -215,19 +186,15 @@ int bundle_reader_next(struct bundle_reader *r, struct buf *frame, bool *last,
   if (crypto_secretstream_xchacha20poly1305_pull(
           &r->ss, frame->data, &plen, &tag, r->cipher.data, len,
           r->frames == 0 ? r->hdr : NULL, r->frames == 0 ? HDR_LEN : 0))
-    return ds_fail(errbuf, DS_EPROTO,
-                   "the bundle is damaged: frame %llu does not authenticate "
-                   "(a byte was changed)",
-                   (unsigned long long)r->frames + 1);
+    return cmsg_fail(errbuf, DS_EPROTO, CM_BUNDLE_FRAME_AUTH,
+                     (unsigned long long)r->frames + 1);
   frame->len = (size_t)plen;
   r->frames++;
   *last = tag == crypto_secretstream_xchacha20poly1305_TAG_FINAL;
   if (*last) {
     r->done = true;
     if (fgetc(r->f) != EOF)
-      return ds_fail(errbuf, DS_EPROTO,
-                     "the bundle has data after its last frame (length "
-                     "check)");
+      return cmsg_fail(errbuf, DS_EPROTO, CM_BUNDLE_TRAILING);
   } else {
     hash_frame(&r->hash, frame->data, frame->len);
   }
@@ -280,7 +247,7 @@ int bundle_writer_open(struct bundle_writer **out, const char *path, char kind,
   int fd, rc;
 
   if (strlen(path) >= FILES_PATH_MAX)
-    return ds_fail(errbuf, DS_EINVAL, "the path %s is too long", path);
+    return cmsg_fail(errbuf, DS_EINVAL, CM_BUNDLE_PATH_LONG, path);
   rc = files_create_private(path, errbuf);
   if (rc)
     return rc;
@@ -298,7 +265,7 @@ int bundle_writer_open(struct bundle_writer **out, const char *path, char kind,
     if (fd >= 0)
       close(fd);
     bundle_writer_abort(w);
-    return ds_fail(errbuf, DS_EIO, "cannot write %s", path);
+    return cmsg_fail(errbuf, DS_EIO, CM_BUNDLE_WRITE, path);
   }
   memcpy(w->hdr, BUNDLE_MAGIC, MAGIC_LEN);
   p = w->hdr + MAGIC_LEN;
@@ -317,7 +284,7 @@ int bundle_writer_open(struct bundle_writer **out, const char *path, char kind,
     rc = DS_EIO;
   if (rc) {
     bundle_writer_abort(w);
-    return ds_fail(errbuf, rc, "cannot write the header of %s", path);
+    return cmsg_fail(errbuf, rc, CM_BUNDLE_WRITE_HEADER, path);
   }
   *out = w;
   return 0;
@@ -357,10 +324,10 @@ void bundle_writer_digest(const struct bundle_writer *w, uint8_t out[32]) {
 int bundle_writer_close(struct bundle_writer *w, char *errbuf) {
   int rc = 0;
   if (fflush(w->f) || fsync(fileno(w->f)))
-    rc = ds_fail(errbuf, DS_EIO, "cannot write %s: %s", w->path,
-                 strerror(errno));
+    rc = cmsg_fail(errbuf, DS_EIO, CM_BUNDLE_WRITE_ERR, w->path,
+                   strerror(errno));
   if (fclose(w->f) && !rc)
-    rc = ds_fail(errbuf, DS_EIO, "cannot write %s", w->path);
+    rc = cmsg_fail(errbuf, DS_EIO, CM_BUNDLE_WRITE, w->path);
   w->f = NULL;
   if (rc) {
     bundle_writer_abort(w);

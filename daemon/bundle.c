@@ -15,6 +15,7 @@
 #include "common/args.h"
 #include "common/bundle.h"
 #include "common/clock.h"
+#include "common/cmsg.h"
 #include "common/dsig.h"
 #include "common/hex.h"
 #include "common/store.h"
@@ -110,7 +111,7 @@ static int check_export(struct import *im, const char *path,
                         char *err) {
   struct check c = {im, path, 0};
   int rc = bundle_read_all(path, BUNDLE_KIND_EXPORT, x_pk, x_sk,
-                           "this district", check_frame, &c, err);
+                           cmsg(CM_THIS_DISTRICT), check_frame, &c, err);
   if (!rc)
     im->nreq = (uint32_t)(c.n - 2);
   return rc;
@@ -271,7 +272,7 @@ static int ingest_all(struct import *im, const char *path,
                       const uint8_t x_sk[32], char *err) {
   struct ingest_pass p = {im, w};
   int rc = bundle_read_all(path, BUNDLE_KIND_EXPORT, x_pk, x_sk,
-                           "this district", ingest_frame, &p, err);
+                           cmsg(CM_THIS_DISTRICT), ingest_frame, &p, err);
   if (!rc)
     rc = pull_rest(im, w, err);
   return rc;
