@@ -4,6 +4,7 @@
 #include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 
 #include <sodium.h>
 
@@ -15,6 +16,20 @@
 #include "common/schema.h"
 
 /* Writes the new store's identity in one transaction. */
+/* https:// in any case, as libcurl reads a scheme. */
+static bool is_https(const char *url) {
+  return !strncasecmp(url, "https://", 8);
+}
+
+/* The device's kept value of |k| into |buf| and |*out| (NULL when there is
+ * none or it is empty); 0, or the store's error. */
+static int kept(struct store *st, enum meta_key k, char *buf, size_t cap,
+                const char **out) {
+  int rc = meta_get_str(st, k, buf, cap);
+  *out = !rc && *buf ? buf : NULL;
+  return rc == DS_ENOENT ? 0 : rc;
+}
+
 static int init_write(struct store *st, const char *commune, const char *server,
                       const struct token *tok, const char *pin,
                       const char *cacert, const uint8_t node[ID_LEN]) {
@@ -68,7 +83,7 @@ int cmd_init(const struct args *a) {
   if (trust_token_arg(a, &tok, err))
     return cli_fail(EXIT_ERROR, err);
   /* The token's pin, unless the officer said how to trust the server. */
-  if (!pin && !cacert && tok.has_pin && !strncmp(server, "https://", 8)) {
+  if (!pin && !cacert && tok.has_pin && is_https(server)) {
     token_pin_text(tok.pin, tokpin);
     pin = tokpin;
   }
@@ -121,13 +136,15 @@ int cmd_set_server(const struct args *a) {
   rc = cli_open(&dev, a);
   if (rc)
     return rc;
-  if (!pin && !cacert && !system_ca && !strncmp(server, "https://", 8)) {
-    if (!meta_get_str(dev.st, META_PIN, kept_pin, sizeof(kept_pin)) &&
-        *kept_pin)
-      pin = kept_pin;
-    else if (!meta_get_str(dev.st, META_CACERT, kept_ca, sizeof(kept_ca)) &&
-             *kept_ca)
-      cacert = kept_ca;
+  if (!pin && !cacert && !system_ca && is_https(server)) {
+    /* Kept as they are; a store that cannot say changes nothing. */
+    rc = kept(dev.st, META_PIN, kept_pin, sizeof(kept_pin), &pin);
+    if (!rc && !pin)
+      rc = kept(dev.st, META_CACERT, kept_ca, sizeof(kept_ca), &cacert);
+    if (rc) {
+      local_close(&dev);
+      return cli_fail(EXIT_ERROR, msg(MSG_SERVER_UNCHANGED));
+    }
   }
   if (xport_check(server, pin, cacert, args_has(a, "insecure-http"), err)) {
     local_close(&dev);
@@ -150,9 +167,9 @@ int cmd_set_server(const struct args *a) {
   if (rc)
     return cli_fail(EXIT_ERROR, msg(MSG_SERVER_UNCHANGED));
   msg_print(stdout, MSG_SERVER_NOW, server,
-            msg(pin                              ? MSG_TRUST_PIN
-                : cacert                         ? MSG_TRUST_CAFILE
-                : strncmp(server, "https://", 8) ? MSG_TRUST_NONE
-                                                 : MSG_TRUST_SYSTEM));
+            msg(pin                 ? MSG_TRUST_PIN
+                : cacert            ? MSG_TRUST_CAFILE
+                : !is_https(server) ? MSG_TRUST_NONE
+                                    : MSG_TRUST_SYSTEM));
   return EXIT_OK;
 }

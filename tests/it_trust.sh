@@ -70,6 +70,12 @@ check "set-server with the URL only keeps the pin" "$PIN" "$(sqlite3 "$TMP/a.db"
 add a 7
 check_rc "a still syncs by its pin after set-server with the URL only" 0 on a sync
 check "a's op got through" '"queued": 0' "$(queued a)"
+# A scheme typed in capitals is https all the same (libcurl reads it so).
+check_rc "set-server with HTTPS:// in capitals" 0 on a set-server "HTTPS://localhost:$DPORT"
+check "HTTPS:// in capitals keeps the pin too" "$PIN" "$(sqlite3 "$TMP/a.db" "SELECT v FROM meta WHERE k = 'pin'")"
+add a 8
+check_rc "a syncs by its pin after HTTPS:// in capitals" 0 on a sync
+check_rc "set-server back to the address in lower case" 0 on a set-server "https://localhost:$DPORT"
 check_rc "--system-ca with --pin is refused" 1 on a set-server "$HTTPS" --system-ca --pin "$PIN"
 check_grep "it says they do not go together" "system-ca" "$TMP/err"
 check "the refused set-server changed nothing" "https://localhost:$DPORT" "$(sqlite3 "$TMP/a.db" "SELECT v FROM meta WHERE k = 'server'")"
