@@ -234,7 +234,9 @@ static void after_prep(uv_work_t *w, int status) {
 
 static void prep(struct conn *c) {
   c->state = RS_QUEUED; /* no read deadline from here on */
-  c->predecode = c->d->predecoded + c->rq.len <= PREDECODE_MAX_BYTES;
+  /* Only a body whose signature can be checked here is decoded here. */
+  c->predecode =
+      c->has_pk && c->d->predecoded + c->rq.len <= PREDECODE_MAX_BYTES;
   if (c->predecode)
     c->d->predecoded += c->rq.len;
   c->in_pool = true;

@@ -159,6 +159,10 @@ void ingest_req_decode(struct ingest_req *rq) {
   if (!p)
     return;
   p->rc = proto_req_decode(&p->req, rq->body, rq->len, p->err);
+  if (p->rc == DS_ENOMEM) { /* out of memory here: the writer decodes */
+    ds_free(p);
+    return;
+  }
   p->ops_ok = p->rc == 0;
   for (uint32_t i = 0; p->ops_ok && i < p->req.nops; i++)
     p->ops_ok = proto_req_op(&p->req, i, &op, NULL, p->err) == 0;

@@ -252,8 +252,8 @@ static int list_index(struct store *st, const struct ui_list_filter *f,
   return rc ? -1 : n;
 }
 
-int ui_views_list(struct store *st, const struct ui_list_filter *f,
-                  ui_pet_fn cb, void *arg) {
+static int list_once(struct store *st, const struct ui_list_filter *f,
+                     ui_pet_fn cb, void *arg) {
   sqlite3_stmt *s = NULL;
   int n = -1, k = scan_rows();
   int64_t from = -1;
@@ -282,6 +282,18 @@ int ui_views_list(struct store *st, const struct ui_list_filter *f,
   s = list_prepare(st, L_PLAIN, f, 0);
   n = s ? list_run(s, f->limit, cb, arg) : -1;
   sqlite3_finalize(s);
+  return n;
+}
+
+/* One snapshot for the whole page: the index's matches, the rows above
+ * its mark and the re-worded ones are read by three statements, and a
+ * slice or a sync committing between them would drop a petition. */
+int ui_views_list(struct store *st, const struct ui_list_filter *f,
+                  ui_pet_fn cb, void *arg) {
+  bool began = ui_views_read_begin(st);
+  int n = list_once(st, f, cb, arg);
+  if (began)
+    ui_views_read_end(st);
   return n;
 }
 
