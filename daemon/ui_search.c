@@ -67,8 +67,13 @@ void ui_fold(const unsigned char *s, char *out, size_t cap) {
     } else if (c < 0x800) {
       out[o++] = (char)(0xc0 | (c >> 6));
       out[o++] = (char)(0x80 | (c & 0x3f));
-    } else {
+    } else if (c < 0x10000) {
       out[o++] = (char)(0xe0 | (c >> 12));
+      out[o++] = (char)(0x80 | ((c >> 6) & 0x3f));
+      out[o++] = (char)(0x80 | (c & 0x3f));
+    } else { /* emoji and the other planes: four bytes, as they came */
+      out[o++] = (char)(0xf0 | (c >> 18));
+      out[o++] = (char)(0x80 | ((c >> 12) & 0x3f));
       out[o++] = (char)(0x80 | ((c >> 6) & 0x3f));
       out[o++] = (char)(0x80 | (c & 0x3f));
     }
@@ -80,8 +85,9 @@ void ui_fold(const unsigned char *s, char *out, size_t cap) {
  * text begins) joins a word: a letter or digit, as the search index's
  * tokenizer takes them. Folded text holds the Vietnamese letters as ASCII;
  * of the rest, the punctuation and symbols of Latin-1 and of U+2000 to
- * U+2BFF (curly quotes, dashes, the ellipsis...) and CJK's separate words,
- * any other character is taken as a letter. */
+ * U+2BFF (curly quotes, dashes, the ellipsis...), CJK's, the full-width
+ * forms', the variation selectors and the emoji separate words, any other
+ * character is taken as a letter. */
 static bool joins_word(const char *text, const char *p) {
   const unsigned char *q = (const unsigned char *)p - 1;
   uint32_t c;
@@ -94,9 +100,17 @@ static bool joins_word(const char *text, const char *p) {
   c = *q >= 0xf0 ? *q & 0x07u : *q >= 0xe0 ? *q & 0x0fu : *q & 0x1fu;
   for (q++; q < (const unsigned char *)p; q++)
     c = (c << 6) | (*q & 0x3fu);
+  /* Latin-1's letters and digits among its symbols (ª µ º ² ³ ¹ ¼ ½ ¾)
+   * are letters to the index too. */
+  if (c == 0xaa || c == 0xb5 || c == 0xba || c == 0xb2 || c == 0xb3 ||
+      c == 0xb9 || (c >= 0xbc && c <= 0xbe))
+    return true;
   return !((c >= 0x80 && c <= 0xbf) || c == 0xd7 || c == 0xf7 ||
            (c >= 0x2000 && c <= 0x2bff) || (c >= 0x3000 && c <= 0x303f) ||
-           (c >= 0xff00 && c <= 0xff0f));
+           (c >= 0xfe00 && c <= 0xfe0f) || /* variation selectors (❤️) */
+           (c >= 0xff00 && c <= 0xff65 && !(c >= 0xff10 && c <= 0xff19) &&
+            !(c >= 0xff21 && c <= 0xff3a) && !(c >= 0xff41 && c <= 0xff5a)) ||
+           (c >= 0x1f000 && c <= 0x1faff)); /* emoji and pictographs */
 }
 
 /* ui_match(citizen, content, words): 1 when every word of |words| (folded

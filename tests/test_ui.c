@@ -150,7 +150,10 @@ static void seed_petition(struct store *st, int i) {
   rid_of(rid, i);
   snprintf(content, sizeof(content), "Kiến nghị số %d: %s%s", i,
            i % 7 ? "điện chập chờn" : "đường xuống cấp",
-           i == 123 ? ", ông “Lữ” đề nghị" : "");
+           i == 123  ? ", ông “Lữ” đề nghị"
+           : i == 77 ? ", 😡mất nước cả tuần, ❤️cảm ơn"
+           : i == 88 ? ", ２４h：Mạnh？"
+                     : "");
   snprintf(citizen, sizeof(citizen), "%s %d", i % 5 ? "Trần Thị" : "Nguyễn Văn",
            i);
   snprintf(hamlet, sizeof(hamlet), "Ấp %d", i % 4);
@@ -204,9 +207,9 @@ static int page_of(struct store *st, const char *words, const char *commune,
 }
 
 static void test_ui_search_ways_agree(void **state) {
-  static const char *const words[] = {"kien nghi", "duong", "nguyen van",
-                                      "lu",        "ap 2",  "chap",
-                                      "zzz",       "dien",  "so 12"};
+  static const char *const words[] = {
+      "kien nghi", "duong", "nguyen van", "lu",  "ap 2",   "chap",
+      "zzz",       "dien",  "so 12",      "mat", "cam on", "manh"};
   static const char *const communes[] = {"", "tan-phu"};
   static const char *const statuses[] = {"", "answered"};
   char dir[] = "/tmp/test_ui_XXXXXX", path[64];
@@ -253,6 +256,10 @@ static void test_ui_search_ways_agree(void **state) {
           }
           if (!c && !s && !off && !strcmp(words[w], "lu"))
             rare = n1;
+          if (!c && !s && !off &&
+              (!strcmp(words[w], "mat") || !strcmp(words[w], "cam on") ||
+               !strcmp(words[w], "manh")))
+            assert_int_equal(idx.n, 1); /* behind an emoji, ❤️, ： */
           if (!c && !s && !off && !strcmp(words[w], "kien nghi"))
             common = n1;
           checked += idx.n;
