@@ -11,6 +11,7 @@
 
 #include <sodium.h>
 
+#include "client/bodysig.h"
 #include "client/cli_int.h"
 #include "client/csync.h"
 #include "common/args.h"
@@ -83,7 +84,7 @@ static void close_keys(struct dev_keys *k) {
 static int put_request(struct bundle_writer *w, struct dev_keys *k,
                        struct buf *body, struct buf *frame) {
   uint8_t sig[64];
-  crypto_sign_detached(sig, NULL, body->data, body->len, k->sk);
+  bodysig_sign(k->sk, body->data, body->len, sig);
   buf_reset(frame);
   return proto_bundle_req_encode(frame, body->data, body->len, sig) ||
                  bundle_writer_put(w, frame->data, frame->len, false)

@@ -11,6 +11,7 @@
 
 #include <sodium.h>
 
+#include "client/bodysig.h"
 #include "client/chead.h"
 #include "client/local.h"
 #include "client/msg.h"
@@ -300,7 +301,7 @@ static enum outcome round_trip(struct sync *s, bool *more, char *why,
     msg_fmt(why, msgcap, MSG_LOCAL_WRITE);
     goto done;
   }
-  crypto_sign_detached(sig, NULL, body->data, body->len, s->sk);
+  bodysig_sign(s->sk, body->data, body->len, sig);
   hex_encode(nodehex, s->dev.node, ID_LEN);
   sodium_bin2base64(sigb64, sizeof(sigb64), sig, sizeof(sig),
                     sodium_base64_VARIANT_ORIGINAL);

@@ -26,21 +26,32 @@ void dsig_answer_sign_hashed(const uint8_t sk[DSIG_SK_LEN],
   crypto_sign_detached(sig, NULL, m, sizeof(m), sk);
 }
 
+void dsig_req_hash(const uint8_t *req, size_t req_len, uint8_t out[32]) {
+  crypto_generichash(out, 32, req, req_len, NULL, 0);
+}
+
 void dsig_answer_sign(const uint8_t sk[DSIG_SK_LEN], const uint8_t *req,
                       size_t req_len, const uint8_t *body, size_t len,
                       uint8_t sig[DSIG_LEN]) {
   uint8_t h[32];
-  crypto_generichash(h, sizeof(h), req, req_len, NULL, 0);
+  dsig_req_hash(req, req_len, h);
   dsig_answer_sign_hashed(sk, h, body, len, sig);
+}
+
+bool dsig_answer_ok_hashed(const uint8_t pk[DSIG_PK_LEN],
+                           const uint8_t req_hash[32], const uint8_t *body,
+                           size_t len, const uint8_t sig[DSIG_LEN]) {
+  uint8_t m[CTX_LEN + 64];
+  answer_stmt(req_hash, body, len, m);
+  return crypto_sign_verify_detached(sig, m, sizeof(m), pk) == 0;
 }
 
 bool dsig_answer_ok(const uint8_t pk[DSIG_PK_LEN], const uint8_t *req,
                     size_t req_len, const uint8_t *body, size_t len,
                     const uint8_t sig[DSIG_LEN]) {
-  uint8_t h[32], m[CTX_LEN + 64];
-  crypto_generichash(h, sizeof(h), req, req_len, NULL, 0);
-  answer_stmt(h, body, len, m);
-  return crypto_sign_verify_detached(sig, m, sizeof(m), pk) == 0;
+  uint8_t h[32];
+  dsig_req_hash(req, req_len, h);
+  return dsig_answer_ok_hashed(pk, h, body, len, sig);
 }
 
 static void bundle_stmt(const uint8_t digest[32], uint8_t out[CTX_LEN + 32]) {

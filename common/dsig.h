@@ -34,6 +34,11 @@ void dsig_answer_sign_hashed(const uint8_t sk[DSIG_SK_LEN],
 bool dsig_answer_ok(const uint8_t pk[DSIG_PK_LEN], const uint8_t *req,
                     size_t req_len, const uint8_t *body, size_t len,
                     const uint8_t sig[DSIG_LEN]);
+/* The request body's BLAKE2b-256, made once for the checks above. */
+void dsig_req_hash(const uint8_t *req, size_t req_len, uint8_t out[32]);
+bool dsig_answer_ok_hashed(const uint8_t pk[DSIG_PK_LEN],
+                           const uint8_t req_hash[32], const uint8_t *body,
+                           size_t len, const uint8_t sig[DSIG_LEN]);
 
 /* An answer bundle's end frame (DESIGN §12): |digest| is
  * bundle_writer_digest / bundle_reader_digest of every frame before it. */
