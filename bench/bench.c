@@ -197,6 +197,28 @@ static long vm_hwm_kib(pid_t pid) {
   return kib;
 }
 
+/* A process's user + system CPU time so far, in seconds (/proc/PID/stat). */
+static double proc_cpu_s(pid_t pid) {
+  char path[64], line[1024], *p;
+  unsigned long long ut = 0, st = 0;
+  FILE *f;
+  snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+  f = fopen(path, "r");
+  if (!f)
+    return 0;
+  if (fgets(line, sizeof(line), f) && (p = strrchr(line, ')')) &&
+      sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu",
+             &ut, &st) != 2)
+    ut = st = 0;
+  fclose(f);
+  return (double)(ut + st) / (double)sysconf(_SC_CLK_TCK);
+}
+
+static double ru_cpu_s(const struct rusage *ru) {
+  return (double)ru->ru_utime.tv_sec + (double)ru->ru_utime.tv_usec / 1e6 +
+         (double)ru->ru_stime.tv_sec + (double)ru->ru_stime.tv_usec / 1e6;
+}
+
 static int cmp_double(const void *a, const void *b) {
   double x = *(const double *)a, y = *(const double *)b;
   return x < y ? -1 : x > y;
@@ -336,14 +358,34 @@ static void daemon_request_ms(const char *dir, long from) {
   print_percentiles("daemon_request_ms", ms, n);
 }
 
-/* initial_sync_writer_ms_per_1k_ops: the writer's time per 1,000 ops
- * (merge_ms over merged) of the accepted requests of at least 100 ops in
- * the daemon's log, their median: the daemon's share of an initial sync,
- * less noisy than the wall time on a shared machine. */
-static void writer_ms_per_1k(const char *dir) {
+/* A log line's UTC time ("2026-12-02T17:57:08.232Z ..."), in ms. */
+static double log_time_ms(const char *line) {
+  struct tm tm = {0};
+  int ms = 0;
+  if (sscanf(line, "%d-%d-%dT%d:%d:%d.%dZ", &tm.tm_year, &tm.tm_mon,
+             &tm.tm_mday, &tm.tm_hour, &tm.tm_min, &tm.tm_sec, &ms) != 7)
+    return -1;
+  tm.tm_year -= 1900;
+  tm.tm_mon -= 1;
+  return (double)timegm(&tm) * 1000 + ms;
+}
+
+/* From the daemon's own records of the initial sync:
+ * - initial_sync_writer_ms_per_1k_ops: the writer's time per 1,000 ops
+ *   (merge_ms over merged) of the accepted requests of at least 100 ops,
+ *   their median: the daemon's share, less noisy than the wall time on a
+ *   shared machine;
+ * - initial_sync_daemon_ops_per_s: the ops over the time from the first
+ *   request's arrival (the sync log's received_ms) to the last answer
+ *   after its group was durable (the log line): the rate at which the
+ *   daemon merged and logged, without the 15 device processes' start and
+ *   their last local commits. */
+static void daemon_side(const char *dir, const char *db, double ops) {
   char path[512], line[1024];
-  double *ms = NULL;
+  double *ms = NULL, last = -1, first = -1;
   int n = 0, cap = 0;
+  sqlite3 *h = NULL;
+  sqlite3_stmt *s = NULL;
   FILE *f;
 
   snprintf(path, sizeof(path), "%s/daemon.log", dir);
@@ -351,13 +393,16 @@ static void writer_ms_per_1k(const char *dir) {
     die("cannot read the daemon's log");
   while (fgets(line, sizeof(line), f)) {
     const char *g = strstr(line, " merged="), *m = strstr(line, " merge_ms=");
-    double ops = g ? strtod(g + 8, NULL) : 0;
-    if (!strstr(line, "sync: accepted") || !m || ops < 100)
+    double merged = g ? strtod(g + 8, NULL) : 0;
+    if (!strstr(line, "sync: accepted") || !m)
+      continue;
+    last = log_time_ms(line);
+    if (merged < 100)
       continue;
     if (n == cap &&
         !(ms = realloc(ms, sizeof(*ms) * (size_t)(cap = 2 * cap + 64))))
       die("out of memory");
-    ms[n++] = strtod(m + 10, NULL) * 1000 / ops;
+    ms[n++] = strtod(m + 10, NULL) * 1000 / merged;
   }
   fclose(f);
   if (!n)
@@ -365,6 +410,16 @@ static void writer_ms_per_1k(const char *dir) {
   qsort(ms, (size_t)n, sizeof(double), cmp_double);
   printf("initial_sync_writer_ms_per_1k_ops %.2f ms\n", ms[n / 2]);
   free(ms);
+  if (sqlite3_open_v2(db, &h, SQLITE_OPEN_READONLY, NULL) == SQLITE_OK &&
+      sqlite3_prepare_v2(h, "SELECT min(received_ms) FROM synclog", -1, &s,
+                         NULL) == SQLITE_OK &&
+      sqlite3_step(s) == SQLITE_ROW)
+    first = sqlite3_column_double(s, 0);
+  sqlite3_finalize(s);
+  sqlite3_close(h);
+  if (first > 0 && last > first)
+    printf("initial_sync_daemon_ops_per_s %.0f ops/s\n",
+           ops * 1000 / (last - first));
 }
 
 static long file_size(const char *dir, const char *name) {
@@ -426,7 +481,7 @@ int main(int argc, char **argv) {
   struct daemon_proc d;
   int failures = 0;
   bool plain = false, initial_only = false;
-  double t0, t;
+  double t0, t, ccpu = 0;
 
   for (int i = 1; i < argc; i++) {
     const char *v = i + 1 < argc ? argv[i + 1] : "";
@@ -498,6 +553,7 @@ int main(int argc, char **argv) {
   }
   {
     pid_t pids[15];
+    double dcpu = proc_cpu_s(d.pid);
     t0 = now_s();
     for (int k = 0; k < ndev; k++) {
       char p[512];
@@ -507,12 +563,18 @@ int main(int argc, char **argv) {
       pids[k] = spawn(sa, NULL);
     }
     for (int k = 0; k < ndev; k++) {
+      struct rusage ru;
       int status;
-      waitpid(pids[k], &status, 0);
+      wait4(pids[k], &status, 0, &ru);
       if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
         die("a device's sync failed");
+      ccpu += ru_cpu_s(&ru);
     }
     t = now_s() - t0;
+    dcpu = proc_cpu_s(d.pid) - dcpu;
+    /* Where the time went: both sides share the machine's cores. */
+    printf("initial_sync_client_cpu_s %.2f s\n", ccpu);
+    printf("initial_sync_daemon_cpu_s %.2f s\n", dcpu);
   }
   {
     double ops = (double)ndev * npet;
@@ -536,7 +598,7 @@ int main(int argc, char **argv) {
       failures++;
     }
   }
-  writer_ms_per_1k(dir);
+  daemon_side(dir, db, (double)ndev * npet);
   if (initial_only) {
     kill(d.pid, SIGTERM);
     waitpid(d.pid, NULL, 0);
