@@ -136,13 +136,7 @@ void conn_respond(struct conn *c, int status, const char *type,
   b = uv_buf_init((char *)c->out.data, (unsigned)c->out.len);
   if (c->tls) {
     /* Encrypted, with one close_notify after the last answer. */
-    buf_reset(&c->tout);
-    rc = tls_write(c->tls, c->out.data, c->out.len);
-    if (!rc && !c->keep_alive)
-      tls_close(c->tls);
-    if (!rc)
-      rc = tls_take(c->tls, &c->tout);
-    if (rc) {
+    if (tls_seal(c->tls, c->out.data, c->out.len, !c->keep_alive, &c->tout)) {
       conn_close(c);
       return;
     }

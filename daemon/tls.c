@@ -194,6 +194,16 @@ int tls_take(struct tls_conn *t, struct buf *out) {
   return 0;
 }
 
+int tls_seal(struct tls_conn *t, const void *data, size_t len, bool last,
+             struct buf *out) {
+  int rc;
+  buf_reset(out);
+  rc = tls_write(t, data, len);
+  if (!rc && last)
+    tls_close(t);
+  return rc ? rc : tls_take(t, out);
+}
+
 bool tls_handshake_done(const struct tls_conn *t) {
   return SSL_is_init_finished(t->ssl);
 }

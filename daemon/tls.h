@@ -47,6 +47,10 @@ DS_NODISCARD int tls_write(struct tls_conn *t, const void *data, size_t len);
 void tls_close(struct tls_conn *t);
 /* Moves everything queued for the network into |out| (appended). */
 DS_NODISCARD int tls_take(struct tls_conn *t, struct buf *out);
+/* One answer's bytes for the network in |out| (emptied first): |len|
+ * bytes encrypted, then a close_notify when it is the |last| answer. */
+DS_NODISCARD int tls_seal(struct tls_conn *t, const void *data, size_t len,
+                          bool last, struct buf *out);
 bool tls_handshake_done(const struct tls_conn *t);
 /* A short description of the last fatal error, for the log. */
 const char *tls_error(const struct tls_conn *t);

@@ -136,12 +136,7 @@ static void send_resp(struct uconn *c) {
     rc = buf_append(&c->out, r->body.data, r->body.len);
   b = uv_buf_init((char *)c->out.data, (unsigned)c->out.len);
   if (!rc && c->tls) {
-    buf_reset(&c->tout);
-    rc = tls_write(c->tls, c->out.data, c->out.len);
-    if (!rc && !c->keep_alive)
-      tls_close(c->tls);
-    if (!rc)
-      rc = tls_take(c->tls, &c->tout);
+    rc = tls_seal(c->tls, c->out.data, c->out.len, !c->keep_alive, &c->tout);
     b = uv_buf_init((char *)c->tout.data, (unsigned)c->tout.len);
   }
   c->writing = true;
