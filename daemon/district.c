@@ -176,6 +176,16 @@ int district_list_end(struct district_list *l, int rc, FILE *out) {
   return rc;
 }
 
+int district_list_json_row(struct district_list *l, const char *key,
+                           const char *id, const char *commune,
+                           const char *label) {
+  int rc = buf_printf(&l->b,
+                      "%s\n  {\"%s\": \"%s\", \"commune\": \"%s\", "
+                      "\"label\": ",
+                      l->n ? "," : "", key, id, commune);
+  return rc || json_str(&l->b, label, strlen(label));
+}
+
 struct node_list {
   struct district_list l;
   struct store *st;
@@ -192,11 +202,7 @@ static int node_row(void *arg, const struct registry_node *nd) {
   district_fmt_time(nd->enrolled_ms, enrolled, sizeof(enrolled));
   district_fmt_time(nd->last_sync_ms, last, sizeof(last));
   if (l->json) {
-    rc = buf_printf(b,
-                    "%s\n  {\"node\": \"%s\", \"commune\": \"%s\", "
-                    "\"label\": ",
-                    l->n ? "," : "", node, nd->commune);
-    rc = rc || json_str(b, nd->label, strlen(nd->label));
+    rc = district_list_json_row(l, "node", node, nd->commune, nd->label);
     rc = rc || buf_printf(b,
                           ", \"enrolled\": \"%s\", \"last_sync\": %s%s%s, "
                           "\"acked\": %lld, \"revoked\": %s, "

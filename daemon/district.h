@@ -42,6 +42,11 @@ DS_NODISCARD int district_list_begin(struct district_list *l, bool json,
 /* Ends |l| after |rc|, the rows' result: when it is 0, closes the array
  * and writes the list to |out|. Frees |l|; returns |rc| or DS_ENOMEM. */
 int district_list_end(struct district_list *l, int rc, FILE *out);
+/* A JSON row's start: {"|key|": "|id|", "commune": ..., "label": ...
+ * (the label escaped); the caller adds the rest and the closing brace. */
+DS_NODISCARD int district_list_json_row(struct district_list *l,
+                                        const char *key, const char *id,
+                                        const char *commune, const char *label);
 /* |ms| as "2024-05-01T10:30:00Z" (UTC), or "never" (in the chosen
  * language) for 0. */
 void district_fmt_time(int64_t ms, char *out, size_t cap);

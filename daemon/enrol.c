@@ -10,7 +10,6 @@
 #include "common/buf.h"
 #include "common/clock.h"
 #include "common/hex.h"
-#include "common/json.h"
 #include "common/store.h"
 #include "daemon/admin_int.h"
 #include "daemon/dmsg.h"
@@ -53,11 +52,7 @@ static int token_row(void *arg, const struct registry_token *t) {
   district_fmt_time(t->created_ms, made, sizeof(made));
   district_fmt_time(t->expires_ms, ends, sizeof(ends));
   if (l->json) {
-    rc = buf_printf(b,
-                    "%s\n  {\"id\": \"%s\", \"commune\": \"%s\", "
-                    "\"label\": ",
-                    l->n ? "," : "", id, t->commune);
-    rc = rc || json_str(b, t->label, strlen(t->label));
+    rc = district_list_json_row(l, "id", id, t->commune, t->label);
     rc = rc || buf_printf(b,
                           ", \"created\": \"%s\", \"expires\": "
                           "\"%s\"}",
