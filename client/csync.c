@@ -4,6 +4,7 @@
  * off at any point resumes without loss or duplication. */
 #include "client/csync.h"
 
+#include <assert.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -33,7 +34,8 @@
  * daemon's 8 MiB cap (500 petitions of 4,000 characters would pass it). */
 #define BATCH_MAX_BYTES (4u * 1024u * 1024u)
 #define SYNC_CACHE_KIB 1024  /* SQLite's page cache during a sync */
-#define PULL_LIMIT 1000      /* the daemon caps it at its own page size */
+#define PULL_PAGE 500        /* ops asked for in one answer, as a batch */
+#define PULL_LIMIT 1000      /* --pull-limit's most (the daemon's page) */
 #define DEFAULT_TIMEOUT_S 30 /* DESIGN §8: per round */
 /* After a round times out its batch is halved; this many good rounds in a
  * row double it again, up to --batch. */
@@ -60,7 +62,7 @@ struct sync {
   uint64_t queued_at_start;
   /* Kept from one round to the next: fresh half-megabyte buffers each
    * round cost more in page faults than building the request does. */
-  struct buf ops, body, rbody;
+  struct buf body, rbody;
 };
 
 /* Ends the progress line, if one is drawn, before a line of text. */
@@ -111,19 +113,26 @@ static void progress(void *arg, size_t up, size_t down) {
             (double)(s->bytes_down + down) / 1000.0);
 }
 
-/* Builds a request with the queued ops after |acked| (at most s->batch). */
+/* Builds a request with the queued ops after |acked| (at most s->batch).
+ * The ops are read straight into |body| after room for its head, which is
+ * put in front once their count is known: the batch is held once. */
 static int build_request(struct sync *s, uint64_t acked, struct buf *body,
                          uint32_t *nops, uint64_t *last_seq) {
+  static const uint8_t room[PROTO_REQ_HEAD_MAX];
   struct store *st = s->dev.st;
   struct proto_req hdr = {0};
-  struct buf *ops = &s->ops;
   struct device_iter *it;
   struct device_row row;
+  struct buf head;
+  size_t ops_len = 0;
   int rc, more;
 
-  buf_reset(ops);
   *nops = 0;
   *last_seq = acked;
+  buf_reset(body);
+  rc = buf_append(body, room, sizeof(room));
+  if (rc)
+    return rc;
   /* A scan that cannot start is an error, never an empty batch. */
   rc = device_iter_open(st, DEVICE_OUTBOX_AFTER, acked, s->batch, NULL, &it);
   if (rc)
@@ -131,9 +140,10 @@ static int build_request(struct sync *s, uint64_t acked, struct buf *body,
   while (!rc && (more = device_iter_next(it, &row)) == 1) {
     if (row.seq != *last_seq + 1)
       break; /* the outbox has no gaps; stop rather than send one */
-    if (*nops > 0 && ops->len + row.len > BATCH_MAX_BYTES)
+    if (*nops > 0 && ops_len + row.len > BATCH_MAX_BYTES)
       break;
-    rc = buf_append(ops, row.op, row.len);
+    rc = buf_append(body, row.op, row.len);
+    ops_len += row.len;
     *last_seq = row.seq;
     (*nops)++;
   }
@@ -155,9 +165,18 @@ static int build_request(struct sync *s, uint64_t acked, struct buf *body,
   hdr.limit = (uint64_t)s->pull_limit;
   chead_pending(st, &hdr);
   s->lost_sent = hdr.has_lost_head;
-  buf_reset(body);
+  buf_init(&head, PROTO_REQ_HEAD_MAX);
   if (!rc)
-    rc = proto_req_encode(body, &hdr, ops->data, ops->len, *nops);
+    rc = proto_req_head(&head, &hdr, *nops);
+  assert(rc || head.len <= PROTO_REQ_HEAD_MAX);
+  if (!rc && head.len <= PROTO_REQ_HEAD_MAX) {
+    memmove(body->data + head.len, body->data + PROTO_REQ_HEAD_MAX, ops_len);
+    memcpy(body->data, head.data, head.len);
+    body->len = head.len + ops_len;
+  }
+  buf_cleanup(&head);
+  if (rc)
+    buf_reset(body);
   return rc;
 }
 
@@ -446,7 +465,6 @@ int csync_main(const struct args *a, uint64_t *rejected) {
 
   memset(&s, 0, sizeof(s));
   s.network = true;
-  buf_init(&s.ops, 0);
   buf_init(&s.body, 0);
   buf_init(&s.rbody, 4 * PROTO_MAX_BODY);
   /* --wait retries until the server is reached, unless --retries bounds
@@ -463,7 +481,7 @@ int csync_main(const struct args *a, uint64_t *rejected) {
   if ((v = args_get(a, "batch")) &&
       ((s.batch = strtol(v, NULL, 10)) < 1 || s.batch > PROTO_MAX_OPS))
     return fail(EXIT_ERROR, MSG_SYNC_BAD_BATCH);
-  s.pull_limit = PULL_LIMIT;
+  s.pull_limit = PULL_PAGE;
   if ((v = args_get(a, "pull-limit")) &&
       ((s.pull_limit = strtol(v, NULL, 10)) < 1 || s.pull_limit > PULL_LIMIT))
     return fail(EXIT_ERROR, MSG_SYNC_BAD_PULL);
@@ -575,7 +593,6 @@ int csync_main(const struct args *a, uint64_t *rejected) {
   sodium_memzero(s.sk, sizeof(s.sk));
   xport_close(s.x);
   local_close(&s.dev);
-  buf_cleanup(&s.ops);
   buf_cleanup(&s.body);
   buf_cleanup(&s.rbody);
   return code;
@@ -585,15 +602,11 @@ int csync_request(struct device *dev, uint64_t after, int64_t batch,
                   int64_t pull_limit, struct buf *body, uint32_t *nops,
                   uint64_t *last_seq) {
   struct sync s;
-  int rc;
   memset(&s, 0, sizeof(s));
   s.dev = *dev;
   s.batch = batch;
   s.pull_limit = pull_limit;
-  buf_init(&s.ops, 0);
-  rc = build_request(&s, after, body, nops, last_seq);
-  buf_cleanup(&s.ops);
-  return rc;
+  return build_request(&s, after, body, nops, last_seq);
 }
 
 int csync_apply(struct device *dev, const struct proto_resp *resp, bool *more,

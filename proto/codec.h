@@ -88,6 +88,12 @@ DS_NODISCARD int proto_op_with_node(struct buf *out, const uint8_t *raw,
 DS_NODISCARD int proto_req_encode(struct buf *out, const struct proto_req *hdr,
                                   const void *ops, size_t ops_len,
                                   uint32_t nops);
+/* The same request's head alone, up to the ops array's header: the ops'
+ * encodings follow it. It is never longer than PROTO_REQ_HEAD_MAX bytes:
+ * 211 with every optional member and the largest numbers (test_codec). */
+#define PROTO_REQ_HEAD_MAX 256
+DS_NODISCARD int proto_req_head(struct buf *out, const struct proto_req *hdr,
+                                uint32_t nops);
 
 /* Encodes one op as a msgpack map; with |with_node| it carries "node" (the
  * form in responses). */

@@ -264,6 +264,12 @@ int proto_op_with_node(struct buf *out, const uint8_t *raw, size_t len,
 
 int proto_req_encode(struct buf *out, const struct proto_req *hdr,
                      const void *ops, size_t ops_len, uint32_t nops) {
+  int rc = proto_req_head(out, hdr, nops);
+  return rc ? rc : buf_append(out, ops, ops_len);
+}
+
+int proto_req_head(struct buf *out, const struct proto_req *hdr,
+                   uint32_t nops) {
   msgpack_packer pk;
   int bad;
 
@@ -286,9 +292,7 @@ int proto_req_encode(struct buf *out, const struct proto_req *hdr,
           pack_bin(&pk, hdr->cursor_hash, PROTO_HASH_LEN);
   bad = bad || pack_key(&pk, "limit") || msgpack_pack_uint64(&pk, hdr->limit);
   bad = bad || pack_key(&pk, "ops") || msgpack_pack_array(&pk, nops);
-  if (bad)
-    return DS_ENOMEM;
-  return buf_append(out, ops, ops_len);
+  return bad ? DS_ENOMEM : 0;
 }
 
 /* ---- responses ---- */

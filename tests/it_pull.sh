@@ -1,13 +1,13 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: MIT
 # Pulls of many pages: three devices of one commune write 700 ops each, so
-# a fresh fourth device pulls 2,100 ops in three pages at the default
-# limit (the daemon's log shows 1000, 1000, 100), and a fifth in 300 pages
-# of 7. Every device then holds exactly the
+# a fresh fourth device pulls 2,100 ops in five pages at the default
+# limit (the daemon's log shows 500, 500, 500, 500, 100), and a fifth in
+# 300 pages of 7. Every device then holds exactly the
 # district's records of its commune, compared record by record (each
 # record's whole merge state), and exactly the ops the others wrote.
 # usage: it_pull.sh DANSYNC DANSYNCD [OPS_PER_DEVICE]  (or $IT_PULL_OPS; the
-# sanitized pass writes fewer: three pages of 1,000 are the plain pass's)
+# sanitized pass writes fewer: the pages of 500 are the plain pass's)
 DANSYNC=$1
 DANSYNCD=$2
 N=${3:-${IT_PULL_OPS:-700}}
@@ -49,16 +49,16 @@ pulled_since() {
   tail -n +$(($1 + 1)) "$TMP/daemon.log" | grep -o 'accepted node=.* pulled=[0-9]*' | grep -o '[0-9]*$'
 }
 
-# Pushes, each pulling what the ones before pushed (B: one page, C: two).
+# Pushes, each pulling what the ones before pushed (B: two pages, C: three).
 for n in A B C D; do check_rc "$n syncs" 0 on $n sync; done
 check "ops at the district" $((TOTAL + 30)) "$(sqlite3 "$DB" 'SELECT coalesce(sum(n), 0) FROM oplog')"
 check "B pulled A's ops" "$N" "$(ops_pulled "$TMP/B.db")"
 check "C pulled A's and B's ops" $((2 * N)) "$(ops_pulled "$TMP/C.db")"
 
-# A fresh device: every op of its commune, in pages of the default 1000.
+# A fresh device: every op of its commune, in pages of the default 500.
 L0=$(wc -l <"$TMP/daemon.log")
 check_rc "E syncs (default pages)" 0 on E sync
-check "E's pages" "$(pages 1000)" "$(pulled_since "$L0")"
+check "E's pages" "$(pages 500)" "$(pulled_since "$L0")"
 check_grep "E pulled everything" "pulled $TOTAL," "$TMP/out"
 check "E's inbox: each op once" "$TOTAL" "$(ops_pulled "$TMP/E.db")"
 same_records "E = district (default pages)" "$TMP/E.db" "$DB" hoa-an
@@ -69,9 +69,10 @@ check "F's pages" "$(pages 7)" "$(pulled_since "$L0")"
 check_grep "F pulled everything" "pulled $TOTAL," "$TMP/out"
 check "F's inbox: each op once" "$TOTAL" "$(ops_pulled "$TMP/F.db")"
 same_records "F = district (pages of 7)" "$TMP/F.db" "$DB" hoa-an
-# The writers catch up on each other, in pages of 13 and of 1000.
+# The writers catch up on each other, in pages of 13 and of 1000 (the
+# most --pull-limit takes).
 check_rc "A syncs (pages of 13)" 0 on A sync --pull-limit 13
-check_rc "B syncs" 0 on B sync
+check_rc "B syncs (pages of 1000)" 0 on B sync --pull-limit 1000
 check_rc "C syncs (pages of 1)" 0 on C sync --pull-limit 1
 for n in A B C; do
   check "$n's inbox: the others' ops" $((2 * N)) "$(ops_pulled "$TMP/$n.db")"

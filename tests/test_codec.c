@@ -266,6 +266,35 @@ static void test_codec_lost_head(void **state) {
   buf_cleanup(&body);
 }
 
+/* A request's head (proto_req_head) with every optional member and the
+ * largest numbers fits the room the device leaves for it in front of the
+ * ops it reads into the body (PROTO_REQ_HEAD_MAX), and head + ops is what
+ * proto_req_encode makes. */
+static void test_codec_req_head_max(void **state) {
+  struct proto_req hdr = {0};
+  struct buf head, whole;
+  static const uint8_t ops[3] = {0x80, 0x80, 0x80}; /* three empty maps */
+  (void)state;
+
+  buf_init(&head, 0);
+  buf_init(&whole, 0);
+  memset(hdr.node, 0xff, ID_LEN);
+  hdr.ts = hdr.hlc = hdr.cursor = hdr.limit = UINT64_MAX;
+  hdr.has_cursor_hash = hdr.has_lost_head = true;
+  hdr.lost_cursor = UINT64_MAX;
+  assert_int_equal(proto_req_head(&head, &hdr, UINT32_MAX), 0);
+  assert_true(head.len <= PROTO_REQ_HEAD_MAX);
+  assert_int_equal(head.len, 211);
+  buf_reset(&head);
+  assert_int_equal(proto_req_head(&head, &hdr, 3), 0);
+  assert_int_equal(proto_req_encode(&whole, &hdr, ops, sizeof(ops), 3), 0);
+  assert_int_equal(whole.len, head.len + sizeof(ops));
+  assert_memory_equal(whole.data, head.data, head.len);
+  assert_memory_equal(whole.data + head.len, ops, sizeof(ops));
+  buf_cleanup(&head);
+  buf_cleanup(&whole);
+}
+
 /* The district says in its (signed) answer that it no longer held the
  * request's head and answered the pull from 0 (DESIGN §11); an answer
  * without the key is read as before. */
@@ -486,6 +515,7 @@ int main(void) {
       cmocka_unit_test(test_codec_bad_values_name_op_and_field),
       cmocka_unit_test(test_codec_error_body_roundtrip),
       cmocka_unit_test(test_codec_too_many_ops),
+      cmocka_unit_test(test_codec_req_head_max),
       cmocka_unit_test(test_codec_alloc_failures_leak_nothing),
   };
   return cmocka_run_group_tests_name("codec", tests, NULL, NULL);
