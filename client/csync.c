@@ -135,8 +135,10 @@ static int build_request(struct sync *s, uint64_t acked, struct buf *body,
     return rc;
   /* A scan that cannot start is an error, never an empty batch. */
   rc = device_iter_open(st, DEVICE_OUTBOX_AFTER, acked, s->batch, NULL, &it);
-  if (rc)
+  if (rc) {
+    buf_reset(body);
     return rc;
+  }
   while (!rc && (more = device_iter_next(it, &row)) == 1) {
     if (row.seq != *last_seq + 1)
       break; /* the outbox has no gaps; stop rather than send one */

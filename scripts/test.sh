@@ -11,7 +11,7 @@ scripts/setup.sh build
 SOAK_SECONDS=${SOAK_SECONDS:-150} ctest --test-dir build --output-on-failure -j2
 scripts/setup.sh build-asan -DSANITIZE=ON -DCMAKE_BUILD_TYPE=Debug
 # The sanitized pass syncs 100 ops per device instead of 200, and it_pull
-# writes 3 x 200 ops instead of 3 x 700 (one default page, not three; small
+# writes 3 x 200 ops instead of 3 x 700 (two default pages, not five; small
 # pages still many): ASan makes every command several times slower, and
 # the paths are the same.
 IT_SYNC_OPS=100 IT_PULL_OPS=200 ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
