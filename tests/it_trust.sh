@@ -37,7 +37,7 @@ check "a token starts dst1-" "dst1-" "${TOK:0:5}"
 ID=${TOK:5:8}
 D enroll list >"$TMP/list"
 check_grep "enroll list shows it by public id" "^$ID  hoa-an" "$TMP/list"
-check "enroll list never shows a token" 0 "$(grep -c "${TOK:14:20}" "$TMP/list")"
+check "enroll list never shows a token" 0 "$(grep -cF -- "${TOK:14:20}" "$TMP/list")"
 c=${TOK:40:1}; [ "$c" = A ] && r=B || r=A
 check_rc "a mistyped token is refused" 1 on bad init --server https://127.0.0.1:9 --token "${TOK:0:40}$r${TOK:41}"
 check_grep "it says the token is not the one printed" "not the one 'dansyncd enroll' printed" "$TMP/err"
