@@ -135,6 +135,8 @@ static void make_device(const char *path, const char *commune,
   store_close(st);
 }
 
+/* 1. The baseline: the same petition rows upserted into a WAL SQLite file
+ * with a prepared statement in large transactions, no protocol. */
 static double bench_sqlite(const char *dir, int rows) {
   char path[512], text[600], citizen[64];
   sqlite3 *db;

@@ -104,8 +104,6 @@ int cmp_double(const void *a, const void *b) {
   return x < y ? -1 : x > y;
 }
 
-/* 1. The baseline: the same petition rows upserted into a WAL SQLite file
- * with a prepared statement in large transactions, no protocol. */
 /* NAME_p50 and NAME_p99 of |n| times in ms (sorted here). */
 void print_percentiles(const char *name, double *ms, int n) {
   qsort(ms, (size_t)n, sizeof(double), cmp_double);

@@ -3,6 +3,7 @@
 #include "client/bodysig.h"
 
 #include <openssl/crypto.h>
+#include <openssl/err.h>
 #include <openssl/evp.h>
 #include <sodium.h>
 
@@ -21,6 +22,8 @@ void bodysig_sign(const uint8_t sk[64], const uint8_t *body, size_t len,
            EVP_DigestSign(ctx, sig, &n, body, len) == 1 && n == 64;
   EVP_MD_CTX_free(ctx);
   EVP_PKEY_free(key);
-  if (!ok)
+  if (!ok) {
+    ERR_clear_error(); /* not left for the TLS code to report */
     crypto_sign_detached(sig, NULL, body, len, sk);
+  }
 }

@@ -26,7 +26,7 @@
 #include "proto/codec.h"
 
 #define BATCH 500       /* ops per request, as sync */
-#define PULL_LIMIT 1000 /* the last request's page, as sync */
+#define PULL_LIMIT 1000 /* the last request's page: sync's most */
 
 struct dev_keys {
   struct device dev;

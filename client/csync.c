@@ -4,7 +4,6 @@
  * off at any point resumes without loss or duplication. */
 #include "client/csync.h"
 
-#include <assert.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -167,11 +166,10 @@ static int build_request(struct sync *s, uint64_t acked, struct buf *body,
   hdr.limit = (uint64_t)s->pull_limit;
   chead_pending(st, &hdr);
   s->lost_sent = hdr.has_lost_head;
-  buf_init(&head, PROTO_REQ_HEAD_MAX);
+  buf_init(&head, PROTO_REQ_HEAD_MAX); /* capped: it fits the room */
   if (!rc)
     rc = proto_req_head(&head, &hdr, *nops);
-  assert(rc || head.len <= PROTO_REQ_HEAD_MAX);
-  if (!rc && head.len <= PROTO_REQ_HEAD_MAX) {
+  if (!rc) {
     memmove(body->data + head.len, body->data + PROTO_REQ_HEAD_MAX, ops_len);
     memcpy(body->data, head.data, head.len);
     body->len = head.len + ops_len;
