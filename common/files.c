@@ -1,10 +1,13 @@
 /* SPDX-License-Identifier: MIT
- * files.c -- private files and plain paths (files.h). */
+ * files.c -- private files, plain paths and read-only URIs (files.h). */
+#define _XOPEN_SOURCE 700 /* realpath */
 #include "common/files.h"
 
 #include <errno.h>
 #include <fcntl.h>
+#include <stdbool.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -68,6 +71,38 @@ int files_check_store(const char *path, char *errbuf) {
 const char *files_plain(const char *path, char *out, size_t cap) {
   const char *pre = strncmp(path, "file:", 5) == 0 ? "./" : "";
   if ((size_t)snprintf(out, cap, "%s%s", pre, path) >= cap)
+    return NULL;
+  return out;
+}
+
+const char *files_uri_ro(const char *path, char *out, size_t cap) {
+  static const char hex[] = "0123456789ABCDEF";
+  char *abs = realpath(path, NULL);
+  size_t n = 0;
+  int w = snprintf(out, cap, "file://");
+
+  if (!abs || w < 0 || (size_t)w >= cap) {
+    free(abs);
+    return NULL;
+  }
+  n = (size_t)w;
+  for (const unsigned char *c = (const unsigned char *)abs; *c; c++) {
+    bool plain = (*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z') ||
+                 (*c >= '0' && *c <= '9') || strchr("/._-~", *c);
+    if (n + (plain ? 1 : 3) >= cap) {
+      free(abs);
+      return NULL;
+    }
+    if (plain) {
+      out[n++] = (char)*c;
+    } else {
+      out[n++] = '%';
+      out[n++] = hex[*c >> 4];
+      out[n++] = hex[*c & 15];
+    }
+  }
+  free(abs);
+  if (snprintf(out + n, cap - n, "?mode=ro") >= (int)(cap - n))
     return NULL;
   return out;
 }

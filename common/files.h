@@ -29,4 +29,9 @@ DS_NODISCARD int files_check_store(const char *path, char *errbuf);
 /* |path| as SQLite must see it to take it as a file name: "./file:x"
  * for "file:x". Returns |out| (|cap| bytes) or NULL if too long. */
 const char *files_plain(const char *path, char *out, size_t cap);
+/* |path| as a read-only SQLite URI ("file:///abs%20path?mode=ro"), for an
+ * ATTACH that must never lock or write the file (a store's connection
+ * takes URIs; its own paths go through files_plain). Returns |out| or NULL
+ * if the path cannot be resolved or is too long. */
+const char *files_uri_ro(const char *path, char *out, size_t cap);
 #endif

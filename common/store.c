@@ -123,9 +123,11 @@ int store_open(struct store **out, const char *path, unsigned flags,
   buf_init(&st->blob, 0);
   buf_init(&st->out, 0);
   buf_init(&st->cblob, 0);
+  /* URIs are taken for an ATTACH that must be read-only (files_uri_ro);
+   * the store's own path is plain. */
   if (sqlite3_open_v2(memory ? path : plain, &st->db,
                       SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE |
-                          SQLITE_OPEN_NOMUTEX,
+                          SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_URI,
                       NULL)) {
     rc = cmsg_fail(errbuf, DS_EIO, CM_STORE_OPEN, path,
                    st->db ? sqlite3_errmsg(st->db) : "out of memory");

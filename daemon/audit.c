@@ -337,7 +337,7 @@ int audit_log_replay(const char *from, const char *into, int64_t until_ms,
   sqlite3 *db;
   struct synclog_scan s = {NULL};
   struct pending pend[2];
-  char plain[FILES_PATH_MAX];
+  char uri[3 * FILES_PATH_MAX + 16];
   char *sql;
   int64_t n = 0, total = 0;
   int rc, more;
@@ -365,11 +365,25 @@ int audit_log_replay(const char *from, const char *into, int64_t until_ms,
    * its page faults cost more than the reads it saves (256 MiB: 86k ops/s
    * on a 300k-op replay; 16 MiB: 133k). */
   store_set_cache_kib(st, 16 * 1024);
-  sql = sqlite3_mprintf("ATTACH %Q AS src",
-                        files_plain(from, plain, sizeof(plain)) ? plain : "");
+  /* Read-only: a transaction here takes a write lock on every database
+   * it can write, and serve may be writing the source (a report --as-of
+   * replays the live store). */
+  if (!rc && !files_uri_ro(from, uri, sizeof(uri)))
+    rc = dmsg_fail(errbuf, DS_ENOENT, DM_CANNOT_READ, from);
+  sql = rc ? NULL : sqlite3_mprintf("ATTACH %Q AS src", uri);
   if (!rc)
-    rc = exec(db, sql, errbuf);
+    rc = sql ? exec(db, sql, errbuf) : DS_ENOMEM;
   sqlite3_free(sql);
+  /* One cut of the source: the scan's first step holds its snapshot, in
+   * which the registry is copied and the entries counted. */
+  if (!rc && synclog_scan_open(&s, db, "src", until_ms))
+    rc = dmsg_fail(errbuf, DS_EIO, DM_NO_LOG_IN, from);
+  ingest_res_init(&rs);
+  buf_init(&pend[0].body, 0);
+  buf_init(&pend[1].body, 0);
+  more = rc ? 1 : pending_read(&s, &pend[0], 1, errbuf);
+  if (more < 0 || more > 1)
+    rc = more;
   /* The source is a district store (meta) or an export (info). */
   if (!rc)
     rc = exec(db, "BEGIN", errbuf);
@@ -395,16 +409,8 @@ int audit_log_replay(const char *from, const char *into, int64_t until_ms,
     rc = ingest_open(&ing, st);
   if (!rc && synclog_count_in(db, "src", until_ms, &total))
     rc = dmsg_fail(errbuf, DS_EIO, DM_NO_LOG_IN, from);
-  if (!rc && synclog_scan_open(&s, db, "src", until_ms))
-    rc = dmsg_fail(errbuf, DS_EIO, DM_NO_LOG_IN, from);
-  ingest_res_init(&rs);
-  buf_init(&pend[0].body, 0);
-  buf_init(&pend[1].body, 0);
   /* Entry n merges while entry n + 1 is hashed and verified. */
-  more = rc ? 1 : pending_read(&s, &pend[0], 1, errbuf);
-  if (more < 0 || more > 1)
-    rc = more;
-  else if (!more)
+  if (!rc && !more)
     pending_prep(&pend[0]);
   while (!rc && !more) {
     struct pending *p = &pend[n % 2], *q = &pend[(n + 1) % 2];

@@ -171,6 +171,21 @@ check "replayed from export = live" "$LIVE" "$("$DANSYNCD" --db "$TMP/r2.db" dig
 check_rc "replay --until" 0 D log replay --from "$DB" --into "$TMP/r3.db" --until "$UNTIL_MS"
 check "replay --until = the digest at that time" "$UNTIL_DIGEST" "$("$DANSYNCD" --db "$TMP/r3.db" digest)"
 check_rc "replay refuses to overwrite" 1 D log replay --from "$DB" --into "$TMP/r1.db"
+cp "$TMP/export.db" "$TMP/ex port?%23#.db"
+check_rc "replay from a path SQLite would read as a URI" 0 D log replay --from "$TMP/ex port?%23#.db" --into "$TMP/r4.db"
+check "... is the export's" "$LIVE" "$("$DANSYNCD" --db "$TMP/r4.db" digest)"
+# Replay only reads its source: another writer (serve) may hold the store.
+mkfifo "$TMP/lock.fifo"
+exec 8<>"$TMP/lock.fifo"
+sqlite3 "$DB" <&8 >/dev/null 2>&1 &
+LOCKER=$!
+echo "BEGIN IMMEDIATE;" >&8
+wait_for "another writer to hold the store" 10 bash -c "! sqlite3 '$DB' 'BEGIN IMMEDIATE; ROLLBACK' 2>/dev/null"
+check_rc "replay while another writer holds the live store" 0 D log replay --from "$DB" --into "$TMP/r5.db"
+check "... is the live store's" "$LIVE" "$("$DANSYNCD" --db "$TMP/r5.db" digest)"
+printf 'ROLLBACK;\n.quit\n' >&8
+wait "$LOCKER"
+exec 8>&-
 # One byte of entry 2 changes, in a copy of the store.
 check_rc "clean stop" 0 stop_daemon
 cp "$DB" "$TMP/tampered.db"
