@@ -288,7 +288,7 @@ int main(int argc, char **argv) {
   struct daemon_proc d;
   int failures = 0;
   bool plain = false, initial_only = false;
-  double t0, t, ccpu = 0;
+  double t0, t, ccpu = 0, start_ms = 0;
 
   for (int i = 1; i < argc; i++) {
     const char *v = i + 1 < argc ? argv[i + 1] : "";
@@ -362,6 +362,7 @@ int main(int argc, char **argv) {
     pid_t pids[15];
     double dcpu = proc_cpu_s(d.pid);
     t0 = now_s();
+    start_ms = (double)clock_now_ms();
     for (int k = 0; k < ndev; k++) {
       char p[512];
       const char *sa[] = {DANSYNC_BIN, "--db", p,   "sync",
@@ -405,7 +406,7 @@ int main(int argc, char **argv) {
       failures++;
     }
   }
-  daemon_side(dir, db, (double)ndev * npet);
+  daemon_side(dir, db, (double)ndev * npet, start_ms);
   if (initial_only) {
     kill(d.pid, SIGTERM);
     waitpid(d.pid, NULL, 0);

@@ -158,8 +158,11 @@ static double log_time_ms(const char *line) {
  *   request's arrival (the sync log's received_ms) to the last answer
  *   after its group was durable (the log line): the rate at which the
  *   daemon merged and logged, without the 15 device processes' start and
- *   their last local commits. */
-void daemon_side(const char *dir, const char *db, double ops) {
+ *   their last local commits;
+ * - initial_sync_first_request_ms: from the devices' start (|start_ms|,
+ *   the wall clock) to the first request's arrival, a time in which the
+ *   daemon has nothing to merge yet. */
+void daemon_side(const char *dir, const char *db, double ops, double start_ms) {
   char path[512], line[1024];
   double *ms = NULL, last = -1, first = -1;
   int n = 0, cap = 0;
@@ -196,9 +199,11 @@ void daemon_side(const char *dir, const char *db, double ops) {
     first = sqlite3_column_double(s, 0);
   sqlite3_finalize(s);
   sqlite3_close(h);
-  if (first > 0 && last > first)
+  if (first > 0 && last > first) {
+    printf("initial_sync_first_request_ms %.0f ms\n", first - start_ms);
     printf("initial_sync_daemon_ops_per_s %.0f ops/s\n",
            ops * 1000 / (last - first));
+  }
 }
 
 long file_size(const char *dir, const char *name) {

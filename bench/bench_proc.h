@@ -27,7 +27,7 @@ void print_percentiles(const char *name, double *ms, int n);
 /* daemon_request_ms_p50/_p99 from DIR/daemon.log, from byte |from| on. */
 void daemon_request_ms(const char *dir, long from);
 /* The initial sync's figures from the daemon's own records (below). */
-void daemon_side(const char *dir, const char *db, double ops);
+void daemon_side(const char *dir, const char *db, double ops, double start_ms);
 /* DIR/NAME's size in bytes; 0 when it is not there. */
 long file_size(const char *dir, const char *name);
 
