@@ -367,15 +367,17 @@ int audit_log_replay(const char *from, const char *into, int64_t until_ms,
   store_set_cache_kib(st, 16 * 1024);
   /* Read-only: a transaction here takes a write lock on every database
    * it can write, and serve may be writing the source (a report --as-of
-   * replays the live store). */
+   * replays the live store). |uri| holds any real path (PATH_MAX), so
+   * only a path that does not resolve fails here. */
   if (!rc && !files_uri_ro(from, uri, sizeof(uri)))
     rc = dmsg_fail(errbuf, DS_ENOENT, DM_CANNOT_READ, from);
   sql = rc ? NULL : sqlite3_mprintf("ATTACH %Q AS src", uri);
   if (!rc)
-    rc = sql ? exec(db, sql, errbuf) : DS_ENOMEM;
+    rc = sql ? exec(db, sql, errbuf) : dmsg_fail(errbuf, DS_ENOMEM, DM_OOM);
   sqlite3_free(sql);
-  /* One cut of the source: the scan's first step holds its snapshot, in
-   * which the registry is copied and the entries counted. */
+  /* One cut of the source: while the scan has entries to give, its
+   * snapshot holds, and the registry is copied and the entries counted in
+   * it (the revocations, read after the scan, may be later ones). */
   if (!rc && synclog_scan_open(&s, db, "src", until_ms))
     rc = dmsg_fail(errbuf, DS_EIO, DM_NO_LOG_IN, from);
   ingest_res_init(&rs);

@@ -10,6 +10,7 @@
 
 #include "common/args.h"
 #include "common/db.h"
+#include "common/files.h"
 #include "common/store.h"
 #include "common/synclog.h"
 #include "daemon/admin_int.h"
@@ -133,10 +134,14 @@ int loghead_district_node(sqlite3 *db, const char *schema,
   return info_blob(db, schema, "district_node", out, ID_LEN);
 }
 
+/* |path| is a file name, never a URI ("file:x" is ./file:x, as replay's
+ * ATTACH of it resolves): the file checked is the file replayed. */
 bool loghead_is_export(const char *path) {
+  char plain[FILES_PATH_MAX];
   sqlite3 *db = NULL;
   bool yes = false;
-  if (!sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL))
+  if (files_plain(path, plain, sizeof(plain)) &&
+      !sqlite3_open_v2(plain, &db, SQLITE_OPEN_READONLY, NULL))
     yes = !sqlite3_exec(db, "SELECT 1 FROM info LIMIT 1", NULL, NULL, NULL);
   sqlite3_close(db);
   return yes;
@@ -146,10 +151,12 @@ int loghead_check(const char *path, const uint8_t *dpk, int64_t *entries,
                   char *errbuf) {
   uint8_t m[STMT_LEN], hash[32], nodes[32], sig[DSIG_LEN], epk[32];
   int64_t seq = 0, last = 0, bad;
+  char plain[FILES_PATH_MAX];
   sqlite3 *db = NULL;
   int rc;
 
-  if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL)) {
+  if (!files_plain(path, plain, sizeof(plain)) ||
+      sqlite3_open_v2(plain, &db, SQLITE_OPEN_READONLY, NULL)) {
     sqlite3_close(db);
     return dmsg_fail(errbuf, DS_ENOENT, DM_CANNOT_OPEN, path);
   }

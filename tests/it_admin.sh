@@ -174,6 +174,14 @@ check_rc "replay refuses to overwrite" 1 D log replay --from "$DB" --into "$TMP/
 cp "$TMP/export.db" "$TMP/ex port?%23#.db"
 check_rc "replay from a path SQLite would read as a URI" 0 D log replay --from "$TMP/ex port?%23#.db" --into "$TMP/r4.db"
 check "... is the export's" "$LIVE" "$("$DANSYNCD" --db "$TMP/r4.db" digest)"
+# "file:ex.db" is a file name: its unsigned head is checked, not ex.db's.
+cp "$TMP/export.db" "$TMP/ex.db"
+cp "$TMP/export.db" "$TMP/file:ex.db"
+sqlite3 "$TMP/file:ex.db" "UPDATE info SET v = zeroblob(64) WHERE k = 'head_sig'"
+in_tmp() { (cd "$TMP" && "$@"); }
+check_rc "replay checks the file it replays (file:ex.db)" 1 in_tmp D log replay --from file:ex.db --into "$TMP/r6.db"
+check_grep "... whose head is not signed" "not signed" "$TMP/err"
+check "... and builds nothing" "" "$(ls "$TMP/r6.db" 2>/dev/null)"
 # Replay only reads its source: another writer (serve) may hold the store.
 mkfifo "$TMP/lock.fifo"
 exec 8<>"$TMP/lock.fifo"
