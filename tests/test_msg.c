@@ -24,7 +24,8 @@
 #include "common/vnenum.h"
 #include "daemon/dmsg.h"
 
-/* The conversions of printf format |f| ("%s%lld..."), in order. */
+/* The conversions of printf format |f| ("%s%lld%zu..."), in order, each
+ * with its flags, width, precision and length (h l j z t L). */
 static void conversions(const char *f, char *out, size_t cap) {
   size_t n = 0;
   for (; *f && n + 8 < cap; f++) {
@@ -34,7 +35,7 @@ static void conversions(const char *f, char *out, size_t cap) {
     if (*f == '%')
       continue;
     out[n++] = '%';
-    while (*f && strchr("-+ #0123456789.*l", *f))
+    while (*f && strchr("-+ #0123456789.*hljztL", *f))
       out[n++] = *f++;
     if (*f)
       out[n++] = *f;
