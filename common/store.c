@@ -53,7 +53,13 @@ struct store {
    * for the same record needs no second read. */
   bool cvalid;
   uint8_t crid[ID_LEN];
-  int64_t cid;                          /* 0: the record does not exist */
+  int64_t cid; /* 0: the record does not exist */
+  /* The last commune store_check_op found in the commune table, inside the
+   * current transaction: a device's batch names its commune a thousand
+   * times. Communes are only ever added, and nothing else writes in the
+   * transaction, but it is forgotten at each transaction's edge anyway. */
+  char known[SCHEMA_SLUG_MAX + 1];
+  size_t known_n;                       /* 0: none */
   sqlite3_stmt *slot[STORE_SLOT_COUNT]; /* store__cached */
   bool device;            /* it has the device's tables (outbox, inbox) */
   bool district;          /* it has the district's (communes, nodes, logs) */
@@ -264,11 +270,13 @@ void store_set_cache_kib(struct store *st, int kib) {
 }
 
 int store_begin(struct store *st) {
+  st->known_n = 0;
   return db_begin(st->db);
 }
 
 int store_commit(struct store *st) {
   int rc = db_commit(st->db);
+  st->known_n = 0;
   if (rc)
     st->cvalid = false;
   return rc;
@@ -276,6 +284,7 @@ int store_commit(struct store *st) {
 
 void store_rollback(struct store *st) {
   st->cvalid = false;
+  st->known_n = 0;
   db_rollback(st->db);
 }
 
@@ -289,6 +298,7 @@ int store_release(struct store *st) {
 
 void store_rollback_part(struct store *st) {
   st->cvalid = false;
+  st->known_n = 0;
   db_rollback_part(st->db);
 }
 
@@ -569,6 +579,33 @@ static void copy_slug(char *out, const struct value *v) {
   out[n] = '\0';
 }
 
+/* Whether the district knows commune |v| (a string): from the commune
+ * table, or from st->known inside a transaction. */
+static int commune_known(struct store *st, const struct value *v, bool *known) {
+  sqlite3_stmt *s = st->stmt[S_COMMUNE_GET];
+  bool in_txn = !sqlite3_get_autocommit(st->db);
+  int rc;
+
+  if (!s) /* a device store has no commune table */
+    return DS_EINVAL;
+  if (in_txn && st->known_n && st->known_n == v->n &&
+      memcmp(st->known, v->s, v->n) == 0) {
+    *known = true;
+    return 0;
+  }
+  sqlite3_bind_text(s, 1, v->s, (int)v->n, SQLITE_STATIC);
+  rc = sqlite3_step(s);
+  sqlite3_reset(s);
+  if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+    return translate(st, rc);
+  *known = rc == SQLITE_ROW;
+  if (*known && in_txn && v->n <= SCHEMA_SLUG_MAX) {
+    memcpy(st->known, v->s, v->n);
+    st->known_n = v->n;
+  }
+  return 0;
+}
+
 /* One of store_check_op's refusals, in English when |en|. */
 #define REFUSE(rc, ...) msgcat_fail_in(&cmsg_cat, en, errbuf, rc, __VA_ARGS__)
 
@@ -586,7 +623,6 @@ int store_check_op(struct store *st, const struct op *op, const char *scope,
 
   if (!e)
     return REFUSE(DS_EBADOP, CM_OP_ENTITY);
-  hex_encode(rid, op->rid, ID_LEN);
   for (int i = 0; i < op->nset; i++)
     if (op->set[i].field == e->commune_field)
       set_commune = &op->set[i].val;
@@ -601,6 +637,7 @@ int store_check_op(struct store *st, const struct op *op, const char *scope,
   memcpy(st->crid, op->rid, ID_LEN);
   st->cvalid = true;
   if (st->cid) {
+    hex_encode(rid, op->rid, ID_LEN); /* for a refusal: only they name it */
     if (st->cms.ent != op->ent)
       return REFUSE(DS_EBADOP, CM_OP_WRONG_ENT, rid,
                     cmsg_ent_in(st->cms.ent, en), cmsg_ent_in(op->ent, en));
@@ -620,8 +657,10 @@ int store_check_op(struct store *st, const struct op *op, const char *scope,
     copy_slug(commune, &have);
     return 0;
   }
-  if (!set_commune)
+  if (!set_commune) {
+    hex_encode(rid, op->rid, ID_LEN);
     return REFUSE(DS_EBADOP, CM_OP_MISSING, rid);
+  }
   for (int f = 0; f < e->nfields; f++) {
     int found = 0;
     if (!(e->fields[f].flags & FIELD_REQUIRED))
@@ -639,17 +678,13 @@ int store_check_op(struct store *st, const struct op *op, const char *scope,
     return REFUSE(DS_EFORBIDDEN, CM_OP_OTHER_COMMUNE, scope,
                   (int)set_commune->n, set_commune->s);
   if (known_communes) {
-    sqlite3_stmt *s = st->stmt[S_COMMUNE_GET];
-    if (!s) /* a device store has no commune table */
-      return DS_EINVAL;
-    sqlite3_bind_text(s, 1, set_commune->s, (int)set_commune->n, SQLITE_STATIC);
-    rc = sqlite3_step(s);
-    sqlite3_reset(s);
-    if (rc == SQLITE_DONE)
+    bool known;
+    rc = commune_known(st, set_commune, &known);
+    if (rc)
+      return rc;
+    if (!known)
       return REFUSE(DS_EBADOP, CM_OP_UNKNOWN_COMMUNE, (int)set_commune->n,
                     set_commune->s);
-    if (rc != SQLITE_ROW)
-      return translate(st, rc);
   }
   copy_slug(commune, set_commune);
   return 0;

@@ -269,6 +269,46 @@ static void test_check_op_rules(void **state) {
   }
 }
 
+/* Inside a transaction the last known commune is remembered: an unknown one
+ * after it is still refused, and a commune added and rolled back is
+ * forgotten with its row. */
+static void test_check_op_commune_in_txn(void **state) {
+  struct store *st = *state;
+  uint8_t rid2[ID_LEN];
+  char err[DS_ERRBUF_LEN];
+  struct op op;
+
+  memcpy(rid2, RID, ID_LEN);
+  rid2[15] = 0xee;
+  assert_int_equal(sqlite3_exec(store_sqlite(st),
+                                "INSERT INTO commune VALUES('hoa-an','Hòa An',"
+                                "'xã')",
+                                NULL, NULL, NULL),
+                   0);
+  assert_int_equal(store_begin(st), 0);
+  th_petition(&op, RID, NA, 100, "hoa-an");
+  assert_int_equal(store_check_op(st, &op, NULL, true, NULL, err), 0);
+  th_petition(&op, rid2, NA, 101, "hoa-a");
+  assert_int_equal(store_check_op(st, &op, NULL, true, NULL, err), DS_EBADOP);
+  assert_non_null(strstr(err, "unknown commune"));
+  th_petition(&op, rid2, NA, 101, "hoa-ann");
+  assert_int_equal(store_check_op(st, &op, NULL, true, NULL, err), DS_EBADOP);
+  th_petition(&op, rid2, NA, 101, "hoa-an");
+  assert_int_equal(store_check_op(st, &op, NULL, true, NULL, err), 0);
+  assert_int_equal(sqlite3_exec(store_sqlite(st),
+                                "INSERT INTO commune VALUES('tan-long',"
+                                "'Tân Long','xã')",
+                                NULL, NULL, NULL),
+                   0);
+  th_petition(&op, rid2, NA, 101, "tan-long");
+  assert_int_equal(store_check_op(st, &op, NULL, true, NULL, err), 0);
+  store_rollback(st);
+  assert_int_equal(store_begin(st), 0);
+  assert_int_equal(store_check_op(st, &op, NULL, true, NULL, err), DS_EBADOP);
+  assert_non_null(strstr(err, "unknown commune"));
+  store_rollback(st);
+}
+
 static void test_resolve_prefixes(void **state) {
   struct store *st = *state;
   uint8_t rid2[ID_LEN], got[ID_LEN];
@@ -449,6 +489,7 @@ int main(void) {
       T(test_digest_empty_and_exact_lines),
       T(test_digest_status_version_has_gen_and_rank),
       T(test_check_op_rules),
+      T(test_check_op_commune_in_txn),
       T(test_resolve_prefixes),
       T(test_search_ignores_diacritics),
       T(test_search_follows_new_changed_and_forgotten),
