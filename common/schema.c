@@ -149,8 +149,12 @@ const struct entity_def *schema_entity(int ent) {
   return &entities[ent];
 }
 
+/* The first byte decides most comparisons (each op's fields are looked up
+ * by name on the writer), before strlen walks the name. */
 static int name_is(const char *name, const char *s, size_t n) {
-  return strlen(name) == n && memcmp(name, s, n) == 0;
+  if (n == 0)
+    return name[0] == '\0';
+  return name[0] == s[0] && strlen(name) == n && memcmp(name, s, n) == 0;
 }
 
 bool schema_field_changes(const struct entity_def *e, int f) {
