@@ -273,8 +273,9 @@ static int start_ui(struct daemon *d, char *errbuf) {
  * kept rather than handed back and faulted in again for the next request
  * (up to 64 MiB free at the top; a body up to 32 MiB from the heap, not a
  * fresh mapping each time). On the benchmark's initial sync: 17,500 page
- * faults became 9,700, the daemon's CPU 1.47 s 1.30 s, its peak RSS
- * 52.7 MiB 49.2 MiB (docs/DECISIONS.md). */
+ * faults became 9,700, the daemon's CPU went from 1.47 to 1.30 s and its
+ * peak RSS from 52.7 to 49.2 MiB (docs/DECISIONS.md). A failed mallopt
+ * leaves glibc's defaults, which work. */
 static void malloc_tune(void) {
   mallopt(M_ARENA_MAX, 1);
   mallopt(M_TRIM_THRESHOLD, 64 << 20);
