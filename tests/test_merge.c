@@ -216,16 +216,19 @@ static void test_digest_status_version_has_gen_and_rank(void **state) {
   assert_string_equal(got, want);
 }
 
+/* Rows of the district's commune table, as SQL values. */
+static void add_communes(struct store *st, const char *values) {
+  char sql[256];
+  snprintf(sql, sizeof(sql), "INSERT INTO commune VALUES %s", values);
+  assert_int_equal(sqlite3_exec(store_sqlite(st), sql, NULL, NULL, NULL), 0);
+}
+
 static void test_check_op_rules(void **state) {
   struct store *st = *state;
   char err[DS_ERRBUF_LEN];
   struct op op;
 
-  assert_int_equal(sqlite3_exec(store_sqlite(st),
-                                "INSERT INTO commune VALUES('hoa-an','Hòa An',"
-                                "'xã'),('hoa-my','Hòa Mỹ','xã')",
-                                NULL, NULL, NULL),
-                   0);
+  add_communes(st, "('hoa-an','Hòa An','xã'),('hoa-my','Hòa Mỹ','xã')");
   th_petition(&op, RID, NA, 100, "tan-long");
   assert_int_equal(store_check_op(st, &op, NULL, true, NULL, err), DS_EBADOP);
   assert_non_null(strstr(err, "unknown commune"));
@@ -280,11 +283,7 @@ static void test_check_op_commune_in_txn(void **state) {
 
   memcpy(rid2, RID, ID_LEN);
   rid2[15] = 0xee;
-  assert_int_equal(sqlite3_exec(store_sqlite(st),
-                                "INSERT INTO commune VALUES('hoa-an','Hòa An',"
-                                "'xã')",
-                                NULL, NULL, NULL),
-                   0);
+  add_communes(st, "('hoa-an','Hòa An','xã')");
   assert_int_equal(store_begin(st), 0);
   th_petition(&op, RID, NA, 100, "hoa-an");
   assert_int_equal(store_check_op(st, &op, NULL, true, NULL, err), 0);
@@ -295,11 +294,7 @@ static void test_check_op_commune_in_txn(void **state) {
   assert_int_equal(store_check_op(st, &op, NULL, true, NULL, err), DS_EBADOP);
   th_petition(&op, rid2, NA, 101, "hoa-an");
   assert_int_equal(store_check_op(st, &op, NULL, true, NULL, err), 0);
-  assert_int_equal(sqlite3_exec(store_sqlite(st),
-                                "INSERT INTO commune VALUES('tan-long',"
-                                "'Tân Long','xã')",
-                                NULL, NULL, NULL),
-                   0);
+  add_communes(st, "('tan-long','Tân Long','xã')");
   th_petition(&op, rid2, NA, 101, "tan-long");
   assert_int_equal(store_check_op(st, &op, NULL, true, NULL, err), 0);
   store_rollback(st);
