@@ -678,7 +678,7 @@ int store_check_op(struct store *st, const struct op *op, const char *scope,
     return REFUSE(DS_EFORBIDDEN, CM_OP_OTHER_COMMUNE, scope,
                   (int)set_commune->n, set_commune->s);
   if (known_communes) {
-    bool known;
+    bool known = false;
     rc = commune_known(st, set_commune, &known);
     if (rc)
       return rc;

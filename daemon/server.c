@@ -270,12 +270,13 @@ static int start_ui(struct daemon *d, char *errbuf) {
  * their decoded trees and SQLite's record for the log: one arena (the
  * request moves between the loop and the pool's threads, and each thread's
  * own arena kept its own copy of that working set), and memory freed is
- * kept rather than handed back and faulted in again for the next request
- * (up to 64 MiB free at the top; a body up to 32 MiB from the heap, not a
- * fresh mapping each time). On the benchmark's initial sync: 17,500 page
- * faults became 9,700, the daemon's CPU went from 1.47 to 1.30 s and its
- * peak RSS from 52.7 to 49.2 MiB (docs/DECISIONS.md). A failed mallopt
- * leaves glibc's defaults, which work. */
+ * kept rather than handed back and faulted in again for the next request:
+ * up to 64 MiB free at the top, and any block up to 32 MiB (so every body,
+ * at most PROTO_MAX_BODY) from the heap, not a fresh mapping each time. On
+ * the benchmark's initial sync 17,500 page faults became 9,700, the
+ * daemon's CPU went from 1.47 to 1.30 s and its peak RSS from 52.7 to
+ * 49.2 MiB (docs/DECISIONS.md). A failed mallopt leaves glibc's defaults,
+ * which work. */
 static void malloc_tune(void) {
   mallopt(M_ARENA_MAX, 1);
   mallopt(M_TRIM_THRESHOLD, 64 << 20);

@@ -301,6 +301,13 @@ static void test_check_op_commune_in_txn(void **state) {
   assert_int_equal(store_begin(st), 0);
   assert_int_equal(store_check_op(st, &op, NULL, true, NULL, err), DS_EBADOP);
   assert_non_null(strstr(err, "unknown commune"));
+  /* The daemon's way: a savepoint per request, rolled back on refusal. */
+  assert_int_equal(store_savepoint(st), 0);
+  add_communes(st, "('tan-long','Tân Long','xã')");
+  assert_int_equal(store_check_op(st, &op, NULL, true, NULL, err), 0);
+  store_rollback_part(st);
+  assert_int_equal(store_check_op(st, &op, NULL, true, NULL, err), DS_EBADOP);
+  assert_non_null(strstr(err, "unknown commune"));
   store_rollback(st);
 }
 
