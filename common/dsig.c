@@ -7,6 +7,7 @@
 
 #include <sodium.h>
 
+#include "common/blake2b.h"
 #include "common/schema.h"
 
 #define CTX_LEN 16
@@ -15,7 +16,7 @@ static void answer_stmt(const uint8_t req_hash[32], const uint8_t *body,
                         size_t len, uint8_t out[CTX_LEN + 64]) {
   memcpy(out, "dansync-answer-1", CTX_LEN);
   memcpy(out + CTX_LEN, req_hash, 32);
-  crypto_generichash(out + CTX_LEN + 32, 32, body, len, NULL, 0);
+  blake2b_hash(out + CTX_LEN + 32, 32, body, len);
 }
 
 void dsig_answer_sign_hashed(const uint8_t sk[DSIG_SK_LEN],
@@ -27,7 +28,7 @@ void dsig_answer_sign_hashed(const uint8_t sk[DSIG_SK_LEN],
 }
 
 void dsig_req_hash(const uint8_t *req, size_t req_len, uint8_t out[32]) {
-  crypto_generichash(out, 32, req, req_len, NULL, 0);
+  blake2b_hash(out, 32, req, req_len);
 }
 
 void dsig_answer_sign(const uint8_t sk[DSIG_SK_LEN], const uint8_t *req,

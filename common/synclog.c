@@ -8,6 +8,7 @@
 #include <sodium.h>
 #include <sqlite3.h>
 
+#include "common/blake2b.h"
 #include "common/db.h"
 #include "common/hex.h"
 #include "common/store.h"
@@ -19,7 +20,7 @@ static void put_be64(uint8_t *p, uint64_t v) {
 
 void synclog_body_hash(const void *body, size_t len,
                        uint8_t out[SYNCLOG_HASH_LEN]) {
-  crypto_generichash(out, SYNCLOG_HASH_LEN, body, len, NULL, 0);
+  blake2b_hash(out, SYNCLOG_HASH_LEN, body, len);
 }
 
 void synclog_link(const uint8_t prev[SYNCLOG_HASH_LEN], int64_t seq,

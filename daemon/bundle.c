@@ -189,7 +189,7 @@ static int ingest_one(struct import *im, struct bundle_writer *w,
     rc = dmsg_fail(err, DS_EUNAVAIL, DM_BUNDLE_BUSY);
   }
   if (!rc) {
-    crypto_generichash(req_hash, sizeof(req_hash), body, len, NULL, 0);
+    dsig_req_hash(body, len, req_hash);
     rc = proto_bundle_resp_encode(&frame, (uint32_t)rs.status, req_hash,
                                   rs.body.data, rs.body.len);
     rc = rc || bundle_writer_put(w, frame.data, frame.len, false);
