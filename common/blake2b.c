@@ -8,10 +8,10 @@
 
 #define BLOCK 128
 
-static const uint64_t iv[8] = {
-    0x6a09e667f3bcc908ULL, 0xbb67ae8584caa73bULL, 0x3c6ef372fe94f82bULL,
-    0xa54ff53a5f1d36f1ULL, 0x510e527fade682d1ULL, 0x9b05688c2b3e6c1fULL,
-    0x1f83d9abfb41bd6bULL, 0x5be0cd19137e2179ULL};
+static const uint64_t iv[8] = {0x6a09e667f3bcc908ULL, 0xbb67ae8584caa73bULL,
+                               0x3c6ef372fe94f82bULL, 0xa54ff53a5f1d36f1ULL,
+                               0x510e527fade682d1ULL, 0x9b05688c2b3e6c1fULL,
+                               0x1f83d9abfb41bd6bULL, 0x5be0cd19137e2179ULL};
 
 static const uint8_t sigma[12][16] = {
     {0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15},
@@ -39,29 +39,29 @@ static inline uint64_t load64(const uint8_t *p) {
 }
 
 /* The mixing function G (RFC 7693 §3.1). */
-#define G(a, b, c, d, x, y)                                                    \
-  do {                                                                         \
-    a = a + b + (x);                                                           \
-    d = rotr(d ^ a, 32);                                                       \
-    c = c + d;                                                                 \
-    b = rotr(b ^ c, 24);                                                       \
-    a = a + b + (y);                                                           \
-    d = rotr(d ^ a, 16);                                                       \
-    c = c + d;                                                                 \
-    b = rotr(b ^ c, 63);                                                       \
+#define G(a, b, c, d, x, y) \
+  do {                      \
+    a = a + b + (x);        \
+    d = rotr(d ^ a, 32);    \
+    c = c + d;              \
+    b = rotr(b ^ c, 24);    \
+    a = a + b + (y);        \
+    d = rotr(d ^ a, 16);    \
+    c = c + d;              \
+    b = rotr(b ^ c, 63);    \
   } while (0)
 
-#define ROUND(r)                                                               \
-  do {                                                                         \
-    const uint8_t *s = sigma[r];                                               \
-    G(v[0], v[4], v[8], v[12], m[s[0]], m[s[1]]);                              \
-    G(v[1], v[5], v[9], v[13], m[s[2]], m[s[3]]);                              \
-    G(v[2], v[6], v[10], v[14], m[s[4]], m[s[5]]);                             \
-    G(v[3], v[7], v[11], v[15], m[s[6]], m[s[7]]);                             \
-    G(v[0], v[5], v[10], v[15], m[s[8]], m[s[9]]);                             \
-    G(v[1], v[6], v[11], v[12], m[s[10]], m[s[11]]);                           \
-    G(v[2], v[7], v[8], v[13], m[s[12]], m[s[13]]);                            \
-    G(v[3], v[4], v[9], v[14], m[s[14]], m[s[15]]);                            \
+#define ROUND(r)                                     \
+  do {                                               \
+    const uint8_t *s = sigma[r];                     \
+    G(v[0], v[4], v[8], v[12], m[s[0]], m[s[1]]);    \
+    G(v[1], v[5], v[9], v[13], m[s[2]], m[s[3]]);    \
+    G(v[2], v[6], v[10], v[14], m[s[4]], m[s[5]]);   \
+    G(v[3], v[7], v[11], v[15], m[s[6]], m[s[7]]);   \
+    G(v[0], v[5], v[10], v[15], m[s[8]], m[s[9]]);   \
+    G(v[1], v[6], v[11], v[12], m[s[10]], m[s[11]]); \
+    G(v[2], v[7], v[8], v[13], m[s[12]], m[s[13]]);  \
+    G(v[3], v[4], v[9], v[14], m[s[14]], m[s[15]]);  \
   } while (0)
 
 /* The compression function F (RFC 7693 §3.2); |t| counts the bytes so far
