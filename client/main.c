@@ -6,12 +6,14 @@
 #include <sys/stat.h>
 
 #include "client/cli.h"
+#include "common/db.h"
 
 int main(int argc, char **argv) {
   /* A server that goes away makes a write fail with EPIPE, never kill us. */
   signal(SIGPIPE, SIG_IGN);
   /* Whatever it creates holds citizens' data or keys: for its owner only. */
   umask(077);
+  db_init_process();
   if (argc == 2 && !strcmp(argv[1], "--version")) {
     puts("dansync " DS_VERSION);
     return 0;

@@ -8,6 +8,10 @@
 
 #include <sqlite3.h>
 
+void db_init_process(void) {
+  (void)sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
+}
+
 int db_translate(int rc) {
   switch (rc & 0xff) {
   case SQLITE_OK:

@@ -13,6 +13,13 @@ struct sqlite3;
 struct sqlite3_blob;
 struct sqlite3_stmt;
 
+/* Configures SQLite for the process; the first thing a program's main()
+ * does, before any connection. Turns off SQLite's memory accounting, which
+ * takes a process-wide mutex around every allocation of every connection
+ * (the daemon's writer, checkpointer and dashboard alike) for statistics
+ * nothing here reads. */
+void db_init_process(void);
+
 /* SQLite's |rc| (primary or extended) as a DS_E* code: OK, ROW and DONE
  * are 0; BUSY and LOCKED DS_EBUSY; NOMEM DS_ENOMEM; CONSTRAINT DS_EEXIST;
  * CORRUPT and NOTADB DS_ECORRUPT; anything else (I/O, full disk, a

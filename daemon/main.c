@@ -5,6 +5,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "common/db.h"
 #include "daemon/admin.h"
 
 int main(int argc, char **argv) {
@@ -12,6 +13,7 @@ int main(int argc, char **argv) {
   signal(SIGPIPE, SIG_IGN);
   /* Whatever it creates holds citizens' data or keys: for its owner only. */
   umask(077);
+  db_init_process();
   if (argc == 2 && !strcmp(argv[1], "--version")) {
     puts("dansyncd " DS_VERSION);
     return 0;

@@ -41,7 +41,7 @@ static void same_as_sodium(const uint8_t *p, size_t len, size_t outlen) {
  * sends, around block boundaries. */
 static void test_blake2b_matches_libsodium(void **state) {
   const size_t outs[] = {1, 16, 20, 32, 63, 64};
-  const size_t big[] = {128 * 1024,     128 * 1024 + 1, 128 * 1024 - 1,
+  const size_t big[] = {128 * 1024, 128 * 1024 + 1, 128 * 1024 - 1,
                         506 * 1024 + 7, 4 * 1024 * 1024};
   size_t cap = 4 * 1024 * 1024 + 1;
   uint8_t *buf = malloc(cap);
