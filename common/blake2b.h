@@ -6,8 +6,9 @@
  * The same function as libsodium's crypto_generichash with no key (the
  * tests compare the two on every length up to 1,100 bytes and on large
  * bodies). It exists because libsodium 1.0.18 hashes 0.59 GB/s on this
- * project's machines and this plain C 1.06 GB/s (docs/DECISIONS.md, "A
- * BLAKE2b of our own"); short inputs still go through libsodium. */
+ * project's machines and this plain C 1.06 GB/s (docs/DECISIONS.md,
+ * "Hashing bodies, SQLite's accounting"); short inputs still go through
+ * libsodium. */
 #ifndef DS_COMMON_BLAKE2B_H
 #define DS_COMMON_BLAKE2B_H
 #include <stddef.h>
