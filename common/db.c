@@ -8,8 +8,9 @@
 
 #include <sqlite3.h>
 
-void db_init_process(void) {
-  (void)sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
+int db_init_process(void) {
+  return sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0) == SQLITE_OK ? 0
+                                                                 : DS_EUNAVAIL;
 }
 
 int db_translate(int rc) {

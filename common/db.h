@@ -17,8 +17,9 @@ struct sqlite3_stmt;
  * does, before any connection. Turns off SQLite's memory accounting, which
  * takes a process-wide mutex around every allocation of every connection
  * (the daemon's writer, checkpointer and dashboard alike) for statistics
- * nothing here reads. */
-void db_init_process(void);
+ * nothing here reads. Returns 0, or DS_EUNAVAIL when SQLite was used
+ * already (the accounting then stays on: slower, nothing else). */
+DS_NODISCARD int db_init_process(void);
 
 /* SQLite's |rc| (primary or extended) as a DS_E* code: OK, ROW and DONE
  * are 0; BUSY and LOCKED DS_EBUSY; NOMEM DS_ENOMEM; CONSTRAINT DS_EEXIST;

@@ -154,13 +154,15 @@ static int ingest_one(struct import *im, struct bundle_writer *w,
                       const uint8_t *pk, char *err) {
   struct ingest_req rq;
   struct ingest_res rs;
-  uint8_t req_hash[32];
   struct buf frame;
   int rc;
 
   memset(&rq, 0, sizeof(rq));
   rq.body = body;
   rq.len = len;
+  /* Hashed once, as serve's prep step does: for the log and the answer. */
+  synclog_body_hash(body, len, rq.body_hash);
+  rq.has_body_hash = true;
   rq.has_node = rq.has_sig = true;
   memcpy(rq.node, im->head.node, ID_LEN);
   if (sig)
@@ -189,8 +191,7 @@ static int ingest_one(struct import *im, struct bundle_writer *w,
     rc = dmsg_fail(err, DS_EUNAVAIL, DM_BUNDLE_BUSY);
   }
   if (!rc) {
-    dsig_req_hash(body, len, req_hash);
-    rc = proto_bundle_resp_encode(&frame, (uint32_t)rs.status, req_hash,
+    rc = proto_bundle_resp_encode(&frame, (uint32_t)rs.status, rq.body_hash,
                                   rs.body.data, rs.body.len);
     rc = rc || bundle_writer_put(w, frame.data, frame.len, false);
     if (rc)

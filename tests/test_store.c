@@ -35,6 +35,23 @@ static bool has_table(struct store *st, const char *name) {
   return yes;
 }
 
+/* main()'s first call, before SQLite did anything. */
+static int init_rc = -1;
+
+/* db_init_process as the programs' main() calls it: accepted, memory not
+ * counted afterwards; a second call, SQLite now running, is refused. */
+static void test_store_db_init_process(void **state) {
+  sqlite3 *db;
+  (void)state;
+  assert_int_equal(init_rc, 0);
+  assert_int_equal(sqlite3_open(":memory:", &db), SQLITE_OK);
+  assert_int_equal(db_exec(db, "CREATE TABLE t(x); INSERT INTO t VALUES(1)"),
+                   0);
+  assert_int_equal(sqlite3_memory_used(), 0);
+  sqlite3_close(db);
+  assert_int_equal(db_init_process(), DS_EUNAVAIL);
+}
+
 static void test_store_db_translate_once(void **state) {
   (void)state;
   assert_int_equal(db_translate(SQLITE_OK), 0);
@@ -358,6 +375,7 @@ static void test_store_migrate_refuses_newer(void **state) {
 
 int main(void) {
   const struct CMUnitTest tests[] = {
+      cmocka_unit_test(test_store_db_init_process),
       cmocka_unit_test(test_store_db_translate_once),
       cmocka_unit_test(test_store_db_failed_prepare_is_error),
       cmocka_unit_test(test_store_db_blob),
@@ -371,5 +389,6 @@ int main(void) {
       cmocka_unit_test_setup_teardown(test_store_migrate_refuses_newer,
                                       fx_setup, fx_teardown),
   };
+  init_rc = db_init_process();
   return cmocka_run_group_tests_name("store", tests, NULL, NULL);
 }
