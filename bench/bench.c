@@ -209,7 +209,7 @@ static void start_daemon_tls(struct daemon_proc *d, const char *dir,
   snprintf(portfile, sizeof(portfile), "%s/daemon.port", dir);
   snprintf(log, sizeof(log), "%s/daemon.log", dir);
   unlink(portfile);
-  d->pid = spawn(argv, log);
+  d->pid = spawn_service(argv, log);
   for (int i = 0; i < 1000; i++) {
     FILE *f = fopen(portfile, "r");
     int port;

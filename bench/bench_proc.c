@@ -4,9 +4,12 @@
 #include "bench/bench_proc.h"
 
 #include <fcntl.h>
+#include <signal.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -25,17 +28,31 @@ void die(const char *msg) {
   exit(1);
 }
 
-pid_t spawn(const char *const *argv, const char *out_path) {
+static pid_t start(const char *const *argv, const char *out_path,
+                   bool session) {
   pid_t pid = fork();
   if (pid == 0) {
     int fd = open(out_path ? out_path : "/dev/null",
                   O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    /* Out of the bench's session, a Ctrl-C no longer reaches it: it ends
+     * with the bench instead. */
+    if (session &&
+        (setsid() < 0 || prctl(PR_SET_PDEATHSIG, SIGTERM) || getppid() == 1))
+      _exit(127);
     dup2(fd, 1);
     dup2(fd, 2);
     execv(argv[0], (char *const *)argv);
     _exit(127);
   }
   return pid;
+}
+
+pid_t spawn(const char *const *argv, const char *out_path) {
+  return start(argv, out_path, false);
+}
+
+pid_t spawn_service(const char *const *argv, const char *out_path) {
+  return start(argv, out_path, true);
 }
 
 int run(const char *const *argv, char *out, size_t cap) {

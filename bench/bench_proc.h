@@ -12,6 +12,10 @@ double now_s(void);
 __attribute__((noreturn)) void die(const char *msg);
 /* Starts argv[0] with stdout and stderr to |out_path| (NULL: /dev/null). */
 pid_t spawn(const char *const *argv, const char *out_path);
+/* As spawn, in a session of its own, as systemd starts a service (setsid):
+ * for the daemon, which the kernel then schedules as one group against the
+ * devices' processes (autogroup), as on a district's server. */
+pid_t spawn_service(const char *const *argv, const char *out_path);
 /* Runs argv[0] to its end, its stdout in |out| (|cap| bytes, NUL ended;
  * NULL: dropped); its exit status, or -1. */
 int run(const char *const *argv, char *out, size_t cap);
