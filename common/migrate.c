@@ -27,6 +27,13 @@
   " spans BLOB NOT NULL, rids BLOB NOT NULL);"                          \
   "CREATE INDEX oplog_commune ON oplog(commune, pos);"
 
+/* An entry's chain hash without its body: the hash column comes after the
+ * body, whose half megabyte SQLite walks page by page to reach it (150 us
+ * against 7 us through this index). The writer reads a hash for each
+ * append (the head) and for each answer's pull cursor (daemon/oplog.c). */
+#define SYNCLOG_HEAD_SQL \
+  "CREATE INDEX IF NOT EXISTS synclog_head ON synclog(seq, hash)"
+
 #define DS_STR_(x) #x
 #define DS_STR(x) DS_STR_(x)
 
@@ -71,7 +78,7 @@ static const char district_sql[] =
     " last_sync_ms INTEGER) WITHOUT ROWID;"
     "CREATE TABLE synclog(seq INTEGER PRIMARY KEY, node BLOB NOT NULL,"
     " sig BLOB NOT NULL, received_ms INTEGER NOT NULL, body BLOB NOT NULL,"
-    " hash BLOB NOT NULL);" OPLOG_SQL
+    " hash BLOB NOT NULL);" SYNCLOG_HEAD_SQL ";" OPLOG_SQL
     "CREATE TABLE quarantine(id INTEGER PRIMARY KEY, entry INTEGER NOT NULL,"
     " node BLOB NOT NULL, seq INTEGER NOT NULL, error TEXT NOT NULL,"
     " message TEXT NOT NULL, op BLOB);";
@@ -310,6 +317,22 @@ static int keep_copy(sqlite3 *db, const char *path, int version, char *errbuf) {
   return 0;
 }
 
+/* A district store made before the index (format 5 had none) gets it on
+ * its first open: an access path, not a new format, so the file is not
+ * copied and older programs read it as before. Once there, this takes no
+ * lock. */
+static int ensure_head_index(sqlite3 *db, const char *path, char *errbuf) {
+  bool district;
+  int rc = db_has_table(db, "synclog", &district);
+
+  if (!rc && district)
+    rc = db_exec(db, SYNCLOG_HEAD_SQL);
+  if (!rc)
+    return 0;
+  return cmsg_fail(errbuf, rc == DS_EBUSY ? rc : DS_EIO, CM_STORE_UNUSABLE,
+                   path, sqlite3_errmsg(db));
+}
+
 int store__migrate(sqlite3 *db, const char *path, bool district, char *errbuf) {
   bool memory = strcmp(path, ":memory:") == 0;
   int version, rc = db_user_version(db, &version);
@@ -317,7 +340,7 @@ int store__migrate(sqlite3 *db, const char *path, bool district, char *errbuf) {
   if (rc)
     return cmsg_fail(errbuf, DS_EIO, CM_STORE_FORMAT_READ, sqlite3_errmsg(db));
   if (version == STORE_FORMAT)
-    return 0;
+    return ensure_head_index(db, path, errbuf);
   if (version > STORE_FORMAT || (version && version < STORE_FORMAT_OLDEST))
     return cmsg_fail(errbuf, DS_EVERSION, CM_STORE_FORMAT, version,
                      STORE_FORMAT_OLDEST, STORE_FORMAT);
@@ -337,7 +360,7 @@ int store__migrate(sqlite3 *db, const char *path, bool district, char *errbuf) {
   if (!rc)
     rc = db_exec(db, "PRAGMA user_version = " DS_STR(STORE_FORMAT) "; COMMIT");
   if (!rc)
-    return 0;
+    return ensure_head_index(db, path, errbuf);
   rc = rc == DS_EBUSY ? rc : DS_EIO;
   if (version)
     cmsg_fail(errbuf, rc, CM_STORE_UPGRADE, version, sqlite3_errmsg(db));

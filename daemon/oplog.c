@@ -78,10 +78,11 @@ static const char *const osql[O_COUNT] = {
               "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
     [O_QUAR] = "INSERT INTO quarantine(entry, node, seq, error, message, op) "
                "VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-    /* The row holding position ?1 (rows hold pos - n + 1 .. pos). */
-    [O_AT] = "SELECT l.hash, o.pos - o.n FROM oplog o JOIN synclog l ON "
-             "l.seq = o.entry WHERE o.pos = (SELECT min(pos) FROM oplog "
-             "WHERE pos >= ?1)",
+    /* The row holding position ?1 (rows hold pos - n + 1 .. pos), and
+     * its entry's hash through synclog_head, not across the body. */
+    [O_AT] = "SELECT l.hash, o.pos - o.n FROM oplog o JOIN synclog l "
+             "INDEXED BY synclog_head ON l.seq = o.entry WHERE o.pos = "
+             "(SELECT min(pos) FROM oplog WHERE pos >= ?1)",
     /* Each row holds an op at least: limit + 1 rows are always enough. */
     [O_PULL_ALL] = "SELECT pos, n, entry, node, spans FROM oplog WHERE pos > "
                    "?1 AND node != ?2 ORDER BY pos LIMIT ?3",

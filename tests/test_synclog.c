@@ -3,7 +3,10 @@
 #include "tests/cm.h"
 
 #include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <sodium.h>
 #include <sqlite3.h>
@@ -129,10 +132,57 @@ static void test_synclog_attached_log(void **state) {
   store_close(st);
 }
 
+static int64_t head_indexes(struct store *st) {
+  return th_count(st, "SELECT count(*) FROM sqlite_schema WHERE type = "
+                      "'index' AND name = 'synclog_head'");
+}
+
+/* A district store of format 5 had no synclog_head: its first open adds
+ * it, without a copy of the file (an access path, not a format), and the
+ * chain goes on through it. A device store gets none. */
+static void test_synclog_head_index_on_open(void **state) {
+  char dir[] = "/tmp/test_synclog.XXXXXX", path[64], copy[80], err[256];
+  uint8_t pk[crypto_sign_PUBLICKEYBYTES], sk[crypto_sign_SECRETKEYBYTES];
+  uint8_t node[ID_LEN] = {0x42};
+  struct store *st;
+  int64_t n, bad;
+  (void)state;
+
+  assert_non_null(mkdtemp(dir));
+  snprintf(path, sizeof(path), "%s/district.db", dir);
+  snprintf(copy, sizeof(copy), "%s.v5", path);
+  assert_int_equal(store_open(&st, path, STORE_CREATE | STORE_DISTRICT, err),
+                   0);
+  assert_int_equal(head_indexes(st), 1);
+  crypto_sign_keypair(pk, sk);
+  enrol(st, node, pk);
+  append_signed(st, node, sk, "first body", false);
+  assert_int_equal(sqlite3_exec(store_sqlite(st), "DROP INDEX synclog_head",
+                                NULL, NULL, NULL),
+                   SQLITE_OK);
+  store_close(st);
+
+  assert_int_equal(store_open(&st, path, 0, err), 0);
+  assert_int_equal(head_indexes(st), 1);
+  assert_int_not_equal(access(copy, F_OK), 0);
+  append_signed(st, node, sk, "second body", true);
+  assert_int_equal(synclog_verify(st, &n, &bad, err), 0);
+  assert_int_equal(n, 2);
+  store_close(st);
+
+  snprintf(path, sizeof(path), "%s/device.db", dir);
+  assert_int_equal(store_open(&st, path, STORE_CREATE, err), 0);
+  assert_int_equal(head_indexes(st), 0);
+  store_close(st);
+  snprintf(copy, sizeof(copy), "rm -r %s", dir);
+  assert_int_equal(system(copy), 0);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_synclog_verify_names_tampered_entry),
       cmocka_unit_test(test_synclog_attached_log),
+      cmocka_unit_test(test_synclog_head_index_on_open),
   };
   return cmocka_run_group_tests_name("synclog", tests, NULL, NULL);
 }
