@@ -16,6 +16,7 @@
 #include "common/hlc.h"
 #include "common/merge.h"
 #include "common/store.h"
+#include "daemon/bodyver.h"
 #include "daemon/enrol.h"
 #include "daemon/log.h"
 #include "daemon/oplog.h"
@@ -137,8 +138,7 @@ void ingest_req_prep(struct ingest_req *rq, const uint8_t *pk) {
   if (!pk || !rq->has_sig)
     return;
   memcpy(rq->sig_pk, pk, sizeof(rq->sig_pk));
-  rq->sig_checked =
-      crypto_sign_verify_detached(rq->sig, rq->body, rq->len, pk) == 0;
+  rq->sig_checked = bodyver_ok(rq->sig, rq->body, rq->len, pk);
 }
 
 /* A body decoded before the writer: decoding's result, and whether each op
@@ -385,7 +385,7 @@ static int authenticate(struct ingest *ing, struct sync *c) {
   if (!rc &&
       !(rq->sig_checked &&
         sodium_memcmp(rq->sig_pk, c->w.pk, sizeof(c->w.pk)) == 0) &&
-      crypto_sign_verify_detached(rq->sig, rq->body, rq->len, c->w.pk))
+      !bodyver_ok(rq->sig, rq->body, rq->len, c->w.pk))
     rc = deny(&why, "the request's signature does not verify");
   if (rc == DS_EAUTH)
     return refused(c, 401, PROTO_E_UNAUTHORIZED, why, false, 0);

@@ -1,0 +1,158 @@
+/* SPDX-License-Identifier: MIT
+ * test_bodyver.c -- the daemon's check of a device's body signature
+ * (daemon/bodyver.c) says what crypto_sign_verify_detached says, on both
+ * sides of the size where OpenSSL checks first, for honest signatures,
+ * changed bytes, and the signatures libsodium refuses but Ed25519's
+ * equation alone accepts. */
+#include <stdarg.h> /* cmocka 1.1 needs these four first */
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <openssl/evp.h>
+#include <sodium.h>
+
+#include "daemon/bodyver.h"
+
+#define BIG (BODYVER_FAST_MIN + 1000)
+
+static bool sodium_ok(const uint8_t sig[64], const uint8_t *body, size_t len,
+                      const uint8_t pk[32]) {
+  return crypto_sign_verify_detached(sig, body, len, pk) == 0;
+}
+
+/* OpenSSL's verdict alone, without the checks bodyver makes first. */
+static bool openssl_ok(const uint8_t sig[64], const uint8_t *body, size_t len,
+                       const uint8_t pk[32]) {
+  EVP_PKEY *key = EVP_PKEY_new_raw_public_key(EVP_PKEY_ED25519, NULL, pk, 32);
+  EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+  bool ok = key && ctx &&
+            EVP_DigestVerifyInit(ctx, NULL, NULL, NULL, key) == 1 &&
+            EVP_DigestVerify(ctx, sig, 64, body, len) == 1;
+  EVP_MD_CTX_free(ctx);
+  EVP_PKEY_free(key);
+  return ok;
+}
+
+static void test_bodyver_is_libsodiums(void **state) {
+  static const size_t sizes[] = {0,
+                                 1,
+                                 1000,
+                                 BODYVER_FAST_MIN - 1,
+                                 BODYVER_FAST_MIN,
+                                 BODYVER_FAST_MIN + 1,
+                                 506000,
+                                 4u << 20};
+  uint8_t pk[32], sk[64], sig[64];
+  uint8_t *body = malloc(4u << 20);
+  (void)state;
+  assert_non_null(body);
+  for (int k = 0; k < 3; k++) {
+    crypto_sign_keypair(pk, sk);
+    randombytes_buf(body, 4u << 20);
+    for (size_t i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
+      size_t n = sizes[i];
+      crypto_sign_detached(sig, NULL, body, n, sk);
+      assert_true(bodyver_ok(sig, body, n, pk));
+      if (n) { /* a changed byte of the body */
+        body[n / 2] ^= 1;
+        assert_false(bodyver_ok(sig, body, n, pk));
+        body[n / 2] ^= 1;
+      }
+      for (int b = 0; b < 64; b += 21) { /* of R, of S */
+        sig[b] ^= 0x10;
+        assert_int_equal(bodyver_ok(sig, body, n, pk),
+                         sodium_ok(sig, body, n, pk));
+        assert_false(bodyver_ok(sig, body, n, pk));
+        sig[b] ^= 0x10;
+      }
+      pk[3] ^= 1; /* another key */
+      assert_false(bodyver_ok(sig, body, n, pk));
+      pk[3] ^= 1;
+    }
+  }
+  free(body);
+}
+
+/* s mod L of a 32-byte little-endian number. */
+static void reduce32(uint8_t out[32], const uint8_t in[32]) {
+  uint8_t wide[64] = {0};
+  memcpy(wide, in, 32);
+  crypto_core_ed25519_scalar_reduce(out, wide);
+}
+
+/* Signatures whose equation holds but which libsodium refuses; OpenSSL
+ * alone would take the first two. bodyver_ok must refuse them all, on a
+ * body large enough for OpenSSL to be asked. */
+static void test_bodyver_refuses_what_libsodium_refuses(void **state) {
+  static const uint8_t identity[32] = {1}; /* the neutral point: order 1 */
+  uint8_t *body = malloc(BIG), pk[32], sk[64], sig[64], az[64], a[32];
+  /* 2^252 + 27742317777372353535851937790883648493, little-endian */
+  static const uint8_t L[32] = {
+      0xed, 0xd3, 0xf5, 0x5c, 0x1a, 0x63, 0x12, 0x58, /* bytes 0-7 */
+      0xd6, 0x9c, 0xf7, 0xa2, 0xde, 0xf9, 0xde, 0x14, /* 8-15 */
+      0,    0,    0,    0,    0,    0,    0,    0,    /* 16-23 */
+      0,    0,    0,    0,    0,    0,    0,    0x10};
+  uint8_t h64[64], h[32], s[32];
+  crypto_hash_sha512_state hs;
+  (void)state;
+  assert_non_null(body);
+  randombytes_buf(body, BIG);
+
+  /* 1. The neutral point as the key: R = sB signs every message. */
+  randombytes_buf(az, 32);
+  reduce32(s, az);
+  assert_int_equal(crypto_scalarmult_ed25519_base_noclamp(sig, s), 0);
+  memcpy(sig + 32, s, 32);
+  assert_true(openssl_ok(sig, body, BIG, identity));
+  assert_false(sodium_ok(sig, body, BIG, identity));
+  assert_false(bodyver_ok(sig, body, BIG, identity));
+
+  /* 2. The neutral point as R, by the key's holder: S = H(R|A|M) a. */
+  crypto_sign_keypair(pk, sk);
+  crypto_hash_sha512(az, sk, 32);
+  az[0] &= 248, az[31] &= 127, az[31] |= 64;
+  reduce32(a, az);
+  crypto_hash_sha512_init(&hs);
+  crypto_hash_sha512_update(&hs, identity, 32);
+  crypto_hash_sha512_update(&hs, pk, 32);
+  crypto_hash_sha512_update(&hs, body, BIG);
+  crypto_hash_sha512_final(&hs, h64);
+  crypto_core_ed25519_scalar_reduce(h, h64);
+  memcpy(sig, identity, 32);
+  crypto_core_ed25519_scalar_mul(sig + 32, h, a);
+  assert_true(openssl_ok(sig, body, BIG, pk));
+  assert_false(sodium_ok(sig, body, BIG, pk));
+  assert_false(bodyver_ok(sig, body, BIG, pk));
+
+  /* 3. An honest signature with S + L for S (L the group's order): the
+   * same point, in a form libsodium refuses. */
+  crypto_sign_detached(sig, NULL, body, BIG, sk);
+  assert_true(bodyver_ok(sig, body, BIG, pk));
+  {
+    unsigned carry = 0;
+    for (int i = 0; i < 32; i++) {
+      carry += (unsigned)sig[32 + i] + L[i];
+      sig[32 + i] = (uint8_t)carry;
+      carry >>= 8;
+    }
+    assert_int_equal(carry, 0);
+  }
+  assert_false(sodium_ok(sig, body, BIG, pk));
+  assert_false(bodyver_ok(sig, body, BIG, pk));
+  free(body);
+}
+
+int main(void) {
+  const struct CMUnitTest tests[] = {
+      cmocka_unit_test(test_bodyver_is_libsodiums),
+      cmocka_unit_test(test_bodyver_refuses_what_libsodium_refuses),
+  };
+  if (sodium_init() < 0)
+    return 1;
+  return cmocka_run_group_tests(tests, NULL, NULL);
+}
