@@ -30,17 +30,21 @@ void die(const char *msg) {
 
 static pid_t start(const char *const *argv, const char *out_path,
                    bool session) {
-  pid_t pid = fork();
+  pid_t parent = getpid(), pid = fork();
   if (pid == 0) {
     int fd = open(out_path ? out_path : "/dev/null",
                   O_WRONLY | O_CREAT | O_TRUNC, 0644);
     /* Out of the bench's session, a Ctrl-C no longer reaches it: it ends
-     * with the bench instead. */
-    if (session &&
-        (setsid() < 0 || prctl(PR_SET_PDEATHSIG, SIGTERM) || getppid() == 1))
+     * with the bench instead (the bench forks from its one thread), or
+     * does not start if the bench is already gone. */
+    if (fd < 0 ||
+        (session && (setsid() < 0 || prctl(PR_SET_PDEATHSIG, SIGTERM) ||
+                     getppid() != parent)))
       _exit(127);
     dup2(fd, 1);
     dup2(fd, 2);
+    if (fd > 2)
+      close(fd);
     execv(argv[0], (char *const *)argv);
     _exit(127);
   }

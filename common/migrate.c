@@ -319,18 +319,23 @@ static int keep_copy(sqlite3 *db, const char *path, int version, char *errbuf) {
 
 /* A district store made before the index (format 5 had none) gets it on
  * its first open: an access path, not a new format, so the file is not
- * copied and older programs read it as before. Once there, this takes no
- * lock. */
+ * copied and older programs read it as before. Making it reads each body
+ * once, under the write lock; once there, this takes no lock. A store this
+ * process cannot write (an archived copy) is read without it: only the
+ * writer's pull query names it. */
 static int ensure_head_index(sqlite3 *db, const char *path, char *errbuf) {
   bool district;
   int rc = db_has_table(db, "synclog", &district);
 
-  if (!rc && district)
+  if (!rc && (!district || sqlite3_db_readonly(db, "main") == 1))
+    return 0;
+  if (!rc)
     rc = db_exec(db, SYNCLOG_HEAD_SQL);
   if (!rc)
     return 0;
-  return cmsg_fail(errbuf, rc == DS_EBUSY ? rc : DS_EIO, CM_STORE_UNUSABLE,
-                   path, sqlite3_errmsg(db));
+  if (rc == DS_EBUSY)
+    return cmsg_fail(errbuf, rc, CM_STORE_INDEX_BUSY, path);
+  return cmsg_fail(errbuf, DS_EIO, CM_STORE_UNUSABLE, path, sqlite3_errmsg(db));
 }
 
 int store__migrate(sqlite3 *db, const char *path, bool district, char *errbuf) {

@@ -168,7 +168,7 @@ static int ingest_one(struct import *im, struct bundle_writer *w,
   if (sig)
     memcpy(rq.sig, sig, 64);
   if (pk) {
-    rq.sig_checked = true;
+    rq.sig_tried = rq.sig_checked = true;
     memcpy(rq.sig_pk, pk, 32);
   }
   rq.token = im->head.token[0] ? im->head.token : NULL;

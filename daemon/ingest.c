@@ -134,11 +134,12 @@ static void txn_rollback(struct ingest *ing) {
 void ingest_req_prep(struct ingest_req *rq, const uint8_t *pk) {
   synclog_body_hash(rq->body, rq->len, rq->body_hash);
   rq->has_body_hash = true;
-  rq->sig_checked = false;
+  rq->sig_tried = rq->sig_checked = false;
   if (!pk || !rq->has_sig)
     return;
   memcpy(rq->sig_pk, pk, sizeof(rq->sig_pk));
   rq->sig_checked = bodyver_ok(rq->sig, rq->body, rq->len, pk);
+  rq->sig_tried = true;
 }
 
 /* A body decoded before the writer: decoding's result, and whether each op
@@ -381,12 +382,15 @@ static int authenticate(struct ingest *ing, struct sync *c) {
   } else if (!rc && c->w.revoked) {
     rc = deny(&why, "this device has been revoked");
   }
-  /* The prep step's check stands if it used the key the node has now. */
-  if (!rc &&
-      !(rq->sig_checked &&
-        sodium_memcmp(rq->sig_pk, c->w.pk, sizeof(c->w.pk)) == 0) &&
-      !bodyver_ok(rq->sig, rq->body, rq->len, c->w.pk))
-    rc = deny(&why, "the request's signature does not verify");
+  /* The prep step's verdict stands, either way, if it used the key the
+   * node has now: a forged body is not hashed again on the writer. */
+  if (!rc) {
+    bool same = rq->sig_tried &&
+                sodium_memcmp(rq->sig_pk, c->w.pk, sizeof(c->w.pk)) == 0;
+    if (!(same ? rq->sig_checked
+               : bodyver_ok(rq->sig, rq->body, rq->len, c->w.pk)))
+      rc = deny(&why, "the request's signature does not verify");
+  }
   if (rc == DS_EAUTH)
     return refused(c, 401, PROTO_E_UNAUTHORIZED, why, false, 0);
   if (!rc)

@@ -33,10 +33,10 @@ struct ingest_req {
   bool replay; /* re-ingesting the log: no skew check, no enrolment */
   bool bundle; /* carried on a USB stick (DESIGN §12): no freshness check */
   /* Work done before the writer, off its thread (serve), or not at all:
-   * the signature verified against key |sig_pk| (the writer verifies again
-   * should the node's key in the store not be that one), and the body's
-   * synclog_body_hash. */
-  bool sig_checked, has_body_hash;
+   * the signature checked against key |sig_pk| (|sig_tried|) and found
+   * good (|sig_checked|); the writer checks again only should the node's
+   * key in the store not be that one. And the body's synclog_body_hash. */
+  bool sig_tried, sig_checked, has_body_hash;
   uint8_t sig_pk[32];
   uint8_t body_hash[SYNCLOG_HASH_LEN];
   /* The body decoded and its ops checked off the writer too

@@ -2,8 +2,8 @@
  * test_bodyver.c -- the daemon's check of a device's body signature
  * (daemon/bodyver.c) says what crypto_sign_verify_detached says, on both
  * sides of the size where OpenSSL checks first, for honest signatures,
- * changed bytes, and the signatures libsodium refuses but Ed25519's
- * equation alone accepts. */
+ * changed bytes, the signatures libsodium refuses but Ed25519's equation
+ * alone accepts, and one libsodium accepts that the fast path leaves to it. */
 #include <stdarg.h> /* cmocka 1.1 needs these four first */
 #include <stddef.h>
 #include <stdint.h>
@@ -133,17 +133,68 @@ static void test_bodyver_refuses_what_libsodium_refuses(void **state) {
    * same point, in a form libsodium refuses. */
   crypto_sign_detached(sig, NULL, body, BIG, sk);
   assert_true(bodyver_ok(sig, body, BIG, pk));
-  {
-    unsigned carry = 0;
-    for (int i = 0; i < 32; i++) {
-      carry += (unsigned)sig[32 + i] + L[i];
-      sig[32 + i] = (uint8_t)carry;
-      carry >>= 8;
-    }
-    assert_int_equal(carry, 0);
+  for (unsigned i = 0, carry = 0; i < 32; i++, carry >>= 8) {
+    carry += (unsigned)sig[32 + i] + L[i]; /* S + L < 2^254: no overflow */
+    sig[32 + i] = (uint8_t)carry;
   }
   assert_false(sodium_ok(sig, body, BIG, pk));
   assert_false(bodyver_ok(sig, body, BIG, pk));
+  free(body);
+}
+
+/* A key with a small-order part, A = aB + T (T of order 8), and a
+ * signature libsodium accepts: R = rB + U with U = -hT, so that
+ * R = SB - hA for S = r + ha. The key is not a point of the prime-order
+ * subgroup, so OpenSSL is not asked and libsodium must decide: true. */
+static void test_bodyver_leaves_the_rest_to_libsodium(void **state) {
+  static const uint8_t T8[32] = {
+      0xc7, 0x17, 0x6a, 0x70, 0x3d, 0x4d, 0xd8, 0x4f, /* bytes 0-7 */
+      0xba, 0x3c, 0x0b, 0x76, 0x0d, 0x10, 0x67, 0x0f, /* 8-15 */
+      0x2a, 0x20, 0x53, 0xfa, 0x2c, 0x39, 0xcc, 0xc6, /* 16-23 */
+      0x4e, 0xc7, 0xfd, 0x77, 0x92, 0xac, 0x03, 0x7a};
+  uint8_t *body = malloc(BIG), pk[32], sk[64], az[64], a[32], A[32];
+  uint8_t tk[8][32], r[32], R[32], h64[64], h[32], sig[64];
+  crypto_hash_sha512_state hs;
+  bool made = false;
+  (void)state;
+  assert_non_null(body);
+  randombytes_buf(body, BIG);
+  memset(tk[0], 0, 32);
+  tk[0][0] = 1; /* kT for k = 0..7: the neutral point, T, 2T, ... */
+  for (int k = 1; k < 8; k++)
+    assert_int_equal(crypto_core_ed25519_add(tk[k], tk[k - 1], T8), 0);
+  crypto_sign_keypair(pk, sk);
+  crypto_hash_sha512(az, sk, 32);
+  az[0] &= 248, az[31] &= 127, az[31] |= 64;
+  reduce32(a, az);
+  assert_int_equal(crypto_scalarmult_ed25519_base_noclamp(A, a), 0);
+  assert_int_equal(crypto_core_ed25519_add(A, A, T8), 0);
+  assert_false(crypto_core_ed25519_is_valid_point(A));
+  /* U = -hT = ((8 - h mod 8) mod 8) T needs h, which needs R: try each
+   * U until the h it gives asks for that U (one in eight). */
+  for (int tries = 0; tries < 400 && !made; tries++) {
+    int k = tries % 8;
+    crypto_core_ed25519_scalar_random(r);
+    assert_int_equal(crypto_scalarmult_ed25519_base_noclamp(R, r), 0);
+    assert_int_equal(crypto_core_ed25519_add(R, R, tk[k]), 0);
+    crypto_hash_sha512_init(&hs);
+    crypto_hash_sha512_update(&hs, R, 32);
+    crypto_hash_sha512_update(&hs, A, 32);
+    crypto_hash_sha512_update(&hs, body, BIG);
+    crypto_hash_sha512_final(&hs, h64);
+    crypto_core_ed25519_scalar_reduce(h, h64);
+    if ((8 - (h[0] & 7)) % 8 != k)
+      continue;
+    memcpy(sig, R, 32);
+    crypto_core_ed25519_scalar_mul(sig + 32, h, a);
+    crypto_core_ed25519_scalar_add(sig + 32, sig + 32, r);
+    made = true;
+  }
+  assert_true(made);
+  assert_true(sodium_ok(sig, body, BIG, A));
+  assert_true(bodyver_ok(sig, body, BIG, A));
+  body[7] ^= 1;
+  assert_false(bodyver_ok(sig, body, BIG, A));
   free(body);
 }
 
@@ -151,6 +202,7 @@ int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_bodyver_is_libsodiums),
       cmocka_unit_test(test_bodyver_refuses_what_libsodium_refuses),
+      cmocka_unit_test(test_bodyver_leaves_the_rest_to_libsodium),
   };
   if (sodium_init() < 0)
     return 1;
