@@ -78,6 +78,19 @@ static void test_bodyver_is_libsodiums(void **state) {
   free(body);
 }
 
+/* Ed25519's challenge: SHA-512(R | A | M) mod L. */
+static void hram(uint8_t h[32], const uint8_t R[32], const uint8_t A[32],
+                 const uint8_t *m, size_t n) {
+  crypto_hash_sha512_state hs;
+  uint8_t h64[64];
+  crypto_hash_sha512_init(&hs);
+  crypto_hash_sha512_update(&hs, R, 32);
+  crypto_hash_sha512_update(&hs, A, 32);
+  crypto_hash_sha512_update(&hs, m, n);
+  crypto_hash_sha512_final(&hs, h64);
+  crypto_core_ed25519_scalar_reduce(h, h64);
+}
+
 /* s mod L of a 32-byte little-endian number. */
 static void reduce32(uint8_t out[32], const uint8_t in[32]) {
   uint8_t wide[64] = {0};
@@ -97,8 +110,7 @@ static void test_bodyver_refuses_what_libsodium_refuses(void **state) {
       0xd6, 0x9c, 0xf7, 0xa2, 0xde, 0xf9, 0xde, 0x14, /* 8-15 */
       0,    0,    0,    0,    0,    0,    0,    0,    /* 16-23 */
       0,    0,    0,    0,    0,    0,    0,    0x10};
-  uint8_t h64[64], h[32], s[32];
-  crypto_hash_sha512_state hs;
+  uint8_t h[32], s[32];
   (void)state;
   assert_non_null(body);
   randombytes_buf(body, BIG);
@@ -117,12 +129,7 @@ static void test_bodyver_refuses_what_libsodium_refuses(void **state) {
   crypto_hash_sha512(az, sk, 32);
   az[0] &= 248, az[31] &= 127, az[31] |= 64;
   reduce32(a, az);
-  crypto_hash_sha512_init(&hs);
-  crypto_hash_sha512_update(&hs, identity, 32);
-  crypto_hash_sha512_update(&hs, pk, 32);
-  crypto_hash_sha512_update(&hs, body, BIG);
-  crypto_hash_sha512_final(&hs, h64);
-  crypto_core_ed25519_scalar_reduce(h, h64);
+  hram(h, identity, pk, body, BIG);
   memcpy(sig, identity, 32);
   crypto_core_ed25519_scalar_mul(sig + 32, h, a);
   assert_true(openssl_ok(sig, body, BIG, pk));
@@ -153,8 +160,7 @@ static void test_bodyver_leaves_the_rest_to_libsodium(void **state) {
       0x2a, 0x20, 0x53, 0xfa, 0x2c, 0x39, 0xcc, 0xc6, /* 16-23 */
       0x4e, 0xc7, 0xfd, 0x77, 0x92, 0xac, 0x03, 0x7a};
   uint8_t *body = malloc(BIG), pk[32], sk[64], az[64], a[32], A[32];
-  uint8_t tk[8][32], r[32], R[32], h64[64], h[32], sig[64];
-  crypto_hash_sha512_state hs;
+  uint8_t tk[8][32], r[32], R[32], h[32], sig[64];
   bool made = false;
   (void)state;
   assert_non_null(body);
@@ -177,12 +183,7 @@ static void test_bodyver_leaves_the_rest_to_libsodium(void **state) {
     crypto_core_ed25519_scalar_random(r);
     assert_int_equal(crypto_scalarmult_ed25519_base_noclamp(R, r), 0);
     assert_int_equal(crypto_core_ed25519_add(R, R, tk[k]), 0);
-    crypto_hash_sha512_init(&hs);
-    crypto_hash_sha512_update(&hs, R, 32);
-    crypto_hash_sha512_update(&hs, A, 32);
-    crypto_hash_sha512_update(&hs, body, BIG);
-    crypto_hash_sha512_final(&hs, h64);
-    crypto_core_ed25519_scalar_reduce(h, h64);
+    hram(h, R, A, body, BIG);
     if ((8 - (h[0] & 7)) % 8 != k)
       continue;
     memcpy(sig, R, 32);
