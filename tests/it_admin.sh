@@ -196,6 +196,24 @@ wait "$LOCKER"
 exec 8>&-
 # One byte of entry 2 changes, in a copy of the store.
 check_rc "clean stop" 0 stop_daemon
+# A store made before the sync log's head index gets it on its first open;
+# while another program writes to it, the open says so and changes nothing.
+cp "$DB" "$TMP/noidx.db"
+sqlite3 "$TMP/noidx.db" "DROP INDEX synclog_head"
+exec 8<>"$TMP/lock.fifo"
+sqlite3 "$TMP/noidx.db" <&8 >/dev/null 2>&1 &
+LOCKER=$!
+echo "BEGIN IMMEDIATE;" >&8
+wait_for "another writer to hold the copy" 10 bash -c "! sqlite3 '$TMP/noidx.db' 'BEGIN IMMEDIATE; ROLLBACK' 2>/dev/null"
+check_rc "opening a store without the head index while another program writes" 1 "$DANSYNCD" --db "$TMP/noidx.db" digest
+check_grep "... says another program is writing to it" "another program is writing to it" "$TMP/err"
+printf 'ROLLBACK;\n.quit\n' >&8
+wait "$LOCKER"
+exec 8>&-
+heads() { sqlite3 "$1" "SELECT count(*) FROM sqlite_schema WHERE name = 'synclog_head'"; }
+check "... and adds nothing" 0 "$(heads "$TMP/noidx.db")"
+check "once it is free, the open adds the index" "$LIVE" "$("$DANSYNCD" --db "$TMP/noidx.db" digest)"
+check "... synclog_head" 1 "$(heads "$TMP/noidx.db")"
 cp "$DB" "$TMP/tampered.db"
 sqlite3 "$TMP/tampered.db" "UPDATE synclog SET body = CAST(substr(body, 1, 20) || X'00' || substr(body, 22) AS BLOB) WHERE seq = 2"
 check_rc "verify finds the tampered entry" 1 "$DANSYNCD" --db "$TMP/tampered.db" log verify
