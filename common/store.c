@@ -168,17 +168,17 @@ int store_open(struct store **out, const char *path, unsigned flags,
   }
   rc = store__migrate(st->db, memory ? ":memory:" : path,
                       (flags & STORE_DISTRICT) != 0, errbuf);
-  if (!rc) {
+  /* The migration's own words stand for a format it does not know and
+   * for a store another program is writing; anything else is said with
+   * the store's path. */
+  if (rc == DS_EVERSION || rc == DS_EBUSY)
+    goto fail;
+  if (!rc)
     rc = db_has_table(st->db, "outbox", &st->device);
-    if (!rc)
-      rc = db_has_table(st->db, "commune", &st->district);
-  }
+  if (!rc)
+    rc = db_has_table(st->db, "commune", &st->district);
   if (rc) {
-    /* The migration's own words stand for a format it does not know and
-     * for a store another program is writing; anything else is said with
-     * the store's path. */
-    if (rc != DS_EVERSION && rc != DS_EBUSY)
-      cmsg_fail(errbuf, rc, CM_STORE_UNUSABLE, path, sqlite3_errmsg(st->db));
+    cmsg_fail(errbuf, rc, CM_STORE_UNUSABLE, path, sqlite3_errmsg(st->db));
     goto fail;
   }
   for (int i = 0; i < S_COUNT; i++) {

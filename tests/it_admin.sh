@@ -194,7 +194,6 @@ check "... is the live store's" "$LIVE" "$("$DANSYNCD" --db "$TMP/r5.db" digest)
 printf 'ROLLBACK;\n.quit\n' >&8
 wait "$LOCKER"
 exec 8>&-
-# One byte of entry 2 changes, in a copy of the store.
 check_rc "clean stop" 0 stop_daemon
 # A store made before the sync log's head index gets it on its first open;
 # while another program writes to it, the open says so and changes nothing.
@@ -214,6 +213,7 @@ heads() { sqlite3 "$1" "SELECT count(*) FROM sqlite_schema WHERE name = 'synclog
 check "... and adds nothing" 0 "$(heads "$TMP/noidx.db")"
 check "once it is free, the open adds the index" "$LIVE" "$("$DANSYNCD" --db "$TMP/noidx.db" digest)"
 check "... synclog_head" 1 "$(heads "$TMP/noidx.db")"
+# One byte of entry 2 changes, in a copy of the store.
 cp "$DB" "$TMP/tampered.db"
 sqlite3 "$TMP/tampered.db" "UPDATE synclog SET body = CAST(substr(body, 1, 20) || X'00' || substr(body, 22) AS BLOB) WHERE seq = 2"
 check_rc "verify finds the tampered entry" 1 "$DANSYNCD" --db "$TMP/tampered.db" log verify
