@@ -1,22 +1,29 @@
 /* SPDX-License-Identifier: MIT
  * alloc.c -- malloc wrappers with a failure-injection counter for tests.
- * The counter is the one write-once-per-test global: tests are single-threaded
- * when they use it; production code never sets it. */
+ * The counter counts only once a test has called ds_alloc_fail_after (tests
+ * are single-threaded when they use it). The programs never call it, so in
+ * the daemon's threads the allocators only read |armed|, never write a
+ * shared global. */
 #include "common/alloc.h"
 
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
+static bool armed; /* a test has called ds_alloc_fail_after */
 static unsigned long fail_at;
 static unsigned long count;
 
-static int should_fail(void) {
+static bool should_fail(void) {
+  if (!armed)
+    return false;
   count++;
   return fail_at != 0 && count == fail_at;
 }
 
 unsigned long ds_alloc_fail_after(unsigned long n) {
   unsigned long seen = count;
+  armed = true;
   count = 0;
   fail_at = n;
   return seen;

@@ -20,6 +20,7 @@ char *ds_strdup(const char *s);
   } while (0)
 
 /* Test hook: makes the |n|th allocation from now fail (0 disables), and
- * returns how many allocations have been made since the last call. */
+ * returns how many allocations have been made since the last call (none
+ * are counted before the first call). */
 unsigned long ds_alloc_fail_after(unsigned long n);
 #endif
