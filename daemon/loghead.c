@@ -11,6 +11,7 @@
 #include "common/args.h"
 #include "common/db.h"
 #include "common/files.h"
+#include "common/schema.h"
 #include "common/store.h"
 #include "common/synclog.h"
 #include "daemon/admin_int.h"
@@ -20,25 +21,41 @@
 
 #define STMT_LEN (16 + 8 + 32 + 32)
 
+struct nodes_hash {
+  crypto_generichash_state h;
+  bool misfit; /* a row that does not fit the statement's layout */
+};
+
+/* One node's row in the statement's layout. A row that does not fit it
+ * (an export's table edited by hand) stops the hash: hashed anyway, a
+ * commune of 256 bytes or more would have its length byte wrap, and the
+ * bytes past it could be changed unseen. */
 static int hash_node(void *arg, const uint8_t *node, size_t nlen,
                      const uint8_t *pk, size_t pklen, const char *commune,
                      size_t clen) {
-  crypto_generichash_state *h = arg;
+  struct nodes_hash *nh = arg;
   uint8_t len = (uint8_t)clen;
-  crypto_generichash_update(h, node, nlen);
-  crypto_generichash_update(h, pk, pklen);
-  crypto_generichash_update(h, &len, 1);
-  crypto_generichash_update(h, (const uint8_t *)commune, len);
+  if (nlen != ID_LEN || pklen != crypto_sign_PUBLICKEYBYTES ||
+      clen > SCHEMA_SLUG_MAX) {
+    nh->misfit = true;
+    return DS_ECORRUPT;
+  }
+  crypto_generichash_update(&nh->h, node, nlen);
+  crypto_generichash_update(&nh->h, pk, pklen);
+  crypto_generichash_update(&nh->h, &len, 1);
+  crypto_generichash_update(&nh->h, (const uint8_t *)commune, len);
   return 0;
 }
 
 /* The statement for the log in schema |db_name| as it stands, ending at
- * entry |seq| (0: its last); |*last| is its last entry. */
+ * entry |seq| (0: its last); |*last| is its last entry. |*misfit|: a
+ * node's row does not fit the statement (then DS_ECORRUPT). */
 static int statement(sqlite3 *db, const char *db_name, int64_t seq,
-                     int64_t *last, uint8_t out[STMT_LEN]) {
-  crypto_generichash_state h;
+                     int64_t *last, uint8_t out[STMT_LEN], bool *misfit) {
+  struct nodes_hash nh = {.misfit = false};
   int rc;
 
+  *misfit = false;
   memcpy(out, "dansync-loghead1", 16);
   rc = synclog_head_in(db, db_name, seq, last, out + 24);
   if (rc)
@@ -47,9 +64,10 @@ static int statement(sqlite3 *db, const char *db_name, int64_t seq,
     seq = *last;
   for (int i = 0; i < 8; i++)
     out[16 + i] = (uint8_t)((uint64_t)seq >> (56 - 8 * i));
-  crypto_generichash_init(&h, NULL, 0, 32);
-  rc = registry_node_keys_in(db, db_name, hash_node, &h);
-  crypto_generichash_final(&h, out + 56, 32);
+  crypto_generichash_init(&nh.h, NULL, 0, 32);
+  rc = registry_node_keys_in(db, db_name, hash_node, &nh);
+  crypto_generichash_final(&nh.h, out + 56, 32);
+  *misfit = nh.misfit;
   return rc;
 }
 
@@ -81,7 +99,8 @@ int loghead_sign(sqlite3 *db, const uint8_t sk[DSIG_SK_LEN], char *errbuf) {
   uint8_t m[STMT_LEN], sig[DSIG_LEN];
   sqlite3_stmt *s;
   int64_t last;
-  int rc = statement(db, "x", 0, &last, m);
+  bool misfit;
+  int rc = statement(db, "x", 0, &last, m, &misfit);
 
   if (rc)
     return dmsg_fail(errbuf, rc, DM_EXPORT_READ);
@@ -151,6 +170,7 @@ int loghead_check(const char *path, const uint8_t *dpk, int64_t *entries,
                   char *errbuf) {
   uint8_t m[STMT_LEN], hash[32], nodes[32], sig[DSIG_LEN], epk[32];
   int64_t seq = 0, last = 0, bad;
+  bool misfit;
   char plain[FILES_PATH_MAX];
   sqlite3 *db = NULL;
   int rc;
@@ -178,7 +198,11 @@ int loghead_check(const char *path, const uint8_t *dpk, int64_t *entries,
                    dpk ? DM_EXPORT_HEAD_NOT_THIS : DM_EXPORT_HEAD_NOT_ITS);
     goto done;
   }
-  rc = statement(db, "main", seq, &last, m);
+  rc = statement(db, "main", seq, &last, m, &misfit);
+  if (misfit) {
+    rc = dmsg_fail(errbuf, DS_ECORRUPT, DM_EXPORT_NODES);
+    goto done;
+  }
   if (rc) {
     rc = dmsg_fail(errbuf, rc, DM_EXPORT_LOG_READ, path);
     goto done;

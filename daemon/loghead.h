@@ -8,7 +8,9 @@
  *                      | BLAKE2b-256 over the node table, by node:
  *                        node (16) | key (32) | commune length (1) | commune
  * kept in the export's info table as head_seq, head_hash, nodes_hash,
- * head_sig and district_pk. */
+ * head_sig and district_pk. A commune is a slug of at most 64 bytes: an
+ * export whose node table has a row that does not fit this layout is
+ * refused as changed. */
 #ifndef DS_DAEMON_LOGHEAD_H
 #define DS_DAEMON_LOGHEAD_H
 #include <stdbool.h>
