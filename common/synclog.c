@@ -124,23 +124,25 @@ int synclog_hash_at(struct store *st, int64_t seq,
 
 int synclog_verify(struct store *st, int64_t *entries, int64_t *bad,
                    char *errbuf) {
-  return synclog_verify_db(store_sqlite(st), entries, bad, errbuf);
+  return synclog_verify_in(store_sqlite(st), "main", entries, bad, errbuf);
 }
 
-int synclog_verify_db(sqlite3 *db, int64_t *entries, int64_t *bad,
-                      char *errbuf) {
+int synclog_verify_in(sqlite3 *db, const char *schema, int64_t *entries,
+                      int64_t *bad, char *errbuf) {
   uint8_t prev[SYNCLOG_HASH_LEN] = {0}, h[SYNCLOG_HASH_LEN];
+  char sql[200];
   sqlite3_stmt *s;
   int64_t expect = 1;
   int rc, step;
 
   *entries = 0;
   *bad = 0;
-  if (sqlite3_prepare_v2(db,
-                         "SELECT l.seq, l.node, l.sig, l.received_ms, l.body,"
-                         " l.hash, n.pubkey FROM synclog l LEFT JOIN node n"
-                         " ON n.node = l.node ORDER BY l.seq",
-                         -1, &s, NULL))
+  if (snprintf(sql, sizeof(sql),
+               "SELECT l.seq, l.node, l.sig, l.received_ms, l.body, l.hash,"
+               " n.pubkey FROM %s.synclog l LEFT JOIN %s.node n"
+               " ON n.node = l.node ORDER BY l.seq",
+               schema, schema) >= (int)sizeof(sql) ||
+      sqlite3_prepare_v2(db, sql, -1, &s, NULL))
     return DS_EUNAVAIL;
   rc = 0;
   while (!rc && (step = sqlite3_step(s)) == SQLITE_ROW) {

@@ -45,9 +45,11 @@ void synclog_link(const uint8_t prev[SYNCLOG_HASH_LEN], int64_t seq,
  * wrong with it. */
 DS_NODISCARD int synclog_verify(struct store *st, int64_t *entries,
                                 int64_t *bad, char *errbuf);
-/* The same on any database with synclog and node tables (an export). */
+/* The same on the synclog and node tables of schema |schema| of |db|
+ * ("main", or an export attached to it; a name of the program's). */
 typedef struct sqlite3 sqlite3;
-DS_NODISCARD int synclog_verify_db(sqlite3 *db, int64_t *entries, int64_t *bad,
+DS_NODISCARD int synclog_verify_in(sqlite3 *db, const char *schema,
+                                   int64_t *entries, int64_t *bad,
                                    char *errbuf);
 
 /* The log of another file attached to |db| as schema |schema| (an export,

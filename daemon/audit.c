@@ -346,11 +346,6 @@ int audit_log_replay(const char *from, const char *into, int64_t until_ms,
   *ops = 0;
   if (access(from, R_OK) != 0)
     return dmsg_fail(errbuf, DS_ENOENT, DM_CANNOT_READ, from);
-  /* An export is checked against the head the district signed in it. */
-  is_export = loghead_is_export(from);
-  if (is_export && loghead_check(from, NULL, &total, errbuf))
-    return DS_ECORRUPT;
-  total = 0;
   if (access(into, F_OK) == 0)
     return dmsg_fail(errbuf, DS_EEXIST, DM_REPLAY_EXISTS, into);
   rc =
@@ -386,6 +381,14 @@ int audit_log_replay(const char *from, const char *into, int64_t until_ms,
   more = rc ? 1 : pending_read(&s, &pend[0], 1, errbuf);
   if (more < 0 || more > 1)
     rc = more;
+  /* An export is checked against the head the district signed in it: the
+   * attached file, while the scan's first step holds its snapshot, so
+   * the file checked is the file replayed even if its name is pointed
+   * elsewhere meanwhile. */
+  is_export = !rc && loghead_is_export_in(db, "src");
+  if (is_export && loghead_check_in(db, "src", from, NULL, &total, errbuf))
+    rc = DS_ECORRUPT;
+  total = 0;
   /* The source is a district store (meta) or an export (info). */
   if (!rc)
     rc = exec(db, "BEGIN", errbuf);

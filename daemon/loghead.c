@@ -153,24 +153,55 @@ int loghead_district_node(sqlite3 *db, const char *schema,
   return info_blob(db, schema, "district_node", out, ID_LEN);
 }
 
-/* |path| is a file name, never a URI ("file:x" is ./file:x, as replay's
- * ATTACH of it resolves): the file checked is the file replayed. */
-bool loghead_is_export(const char *path) {
-  char plain[FILES_PATH_MAX];
-  sqlite3 *db = NULL;
-  bool yes = false;
-  if (files_plain(path, plain, sizeof(plain)) &&
-      !sqlite3_open_v2(plain, &db, SQLITE_OPEN_READONLY, NULL))
-    yes = !sqlite3_exec(db, "SELECT 1 FROM info LIMIT 1", NULL, NULL, NULL);
-  sqlite3_close(db);
-  return yes;
+bool loghead_is_export_in(sqlite3 *db, const char *schema) {
+  char sql[80];
+  return snprintf(sql, sizeof(sql), "SELECT 1 FROM %s.info LIMIT 1", schema) <
+             (int)sizeof(sql) &&
+         !sqlite3_exec(db, sql, NULL, NULL, NULL);
 }
 
-int loghead_check(const char *path, const uint8_t *dpk, int64_t *entries,
-                  char *errbuf) {
+int loghead_check_in(sqlite3 *db, const char *schema, const char *path,
+                     const uint8_t *dpk, int64_t *entries, char *errbuf) {
   uint8_t m[STMT_LEN], hash[32], nodes[32], sig[DSIG_LEN], epk[32];
   int64_t seq = 0, last = 0, bad;
   bool misfit;
+  int rc;
+
+  if (info_blob(db, schema, "head_seq", (uint8_t *)&seq, 0) ||
+      info_blob(db, schema, "head_hash", hash, 32) ||
+      info_blob(db, schema, "nodes_hash", nodes, 32) ||
+      info_blob(db, schema, "head_sig", sig, sizeof(sig)) ||
+      info_blob(db, schema, "district_pk", epk, 32))
+    return dmsg_fail(errbuf, DS_ECORRUPT, DM_EXPORT_NO_HEAD, path);
+  memcpy(m, "dansync-loghead1", 16);
+  for (int i = 0; i < 8; i++)
+    m[16 + i] = (uint8_t)((uint64_t)seq >> (56 - 8 * i));
+  memcpy(m + 24, hash, 32);
+  memcpy(m + 56, nodes, 32);
+  if (crypto_sign_verify_detached(sig, m, sizeof(m), dpk ? dpk : epk))
+    return dmsg_fail(errbuf, DS_ECORRUPT,
+                     dpk ? DM_EXPORT_HEAD_NOT_THIS : DM_EXPORT_HEAD_NOT_ITS);
+  rc = statement(db, schema, seq, &last, m, &misfit);
+  if (misfit)
+    return dmsg_fail(errbuf, DS_ECORRUPT, DM_EXPORT_NODES);
+  if (rc)
+    return dmsg_fail(errbuf, rc, DM_EXPORT_LOG_READ, path);
+  if (last < seq)
+    return dmsg_fail(errbuf, DS_ECORRUPT, DM_EXPORT_CUT, (long long)last,
+                     (long long)seq);
+  if (last > seq)
+    return dmsg_fail(errbuf, DS_ECORRUPT, DM_EXPORT_ADDED, (long long)seq);
+  if (sodium_memcmp(m + 24, hash, 32))
+    return dmsg_fail(errbuf, DS_ECORRUPT, DM_EXPORT_CHANGED, (long long)seq);
+  if (sodium_memcmp(m + 56, nodes, 32))
+    return dmsg_fail(errbuf, DS_ECORRUPT, DM_EXPORT_NODES);
+  return synclog_verify_in(db, schema, entries, &bad, errbuf);
+}
+
+/* |path| is a file name, never a URI ("file:x" is ./file:x, as replay's
+ * ATTACH of it resolves). */
+int loghead_check(const char *path, const uint8_t *dpk, int64_t *entries,
+                  char *errbuf) {
   char plain[FILES_PATH_MAX];
   sqlite3 *db = NULL;
   int rc;
@@ -180,45 +211,7 @@ int loghead_check(const char *path, const uint8_t *dpk, int64_t *entries,
     sqlite3_close(db);
     return dmsg_fail(errbuf, DS_ENOENT, DM_CANNOT_OPEN, path);
   }
-  if (info_blob(db, "main", "head_seq", (uint8_t *)&seq, 0) ||
-      info_blob(db, "main", "head_hash", hash, 32) ||
-      info_blob(db, "main", "nodes_hash", nodes, 32) ||
-      info_blob(db, "main", "head_sig", sig, sizeof(sig)) ||
-      info_blob(db, "main", "district_pk", epk, 32)) {
-    rc = dmsg_fail(errbuf, DS_ECORRUPT, DM_EXPORT_NO_HEAD, path);
-    goto done;
-  }
-  memcpy(m, "dansync-loghead1", 16);
-  for (int i = 0; i < 8; i++)
-    m[16 + i] = (uint8_t)((uint64_t)seq >> (56 - 8 * i));
-  memcpy(m + 24, hash, 32);
-  memcpy(m + 56, nodes, 32);
-  if (crypto_sign_verify_detached(sig, m, sizeof(m), dpk ? dpk : epk)) {
-    rc = dmsg_fail(errbuf, DS_ECORRUPT,
-                   dpk ? DM_EXPORT_HEAD_NOT_THIS : DM_EXPORT_HEAD_NOT_ITS);
-    goto done;
-  }
-  rc = statement(db, "main", seq, &last, m, &misfit);
-  if (misfit) {
-    rc = dmsg_fail(errbuf, DS_ECORRUPT, DM_EXPORT_NODES);
-    goto done;
-  }
-  if (rc) {
-    rc = dmsg_fail(errbuf, rc, DM_EXPORT_LOG_READ, path);
-    goto done;
-  }
-  if (last < seq)
-    rc = dmsg_fail(errbuf, DS_ECORRUPT, DM_EXPORT_CUT, (long long)last,
-                   (long long)seq);
-  else if (last > seq)
-    rc = dmsg_fail(errbuf, DS_ECORRUPT, DM_EXPORT_ADDED, (long long)seq);
-  else if (sodium_memcmp(m + 24, hash, 32))
-    rc = dmsg_fail(errbuf, DS_ECORRUPT, DM_EXPORT_CHANGED, (long long)seq);
-  else if (sodium_memcmp(m + 56, nodes, 32))
-    rc = dmsg_fail(errbuf, DS_ECORRUPT, DM_EXPORT_NODES);
-  if (!rc)
-    rc = synclog_verify_db(db, entries, &bad, errbuf);
-done:
+  rc = loghead_check_in(db, "main", path, dpk, entries, errbuf);
   sqlite3_close(db);
   return rc;
 }

@@ -32,8 +32,9 @@ DS_NODISCARD int loghead_info_create(sqlite3 *db, const char *schema,
  * or a translated code. */
 DS_NODISCARD int loghead_district_node(sqlite3 *db, const char *schema,
                                        uint8_t out[ID_LEN]);
-/* Whether the file at |path| is a log export (it has an info table). */
-bool loghead_is_export(const char *path);
+/* Whether schema |schema| of |db| is a log export (it has an info
+ * table). */
+bool loghead_is_export_in(sqlite3 *db, const char *schema);
 /* Signs the head of the export attached to |db| as schema "x". */
 DS_NODISCARD int loghead_sign(sqlite3 *db, const uint8_t sk[DSIG_SK_LEN],
                               char *errbuf);
@@ -43,6 +44,12 @@ DS_NODISCARD int loghead_sign(sqlite3 *db, const uint8_t sk[DSIG_SK_LEN],
  * signature. Prints nothing; DS_ECORRUPT with one sentence in |errbuf|. */
 DS_NODISCARD int loghead_check(const char *path, const uint8_t *dpk,
                                int64_t *entries, char *errbuf);
+/* The same on the export attached to |db| as |schema| (|path| only names
+ * it in messages): a replay checks the file it reads, in the snapshot it
+ * reads it in. */
+DS_NODISCARD int loghead_check_in(sqlite3 *db, const char *schema,
+                                  const char *path, const uint8_t *dpk,
+                                  int64_t *entries, char *errbuf);
 /* `dansyncd log verify --from EXPORT` (the district key from --db). */
 int loghead_cmd_verify(const struct args *a);
 #endif
