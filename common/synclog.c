@@ -143,7 +143,8 @@ int synclog_verify_in(sqlite3 *db, const char *schema, int64_t *entries,
                " ON n.node = l.node ORDER BY l.seq",
                schema, schema) >= (int)sizeof(sql) ||
       sqlite3_prepare_v2(db, sql, -1, &s, NULL))
-    return DS_EUNAVAIL;
+    return ds_fail(errbuf, DS_EUNAVAIL, "cannot read the log: %s",
+                   sqlite3_errmsg(db));
   rc = 0;
   while (!rc && (step = sqlite3_step(s)) == SQLITE_ROW) {
     int64_t seq = sqlite3_column_int64(s, 0);
@@ -196,7 +197,8 @@ int synclog_verify_in(sqlite3 *db, const char *schema, int64_t *entries,
     (*entries)++;
   }
   if (!rc && step != SQLITE_DONE)
-    rc = DS_EUNAVAIL;
+    rc = ds_fail(errbuf, DS_EUNAVAIL, "cannot read the log: %s",
+                 sqlite3_errmsg(db));
   sqlite3_finalize(s);
   if (!rc)
     *bad = 0;

@@ -336,6 +336,7 @@ int audit_log_replay(const char *from, const char *into, int64_t until_ms,
   struct store *st = NULL;
   sqlite3 *db;
   struct synclog_scan s = {NULL};
+  sqlite3_stmt *pin = NULL;
   struct pending pend[2];
   char uri[3 * FILES_PATH_MAX + 16];
   char *sql;
@@ -370,9 +371,13 @@ int audit_log_replay(const char *from, const char *into, int64_t until_ms,
   if (!rc)
     rc = sql ? exec(db, sql, errbuf) : dmsg_fail(errbuf, DS_ENOMEM, DM_OOM);
   sqlite3_free(sql);
-  /* One cut of the source: while the scan has entries to give, its
-   * snapshot holds, and the registry is copied and the entries counted in
-   * it (the revocations, read after the scan, may be later ones). */
+  /* One cut of the source: a statement stepped once and kept open holds
+   * one read transaction on it for the whole replay. The export's check,
+   * the registry, the entries and the revocations are all read in it. */
+  if (!rc && (sqlite3_prepare_v2(db, "SELECT 1 FROM src.sqlite_schema", -1,
+                                 &pin, NULL) != SQLITE_OK ||
+              sqlite3_step(pin) != SQLITE_ROW))
+    rc = dmsg_fail(errbuf, DS_EIO, DM_NO_LOG_IN, from);
   if (!rc && synclog_scan_open(&s, db, "src", until_ms))
     rc = dmsg_fail(errbuf, DS_EIO, DM_NO_LOG_IN, from);
   ingest_res_init(&rs);
@@ -382,9 +387,9 @@ int audit_log_replay(const char *from, const char *into, int64_t until_ms,
   if (more < 0 || more > 1)
     rc = more;
   /* An export is checked against the head the district signed in it: the
-   * attached file, while the scan's first step holds its snapshot, so
-   * the file checked is the file replayed even if its name is pointed
-   * elsewhere meanwhile. */
+   * attached file, in the read transaction the replay reads, so the file
+   * checked is the file replayed even if its name is pointed elsewhere
+   * meanwhile. */
   is_export = !rc && loghead_is_export_in(db, "src");
   if (is_export && loghead_check_in(db, "src", from, NULL, &total, errbuf))
     rc = DS_ECORRUPT;
@@ -450,6 +455,7 @@ int audit_log_replay(const char *from, const char *into, int64_t until_ms,
   ingest_close(ing);
   if (!rc && registry_revocations_from(db, "src"))
     rc = ds_fail(errbuf, DS_EIO, "%s", sqlite3_errmsg(db));
+  sqlite3_finalize(pin);
   sqlite3_exec(db, "DETACH src", NULL, NULL, NULL);
   if (!rc)
     rc = exec(db, "PRAGMA synchronous = FULL; PRAGMA journal_mode = WAL",

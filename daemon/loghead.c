@@ -26,17 +26,19 @@ struct nodes_hash {
   bool misfit; /* a row that does not fit the statement's layout */
 };
 
-/* One node's row in the statement's layout. A row that does not fit it
- * (an export's table edited by hand) stops the hash: hashed anyway, a
- * commune of 256 bytes or more would have its length byte wrap, and the
- * bytes past it could be changed unseen. */
+/* One node's row in the statement's layout: a 16-byte id, a 32-byte key
+ * and a commune slug (registry_node_keys_in gives a column of another
+ * type as NULL). A row that does not fit it (an export's table edited by
+ * hand) stops the hash: hashed anyway, a commune of 256 bytes or more
+ * would have its length byte wrap, and the bytes past it could be
+ * changed unseen. */
 static int hash_node(void *arg, const uint8_t *node, size_t nlen,
                      const uint8_t *pk, size_t pklen, const char *commune,
                      size_t clen) {
   struct nodes_hash *nh = arg;
   uint8_t len = (uint8_t)clen;
-  if (nlen != ID_LEN || pklen != crypto_sign_PUBLICKEYBYTES ||
-      clen > SCHEMA_SLUG_MAX) {
+  if (nlen != ID_LEN || pklen != crypto_sign_PUBLICKEYBYTES || !commune ||
+      !schema_slug_ok(commune, clen)) {
     nh->misfit = true;
     return DS_ECORRUPT;
   }
@@ -102,6 +104,8 @@ int loghead_sign(sqlite3 *db, const uint8_t sk[DSIG_SK_LEN], char *errbuf) {
   bool misfit;
   int rc = statement(db, "x", 0, &last, m, &misfit);
 
+  if (misfit)
+    return dmsg_fail(errbuf, DS_ECORRUPT, DM_EXPORT_NODES);
   if (rc)
     return dmsg_fail(errbuf, rc, DM_EXPORT_READ);
   crypto_sign_detached(sig, NULL, m, sizeof(m), sk);
@@ -153,11 +157,39 @@ int loghead_district_node(sqlite3 *db, const char *schema,
   return info_blob(db, schema, "district_node", out, ID_LEN);
 }
 
+/* An export as log export makes it: info, node and synclog are tables,
+ * and nothing is a view or a trigger (a view could show the check one
+ * thing and the replay another). */
+static bool export_shape_ok(sqlite3 *db, const char *schema) {
+  char sql[200];
+  sqlite3_stmt *s;
+  bool ok = false;
+  if (snprintf(
+          sql, sizeof(sql),
+          "SELECT sum(type IN ('view', 'trigger')), sum(type = 'table'"
+          " AND name IN ('info', 'node', 'synclog')) FROM %s.sqlite_schema",
+          schema) < (int)sizeof(sql) &&
+      !sqlite3_prepare_v2(db, sql, -1, &s, NULL)) {
+    ok = sqlite3_step(s) == SQLITE_ROW && sqlite3_column_int(s, 0) == 0 &&
+         sqlite3_column_int(s, 1) == 3;
+    sqlite3_finalize(s);
+  }
+  return ok;
+}
+
 bool loghead_is_export_in(sqlite3 *db, const char *schema) {
-  char sql[80];
-  return snprintf(sql, sizeof(sql), "SELECT 1 FROM %s.info LIMIT 1", schema) <
-             (int)sizeof(sql) &&
-         !sqlite3_exec(db, sql, NULL, NULL, NULL);
+  char sql[100];
+  sqlite3_stmt *s;
+  bool yes = false;
+  /* Anything named info: a view that fails to read is one too. */
+  if (snprintf(sql, sizeof(sql),
+               "SELECT 1 FROM %s.sqlite_schema WHERE name = 'info'",
+               schema) < (int)sizeof(sql) &&
+      !sqlite3_prepare_v2(db, sql, -1, &s, NULL)) {
+    yes = sqlite3_step(s) == SQLITE_ROW;
+    sqlite3_finalize(s);
+  }
+  return yes;
 }
 
 int loghead_check_in(sqlite3 *db, const char *schema, const char *path,
@@ -167,6 +199,8 @@ int loghead_check_in(sqlite3 *db, const char *schema, const char *path,
   bool misfit;
   int rc;
 
+  if (!export_shape_ok(db, schema))
+    return dmsg_fail(errbuf, DS_ECORRUPT, DM_EXPORT_SHAPE, path);
   if (info_blob(db, schema, "head_seq", (uint8_t *)&seq, 0) ||
       info_blob(db, schema, "head_hash", hash, 32) ||
       info_blob(db, schema, "nodes_hash", nodes, 32) ||
@@ -198,8 +232,8 @@ int loghead_check_in(sqlite3 *db, const char *schema, const char *path,
   return synclog_verify_in(db, schema, entries, &bad, errbuf);
 }
 
-/* |path| is a file name, never a URI ("file:x" is ./file:x, as replay's
- * ATTACH of it resolves). */
+/* |path| is a file name, never a URI ("file:x" is ./file:x, as an ATTACH
+ * of it resolves). */
 int loghead_check(const char *path, const uint8_t *dpk, int64_t *entries,
                   char *errbuf) {
   char plain[FILES_PATH_MAX];

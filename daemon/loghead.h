@@ -32,8 +32,8 @@ DS_NODISCARD int loghead_info_create(sqlite3 *db, const char *schema,
  * or a translated code. */
 DS_NODISCARD int loghead_district_node(sqlite3 *db, const char *schema,
                                        uint8_t out[ID_LEN]);
-/* Whether schema |schema| of |db| is a log export (it has an info
- * table). */
+/* Whether schema |schema| of |db| is meant as a log export: it has
+ * something named info (loghead_check_in then wants it a table). */
 bool loghead_is_export_in(sqlite3 *db, const char *schema);
 /* Signs the head of the export attached to |db| as schema "x". */
 DS_NODISCARD int loghead_sign(sqlite3 *db, const uint8_t sk[DSIG_SK_LEN],
@@ -45,8 +45,9 @@ DS_NODISCARD int loghead_sign(sqlite3 *db, const uint8_t sk[DSIG_SK_LEN],
 DS_NODISCARD int loghead_check(const char *path, const uint8_t *dpk,
                                int64_t *entries, char *errbuf);
 /* The same on the export attached to |db| as |schema| (|path| only names
- * it in messages): a replay checks the file it reads, in the snapshot it
- * reads it in. */
+ * it in messages), so that a replay checks the file it reads; the caller
+ * holds the read transaction in which it then reads it. An export must
+ * have info, node and synclog tables and no view or trigger. */
 DS_NODISCARD int loghead_check_in(sqlite3 *db, const char *schema,
                                   const char *path, const uint8_t *dpk,
                                   int64_t *entries, char *errbuf);

@@ -379,23 +379,33 @@ int registry_node_keys_in(sqlite3 *db, const char *schema,
                                     const uint8_t *pk, size_t pklen,
                                     const char *commune, size_t clen),
                           void *arg) {
-  char sql[100];
+  char sql[200];
   sqlite3_stmt *s;
   int rc;
 
-  snprintf(sql, sizeof(sql),
-           "SELECT node, pubkey, commune FROM %s.node ORDER BY node", schema);
+  /* A column of another type than a node's reads as NULL. */
+  if (snprintf(sql, sizeof(sql),
+               "SELECT iif(typeof(node) = 'blob', node, NULL),"
+               " iif(typeof(pubkey) = 'blob', pubkey, NULL),"
+               " iif(typeof(commune) = 'text', commune, NULL)"
+               " FROM %s.node ORDER BY node",
+               schema) >= (int)sizeof(sql))
+    return DS_EINVAL;
   rc = db_prepare(db, sql, &s);
   if (rc)
     return rc;
-  while (
-      (rc = db_step(s)) == 1 &&
-      !(rc = cb(arg, sqlite3_column_blob(s, 0),
-                (size_t)sqlite3_column_bytes(s, 0), sqlite3_column_blob(s, 1),
-                (size_t)sqlite3_column_bytes(s, 1),
-                (const char *)sqlite3_column_text(s, 2),
-                (size_t)sqlite3_column_bytes(s, 2))))
-    ;
+  while ((rc = db_step(s)) == 1) {
+    /* Each value before its length, as SQLite asks. */
+    const uint8_t *node = sqlite3_column_blob(s, 0);
+    size_t nlen = (size_t)sqlite3_column_bytes(s, 0);
+    const uint8_t *pk = sqlite3_column_blob(s, 1);
+    size_t pklen = (size_t)sqlite3_column_bytes(s, 1);
+    const char *commune = (const char *)sqlite3_column_text(s, 2);
+    size_t clen = (size_t)sqlite3_column_bytes(s, 2);
+    rc = cb(arg, node, nlen, pk, pklen, commune, clen);
+    if (rc)
+      break;
+  }
   sqlite3_finalize(s);
   return rc;
 }

@@ -108,8 +108,9 @@ DS_NODISCARD int registry_copy_from(struct sqlite3 *db, const char *from);
 DS_NODISCARD int registry_revocations_from(struct sqlite3 *db,
                                            const char *from);
 /* Calls |cb| for each node of |schema| in node id order, with the bytes
- * its row holds (not checked), until it returns non-zero, which is then
- * returned. */
+ * its row holds (not checked; a column that is not the blob, blob and
+ * text of a node's row comes as NULL), until it returns non-zero, which
+ * is then returned. */
 DS_NODISCARD int registry_node_keys_in(
     struct sqlite3 *db, const char *schema,
     int (*cb)(void *arg, const uint8_t *node, size_t nlen, const uint8_t *pk,

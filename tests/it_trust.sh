@@ -11,7 +11,8 @@
 # certificate (exit 5 naming both pins, nothing sent but the handshake); a device enrolled after the backup the
 # district is restored from re-registers from its enrolment receipt and
 # refills it, and an altered receipt is refused; a log export with its tail
-# cut, a node's key swapped, its commune padded past 255 bytes or its head
+# cut, a node's key swapped, stored as text or cut short, its commune
+# padded past 255 bytes, its node table behind a view or its head
 # re-signed is found by log verify --from and refused by log replay
 # --from; key rotate (a backup taken, the
 # device follows the new key announced under the old one).
@@ -232,13 +233,18 @@ tamper swap "UPDATE node SET pubkey = randomblob(32) WHERE node = (SELECT node F
 tamper resign "UPDATE info SET v = randomblob(64) WHERE k = 'head_sig'"
 # 256 more bytes: a length byte that wrapped would hash the old name.
 tamper pad "UPDATE node SET commune = commune || hex(zeroblob(128)) WHERE node = (SELECT node FROM synclog ORDER BY seq DESC LIMIT 1)"
-for t in cut:"its tail was cut" swap:"a node's key or commune differs" resign:"not signed by this district key" pad:"a node's key or commune differs"; do
+# A key stored as text, a key one byte short: rows the signed layout has no
+# room for. A view can show the check one table and the replay another.
+tamper typed "UPDATE node SET pubkey = CAST(pubkey AS TEXT) WHERE node = (SELECT node FROM synclog ORDER BY seq DESC LIMIT 1)"
+tamper short "UPDATE node SET pubkey = substr(pubkey, 1, 31) WHERE node = (SELECT max(node) FROM node)"
+tamper view "ALTER TABLE node RENAME TO node_t; CREATE VIEW node AS SELECT * FROM node_t"
+for t in cut:"its tail was cut" swap:"a node's key or commune differs" resign:"not signed by this district key" pad:"a node's key or commune differs" typed:"a node's key or commune differs" short:"a node's key or commune differs" view:"has views or triggers"; do
   n=${t%%:*} why=${t#*:}
   check_rc "log verify finds the $n export" 1 D log verify --from "$TMP/$n.db"
   check_grep "$n: it says why" "$why" "$TMP/err"
   check "$n: one sentence" 1 "$(wc -l <"$TMP/err")"
 done
-for n in cut swap pad; do
+for n in cut swap pad typed view; do
   check_rc "replay refuses the $n export" 1 D log replay --from "$TMP/$n.db" --into "$TMP/r-$n.db"
   check "$n: no store was built" "" "$(ls "$TMP/r-$n.db" 2>/dev/null)"
 done
