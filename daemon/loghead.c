@@ -199,6 +199,8 @@ int loghead_check_in(sqlite3 *db, const char *schema, const char *path,
   bool misfit;
   int rc;
 
+  if (!loghead_is_export_in(db, schema))
+    return dmsg_fail(errbuf, DS_ECORRUPT, DM_EXPORT_NO_HEAD, path);
   if (!export_shape_ok(db, schema))
     return dmsg_fail(errbuf, DS_ECORRUPT, DM_EXPORT_SHAPE, path);
   if (info_blob(db, schema, "head_seq", (uint8_t *)&seq, 0) ||
@@ -245,7 +247,11 @@ int loghead_check(const char *path, const uint8_t *dpk, int64_t *entries,
     sqlite3_close(db);
     return dmsg_fail(errbuf, DS_ENOENT, DM_CANNOT_OPEN, path);
   }
-  rc = loghead_check_in(db, "main", path, dpk, entries, errbuf);
+  /* One read transaction: the head, the nodes and every entry are
+   * checked in the same state of the file. */
+  rc = sqlite3_exec(db, "BEGIN", NULL, NULL, NULL)
+           ? dmsg_fail(errbuf, DS_EIO, DM_EXPORT_LOG_READ, path)
+           : loghead_check_in(db, "main", path, dpk, entries, errbuf);
   sqlite3_close(db);
   return rc;
 }
