@@ -7,6 +7,7 @@
  *   bench [--devices 15] [--petitions 10000] [--replay-ops 1000000]
  *         [--incremental-runs 100] [--dir DIR] [--plain]
  *         [--initial-only]  (only the baseline and the initial sync)
+ *   BENCH_PERF_CTL=FIFO: perf's control FIFO, enabled for the initial sync
  *
  * Device stores are filled in bulk through the same library calls the
  * client's local_change makes (edit, merge, encode, queue); the measured
@@ -365,6 +366,7 @@ int main(int argc, char **argv) {
   {
     pid_t pids[15];
     double dcpu = proc_cpu_s(d.pid);
+    perf_ctl("enable");
     t0 = now_s();
     start_ms = (double)clock_now_ms();
     for (int k = 0; k < ndev; k++) {
@@ -383,6 +385,7 @@ int main(int argc, char **argv) {
       ccpu += ru_cpu_s(&ru);
     }
     t = now_s() - t0;
+    perf_ctl("disable");
     dcpu = proc_cpu_s(d.pid) - dcpu;
     /* Where the time went: both sides share the machine's cores. */
     printf("initial_sync_client_cpu_s %.2f s\n", ccpu);

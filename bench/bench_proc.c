@@ -233,3 +233,15 @@ long file_size(const char *dir, const char *name) {
   snprintf(path, sizeof(path), "%s/%s", dir, name);
   return stat(path, &sb) ? 0 : (long)sb.st_size;
 }
+
+/* With BENCH_PERF_CTL=FIFO, `perf record --control=fifo:FIFO -D -1 bench`
+ * samples only the initial sync's window, not the stores' filling. A
+ * FIFO blocks until perf reads it. */
+void perf_ctl(const char *cmd) {
+  const char *fifo = getenv("BENCH_PERF_CTL");
+  FILE *f = fifo ? fopen(fifo, "w") : NULL;
+  if (f) {
+    fprintf(f, "%s\n", cmd);
+    fclose(f);
+  }
+}

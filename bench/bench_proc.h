@@ -34,5 +34,8 @@ void daemon_request_ms(const char *dir, long from);
 void daemon_side(const char *dir, const char *db, double ops, double start_ms);
 /* DIR/NAME's size in bytes; 0 when it is not there. */
 long file_size(const char *dir, const char *name);
+/* Writes |cmd| ("enable", "disable") to perf's control FIFO named by
+ * BENCH_PERF_CTL, if set. */
+void perf_ctl(const char *cmd);
 
 #endif
