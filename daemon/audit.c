@@ -391,7 +391,8 @@ int audit_log_replay(const char *from, const char *into, int64_t until_ms,
    * checked is the file replayed even if its name is pointed elsewhere
    * meanwhile. */
   is_export = !rc && loghead_is_export_in(db, "src");
-  if (is_export && loghead_check_in(db, "src", from, NULL, &total, errbuf))
+  if (is_export &&
+      loghead_check_in(db, "src", from, NULL, 0, NULL, &total, errbuf))
     rc = DS_ECORRUPT;
   total = 0;
   /* The source is a district store (meta) or an export (info). */

@@ -9,6 +9,7 @@
 #include <sqlite3.h>
 
 #include "common/args.h"
+#include "common/buf.h"
 #include "common/db.h"
 #include "common/files.h"
 #include "common/schema.h"
@@ -193,9 +194,11 @@ bool loghead_is_export_in(sqlite3 *db, const char *schema) {
 }
 
 int loghead_check_in(sqlite3 *db, const char *schema, const char *path,
-                     const uint8_t *dpk, int64_t *entries, char *errbuf) {
+                     const uint8_t *keys, size_t nkeys, struct loghead *head,
+                     int64_t *entries, char *errbuf) {
   uint8_t m[STMT_LEN], hash[32], nodes[32], sig[DSIG_LEN], epk[32];
   int64_t seq = 0, last = 0, bad;
+  size_t signer = 0;
   bool misfit;
   int rc;
 
@@ -214,9 +217,22 @@ int loghead_check_in(sqlite3 *db, const char *schema, const char *path,
     m[16 + i] = (uint8_t)((uint64_t)seq >> (56 - 8 * i));
   memcpy(m + 24, hash, 32);
   memcpy(m + 56, nodes, 32);
-  if (crypto_sign_verify_detached(sig, m, sizeof(m), dpk ? dpk : epk))
+  if (!nkeys) {
+    keys = epk;
+    nkeys = 1;
+  }
+  while (signer < nkeys &&
+         crypto_sign_verify_detached(sig, m, sizeof(m), keys + 32 * signer))
+    signer++;
+  if (signer == nkeys)
     return dmsg_fail(errbuf, DS_ECORRUPT,
-                     dpk ? DM_EXPORT_HEAD_NOT_THIS : DM_EXPORT_HEAD_NOT_ITS);
+                     keys != epk ? DM_EXPORT_HEAD_NOT_THIS
+                                 : DM_EXPORT_HEAD_NOT_ITS);
+  if (head) {
+    head->seq = seq;
+    memcpy(head->hash, hash, 32);
+    head->signer = signer;
+  }
   rc = statement(db, schema, seq, &last, m, &misfit);
   if (misfit)
     return dmsg_fail(errbuf, DS_ECORRUPT, DM_EXPORT_NODES);
@@ -236,8 +252,8 @@ int loghead_check_in(sqlite3 *db, const char *schema, const char *path,
 
 /* |path| is a file name, never a URI ("file:x" is ./file:x, as an ATTACH
  * of it resolves). */
-int loghead_check(const char *path, const uint8_t *dpk, int64_t *entries,
-                  char *errbuf) {
+int loghead_check(const char *path, const uint8_t *keys, size_t nkeys,
+                  struct loghead *head, int64_t *entries, char *errbuf) {
   char plain[FILES_PATH_MAX];
   sqlite3 *db = NULL;
   int rc;
@@ -251,16 +267,37 @@ int loghead_check(const char *path, const uint8_t *dpk, int64_t *entries,
    * checked in the same state of the file. */
   rc = sqlite3_exec(db, "BEGIN", NULL, NULL, NULL)
            ? dmsg_fail(errbuf, DS_EIO, DM_EXPORT_LOG_READ, path)
-           : loghead_check_in(db, "main", path, dpk, entries, errbuf);
+           : loghead_check_in(db, "main", path, keys, nkeys, head, entries,
+                              errbuf);
   sqlite3_close(db);
   return rc;
 }
 
+/* Whether the live log holds entry |h->seq| with the chain hash the
+ * export's head names (entry 0 is the chain's start, 32 zero bytes):
+ * 0, DS_ECORRUPT with a sentence, or a read error. */
+static int head_in_log(struct store *st, const struct loghead *h,
+                       char *errbuf) {
+  uint8_t live[32] = {0};
+  int rc = h->seq > 0 ? synclog_hash_at(st, h->seq, live) : 0;
+
+  if (rc == DS_ENOENT || (!rc && sodium_memcmp(live, h->hash, 32)))
+    return dmsg_fail(errbuf, DS_ECORRUPT, DM_EXPORT_FORMER_KEY_FORK,
+                     (long long)h->seq);
+  return rc ? dmsg_fail(errbuf, rc, DM_READ_LOG) : 0;
+}
+
+/* An export made before a `key rotate` is signed by a key the district
+ * has since revoked, maybe because it was stolen: its head must also be
+ * an entry of this district's log, whose chain then vouches for every
+ * entry before it. */
 int loghead_cmd_verify(const struct args *a) {
   static const char *const flags[] = {"from", NULL};
   uint8_t sk[DSIG_SK_LEN];
   char err[DS_ERRBUF_LEN];
+  struct loghead head = {0};
   struct store *st;
+  struct buf keys;
   int64_t n = 0;
   int rc;
 
@@ -270,13 +307,25 @@ int loghead_cmd_verify(const struct args *a) {
   rc = admin_open_store(a, &st);
   if (rc)
     return rc;
+  buf_init(&keys, 0);
   rc = answer_key_load(st, sk, err);
-  store_close(st);
-  if (!rc)
-    rc = loghead_check(args_get(a, "from"), sk + 32, &n, err);
+  if (!rc && (buf_append(&keys, sk + 32, 32) ||
+              registry_former_district_keys(st, &keys)))
+    rc = dmsg_fail(err, DS_EIO, DM_READ_LOG);
   sodium_memzero(sk, sizeof(sk));
+  if (!rc)
+    rc = loghead_check(args_get(a, "from"), keys.data, keys.len / 32, &head, &n,
+                       err);
+  if (!rc && head.signer > 0)
+    rc = head_in_log(st, &head, err);
+  store_close(st);
+  buf_cleanup(&keys);
   if (rc)
     return args_fail(&admin_prog, EXIT_ERROR, err);
-  dmsg_print(stdout, DM_EXPORT_INTACT, (long long)n);
+  if (head.signer > 0)
+    dmsg_print(stdout, DM_EXPORT_INTACT_FORMER_KEY, (long long)n,
+               (long long)head.seq);
+  else
+    dmsg_print(stdout, DM_EXPORT_INTACT, (long long)n);
   return EXIT_OK;
 }

@@ -14,6 +14,7 @@
 #ifndef DS_DAEMON_LOGHEAD_H
 #define DS_DAEMON_LOGHEAD_H
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "common/err.h"
@@ -38,18 +39,28 @@ bool loghead_is_export_in(sqlite3 *db, const char *schema);
 /* Signs the head of the export attached to |db| as schema "x". */
 DS_NODISCARD int loghead_sign(sqlite3 *db, const uint8_t sk[DSIG_SK_LEN],
                               char *errbuf);
-/* Checks export |path|: its signed head against |dpk| (NULL: the key the
- * export names), the log against that head (nothing cut, nothing added),
- * the nodes' keys against the signed ones, and the chain and every
- * signature. Prints nothing; DS_ECORRUPT with one sentence in |errbuf|. */
-DS_NODISCARD int loghead_check(const char *path, const uint8_t *dpk,
+/* The head an export's check verified: its last entry, that entry's
+ * chain hash, and which of the keys given signed it. */
+struct loghead {
+  int64_t seq;
+  uint8_t hash[32];
+  size_t signer;
+};
+/* Checks export |path|: its signed head against the |nkeys| 32-byte keys
+ * at |keys|, tried in order (none: the key the export names), the log
+ * against that head (nothing cut, nothing added), the nodes' keys against
+ * the signed ones, and the chain and every signature. Fills |*head| (if
+ * not NULL). Prints nothing; DS_ECORRUPT with one sentence in |errbuf|. */
+DS_NODISCARD int loghead_check(const char *path, const uint8_t *keys,
+                               size_t nkeys, struct loghead *head,
                                int64_t *entries, char *errbuf);
 /* The same on the export attached to |db| as |schema| (|path| only names
  * it in messages), so that a replay checks the file it reads; the caller
  * holds the read transaction in which it then reads it. An export must
  * have info, node and synclog tables and no view or trigger. */
 DS_NODISCARD int loghead_check_in(sqlite3 *db, const char *schema,
-                                  const char *path, const uint8_t *dpk,
+                                  const char *path, const uint8_t *keys,
+                                  size_t nkeys, struct loghead *head,
                                   int64_t *entries, char *errbuf);
 /* `dansyncd log verify --from EXPORT` (the district key from --db). */
 int loghead_cmd_verify(const struct args *a);

@@ -10,6 +10,7 @@
 #include <uv.h>
 
 #include "common/alloc.h"
+#include "common/buf.h"
 #include "common/db.h"
 #include "common/meta.h"
 #include "common/schema.h"
@@ -224,6 +225,23 @@ int registry_district_node_revoke(struct store *st, int64_t revoke_ms) {
   rc = db_run(s);
   sqlite3_finalize(s);
   return rc;
+}
+
+int registry_former_district_keys(struct store *st, struct buf *keys) {
+  sqlite3_stmt *s;
+  int rc = prepare(st,
+                   "SELECT pubkey FROM node WHERE commune = 'district' AND "
+                   "revoked_ms IS NOT NULL ORDER BY revoked_ms DESC",
+                   &s);
+
+  if (rc)
+    return rc;
+  while ((rc = db_step(s)) == 1)
+    if (sqlite3_column_bytes(s, 0) == 32 &&
+        (rc = buf_append(keys, sqlite3_column_blob(s, 0), 32)))
+      break;
+  sqlite3_finalize(s);
+  return rc < 0 ? rc : 0;
 }
 
 int registry_node_acked(struct store *st, const uint8_t node[ID_LEN],

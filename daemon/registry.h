@@ -12,6 +12,7 @@
 #include "common/err.h"
 #include "common/id.h"
 
+struct buf;
 struct sqlite3;
 struct store;
 
@@ -83,6 +84,12 @@ DS_NODISCARD int registry_communes_each(struct store *st,
  * |revoke_ms|, unless it is revoked already: a key rotation. */
 DS_NODISCARD int registry_district_node_revoke(struct store *st,
                                                int64_t revoke_ms);
+/* Appends to |keys| the 32-byte keys of the district's revoked nodes
+ * (commune "district"), the latest revoked first: its own node's key
+ * before each `key rotate`, and any device enrolled for the district
+ * itself and since revoked. */
+DS_NODISCARD int registry_former_district_keys(struct store *st,
+                                               struct buf *keys);
 /* The highest seq the district holds from |node| (0 for an unknown one). */
 DS_NODISCARD int registry_node_acked(struct store *st,
                                      const uint8_t node[ID_LEN], int64_t *out);

@@ -15,7 +15,9 @@
 # padded past 255 bytes, its node table behind a view or its head
 # re-signed is found by log verify --from and refused by log replay
 # --from; key rotate (a backup taken, the
-# device follows the new key announced under the old one).
+# device follows the new key announced under the old one; an export from
+# before it still verifies, one the old key signed over a log that went
+# its own way does not).
 # usage: it_trust.sh DANSYNC DANSYNCD
 DANSYNC=$1
 DANSYNCD=$2
@@ -250,6 +252,8 @@ for n in cut swap pad typed view; do
 done
 
 # --- key rotate: a new district key, announced under the old one ---
+# The store as it was, old key and all, as a thief of it would hold it.
+check_rc "a backup before the rotation" 0 D backup --out "$TMP/old.db"
 dpk() { sqlite3 "$DB" "SELECT hex(substr(v, 33)) FROM meta WHERE k = 'district_sk'"; }
 spk() { sqlite3 "$TMP/s.db" "SELECT hex(v) FROM meta WHERE k = 'district_pk'"; }
 OLD=$(dpk)
@@ -261,6 +265,15 @@ check "the backup is private" 600 "$(stat -c %a "$TMP/rotated.db")"
 check "the key changed" 1 "$([ "$(dpk)" != "$OLD" ] && echo 1)"
 check "the old district node is revoked" 1 "$(sqlite3 "$DB" "SELECT count(*) FROM node WHERE commune = 'district' AND revoked_ms IS NOT NULL")"
 check_rc "the log still verifies" 0 D log verify
+check_rc "an export from before the rotation verifies" 0 D log verify --from "$TMP/logx.db"
+check_grep "under the former key, in the district's log" "former district key" "$TMP/out"
+# The old key signs an export whose log goes on where the district's did not.
+PO=$(D --db "$TMP/old.db" petition list --json | grep -o '"id": "[0-9a-f]*"' | head -1 | cut -d'"' -f4)
+check_rc "the old store takes an edit" 0 D --db "$TMP/old.db" petition update "$PO" --response "không phải của huyện"
+check_rc "and exports it under the old key" 0 D --db "$TMP/old.db" log export --out "$TMP/fork.db"
+check_rc "log verify refuses the old key's fork" 1 D log verify --from "$TMP/fork.db"
+check_grep "it says why" "is not in the district's log" "$TMP/err"
+check "one sentence" 1 "$(wc -l <"$TMP/err")"
 start_daemon "$DB"
 add s 8
 check_rc "s syncs after the rotation" 0 on s sync

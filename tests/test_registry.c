@@ -9,6 +9,7 @@
 
 #include <sqlite3.h>
 
+#include "common/buf.h"
 #include "common/meta.h"
 #include "common/store.h"
 #include "daemon/district.h"
@@ -129,6 +130,38 @@ static void test_registry_nodes(void **state) {
   memset(&s, 0, sizeof(s));
   assert_int_equal(registry_nodes_each(st, NB, NB, on_node, &s), 0);
   assert_int_equal(s.node.revoked_ms, 4321);
+  store_close(st);
+}
+
+/* The keys the district's own node had before each rotation, the latest
+ * first: revoked district nodes only, never a commune device's key. */
+static void test_registry_former_district_keys(void **state) {
+  static const uint8_t N1[ID_LEN] = {0x31}, N2[ID_LEN] = {0x32},
+                       N3[ID_LEN] = {0x33}, K1[32] = {1}, K2[32] = {2},
+                       K3[32] = {3};
+  struct store *st = memory_district();
+  struct buf keys;
+  int n;
+  (void)state;
+
+  buf_init(&keys, 0);
+  assert_int_equal(registry_former_district_keys(st, &keys), 0);
+  assert_int_equal(keys.len, 0);
+  assert_int_equal(registry_node_add(st, NA, PK, 32, "hoa-an", "", 10), 0);
+  assert_int_equal(registry_node_revoke(st, NA, NA, 20, &n), 0);
+  assert_int_equal(registry_node_add(st, N1, K1, 32, "district", "", 10), 0);
+  assert_int_equal(meta_set(st, META_DISTRICT_NODE, N1, ID_LEN), 0);
+  assert_int_equal(registry_district_node_revoke(st, 100), 0);
+  assert_int_equal(registry_node_add(st, N2, K2, 32, "district", "", 100), 0);
+  assert_int_equal(meta_set(st, META_DISTRICT_NODE, N2, ID_LEN), 0);
+  assert_int_equal(registry_district_node_revoke(st, 200), 0);
+  assert_int_equal(registry_node_add(st, N3, K3, 32, "district", "", 200), 0);
+  assert_int_equal(meta_set(st, META_DISTRICT_NODE, N3, ID_LEN), 0);
+  assert_int_equal(registry_former_district_keys(st, &keys), 0);
+  assert_int_equal(keys.len, 64);
+  assert_memory_equal(keys.data, K2, 32);
+  assert_memory_equal(keys.data + 32, K1, 32);
+  buf_cleanup(&keys);
   store_close(st);
 }
 
@@ -280,6 +313,7 @@ int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_registry_communes),
       cmocka_unit_test(test_registry_nodes),
+      cmocka_unit_test(test_registry_former_district_keys),
       cmocka_unit_test(test_registry_tokens),
       cmocka_unit_test(test_registry_keys),
       cmocka_unit_test(test_registry_attached),
