@@ -12,6 +12,7 @@
 #include "common/buf.h"
 #include "common/db.h"
 #include "common/files.h"
+#include "common/hex.h"
 #include "common/schema.h"
 #include "common/store.h"
 #include "common/synclog.h"
@@ -250,11 +251,61 @@ int loghead_check_in(sqlite3 *db, const char *schema, const char *path,
   return synclog_verify_in(db, schema, entries, &bad, errbuf);
 }
 
+struct same_nodes {
+  struct store *live;
+  char hex[ID_HEX_LEN + 1]; /* the first node that is not the district's */
+  bool foreign;
+};
+
+static int node_is_ours(void *arg, const uint8_t *node, size_t nlen,
+                        const uint8_t *pk, size_t pklen, const char *commune,
+                        size_t clen) {
+  struct same_nodes *sn = arg;
+  bool same;
+  int rc =
+      registry_node_same(sn->live, node, nlen, pk, pklen, commune, clen, &same);
+  if (!rc && !same) {
+    if (node && nlen == ID_LEN)
+      hex_encode(sn->hex, node, ID_LEN); /* the row goes with the scan */
+    sn->foreign = true;
+    rc = DS_ECORRUPT;
+  }
+  return rc;
+}
+
+/* A head signed by a former key (one the district has revoked, maybe
+ * because it was stolen) counts only for what the district itself holds:
+ * the entry it ends at, with that chain hash, in |live|'s log (the chain
+ * then vouches for every entry up to it), and each node row of the
+ * export, id, key and commune, in |live|'s node table. */
+static int former_key_vouched(sqlite3 *db, const char *schema,
+                              struct store *live, const struct loghead *h,
+                              char *errbuf) {
+  struct same_nodes sn = {.live = live, .hex = "?"};
+  uint8_t hash[32];
+  int rc;
+
+  if (h->seq < 1)
+    return dmsg_fail(errbuf, DS_ECORRUPT, DM_EXPORT_FORMER_KEY_EMPTY);
+  rc = synclog_hash_at(live, h->seq, hash);
+  if (rc == DS_ENOENT || (!rc && sodium_memcmp(hash, h->hash, 32)))
+    return dmsg_fail(errbuf, DS_ECORRUPT, DM_EXPORT_FORMER_KEY_FORK,
+                     (long long)h->seq);
+  if (rc)
+    return dmsg_fail(errbuf, rc, DM_READ_LOG);
+  rc = registry_node_keys_in(db, schema, node_is_ours, &sn);
+  if (sn.foreign)
+    return dmsg_fail(errbuf, DS_ECORRUPT, DM_EXPORT_FORMER_KEY_NODE, sn.hex);
+  return rc ? dmsg_fail(errbuf, rc, DM_READ_NODES) : 0;
+}
+
 /* |path| is a file name, never a URI ("file:x" is ./file:x, as an ATTACH
  * of it resolves). */
 int loghead_check(const char *path, const uint8_t *keys, size_t nkeys,
-                  struct loghead *head, int64_t *entries, char *errbuf) {
+                  struct store *live, struct loghead *head, int64_t *entries,
+                  char *errbuf) {
   char plain[FILES_PATH_MAX];
+  struct loghead h = {0};
   sqlite3 *db = NULL;
   int rc;
 
@@ -267,30 +318,17 @@ int loghead_check(const char *path, const uint8_t *keys, size_t nkeys,
    * checked in the same state of the file. */
   rc = sqlite3_exec(db, "BEGIN", NULL, NULL, NULL)
            ? dmsg_fail(errbuf, DS_EIO, DM_EXPORT_LOG_READ, path)
-           : loghead_check_in(db, "main", path, keys, nkeys, head, entries,
+           : loghead_check_in(db, "main", path, keys, nkeys, &h, entries,
                               errbuf);
+  if (!rc && h.signer > 0 && nkeys > 0)
+    rc = live ? former_key_vouched(db, "main", live, &h, errbuf)
+              : dmsg_fail(errbuf, DS_ECORRUPT, DM_EXPORT_HEAD_NOT_THIS);
   sqlite3_close(db);
+  if (head)
+    *head = h;
   return rc;
 }
 
-/* Whether the live log holds entry |h->seq| with the chain hash the
- * export's head names (entry 0 is the chain's start, 32 zero bytes):
- * 0, DS_ECORRUPT with a sentence, or a read error. */
-static int head_in_log(struct store *st, const struct loghead *h,
-                       char *errbuf) {
-  uint8_t live[32] = {0};
-  int rc = h->seq > 0 ? synclog_hash_at(st, h->seq, live) : 0;
-
-  if (rc == DS_ENOENT || (!rc && sodium_memcmp(live, h->hash, 32)))
-    return dmsg_fail(errbuf, DS_ECORRUPT, DM_EXPORT_FORMER_KEY_FORK,
-                     (long long)h->seq);
-  return rc ? dmsg_fail(errbuf, rc, DM_READ_LOG) : 0;
-}
-
-/* An export made before a `key rotate` is signed by a key the district
- * has since revoked, maybe because it was stolen: its head must also be
- * an entry of this district's log, whose chain then vouches for every
- * entry before it. */
 int loghead_cmd_verify(const struct args *a) {
   static const char *const flags[] = {"from", NULL};
   uint8_t sk[DSIG_SK_LEN];
@@ -309,15 +347,14 @@ int loghead_cmd_verify(const struct args *a) {
     return rc;
   buf_init(&keys, 0);
   rc = answer_key_load(st, sk, err);
-  if (!rc && (buf_append(&keys, sk + 32, 32) ||
-              registry_former_district_keys(st, &keys)))
-    rc = dmsg_fail(err, DS_EIO, DM_READ_LOG);
+  if (!rc && buf_append(&keys, sk + 32, 32))
+    rc = dmsg_fail(err, DS_ENOMEM, DM_OOM);
+  if (!rc && registry_former_district_keys(st, &keys))
+    rc = dmsg_fail(err, DS_EIO, DM_READ_NODES);
   sodium_memzero(sk, sizeof(sk));
   if (!rc)
-    rc = loghead_check(args_get(a, "from"), keys.data, keys.len / 32, &head, &n,
-                       err);
-  if (!rc && head.signer > 0)
-    rc = head_in_log(st, &head, err);
+    rc = loghead_check(args_get(a, "from"), keys.data, keys.len / 32, st, &head,
+                       &n, err);
   store_close(st);
   buf_cleanup(&keys);
   if (rc)

@@ -49,11 +49,15 @@ struct loghead {
 /* Checks export |path|: its signed head against the |nkeys| 32-byte keys
  * at |keys|, tried in order (none: the key the export names), the log
  * against that head (nothing cut, nothing added), the nodes' keys against
- * the signed ones, and the chain and every signature. Fills |*head| (if
- * not NULL). Prints nothing; DS_ECORRUPT with one sentence in |errbuf|. */
+ * the signed ones, and the chain and every signature. The first key is
+ * the district's; a head signed by a later one (a former key) counts only
+ * if district store |live| holds the head's entry with its chain hash and
+ * every node row of the export. Fills |*head| (if not NULL). Prints
+ * nothing; DS_ECORRUPT with one sentence in |errbuf|. */
 DS_NODISCARD int loghead_check(const char *path, const uint8_t *keys,
-                               size_t nkeys, struct loghead *head,
-                               int64_t *entries, char *errbuf);
+                               size_t nkeys, struct store *live,
+                               struct loghead *head, int64_t *entries,
+                               char *errbuf);
 /* The same on the export attached to |db| as |schema| (|path| only names
  * it in messages), so that a replay checks the file it reads; the caller
  * holds the read transaction in which it then reads it. An export must

@@ -244,6 +244,30 @@ int registry_former_district_keys(struct store *st, struct buf *keys) {
   return rc < 0 ? rc : 0;
 }
 
+int registry_node_same(struct store *st, const uint8_t *node, size_t nlen,
+                       const uint8_t *pk, size_t pklen, const char *commune,
+                       size_t clen, bool *same) {
+  sqlite3_stmt *s;
+  int rc = prepare(st,
+                   "SELECT 1 FROM node WHERE node = ?1 AND pubkey = ?2 AND "
+                   "commune = ?3",
+                   &s);
+
+  *same = false;
+  if (rc)
+    return rc;
+  if (!node || !pk || !commune)
+    goto done; /* a column of another type: no node of ours */
+  sqlite3_bind_blob(s, 1, node, (int)nlen, SQLITE_STATIC);
+  sqlite3_bind_blob(s, 2, pk, (int)pklen, SQLITE_STATIC);
+  sqlite3_bind_text(s, 3, commune, (int)clen, SQLITE_STATIC);
+  rc = db_step(s);
+  *same = rc == 1;
+done:
+  sqlite3_finalize(s);
+  return rc < 0 ? rc : 0;
+}
+
 int registry_node_acked(struct store *st, const uint8_t node[ID_LEN],
                         int64_t *out) {
   sqlite3_stmt *s;

@@ -90,6 +90,13 @@ DS_NODISCARD int registry_district_node_revoke(struct store *st,
  * itself and since revoked. */
 DS_NODISCARD int registry_former_district_keys(struct store *st,
                                                struct buf *keys);
+/* Whether the store has node |node| with key |pk| and commune |commune|
+ * exactly (the lengths in bytes; a NULL is no node of ours), into
+ * |*same|. */
+DS_NODISCARD int registry_node_same(struct store *st, const uint8_t *node,
+                                    size_t nlen, const uint8_t *pk,
+                                    size_t pklen, const char *commune,
+                                    size_t clen, bool *same);
 /* The highest seq the district holds from |node| (0 for an unknown one). */
 DS_NODISCARD int registry_node_acked(struct store *st,
                                      const uint8_t node[ID_LEN], int64_t *out);

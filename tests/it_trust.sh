@@ -16,8 +16,8 @@
 # re-signed is found by log verify --from and refused by log replay
 # --from; key rotate (a backup taken, the
 # device follows the new key announced under the old one; an export from
-# before it still verifies, one the old key signed over a log that went
-# its own way does not).
+# before it still verifies, but not one the old key signed over a log that
+# went its own way, over a changed node table or over an empty log).
 # usage: it_trust.sh DANSYNC DANSYNCD
 DANSYNC=$1
 DANSYNCD=$2
@@ -254,6 +254,13 @@ done
 # --- key rotate: a new district key, announced under the old one ---
 # The store as it was, old key and all, as a thief of it would hold it.
 check_rc "a backup before the rotation" 0 D backup --out "$TMP/old.db"
+cp "$TMP/old.db" "$TMP/thief.db" && chmod 600 "$TMP/thief.db"
+# A district with an empty log, its export made before a rotation.
+check_rc "an empty district" 0 D --db "$TMP/e.db" init
+check_rc "exports its empty log" 0 D --db "$TMP/e.db" log export --out "$TMP/ex.db"
+check_rc "and rotates its key" 0 D --db "$TMP/e.db" key rotate --out "$TMP/e-rot.db"
+check_rc "an empty export under the former key is refused" 1 D --db "$TMP/e.db" log verify --from "$TMP/ex.db"
+check_grep "nothing to vouch for" "holds no entry the district's log could vouch for" "$TMP/err"
 dpk() { sqlite3 "$DB" "SELECT hex(substr(v, 33)) FROM meta WHERE k = 'district_sk'"; }
 spk() { sqlite3 "$TMP/s.db" "SELECT hex(v) FROM meta WHERE k = 'district_pk'"; }
 OLD=$(dpk)
@@ -266,14 +273,19 @@ check "the key changed" 1 "$([ "$(dpk)" != "$OLD" ] && echo 1)"
 check "the old district node is revoked" 1 "$(sqlite3 "$DB" "SELECT count(*) FROM node WHERE commune = 'district' AND revoked_ms IS NOT NULL")"
 check_rc "the log still verifies" 0 D log verify
 check_rc "an export from before the rotation verifies" 0 D log verify --from "$TMP/logx.db"
-check_grep "under the former key, in the district's log" "former district key" "$TMP/out"
+check_grep "under a revoked key, in the district's log" "signed by a revoked key of the district" "$TMP/out"
 # The old key signs an export whose log goes on where the district's did not.
 PO=$(D --db "$TMP/old.db" petition list --json | grep -o '"id": "[0-9a-f]*"' | head -1 | cut -d'"' -f4)
 check_rc "the old store takes an edit" 0 D --db "$TMP/old.db" petition update "$PO" --response "không phải của huyện"
 check_rc "and exports it under the old key" 0 D --db "$TMP/old.db" log export --out "$TMP/fork.db"
 check_rc "log verify refuses the old key's fork" 1 D log verify --from "$TMP/fork.db"
-check_grep "it says why" "is not in the district's log" "$TMP/err"
+check_grep "it says why" "does not hold its entry" "$TMP/err"
 check "one sentence" 1 "$(wc -l <"$TMP/err")"
+# The same log, its node table changed: a device moved to another commune.
+sqlite3 "$TMP/thief.db" "UPDATE node SET commune = 'tan-long' WHERE commune = 'phung-hiep'"
+check_rc "the old key exports a changed node table" 0 D --db "$TMP/thief.db" log export --out "$TMP/nodes.db"
+check_rc "log verify refuses it" 1 D log verify --from "$TMP/nodes.db"
+check_grep "naming the node" "has no node [0-9a-f]* with that key and commune" "$TMP/err"
 start_daemon "$DB"
 add s 8
 check_rc "s syncs after the rotation" 0 on s sync
@@ -283,4 +295,8 @@ add s 9
 check_rc "s syncs again with the new key" 0 on s sync
 check "s and the district meet" "$(D digest --commune phung-hiep)" "$(on s digest --commune phung-hiep)"
 stop_daemon || bad "stop"
+# The district's log has gone on past the fork's entry, with other entries.
+check_rc "the fork is refused against a log that went on" 1 D log verify --from "$TMP/fork.db"
+check_grep "its entry differs" "does not hold its entry" "$TMP/err"
+check_rc "the export from before the rotation still verifies" 0 D log verify --from "$TMP/logx.db"
 finish

@@ -133,12 +133,13 @@ static void test_registry_nodes(void **state) {
   store_close(st);
 }
 
-/* The keys the district's own node had before each rotation, the latest
- * first: revoked district nodes only, never a commune device's key. */
+/* The keys of the district's revoked nodes, the latest revoked first: its
+ * own node's before each rotation and a device enrolled for the district
+ * itself, never a commune device's key. */
 static void test_registry_former_district_keys(void **state) {
   static const uint8_t N1[ID_LEN] = {0x31}, N2[ID_LEN] = {0x32},
-                       N3[ID_LEN] = {0x33}, K1[32] = {1}, K2[32] = {2},
-                       K3[32] = {3};
+                       N3[ID_LEN] = {0x33}, N4[ID_LEN] = {0x34}, K1[32] = {1},
+                       K2[32] = {2}, K3[32] = {3}, K4[32] = {4};
   struct store *st = memory_district();
   struct buf keys;
   int n;
@@ -157,11 +158,46 @@ static void test_registry_former_district_keys(void **state) {
   assert_int_equal(registry_district_node_revoke(st, 200), 0);
   assert_int_equal(registry_node_add(st, N3, K3, 32, "district", "", 200), 0);
   assert_int_equal(meta_set(st, META_DISTRICT_NODE, N3, ID_LEN), 0);
+  assert_int_equal(registry_node_add(st, N4, K4, 32, "district", "", 120), 0);
+  assert_int_equal(registry_node_revoke(st, N4, N4, 150, &n), 0);
+  assert_int_equal(n, 1);
   assert_int_equal(registry_former_district_keys(st, &keys), 0);
-  assert_int_equal(keys.len, 64);
+  assert_int_equal(keys.len, 96);
   assert_memory_equal(keys.data, K2, 32);
-  assert_memory_equal(keys.data + 32, K1, 32);
+  assert_memory_equal(keys.data + 32, K4, 32);
+  assert_memory_equal(keys.data + 64, K1, 32);
   buf_cleanup(&keys);
+  store_close(st);
+}
+
+/* A node as an export holds it, against the store's: id, key and commune
+ * all the same, or not ours. */
+static void test_registry_node_same(void **state) {
+  static const uint8_t K2[32] = {2};
+  struct store *st = memory_district();
+  bool same;
+  (void)state;
+
+  assert_int_equal(registry_node_add(st, NA, PK, 32, "hoa-an", "", 10), 0);
+  assert_int_equal(
+      registry_node_same(st, NA, ID_LEN, PK, 32, "hoa-an", 6, &same), 0);
+  assert_true(same);
+  assert_int_equal(
+      registry_node_same(st, NA, ID_LEN, PK, 32, "tan-long", 8, &same), 0);
+  assert_false(same);
+  assert_int_equal(
+      registry_node_same(st, NA, ID_LEN, K2, 32, "hoa-an", 6, &same), 0);
+  assert_false(same);
+  assert_int_equal(
+      registry_node_same(st, NA, ID_LEN, PK, 31, "hoa-an", 6, &same), 0);
+  assert_false(same);
+  assert_int_equal(
+      registry_node_same(st, NB, ID_LEN, PK, 32, "hoa-an", 6, &same), 0);
+  assert_false(same);
+  /* A column an export held as another type comes as NULL. */
+  assert_int_equal(
+      registry_node_same(st, NA, ID_LEN, NULL, 0, "hoa-an", 6, &same), 0);
+  assert_false(same);
   store_close(st);
 }
 
@@ -314,6 +350,7 @@ int main(void) {
       cmocka_unit_test(test_registry_communes),
       cmocka_unit_test(test_registry_nodes),
       cmocka_unit_test(test_registry_former_district_keys),
+      cmocka_unit_test(test_registry_node_same),
       cmocka_unit_test(test_registry_tokens),
       cmocka_unit_test(test_registry_keys),
       cmocka_unit_test(test_registry_attached),
