@@ -3,6 +3,7 @@
  * account's own district node, and the `dansyncd user` commands. */
 #include "daemon/users.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <termios.h>
@@ -181,14 +182,18 @@ int users_passwd(struct store *st, const char *name, const char *password,
 
 int users_remove(struct store *st, const char *name, char *errbuf) {
   sqlite3 *db = store_sqlite(st);
+  char now[24];
   int rc = store_begin(st), n = -1;
   if (rc)
     return dmsg_fail(errbuf, rc, DM_WRITE_STORE);
+  /* The time from our clock, as every revocation takes it (SQLite's
+   * unixepoch('subsec') is NULL before 3.42: Debian 12 has 3.40). */
+  snprintf(now, sizeof(now), "%lld", (long long)clock_now_ms());
   if (exec1(db,
             "UPDATE node SET revoked_ms = coalesce(revoked_ms, "
-            "CAST(unixepoch('subsec') * 1000 AS INTEGER)) WHERE node = "
+            "CAST(?2 AS INTEGER)) WHERE node = "
             "(SELECT node FROM ui_user WHERE name = ?1)",
-            name, NULL) >= 0)
+            name, now) >= 0)
     n = exec1(db, "DELETE FROM ui_user WHERE name = ?1", name, NULL);
   if (n > 0)
     rc = store_commit(st);

@@ -242,6 +242,7 @@ check_rc "the revoked device is refused" 4 "$DANSYNC" --db "$TMP/b.db" sync
 check "the viewer reads" 200 "$(get / -b "$TMP/jar.xem")"
 "$DANSYNCD" --db "$DB" user remove xem >/dev/null || bad "user remove"
 check "a removed user's session is refused" 401 "$(get / -b "$TMP/jar.xem")"
+check "a removed user's node is revoked" 1 "$(sqlite3 "$DB" "SELECT count(*) FROM node WHERE label = 'user xem' AND revoked_ms > 0")"
 
 # --- logout ---
 cp "$TMP/jar.lan" "$TMP/jar.old"
