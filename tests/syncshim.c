@@ -2,8 +2,9 @@
  * syncshim.c -- a test seam preloaded into dansyncd (LD_PRELOAD) by
  * it_durable.sh: it records, in order, each sync request read from a socket,
  * each fdatasync/fsync of a WAL file (begin and end) and each HTTP answer
- * about to be written, fails WAL syncs with EIO while a switch file exists,
- * and makes each WAL sync take SYNCSHIM_DELAY_MS longer (a slow disk).
+ * about to be written, fails WAL syncs with EIO while a switch file exists
+ * (SYNCSHIM_FAIL), and holds each WAL sync for as long as another one does
+ * (SYNCSHIM_HOLD: a disk as slow as the test needs it to be).
  * Not part of any program. */
 #define _GNU_SOURCE
 #include <dlfcn.h>
@@ -63,6 +64,7 @@ static int is_wal(int fd) {
 
 static int wal_sync(int fd, const char *name, sync_fn *real) {
   const char *fail = getenv("SYNCSHIM_FAIL");
+  const char *hold = getenv("SYNCSHIM_HOLD");
   int rc;
 
   if (!*real)
@@ -75,10 +77,10 @@ static int wal_sync(int fd, const char *name, sync_fn *real) {
     errno = EIO;
     return -1;
   }
-  if (getenv("SYNCSHIM_DELAY_MS")) {
-    long ms = atol(getenv("SYNCSHIM_DELAY_MS"));
-    struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
-    nanosleep(&ts, NULL);
+  if (hold) {
+    struct timespec ts = {0, 5 * 1000000L};
+    while (access(hold, F_OK) == 0)
+      nanosleep(&ts, NULL);
   }
   rc = (*real)(fd);
   note(rc ? "sync-fail" : "sync-end");
