@@ -492,13 +492,13 @@ static void test_cat_http_shapes(void **state) {
   (void)state;
   buf_init(&resp, 0);
   it_digest(db, NULL, before);
-  it_raw(&d, two_cl, sizeof(two_cl) - 1, false, 2000, &resp);
+  it_raw(&d, two_cl, sizeof(two_cl) - 1, false, 10000, &resp);
   assert_non_null(strstr((char *)resp.data, "HTTP/1.1 400"));
-  it_raw(&d, bad_chunk, sizeof(bad_chunk) - 1, false, 2000, &resp);
+  it_raw(&d, bad_chunk, sizeof(bad_chunk) - 1, false, 10000, &resp);
   assert_non_null(strstr((char *)resp.data, "HTTP/1.1 400"));
-  it_raw(&d, te_identity, sizeof(te_identity) - 1, false, 2000, &resp);
+  it_raw(&d, te_identity, sizeof(te_identity) - 1, false, 10000, &resp);
   assert_non_null(strstr((char *)resp.data, "HTTP/1.1 400"));
-  it_raw(&d, bad_method, sizeof(bad_method) - 1, false, 2000, &resp);
+  it_raw(&d, bad_method, sizeof(bad_method) - 1, false, 10000, &resp);
   assert_non_null(strstr((char *)resp.data, "HTTP/1.1 405"));
   it_digest(db, NULL, after);
   assert_string_equal(before, after);

@@ -346,16 +346,16 @@ static void test_it_garbage_and_half_requests(void **state) {
 
   it_digest(f->db, NULL, before);
   /* Not HTTP. */
-  it_raw(&f->d, "\x00\x01\x02garbage\r\n\r\n", 14, false, 2000, &f->resp);
+  it_raw(&f->d, "\x00\x01\x02garbage\r\n\r\n", 14, false, 10000, &f->resp);
   assert_non_null(strstr((char *)f->resp.data, "HTTP/1.1 400"));
   /* An 9 MiB Content-Length: refused before any body is read. */
-  it_raw(&f->d, big, sizeof(big) - 1, false, 2000, &f->resp);
+  it_raw(&f->d, big, sizeof(big) - 1, false, 10000, &f->resp);
   assert_non_null(strstr((char *)f->resp.data, "HTTP/1.1 413"));
   /* Content-Length and Transfer-Encoding together. */
-  it_raw(&f->d, smuggle, sizeof(smuggle) - 1, false, 2000, &f->resp);
+  it_raw(&f->d, smuggle, sizeof(smuggle) - 1, false, 10000, &f->resp);
   assert_non_null(strstr((char *)f->resp.data, "HTTP/1.1 400"));
   /* Half a request from nobody in particular: refused from its head. */
-  it_raw(&f->d, half, sizeof(half) - 1, true, 2000, &f->resp);
+  it_raw(&f->d, half, sizeof(half) - 1, true, 10000, &f->resp);
   assert_non_null(strstr((char *)f->resp.data, "HTTP/1.1 401"));
   /* Half a request from an enrolled device, then the socket closes: no
    * answer, nothing stored. */
@@ -374,7 +374,7 @@ static void test_it_garbage_and_half_requests(void **state) {
                  "POST /v1/sync HTTP/1.1\r\nHost: x\r\nDansync-Node: %s\r\n"
                  "Dansync-Signature: %s\r\nContent-Length: 100\r\n\r\nabc",
                  node, sig);
-    it_raw(&f->d, req, (size_t)n, true, 2000, &f->resp);
+    it_raw(&f->d, req, (size_t)n, true, 10000, &f->resp);
     assert_int_equal(f->resp.len, 0);
   }
   /* A header flood. */
@@ -384,12 +384,12 @@ static void test_it_garbage_and_half_requests(void **state) {
     assert_int_equal(buf_printf(&flood, "X-Flood-%d: aaaaaaaaaaaaaaaa\r\n", i),
                      0);
   assert_int_equal(buf_printf(&flood, "\r\n"), 0);
-  it_raw(&f->d, flood.data, flood.len, false, 2000, &f->resp);
+  it_raw(&f->d, flood.data, flood.len, false, 10000, &f->resp);
   assert_non_null(strstr((char *)f->resp.data, "HTTP/1.1 431"));
   buf_cleanup(&flood);
   /* Still serving. */
   it_raw(&f->d, "GET /v1/health HTTP/1.1\r\nConnection: close\r\n\r\n", 47,
-         false, 2000, &f->resp);
+         false, 10000, &f->resp);
   assert_non_null(strstr((char *)f->resp.data, "\r\n\r\nok"));
   it_digest(f->db, NULL, after);
   assert_string_equal(before, after);
