@@ -405,6 +405,11 @@ static void test_unread_answers_dropped(void **state) {
   assert_alive();
 }
 
+/* How long the refusals of test_unauthenticated_bodies_memory took to
+ * come: the refusal log's windows they may span. */
+static uint64_t flood_ms;
+#define RLOG_WINDOW_MS 10000 /* the daemon's, daemon/serve.h */
+
 /* 100 unauthenticated senders of 7.9 MiB bodies, and 20 more claiming one
  * enrolled node, from four addresses: nothing is buffered for the first;
  * of the others, one body per address (a quarter of the 32 MiB for
@@ -414,7 +419,9 @@ static void test_unauthenticated_bodies_memory(void **state) {
   static uint8_t junk[64 * 1024];
   struct buf head, resp;
   int fds[120];
+  bool answered[120] = {false};
   int refused = 0;
+  uint64_t began = clock_now_ms();
   (void)state;
   buf_init(&head, 0);
   buf_init(&resp, 0);
@@ -438,14 +445,27 @@ static void test_unauthenticated_bodies_memory(void **state) {
       sent += (size_t)n;
     }
   }
-  for (int i = 0; i < 120; i++) {
-    char b[64];
-    if (fds[i] < 0)
-      continue;
-    if (recv(fds[i], b, sizeof(b) - 1, MSG_DONTWAIT) > 12 &&
-        (!memcmp(b, "HTTP/1.1 401", 12) || !memcmp(b, "HTTP/1.1 503", 12)))
-      refused++;
+  /* The refusals, as they come: a sender that gave up at its 2 s send
+   * time-out (a stalled machine) may still have its answer on the way.
+   * Once 116 are in, one more look counts any beyond them. */
+  for (uint64_t t0 = clock_now_ms(), last = 0; !last;) {
+    struct pollfd p[120];
+    last = refused >= 116 || clock_now_ms() - t0 >= LIVENESS_MS;
+    for (int i = 0; i < 120; i++)
+      p[i] = (struct pollfd){answered[i] ? -1 : fds[i], POLLIN, 0};
+    if (!last)
+      poll(p, 120, 100);
+    for (int i = 0; i < 120; i++) {
+      char b[64];
+      if (p[i].fd < 0 || (!last && !p[i].revents))
+        continue;
+      answered[i] = true;
+      if (recv(fds[i], b, sizeof(b) - 1, MSG_DONTWAIT) > 12 &&
+          (!memcmp(b, "HTTP/1.1 401", 12) || !memcmp(b, "HTTP/1.1 503", 12)))
+        refused++;
+    }
   }
+  flood_ms = clock_now_ms() - began;
   {
     long hwm = it_rss_kib(d.pid, "VmHWM");
     print_message("100 + 20 large bodies: %d refused from their heads; "
@@ -532,13 +552,16 @@ static void test_log_lines(void **state) {
   assert_non_null(
       strstr((char *)log.data, "peer=127.0.1.5 reason=write_timeout"));
   assert_non_null(strstr((char *)log.data, "reason=busy"));
-  /* 25 refusals from 127.0.3.1, a handful of lines. */
+  /* 25 refusals from 127.0.3.1, a handful of lines: two a window (the
+   * first refusal, then the count), over the windows the flood spanned
+   * (one, or two at a boundary, when the machine is not stalled). */
   for (const char *at = (char *)log.data;
        (at = strstr(at, "peer=127.0.3.1 reason=unknown_node")); at++)
     lines++;
   print_message("log: %d lines for the unknown_node refusals from 127.0.3.1\n",
                 lines);
-  assert_true(lines >= 1 && lines <= 4);
+  assert_true(lines >= 1 &&
+              (uint64_t)lines <= 2 * (flood_ms / RLOG_WINDOW_MS + 2));
   buf_cleanup(&log);
 }
 
