@@ -21,6 +21,14 @@ stop_helpers() {
 trap 'stop_helpers; cleanup' EXIT
 queued() { C --db "$1" status --json | grep -o '"queued": [0-9]*' | grep -o '[0-9]*$'; }
 now_ms() { date +%s%3N; }
+# settled N COMMAND...: COMMAND's count once it has reached N (waited for,
+# up to 10 s: another process, a proxy or s_server, writes what it counts
+# and may not have yet when the client exits), so a check of it for N
+# fails on more, and on fewer only after the wait.
+at_least() { local n=$1; shift; [ "$("$@")" -ge "$n" ]; }
+settled() { wait_for "a count of $1" 10 at_least "$@"; shift; "$@"; }
+lines() { wc -l <"$1"; }
+posts() { grep -a -c 'POST /v1/sync HTTP/1.1' "$1"; }
 # start_proxy NAME args...: sets PPORT.
 start_proxy() {
   local name=$1
@@ -49,29 +57,31 @@ t0=$(now_ms)
 check_rc "silent server: exit 3" 3 C --db "$DEV" sync --retries 0 --timeout 2
 t1=$(now_ms)
 echo "silent server given up on after $((t1 - t0)) ms (--timeout 2)"
-if [ $((t1 - t0)) -ge 1900 ] && [ $((t1 - t0)) -lt 6000 ]; then ok; else
-  bad "silent server: took $((t1 - t0)) ms, expected 2 s (less than 6 s)"; fi
+# At least the 2 s; at most 15 s, far from the default 30 s, with room for
+# a loaded machine's start-up.
+if [ $((t1 - t0)) -ge 1900 ] && [ $((t1 - t0)) -lt 15000 ]; then ok; else
+  bad "silent server: took $((t1 - t0)) ms, expected 2 s (less than 15 s)"; fi
 check_grep "silent server: says it did not answer" "did not answer within 2 s" "$TMP/err"
 check_grep "silent server: offline, nothing lost" "40 ops stay queued" "$TMP/err"
-check "silent server: one connection" 1 "$(wc -l <"$TMP/silent.log")"
+check "silent server: one connection" 1 "$(settled 1 lines "$TMP/silent.log")"
 check "silent server: queue intact" 40 "$(queued "$DEV")"
 check "silent server: store unchanged" "$DIGEST" "$(C --db "$DEV" digest)"
 
 # --- --retries N makes exactly N + 1 attempts, with and without --wait ---
 : >"$TMP/silent.log"
 check_rc "--retries 2: exit 3" 3 C --db "$DEV" sync --retries 2 --timeout 1
-check "--retries 2: exactly 3 attempts" 3 "$(wc -l <"$TMP/silent.log")"
+check "--retries 2: exactly 3 attempts" 3 "$(settled 3 lines "$TMP/silent.log")"
 check "--retries 2: two retries announced" 2 "$(grep -c 'retrying' "$TMP/err")"
 : >"$TMP/silent.log"
 check_rc "--wait --retries 1: exit 3" 3 C --db "$DEV" sync --wait --retries 1 --timeout 1
-check "--wait --retries 1: exactly 2 attempts" 2 "$(wc -l <"$TMP/silent.log")"
+check "--wait --retries 1: exactly 2 attempts" 2 "$(settled 2 lines "$TMP/silent.log")"
 
 # --- proxies from the environment are honoured (HTTPS_PROXY further down) ---
 check_rc "set-server back to the daemon" 0 C --db "$DEV" set-server "$URL"
 : >"$TMP/silent.log"
 check_rc "http_proxy is used: the silent proxy never answers" 3 env http_proxy="http://127.0.0.1:$SILENT" \
   "$DANSYNC" --db "$DEV" sync --retries 0 --timeout 1
-check "http_proxy: the proxy got the connection" 1 "$(wc -l <"$TMP/silent.log")"
+check "http_proxy: the proxy got the connection" 1 "$(settled 1 lines "$TMP/silent.log")"
 check_rc "NO_PROXY bypasses it: the daemon is reached" 0 env http_proxy="http://127.0.0.1:$SILENT" \
   NO_PROXY=127.0.0.1 "$DANSYNC" --db "$DEV" sync --retries 0 --timeout 5
 check "NO_PROXY: the proxy saw nothing more" 1 "$(wc -l <"$TMP/silent.log")"
@@ -164,18 +174,18 @@ check "no CA failure sent anything" 0 "$(grep -a -c 'POST' "$TMP/tls.out")"
 check_rc "set-server with the right pin" 0 C --db "$DEV" set-server "$TLSURL" --pin "$PIN"
 check_rc "right pin: exit 3 (s_server never answers)" 3 C --db "$DEV" sync --retries 0 --timeout 2
 check_grep "right pin: an offline message, not an identity one" "offline" "$TMP/err"
-check "right pin: the request arrived inside TLS" 1 "$(grep -a -c 'POST /v1/sync HTTP/1.1' "$TMP/tls.out")"
+check "right pin: the request arrived inside TLS" 1 "$(settled 1 posts "$TMP/tls.out")"
 check "right pin: ALPN offers http/1.1 only (DESIGN §11)" \
   "ALPN protocols advertised by the client: http/1.1" "$(grep -a 'advertised by the client' "$TMP/tls.out" | sort -u)"
 # The CA file that did sign it (the certificate is its own CA), host checked.
 check_rc "set-server with the right CA" 0 C --db "$DEV" set-server "$TLSURL" --cacert "$TMP/cert.pem"
 check_rc "right CA: exit 3 (s_server never answers)" 3 C --db "$DEV" sync --retries 0 --timeout 2
-check "right CA: the request arrived inside TLS" 2 "$(grep -a -c 'POST /v1/sync HTTP/1.1' "$TMP/tls.out")"
+check "right CA: the request arrived inside TLS" 2 "$(settled 2 posts "$TMP/tls.out")"
 # HTTPS_PROXY: the connection goes to the proxy (which never answers).
 : >"$TMP/silent.log"
 check_rc "HTTPS_PROXY is used" 3 env HTTPS_PROXY="http://127.0.0.1:$SILENT" \
   "$DANSYNC" --db "$DEV" sync --retries 0 --timeout 1
-check "HTTPS_PROXY: the proxy got the connection" 1 "$(wc -l <"$TMP/silent.log")"
+check "HTTPS_PROXY: the proxy got the connection" 1 "$(settled 1 lines "$TMP/silent.log")"
 check "HTTPS_PROXY: nothing went around it" 2 "$(grep -a -c 'POST /v1/sync HTTP/1.1' "$TMP/tls.out")"
 # A certificate its CA signed, for another name: exit 5.
 openssl s_server -accept 127.0.0.1:0 -cert "$TMP/other.pem" -key "$TMP/okey.pem" \
