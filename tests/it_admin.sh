@@ -183,32 +183,38 @@ check_rc "replay checks the file it replays (file:ex.db)" 1 in_tmp D log replay 
 check_grep "... whose head is not signed" "not signed" "$TMP/err"
 check "... and builds nothing" "" "$(ls "$TMP/r6.db" 2>/dev/null)"
 # Replay only reads its source: another writer (serve) may hold the store.
+# hold_writer DB: a sqlite3 holds DB's write lock until release_writer. It
+# waits for the lock (the daemon may be writing when it asks) and says when
+# it has it; if it cannot get it, it exits and the wait fails.
 mkfifo "$TMP/lock.fifo"
-exec 8<>"$TMP/lock.fifo"
-sqlite3 "$DB" <&8 >/dev/null 2>&1 &
-LOCKER=$!
-echo "BEGIN IMMEDIATE;" >&8
-wait_for "another writer to hold the store" 10 bash -c "! sqlite3 '$DB' 'BEGIN IMMEDIATE; ROLLBACK' 2>/dev/null"
+hold_writer() {
+  rm -f "$TMP/lock.out"
+  exec 8<>"$TMP/lock.fifo"
+  sqlite3 "$1" <&8 >"$TMP/lock.out" 2>&1 &
+  LOCKER=$!
+  printf '.bail on\n.timeout 30000\nBEGIN IMMEDIATE;\nSELECT %s;\n' "'held'" >&8
+  wait_for "another writer to hold $1" 40 grep -qx held "$TMP/lock.out"
+}
+release_writer() {
+  printf 'ROLLBACK;\n.quit\n' >&8
+  wait "$LOCKER"
+  exec 8>&-
+}
+hold_writer "$DB"
+sqlite3 "$DB" "BEGIN IMMEDIATE; ROLLBACK" >"$TMP/out" 2>"$TMP/err"
+check_grep "... and no one else can write to it" "database is locked" "$TMP/err"
 check_rc "replay while another writer holds the live store" 0 D log replay --from "$DB" --into "$TMP/r5.db"
 check "... is the live store's" "$LIVE" "$("$DANSYNCD" --db "$TMP/r5.db" digest)"
-printf 'ROLLBACK;\n.quit\n' >&8
-wait "$LOCKER"
-exec 8>&-
+release_writer
 check_rc "clean stop" 0 stop_daemon
 # A store made before the sync log's head index gets it on its first open;
 # while another program writes to it, the open says so and changes nothing.
 cp "$DB" "$TMP/noidx.db"
 sqlite3 "$TMP/noidx.db" "DROP INDEX synclog_head"
-exec 8<>"$TMP/lock.fifo"
-sqlite3 "$TMP/noidx.db" <&8 >/dev/null 2>&1 &
-LOCKER=$!
-echo "BEGIN IMMEDIATE;" >&8
-wait_for "another writer to hold the copy" 10 bash -c "! sqlite3 '$TMP/noidx.db' 'BEGIN IMMEDIATE; ROLLBACK' 2>/dev/null"
+hold_writer "$TMP/noidx.db"
 check_rc "opening a store without the head index while another program writes" 1 "$DANSYNCD" --db "$TMP/noidx.db" digest
 check_grep "... says another program is writing to it" "another program is writing to it" "$TMP/err"
-printf 'ROLLBACK;\n.quit\n' >&8
-wait "$LOCKER"
-exec 8>&-
+release_writer
 heads() { sqlite3 "$1" "SELECT count(*) FROM sqlite_schema WHERE name = 'synclog_head'"; }
 check "... and adds nothing" 0 "$(heads "$TMP/noidx.db")"
 check "once it is free, the open adds the index" "$LIVE" "$("$DANSYNCD" --db "$TMP/noidx.db" digest)"

@@ -449,6 +449,8 @@ static void test_cat_request_codes(void **state) {
   {
     sqlite3 *h;
     assert_int_equal(sqlite3_open(db, &h), 0);
+    /* The daemon may be writing as we ask: wait for it, then hold. */
+    sqlite3_busy_timeout(h, 30000);
     assert_int_equal(sqlite3_exec(h, "BEGIN IMMEDIATE", NULL, NULL, NULL), 0);
     new_rid(rid);
     raw_request(&body, dev.seq + 1, "petition", rid, f,
