@@ -329,6 +329,15 @@ int main(int argc, char **argv) {
   if (uv_tcp_bind(&p.listener, (struct sockaddr *)&any, 0) ||
       uv_listen((uv_stream_t *)&p.listener, 128, on_conn))
     return 1;
+  /* The signals are taken before the port file says the proxy is there:
+   * a test may cut the network the moment it has read it. */
+  uv_signal_init(&p.loop, &p.usr1);
+  uv_signal_init(&p.loop, &p.usr2);
+  uv_signal_init(&p.loop, &p.term);
+  p.usr1.data = p.usr2.data = p.term.data = &p;
+  uv_signal_start(&p.usr1, on_signal, SIGUSR1);
+  uv_signal_start(&p.usr2, on_signal, SIGUSR2);
+  uv_signal_start(&p.term, on_signal, SIGTERM);
   uv_tcp_getsockname(&p.listener, (struct sockaddr *)&bound, &len);
   {
     char tmp[4096];
@@ -341,13 +350,6 @@ int main(int argc, char **argv) {
     fclose(f);
     rename(tmp, port_file);
   }
-  uv_signal_init(&p.loop, &p.usr1);
-  uv_signal_init(&p.loop, &p.usr2);
-  uv_signal_init(&p.loop, &p.term);
-  p.usr1.data = p.usr2.data = p.term.data = &p;
-  uv_signal_start(&p.usr1, on_signal, SIGUSR1);
-  uv_signal_start(&p.usr2, on_signal, SIGUSR2);
-  uv_signal_start(&p.term, on_signal, SIGTERM);
   uv_run(&p.loop, UV_RUN_DEFAULT);
   return 0;
 }

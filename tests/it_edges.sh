@@ -116,7 +116,8 @@ section_token() {
   tok=$(D enroll --commune hoa-an)
   "$DANSYNC" --db "$TMP/X.db" init --commune hoa-an --server "$URL" --token "$tok" >/dev/null
   add X 2
-  sqlite3 "$DB" "UPDATE token SET expires_ms = 1 WHERE node IS NULL"
+  sqlite3 -cmd '.timeout 10000' "$DB" "UPDATE token SET expires_ms = 1 WHERE node IS NULL" ||
+    bad "could not expire the token"
   check_rc "an expired token is refused" 4 on X sync
   check_grep "the reason" "expired" "$TMP/err"
   check "X's ops stay queued" 2 "$(queued X)"

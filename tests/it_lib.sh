@@ -58,7 +58,11 @@ start_daemon() {
   shift
   [ -e "$db" ] || "$DANSYNCD" --db "$db" init >/dev/null || bad "dansyncd init $db"
   rm -f "$db.port"
-  "$DANSYNCD" --db "$db" serve --listen 127.0.0.1:${DPORT:-0} --port-file "$db.port" "$@" \
+  # A restart keeps its port (devices know it), which would put the
+  # dashboard on its fixed default, 8081, where two tests could meet.
+  local ui=(--ui-listen 127.0.0.1:0)
+  case " $* " in *" --ui-listen "* | *" --no-ui "*) ui=() ;; esac
+  "$DANSYNCD" --db "$db" serve --listen 127.0.0.1:${DPORT:-0} --port-file "$db.port" "${ui[@]}" "$@" \
     2>>"$TMP/daemon.log" &
   DPID=$!
   wait_for "the daemon to listen" 10 test -s "$db.port"

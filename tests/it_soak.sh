@@ -109,6 +109,8 @@ for c in $COMMUNES; do
 done
 check "log intact" 0 "$("$DANSYNCD" --db "$DB" log verify >/dev/null; echo $?)"
 
+# The devices' last connections close, each end in its own time.
+wait_for "the devices' connections to close" 30 conns_back
 rss1=$(rss_kib)
 hwm=$(hwm_kib)
 fd1=$(nfds)

@@ -19,7 +19,9 @@ COMMUNES=$(tail -n +2 "$(dirname "$0")/../data/phung-hiep-communes.tsv" | cut -f
 PPID_=""
 WDOG=""
 pids=()
-trap '{ kill -9 $PPID_ $DPID $WDOG "${pids[@]}"; wait; } 2>/dev/null; rm -rf "$TMP"' EXIT
+# Only this shell's running jobs are killed: a job that ended long ago may
+# have left its process id to another test's process.
+trap '{ kill -9 $(jobs -pr); wait; } 2>/dev/null; rm -rf "$TMP"' EXIT
 # A global time bound: past it the test fails at once (naming the phase)
 # instead of hanging until ctest's time-out.
 PHASE="setup"
@@ -77,13 +79,10 @@ daemon_alive() {
     exit 1
   fi
 }
-# wait_syncs PID...: waits for the syncs, checking the daemon every 100 ms.
+# wait_syncs PID...: waits for the syncs (this shell's jobs, so an id an
+# ended one left behind is not watched), checking the daemon every 100 ms.
 wait_syncs() {
-  local p left
-  while :; do
-    left=0
-    for p in "$@"; do kill -0 "$p" 2>/dev/null && left=$((left + 1)); done
-    [ $left -eq 0 ] && break
+  while jobs -pr | grep -qFx -f <(printf '%s\n' "$@"); do
     daemon_alive
     sleep 0.1
   done

@@ -171,15 +171,18 @@ check "no CA failure sent anything" 0 "$(grep -a -c 'POST' "$TMP/tls.out")"
 
 # Right pin: the handshake succeeds and the request goes through TLS; this
 # server never answers, so the sync ends offline (exit 3) after --timeout.
+# s_server takes one connection at a time, and never answers: each sync
+# below waits out its time-out, which must also cover s_server finishing
+# with the connection before (5 s, not 2, on a loaded machine).
 check_rc "set-server with the right pin" 0 C --db "$DEV" set-server "$TLSURL" --pin "$PIN"
-check_rc "right pin: exit 3 (s_server never answers)" 3 C --db "$DEV" sync --retries 0 --timeout 2
+check_rc "right pin: exit 3 (s_server never answers)" 3 C --db "$DEV" sync --retries 0 --timeout 5
 check_grep "right pin: an offline message, not an identity one" "offline" "$TMP/err"
 check "right pin: the request arrived inside TLS" 1 "$(settled 1 posts "$TMP/tls.out")"
 check "right pin: ALPN offers http/1.1 only (DESIGN §11)" \
   "ALPN protocols advertised by the client: http/1.1" "$(grep -a 'advertised by the client' "$TMP/tls.out" | sort -u)"
 # The CA file that did sign it (the certificate is its own CA), host checked.
 check_rc "set-server with the right CA" 0 C --db "$DEV" set-server "$TLSURL" --cacert "$TMP/cert.pem"
-check_rc "right CA: exit 3 (s_server never answers)" 3 C --db "$DEV" sync --retries 0 --timeout 2
+check_rc "right CA: exit 3 (s_server never answers)" 3 C --db "$DEV" sync --retries 0 --timeout 5
 check "right CA: the request arrived inside TLS" 2 "$(settled 2 posts "$TMP/tls.out")"
 # HTTPS_PROXY: the connection goes to the proxy (which never answers).
 : >"$TMP/silent.log"
